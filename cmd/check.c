@@ -1,0 +1,195 @@
+/*
+ * approve-exec check: what would happen to a command line, and why. No
+ * side effects: nothing runs, nothing is recorded, nobody is asked.
+ */
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "identity.h"
+#include "normalize.h"
+#include "report.h"
+#include "util.h"
+
+extern char **environ;
+
+struct check_opts {
+	const char *config, *user, *host, *cwd;
+	char **groups;		/* --group, added to the user's own */
+	char **env;		/* --env NAME=VALUE, over the process's */
+	int json;
+};
+
+enum { O_JSON = 256, O_CONFIG, O_USER, O_GROUP, O_HOST, O_CWD, O_ENV };
+
+static const struct option longopts[] = {
+	{ "json", no_argument, NULL, O_JSON },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "user", required_argument, NULL, O_USER },
+	{ "group", required_argument, NULL, O_GROUP },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "cwd", required_argument, NULL, O_CWD },
+	{ "env", required_argument, NULL, O_ENV },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+parse_opts(int argc, char **argv, struct check_opts *o)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON: o->json = 1; break;
+		case O_CONFIG: o->config = optarg; break;
+		case O_USER: o->user = optarg; break;
+		case O_GROUP: o->groups = strv_push(o->groups, optarg); break;
+		case O_HOST: o->host = optarg; break;
+		case O_CWD: o->cwd = optarg; break;
+		case O_ENV:
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
+				warnx_ae("--env '%s': expected NAME=VALUE",
+				    optarg);
+				return 125;
+			}
+			o->env = strv_push(o->env, optarg);
+			break;
+		case 'h':
+			usage_main(stdout);
+			return 0;
+		default:
+			usage_main(stderr);
+			return 125;
+		}
+	}
+	if (optind >= argc) {
+		usage_main(stderr);
+		return 125;
+	}
+	return -1;
+}
+
+/* The environment the command would see: ours, with --env on top. */
+static char **
+check_env(char *const *extra)
+{
+	char **env = strv_dup(environ), **out = NULL;
+	size_t i, k, n;
+
+	for (i = 0; env[i] != NULL; i++) {
+		n = strcspn(env[i], "=");
+		for (k = 0; extra != NULL && extra[k] != NULL; k++)
+			if (strncmp(extra[k], env[i], n) == 0 &&
+			    extra[k][n] == '=')
+				break;
+		if (extra == NULL || extra[k] == NULL)
+			out = strv_push(out, env[i]);
+	}
+	for (k = 0; extra != NULL && extra[k] != NULL; k++)
+		out = strv_push(out, extra[k]);
+	strv_free(env);
+	return out;
+}
+
+/* Applies --user, --group, --host and --cwd to the identity. */
+static void
+apply_overrides(struct identity *id, const struct check_opts *o)
+{
+	size_t i;
+
+	if (o->user != NULL) {
+		struct passwd *pw = getpwnam(o->user);
+
+		free(id->user);
+		id->user = xstrdup(o->user);
+		strv_free(id->groups);
+		id->groups = NULL;
+		if (pw != NULL) {
+			struct group *gr = getgrgid(pw->pw_gid);
+
+			if (gr != NULL)
+				id->groups = strv_push(NULL, gr->gr_name);
+		}
+	}
+	for (i = 0; o->groups != NULL && o->groups[i] != NULL; i++)
+		id->groups = strv_push(id->groups, o->groups[i]);
+	if (o->host != NULL) {
+		free(id->host);
+		id->host = xstrdup(o->host);
+	}
+	if (o->cwd != NULL) {
+		free(id->cwd);
+		id->cwd = xstrdup(o->cwd);
+	}
+}
+
+static int
+exit_for(enum pol_action a)
+{
+	switch (a) {
+	case POL_ALLOW:
+		return 0;
+	case POL_APPROVE:
+		return 1;
+	default:
+		return 77;
+	}
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_opts o;
+	struct setup s;
+	struct identity id;
+	struct norm_result cmds;
+	struct pol_decision d;
+	struct pol_subject subj;
+	struct ae_error err = AE_ERROR_INIT;
+	char **env = NULL, *j;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = parse_opts(argc, argv, &o)) >= 0)
+		goto done;
+	if ((r = setup_load(&s, o.config, &err)) != 0) {
+		r = fail(&err);
+		goto done;
+	}
+	if (identity_current(&id, &err) != 0) {
+		r = fail(&err);
+		goto out;
+	}
+	apply_overrides(&id, &o);
+	env = check_env(o.env);
+	normalize(&cmds, argv + optind, env, id.cwd);
+	subj.user = id.user;
+	subj.groups = id.groups;
+	subj.host = id.host;
+	policy_decide(&s.pol, &cmds, &subj, &d);
+	if (o.json) {
+		j = report_json(&s.pol, &cmds, &d);
+		printf("%s\n", j);
+		free(j);
+	} else
+		report_text(stdout, &s.pol, &cmds, &d);
+	r = exit_for(d.action);
+	pol_decision_release(&d);
+	norm_result_release(&cmds);
+ out:
+	identity_release(&id);
+	setup_release(&s);
+ done:
+	strv_free(env);
+	strv_free(o.groups);
+	strv_free(o.env);
+	if (fflush(stdout) != 0)
+		return 125;
+	return r;
+}

@@ -1,0 +1,40 @@
+/*
+ * The command-line layer: main() and one file per verb. Each verb parses
+ * its options, calls the engine in src/ and turns the result into an exit
+ * status. Only this layer prints to the user or exits.
+ */
+#ifndef AE_CMD_H
+#define AE_CMD_H
+
+#include <stdio.h>
+
+#include "approvers.h"
+#include "config.h"
+#include "error.h"
+#include "policy.h"
+
+/* Everything a verb needs from the configuration, loaded and checked. */
+struct setup {
+	struct config cfg;
+	struct approvers ap;
+	struct policy pol;
+};
+
+/*
+ * Locates and loads the configuration (cli_path from --config, or NULL),
+ * the approvers and the policies. Returns 0, or AE_ERR_CONFIG.
+ */
+int setup_load(struct setup *s, const char *cli_path, struct ae_error *err);
+void setup_release(struct setup *s);
+
+/* Prints "approve-exec: " and the message to stderr. */
+void warnx_ae(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints err's message and returns its exit status. */
+int fail(const struct ae_error *err);
+
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
+void usage_main(FILE *f);
+
+#endif

@@ -1,0 +1,52 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+int
+setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
+{
+	char *path = NULL;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = config_locate(cli_path, &path, err)) != 0 ||
+	    (r = config_load(&s->cfg, path, err)) != 0)
+		goto out;
+	if (s->cfg.approvers != NULL &&
+	    (r = approvers_load(&s->ap, s->cfg.approvers, err)) != 0)
+		goto out;
+	r = policy_load(&s->pol, s->cfg.policies, &s->ap, err);
+ out:
+	free(path);
+	return r;
+}
+
+void
+setup_release(struct setup *s)
+{
+	policy_release(&s->pol);
+	approvers_release(&s->ap);
+	config_release(&s->cfg);
+}
+
+void
+warnx_ae(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("approve-exec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+fail(const struct ae_error *err)
+{
+	warnx_ae("%s", err->msg);
+	return ae_exit_status(err->code);
+}

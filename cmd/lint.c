@@ -1,0 +1,102 @@
+/*
+ * approve-exec lint [FILE...]: checks the configuration, the approvers
+ * and the policies, or the files named, and says what is wrong and where.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "ydoc.h"
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What kind of file this is, by its top-level keys. */
+static const char *
+file_kind(const char *path)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct ydoc doc;
+	const char *kind = "policy";
+
+	if (ydoc_load(&doc, path, &err) == 0 && doc.root != NULL) {
+		if (ydoc_get(doc.root, "people") != NULL ||
+		    ydoc_get(doc.root, "groups") != NULL)
+			kind = "approvers";
+		else if (ydoc_get(doc.root, "version") == NULL &&
+		    ydoc_get(doc.root, "rules") == NULL)
+			kind = "config";
+	}
+	ydoc_release(&doc);
+	return kind;
+}
+
+static int
+lint_file(const char *path)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const char *kind = file_kind(path);
+	struct config cfg;
+	struct approvers ap;
+	struct policy pol;
+	char *paths[2] = { (char *)path, NULL };
+	int r;
+
+	if (strcmp(kind, "config") == 0) {
+		if ((r = config_load(&cfg, path, &err)) == 0)
+			config_release(&cfg);
+	} else if (strcmp(kind, "approvers") == 0) {
+		if ((r = approvers_load(&ap, path, &err)) == 0)
+			approvers_release(&ap);
+	} else {
+		/* groups are checked when the whole configuration is linted */
+		memset(&ap, 0, sizeof(ap));
+		if ((r = policy_load(&pol, paths, NULL, &err)) == 0) {
+			printf("%s: ok (policy, %zu rules)\n", path, pol.nrules);
+			policy_release(&pol);
+			return 0;
+		}
+	}
+	if (r != 0)
+		return fail(&err);
+	printf("%s: ok (%s)\n", path, kind);
+	return 0;
+}
+
+int
+cmd_lint(int argc, char **argv)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const char *config = NULL;
+	struct setup s;
+	int c, i, r = 0, worst = 0;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'h':
+			usage_main(stdout);
+			return 0;
+		default:
+			usage_main(stderr);
+			return 125;
+		}
+	}
+	if (optind < argc) {
+		for (i = optind; i < argc; i++)
+			if ((r = lint_file(argv[i])) != 0)
+				worst = r;
+		return worst;
+	}
+	if (setup_load(&s, config, &err) != 0)
+		return fail(&err);
+	printf("%s: ok (%zu policy files, %zu rules, %zu people, %zu groups)\n",
+	    s.cfg.file != NULL ? s.cfg.file : "(embedded default)",
+	    s.pol.nfiles, s.pol.nrules, s.ap.npeople, s.ap.ngroups);
+	setup_release(&s);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * approve-exec: run a command only if policy allows it or people approve
+ * it, and keep signed evidence of every decision.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+struct verb {
+	const char *name;
+	int (*fn)(int, char **);
+};
+
+static const struct verb verbs[] = {
+	{ "check", cmd_check },
+	{ "lint", cmd_lint },
+	/* reserved: these names are verbs, never commands */
+	{ "approve", NULL }, { "deny", NULL }, { "pending", NULL },
+	{ "status", NULL }, { "wait", NULL }, { "log", NULL },
+	{ "verify", NULL }, { "sync", NULL }, { "init", NULL },
+	{ "keygen", NULL }, { "totp", NULL }, { "serve", NULL },
+};
+
+void
+usage_main(FILE *f)
+{
+	fputs(
+"usage: approve-exec [OPTIONS] [--] COMMAND [ARG...]\n"
+"       approve-exec check [--json] [--config FILE] [--user NAME] [--group NAME]\n"
+"                          [--host NAME] [--cwd DIR] [--env NAME=VALUE] [--] COMMAND [ARG...]\n"
+"       approve-exec lint [--config FILE] [FILE...]\n"
+"\n"
+"Runs COMMAND if the policy allows it; refuses it if the policy denies it;\n"
+"otherwise it needs approval.\n"
+"\n"
+"Options:\n"
+"  --reason TEXT          why the command is run (APPROVE_EXEC_REASON)\n"
+"  --agent NAME           the agent asking (APPROVE_EXEC_AGENT)\n"
+"  --model NAME           the model behind the agent (APPROVE_EXEC_MODEL)\n"
+"  --on-behalf-of PERSON  the person the agent acts for\n"
+"  --timeout DURATION     how long to wait for a decision (e.g. 10m)\n"
+"  --channel NAME         approval channel to use (repeatable)\n"
+"  --no-wait              print the request id and exit 75\n"
+"  --json                 one JSON line on stderr with the outcome\n"
+"  -q, --quiet            print only errors\n"
+"  --config FILE          configuration file (APPROVE_EXEC_CONFIG)\n"
+"  -h, --help             this help\n"
+"  -V, --version          the version\n"
+"\n"
+"Exit status: the command's own (128+N if killed by signal N); 75 no\n"
+"decision in time; 77 denied; 78 configuration invalid; 69 no approval\n"
+"channel reachable; 125 other failure; 126/127 not executable/not found.\n"
+"\n"
+"See approve-exec(1), approve-exec-policy(5), approve-exec.conf(5).\n",
+	    f);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc >= 2) {
+		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+			if (strcmp(argv[1], verbs[i].name) != 0)
+				continue;
+			if (verbs[i].fn == NULL) {
+				warnx_ae("'%s' is not available in this version "
+				    "(a command called %s goes after --)",
+				    argv[1], argv[1]);
+				return 125;
+			}
+			return verbs[i].fn(argc - 1, argv + 1);
+		}
+	}
+	return cmd_run(argc, argv);
+}

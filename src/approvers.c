@@ -1,0 +1,241 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "approvers.h"
+#include "util.h"
+#include "ydoc.h"
+
+static const char *const top_keys[] = { "people", "groups", NULL };
+static const char *const person_keys[] = { "unix", "slack", "teams",
+    "email", "ssh", "totp", "ci", NULL };
+
+/* Names of people and groups: letters, digits, '.', '_', '-'. */
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0' || *s == '-' || strlen(s) > 64)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		    *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+opt_list(const struct ydoc *doc, const struct ynode *map, const char *key,
+    char ***out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	return ydoc_strlist(doc, v, key, out, err);
+}
+
+static int
+load_person(const struct ydoc *doc, const struct ynode *key,
+    const struct ynode *val, struct person *p, struct ae_error *err)
+{
+	const struct ynode *totp;
+	int r;
+
+	if (!valid_name(key->str))
+		return ydoc_error(doc, key, err, "invalid person name '%s'",
+		    key->str);
+	if ((r = ydoc_check_keys(doc, val, "a person", person_keys, err)) != 0)
+		return r;
+	p->name = xstrdup(key->str);
+	p->line = key->line;
+	if ((r = opt_list(doc, val, "unix", &p->unix_users, err)) != 0 ||
+	    (r = opt_list(doc, val, "slack", &p->slack, err)) != 0 ||
+	    (r = opt_list(doc, val, "teams", &p->teams, err)) != 0 ||
+	    (r = opt_list(doc, val, "email", &p->email, err)) != 0 ||
+	    (r = opt_list(doc, val, "ssh", &p->ssh, err)) != 0 ||
+	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0)
+		return r;
+	if ((totp = ydoc_get(val, "totp")) != NULL) {
+		if ((r = ydoc_str(doc, totp, "totp", &p->totp, err)) != 0)
+			return r;
+		if (p->totp[0] != '/') {
+			char *abs = path_relative_to(doc->file, p->totp);
+
+			free(p->totp);
+			p->totp = abs;
+		}
+	}
+	return 0;
+}
+
+static int
+load_group(const struct approvers *ap, const struct ydoc *doc,
+    const struct ynode *key, const struct ynode *val, struct ap_group *g,
+    struct ae_error *err)
+{
+	size_t i;
+	int r;
+
+	if (!valid_name(key->str))
+		return ydoc_error(doc, key, err, "invalid group name '%s'",
+		    key->str);
+	g->name = xstrdup(key->str);
+	if ((r = ydoc_strlist(doc, val, "group members", &g->members,
+	    err)) != 0)
+		return r;
+	for (i = 0; g->members[i] != NULL; i++)
+		if (approvers_person(ap, g->members[i]) == NULL)
+			return ydoc_error(doc, val->type == YN_SEQ ?
+			    val->kids[i] : val, err,
+			    "group '%s' names unknown person '%s'", g->name,
+			    g->members[i]);
+	return 0;
+}
+
+static int
+load_tree(struct approvers *ap, const struct ydoc *doc, struct ae_error *err)
+{
+	const struct ynode *people, *groups;
+	size_t i;
+	int r;
+
+	if (doc->root == NULL)
+		return 0;
+	if ((r = ydoc_check_keys(doc, doc->root, "approvers file", top_keys,
+	    err)) != 0)
+		return r;
+	if ((people = ydoc_get(doc->root, "people")) != NULL) {
+		if (people->type != YN_MAP)
+			return ydoc_error(doc, people, err,
+			    "people must be a mapping of names");
+		ap->people = xcalloc(people->n / 2 + 1, sizeof(*ap->people));
+		for (i = 0; i < people->n; i += 2, ap->npeople++)
+			if ((r = load_person(doc, people->kids[i],
+			    people->kids[i + 1], &ap->people[ap->npeople],
+			    err)) != 0)
+				return r;
+	}
+	if ((groups = ydoc_get(doc->root, "groups")) != NULL) {
+		if (groups->type != YN_MAP)
+			return ydoc_error(doc, groups, err,
+			    "groups must be a mapping of names");
+		ap->groups = xcalloc(groups->n / 2 + 1, sizeof(*ap->groups));
+		for (i = 0; i < groups->n; i += 2, ap->ngroups++)
+			if ((r = load_group(ap, doc, groups->kids[i],
+			    groups->kids[i + 1], &ap->groups[ap->ngroups],
+			    err)) != 0)
+				return r;
+	}
+	return 0;
+}
+
+int
+approvers_load(struct approvers *ap, const char *path, struct ae_error *err)
+{
+	struct ydoc doc;
+	int r;
+
+	memset(ap, 0, sizeof(*ap));
+	ap->file = xstrdup(path);
+	if ((r = ydoc_load(&doc, path, err)) == 0)
+		r = load_tree(ap, &doc, err);
+	ydoc_release(&doc);
+	if (r != 0) {
+		/* count the half-built entry too, so it is freed */
+		if (ap->people != NULL)
+			ap->npeople++;
+		if (ap->groups != NULL)
+			ap->ngroups++;
+		approvers_release(ap);
+	}
+	return r;
+}
+
+void
+approvers_release(struct approvers *ap)
+{
+	size_t i;
+
+	for (i = 0; i < ap->npeople; i++) {
+		struct person *p = &ap->people[i];
+
+		free(p->name);
+		strv_free(p->unix_users);
+		strv_free(p->slack);
+		strv_free(p->teams);
+		strv_free(p->email);
+		strv_free(p->ssh);
+		strv_free(p->ci);
+		free(p->totp);
+	}
+	for (i = 0; i < ap->ngroups; i++) {
+		free(ap->groups[i].name);
+		strv_free(ap->groups[i].members);
+	}
+	free(ap->people);
+	free(ap->groups);
+	free(ap->file);
+	memset(ap, 0, sizeof(*ap));
+}
+
+const struct person *
+approvers_person(const struct approvers *ap, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ap->npeople; i++)
+		if (ap->people[i].name != NULL &&
+		    strcmp(ap->people[i].name, name) == 0)
+			return &ap->people[i];
+	return NULL;
+}
+
+const struct ap_group *
+approvers_group(const struct approvers *ap, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ap->ngroups; i++)
+		if (ap->groups[i].name != NULL &&
+		    strcmp(ap->groups[i].name, name) == 0)
+			return &ap->groups[i];
+	return NULL;
+}
+
+const struct person *
+approvers_by_unix(const struct approvers *ap, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < ap->npeople; i++)
+		if (strv_has(ap->people[i].unix_users, user))
+			return &ap->people[i];
+	return NULL;
+}
+
+int
+approvers_from_size(const struct approvers *ap, const char *from)
+{
+	const struct ap_group *g;
+
+	if (strncmp(from, "group:", 6) == 0) {
+		if ((g = approvers_group(ap, from + 6)) == NULL)
+			return -1;
+		return (int)strv_len(g->members);
+	}
+	return approvers_person(ap, from) != NULL ? 1 : -1;
+}
+
+int
+approvers_from_has(const struct approvers *ap, const char *from,
+    const char *person)
+{
+	const struct ap_group *g;
+
+	if (strncmp(from, "group:", 6) == 0) {
+		g = approvers_group(ap, from + 6);
+		return g != NULL && strv_has(g->members, person);
+	}
+	return strcmp(from, person) == 0 && approvers_person(ap, from) != NULL;
+}

@@ -1,0 +1,303 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "ydoc.h"
+
+static const char *const top_keys[] = { "policies", "approvers", "audit",
+    "channels", NULL };
+static const char *const audit_keys[] = { "repo", "signing_key", "remote",
+    "require_push", NULL };
+static const char *const channel_keys[] = { "local", "tty", "slack", "teams",
+    "broker", NULL };
+static const char *const local_keys[] = { "spool", NULL };
+static const char *const tty_keys[] = { NULL };
+static const char *const slack_keys[] = { "token_file", "channel", "api_base",
+    NULL };
+static const char *const teams_keys[] = { "webhook_url_file",
+    "outgoing_secret_file", NULL };
+static const char *const broker_keys[] = { "url", "public_key", NULL };
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+int
+config_locate(const char *cli_path, char **out, struct ae_error *err)
+{
+	const char *env, *home;
+	char *p;
+
+	*out = NULL;
+	if (cli_path == NULL && (env = getenv("APPROVE_EXEC_CONFIG")) != NULL &&
+	    *env != '\0')
+		cli_path = env;
+	if (cli_path != NULL) {
+		if (!exists(cli_path))
+			return ae_error_set(err, AE_ERR_CONFIG,
+			    "unable to open '%s': %s", cli_path,
+			    strerror(errno));
+		*out = xstrdup(cli_path);
+		return 0;
+	}
+	/* root's configuration is the system's: a caller's XDG is not */
+	if (geteuid() != 0) {
+		if ((env = getenv("XDG_CONFIG_HOME")) != NULL && env[0] == '/')
+			p = xasprintf("%s/approve-exec/config.yaml", env);
+		else if ((home = getenv("HOME")) != NULL && home[0] == '/')
+			p = xasprintf("%s/.config/approve-exec/config.yaml",
+			    home);
+		else
+			p = NULL;
+		if (p != NULL && exists(p)) {
+			*out = p;
+			return 0;
+		}
+		free(p);
+	}
+	if (exists("/etc/approve-exec/config.yaml"))
+		*out = xstrdup("/etc/approve-exec/config.yaml");
+	return 0;
+}
+
+/* Reads an optional path-valued key, made relative to the config file. */
+static int
+opt_path(const struct ydoc *doc, const struct ynode *map, const char *key,
+    char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+	char *s;
+	int r;
+
+	if (v == NULL)
+		return 0;
+	if ((r = ydoc_str(doc, v, key, &s, err)) != 0)
+		return r;
+	free(*out);
+	*out = path_relative_to(doc->file, s);
+	free(s);
+	return 0;
+}
+
+static int
+opt_str(const struct ydoc *doc, const struct ynode *map, const char *key,
+    char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+
+	if (v == NULL)
+		return 0;
+	free(*out);
+	*out = NULL;
+	return ydoc_str(doc, v, key, out, err);
+}
+
+static int
+load_audit(struct config *cfg, const struct ydoc *doc, const struct ynode *n,
+    struct ae_error *err)
+{
+	const struct ynode *v;
+	int r;
+
+	if ((r = ydoc_check_keys(doc, n, "audit", audit_keys, err)) != 0 ||
+	    (r = opt_path(doc, n, "repo", &cfg->audit.repo, err)) != 0 ||
+	    (r = opt_path(doc, n, "signing_key", &cfg->audit.signing_key,
+	    err)) != 0 ||
+	    (r = opt_str(doc, n, "remote", &cfg->audit.remote, err)) != 0)
+		return r;
+	if ((v = ydoc_get(n, "require_push")) != NULL &&
+	    (r = ydoc_bool(doc, v, "require_push", &cfg->audit.require_push,
+	    err)) != 0)
+		return r;
+	return 0;
+}
+
+/* A channel is enabled by its presence; its keys are checked here. */
+static int
+load_channel(const struct ydoc *doc, const struct ynode *chans,
+    const char *name, const char *const *keys, int *enabled,
+    struct ae_error *err)
+{
+	const struct ynode *n = ydoc_get(chans, name);
+	char what[64];
+
+	*enabled = 0;
+	if (n == NULL)
+		return 0;
+	*enabled = 1;
+	/* "tty: {}" and a bare "tty:" both enable it */
+	if (n->type == YN_SCALAR && n->plain && (n->str[0] == '\0' ||
+	    strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0))
+		return 0;
+	snprintf(what, sizeof(what), "channels.%s", name);
+	return ydoc_check_keys(doc, n, what, keys, err);
+}
+
+static int
+load_channels(struct config *cfg, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	const struct ynode *c;
+	int r;
+
+	if ((r = ydoc_check_keys(doc, n, "channels", channel_keys, err)) != 0 ||
+	    (r = load_channel(doc, n, "local", local_keys, &cfg->local.enabled,
+	    err)) != 0 ||
+	    (r = load_channel(doc, n, "tty", tty_keys, &cfg->tty.enabled,
+	    err)) != 0 ||
+	    (r = load_channel(doc, n, "slack", slack_keys, &cfg->slack.enabled,
+	    err)) != 0 ||
+	    (r = load_channel(doc, n, "teams", teams_keys, &cfg->teams.enabled,
+	    err)) != 0 ||
+	    (r = load_channel(doc, n, "broker", broker_keys,
+	    &cfg->broker.enabled, err)) != 0)
+		return r;
+	c = ydoc_get(n, "local");
+	if ((r = opt_path(doc, c, "spool", &cfg->local.spool, err)) != 0)
+		return r;
+	c = ydoc_get(n, "slack");
+	if ((r = opt_path(doc, c, "token_file", &cfg->slack.token_file,
+	    err)) != 0 ||
+	    (r = opt_str(doc, c, "channel", &cfg->slack.channel, err)) != 0 ||
+	    (r = opt_str(doc, c, "api_base", &cfg->slack.api_base, err)) != 0)
+		return r;
+	c = ydoc_get(n, "teams");
+	if ((r = opt_path(doc, c, "webhook_url_file",
+	    &cfg->teams.webhook_url_file, err)) != 0 ||
+	    (r = opt_path(doc, c, "outgoing_secret_file",
+	    &cfg->teams.outgoing_secret_file, err)) != 0)
+		return r;
+	c = ydoc_get(n, "broker");
+	if ((r = opt_str(doc, c, "url", &cfg->broker.url, err)) != 0 ||
+	    (r = opt_path(doc, c, "public_key", &cfg->broker.public_key,
+	    err)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+load_policies(struct config *cfg, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	char **list = NULL;
+	size_t i;
+	int r;
+
+	if ((r = ydoc_strlist(doc, n, "policies", &list, err)) != 0)
+		return r;
+	for (i = 0; list[i] != NULL; i++)
+		cfg->policies = strv_push_take(cfg->policies,
+		    path_relative_to(doc->file, list[i]));
+	strv_free(list);
+	return 0;
+}
+
+static void
+set_defaults(struct config *cfg)
+{
+	const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		cfg->audit.repo = xstrdup("/var/lib/approve-exec/audit");
+	else if (data != NULL && data[0] == '/')
+		cfg->audit.repo = xasprintf("%s/approve-exec/audit", data);
+	else
+		cfg->audit.repo = xasprintf("%s/.local/share/approve-exec/audit",
+		    home != NULL && home[0] == '/' ? home : "/tmp");
+	cfg->audit.signing_key = xasprintf("%s.key", cfg->audit.repo);
+	if (geteuid() == 0)
+		cfg->local.spool = xstrdup("/run/approve-exec");
+	else if (runtime != NULL && runtime[0] == '/')
+		cfg->local.spool = xasprintf("%s/approve-exec", runtime);
+	else
+		cfg->local.spool = xstrdup("/tmp/approve-exec");
+}
+
+int
+config_load(struct config *cfg, const char *path, struct ae_error *err)
+{
+	struct ydoc doc;
+	const struct ynode *n;
+	int r = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_defaults(cfg);
+	if (path == NULL) {
+		cfg->local.enabled = cfg->tty.enabled = 1;
+		return 0;
+	}
+	cfg->file = xstrdup(path);
+	if ((r = ydoc_load(&doc, path, err)) != 0)
+		goto out;
+	if (doc.root == NULL) {
+		r = ae_error_at(err, AE_ERR_CONFIG, path, 0, 0, "is empty");
+		goto out;
+	}
+	if ((r = ydoc_check_keys(&doc, doc.root, "config", top_keys, err)) != 0)
+		goto out;
+	if ((n = ydoc_get(doc.root, "policies")) != NULL &&
+	    (r = load_policies(cfg, &doc, n, err)) != 0)
+		goto out;
+	if ((r = opt_path(&doc, doc.root, "approvers", &cfg->approvers,
+	    err)) != 0)
+		goto out;
+	if ((n = ydoc_get(doc.root, "audit")) != NULL &&
+	    (r = load_audit(cfg, &doc, n, err)) != 0)
+		goto out;
+	if ((n = ydoc_get(doc.root, "channels")) != NULL)
+		r = load_channels(cfg, &doc, n, err);
+	else
+		cfg->local.enabled = cfg->tty.enabled = 1;
+ out:
+	ydoc_release(&doc);
+	if (r != 0)
+		config_release(cfg);
+	return r;
+}
+
+void
+config_release(struct config *cfg)
+{
+	free(cfg->file);
+	strv_free(cfg->policies);
+	free(cfg->approvers);
+	free(cfg->audit.repo);
+	free(cfg->audit.signing_key);
+	free(cfg->audit.remote);
+	free(cfg->local.spool);
+	free(cfg->slack.token_file);
+	free(cfg->slack.channel);
+	free(cfg->slack.api_base);
+	free(cfg->teams.webhook_url_file);
+	free(cfg->teams.outgoing_secret_file);
+	free(cfg->broker.url);
+	free(cfg->broker.public_key);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_channel_enabled(const struct config *cfg, const char *channel)
+{
+	if (strcmp(channel, "local") == 0)
+		return cfg->local.enabled;
+	if (strcmp(channel, "tty") == 0)
+		return cfg->tty.enabled;
+	if (strcmp(channel, "slack") == 0)
+		return cfg->slack.enabled;
+	if (strcmp(channel, "teams") == 0)
+		return cfg->teams.enabled;
+	if (strcmp(channel, "api") == 0)
+		return cfg->broker.enabled;
+	return 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * config: where config.yaml is, what it says, and the embedded default
+ * used when there is none.
+ */
+#ifndef AE_CONFIG_H
+#define AE_CONFIG_H
+
+#include "error.h"
+
+struct config {
+	char *file;		/* the file read, or NULL for the embedded default */
+	char **policies;	/* files or directories; NULL: the embedded policy */
+	char *approvers;	/* approvers file, or NULL */
+	struct {
+		char *repo;
+		char *signing_key;
+		char *remote;	/* NULL when there is none */
+		int require_push;
+	} audit;
+	struct {
+		int enabled;
+		char *spool;
+	} local;
+	struct {
+		int enabled;
+	} tty;
+	struct {
+		int enabled;
+		char *token_file, *channel, *api_base;
+	} slack;
+	struct {
+		int enabled;
+		char *webhook_url_file, *outgoing_secret_file;
+	} teams;
+	struct {
+		int enabled;
+		char *url, *public_key;
+	} broker;
+};
+
+/*
+ * Finds the configuration file: cli_path (from --config) if not NULL,
+ * else $APPROVE_EXEC_CONFIG, else $XDG_CONFIG_HOME/approve-exec/config.yaml
+ * (not when running as root), else /etc/approve-exec/config.yaml.
+ * *out is the path (caller frees), or NULL when none exists and the
+ * embedded default applies. An explicitly named file that does not exist
+ * is an error. Returns 0 or AE_ERR_CONFIG.
+ */
+int config_locate(const char *cli_path, char **out, struct ae_error *err);
+
+/*
+ * Loads path, or the embedded default if path is NULL. Relative paths in
+ * the file are made relative to it. Returns 0 or AE_ERR_CONFIG naming
+ * file:line:column. Release with config_release.
+ */
+int config_load(struct config *cfg, const char *path, struct ae_error *err);
+void config_release(struct config *cfg);
+
+/* Returns 1 if channel (local, tty, slack, teams, api) is configured. */
+int config_channel_enabled(const struct config *cfg, const char *channel);
+
+/* The shipped policies/default.yaml, compiled in. */
+extern const char default_policy_yaml[];
+extern const size_t default_policy_yaml_len;
+
+#endif

@@ -1,0 +1,161 @@
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec.h"
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static volatile sig_atomic_t child_pid;
+
+int
+exec_check(const char *path, const char *name, struct ae_error *err)
+{
+	struct stat st;
+
+	if (path == NULL)
+		return ae_error_set(err, AE_ERR_NOTFOUND,
+		    "'%s': command not found", name);
+	if (stat(path, &st) != 0)
+		return ae_error_set(err, errno == ENOENT || errno == ENOTDIR ?
+		    AE_ERR_NOTFOUND : AE_ERR_NOEXEC, "'%s': %s", name,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ae_error_set(err, AE_ERR_NOEXEC, "'%s': %s", name,
+		    S_ISDIR(st.st_mode) ? "is a directory" :
+		    "not a regular file");
+	if (access(path, X_OK) != 0)
+		return ae_error_set(err, AE_ERR_NOEXEC, "'%s': %s", name,
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * A signal typed at the terminal reaches the whole foreground process
+ * group, the command included; only what was sent to approve-exec alone
+ * (kill, a CI runner stopping the job) is passed on.
+ */
+static void
+forward(int sig, siginfo_t *info, void *ctx)
+{
+	int saved = errno;
+
+	(void)ctx;
+	if (child_pid > 0 && (info == NULL || info->si_code <= 0))
+		kill((pid_t)child_pid, sig);
+	errno = saved;
+}
+
+static void
+set_handlers(int install, struct sigaction *saved)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		if (install)
+			sigaction(forwarded[i], &sa, &saved[i]);
+		else
+			sigaction(forwarded[i], &saved[i], NULL);
+	}
+}
+
+/* In the child: a clean slate, then execve; errno goes back on fd. */
+static void __attribute__((noreturn))
+child(int fd, const char *path, char *const argv[], char *const envp[])
+{
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+	int e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* every descriptor above 2, fd included, closes when execve succeeds */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+		for (i = 3; i < 65536; i++)
+			if ((int)i != fd)
+				close((int)i);
+	execve(path, argv, envp);
+	e = errno;
+	(void)!write(fd, &e, sizeof(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+static void
+fill_status(struct exec_result *res, int status)
+{
+	if (WIFSIGNALED(status)) {
+		res->signal = WTERMSIG(status);
+		res->exit_status = 128 + res->signal;
+	} else
+		res->exit_status = WEXITSTATUS(status);
+}
+
+int
+exec_run(const char *path, char *const argv[], char *const envp[],
+    struct exec_result *res, struct ae_error *err)
+{
+	struct sigaction saved[sizeof(forwarded) / sizeof(forwarded[0])];
+	struct timespec m0, m1;
+	int fds[2], status, e = 0, r = 0;
+	ssize_t n;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
+		    strerror(errno));
+	set_handlers(1, saved);
+	clock_gettime(CLOCK_REALTIME, &res->started);
+	clock_gettime(CLOCK_MONOTONIC, &m0);
+	if ((pid = fork()) == -1) {
+		r = ae_error_set(err, AE_ERR_INTERNAL, "fork: %s",
+		    strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		goto out;
+	}
+	if (pid == 0)
+		child(fds[1], path, argv, envp);
+	child_pid = pid;
+	close(fds[1]);
+	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			r = ae_error_set(err, AE_ERR_INTERNAL, "waitpid: %s",
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (n == (ssize_t)sizeof(e)) {
+		r = ae_error_set(err, e == ENOENT ? AE_ERR_NOTFOUND :
+		    AE_ERR_NOEXEC, "'%s': %s", argv[0], strerror(e));
+		goto out;
+	}
+	fill_status(res, status);
+ out:
+	child_pid = 0;
+	clock_gettime(CLOCK_REALTIME, &res->ended);
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	res->seconds = (double)(m1.tv_sec - m0.tv_sec) +
+	    (double)(m1.tv_nsec - m0.tv_nsec) / 1e9;
+	set_handlers(0, saved);
+	return r;
+}

@@ -1,0 +1,181 @@
+/*
+ * Glob patterns for policies. Text mode is a linear matcher with a single
+ * backtrack point, so hostile input cannot make it exponential; path mode
+ * matches component by component, '**' standing for any number of them.
+ */
+#include <string.h>
+
+#include "glob.h"
+
+/*
+ * Matches c against the class starting just after '[' at *pp; leaves *pp
+ * after the closing ']'. Returns 1 on match, 0 on none, -1 if malformed.
+ */
+static int
+match_class(const char **pp, unsigned char c)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	unsigned char lo, hi;
+	int neg = 0, hit = 0, first = 1;
+
+	if (*p == '!' || *p == '^') {
+		neg = 1;
+		p++;
+	}
+	for (;; first = 0) {
+		if (*p == '\0')
+			return -1;
+		if (*p == ']' && !first)
+			break;
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		lo = hi = *p++;
+		if (*p == '-' && p[1] != ']' && p[1] != '\0') {
+			p++;
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			hi = *p++;
+		}
+		if (lo <= c && c <= hi)
+			hit = 1;
+	}
+	*pp = (const char *)p + 1;
+	return hit != neg;
+}
+
+const char *
+glob_check(const char *pat, size_t *offset)
+{
+	const char *p = pat, *q;
+	int r;
+
+	if (*pat == '\0') {
+		if (offset != NULL)
+			*offset = 0;
+		return "empty pattern";
+	}
+	for (; *p != '\0'; p++) {
+		if (*p == '\\') {
+			if (p[1] == '\0') {
+				if (offset != NULL)
+					*offset = (size_t)(p - pat);
+				return "trailing '\\'";
+			}
+			p++;
+		} else if (*p == '[') {
+			q = p + 1;
+			if ((r = match_class(&q, 0)) < 0) {
+				if (offset != NULL)
+					*offset = (size_t)(p - pat);
+				return "unterminated '['";
+			}
+			p = q - 1;
+		}
+	}
+	return NULL;
+}
+
+int
+glob_is_literal(const char *pat)
+{
+	return strpbrk(pat, "*?[\\") == NULL;
+}
+
+/* Text match of pattern [p, pe) against [s, se); '/' is special if path. */
+static int
+match_text(const char *p, const char *pe, const char *s, const char *se,
+    int path)
+{
+	const char *star_p = NULL, *star_s = NULL, *q;
+	int r;
+
+	while (s < se) {
+		if (p < pe && *p == '*') {
+			while (p < pe && *p == '*')
+				p++;
+			star_p = p;
+			star_s = s;
+			continue;
+		}
+		if (p < pe && *p == '?' && !(path && *s == '/')) {
+			p++;
+			s++;
+			continue;
+		}
+		if (p < pe && *p == '[') {
+			q = p + 1;
+			r = match_class(&q, (unsigned char)*s);
+			if (r == 1 && !(path && *s == '/')) {
+				p = q;
+				s++;
+				continue;
+			}
+		} else if (p < pe) {
+			if (*p == '\\' && p + 1 < pe)
+				p++;
+			if (*p == *s) {
+				p++;
+				s++;
+				continue;
+			}
+		}
+		/* backtrack: let the last star take one more character */
+		if (star_p == NULL || (path && *star_s == '/'))
+			return 0;
+		p = star_p;
+		s = ++star_s;
+	}
+	while (p < pe && *p == '*')
+		p++;
+	return p == pe;
+}
+
+static const char *
+component_end(const char *s)
+{
+	const char *e = strchr(s, '/');
+
+	return e != NULL ? e : s + strlen(s);
+}
+
+/* Path match: '**' as a whole component spans any number of components. */
+static int
+match_path(const char *p, const char *s)
+{
+	const char *pe, *se;
+
+	for (;;) {
+		pe = component_end(p);
+		if (pe - p == 2 && p[0] == '*' && p[1] == '*') {
+			if (*pe == '\0')
+				return 1;
+			/* try the rest at this component and each later one */
+			for (;;) {
+				if (match_path(pe + 1, s))
+					return 1;
+				if ((s = strchr(s, '/')) == NULL)
+					return 0;
+				s++;
+			}
+		}
+		se = component_end(s);
+		if (!match_text(p, pe, s, se, 1))
+			return 0;
+		if (*pe == '\0' || *se == '\0') {
+			/* a trailing double star also matches the directory itself */
+			if (*pe == '/' && strcmp(pe, "/**") == 0 && *se == '\0')
+				return 1;
+			return *pe == '\0' && *se == '\0';
+		}
+		p = pe + 1;
+		s = se + 1;
+	}
+}
+
+int
+glob_match(const char *pat, const char *s, int mode)
+{
+	if (mode == GLOB_PATH)
+		return match_path(pat, s);
+	return match_text(pat, pat + strlen(pat), s, s + strlen(s), 0);
+}

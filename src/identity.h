@@ -1,0 +1,24 @@
+/*
+ * identity: who is asking, and where. Under sudo or doas the requester is
+ * the user who ran them, not root.
+ */
+#ifndef AE_IDENTITY_H
+#define AE_IDENTITY_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+struct identity {
+	uid_t uid;		/* the requester's uid */
+	char *user;		/* login name */
+	char **groups;		/* unix group names; owned strv */
+	char *host;		/* this host's name */
+	char *cwd;		/* working directory */
+};
+
+/* Fills id for this process. Returns 0 or AE_ERR_INTERNAL. */
+int identity_current(struct identity *id, struct ae_error *err);
+void identity_release(struct identity *id);
+
+#endif

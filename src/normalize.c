@@ -1,0 +1,715 @@
+/*
+ * What a command line really runs. Launchers are recognised by the name
+ * of the file that runs (after PATH and symlinks), and their options are
+ * parsed as the real tools parse them, stopping at the first operand, so
+ * that the command they start is found exactly. Whatever is not
+ * understood is marked opaque: the policy's default then applies to it
+ * at least, and nothing found is ever dropped.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "normalize.h"
+#include "shell.h"
+#include "util.h"
+
+/* How a launcher's options look; see parse_options. */
+struct launcher {
+	const char *name;
+	const char *short_arg;		/* options that take an argument */
+	const char *short_optarg;	/* ... only when attached (-e[EOF]) */
+	const char *short_flag;		/* options that take none */
+	const char *const *long_arg;
+	const char *const *long_flag;	/* "name=" : optional =value */
+	const char *no_command;		/* options after which nothing runs */
+	int operands;			/* words before the command (timeout) */
+	int assigns;			/* NAME=value words may come first */
+	int args_hidden;		/* the command gets arguments we can't see */
+};
+
+static const char *const env_la[] = { "chdir", "split-string", "unset",
+    NULL };
+static const char *const env_lf[] = { "ignore-environment", "null", "debug",
+    "block-signal=", "default-signal=", "ignore-signal=",
+    "list-signal-handling", NULL };
+static const char *const nice_la[] = { "adjustment", NULL };
+static const char *const timeout_la[] = { "kill-after", "signal", NULL };
+static const char *const timeout_lf[] = { "preserve-status", "foreground",
+    "verbose", NULL };
+static const char *const stdbuf_la[] = { "input", "output", "error", NULL };
+static const char *const ionice_la[] = { "class", "classdata", "pid", "pgid",
+    "uid", NULL };
+static const char *const ionice_lf[] = { "ignore", NULL };
+static const char *const time_la[] = { "format", "output", NULL };
+static const char *const time_lf[] = { "append", "portability", "verbose",
+    "quiet", NULL };
+static const char *const sudo_la[] = { "auth-type", "close-from", "chdir",
+    "group", "host", "prompt", "chroot", "role", "type", "command-timeout",
+    "other-user", "user", "login-class", NULL };
+static const char *const sudo_lf[] = { "askpass", "background", "bell",
+    "preserve-env=", "edit", "set-home", "login", "remove-timestamp",
+    "reset-timestamp", "list", "non-interactive", "preserve-groups",
+    "stdin", "shell", "validate", "help", "version", NULL };
+static const char *const xargs_la[] = { "arg-file", "delimiter",
+    "max-args", "max-procs", "max-chars", "process-slot-var", NULL };
+static const char *const xargs_lf[] = { "null", "eof=", "replace=",
+    "max-lines=", "interactive", "no-run-if-empty", "verbose", "exit",
+    "open-tty", "show-limits", "help", "version", NULL };
+static const char *const none[] = { NULL };
+
+static const struct launcher launchers[] = {
+	{ "env", "CSu", "", "iv0", env_la, env_lf, "", 0, 1, 0 },
+	{ "nice", "n", "", "", nice_la, none, "", 0, 0, 0 },
+	{ "nohup", "", "", "", none, none, "", 0, 0, 0 },
+	{ "timeout", "ks", "", "v", timeout_la, timeout_lf, "", 1, 0, 0 },
+	{ "stdbuf", "ioe", "", "", stdbuf_la, none, "", 0, 0, 0 },
+	{ "ionice", "cnpPu", "", "t", ionice_la, ionice_lf, "pPu", 0, 0, 0 },
+	{ "time", "fo", "", "apqvV", time_la, time_lf, "V", 0, 0, 0 },
+	{ "sudo", "aCcDgpRrTtUu", "h", "ABbEeHiKklNnPSsVv", sudo_la, sudo_lf,
+	    "eKlVv", 0, 1, 0 },
+	{ "doas", "aCu", "", "Lns", none, none, "CL", 0, 0, 0 },
+	{ "xargs", "aEIdLnPs", "eil", "0oprtx", xargs_la, xargs_lf, "", 0, 0,
+	    1 },
+};
+
+static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh",
+    "mksh", "ash", "posh", "yash", NULL };
+
+const char *
+norm_getenv(char *const *env, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+/* Sets NAME=value (or removes NAME when value is NULL) in env. */
+static char **
+env_put(char **env, const char *name, size_t namelen, const char *value)
+{
+	size_t i, k;
+
+	for (i = 0, k = 0; env != NULL && env[i] != NULL; i++) {
+		if (strncmp(env[i], name, namelen) == 0 &&
+		    env[i][namelen] == '=') {
+			free(env[i]);
+			continue;
+		}
+		env[k++] = env[i];
+	}
+	if (env != NULL)
+		env[k] = NULL;
+	if (value != NULL)
+		env = strv_push_take(env, xasprintf("%.*s=%s", (int)namelen,
+		    name, value));
+	return env;
+}
+
+/* Applies a NAME=value word to env; returns 0 if it is not one. */
+static int
+env_assign(char ***env, const char *word)
+{
+	const char *eq = strchr(word, '=');
+	const char *p;
+
+	if (eq == NULL || eq == word)
+		return 0;
+	for (p = word; p < eq; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z') || (p > word && *p >= '0' &&
+		    *p <= '9')))
+			return 0;
+	*env = env_put(*env, word, (size_t)(eq - word), eq + 1);
+	return 1;
+}
+
+static int
+executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+char *
+norm_which(const char *name, const char *path, const char *cwd)
+{
+	const char *p, *e;
+	char *cand;
+
+	if (*name == '\0')
+		return NULL;
+	if (strchr(name, '/') != NULL) {
+		/* execve runs exactly this file, if it can */
+		if (name[0] != '/' && cwd != NULL)
+			return xasprintf("%s/%s", cwd, name);
+		return xstrdup(name);
+	}
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = e + 1) {
+		e = strchr(p, ':');
+		if (e == NULL)
+			e = p + strlen(p);
+		if (e == p)	/* an empty entry is the working directory */
+			cand = cwd != NULL ? xasprintf("%s/%s", cwd, name) :
+			    xasprintf("./%s", name);
+		else if (*p != '/' && cwd != NULL)
+			cand = xasprintf("%s/%.*s/%s", cwd, (int)(e - p), p,
+			    name);
+		else
+			cand = xasprintf("%.*s/%s", (int)(e - p), p, name);
+		if (executable(cand))
+			return cand;
+		free(cand);
+		if (*e == '\0')
+			return NULL;
+	}
+}
+
+/* The outcome of parsing a launcher's words. */
+struct launch {
+	size_t inner;		/* index of the command's first word, or 0 */
+	const char *bad;	/* what was not understood, or NULL */
+	char **env;		/* the command's environment; owned */
+	char *cwd;		/* its working directory; owned, NULL: unknown */
+	char **split;		/* env -S words, to go before argv[inner] */
+};
+
+static const char *
+long_match(const char *const *names, const char *opt, size_t len,
+    int *ambiguous)
+{
+	const char *hit = NULL;
+	size_t i, n;
+
+	for (i = 0; names[i] != NULL; i++) {
+		n = strcspn(names[i], "=");
+		if (n == len && strncmp(names[i], opt, len) == 0)
+			return names[i];	/* exact beats a prefix */
+		if (n > len && strncmp(names[i], opt, len) == 0) {
+			if (hit != NULL)
+				*ambiguous = 1;
+			hit = names[i];
+		}
+	}
+	return *ambiguous ? NULL : hit;
+}
+
+/* Handles one option's effect: env's -i, -u, -C, -S; returns 0 or -1. */
+static int
+apply_option(const struct launcher *l, struct launch *out, int opt,
+    const char *arg)
+{
+	if (strcmp(l->name, "env") != 0)
+		return 0;
+	switch (opt) {
+	case 'i':
+		strv_free(out->env);
+		out->env = NULL;
+		break;
+	case 'u':
+		out->env = env_put(out->env, arg, strlen(arg), NULL);
+		break;
+	case 'C':
+		if (arg[0] != '/') {
+			char *p = out->cwd != NULL ?
+			    xasprintf("%s/%s", out->cwd, arg) : NULL;
+
+			free(out->cwd);
+			out->cwd = p;
+		} else {
+			free(out->cwd);
+			out->cwd = xstrdup(arg);
+		}
+		break;
+	case 'S':
+		/* env's own quoting and ${VAR} are not modelled: opaque */
+		out->bad = "env -S string";
+		out->split = NULL;
+		{
+			char *copy = xstrdup(arg), *w, *save = NULL;
+
+			for (w = strtok_r(copy, " \t\n", &save); w != NULL;
+			    w = strtok_r(NULL, " \t\n", &save))
+				out->split = strv_push(out->split, w);
+			free(copy);
+		}
+		break;
+	}
+	return 0;
+}
+
+static int
+long_option(const struct launcher *l, struct launch *out, char *const *argv,
+    size_t *i)
+{
+	const char *opt = argv[*i] + 2, *eq = strchr(opt, '='), *arg = NULL;
+	const char *hit;
+	size_t len = eq != NULL ? (size_t)(eq - opt) : strlen(opt);
+	int amb = 0, takes;
+
+	if ((hit = long_match(l->long_arg, opt, len, &amb)) != NULL)
+		takes = 1;
+	else if (!amb && (hit = long_match(l->long_flag, opt, len, &amb)) !=
+	    NULL)
+		takes = 0;
+	else
+		return -1;
+	if (takes) {
+		if (eq != NULL)
+			arg = eq + 1;
+		else if (argv[*i + 1] != NULL)
+			arg = argv[++*i];
+		else
+			return -1;
+	} else if (eq != NULL && strchr(hit, '=') == NULL)
+		return -1;
+	if (strcmp(l->name, "env") == 0) {
+		if (strcmp(hit, "ignore-environment") == 0)
+			return apply_option(l, out, 'i', NULL);
+		if (strncmp(hit, "unset", 5) == 0 || strncmp(hit, "chdir", 5) == 0
+		    || strncmp(hit, "split-string", 12) == 0)
+			return apply_option(l, out, hit[0] == 'u' ? 'u' :
+			    hit[0] == 'c' ? 'C' : 'S', arg);
+	}
+	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "edit") == 0 ||
+	    strcmp(hit, "list") == 0 || strcmp(hit, "validate") == 0 ||
+	    strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
+	    strcmp(hit, "remove-timestamp") == 0))
+		return 1;
+	if (strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
+	    strcmp(hit, "show-limits") == 0)
+		return 1;
+	if (strcmp(l->name, "ionice") == 0 && (strcmp(hit, "pid") == 0 ||
+	    strcmp(hit, "pgid") == 0 || strcmp(hit, "uid") == 0))
+		return 1;
+	return 0;
+}
+
+/*
+ * One cluster of short options such as "-in" or "-uNAME". Returns 0, 1 if
+ * an option means no command runs, or -1 if not understood.
+ */
+static int
+short_options(const struct launcher *l, struct launch *out,
+    char *const *argv, size_t *i)
+{
+	const char *p = argv[*i] + 1, *arg;
+	int stop = 0;
+
+	for (; *p != '\0'; p++) {
+		if (strchr(l->no_command, *p) != NULL)
+			stop = 1;
+		if (strchr(l->short_flag, *p) != NULL) {
+			apply_option(l, out, *p, NULL);
+			continue;
+		}
+		if (strchr(l->short_optarg, *p) != NULL)
+			return stop;	/* the rest of the word is its value */
+		if (strchr(l->short_arg, *p) == NULL)
+			return -1;
+		if (p[1] != '\0')
+			arg = p + 1;
+		else if (argv[*i + 1] != NULL)
+			arg = argv[++*i];
+		else
+			return -1;
+		apply_option(l, out, *p, arg);
+		return stop;
+	}
+	return stop;
+}
+
+/* nice's obsolete adjustment forms: -5, --5, -+5 */
+static int
+nice_number(const struct launcher *l, const char *w)
+{
+	const char *p = w + 1;
+
+	if (strcmp(l->name, "nice") != 0)
+		return 0;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p == '\0')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * Parses argv (argv[0] is the launcher) as l does, stopping at the first
+ * operand, and fills out. out->inner stays 0 when no command runs.
+ */
+static void
+parse_options(const struct launcher *l, char *const *argv, struct launch *out)
+{
+	size_t i, ops = 0;
+	int r;
+
+	for (i = 1; argv[i] != NULL; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(w, "-") == 0 && strcmp(l->name, "env") == 0) {
+			apply_option(l, out, 'i', NULL);
+			continue;
+		}
+		if (w[0] != '-' || w[1] == '\0')
+			break;
+		if (nice_number(l, w))
+			continue;
+		r = w[1] == '-' ? long_option(l, out, argv, &i) :
+		    short_options(l, out, argv, &i);
+		if (r < 0) {
+			out->bad = "an option it does not know";
+			return;
+		}
+		if (r > 0)
+			return;		/* no command runs */
+	}
+	for (; argv[i] != NULL && ops < (size_t)l->operands; i++, ops++)
+		;
+	if (ops < (size_t)l->operands)
+		return;
+	for (; l->assigns && argv[i] != NULL && env_assign(&out->env, argv[i]);
+	    i++)
+		;
+	if (argv[i] != NULL || out->split != NULL)
+		out->inner = argv[i] != NULL ? i : strv_len((char **)argv);
+}
+
+struct normer {
+	struct norm_result *out;
+	size_t cap;
+};
+
+static const char *
+base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s != NULL ? s + 1 : p;
+}
+
+/* Adds a command; argv and env are transferred. Returns its index. */
+static size_t
+add_cmd(struct normer *nz, char **argv, char **env, const char *cwd,
+    int parent, int depth)
+{
+	struct norm_result *out = nz->out;
+	struct norm_cmd *c;
+
+	if (out->n == nz->cap) {
+		nz->cap = nz->cap ? nz->cap * 2 : 8;
+		out->cmds = xreallocarray(out->cmds, nz->cap,
+		    sizeof(*out->cmds));
+	}
+	c = &out->cmds[out->n];
+	memset(c, 0, sizeof(*c));
+	c->argv = argv;
+	c->env = env;
+	c->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
+	c->parent = parent;
+	c->depth = depth;
+	return out->n++;
+}
+
+static void
+set_opaque(struct norm_cmd *c, const char *why)
+{
+	if (c->opaque == NULL)
+		c->opaque = xstrdup(why);
+}
+
+/*
+ * A launcher is looked through only if the file that runs is the system's:
+ * a file called "env" that anyone could have written is just a program
+ * called env, and the default applies to it as well as to what it starts.
+ */
+static int
+system_file(const char *real)
+{
+	struct stat st;
+	char *dir;
+	int ok;
+
+	if (real == NULL)
+		return 1;	/* nothing runs at all */
+	if (stat(real, &st) != 0 || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return 0;
+	dir = xstrndup(real, (size_t)(base_of(real) - real));
+	ok = stat(dir, &st) == 0 && st.st_uid == 0 &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	free(dir);
+	return ok;
+}
+
+static void resolve(struct norm_cmd *c);
+static void expand(struct normer *nz, size_t idx);
+
+/* Adds the command argv[from...] started by command idx, and expands it. */
+static void
+add_inner(struct normer *nz, size_t idx, char **argv, char **env,
+    const char *cwd, int args_hidden, int applet)
+{
+	struct norm_cmd *c;
+	size_t k;
+
+	k = add_cmd(nz, argv, env, cwd, (int)idx, nz->out->cmds[idx].depth + 1);
+	c = &nz->out->cmds[k];
+	c->env_uncertain = nz->out->cmds[idx].env_uncertain;
+	c->args_uncertain = args_hidden;
+	/* an applet is not the file PATH would find under its name */
+	if (!applet)
+		resolve(c);
+	c = &nz->out->cmds[idx];
+	c->transparent = system_file(c->real);
+	expand(nz, k);
+}
+
+static void
+expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
+{
+	struct norm_cmd *c = &nz->out->cmds[idx];
+	struct launch la;
+	char **argv = NULL;
+	size_t i;
+
+	memset(&la, 0, sizeof(la));
+	c->kind = NORM_LAUNCHER;
+	la.env = strv_dup(c->env);
+	la.cwd = c->cwd != NULL ? xstrdup(c->cwd) : NULL;
+	parse_options(l, c->argv, &la);
+	if (la.bad != NULL)
+		set_opaque(c, la.bad);
+	if (la.inner > 0) {
+		for (i = 0; la.split != NULL && la.split[i] != NULL; i++)
+			argv = strv_push(argv, la.split[i]);
+		for (i = la.inner; c->argv[i] != NULL; i++)
+			argv = strv_push(argv, c->argv[i]);
+		if (argv != NULL) {
+			add_inner(nz, idx, argv, la.env, la.cwd, l->args_hidden,
+			    0);
+			la.env = NULL;	/* transferred */
+		}
+	}
+	strv_free(la.env);
+	strv_free(la.split);
+	free(la.cwd);
+}
+
+/* busybox rm …, or a link called rm that leads to busybox */
+static void
+expand_multicall(struct normer *nz, size_t idx, const char *id)
+{
+	struct norm_cmd *c = &nz->out->cmds[idx];
+	char **argv;
+	size_t from;
+
+	c->kind = NORM_LAUNCHER;
+	if (strcmp(base_of(c->argv[0]), id) != 0)
+		from = 0;	/* the applet is the name it was run by */
+	else if (c->argv[1] != NULL && c->argv[1][0] != '-')
+		from = 1;
+	else
+		return;		/* --list, --install, --help: no applet */
+	argv = strv_dup(c->argv + from);
+	free(argv[0]);
+	argv[0] = xstrdup(base_of(c->argv[from]));
+	add_inner(nz, idx, argv, strv_dup(c->env), c->cwd, c->args_uncertain,
+	    1);
+}
+
+/*
+ * Finds the -c string among a shell's words. Returns its index, or 0 with
+ * *why set when the shell reads a script or standard input instead.
+ */
+static size_t
+shell_string(char *const *argv, const char **why)
+{
+	size_t i;
+	int cflag = 0;
+	const char *p;
+
+	*why = NULL;
+	for (i = 1; argv[i] != NULL; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "--") == 0 || strcmp(w, "-") == 0) {
+			i++;
+			break;
+		}
+		if (w[0] == '-' && w[1] == '-') {
+			if (strcmp(w, "--rcfile") == 0 ||
+			    strcmp(w, "--init-file") == 0)
+				i++;
+			if (argv[i] == NULL)
+				break;
+			continue;
+		}
+		if ((w[0] != '-' && w[0] != '+') || w[1] == '\0')
+			break;
+		for (p = w + 1; *p != '\0'; p++) {
+			if (*p == 'c')
+				cflag = 1;
+			else if ((*p == 'o' || *p == 'O') && argv[i + 1] != NULL)
+				i++;
+		}
+	}
+	if (cflag && argv[i] != NULL)
+		return i;
+	if (cflag)
+		*why = "shell -c without a command string";
+	else if (argv[i] != NULL)
+		*why = "shell script file";
+	else
+		*why = "shell reading commands from standard input";
+	return 0;
+}
+
+static void
+expand_shell(struct normer *nz, size_t idx)
+{
+	struct norm_cmd *c = &nz->out->cmds[idx];
+	struct shell_result sr;
+	const char *why;
+	char **env;
+	size_t si, i, k;
+	int hidden;
+
+	c->kind = NORM_SHELL;
+	if ((si = shell_string(c->argv, &why)) == 0) {
+		set_opaque(c, why);
+		return;
+	}
+	memset(&sr, 0, sizeof(sr));
+	shell_split(c->argv[si], &sr);
+	if (sr.opaque)
+		set_opaque(c, sr.why != NULL ? sr.why : "shell string");
+	for (i = 0; i < sr.n; i++) {
+		struct shell_cmd *sc = &sr.cmds[i];
+
+		env = strv_dup(nz->out->cmds[idx].env);
+		for (k = 0; sc->assigns != NULL && sc->assigns[k] != NULL; k++)
+			env_assign(&env, sc->assigns[k]);
+		for (hidden = 0, k = 1; sc->argv[k] != NULL; k++)
+			hidden |= sc->uncertain[k];
+		k = add_cmd(nz, strv_dup(sc->argv), env, sc->cwd_changed ?
+		    NULL : nz->out->cmds[idx].cwd, (int)idx,
+		    nz->out->cmds[idx].depth + 1);
+		c = &nz->out->cmds[k];
+		c->env_uncertain = sc->env_uncertain ||
+		    nz->out->cmds[idx].env_uncertain;
+		c->args_uncertain = hidden;
+		if (sc->uncertain[0])
+			set_opaque(c, "expansion in command name");
+		resolve(c);
+		nz->out->cmds[idx].transparent = 1;
+		expand(nz, k);
+	}
+	c = &nz->out->cmds[idx];
+	if (!system_file(c->real))
+		c->transparent = 0;
+	shell_result_release(&sr);
+}
+
+static void
+resolve(struct norm_cmd *c)
+{
+	c->path = norm_which(c->argv[0], norm_getenv(c->env, "PATH"), c->cwd);
+	if (c->path != NULL)
+		c->real = realpath(c->path, NULL);
+}
+
+/* Looks inside command idx if it starts others. */
+static void
+expand(struct normer *nz, size_t idx)
+{
+	struct norm_cmd *c = &nz->out->cmds[idx];
+	const char *id;
+	size_t i;
+
+	if (c->opaque != NULL && strcmp(c->opaque,
+	    "expansion in command name") == 0)
+		return;
+	if (c->depth >= NORM_MAX_DEPTH) {
+		set_opaque(c, "nested too deeply");
+		return;
+	}
+	if (nz->out->n >= NORM_MAX_CMDS) {
+		set_opaque(c, "too many commands");
+		return;
+	}
+	/* what runs is the file, whatever name it was called by */
+	id = base_of(c->real != NULL ? c->real : c->argv[0]);
+	if (strcmp(id, "busybox") == 0 || strcmp(id, "toybox") == 0) {
+		expand_multicall(nz, idx, id);
+		return;
+	}
+	for (i = 0; shells[i] != NULL; i++)
+		if (strcmp(id, shells[i]) == 0) {
+			expand_shell(nz, idx);
+			return;
+		}
+	for (i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++)
+		if (strcmp(id, launchers[i].name) == 0) {
+			expand_launcher(nz, idx, &launchers[i]);
+			return;
+		}
+}
+
+int
+normalize(struct norm_result *out, char *const *argv, char *const *envp,
+    const char *cwd)
+{
+	struct normer nz;
+	size_t k;
+
+	memset(out, 0, sizeof(*out));
+	memset(&nz, 0, sizeof(nz));
+	nz.out = out;
+	k = add_cmd(&nz, strv_dup(argv), strv_dup(envp), cwd, -1, 0);
+	if (argv[0] == NULL) {
+		out->cmds[k].argv = strv_push(out->cmds[k].argv, "");
+		set_opaque(&out->cmds[k], "empty command");
+		return 0;
+	}
+	resolve(&out->cmds[k]);
+	expand(&nz, k);
+	return 0;
+}
+
+void
+norm_result_release(struct norm_result *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->n; i++) {
+		struct norm_cmd *c = &out->cmds[i];
+
+		strv_free(c->argv);
+		free(c->path);
+		free(c->real);
+		strv_free(c->env);
+		free(c->cwd);
+		free(c->opaque);
+	}
+	free(out->cmds);
+	memset(out, 0, sizeof(*out));
+}

@@ -1,0 +1,32 @@
+/*
+ * report: what `check` prints, as text for people and as JSON for
+ * programs. jansson stays behind this module (and the record code).
+ */
+#ifndef AE_REPORT_H
+#define AE_REPORT_H
+
+#include <stdio.h>
+
+#include "normalize.h"
+#include "policy.h"
+
+/*
+ * Returns the decision as one line of JSON with at least decision,
+ * rules, commands and requirement. The caller frees it.
+ */
+char *report_json(const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d);
+
+/* Writes the decision for people to f, every argv word escaped. */
+void report_text(FILE *f, const struct policy *pol,
+    const struct norm_result *cmds, const struct pol_decision *d);
+
+/*
+ * Returns one line of JSON for the run form's --json: outcome (allowed,
+ * denied, approval-required, error...), exit, and the decision's rules.
+ * The caller frees it.
+ */
+char *report_outcome_json(const char *outcome, int exit_status,
+    const struct pol_decision *d, const char *message);
+
+#endif

@@ -1,0 +1,394 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n ? n : 1)) == NULL)
+		abort();
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p;
+
+	if ((p = calloc(nmemb ? nmemb : 1, size ? size : 1)) == NULL)
+		abort();
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	void *q;
+
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		abort();
+	if ((q = realloc(p, nmemb * size != 0 ? nmemb * size : 1)) == NULL)
+		abort();
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return p;
+}
+
+void
+buf_init(struct buf *b)
+{
+	b->cap = 64;
+	b->len = 0;
+	b->p = xmalloc(b->cap);
+	b->p[0] = '\0';
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static void
+buf_grow(struct buf *b, size_t n)
+{
+	size_t want;
+
+	if (n > BUF_MAX || b->len > BUF_MAX - n)
+		abort();
+	want = b->len + n + 1;
+	if (want <= b->cap)
+		return;
+	while (b->cap < want)
+		b->cap *= 2;
+	b->p = xreallocarray(b->p, b->cap, 1);
+}
+
+void
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addc(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	buf_add(b, &ch, 1);
+}
+
+void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	buf_add(b, s, (size_t)n);
+	free(s);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->p[0] = '\0';
+}
+
+char *
+buf_detach(struct buf *b)
+{
+	char *p = b->p;
+
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+size_t
+strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	if (v != NULL)
+		while (v[n] != NULL)
+			n++;
+	return n;
+}
+
+char **
+strv_push_take(char **v, char *s)
+{
+	size_t n = strv_len(v);
+
+	v = xreallocarray(v, n + 2, sizeof(*v));
+	v[n] = s;	/* transferred */
+	v[n + 1] = NULL;
+	return v;
+}
+
+char **
+strv_push(char **v, const char *s)
+{
+	return strv_push_take(v, xstrdup(s));
+}
+
+char **
+strv_dup(char *const *v)
+{
+	char **r;
+	size_t i, n = strv_len(v);
+
+	r = xcalloc(n + 1, sizeof(*r));
+	for (i = 0; i < n; i++)
+		r[i] = xstrdup(v[i]);
+	return r;
+}
+
+void
+strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+strv_has(char *const *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+check_trusted_stat(const char *path, const char *what, const struct stat *st,
+    struct ae_error *err)
+{
+	uid_t uid = getuid();
+
+	if (st->st_uid != 0 && st->st_uid != uid)
+		return ae_error_set(err, AE_ERR_CONFIG,
+		    "refusing %s '%s': owned by uid %lu, not by root or uid %lu",
+		    what, path, (unsigned long)st->st_uid, (unsigned long)uid);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return ae_error_set(err, AE_ERR_CONFIG,
+		    "refusing %s '%s': writable by %s (mode %04o)", what, path,
+		    (st->st_mode & S_IWOTH) ? "others" : "group",
+		    (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+static int
+check_parent_dir(const char *path, struct ae_error *err)
+{
+	struct stat st;
+	char *copy, *dir;
+	int r;
+
+	copy = xstrdup(path);
+	dir = dirname(copy);
+	if (stat(dir, &st) != 0)
+		r = ae_error_set(err, AE_ERR_CONFIG, "unable to stat '%s': %s",
+		    dir, strerror(errno));
+	else
+		r = check_trusted_stat(dir, "directory", &st, err);
+	free(copy);
+	return r;
+}
+
+int
+read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
+    struct ae_error *err)
+{
+	struct stat st;
+	char *data = NULL, *real = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, r;
+
+	*out = NULL;
+	*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		r = ae_error_set(err, AE_ERR_CONFIG, "unable to open '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = ae_error_set(err, AE_ERR_CONFIG, "unable to stat '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ae_error_set(err, AE_ERR_CONFIG,
+		    "refusing '%s': not a regular file", path);
+		goto out;
+	}
+	if ((r = check_trusted_stat(path, "file", &st, err)) != 0)
+		goto out;
+	/* the file a symlink leads to sits in its own directory */
+	if ((real = realpath(path, NULL)) == NULL) {
+		r = ae_error_set(err, AE_ERR_CONFIG, "unable to resolve '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	if ((r = check_parent_dir(real, err)) != 0)
+		goto out;
+	if ((size_t)st.st_size > max) {
+		r = ae_error_set(err, AE_ERR_CONFIG,
+		    "refusing '%s': %lld bytes, more than the limit of %zu",
+		    path, (long long)st.st_size, max);
+		goto out;
+	}
+	data = xmalloc(max + 1);
+	for (;;) {
+		n = read(fd, data + len, max + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = ae_error_set(err, AE_ERR_CONFIG,
+			    "unable to read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			r = ae_error_set(err, AE_ERR_CONFIG,
+			    "refusing '%s': more than the limit of %zu bytes",
+			    path, max);
+			goto out;
+		}
+	}
+	data[len] = '\0';
+	*out = data;	/* transferred */
+	*lenp = len;
+	data = NULL;
+	r = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	free(data);
+	free(real);
+	return r;
+}
+
+char *
+path_relative_to(const char *base_file, const char *path)
+{
+	char *copy, *dir, *r;
+
+	if (path[0] == '/' || base_file == NULL)
+		return xstrdup(path);
+	copy = xstrdup(base_file);
+	dir = dirname(copy);
+	r = xasprintf("%s/%s", dir, path);
+	free(copy);
+	return r;
+}
+
+int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, need;
+	unsigned long cp;
+
+	while (i < n) {
+		if (p[i] == 0)
+			return 0;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0) {
+			need = 1;
+			cp = p[i] & 0x1f;
+		} else if ((p[i] & 0xf0) == 0xe0) {
+			need = 2;
+			cp = p[i] & 0x0f;
+		} else if ((p[i] & 0xf8) == 0xf0) {
+			need = 3;
+			cp = p[i] & 0x07;
+		} else
+			return 0;
+		if (need >= n - i)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond Unicode */
+		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
+		    (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
