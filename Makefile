@@ -33,11 +33,13 @@ SRC = $(sort $(wildcard src/*.c))
 CMD = $(sort $(wildcard cmd/*.c))
 UNIT = $(sort $(wildcard tests/unit/test_*.c))
 BENCH = $(sort $(wildcard tests/bench/*.c))
+HELPERS = $(sort $(wildcard tests/helpers/*.c))
 FUZZ = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 SRC_OBJ = $(SRC:%.c=$(O)/%.o) $(O)/gen/default_policy.o
 CMD_OBJ = $(CMD:%.c=$(O)/%.o)
 UNIT_BIN = $(UNIT:%.c=$(O)/%)
 BENCH_BIN = $(BENCH:%.c=$(O)/%)
+HELPER_BIN = $(HELPERS:%.c=$(O)/%)
 BIN = $(O)/approve-exec
 MAN = $(sort $(wildcard man/*.[1-8]))
 
@@ -69,11 +71,15 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libae.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) \
 		$(shell pkg-config --libs cmocka) $(ALL_LDFLAGS)
 
+$(O)/tests/helpers/%: tests/helpers/%.c $(O)/libae.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
+
 $(O)/tests/bench/%: tests/bench/%.c $(O)/libae.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
 
-check: $(BIN) $(UNIT_BIN)
+check: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 	AE_BUILD=$(O) sh tests/run.sh
 
 bench: $(BIN) $(BENCH_BIN)
