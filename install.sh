@@ -1,0 +1,60 @@
+#!/bin/sh
+# install.sh: install approve-exec's build dependencies (Debian packages),
+# build it, and install it under a prefix.
+#
+#   ./install.sh                 dependencies, build, install under /usr/local
+#   ./install.sh --prefix DIR    install under DIR
+#   ./install.sh --deps-only     only the Debian packages (for make check)
+#
+# Running it again changes nothing that is already in place.
+set -eu
+
+prefix=/usr/local
+deps_only=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--deps-only) deps_only=1 ;;
+	--prefix) [ $# -ge 2 ] || { echo "install.sh: --prefix needs a directory" >&2; exit 2; }
+		prefix=$2; shift ;;
+	--prefix=*) prefix=${1#--prefix=} ;;
+	-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "install.sh: unknown option '$1'" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+# Build and library packages, then what the tests use.
+packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
+libjansson-dev libgit2-dev libsodium-dev libcmocka-dev libmicrohttpd-dev
+git openssh-client mandoc python3 tmux procps"
+
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "install.sh: these Debian packages are missing:$missing" >&2
+		echo "install.sh: run as root (sudo ./install.sh) or install them with apt-get" >&2
+		exit 1
+	fi
+	echo "install.sh: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ "$deps_only" = 1 ] && { echo "install.sh: dependencies are in place"; exit 0; }
+
+cd "$(dirname "$0")"
+make -s
+if [ ! -w "$prefix" ] && [ ! -w "$(dirname "$prefix")" ] && [ "$(id -u)" != 0 ]; then
+	echo "install.sh: cannot write to $prefix: run as root or pass --prefix" >&2
+	exit 1
+fi
+make -s install PREFIX="$prefix"
+echo "install.sh: installed $prefix/bin/approve-exec"
