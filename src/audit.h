@@ -1,0 +1,104 @@
+/*
+ * audit: the evidence repository. A bare git repository whose branch
+ * "main" only grows: every decision and every outcome is one commit, each
+ * signed in git's SSH signature format with the host's ed25519 key, so
+ * that stock `git verify-commit` checks it. libgit2 stays in this module
+ * (audit.c writes, audit_remote.c pushes, audit_verify.c reads).
+ *
+ * Layout of every commit's tree:
+ *   README.md                 how to verify, for auditors
+ *   allowed_signers           "approve-exec@HOST namespaces="git" ssh-ed25519 …"
+ *   records/YYYY/MM/DD/XX/ID.json   one record per request; XX = ID[0..1]
+ * The shard directories keep the trees a commit rewrites small, so the
+ * cost of a commit does not grow with the number of records.
+ */
+#ifndef AE_AUDIT_H
+#define AE_AUDIT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define AUDIT_BRANCH "refs/heads/main"
+#define AUDIT_REMOTE_REF "refs/remotes/origin/main"
+
+struct audit;
+struct sshkey;
+
+struct audit_opts {
+	const char *repo;	/* path of the bare repository */
+	const char *key_path;	/* OpenSSH ed25519 private key */
+	int create_key;		/* make the key if it does not exist */
+	const char *remote;	/* URL to push to, or NULL */
+	int require_push;	/* an unpushed decision is a failure */
+};
+
+/*
+ * Opens the repository, creating it (with README.md and allowed_signers
+ * in a first signed commit) if it does not exist. Loads the signing key,
+ * creating it first if o->create_key and it is missing. Returns 0, or
+ * AE_ERR_GIT / AE_ERR_CRYPTO / AE_ERR_IO with the cause.
+ */
+int audit_open(struct audit **out, const struct audit_opts *o,
+    struct ae_error *err);
+void audit_close(struct audit *a);
+
+/*
+ * Commits data at path (added, or replacing the file there) as one signed
+ * commit on main, with message and author "name <email>". Concurrent
+ * writers are serialised by compare-and-swap on the branch, retried
+ * within a budget. Objects and the ref are on disk (fsync) before it
+ * returns. If a remote is configured the commit is pushed; a push failure
+ * is an error only with require_push. Returns 0 or AE_ERR_GIT.
+ */
+int audit_put(struct audit *a, const char *path, const char *data,
+    size_t len, const char *message, const char *author,
+    struct ae_error *err);
+
+/* Returns the path of the repository. Borrowed. */
+const char *audit_repo_path(const struct audit *a);
+
+/*
+ * Signs a commit buffer (what git_commit_create_buffer returns) and
+ * writes the signed commit; *oid_hex receives its id (41 bytes). For the
+ * remote replay, which re-creates commits. Returns 0 or AE_ERR_GIT.
+ */
+int audit_sign_commit(struct audit *a, const char *buf, size_t len,
+    char oid_hex[41], struct ae_error *err);
+
+/*
+ * Pushes main to the remote. A rejected push is fetched, the local
+ * commits not on the remote are replayed on its tip (re-signed) and the
+ * push is tried again. Returns 0, or AE_ERR_NETWORK / AE_ERR_GIT.
+ * Implemented in audit_remote.c.
+ */
+int audit_push(struct audit *a, struct ae_error *err);
+
+/* Number of local commits on main that the remote has not got, or -1. */
+int audit_unpushed(struct audit *a, struct ae_error *err);
+
+/*
+ * Calls fn for every record file in the tree of main's tip: its path and
+ * bytes. fn returns 0 to go on. Returns 0, fn's non-zero value, or
+ * AE_ERR_GIT. Implemented in audit_verify.c.
+ */
+int audit_foreach_record(const char *repo, int (*fn)(const char *path,
+    const char *data, size_t len, void *arg), void *arg,
+    struct ae_error *err);
+
+/*
+ * Verifies the repository at repo: every commit on main signed by a key
+ * in allowed_signers (a file in the allowed_signers format; NULL: the
+ * repository's own, with a warning), every record well-formed, history
+ * append-only (records are added, or completed with their outcome, never
+ * removed or otherwise changed), and main a descendant of the commit
+ * verified last time. Writes one line per problem and per incomplete
+ * record to out. *problems receives the count of problems. Returns 0 if
+ * verification ran (whatever it found), or an error code if it could not.
+ * Implemented in audit_verify.c.
+ */
+int audit_verify(const char *repo, const char *allowed_signers, FILE *out,
+    int *problems, struct ae_error *err);
+
+#endif

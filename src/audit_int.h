@@ -1,0 +1,31 @@
+/*
+ * Private to the evidence store (audit.c, audit_remote.c,
+ * audit_verify.c): the one header where libgit2's types may appear.
+ */
+#ifndef AE_AUDIT_INT_H
+#define AE_AUDIT_INT_H
+
+#include <git2.h>
+
+#include "audit.h"
+
+struct audit {
+	git_repository *repo;
+	char *path;
+	struct sshkey *key;
+	char *signer;		/* this host's allowed_signers line */
+	char *committer_email;	/* approve-exec@HOST */
+	char *remote;		/* URL, or NULL */
+	int require_push;
+};
+
+/* Initialises libgit2 once per process, with fsync on. */
+void audit_git_init(void);
+
+/*
+ * Sets err from libgit2's last error for the failed call what (rc is its
+ * return value) and returns AE_ERR_GIT.
+ */
+int audit_git_error(struct ae_error *err, int rc, const char *what);
+
+#endif

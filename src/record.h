@@ -1,0 +1,102 @@
+/*
+ * record: the evidence record of one request, as JSON (schema
+ * "approve-exec/record/v1", documented in approve-exec-evidence(5)).
+ * jansson stays behind this module and report.c.
+ */
+#ifndef AE_RECORD_H
+#define AE_RECORD_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "error.h"
+
+#define RECORD_SCHEMA "approve-exec/record/v1"
+#define RECORD_ID_LEN 32	/* lowercase hex characters */
+#define RECORD_MAX_BYTES (1024u * 1024)
+
+struct record;
+struct exec_result;
+struct norm_result;
+struct pol_decision;
+struct policy;
+
+/* What the request was, as the record shows it. */
+struct record_request {
+	char *const *argv;	/* exactly as given */
+	const char *path;	/* the file that runs, symlinks resolved */
+	const char *exe_sha256;	/* hex, or NULL if it could not be read */
+	const char *cwd, *host, *user;
+	unsigned long uid;
+	const char *requester;	/* the person, or the unix user */
+	const char *agent, *model, *on_behalf_of, *reason;	/* or NULL */
+	char *const *envp;	/* for the rules' record: env:NAME entries */
+};
+
+/* Returns a new record with a fresh random id and the current time. */
+struct record *record_new(void);
+void record_free(struct record *r);
+
+/* Returns the id (RECORD_ID_LEN hex characters). Borrowed. */
+const char *record_id(const struct record *r);
+
+/*
+ * Returns the path of the record in the repository:
+ * records/YYYY/MM/DD/XX/ID.json, by its creation date (UTC). Borrowed.
+ */
+const char *record_path(const struct record *r);
+
+/*
+ * Fills request and policy from what was asked and decided: argv with
+ * the matching rules' redactions applied, the env:NAME values the rules
+ * ask to record (redacted too), CI variables, the policy files and their
+ * digests, the matching rules, the action, requirement and controls.
+ * Computes request.digest over the canonical request.
+ */
+void record_set_request(struct record *r, const struct record_request *req,
+    const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d);
+
+/*
+ * Sets decision: result is one of allowed, approved, denied, timeout,
+ * error; detail is free text (may be NULL).
+ */
+void record_set_decision(struct record *r, const char *result,
+    const char *detail);
+
+/* Sets execution from the finished command. */
+void record_set_execution(struct record *r, const struct exec_result *res);
+
+/* Returns request.digest ("sha256:…"). Borrowed. */
+const char *record_digest(const struct record *r);
+
+/* Returns the record as pretty JSON with a final newline; caller frees. */
+char *record_dump(const struct record *r);
+
+/*
+ * Parses and checks a record: schema name, required fields and their
+ * types, id matching the file name when path is not NULL. Returns 0 or
+ * AE_ERR_PROTOCOL with what is wrong. *out (may be NULL) receives it.
+ */
+int record_parse(struct record **out, const char *json, size_t len,
+    const char *path, struct ae_error *err);
+
+/* 1 if the record has an execution block with an end time. */
+int record_complete(const struct record *r);
+
+/*
+ * Returns the text at a dotted path ("decision.result", "request.user",
+ * "policy.action"), or NULL if absent or not text. Borrowed.
+ */
+const char *record_get(const struct record *r, const char *dotted);
+
+/*
+ * Returns 1 if b is a with only an outcome added: execution set where a
+ * had none, nothing else changed. For the append-only check.
+ */
+int record_is_completion(const struct record *a, const struct record *b);
+
+/* Returns one line of compact JSON of the whole record; caller frees. */
+char *record_dump_line(const struct record *r);
+
+#endif
