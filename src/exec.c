@@ -21,10 +21,13 @@ exec_check(const char *path, const char *name, struct ae_error *err)
 	if (path == NULL)
 		return ae_error_set(err, AE_ERR_NOTFOUND,
 		    "'%s': command not found", name);
+	/*
+	 * As env(1): only ENOENT is "not found"; a path through a regular
+	 * file (ENOTDIR) names something that exists but cannot be run.
+	 */
 	if (stat(path, &st) != 0)
-		return ae_error_set(err, errno == ENOENT || errno == ENOTDIR ?
-		    AE_ERR_NOTFOUND : AE_ERR_NOEXEC, "'%s': %s", name,
-		    strerror(errno));
+		return ae_error_set(err, errno == ENOENT ? AE_ERR_NOTFOUND :
+		    AE_ERR_NOEXEC, "'%s': %s", name, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return ae_error_set(err, AE_ERR_NOEXEC, "'%s': %s", name,
 		    S_ISDIR(st.st_mode) ? "is a directory" :
