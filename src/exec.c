@@ -11,6 +11,7 @@
 #include "exec.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 static volatile sig_atomic_t child_pid;
 
 int
@@ -54,22 +55,40 @@ forward(int sig, siginfo_t *info, void *ctx)
 	errno = saved;
 }
 
+/*
+ * Installs the forwarding handler with the forwarded signals blocked, so
+ * that one arriving before the child's pid is known waits for it instead
+ * of being dropped, and the child never runs our handler: it resets the
+ * dispositions first and unblocks after. *mask gets the caller's mask.
+ */
 static void
-set_handlers(int install, struct sigaction *saved)
+signals_take(struct sigaction *saved, sigset_t *mask)
 {
 	struct sigaction sa;
+	sigset_t block;
 	size_t i;
 
+	sigemptyset(&block);
+	for (i = 0; i < NFORWARDED; i++)
+		sigaddset(&block, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &block, mask);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = forward;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
-		if (install)
-			sigaction(forwarded[i], &sa, &saved[i]);
-		else
-			sigaction(forwarded[i], &saved[i], NULL);
-	}
+	for (i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &sa, &saved[i]);
+}
+
+/* Puts back the caller's handlers, then its mask. */
+static void
+signals_restore(const struct sigaction *saved, const sigset_t *mask)
+{
+	size_t i;
+
+	for (i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &saved[i], NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
 /* In the child: a clean slate, then execve; errno goes back on fd. */
@@ -83,7 +102,7 @@ child(int fd, const char *path, char *const argv[], char *const envp[])
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+	for (i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
@@ -113,7 +132,8 @@ int
 exec_run(const char *path, char *const argv[], char *const envp[],
     struct exec_result *res, struct ae_error *err)
 {
-	struct sigaction saved[sizeof(forwarded) / sizeof(forwarded[0])];
+	struct sigaction saved[NFORWARDED];
+	sigset_t mask;
 	struct timespec m0, m1;
 	int fds[2], status, e = 0, r = 0;
 	ssize_t n;
@@ -123,7 +143,7 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
 		    strerror(errno));
-	set_handlers(1, saved);
+	signals_take(saved, &mask);
 	clock_gettime(CLOCK_REALTIME, &res->started);
 	clock_gettime(CLOCK_MONOTONIC, &m0);
 	if ((pid = fork()) == -1) {
@@ -136,6 +156,8 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 	if (pid == 0)
 		child(fds[1], path, argv, envp);
 	child_pid = pid;
+	/* what arrived meanwhile is forwarded now */
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	close(fds[1]);
 	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
@@ -159,6 +181,6 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 	clock_gettime(CLOCK_MONOTONIC, &m1);
 	res->seconds = (double)(m1.tv_sec - m0.tv_sec) +
 	    (double)(m1.tv_nsec - m0.tv_nsec) / 1e9;
-	set_handlers(0, saved);
+	signals_restore(saved, &mask);
 	return r;
 }
