@@ -474,7 +474,8 @@ add_inner(struct normer *nz, size_t idx, char **argv, char **env,
 	k = add_cmd(nz, argv, env, cwd, (int)idx, nz->out->cmds[idx].depth + 1);
 	c = &nz->out->cmds[k];
 	c->env_uncertain = nz->out->cmds[idx].env_uncertain;
-	c->args_uncertain = args_hidden;
+	/* words xargs appends to a launcher end up as its command's */
+	c->args_uncertain = args_hidden || nz->out->cmds[idx].args_uncertain;
 	/* an applet is not the file PATH would find under its name */
 	if (!applet)
 		resolve(c);
