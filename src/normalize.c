@@ -183,6 +183,7 @@ struct launch {
 	char **env;		/* the command's environment; owned */
 	char *cwd;		/* its working directory; owned, NULL: unknown */
 	char **split;		/* env -S words, to go before argv[inner] */
+	int stopped;		/* an option said that nothing runs */
 };
 
 static const char *
@@ -379,8 +380,10 @@ parse_options(const struct launcher *l, char *const *argv, struct launch *out)
 			out->bad = "an option it does not know";
 			return;
 		}
-		if (r > 0)
-			return;		/* no command runs */
+		if (r > 0) {
+			out->stopped = 1;	/* no command runs */
+			return;
+		}
 	}
 	for (; argv[i] != NULL && ops < (size_t)l->operands; i++, ops++)
 		;
@@ -499,6 +502,9 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 	parse_options(l, c->argv, &la);
 	if (la.bad != NULL)
 		set_opaque(c, la.bad);
+	/* xargs sudo: the command is among the words xargs appends */
+	if (la.inner == 0 && !la.stopped && c->args_uncertain)
+		set_opaque(c, "command in arguments that cannot be seen");
 	if (la.inner > 0) {
 		for (i = 0; la.split != NULL && la.split[i] != NULL; i++)
 			argv = strv_push(argv, la.split[i]);
@@ -528,8 +534,12 @@ expand_multicall(struct normer *nz, size_t idx, const char *id)
 		from = 0;	/* the applet is the name it was run by */
 	else if (c->argv[1] != NULL && c->argv[1][0] != '-')
 		from = 1;
-	else
-		return;		/* --list, --install, --help: no applet */
+	else {
+		/* --list, --install, --help: no applet, unless xargs adds one */
+		if (c->argv[1] == NULL && c->args_uncertain)
+			set_opaque(c, "applet in arguments that cannot be seen");
+		return;
+	}
 	argv = strv_dup(c->argv + from);
 	free(argv[0]);
 	argv[0] = xstrdup(base_of(c->argv[from]));
