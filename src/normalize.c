@@ -184,6 +184,7 @@ struct launch {
 	char *cwd;		/* its working directory; owned, NULL: unknown */
 	char **split;		/* env -S words, to go before argv[inner] */
 	int stopped;		/* an option said that nothing runs */
+	const char *replace;	/* xargs -I: replaced by input; borrowed */
 };
 
 static const char *
@@ -206,11 +207,18 @@ long_match(const char *const *names, const char *opt, size_t len,
 	return *ambiguous ? NULL : hit;
 }
 
-/* Handles one option's effect: env's -i, -u, -C, -S; returns 0 or -1. */
+/*
+ * Handles one option's effect: env's -i, -u, -C, -S and xargs's -I, -i;
+ * returns 0 or -1.
+ */
 static int
 apply_option(const struct launcher *l, struct launch *out, int opt,
     const char *arg)
 {
+	if (strcmp(l->name, "xargs") == 0 && (opt == 'I' || opt == 'i')) {
+		out->replace = arg != NULL && *arg != '\0' ? arg : "{}";
+		return 0;
+	}
 	if (strcmp(l->name, "env") != 0)
 		return 0;
 	switch (opt) {
@@ -283,6 +291,8 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 			return apply_option(l, out, hit[0] == 'u' ? 'u' :
 			    hit[0] == 'c' ? 'C' : 'S', arg);
 	}
+	if (strcmp(l->name, "xargs") == 0 && strcmp(hit, "replace=") == 0)
+		return apply_option(l, out, 'i', eq != NULL ? eq + 1 : NULL);
 	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "edit") == 0 ||
 	    strcmp(hit, "list") == 0 || strcmp(hit, "validate") == 0 ||
 	    strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
@@ -315,8 +325,11 @@ short_options(const struct launcher *l, struct launch *out,
 			apply_option(l, out, *p, NULL);
 			continue;
 		}
-		if (strchr(l->short_optarg, *p) != NULL)
-			return stop;	/* the rest of the word is its value */
+		if (strchr(l->short_optarg, *p) != NULL) {
+			/* the rest of the word is its value */
+			apply_option(l, out, *p, p + 1);
+			return stop;
+		}
 		if (strchr(l->short_arg, *p) == NULL)
 			return -1;
 		if (p[1] != '\0')
@@ -399,6 +412,7 @@ parse_options(const struct launcher *l, char *const *argv, struct launch *out)
 struct normer {
 	struct norm_result *out;
 	size_t cap;
+	const char *replace;	/* in force: an enclosing xargs -I string */
 };
 
 static const char *
@@ -479,6 +493,13 @@ add_inner(struct normer *nz, size_t idx, char **argv, char **env,
 	c->env_uncertain = nz->out->cmds[idx].env_uncertain;
 	/* words xargs appends to a launcher end up as its command's */
 	c->args_uncertain = args_hidden || nz->out->cmds[idx].args_uncertain;
+	if (nz->replace != NULL && strstr(argv[0], nz->replace) != NULL) {
+		/* xargs -I{} {}: the name is input; nothing to look into */
+		set_opaque(c, "command name replaced by xargs input");
+		c = &nz->out->cmds[idx];
+		c->transparent = system_file(c->real);
+		return;
+	}
 	/* an applet is not the file PATH would find under its name */
 	if (!applet)
 		resolve(c);
@@ -511,8 +532,13 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 		for (i = la.inner; c->argv[i] != NULL; i++)
 			argv = strv_push(argv, c->argv[i]);
 		if (argv != NULL) {
+			const char *outer = nz->replace;
+
+			if (la.replace != NULL)
+				nz->replace = la.replace;
 			add_inner(nz, idx, argv, la.env, la.cwd, l->args_hidden,
 			    0);
+			nz->replace = outer;
 			la.env = NULL;	/* transferred */
 		}
 	}
@@ -609,6 +635,8 @@ expand_shell(struct normer *nz, size_t idx)
 		set_opaque(c, why);
 		return;
 	}
+	if (nz->replace != NULL && strstr(c->argv[si], nz->replace) != NULL)
+		set_opaque(c, "shell string replaced by xargs input");
 	memset(&sr, 0, sizeof(sr));
 	shell_split(c->argv[si], &sr);
 	if (sr.opaque)
