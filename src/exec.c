@@ -55,14 +55,28 @@ forward(int sig, siginfo_t *info, void *ctx)
 	errno = saved;
 }
 
+/* What the caller had: put back afterwards, and handed to the command. */
+struct sigstate {
+	struct sigaction fwd[NFORWARDED];
+	sigset_t mask;
+};
+
+static int
+ignored(const struct sigaction *sa)
+{
+	return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_IGN;
+}
+
 /*
  * Installs the forwarding handler with the forwarded signals blocked, so
  * that one arriving before the child's pid is known waits for it instead
  * of being dropped, and the child never runs our handler: it resets the
- * dispositions first and unblocks after. *mask gets the caller's mask.
+ * dispositions first and unblocks after. A signal the caller ignores
+ * (nohup, a background job) stays ignored, here and in the command, as
+ * it would be had the command been run directly.
  */
 static void
-signals_take(struct sigaction *saved, sigset_t *mask)
+signals_take(struct sigstate *st)
 {
 	struct sigaction sa;
 	sigset_t block;
@@ -71,29 +85,36 @@ signals_take(struct sigaction *saved, sigset_t *mask)
 	sigemptyset(&block);
 	for (i = 0; i < NFORWARDED; i++)
 		sigaddset(&block, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &block, mask);
+	sigprocmask(SIG_BLOCK, &block, &st->mask);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = forward;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &sa, &saved[i]);
+	for (i = 0; i < NFORWARDED; i++) {
+		sigaction(forwarded[i], NULL, &st->fwd[i]);
+		if (!ignored(&st->fwd[i]))
+			sigaction(forwarded[i], &sa, NULL);
+	}
 }
 
 /* Puts back the caller's handlers, then its mask. */
 static void
-signals_restore(const struct sigaction *saved, const sigset_t *mask)
+signals_restore(const struct sigstate *st)
 {
 	size_t i;
 
 	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &saved[i], NULL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
+		sigaction(forwarded[i], &st->fwd[i], NULL);
+	sigprocmask(SIG_SETMASK, &st->mask, NULL);
 }
 
-/* In the child: a clean slate, then execve; errno goes back on fd. */
+/*
+ * In the child: the caller's dispositions for the forwarded signals, a
+ * default SIGPIPE and no mask, then execve; errno goes back on fd.
+ */
 static void __attribute__((noreturn))
-child(int fd, const char *path, char *const argv[], char *const envp[])
+child(int fd, const struct sigstate *st, const char *path,
+    char *const argv[], char *const envp[])
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -103,7 +124,8 @@ child(int fd, const char *path, char *const argv[], char *const envp[])
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &sa, NULL);
+		sigaction(forwarded[i], ignored(&st->fwd[i]) ? &st->fwd[i] :
+		    &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -132,8 +154,7 @@ int
 exec_run(const char *path, char *const argv[], char *const envp[],
     struct exec_result *res, struct ae_error *err)
 {
-	struct sigaction saved[NFORWARDED];
-	sigset_t mask;
+	struct sigstate st;
 	struct timespec m0, m1;
 	int fds[2], status, e = 0, r = 0;
 	ssize_t n;
@@ -143,7 +164,7 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
 		    strerror(errno));
-	signals_take(saved, &mask);
+	signals_take(&st);
 	clock_gettime(CLOCK_REALTIME, &res->started);
 	clock_gettime(CLOCK_MONOTONIC, &m0);
 	if ((pid = fork()) == -1) {
@@ -154,10 +175,10 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 		goto out;
 	}
 	if (pid == 0)
-		child(fds[1], path, argv, envp);
+		child(fds[1], &st, path, argv, envp);
 	child_pid = pid;
 	/* what arrived meanwhile is forwarded now */
-	sigprocmask(SIG_SETMASK, &mask, NULL);
+	sigprocmask(SIG_SETMASK, &st.mask, NULL);
 	close(fds[1]);
 	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
@@ -181,6 +202,6 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 	clock_gettime(CLOCK_MONOTONIC, &m1);
 	res->seconds = (double)(m1.tv_sec - m0.tv_sec) +
 	    (double)(m1.tv_nsec - m0.tv_nsec) / 1e9;
-	signals_restore(saved, &mask);
+	signals_restore(&st);
 	return r;
 }
