@@ -1,7 +1,8 @@
 /*
  * Glob patterns for policies. Text mode is a linear matcher with a single
  * backtrack point, so hostile input cannot make it exponential; path mode
- * matches component by component, '**' standing for any number of them.
+ * matches component by component in the same way, '**' standing for any
+ * number of components as '*' does for characters.
  */
 #include <string.h>
 
@@ -138,37 +139,55 @@ component_end(const char *s)
 	return e != NULL ? e : s + strlen(s);
 }
 
-/* Path match: '**' as a whole component spans any number of components. */
+/* Returns the component after the one at s, or NULL after the last. */
+static const char *
+next_component(const char *s)
+{
+	const char *e = component_end(s);
+
+	return *e == '/' ? e + 1 : NULL;
+}
+
+static int
+is_globstar(const char *p)
+{
+	return p[0] == '*' && p[1] == '*' && (p[2] == '/' || p[2] == '\0');
+}
+
+/*
+ * Path match: '**' as a whole component spans any number of components.
+ * Components play the part characters play in match_text, and '**' that
+ * of '*': only the last '**' seen needs to be retried, so the work stays
+ * linear in the number of patterns times components, however many '**'.
+ * A NULL position means all components are used up.
+ */
 static int
 match_path(const char *p, const char *s)
 {
-	const char *pe, *se;
+	const char *star_p = NULL, *star_s = NULL;
+	int star = 0;
 
 	for (;;) {
-		pe = component_end(p);
-		if (pe - p == 2 && p[0] == '*' && p[1] == '*') {
-			if (*pe == '\0')
-				return 1;
-			/* try the rest at this component and each later one */
-			for (;;) {
-				if (match_path(pe + 1, s))
-					return 1;
-				if ((s = strchr(s, '/')) == NULL)
-					return 0;
-				s++;
-			}
+		if (p != NULL && is_globstar(p)) {
+			p = next_component(p);
+			star_p = p;
+			star_s = s;
+			star = 1;
+			continue;
 		}
-		se = component_end(s);
-		if (!match_text(p, pe, s, se, 1))
+		if (s == NULL)
+			return p == NULL;
+		if (p != NULL && match_text(p, component_end(p), s,
+		    component_end(s), 1)) {
+			p = next_component(p);
+			s = next_component(s);
+			continue;
+		}
+		/* let the last '**' take one more component */
+		if (!star)
 			return 0;
-		if (*pe == '\0' || *se == '\0') {
-			/* a trailing double star also matches the directory itself */
-			if (*pe == '/' && strcmp(pe, "/**") == 0 && *se == '\0')
-				return 1;
-			return *pe == '\0' && *se == '\0';
-		}
-		p = pe + 1;
-		s = se + 1;
+		p = star_p;
+		s = star_s = next_component(star_s);
 	}
 }
 
