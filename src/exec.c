@@ -58,6 +58,7 @@ forward(int sig, siginfo_t *info, void *ctx)
 /* What the caller had: put back afterwards, and handed to the command. */
 struct sigstate {
 	struct sigaction fwd[NFORWARDED];
+	struct sigaction chld;
 	sigset_t mask;
 };
 
@@ -73,7 +74,9 @@ ignored(const struct sigaction *sa)
  * of being dropped, and the child never runs our handler: it resets the
  * dispositions first and unblocks after. A signal the caller ignores
  * (nohup, a background job) stays ignored, here and in the command, as
- * it would be had the command been run directly.
+ * it would be had the command been run directly. SIGCHLD must not be
+ * ignored while we wait, or the kernel reaps the command and its exit
+ * status is lost.
  */
 static void
 signals_take(struct sigstate *st)
@@ -95,6 +98,9 @@ signals_take(struct sigstate *st)
 		if (!ignored(&st->fwd[i]))
 			sigaction(forwarded[i], &sa, NULL);
 	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, &st->chld);
 }
 
 /* Puts back the caller's handlers, then its mask. */
@@ -105,12 +111,14 @@ signals_restore(const struct sigstate *st)
 
 	for (i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], &st->fwd[i], NULL);
+	sigaction(SIGCHLD, &st->chld, NULL);
 	sigprocmask(SIG_SETMASK, &st->mask, NULL);
 }
 
 /*
- * In the child: the caller's dispositions for the forwarded signals, a
- * default SIGPIPE and no mask, then execve; errno goes back on fd.
+ * In the child: the caller's dispositions for the forwarded signals and
+ * SIGCHLD, a default SIGPIPE and no mask, then execve; errno goes back
+ * on fd.
  */
 static void __attribute__((noreturn))
 child(int fd, const struct sigstate *st, const char *path,
@@ -126,6 +134,7 @@ child(int fd, const struct sigstate *st, const char *path,
 	for (i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], ignored(&st->fwd[i]) ? &st->fwd[i] :
 		    &sa, NULL);
+	sigaction(SIGCHLD, &st->chld, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
