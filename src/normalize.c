@@ -208,8 +208,27 @@ long_match(const char *const *names, const char *opt, size_t len,
 }
 
 /*
- * Handles one option's effect: env's -i, -u, -C, -S and xargs's -I, -i;
- * returns 0 or -1.
+ * The directory chdir(dir) would reach from out->cwd: /tmp/../srv is /srv
+ * and a link leads where it points, so a cwd rule sees where the command
+ * really runs. One that does not exist now is unknown.
+ */
+static void
+change_dir(struct launch *out, const char *dir)
+{
+	char *p = NULL;
+
+	if (dir[0] == '/')
+		p = xstrdup(dir);
+	else if (out->cwd != NULL)
+		p = xasprintf("%s/%s", out->cwd, dir);
+	free(out->cwd);
+	out->cwd = p != NULL ? realpath(p, NULL) : NULL;
+	free(p);
+}
+
+/*
+ * Handles one option's effect: env's -i, -u, -C, -S, sudo's -D and
+ * xargs's -I, -i; returns 0 or -1.
  */
 static int
 apply_option(const struct launcher *l, struct launch *out, int opt,
@@ -219,6 +238,8 @@ apply_option(const struct launcher *l, struct launch *out, int opt,
 		out->replace = arg != NULL && *arg != '\0' ? arg : "{}";
 		return 0;
 	}
+	if (strcmp(l->name, "sudo") == 0 && opt == 'D')
+		change_dir(out, arg);
 	if (strcmp(l->name, "env") != 0)
 		return 0;
 	switch (opt) {
@@ -230,16 +251,7 @@ apply_option(const struct launcher *l, struct launch *out, int opt,
 		out->env = env_put(out->env, arg, strlen(arg), NULL);
 		break;
 	case 'C':
-		if (arg[0] != '/') {
-			char *p = out->cwd != NULL ?
-			    xasprintf("%s/%s", out->cwd, arg) : NULL;
-
-			free(out->cwd);
-			out->cwd = p;
-		} else {
-			free(out->cwd);
-			out->cwd = xstrdup(arg);
-		}
+		change_dir(out, arg);
 		break;
 	case 'S':
 		/* env's own quoting and ${VAR} are not modelled: opaque */
@@ -293,6 +305,8 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 	}
 	if (strcmp(l->name, "xargs") == 0 && strcmp(hit, "replace=") == 0)
 		return apply_option(l, out, 'i', eq != NULL ? eq + 1 : NULL);
+	if (strcmp(l->name, "sudo") == 0 && strcmp(hit, "chdir") == 0)
+		return apply_option(l, out, 'D', arg);
 	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "edit") == 0 ||
 	    strcmp(hit, "list") == 0 || strcmp(hit, "validate") == 0 ||
 	    strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
