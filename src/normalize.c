@@ -185,6 +185,7 @@ struct launch {
 	char **split;		/* env -S words, to go before argv[inner] */
 	int stopped;		/* an option said that nothing runs */
 	const char *replace;	/* xargs -I: replaced by input; borrowed */
+	int login;		/* sudo -i: the directory is the target's home */
 };
 
 static const char *
@@ -226,8 +227,30 @@ change_dir(struct launch *out, const char *dir)
 	free(p);
 }
 
+static int
+sudo_option(struct launch *out, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'D':
+		if (!out->login)
+			change_dir(out, arg);
+		break;
+	case 'i':
+		/* a login shell starts in the target user's home, or may */
+		out->login = 1;
+		free(out->cwd);
+		out->cwd = NULL;
+		break;
+	case 'R':
+		/* the command's path is looked up under another root */
+		out->bad = "sudo --chroot";
+		break;
+	}
+	return 0;
+}
+
 /*
- * Handles one option's effect: env's -i, -u, -C, -S, sudo's -D and
+ * Handles one option's effect: env's -i, -u, -C, -S, sudo's -D, -i, -R and
  * xargs's -I, -i; returns 0 or -1.
  */
 static int
@@ -238,8 +261,8 @@ apply_option(const struct launcher *l, struct launch *out, int opt,
 		out->replace = arg != NULL && *arg != '\0' ? arg : "{}";
 		return 0;
 	}
-	if (strcmp(l->name, "sudo") == 0 && opt == 'D')
-		change_dir(out, arg);
+	if (strcmp(l->name, "sudo") == 0)
+		return sudo_option(out, opt, arg);
 	if (strcmp(l->name, "env") != 0)
 		return 0;
 	switch (opt) {
@@ -305,8 +328,10 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 	}
 	if (strcmp(l->name, "xargs") == 0 && strcmp(hit, "replace=") == 0)
 		return apply_option(l, out, 'i', eq != NULL ? eq + 1 : NULL);
-	if (strcmp(l->name, "sudo") == 0 && strcmp(hit, "chdir") == 0)
-		return apply_option(l, out, 'D', arg);
+	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "chdir") == 0 ||
+	    strcmp(hit, "login") == 0 || strcmp(hit, "chroot") == 0))
+		return apply_option(l, out, hit[2] == 'd' ? 'D' : hit[2] == 'g' ?
+		    'i' : 'R', arg);
 	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "edit") == 0 ||
 	    strcmp(hit, "list") == 0 || strcmp(hit, "validate") == 0 ||
 	    strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
