@@ -35,14 +35,31 @@ utf8_char(const unsigned char *s, unsigned long *cp)
 	return need + 1;
 }
 
-/* Characters that change how other text looks, or are invisible. */
+/*
+ * Characters that change how other text looks, or are invisible: the
+ * controls, bidi and zero-width format characters, the soft hyphen, the
+ * tag characters (which can spell out text no one sees) and the fillers
+ * that are letters but print as nothing.
+ */
 static int
 unsafe_cp(unsigned long cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-	    cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
-	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) ||
-	    cp == 0xfeff;
+	    cp == 0xad || cp == 0x061c || cp == 0x115f || cp == 0x1160 ||
+	    cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    cp == 0x3164 || cp == 0xfeff || cp == 0xffa0 ||
+	    (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* Adds cp as \uNNNN, or \UNNNNNNNN beyond the BMP (as bash reads them). */
+static void
+add_u(struct buf *b, unsigned long cp)
+{
+	if (cp > 0xffff)
+		buf_addf(b, "\\U%08lx", cp);
+	else
+		buf_addf(b, "\\u%04lx", cp);
 }
 
 static int
@@ -100,7 +117,7 @@ add_dollar_quoted(struct buf *b, const char *s)
 			if (cp < 0x20 || cp == 0x7f)
 				buf_addf(b, "\\x%02lx", cp);
 			else if (unsafe_cp(cp))
-				buf_addf(b, "\\u%04lx", cp);
+				add_u(b, cp);
 			else
 				buf_add(b, p, n);
 		}
@@ -153,7 +170,7 @@ esc_text(const char *s)
 		if (cp < 0x20 || cp == 0x7f)
 			buf_addf(&b, "\\x%02lx", cp);
 		else if (unsafe_cp(cp))
-			buf_addf(&b, "\\u%04lx", cp);
+			add_u(&b, cp);
 		else
 			buf_add(&b, p, n);
 		p += n;

@@ -10,13 +10,15 @@
  * Returns s quoted as a POSIX shell word that a person can read and a
  * shell would read back: plain words as they are, words with spaces or
  * quotes in '…', and words with control characters, C1 controls, bidi
- * and zero-width format characters or invalid UTF-8 in $'…' with \e, \n,
- * \xNN and \uNNNN escapes. The caller frees the result.
+ * and zero-width format characters, other invisible characters or invalid
+ * UTF-8 in $'…' with \e, \n, \xNN, \uNNNN and \UNNNNNNNN escapes. The
+ * caller frees the result.
  */
 char *esc_shell_word(const char *s);
 
 /*
- * Returns s with the same characters made visible as \xNN or \uNNNN, but
+ * Returns s with the same characters made visible as \xNN, \uNNNN or
+ * \UNNNNNNNN, but
  * no quoting: for text such as a reason or a description. Caller frees.
  */
 char *esc_text(const char *s);
