@@ -188,24 +188,35 @@ struct launch {
 	int login;		/* sudo -i: the directory is the target's home */
 };
 
+/*
+ * Finds long option opt (len bytes) among l's as getopt_long does: the
+ * name spelt out, else the only one it abbreviates, whichever list it is
+ * in. Returns the name, or NULL if none or ambiguous; *takes is 1 if it
+ * has an argument.
+ */
 static const char *
-long_match(const char *const *names, const char *opt, size_t len,
-    int *ambiguous)
+long_lookup(const struct launcher *l, const char *opt, size_t len,
+    int *takes)
 {
+	const char *const *lists[2] = { l->long_arg, l->long_flag };
 	const char *hit = NULL;
-	size_t i, n;
+	size_t i, k, n, count = 0;
 
-	for (i = 0; names[i] != NULL; i++) {
-		n = strcspn(names[i], "=");
-		if (n == len && strncmp(names[i], opt, len) == 0)
-			return names[i];	/* exact beats a prefix */
-		if (n > len && strncmp(names[i], opt, len) == 0) {
-			if (hit != NULL)
-				*ambiguous = 1;
-			hit = names[i];
+	for (k = 0; k < 2; k++)
+		for (i = 0; lists[k][i] != NULL; i++) {
+			n = strcspn(lists[k][i], "=");
+			if (n < len || strncmp(lists[k][i], opt, len) != 0)
+				continue;
+			if (n == len) {		/* sudo --login, not login-class */
+				*takes = k == 0;
+				return lists[k][i];
+			}
+			if (count++ == 0) {
+				hit = lists[k][i];
+				*takes = k == 0;
+			}
 		}
-	}
-	return *ambiguous ? NULL : hit;
+	return count == 1 ? hit : NULL;
 }
 
 /*
@@ -300,14 +311,9 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 	const char *opt = argv[*i] + 2, *eq = strchr(opt, '='), *arg = NULL;
 	const char *hit;
 	size_t len = eq != NULL ? (size_t)(eq - opt) : strlen(opt);
-	int amb = 0, takes;
+	int takes = 0;
 
-	if ((hit = long_match(l->long_arg, opt, len, &amb)) != NULL)
-		takes = 1;
-	else if (!amb && (hit = long_match(l->long_flag, opt, len, &amb)) !=
-	    NULL)
-		takes = 0;
-	else
+	if ((hit = long_lookup(l, opt, len, &takes)) == NULL)
 		return -1;
 	if (takes) {
 		if (eq != NULL)
