@@ -160,10 +160,11 @@ norm_which(const char *name, const char *path, const char *cwd)
 		e = strchr(p, ':');
 		if (e == NULL)
 			e = p + strlen(p);
+		if ((e == p || *p != '/') && cwd == NULL)
+			return NULL;	/* in a directory we do not know */
 		if (e == p)	/* an empty entry is the working directory */
-			cand = cwd != NULL ? xasprintf("%s/%s", cwd, name) :
-			    xasprintf("./%s", name);
-		else if (*p != '/' && cwd != NULL)
+			cand = xasprintf("%s/%s", cwd, name);
+		else if (*p != '/')
 			cand = xasprintf("%s/%.*s/%s", cwd, (int)(e - p), p,
 			    name);
 		else
@@ -717,7 +718,8 @@ static void
 resolve(struct norm_cmd *c)
 {
 	c->path = norm_which(c->argv[0], norm_getenv(c->env, "PATH"), c->cwd);
-	if (c->path != NULL)
+	/* a relative path is relative to a directory we do not know */
+	if (c->path != NULL && c->path[0] == '/')
 		c->real = realpath(c->path, NULL);
 }
 
