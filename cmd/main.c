@@ -25,6 +25,8 @@ static const struct verb verbs[] = {
 void
 usage_main(FILE *f)
 {
+	size_t i, col;
+
 	fputs(
 "usage: approve-exec [OPTIONS] [--] COMMAND [ARG...]\n"
 "       approve-exec check [--json] [--config FILE] [--user NAME] [--group NAME]\n"
@@ -32,7 +34,8 @@ usage_main(FILE *f)
 "       approve-exec lint [--config FILE] [FILE...]\n"
 "\n"
 "Runs COMMAND if the policy allows it; refuses it if the policy denies it;\n"
-"otherwise it needs approval.\n"
+"otherwise it needs approval. This version has no approval channels, so a\n"
+"command that needs approval does not run (exit 69).\n"
 "\n"
 "Options:\n"
 "  --reason TEXT          why the command is run (APPROVE_EXEC_REASON)\n"
@@ -48,9 +51,28 @@ usage_main(FILE *f)
 "  -h, --help             this help\n"
 "  -V, --version          the version\n"
 "\n"
+"--timeout, --channel and --no-wait take effect once approval channels exist.\n"
+"\n"
 "Exit status: the command's own (128+N if killed by signal N); 75 no\n"
 "decision in time; 77 denied; 78 configuration invalid; 69 no approval\n"
 "channel reachable; 125 other failure; 126/127 not executable/not found.\n"
+"\n"
+"Reserved, not yet available:",
+	    f);
+	/* from the table, so that the list stays true as verbs are built */
+	for (i = 0, col = 28; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (verbs[i].fn != NULL)
+			continue;
+		if (col + 1 + strlen(verbs[i].name) > 72) {
+			fputs("\n ", f);
+			col = 1;
+		}
+		fprintf(f, " %s", verbs[i].name);
+		col += 1 + strlen(verbs[i].name);
+	}
+	fputs(
+"\n"
+"(a command with one of these names goes after --)\n"
 "\n"
 "See approve-exec(1), approve-exec-policy(5), approve-exec.conf(5).\n",
 	    f);
