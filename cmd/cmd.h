@@ -35,6 +35,20 @@ int fail(const struct ae_error *err);
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 void usage_main(FILE *f);
+
+/*
+ * The audit repository for verify and log: cli_repo (--repo) if not NULL,
+ * else the configuration's, loaded into cfg (*loaded set; release it with
+ * config_release) without the policies, so that a broken policy does not
+ * stop an audit. *repo is borrowed. Returns 0 or AE_ERR_CONFIG.
+ */
+int repo_locate(const char *cli_repo, const char *config, struct config *cfg,
+    int *loaded, const char **repo, struct ae_error *err);
 
 #endif

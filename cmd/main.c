@@ -17,9 +17,9 @@ static const struct verb verbs[] = {
 	{ "lint", cmd_lint },
 	/* reserved: these names are verbs, never commands */
 	{ "approve", NULL }, { "deny", NULL }, { "pending", NULL },
-	{ "status", NULL }, { "wait", NULL }, { "log", NULL },
-	{ "verify", NULL }, { "sync", NULL }, { "init", NULL },
-	{ "keygen", NULL }, { "totp", NULL }, { "serve", NULL },
+	{ "status", NULL }, { "wait", NULL }, { "log", cmd_log },
+	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
+	{ "keygen", cmd_keygen }, { "totp", NULL }, { "serve", NULL },
 };
 
 void

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cmd.h"
+#include "crypto.h"
+#include "evidence.h"
+#include "record.h"
 #include "escape.h"
 #include "exec.h"
 #include "identity.h"
@@ -99,138 +103,243 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-static void
-outcome(const struct run_opts *o, const char *what, int status,
-    const struct pol_decision *d, const char *msg)
-{
-	char *j;
-
-	if (!o->json)
-		return;
-	j = report_outcome_json(what, status, d, msg);
-	fprintf(stderr, "%s\n", j);
-	free(j);
-}
-
-static int
-denied(const struct run_opts *o, const struct pol_decision *d,
-    const struct norm_result *cmds)
-{
-	size_t i, shown = 0;
-	char *w;
-
-	for (i = 0; i < d->nmatches; i++) {
-		const struct pol_rule *r = d->matches[i].rule;
-
-		if (r->action != POL_DENY)
-			continue;
-		w = esc_argv(cmds->cmds[d->matches[i].cmd].argv);
-		warnx_ae("denied by rule '%s' (%s:%lu)%s%s: %s", r->id, r->file,
-		    r->line, r->description ? ": " : "",
-		    r->description ? r->description : "", w);
-		free(w);
-		shown++;
-	}
-	for (i = 0; shown == 0 && i < d->ncmds; i++)
-		if (d->defaulted[i]) {
-			w = esc_argv(cmds->cmds[i].argv);
-			warnx_ae("denied by the policy's default: %s", w);
-			free(w);
-		}
-	outcome(o, "denied", 77, d, NULL);
-	return 77;
-}
-
-/*
- * Approval is the next layer; until a channel can carry a request, a
- * command that needs one cannot run.
- */
-static int
-needs_approval(const struct run_opts *o, const struct setup *s,
-    const struct pol_decision *d)
-{
-	char *w = NULL;
-	size_t i;
-
-	(void)s;
-	for (i = 0; i < d->nmatches; i++)
-		if (d->matches[i].rule->action == POL_APPROVE) {
-			w = d->matches[i].rule->id;
-			break;
-		}
-	warnx_ae("approval required (%s%s), but no approval channel is "
-	    "available: this version has no tty, local, slack, teams or api "
-	    "channel", w ? "rule " : "the policy's default", w ? w : "");
-	outcome(o, "no-channel", 69, d, "no approval channel available");
-	return 69;
-}
-
-static int
-run_allowed(const struct run_opts *o, const struct norm_result *cmds,
-    const struct pol_decision *d)
-{
-	const struct norm_cmd *c = &cmds->cmds[0];
-	struct ae_error err = AE_ERROR_INIT;
-	struct exec_result res;
-	int r;
-
-	if ((r = exec_check(c->path, c->argv[0], &err)) != 0 ||
-	    (r = exec_run(c->path, c->argv, environ, &res, &err)) != 0) {
-		outcome(o, "error", ae_exit_status(r), d, err.msg);
-		return fail(&err);
-	}
-	outcome(o, "ran", res.exit_status, d, NULL);
-	return res.exit_status;
-}
-
-int
-cmd_run(int argc, char **argv)
-{
+/* Everything one run holds, released in one place. */
+struct run {
 	struct run_opts o;
 	struct setup s;
 	struct identity id;
 	struct norm_result cmds;
 	struct pol_decision d;
-	struct pol_subject subj;
+	struct audit *audit;
+	struct record *rec;
+	char *author;		/* "user <user@host>" for the commits */
+	char *exe_sha256;
+};
+
+static void
+outcome(const struct run *run, const char *what, int status, const char *msg)
+{
+	char *j;
+
+	if (!run->o.json)
+		return;
+	j = report_outcome_json(what, status, &run->d, msg,
+	    run->rec != NULL ? record_id(run->rec) : NULL);
+	fprintf(stderr, "%s\n", j);
+	free(j);
+}
+
+/* Commits the decision; a failure means the command must not run. */
+static int
+decide(struct run *run, const char *result, const char *detail)
+{
 	struct ae_error err = AE_ERROR_INIT;
+	const char *w;
+
+	if (evidence_decide(run->audit, run->rec, result, detail, run->author,
+	    &err) != 0) {
+		warnx_ae("the decision could not be recorded, nothing runs: %s",
+		    err.msg);
+		outcome(run, "error", 125, err.msg);
+		return 125;
+	}
+	if ((w = audit_push_warning(run->audit)) != NULL && !run->o.quiet)
+		warnx_ae("warning: %s", w);
+	return 0;
+}
+
+static int
+denied(struct run *run)
+{
+	const struct pol_decision *d = &run->d;
+	struct buf detail;
+	size_t i, shown = 0;
+	char *w;
+	int rc;
+
+	buf_init(&detail);
+	for (i = 0; i < d->nmatches; i++) {
+		const struct pol_rule *r = d->matches[i].rule;
+
+		if (r->action != POL_DENY)
+			continue;
+		w = esc_argv(run->cmds.cmds[d->matches[i].cmd].argv);
+		warnx_ae("denied by rule '%s' (%s:%lu)%s%s: %s", r->id, r->file,
+		    r->line, r->description ? ": " : "",
+		    r->description ? r->description : "", w);
+		buf_addf(&detail, "%srule %s", shown ? ", " : "", r->id);
+		free(w);
+		shown++;
+	}
+	for (i = 0; shown == 0 && i < d->ncmds; i++)
+		if (d->defaulted[i]) {
+			w = esc_argv(run->cmds.cmds[i].argv);
+			warnx_ae("denied by the policy's default: %s", w);
+			free(w);
+			buf_adds(&detail, "the policy's default");
+			shown++;
+		}
+	rc = decide(run, "denied", detail.p);
+	buf_release(&detail);
+	if (rc != 0)
+		return rc;
+	outcome(run, "denied", 77, NULL);
+	return 77;
+}
+
+/*
+ * Approval is the next layer; until a channel can carry a request, a
+ * command that needs one cannot run, and the record says why.
+ */
+static int
+needs_approval(struct run *run)
+{
+	const char *why = "approval required, but this version has no "
+	    "approval channel (tty, local, slack, teams, api)";
+	char *rule = NULL;
+	size_t i;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	if ((r = parse_opts(argc, argv, &o)) >= 0) {
-		strv_free(o.channels);
+	for (i = 0; i < run->d.nmatches && rule == NULL; i++)
+		if (run->d.matches[i].rule->action == POL_APPROVE)
+			rule = run->d.matches[i].rule->id;
+	warnx_ae("%s (%s%s)", why, rule ? "rule " : "the policy's default",
+	    rule ? rule : "");
+	if ((r = decide(run, "error", why)) != 0)
 		return r;
-	}
-	if (setup_load(&s, o.config, &err) != 0) {
-		outcome(&o, "config-error", 78, NULL, err.msg);
-		strv_free(o.channels);
+	outcome(run, "no-channel", 69, why);
+	return 69;
+}
+
+static int
+run_allowed(struct run *run)
+{
+	const struct norm_cmd *c = &run->cmds.cmds[0];
+	struct ae_error err = AE_ERROR_INIT;
+	struct exec_result res;
+	int r;
+
+	if ((r = exec_check(c->path, c->argv[0], &err)) != 0) {
+		if ((r = decide(run, "error", err.msg)) != 0)
+			return r;
+		outcome(run, "error", ae_exit_status(err.code), err.msg);
 		return fail(&err);
 	}
-	if (identity_current(&id, &err) != 0) {
-		setup_release(&s);
-		strv_free(o.channels);
-		identity_release(&id);
+	if ((r = decide(run, "allowed", NULL)) != 0)
+		return r;
+	if ((r = exec_run(c->path, c->argv, environ, &res, &err)) != 0) {
+		outcome(run, "error", ae_exit_status(r), err.msg);
 		return fail(&err);
 	}
-	normalize(&cmds, argv + optind, environ, id.cwd);
-	subj.user = id.user;
-	subj.groups = id.groups;
-	subj.host = id.host;
-	policy_decide(&s.pol, &cmds, &subj, &d);
-	switch (d.action) {
+	/* the command has run: a lost outcome is reported, not its status */
+	if (evidence_outcome(run->audit, run->rec, &res, run->author,
+	    &err) != 0)
+		warnx_ae("the outcome could not be recorded: %s", err.msg);
+	outcome(run, "ran", res.exit_status, NULL);
+	return res.exit_status;
+}
+
+static char *
+hash_file(const char *path)
+{
+	unsigned char md[AE_SHA256_LEN];
+
+	if (path == NULL || ae_sha256_file(path, md, NULL) != 0)
+		return NULL;
+	return ae_hex_encode(md, sizeof(md));
+}
+
+/* Opens the evidence store and starts the record of this request. */
+static int
+start_record(struct run *run)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct record_request q;
+	const struct person *p;
+	const struct norm_cmd *c = &run->cmds.cmds[0];
+
+	if (evidence_open(&run->audit, &run->s.cfg, &err) != 0) {
+		warnx_ae("the audit repository is not usable, nothing runs: %s",
+		    err.msg);
+		outcome(run, "error", 125, err.msg);
+		return 125;
+	}
+	p = approvers_by_unix(&run->s.ap, run->id.user);
+	run->exe_sha256 = hash_file(c->real);
+	run->author = xasprintf("%s <%s@%s>", run->id.user, run->id.user,
+	    run->id.host);
+	memset(&q, 0, sizeof(q));
+	q.argv = c->argv;
+	q.path = c->real != NULL ? c->real : c->path;
+	q.exe_sha256 = run->exe_sha256;
+	q.cwd = run->id.cwd;
+	q.host = run->id.host;
+	q.user = run->id.user;
+	q.uid = (unsigned long)run->id.uid;
+	q.requester = p != NULL ? p->name : run->id.user;
+	q.agent = run->o.agent;
+	q.model = run->o.model;
+	q.on_behalf_of = run->o.on_behalf_of;
+	q.reason = run->o.reason;
+	q.envp = environ;
+	run->rec = record_new();
+	record_set_request(run->rec, &q, &run->s.pol, &run->cmds, &run->d);
+	return 0;
+}
+
+static void
+run_release(struct run *run)
+{
+	record_free(run->rec);
+	audit_close(run->audit);
+	free(run->author);
+	free(run->exe_sha256);
+	pol_decision_release(&run->d);
+	norm_result_release(&run->cmds);
+	identity_release(&run->id);
+	setup_release(&run->s);
+	strv_free(run->o.channels);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct pol_subject subj;
+	struct run run;
+	int r;
+
+	memset(&run, 0, sizeof(run));
+	if ((r = parse_opts(argc, argv, &run.o)) >= 0)
+		goto out;
+	if (setup_load(&run.s, run.o.config, &err) != 0) {
+		outcome(&run, "config-error", 78, err.msg);
+		r = fail(&err);
+		goto out;
+	}
+	if (identity_current(&run.id, &err) != 0) {
+		r = fail(&err);
+		goto out;
+	}
+	normalize(&run.cmds, argv + optind, environ, run.id.cwd);
+	subj.user = run.id.user;
+	subj.groups = run.id.groups;
+	subj.host = run.id.host;
+	policy_decide(&run.s.pol, &run.cmds, &subj, &run.d);
+	if ((r = start_record(&run)) != 0)
+		goto out;
+	switch (run.d.action) {
 	case POL_ALLOW:
-		r = run_allowed(&o, &cmds, &d);
+		r = run_allowed(&run);
 		break;
 	case POL_APPROVE:
-		r = needs_approval(&o, &s, &d);
+		r = needs_approval(&run);
 		break;
 	default:	/* deny, and anything not foreseen */
-		r = denied(&o, &d, &cmds);
+		r = denied(&run);
 		break;
 	}
-	pol_decision_release(&d);
-	norm_result_release(&cmds);
-	identity_release(&id);
-	setup_release(&s);
-	strv_free(o.channels);
+ out:
+	run_release(&run);
 	return r;
 }

@@ -32,6 +32,7 @@ struct audit_opts {
 	int create_key;		/* make the key if it does not exist */
 	const char *remote;	/* URL to push to, or NULL */
 	int require_push;	/* an unpushed decision is a failure */
+	long lock_timeout;	/* seconds to retry a busy branch (0: 20) */
 };
 
 /*
@@ -56,6 +57,15 @@ int audit_put(struct audit *a, const char *path, const char *data,
     size_t len, const char *message, const char *author,
     struct ae_error *err);
 
+/*
+ * Returns why the last audit_put's push failed when that was no error
+ * (require_push unset), or NULL. Borrowed.
+ */
+const char *audit_push_warning(const struct audit *a);
+
+/* Returns this host's allowed_signers line. Borrowed. */
+const char *audit_signer_line(const struct audit *a);
+
 /* Returns the path of the repository. Borrowed. */
 const char *audit_repo_path(const struct audit *a);
 
@@ -79,24 +89,67 @@ int audit_push(struct audit *a, struct ae_error *err);
 int audit_unpushed(struct audit *a, struct ae_error *err);
 
 /*
- * Calls fn for every record file in the tree of main's tip: its path and
- * bytes. fn returns 0 to go on. Returns 0, fn's non-zero value, or
- * AE_ERR_GIT. Implemented in audit_verify.c.
+ * Called for each record: its path ("records/…/ID.json") and its bytes,
+ * or data NULL and len its size for a file over RECORD_MAX_BYTES (not
+ * read). Returns 0 to go on.
  */
-int audit_foreach_record(const char *repo, int (*fn)(const char *path,
-    const char *data, size_t len, void *arg), void *arg,
-    struct ae_error *err);
+typedef int audit_record_fn(const char *path, const char *data, size_t len,
+    void *arg);
 
 /*
- * Verifies the repository at repo: every commit on main signed by a key
- * in allowed_signers (a file in the allowed_signers format; NULL: the
- * repository's own, with a warning), every record well-formed, history
- * append-only (records are added, or completed with their outcome, never
- * removed or otherwise changed), and main a descendant of the commit
- * verified last time. Writes one line per problem and per incomplete
- * record to out. *problems receives the count of problems. Returns 0 if
- * verification ran (whatever it found), or an error code if it could not.
+ * Calls fn for every *.json file under records/ in the tree of main's
+ * tip (symlinks and other non-files are skipped: verify reports them).
+ * repo is a bare repository or a clone. Returns 0, fn's non-zero value,
+ * or AE_ERR_GIT. Implemented in audit_verify.c.
+ */
+int audit_foreach_record(const char *repo, audit_record_fn *fn, void *arg,
+    struct ae_error *err);
+
+enum audit_finding {
+	AUDIT_PROBLEM,		/* the evidence does not hold */
+	AUDIT_INCOMPLETE,	/* a command allowed to run, with no outcome */
+	AUDIT_WARNING,		/* a limit of what could be verified */
+};
+
+struct audit_verify_opts {
+	const char *allowed_signers;	/* trusted keys; NULL: the repo's own */
+	const char *since;	/* a commit main must still contain, or NULL */
+	/*
+	 * Called for each finding with one line (no newline), escaped for a
+	 * terminal: "commit X: …", "history rewritten: …", "incomplete: …",
+	 * "warning: …".
+	 */
+	void (*report)(enum audit_finding kind, const char *line, void *arg);
+	void *arg;
+};
+
+struct audit_verify_result {
+	unsigned long commits, records, incomplete, problems, warnings;
+};
+
+/*
+ * Verifies the repository at repo (bare, or a clone): every commit on
+ * main signed by a key in o->allowed_signers (a file in ssh-keygen's
+ * allowed signers format, which must pass read_trusted_file; NULL: each
+ * commit against its parent's own allowed_signers, with a warning),
+ * every record well-formed, history linear and append-only (records are
+ * added, or completed with their outcome, never removed or otherwise
+ * changed; README.md never changes; allowed_signers only gains lines; no
+ * other files, no symlinks), and main containing o->since and the commit
+ * verified clean last time (kept in the git directory as
+ * "approve-exec-verified", written after a run with no problems). Lists
+ * records allowed or approved with no outcome (not a problem: the host
+ * may have died). *res receives the counts. Returns 0 if verification
+ * ran (whatever it found); AE_ERR_CONFIG for an unusable allowed_signers
+ * file; AE_ERR_GIT if the repository or main cannot be read.
  * Implemented in audit_verify.c.
+ */
+int audit_verify_run(const char *repo, const struct audit_verify_opts *o,
+    struct audit_verify_result *res, struct ae_error *err);
+
+/*
+ * audit_verify_run without --since, writing one line per finding to out.
+ * *problems receives the count of problems. Returns as audit_verify_run.
  */
 int audit_verify(const char *repo, const char *allowed_signers, FILE *out,
     int *problems, struct ae_error *err);

@@ -17,6 +17,8 @@ struct audit {
 	char *committer_email;	/* approve-exec@HOST */
 	char *remote;		/* URL, or NULL */
 	int require_push;
+	long lock_timeout_ms;
+	char push_warning[AE_ERROR_MSG_MAX];	/* last push failure, or "" */
 };
 
 /* Initialises libgit2 once per process, with fsync on. */

@@ -13,7 +13,7 @@
 static const char *const top_keys[] = { "policies", "approvers", "audit",
     "channels", NULL };
 static const char *const audit_keys[] = { "repo", "signing_key", "remote",
-    "require_push", NULL };
+    "require_push", "lock_timeout", NULL };
 static const char *const channel_keys[] = { "local", "tty", "slack", "teams",
     "broker", NULL };
 static const char *const local_keys[] = { "spool", NULL };
@@ -109,6 +109,7 @@ load_audit(struct config *cfg, const struct ydoc *doc, const struct ynode *n,
 	const struct ynode *v;
 	int r;
 
+	cfg->audit.key_named = ydoc_get(n, "signing_key") != NULL;
 	if ((r = ydoc_check_keys(doc, n, "audit", audit_keys, err)) != 0 ||
 	    (r = opt_path(doc, n, "repo", &cfg->audit.repo, err)) != 0 ||
 	    (r = opt_path(doc, n, "signing_key", &cfg->audit.signing_key,
@@ -117,6 +118,10 @@ load_audit(struct config *cfg, const struct ydoc *doc, const struct ynode *n,
 		return r;
 	if ((v = ydoc_get(n, "require_push")) != NULL &&
 	    (r = ydoc_bool(doc, v, "require_push", &cfg->audit.require_push,
+	    err)) != 0)
+		return r;
+	if ((v = ydoc_get(n, "lock_timeout")) != NULL &&
+	    (r = ydoc_duration(doc, v, "lock_timeout", &cfg->audit.lock_timeout,
 	    err)) != 0)
 		return r;
 	return 0;
@@ -215,7 +220,16 @@ set_defaults(struct config *cfg)
 	else
 		cfg->audit.repo = xasprintf("%s/.local/share/approve-exec/audit",
 		    home != NULL && home[0] == '/' ? home : "/tmp");
-	cfg->audit.signing_key = xasprintf("%s.key", cfg->audit.repo);
+	if (geteuid() == 0)
+		cfg->audit.signing_key = xstrdup("/var/lib/approve-exec/signing_key");
+	else if (data != NULL && data[0] == '/')
+		cfg->audit.signing_key = xasprintf("%s/approve-exec/signing_key",
+		    data);
+	else
+		cfg->audit.signing_key = xasprintf(
+		    "%s/.local/share/approve-exec/signing_key",
+		    home != NULL && home[0] == '/' ? home : "/tmp");
+	cfg->audit.lock_timeout = 20;
 	if (geteuid() == 0)
 		cfg->local.spool = xstrdup("/run/approve-exec");
 	else if (runtime != NULL && runtime[0] == '/')

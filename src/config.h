@@ -14,8 +14,10 @@ struct config {
 	struct {
 		char *repo;
 		char *signing_key;
+		int key_named;	/* the file names the key: never make one */
 		char *remote;	/* NULL when there is none */
 		int require_push;
+		long lock_timeout;	/* seconds to retry a busy repository */
 	} audit;
 	struct {
 		int enabled;

@@ -96,6 +96,12 @@ const char *record_get(const struct record *r, const char *dotted);
  */
 int record_is_completion(const struct record *a, const struct record *b);
 
+/*
+ * Returns request.argv for people (each word as esc_shell_word), cut to
+ * at most max characters with "..." when longer. Caller frees.
+ */
+char *record_argv_display(const struct record *r, size_t max);
+
 /* Returns one line of compact JSON of the whole record; caller frees. */
 char *record_dump_line(const struct record *r);
 

@@ -293,14 +293,16 @@ report_text(FILE *f, const struct policy *pol, const struct norm_result *cmds,
 
 char *
 report_outcome_json(const char *outcome, int exit_status,
-    const struct pol_decision *d, const char *message)
+    const struct pol_decision *d, const char *message, const char *id)
 {
 	json_t *o = json_object();
 	char *s;
 
 	json_object_set_new(o, "outcome", json_string(outcome));
 	json_object_set_new(o, "exit", json_integer(exit_status));
-	if (d != NULL) {
+	if (id != NULL)
+		json_object_set_new(o, "id", json_string(id));
+	if (d != NULL && d->defaulted != NULL) {
 		json_object_set_new(o, "decision",
 		    json_string(pol_action_name(d->action)));
 		json_object_set_new(o, "rules", rule_ids_json(d));

@@ -22,11 +22,12 @@ void report_text(FILE *f, const struct policy *pol,
     const struct norm_result *cmds, const struct pol_decision *d);
 
 /*
- * Returns one line of JSON for the run form's --json: outcome (allowed,
- * denied, approval-required, error...), exit, and the decision's rules.
+ * Returns one line of JSON for the run form's --json: outcome (ran,
+ * denied, no-channel, error, config-error), exit, the decision and its
+ * rules, the record's id (NULL: none) and a message.
  * The caller frees it.
  */
 char *report_outcome_json(const char *outcome, int exit_status,
-    const struct pol_decision *d, const char *message);
+    const struct pol_decision *d, const char *message, const char *id);
 
 #endif

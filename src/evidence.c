@@ -1,0 +1,75 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "exec.h"
+#include "util.h"
+
+int
+evidence_open(struct audit **out, const struct config *cfg,
+    struct ae_error *err)
+{
+	struct audit_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.repo = cfg->audit.repo;
+	o.key_path = cfg->audit.signing_key;
+	o.create_key = !cfg->audit.key_named;
+	o.remote = cfg->audit.remote;
+	o.require_push = cfg->audit.require_push;
+	o.lock_timeout = cfg->audit.lock_timeout;
+	return audit_open(out, &o, err);
+}
+
+/*
+ * "denied: rm -rf /" and the record's coordinates as trailers, so that
+ * `git log` alone tells the story.
+ */
+static char *
+message(const struct record *rec, const char *what)
+{
+	char *argv = record_argv_display(rec, 60), *m;
+
+	m = xasprintf("%s: %s\n\nRecord: %s\nRequest: %s\nDigest: %s\n",
+	    what, argv, record_path(rec), record_id(rec), record_digest(rec));
+	free(argv);
+	return m;
+}
+
+static int
+commit(struct audit *a, struct record *rec, const char *what,
+    const char *author, struct ae_error *err)
+{
+	char *json = record_dump(rec), *msg = message(rec, what);
+	int r;
+
+	r = audit_put(a, record_path(rec), json, strlen(json), msg, author,
+	    err);
+	free(json);
+	free(msg);
+	return r;
+}
+
+int
+evidence_decide(struct audit *a, struct record *rec, const char *result,
+    const char *detail, const char *author, struct ae_error *err)
+{
+	record_set_decision(rec, result, detail);
+	return commit(a, rec, result, author, err);
+}
+
+int
+evidence_outcome(struct audit *a, struct record *rec,
+    const struct exec_result *res, const char *author, struct ae_error *err)
+{
+	char what[64];
+
+	record_set_execution(rec, res);
+	if (res->signal != 0)
+		snprintf(what, sizeof(what), "outcome signal %d", res->signal);
+	else
+		snprintf(what, sizeof(what), "outcome exit %d",
+		    res->exit_status);
+	return commit(a, rec, what, author, err);
+}

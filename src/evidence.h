@@ -1,0 +1,36 @@
+/*
+ * evidence: the record of one request, kept in the audit repository as
+ * the request goes: its decision before the command runs, its outcome
+ * after.
+ */
+#ifndef AE_EVIDENCE_H
+#define AE_EVIDENCE_H
+
+#include "audit.h"
+#include "config.h"
+#include "error.h"
+#include "record.h"
+
+struct exec_result;
+
+/*
+ * Opens (creating on first use) the audit repository that cfg names. The
+ * signing key is made on first use only when the configuration does not
+ * name one. Returns 0, or an error that must stop the run.
+ */
+int evidence_open(struct audit **out, const struct config *cfg,
+    struct ae_error *err);
+
+/*
+ * Sets the record's decision (allowed, approved, denied, timeout, error,
+ * cancelled) and commits it; author is "Name <email>" of the requester.
+ * Returns 0, or an error: then the command must not run.
+ */
+int evidence_decide(struct audit *a, struct record *rec, const char *result,
+    const char *detail, const char *author, struct ae_error *err);
+
+/* Sets the record's outcome from res and commits it. Returns 0 or error. */
+int evidence_outcome(struct audit *a, struct record *rec,
+    const struct exec_result *res, const char *author, struct ae_error *err);
+
+#endif

@@ -1,0 +1,583 @@
+/*
+ * Evidence records. The JSON lives in a jansson object; the field names
+ * are a contract with auditors (approve-exec-evidence(5)).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "escape.h"
+#include "exec.h"
+#include "glob.h"
+#include "normalize.h"
+#include "policy.h"
+#include "record.h"
+#include "report.h"
+#include "util.h"
+
+#define REDACTED "[REDACTED]"
+
+struct record {
+	json_t *root;
+	char id[RECORD_ID_LEN + 1];
+	char *path;
+};
+
+static void
+rfc3339(const struct timespec *ts, char out[32])
+{
+	struct tm tm;
+	char day[24];
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%.19s.%03dZ", day, (int)(ts->tv_nsec / 1000000));
+}
+
+static json_t *
+now_json(void)
+{
+	struct timespec ts;
+	char t[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rfc3339(&ts, t);
+	return json_string(t);
+}
+
+/* Text that may not be UTF-8 (argv, paths) goes in with bad bytes escaped. */
+static json_t *
+text(const char *s)
+{
+	struct buf b;
+	json_t *j;
+	const unsigned char *p;
+
+	if (s == NULL)
+		return json_null();
+	if (utf8_valid(s, strlen(s)))
+		return json_string(s);
+	buf_init(&b);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x80)
+			buf_addc(&b, *p);
+		else
+			buf_addf(&b, "\\x%02x", *p);
+	}
+	j = json_string(b.p);
+	buf_release(&b);
+	return j;
+}
+
+struct record *
+record_new(void)
+{
+	struct record *r = xcalloc(1, sizeof(*r));
+	unsigned char rnd[RECORD_ID_LEN / 2];
+	char *hex, when[32], shard[3];
+	struct timespec ts;
+	struct tm tm;
+
+	ae_random(rnd, sizeof(rnd));
+	hex = ae_hex_encode(rnd, sizeof(rnd));
+	snprintf(r->id, sizeof(r->id), "%s", hex);
+	free(hex);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rfc3339(&ts, when);
+	gmtime_r(&ts.tv_sec, &tm);
+	memcpy(shard, r->id, 2);
+	shard[2] = '\0';
+	r->path = xasprintf("records/%04d/%02d/%02d/%s/%s.json",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, shard, r->id);
+	r->root = json_pack("{s:s,s:s,s:s,s:{},s:{},s:[],s:{},s:n}",
+	    "schema", RECORD_SCHEMA, "id", r->id, "created_at", when,
+	    "request", "policy", "approvals", "decision", "execution");
+	if (r->root == NULL)
+		abort();
+	return r;
+}
+
+void
+record_free(struct record *r)
+{
+	if (r == NULL)
+		return;
+	json_decref(r->root);
+	free(r->path);
+	free(r);
+}
+
+const char *
+record_id(const struct record *r)
+{
+	return r->id;
+}
+
+const char *
+record_path(const struct record *r)
+{
+	return r->path;
+}
+
+/* Appends s as a length-prefixed field, so no two requests share bytes. */
+static void
+canon_add(struct buf *b, const char *s)
+{
+	unsigned char len[4];
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	len[0] = (unsigned char)(n >> 24);
+	len[1] = (unsigned char)(n >> 16);
+	len[2] = (unsigned char)(n >> 8);
+	len[3] = (unsigned char)n;
+	buf_addc(b, s != NULL ? 's' : 'n');
+	buf_add(b, len, 4);
+	if (s != NULL)
+		buf_add(b, s, n);
+}
+
+/*
+ * The digest an approval is bound to: SHA-256 over the exact bytes of
+ * argv (as recorded, so after redaction), the file and its hash, cwd,
+ * uid, host, recorded environment and the policy files' digests.
+ */
+static void
+set_digest(json_t *req, char *const *argv, const struct policy *pol)
+{
+	unsigned char md[AE_SHA256_LEN];
+	const char *k;
+	json_t *v, *env = json_object_get(req, "env");
+	struct buf b;
+	char *hex, uid[32];
+	size_t i;
+
+	buf_init(&b);
+	canon_add(&b, "approve-exec/request/v1");
+	for (i = 0; argv[i] != NULL; i++)
+		canon_add(&b, argv[i]);
+	canon_add(&b, NULL);
+	canon_add(&b, json_string_value(json_object_get(req, "path")));
+	canon_add(&b, json_string_value(json_object_get(req, "exe_sha256")));
+	canon_add(&b, json_string_value(json_object_get(req, "cwd")));
+	snprintf(uid, sizeof(uid), "%lld",
+	    (long long)json_integer_value(json_object_get(req, "uid")));
+	canon_add(&b, uid);
+	canon_add(&b, json_string_value(json_object_get(req, "host")));
+	json_object_foreach(env, k, v) {
+		canon_add(&b, k);
+		canon_add(&b, json_string_value(v));
+	}
+	for (i = 0; i < pol->nfiles; i++)
+		canon_add(&b, pol->files[i].sha256);
+	ae_sha256(b.p, b.len, md);
+	hex = ae_hex_encode(md, sizeof(md));
+	json_object_set_new(req, "digest", json_sprintf("sha256:%s", hex));
+	free(hex);
+	buf_release(&b);
+}
+
+/* Does any redact pattern of the matching rules cover word? */
+static const char *
+redaction(const struct pol_decision *d, const char *word, int env)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->nmatches; i++) {
+		char *const *v = d->matches[i].rule->redact;
+
+		for (k = 0; v != NULL && v[k] != NULL; k++) {
+			int is_env = strncmp(v[k], "env:", 4) == 0;
+
+			if (is_env == env && glob_match(v[k] + (env ? 4 : 0),
+			    word, GLOB_TEXT))
+				return v[k];
+		}
+	}
+	return NULL;
+}
+
+/* "--password=*" keeps "--password=" and hides the rest. */
+static char *
+redact_word(const struct pol_decision *d, const char *w)
+{
+	const char *pat = redaction(d, w, 0), *eq;
+
+	if (pat == NULL)
+		return xstrdup(w);
+	eq = strchr(pat, '=');
+	if (eq != NULL && strcspn(pat, "*?[\\") > (size_t)(eq - pat) &&
+	    strncmp(pat, w, (size_t)(eq - pat + 1)) == 0)
+		return xasprintf("%.*s%s", (int)(eq - pat + 1), w, REDACTED);
+	return xstrdup(REDACTED);
+}
+
+static json_t *
+recorded_env(const struct pol_decision *d, char *const *envp)
+{
+	json_t *env = json_object();
+	const char *name, *v;
+	size_t i, k;
+
+	for (i = 0; i < d->nmatches; i++) {
+		char *const *rec = d->matches[i].rule->record;
+
+		for (k = 0; rec != NULL && rec[k] != NULL; k++) {
+			name = rec[k] + 4;	/* "env:" was checked at load */
+			v = norm_getenv(envp, name);
+			if (v != NULL && redaction(d, name, 1) != NULL)
+				v = REDACTED;
+			json_object_set_new(env, name, text(v));
+		}
+	}
+	return env;
+}
+
+/* What the CI says about the run, as claims from its environment. */
+static json_t *
+ci_json(char *const *envp)
+{
+	static const char *const gh[] = { "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
+	    "GITHUB_RUN_ATTEMPT", "GITHUB_WORKFLOW", "GITHUB_JOB",
+	    "GITHUB_ACTOR", "GITHUB_SHA", "GITHUB_REF", NULL };
+	static const char *const gl[] = { "CI_PROJECT_PATH", "CI_PIPELINE_ID",
+	    "CI_JOB_ID", "CI_JOB_URL", "GITLAB_USER_LOGIN", "CI_COMMIT_SHA",
+	    "CI_COMMIT_REF_NAME", NULL };
+	const char *const *names = NULL, *v, *server, *repo, *run;
+	json_t *ci = json_object();
+	size_t i;
+
+	if ((v = norm_getenv(envp, "GITHUB_ACTIONS")) != NULL &&
+	    strcmp(v, "true") == 0) {
+		json_object_set_new(ci, "system", json_string("github"));
+		names = gh;
+	} else if (norm_getenv(envp, "GITLAB_CI") != NULL) {
+		json_object_set_new(ci, "system", json_string("gitlab"));
+		names = gl;
+	}
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		if ((v = norm_getenv(envp, names[i])) != NULL)
+			json_object_set_new(ci, names[i], text(v));
+	server = norm_getenv(envp, "GITHUB_SERVER_URL");
+	repo = norm_getenv(envp, "GITHUB_REPOSITORY");
+	run = norm_getenv(envp, "GITHUB_RUN_ID");
+	if (names == gh && server != NULL && repo != NULL && run != NULL)
+		json_object_set_new(ci, "run_url", json_sprintf(
+		    "%s/%s/actions/runs/%s", server, repo, run));
+	return ci;
+}
+
+static int
+contains(const json_t *a, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The matching rules' ids, or (controls) their controls, once each. */
+static json_t *
+rules_json(const struct pol_decision *d, int controls)
+{
+	json_t *a = json_array();
+	size_t i, k;
+
+	for (i = 0; i < d->nmatches; i++) {
+		const struct pol_rule *r = d->matches[i].rule;
+
+		if (!controls && !contains(a, r->id))
+			json_array_append_new(a, json_string(r->id));
+		for (k = 0; controls && r->controls != NULL &&
+		    r->controls[k] != NULL; k++)
+			if (!contains(a, r->controls[k]))
+				json_array_append_new(a,
+				    json_string(r->controls[k]));
+	}
+	return a;
+}
+
+static json_t *
+policy_json(const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d)
+{
+	json_t *o = json_object(), *files = json_array(), *req;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < pol->nfiles; i++)
+		json_array_append_new(files, json_pack("{s:o,s:s}", "path",
+		    text(pol->files[i].path), "sha256", pol->files[i].sha256));
+	json_object_set_new(o, "files", files);
+	json_object_set_new(o, "rules", rules_json(d, 0));
+	json_object_set_new(o, "action",
+	    json_string(pol_action_name(d->action)));
+	/* the requirement as check --json shows it */
+	s = report_json(pol, cmds, d);
+	req = json_loads(s, 0, NULL);
+	free(s);
+	json_object_set(o, "requirement", json_object_get(req, "requirement"));
+	json_object_set(o, "default", json_object_get(req, "default"));
+	json_decref(req);
+	json_object_set_new(o, "controls", rules_json(d, 1));
+	return o;
+}
+
+static json_t *
+argv_json(char *const *argv)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; argv[i] != NULL; i++)
+		json_array_append_new(a, text(argv[i]));
+	return a;
+}
+
+void
+record_set_request(struct record *r, const struct record_request *q,
+    const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d)
+{
+	json_t *req = json_object();
+	char **argv = NULL;
+	size_t i;
+
+	for (i = 0; q->argv[i] != NULL; i++)
+		argv = strv_push_take(argv, redact_word(d, q->argv[i]));
+	json_object_set_new(req, "argv", argv_json(argv));
+	json_object_set_new(req, "path", text(q->path));
+	json_object_set_new(req, "exe_sha256", text(q->exe_sha256));
+	json_object_set_new(req, "cwd", text(q->cwd));
+	json_object_set_new(req, "host", text(q->host));
+	json_object_set_new(req, "user", text(q->user));
+	json_object_set_new(req, "uid", json_integer((json_int_t)q->uid));
+	json_object_set_new(req, "requester", text(q->requester));
+	json_object_set_new(req, "claims", json_pack("{s:o,s:o,s:o}",
+	    "agent", text(q->agent), "model", text(q->model),
+	    "on_behalf_of", text(q->on_behalf_of)));
+	json_object_set_new(req, "ci", ci_json(q->envp));
+	json_object_set_new(req, "env", recorded_env(d, q->envp));
+	json_object_set_new(req, "reason", text(q->reason));
+	set_digest(req, argv, pol);
+	strv_free(argv);
+	json_object_set_new(r->root, "request", req);
+	json_object_set_new(r->root, "policy", policy_json(pol, cmds, d));
+}
+
+void
+record_set_decision(struct record *r, const char *result, const char *detail)
+{
+	json_object_set_new(r->root, "decision", json_pack("{s:s,s:o,s:o}",
+	    "result", result, "at", now_json(), "detail", text(detail)));
+}
+
+void
+record_set_execution(struct record *r, const struct exec_result *res)
+{
+	char a[32], b[32];
+
+	rfc3339(&res->started, a);
+	rfc3339(&res->ended, b);
+	json_object_set_new(r->root, "execution", json_pack(
+	    "{s:s,s:s,s:f,s:i,s:o}", "started_at", a, "ended_at", b,
+	    "duration_s", res->seconds, "exit_status", res->exit_status,
+	    "signal", res->signal ? json_integer(res->signal) : json_null()));
+}
+
+const char *
+record_digest(const struct record *r)
+{
+	return record_get(r, "request.digest");
+}
+
+char *
+record_dump(const struct record *r)
+{
+	char *s = json_dumps(r->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *out;
+
+	if (s == NULL)
+		abort();
+	out = xasprintf("%s\n", s);
+	free(s);
+	return out;
+}
+
+char *
+record_dump_line(const struct record *r)
+{
+	char *s = json_dumps(r->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+const char *
+record_get(const struct record *r, const char *dotted)
+{
+	char *copy = xstrdup(dotted), *part, *save = NULL;
+	json_t *v = r->root;
+
+	for (part = strtok_r(copy, ".", &save); part != NULL && v != NULL;
+	    part = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, part);
+	free(copy);
+	return json_string_value(v);
+}
+
+int
+record_complete(const struct record *r)
+{
+	json_t *e = json_object_get(r->root, "execution");
+
+	return json_is_object(e) && json_is_string(json_object_get(e,
+	    "ended_at"));
+}
+
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Returns NULL if the record has the v1 shape, else what is wrong. */
+static const char *
+check_shape(json_t *root)
+{
+	static const char *const results[] = { "allowed", "approved",
+	    "denied", "timeout", "error", "cancelled", NULL };
+	json_t *req = json_object_get(root, "request");
+	json_t *dec = json_object_get(root, "decision");
+	json_t *ex = json_object_get(root, "execution"), *v;
+	const char *digest, *res;
+	size_t i;
+
+	if (!json_is_string(json_object_get(root, "schema")) ||
+	    strcmp(json_string_value(json_object_get(root, "schema")),
+	    RECORD_SCHEMA) != 0)
+		return "schema is not " RECORD_SCHEMA;
+	if (!is_hex(json_string_value(json_object_get(root, "id")),
+	    RECORD_ID_LEN))
+		return "id is not 32 hex characters";
+	if (!json_is_object(req) || !json_is_array(json_object_get(req, "argv")))
+		return "request.argv is missing";
+	json_array_foreach(json_object_get(req, "argv"), i, v)
+		if (!json_is_string(v))
+			return "request.argv has a non-text element";
+	digest = json_string_value(json_object_get(req, "digest"));
+	if (digest == NULL || strncmp(digest, "sha256:", 7) != 0 ||
+	    !is_hex(digest + 7, 64))
+		return "request.digest is not sha256:<64 hex>";
+	if (!json_is_object(json_object_get(root, "policy")) ||
+	    !json_is_array(json_object_get(root, "approvals")))
+		return "policy or approvals is missing";
+	res = json_string_value(json_object_get(dec, "result"));
+	for (i = 0; res != NULL && results[i] != NULL; i++)
+		if (strcmp(res, results[i]) == 0)
+			break;
+	if (res == NULL || results[i] == NULL ||
+	    !json_is_string(json_object_get(dec, "at")))
+		return "decision.result or decision.at is missing or unknown";
+	if (!json_is_null(ex) && !(json_is_object(ex) &&
+	    json_is_integer(json_object_get(ex, "exit_status"))))
+		return "execution is neither null nor an outcome";
+	return NULL;
+}
+
+int
+record_parse(struct record **out, const char *data, size_t len,
+    const char *path, struct ae_error *err)
+{
+	json_error_t je;
+	json_t *root;
+	const char *why, *base;
+	struct record *r;
+	size_t n;
+
+	if (out != NULL)
+		*out = NULL;
+	if (len > RECORD_MAX_BYTES)
+		return ae_error_set(err, AE_ERR_PROTOCOL, "larger than %u bytes",
+		    RECORD_MAX_BYTES);
+	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return ae_error_set(err, AE_ERR_PROTOCOL,
+		    "not JSON: %s at line %d", je.text, je.line);
+	if ((why = check_shape(root)) != NULL) {
+		json_decref(root);
+		return ae_error_set(err, AE_ERR_PROTOCOL, "%s", why);
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->root = root;
+	snprintf(r->id, sizeof(r->id), "%s",
+	    json_string_value(json_object_get(root, "id")));
+	r->path = xstrdup(path != NULL ? path : "");
+	if (path != NULL) {
+		base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		n = strlen(base);
+		if (n != RECORD_ID_LEN + 5 || strncmp(base, r->id,
+		    RECORD_ID_LEN) != 0 || strcmp(base + RECORD_ID_LEN,
+		    ".json") != 0) {
+			record_free(r);
+			return ae_error_set(err, AE_ERR_PROTOCOL,
+			    "file name does not match the record's id");
+		}
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		record_free(r);
+	return 0;
+}
+
+int
+record_is_completion(const struct record *a, const struct record *b)
+{
+	json_t *x, *y;
+	int same;
+
+	if (!json_is_null(json_object_get(a->root, "execution")) ||
+	    !record_complete(b))
+		return 0;
+	x = json_deep_copy(a->root);
+	y = json_deep_copy(b->root);
+	json_object_del(x, "execution");
+	json_object_del(y, "execution");
+	same = json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return same;
+}
+
+char *
+record_argv_display(const struct record *r, size_t max)
+{
+	json_t *argv = json_object_get(json_object_get(r->root, "request"),
+	    "argv"), *v;
+	char **words = NULL, *s;
+	size_t i;
+
+	json_array_foreach(argv, i, v)
+		words = strv_push(words, json_string_value(v) != NULL ?
+		    json_string_value(v) : "");
+	s = esc_argv(words);
+	strv_free(words);
+	if (max > 3 && strlen(s) > max)
+		memcpy(s + max - 3, "...", 4);
+	return s;
+}

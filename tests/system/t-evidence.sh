@@ -1,0 +1,211 @@
+#!/bin/sh
+# The evidence repository: every decision a signed commit before the
+# command runs, its outcome after; stock git verifies them; failures of
+# the store stop the run.
+. "$(dirname "$0")/../lib.sh"
+
+cat >"$TEST_DIR/policy.yaml" <<'POL'
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: harmless
+    match: { command: ["true", "false", sh, sleep, touch, printf, kill] }
+    action: allow
+    record: ["env:BUILD_ID", "env:API_TOKEN"]
+    redact: ["--password=*", "env:*TOKEN*"]
+    controls: ["SOC2:CC6.1"]
+  - id: no-rm
+    description: rm is not for this host
+    match: { command: rm }
+    action: deny
+POL
+chmod 600 "$TEST_DIR/policy.yaml"
+
+# write_config NAME [extra audit lines...]: a config using repo NAME.git
+write_config() {
+	name=$1
+	shift
+	{
+		echo "policies: [policy.yaml]"
+		echo "audit:"
+		echo "  repo: $name.git"
+		echo "  lock_timeout: ${LOCK_TIMEOUT:-2s}"
+		for l in "$@"; do echo "  $l"; done
+	} >"$TEST_DIR/$name.yaml"
+	chmod 600 "$TEST_DIR/$name.yaml"
+}
+
+# trusted NAME: an allowed_signers file for the key the store made
+trusted() {
+	echo "approve-exec namespaces=\"git\" $(cat "$TEST_DIR/data/approve-exec/signing_key.pub")" \
+	    >"$TEST_DIR/trusted"
+}
+
+export XDG_DATA_HOME="$TEST_DIR/data" HOME="$TEST_DIR"
+unset APPROVE_EXEC_CONFIG
+# as root the default key lives in /var/lib: name one here instead
+mkdir -p "$TEST_DIR/data/approve-exec"
+chmod 700 "$TEST_DIR/data" "$TEST_DIR/data/approve-exec"
+ssh-keygen -q -t ed25519 -N '' -C host -f "$TEST_DIR/data/approve-exec/signing_key"
+KEYLINE="signing_key: data/approve-exec/signing_key"
+
+write_config main "$KEYLINE"
+
+test_expect_success 'an allowed run makes a decision and an outcome commit' '
+	"$AE" --config main.yaml -- true &&
+	git -C main.git rev-list --count main >count &&
+	test "$(cat count)" = 3 &&
+	git -C main.git log --format=%s -2 >subjects &&
+	grep -q "^outcome exit 0: true" subjects &&
+	grep -q "^allowed: true" subjects
+'
+
+test_expect_success 'stock git verify-commit accepts every commit' '
+	trusted &&
+	for c in $(git -C main.git rev-list main); do
+		git -C main.git -c gpg.ssh.allowedSignersFile="$TEST_DIR/trusted" \
+		    verify-commit "$c" 2>>verify.log || exit 1
+	done &&
+	grep -c "Good \"git\" signature" verify.log >n && test "$(cat n)" = 3
+'
+
+test_expect_success 'the signature is byte for byte what ssh-keygen makes' '
+	git -C main.git cat-file commit main >commit &&
+	awk "/^gpgsig /{s=1; sub(/^gpgsig /, \"\"); print; next}
+	     s && /^ /{sub(/^ /, \"\"); print; next} {s=0}" commit >ours.sig &&
+	awk "/^gpgsig /{s=1; next} s && /^ /{next} {s=0; print}" commit >payload &&
+	ssh-keygen -q -Y sign -n git -f "$TEST_DIR/data/approve-exec/signing_key" payload &&
+	cmp ours.sig payload.sig
+'
+
+test_expect_success 'the record has the contract fields and the exit status' '
+	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C main.git show "main:$p" >rec.json &&
+	python3 - rec.json <<PY
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema"] == "approve-exec/record/v1"
+q = r["request"]
+for k in ("argv","path","exe_sha256","cwd","host","user","uid","requester","claims","ci","reason","digest"):
+    assert k in q, k
+assert q["argv"] == ["true"], q["argv"]
+assert len(q["exe_sha256"]) == 64 and q["digest"].startswith("sha256:")
+assert r["policy"]["rules"] == ["harmless"] and r["policy"]["files"][0]["sha256"]
+assert r["decision"]["result"] == "allowed"
+assert r["execution"]["exit_status"] == 0 and r["execution"]["signal"] is None
+PY
+'
+
+test_expect_success 'exe_sha256 is the hash of the file that ran' '
+	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C main.git show "main:$p" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"request\"][\"exe_sha256\"])" >h &&
+	git -C main.git show "main:$p" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"request\"][\"path\"])" >path &&
+	test "$(cat path)" = "$(readlink -f "$(which true)")" &&
+	sha256sum "$(cat path)" | cut -d" " -f1 >w &&
+	cmp h w
+'
+
+test_expect_success 'a failing command records its status; signals as 128+N' '
+	expect_status 1 "$AE" --config main.yaml -- false &&
+	git -C main.git log -1 --format=%s main | grep -q "^outcome exit 1" &&
+	expect_status 143 "$AE" --config main.yaml -- sh -c "kill -TERM \$\$" &&
+	git -C main.git log -1 --format=%s main | grep -q "^outcome signal 15"
+'
+
+test_expect_success 'a denial is recorded with the rule and nothing runs' '
+	expect_status 77 "$AE" --config main.yaml -- rm -f main.yaml 2>err &&
+	test -f main.yaml &&
+	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C main.git show "main:$p" >denied.json &&
+	python3 -c "
+import json,sys
+r=json.load(open(\"denied.json\"))
+assert r[\"decision\"][\"result\"]==\"denied\", r[\"decision\"]
+assert \"no-rm\" in r[\"decision\"][\"detail\"]
+assert r[\"execution\"] is None"
+'
+
+test_expect_success 'redactions apply before anything is written' '
+	BUILD_ID=42 API_TOKEN=s3cr3t "$AE" --config main.yaml -- printf "%s" --password=hunter2 >/dev/null &&
+	git -C main.git log -p -2 main >all &&
+	! grep -q hunter2 all && ! grep -q s3cr3t all &&
+	grep -q "\"--password=\[REDACTED\]\"" all &&
+	grep -q "\"BUILD_ID\": \"42\"" all
+'
+
+test_expect_success 'kill -9 mid-run leaves the decision without an outcome' '
+	"$AE" --config main.yaml -- sleep 30 &
+	pid=$! &&
+	n=0 && while [ $n -lt 100 ]; do
+		git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep" && break
+		sleep 0.1; n=$((n + 1))
+	done &&
+	kill -9 $pid && wait $pid; pkill -f "^sleep 30$";
+	git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep 30" &&
+	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C main.git show "main:$p" | grep -q "\"execution\": null"
+'
+
+test_expect_success '50 concurrent runs lose no record; fsck is clean' '
+	LOCK_TIMEOUT=60s write_config conc "$KEYLINE" &&
+	"$AE" --config conc.yaml -- true &&
+	before=$(git -C conc.git rev-list --count main) &&
+	i=0 && while [ $i -lt 50 ]; do
+		"$AE" --config conc.yaml -- true & i=$((i + 1))
+	done && wait &&
+	test $(git -C conc.git rev-list --count main) = $((before + 100)) &&
+	test $(git -C conc.git ls-tree -r --name-only main records | wc -l) = 51 &&
+	git -C conc.git fsck --strict 2>fsck.err && ! grep -q . fsck.err
+'
+
+test_expect_success 'a missing named key stops the run (125)' '
+	write_config nokey "signing_key: missing_key" &&
+	expect_status 125 "$AE" --config nokey.yaml -- touch ran 2>err &&
+	! test -e ran && grep -q missing_key err
+'
+
+test_expect_success 'a key readable by others is refused, as ssh does (125)' '
+	cp data/approve-exec/signing_key loose_key && chmod 644 loose_key &&
+	write_config loose "signing_key: loose_key" &&
+	expect_status 125 "$AE" --config loose.yaml -- touch ran 2>err &&
+	! test -e ran && grep -qi "permissions" err
+'
+
+test_expect_success 'a repository that cannot be created stops the run (125)' '
+	: >afile &&
+	write_config blocked "$KEYLINE" &&
+	sed -i "s|repo: blocked.git|repo: afile/sub.git|" blocked.yaml &&
+	expect_status 125 "$AE" --config blocked.yaml -- touch ran 2>err &&
+	! test -e ran && grep -q "audit repository" err
+'
+
+test_expect_success 'a corrupt repository stops the run (125)' '
+	write_config corrupt "$KEYLINE" &&
+	"$AE" --config corrupt.yaml -- true &&
+	echo garbage >corrupt.git/refs/heads/main &&
+	expect_status 125 "$AE" --config corrupt.yaml -- touch ran 2>err &&
+	! test -e ran
+'
+
+test_expect_success 'a branch locked past the retry budget stops the run (125)' '
+	write_config locked "$KEYLINE" &&
+	"$AE" --config locked.yaml -- true &&
+	: >locked.git/refs/heads/main.lock &&
+	expect_status 125 "$AE" --config locked.yaml -- touch ran 2>err &&
+	! test -e ran && grep -q "busy" err &&
+	rm locked.git/refs/heads/main.lock
+'
+
+test_expect_success 'records/ made a symlink in the repository stops the run' '
+	write_config sym "$KEYLINE" &&
+	"$AE" --config sym.yaml -- true &&
+	git clone -q sym.git symwork 2>/dev/null &&
+	(cd symwork && git rm -rq records && ln -s /tmp records &&
+	 git add records && git -c user.name=x -c user.email=x@x commit -qm evil &&
+	 git push -q origin HEAD:main) &&
+	expect_status 125 "$AE" --config sym.yaml -- touch ran 2>err &&
+	! test -e ran
+'
+
+test_done
