@@ -1,0 +1,13 @@
+#!/bin/sh
+# Runs every benchmark; each prints its own figures.
+set -eu
+AE_BUILD=${AE_BUILD:-build/default}
+export AE_BUILD
+cd "$(dirname "$0")/../.."
+for b in "$AE_BUILD"/tests/bench/*; do
+	[ -x "$b" ] || continue
+	echo "== $b"
+	"$b"
+done
+echo "== tests/bench/evidence.sh"
+sh tests/bench/evidence.sh
