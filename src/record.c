@@ -581,3 +581,51 @@ record_argv_display(const struct record *r, size_t max)
 		memcpy(s + max - 3, "...", 4);
 	return s;
 }
+
+char **
+record_approvals(const struct record *r, const char *decision)
+{
+	json_t *a = json_object_get(r->root, "approvals"), *v;
+	const char *who, *d;
+	char **out = NULL;
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		who = json_string_value(json_object_get(v, "person"));
+		d = json_string_value(json_object_get(v, "decision"));
+		if (who != NULL && (decision == NULL ||
+		    (d != NULL && strcmp(d, decision) == 0)))
+			out = strv_push(out, who);
+	}
+	return out;
+}
+
+char **
+record_rules(const struct record *r)
+{
+	json_t *a = json_object_get(json_object_get(r->root, "policy"),
+	    "rules"), *v;
+	char **out = NULL;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			out = strv_push(out, json_string_value(v));
+	return out;
+}
+
+int
+record_exit(const struct record *r, int *status, int *signal)
+{
+	json_t *e = json_object_get(r->root, "execution");
+
+	*status = 0;
+	*signal = 0;
+	if (!json_is_object(e) || !json_is_integer(json_object_get(e,
+	    "exit_status")))
+		return 0;
+	*status = (int)json_integer_value(json_object_get(e, "exit_status"));
+	if (json_is_integer(json_object_get(e, "signal")))
+		*signal = (int)json_integer_value(json_object_get(e, "signal"));
+	return 1;
+}

@@ -102,6 +102,21 @@ int record_is_completion(const struct record *a, const struct record *b);
  */
 char *record_argv_display(const struct record *r, size_t max);
 
+/*
+ * Returns the persons of the approvals whose decision is decision
+ * ("approve", "deny"; NULL: all), as an owned strv (NULL when none).
+ */
+char **record_approvals(const struct record *r, const char *decision);
+
+/* Returns policy.rules as an owned strv (NULL when none). */
+char **record_rules(const struct record *r);
+
+/*
+ * Returns 1 and the exit status and signal (0: none) when the record has
+ * an outcome, else 0.
+ */
+int record_exit(const struct record *r, int *status, int *signal);
+
 /* Returns one line of compact JSON of the whole record; caller frees. */
 char *record_dump_line(const struct record *r);
 
