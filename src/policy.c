@@ -986,6 +986,12 @@ match_env(const struct pol_kv *env, size_t n, const struct norm_cmd *c,
 	const char *v;
 	size_t i;
 
+	/*
+	 * Which variable is unknown is not recorded (unset X, or X=$Y in a
+	 * shell string), so for an allow rule no value is certain then.
+	 */
+	if (must && c->env_uncertain)
+		return 0;
 	for (i = 0; i < n; i++) {
 		v = norm_getenv(c->env, env[i].key);
 		if (v != NULL && glob_match(env[i].value, v, GLOB_TEXT))
