@@ -225,38 +225,61 @@ strv_has(char *const *v, const char *s)
 	return 0;
 }
 
+/*
+ * Returns NULL if st describes something approve-exec may trust, else
+ * what is wrong with it, written into why.
+ */
+static const char *
+untrusted(const struct stat *st, char *why, size_t whysz)
+{
+	uid_t uid = getuid();
+
+	if (st->st_uid != 0 && st->st_uid != uid) {
+		snprintf(why, whysz, "owned by uid %lu, not by root or uid %lu",
+		    (unsigned long)st->st_uid, (unsigned long)uid);
+		return why;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, whysz, "writable by %s (mode %04o)",
+		    (st->st_mode & S_IWOTH) ? "others" : "group",
+		    (unsigned)(st->st_mode & 07777));
+		return why;
+	}
+	return NULL;
+}
+
 int
 check_trusted_stat(const char *path, const char *what, const struct stat *st,
     struct ae_error *err)
 {
-	uid_t uid = getuid();
+	char why[128];
 
-	if (st->st_uid != 0 && st->st_uid != uid)
-		return ae_error_set(err, AE_ERR_CONFIG,
-		    "refusing %s '%s': owned by uid %lu, not by root or uid %lu",
-		    what, path, (unsigned long)st->st_uid, (unsigned long)uid);
-	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return ae_error_set(err, AE_ERR_CONFIG,
-		    "refusing %s '%s': writable by %s (mode %04o)", what, path,
-		    (st->st_mode & S_IWOTH) ? "others" : "group",
-		    (unsigned)(st->st_mode & 07777));
+	if (untrusted(st, why, sizeof(why)) != NULL)
+		return ae_error_set(err, AE_ERR_CONFIG, "refusing %s '%s': %s",
+		    what, path, why);
 	return 0;
 }
 
+/*
+ * The directory real (a resolved path) is in must be trusted too. The
+ * message names path, the file as the caller knows it: with a directory
+ * of policies, or a symlink, the directory alone would not say which.
+ */
 static int
-check_parent_dir(const char *path, struct ae_error *err)
+check_parent_dir(const char *path, const char *real, struct ae_error *err)
 {
 	struct stat st;
-	char *copy, *dir;
-	int r;
+	char *copy, *dir, why[128];
+	int r = 0;
 
-	copy = xstrdup(path);
+	copy = xstrdup(real);
 	dir = dirname(copy);
 	if (stat(dir, &st) != 0)
 		r = ae_error_set(err, AE_ERR_CONFIG, "unable to stat '%s': %s",
 		    dir, strerror(errno));
-	else
-		r = check_trusted_stat(dir, "directory", &st, err);
+	else if (untrusted(&st, why, sizeof(why)) != NULL)
+		r = ae_error_set(err, AE_ERR_CONFIG,
+		    "refusing '%s': its directory '%s' is %s", path, dir, why);
 	free(copy);
 	return r;
 }
@@ -296,7 +319,7 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 		    path, strerror(errno));
 		goto out;
 	}
-	if ((r = check_parent_dir(real, err)) != 0)
+	if ((r = check_parent_dir(path, real, err)) != 0)
 		goto out;
 	if ((size_t)st.st_size > max) {
 		r = ae_error_set(err, AE_ERR_CONFIG,
