@@ -61,11 +61,17 @@ next_event(struct builder *b, yaml_event_t *ev)
 	if (yaml_parser_parse(&b->parser, ev))
 		return 0;
 	what = b->parser.problem ? b->parser.problem : "malformed YAML";
+	/*
+	 * An unclosed quote or bracket is found where the file ends: say
+	 * where it opened.
+	 */
 	if (b->parser.context != NULL)
 		return ae_error_at(b->err, AE_ERR_CONFIG, b->file,
 		    b->parser.problem_mark.line + 1,
-		    b->parser.problem_mark.column + 1, "%s %s", what,
-		    b->parser.context);
+		    b->parser.problem_mark.column + 1,
+		    "%s %s that starts at %lu:%lu", what, b->parser.context,
+		    (unsigned long)b->parser.context_mark.line + 1,
+		    (unsigned long)b->parser.context_mark.column + 1);
 	return fail_at(b, &b->parser.problem_mark, what);
 }
 
