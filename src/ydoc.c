@@ -187,6 +187,15 @@ build_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out)
 	return 0;
 }
 
+/* A plain null ("", "~" or "null"): what YAML makes of nothing. */
+static int
+is_null(const struct ynode *n)
+{
+	return n != NULL && n->type == YN_SCALAR && n->plain &&
+	    (n->str[0] == '\0' || strcmp(n->str, "~") == 0 ||
+	    strcmp(n->str, "null") == 0);
+}
+
 /* Expects the stream: STREAM-START [DOC-START node DOC-END] STREAM-END. */
 static int
 build_stream(struct builder *b, struct ydoc *doc)
@@ -200,6 +209,11 @@ build_stream(struct builder *b, struct ydoc *doc)
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			yaml_event_delete(&ev);
+			/* "---" alone is as empty as a file of comments */
+			if (is_null(doc->root)) {
+				ynode_free(doc->root);
+				doc->root = NULL;
+			}
 			return 0;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++ndocs > 1)
