@@ -359,8 +359,8 @@ ydoc_str(const struct ydoc *doc, const struct ynode *n, const char *what,
 	if (n == NULL || n->type != YN_SCALAR)
 		return ydoc_error(doc, n, err, "%s must be text, not %s", what,
 		    n ? type_name(n->type) : "empty");
-	if (n->plain && (strcmp(n->str, "~") == 0 ||
-	    strcmp(n->str, "null") == 0 || n->str[0] == '\0'))
+	/* quoted "" is as empty: as a path it would name a directory */
+	if (is_null(n) || n->str[0] == '\0')
 		return ydoc_error(doc, n, err, "%s must not be empty", what);
 	*out = xstrdup(n->str);
 	return 0;
