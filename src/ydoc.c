@@ -387,11 +387,17 @@ int
 ydoc_int(const struct ydoc *doc, const struct ynode *n, const char *what,
     long min, long max, long *out, struct ae_error *err)
 {
+	const char *p;
 	char *end;
 	long v;
 
 	if (n == NULL || n->type != YN_SCALAR || n->str[0] == '\0')
 		return ydoc_error(doc, n, err, "%s must be a number", what);
+	/* digits only: strtol alone would take " 1" and "+1" */
+	p = n->str[0] == '-' ? n->str + 1 : n->str;
+	if (*p < '0' || *p > '9')
+		return ydoc_error(doc, n, err,
+		    "%s must be a whole number from %ld to %ld", what, min, max);
 	errno = 0;
 	v = strtol(n->str, &end, 10);
 	if (errno != 0 || *end != '\0' || v < min || v > max)
