@@ -74,7 +74,7 @@ load_group(const struct approvers *ap, const struct ydoc *doc,
     const struct ynode *key, const struct ynode *val, struct ap_group *g,
     struct ae_error *err)
 {
-	size_t i;
+	size_t i, k;
 	int r;
 
 	if (!valid_name(key->str))
@@ -84,12 +84,19 @@ load_group(const struct approvers *ap, const struct ydoc *doc,
 	if ((r = ydoc_strlist(doc, val, "group members", &g->members,
 	    err)) != 0)
 		return r;
-	for (i = 0; g->members[i] != NULL; i++)
+	for (i = 0; g->members[i] != NULL; i++) {
 		if (approvers_person(ap, g->members[i]) == NULL)
 			return ydoc_error(doc, val->type == YN_SEQ ?
 			    val->kids[i] : val, err,
 			    "group '%s' names unknown person '%s'", g->name,
 			    g->members[i]);
+		/* listed twice, one person would count twice towards min */
+		for (k = 0; k < i; k++)
+			if (strcmp(g->members[k], g->members[i]) == 0)
+				return ydoc_error(doc, val->kids[i], err,
+				    "group '%s' names '%s' twice", g->name,
+				    g->members[i]);
+	}
 	return 0;
 }
 
