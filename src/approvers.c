@@ -100,6 +100,100 @@ load_group(const struct approvers *ap, const struct ydoc *doc,
 	return 0;
 }
 
+/* One identity of one person, and the node that gave it. */
+struct ident {
+	const char *label;
+	char *value;		/* for ssh, only "type base64", no comment */
+	const char *person;
+	const struct ynode *node;
+};
+
+static int
+cmp_ident(const void *a, const void *b)
+{
+	const struct ident *x = a, *y = b;
+	int c = strcmp(x->label, y->label);
+
+	return c != 0 ? c : strcmp(x->value, y->value);
+}
+
+/* An ssh key is the same key whatever comment follows it. */
+static char *
+ident_value(const char *key, const char *s)
+{
+	const char *p;
+
+	if (strcmp(key, "ssh") != 0 || (p = strchr(s, ' ')) == NULL)
+		return xstrdup(s);
+	p += strspn(p, " ");
+	return xstrndup(s, (size_t)(p - s) + strcspn(p, " "));
+}
+
+static void
+add_idents(struct ident **v, size_t *n, const struct person *p,
+    const struct ynode *val, const char *key, const char *label,
+    char *const *list)
+{
+	const struct ynode *node = ydoc_get(val, key);
+	size_t i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[*n].label = label;
+		(*v)[*n].value = ident_value(key, list[i]);
+		(*v)[*n].person = p->name;
+		(*v)[*n].node = node->type == YN_SEQ ? node->kids[i] : node;
+		(*n)++;
+	}
+}
+
+/*
+ * One identity, one person: if two people shared a login or a Slack ID,
+ * a requester could approve their own request as the other.
+ */
+static int
+check_identities(const struct approvers *ap, const struct ydoc *doc,
+    const struct ynode *people, struct ae_error *err)
+{
+	struct ident *v = NULL, *a, *b;
+	const struct person *p;
+	const struct ynode *val;
+	size_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < ap->npeople; i++) {
+		p = &ap->people[i];
+		val = people->kids[2 * i + 1];
+		add_idents(&v, &n, p, val, "unix", "unix login", p->unix_users);
+		add_idents(&v, &n, p, val, "slack", "slack identity", p->slack);
+		add_idents(&v, &n, p, val, "teams", "teams identity", p->teams);
+		add_idents(&v, &n, p, val, "email", "email address", p->email);
+		add_idents(&v, &n, p, val, "ssh", "ssh key", p->ssh);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_ident);
+	for (i = 1; i < n && r == 0; i++) {
+		a = &v[i - 1];
+		b = &v[i];
+		if (cmp_ident(a, b) != 0 || strcmp(a->person, b->person) == 0)
+			continue;
+		/* name them in file order, at the later one */
+		if (b->node->line < a->node->line ||
+		    (b->node->line == a->node->line &&
+		    b->node->col < a->node->col)) {
+			a = &v[i];
+			b = &v[i - 1];
+		}
+		r = ydoc_error(doc, b->node, err,
+		    "%s '%s' belongs to both '%s' and '%s'", b->label,
+		    b->value, a->person, b->person);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].value);
+	free(v);
+	return r;
+}
+
 static int
 load_tree(struct approvers *ap, const struct ydoc *doc, struct ae_error *err)
 {
@@ -122,6 +216,8 @@ load_tree(struct approvers *ap, const struct ydoc *doc, struct ae_error *err)
 			    people->kids[i + 1], &ap->people[ap->npeople],
 			    err)) != 0)
 				return r;
+		if ((r = check_identities(ap, doc, people, err)) != 0)
+			return r;
 	}
 	if ((groups = ydoc_get(doc->root, "groups")) != NULL) {
 		if (groups->type != YN_MAP)
