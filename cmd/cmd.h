@@ -41,6 +41,8 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 void usage_main(FILE *f);
+/* Returns 1 if name is a verb (reserved ones included), else 0. */
+int is_verb(const char *name);
 
 /*
  * The audit repository for verify and log: cli_repo (--repo) if not NULL,

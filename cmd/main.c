@@ -22,6 +22,17 @@ static const struct verb verbs[] = {
 	{ "keygen", cmd_keygen }, { "totp", NULL }, { "serve", NULL },
 };
 
+int
+is_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(name, verbs[i].name) == 0)
+			return 1;
+	return 0;
+}
+
 void
 usage_main(FILE *f)
 {

@@ -55,12 +55,14 @@ static const char *const known_channels[] = { "local", "tty", "slack",
 static int
 parse_opts(int argc, char **argv, struct run_opts *o)
 {
+	const char *last = NULL;	/* the last option's argument */
 	int c;
 
 	o->reason = getenv("APPROVE_EXEC_REASON");
 	o->agent = getenv("APPROVE_EXEC_AGENT");
 	o->model = getenv("APPROVE_EXEC_MODEL");
 	while ((c = getopt_long(argc, argv, "+qhV", longopts, NULL)) != -1) {
+		last = optarg;
 		switch (c) {
 		case O_REASON: o->reason = optarg; break;
 		case O_AGENT: o->agent = optarg; break;
@@ -98,6 +100,18 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind >= argc) {
 		usage_main(stderr);
+		return 125;
+	}
+	/*
+	 * `approve-exec --json verify` most likely means the verb: running
+	 * a program called verify instead would surprise. Only a word after
+	 * a -- of our own (not an option's argument) is taken as a command.
+	 */
+	if (is_verb(argv[optind]) && (optind < 2 || argv[optind - 1] == last ||
+	    strcmp(argv[optind - 1], "--") != 0)) {
+		warnx_ae("'%s' is a verb and goes first (approve-exec %s ...); "
+		    "a command of that name goes after --", argv[optind],
+		    argv[optind]);
 		return 125;
 	}
 	return -1;
