@@ -90,11 +90,12 @@ any_default(const struct pol_decision *d)
 static json_t *
 requirement_json(const struct policy *pol, const struct pol_decision *d)
 {
-	json_t *all = json_array(), *o;
+	json_t *all, *o;
 	size_t i, k;
 
 	if (d->action != POL_APPROVE)
 		return json_null();
+	all = json_array();
 	for (i = 0; i < d->nmatches; i++) {
 		const struct pol_rule *r = d->matches[i].rule;
 
