@@ -208,21 +208,36 @@ denied(struct run *run)
 static int
 needs_approval(struct run *run)
 {
-	const char *why = "approval required, but this version has no "
-	    "approval channel (tty, local, slack, teams, api)";
-	char *rule = NULL;
+	const struct pol_approval *a = &run->s.pol.default_approval;
+	const struct pol_rule *rule = NULL;
+	char *const *chans;
+	struct buf why;
 	size_t i;
 	int r;
 
 	for (i = 0; i < run->d.nmatches && rule == NULL; i++)
-		if (run->d.matches[i].rule->action == POL_APPROVE)
-			rule = run->d.matches[i].rule->id;
-	warnx_ae("%s (%s%s)", why, rule ? "rule " : "the policy's default",
-	    rule ? rule : "");
-	if ((r = decide(run, "error", why)) != 0)
-		return r;
-	outcome(run, "no-channel", 69, why);
-	return 69;
+		if (run->d.matches[i].rule->action == POL_APPROVE) {
+			rule = run->d.matches[i].rule;
+			a = &rule->approval;
+		}
+	/* the channels asked for: --channel, else the requirement's */
+	chans = run->o.channels != NULL ? run->o.channels : a->channels;
+	buf_init(&why);
+	buf_addf(&why, "approval required (%s%s) through ", rule ? "rule " :
+	    "the policy's default", rule ? rule->id : "");
+	for (i = 0; chans != NULL && chans[i] != NULL; i++)
+		buf_addf(&why, "%s%s", i > 0 ? ", " : "", chans[i]);
+	if (i == 0)
+		buf_adds(&why, "no channel");
+	buf_addf(&why, ", but %s be reached: this version has no approval "
+	    "channels", i == 1 ? "it cannot" : "none of them can");
+	warnx_ae("%s", why.p);
+	if ((r = decide(run, "error", why.p)) == 0) {
+		outcome(run, "no-channel", 69, why.p);
+		r = 69;
+	}
+	buf_release(&why);
+	return r;
 }
 
 static int
