@@ -168,7 +168,7 @@ denied(struct run *run)
 	const struct pol_decision *d = &run->d;
 	struct buf detail;
 	size_t i, shown = 0;
-	char *w;
+	char *w, *desc;
 	int rc;
 
 	buf_init(&detail);
@@ -178,10 +178,12 @@ denied(struct run *run)
 		if (r->action != POL_DENY)
 			continue;
 		w = esc_argv(run->cmds.cmds[d->matches[i].cmd].argv);
+		/* a YAML "\e" is as good at moving a cursor as an argv */
+		desc = r->description ? esc_text(r->description) : NULL;
 		warnx_ae("denied by rule '%s' (%s:%lu)%s%s: %s", r->id, r->file,
-		    r->line, r->description ? ": " : "",
-		    r->description ? r->description : "", w);
+		    r->line, desc ? ": " : "", desc ? desc : "", w);
 		buf_addf(&detail, "%srule %s", shown ? ", " : "", r->id);
+		free(desc);
 		free(w);
 		shown++;
 	}
