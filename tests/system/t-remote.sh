@@ -1,0 +1,288 @@
+#!/bin/sh
+# Evidence goes to a remote: two hosts push to one `git daemon` on
+# loopback; a host that finds the remote moved on replays its commits on
+# the new tip; a refused or unreachable remote leaves the evidence local
+# until `approve-exec sync`; history stays linear and every commit
+# verifies with stock git.
+. "$(dirname "$0")/../lib.sh"
+
+SRV="$TEST_DIR/srv"
+export HOME="$TEST_DIR" XDG_DATA_HOME="$TEST_DIR/data"
+export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=tester@example.org
+export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@example.org
+unset APPROVE_EXEC_CONFIG SSH_AUTH_SOCK
+
+# --- the remote: git daemon on a free loopback port -------------------
+
+stop_daemon() {
+	[ -s "$TEST_DIR/daemon.pid" ] || return 0
+	kill "$(cat "$TEST_DIR/daemon.pid")" 2>/dev/null
+	rm -f "$TEST_DIR/daemon.pid"
+	# the port must refuse connections before the next step counts on it
+	while git ls-remote "$URL" >/dev/null 2>&1; do sleep 0.1; done
+}
+trap 'stop_daemon; rm -rf "$TEST_DIR"' EXIT
+trap 'exit 130' INT TERM
+
+# try_port P: starts the daemon on P; 0 once it answers.
+try_port() {
+	URL="git://127.0.0.1:$1/audit.git"
+	git daemon --reuseaddr --listen=127.0.0.1 --port="$1" --export-all \
+	    --enable=receive-pack --base-path="$SRV" "$SRV" \
+	    >>"$TEST_DIR/daemon.log" 2>&1 &
+	echo $! >"$TEST_DIR/daemon.pid"
+	i=0
+	while [ $i -lt 50 ]; do
+		git ls-remote "$URL" >/dev/null 2>&1 && return 0
+		kill -0 "$(cat "$TEST_DIR/daemon.pid")" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	stop_daemon
+	return 1
+}
+
+# start_daemon [PORT]: the given port, or a random one in 20000-59999.
+start_daemon() {
+	n=0
+	while [ $n -lt 20 ]; do
+		n=$((n + 1))
+		p=${1:-$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))}
+		try_port "$p" && PORT=$p && return 0
+	done
+	echo "git daemon would not start" >&2
+	return 1
+}
+
+git init -q --bare -b main "$SRV/audit.git"
+git -C "$SRV/audit.git" config receive.denyNonFastForwards true
+git -C "$SRV/audit.git" config receive.denyDeletes true
+start_daemon || exit 1
+echo "$PORT" >"$TEST_DIR/port"
+
+# --- two hosts, a and b, each with its own repository and key ----------
+
+cat >"$TEST_DIR/policy.yaml" <<'POL'
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: harmless
+    match: { command: ["true", touch] }
+    action: allow
+POL
+chmod 600 "$TEST_DIR/policy.yaml"
+
+# host NAME CONFIG [audit lines...]: CONFIG.yaml for host NAME
+host() {
+	name=$1 conf=$2
+	shift 2
+	{
+		echo "policies: [policy.yaml]"
+		echo "audit:"
+		echo "  repo: $name.git"
+		echo "  signing_key: $name.key"
+		for l in "$@"; do echo "  $l"; done
+	} >"$TEST_DIR/$conf.yaml"
+	chmod 600 "$TEST_DIR/$conf.yaml"
+}
+
+for h in a b; do
+	ssh-keygen -q -t ed25519 -N '' -C "host $h" -f "$TEST_DIR/$h.key"
+	host $h $h "remote: $URL"
+	host $h $h-local
+done
+host a a-strict "remote: $URL" "require_push: true"
+for h in a b; do
+	echo "host-$h namespaces=\"git\" $(cat "$TEST_DIR/$h.key.pub")"
+done >"$TEST_DIR/trusted"
+
+R="$SRV/audit.git"
+
+# verify_all REPO: every commit on main has a good signature by a or b.
+verify_all() {
+	for c in $(git -C "$1" rev-list main); do
+		git -C "$1" -c gpg.ssh.allowedSignersFile="$TEST_DIR/trusted" \
+		    verify-commit "$c" >/dev/null 2>&1 ||
+		    { echo "commit $c does not verify"; return 1; }
+	done
+}
+
+# linear REPO: one root, no merges.
+linear() {
+	test "$(git -C "$1" rev-list --min-parents=2 main | wc -l)" = 0 &&
+	test "$(git -C "$1" rev-list --max-parents=0 main | wc -l)" = 1
+}
+
+records() {
+	git -C "$1" ls-tree -r --name-only main | grep '^records/' | sort
+}
+
+same_tip() {
+	test "$(git -C "$1" rev-parse main)" = "$(git -C "$2" rev-parse main)"
+}
+
+unpushed() {
+	git -C "$1" rev-list --count refs/remotes/origin/main..main
+}
+
+# --- cases -------------------------------------------------------------
+
+test_expect_success 'a run pushes its decision and its outcome' '
+	"$AE" --config a.yaml -- true 2>err &&
+	! grep . err &&
+	same_tip a.git "$R" &&
+	test "$(git -C "$R" rev-list --count main)" = 3 &&
+	test "$(unpushed a.git)" = 0 &&
+	test "$(git -C a.git config remote.origin.url)" = "$URL"
+'
+
+test_expect_success 'stock git verifies every commit on the remote' '
+	verify_all "$R"
+'
+
+test_expect_success 'a second host is replayed on the first one'"'"'s tip' '
+	"$AE" --config b.yaml -- true 2>err &&
+	! grep . err &&
+	same_tip b.git "$R" &&
+	git -C "$R" merge-base --is-ancestor "$(git -C a.git rev-parse main)" main &&
+	linear "$R" &&
+	test "$(records "$R" | wc -l)" = 2 &&
+	records b.git >b.rec && records "$R" >r.rec && cmp b.rec r.rec
+'
+
+test_expect_success 'replayed commits verify; allowed_signers lists both hosts' '
+	verify_all "$R" &&
+	git -C "$R" show main:allowed_signers >signers &&
+	test "$(wc -l <signers)" = 2 &&
+	head -1 signers | grep -q "$(cut -d" " -f2 a.key.pub)" &&
+	tail -1 signers | grep -q "$(cut -d" " -f2 b.key.pub)"
+'
+
+test_expect_success 'the first host, behind now, replays and pushes again' '
+	"$AE" --config a.yaml -- true 2>err &&
+	! grep . err &&
+	same_tip a.git "$R" &&
+	linear "$R" &&
+	test "$(records "$R" | wc -l)" = 3 &&
+	verify_all "$R"
+'
+
+test_expect_success 'a host that is behind and has nothing to push catches up' '
+	"$AE" sync --config b.yaml >out &&
+	grep -q "^pushed 0 commits" out &&
+	same_tip b.git "$R"
+'
+
+test_expect_success 'a push the server refuses in a race is fetched, replayed, pushed' '
+	"$AE" --config b-local.yaml -- true &&
+	git -C b.git push -q "$URL" main:refs/heads/pending &&
+	cat >"$R/hooks/pre-receive" <<-EOF &&
+	#!/bin/sh
+	# once: another host wins the race between our fetch and our push
+	cat >/dev/null
+	if rm "$TEST_DIR/race" 2>/dev/null; then
+		unset GIT_QUARANTINE_PATH
+		git update-ref refs/heads/main refs/heads/pending
+	fi
+	exit 0
+	EOF
+	chmod +x "$R/hooks/pre-receive" &&
+	touch race &&
+	"$AE" --config a.yaml -- true 2>err &&
+	rm "$R/hooks/pre-receive" &&
+	! test -e race &&
+	! grep . err &&
+	same_tip a.git "$R" &&
+	git -C "$R" merge-base --is-ancestor pending main &&
+	linear "$R" &&
+	test "$(records "$R" | wc -l)" = 5 &&
+	verify_all "$R"
+'
+
+test_expect_success 'a push refused every time stays local; sync says why' '
+	"$AE" --config a-local.yaml -- true &&
+	before=$(git -C a.git rev-parse main) &&
+	printf "#!/bin/sh\necho no pushes today\nexit 1\n" >"$R/hooks/pre-receive" &&
+	chmod +x "$R/hooks/pre-receive" &&
+	{ "$AE" sync --config a.yaml 2>err; rc=$?; } &&
+	rm "$R/hooks/pre-receive" &&
+	test "$rc" = 125 &&
+	grep -q "still refused after 10 attempts in [0-9]* s.*pre-receive hook declined" err &&
+	test "$(git -C a.git rev-parse main)" = "$before" &&
+	test "$(unpushed a.git)" = 2
+'
+
+test_expect_success 'with the remote down a run still runs and keeps its record' '
+	stop_daemon &&
+	"$AE" --config a.yaml -- touch marker1 2>err &&
+	test -e marker1 &&
+	grep -q "not pushed" err &&
+	test "$(unpushed a.git)" = 4
+'
+
+test_expect_success 'sync fails with the cause while the remote is down' '
+	expect_status 125 "$AE" sync --config a.yaml 2>err &&
+	grep -q "unable to fetch from .$URL.: .*[Cc]onnection refused" err
+'
+
+test_expect_success 'require_push with the remote down: 125 and no command' '
+	expect_status 125 "$AE" --config a-strict.yaml -- touch marker2 &&
+	! test -e marker2
+'
+
+test_expect_success 'once the remote is back, sync pushes what was kept' '
+	start_daemon "$(cat port)" &&
+	n=$(unpushed a.git) &&
+	"$AE" sync --config a.yaml >out &&
+	grep -q "^pushed $n commits to $URL\$" out &&
+	same_tip a.git "$R" &&
+	test "$(unpushed a.git)" = 0 &&
+	records a.git >a.rec && records "$R" >r.rec && cmp a.rec r.rec &&
+	"$AE" sync --config a.yaml >out &&
+	grep -q "^pushed 0 commits" out
+'
+
+test_expect_success 'concurrent runs on both hosts lose no record' '
+	for i in 1 2 3; do
+		"$AE" --config a.yaml -- true 2>>conc.err &
+		"$AE" --config b.yaml -- true 2>>conc.err &
+	done &&
+	wait &&
+	"$AE" sync --config a.yaml >/dev/null &&
+	"$AE" sync --config b.yaml >/dev/null &&
+	"$AE" sync --config a.yaml >/dev/null &&
+	records a.git >a.rec && records b.git >b.rec &&
+	sort -u a.rec b.rec >both.rec && records "$R" >r.rec &&
+	cmp both.rec r.rec &&
+	test "$(wc -l <r.rec)" = 14
+'
+
+test_expect_success 'the remote history is linear and verifies throughout' '
+	linear "$R" && verify_all "$R" &&
+	same_tip a.git "$R"
+'
+
+test_expect_success 'a remote whose history was rewritten is refused' '
+	"$AE" --config a-local.yaml -- true &&
+	before=$(git -C a.git rev-parse main) &&
+	fork=$(git -C "$R" commit-tree -p main~3 -m rewritten "main~3^{tree}") &&
+	git -C "$R" update-ref refs/heads/main "$fork" &&
+	expect_status 125 "$AE" sync --config a.yaml 2>err &&
+	grep -q "history was rewritten" err &&
+	test "$(git -C a.git rev-parse main)" = "$before"
+'
+
+test_expect_success 'credentials in a remote URL are not shown' '
+	expect_status 125 "$AE" sync --config a.yaml --repo c.git \
+	    --remote "http://user:s3cret@127.0.0.1:1/x.git" 2>err &&
+	grep -q "http://\*\*\*@127.0.0.1:1/x.git" err &&
+	! grep -q s3cret err
+'
+
+test_expect_success 'sync without a remote is a configuration error' '
+	expect_status 78 "$AE" sync --config a-local.yaml 2>err &&
+	grep -q "no remote" err
+'
+
+test_done
