@@ -183,7 +183,9 @@ struct launch {
 	const char *bad;	/* what was not understood, or NULL */
 	char **env;		/* the command's environment; owned */
 	char *cwd;		/* its working directory; owned, NULL: unknown */
-	char **split;		/* env -S words, to go before argv[inner] */
+	char **split;		/* env -S words not yet parsed; owned */
+	char **words;		/* after env -S, the words parsed; owned */
+	int resplit;		/* how many times -S rewrote them */
 	int stopped;		/* an option said that nothing runs */
 	const char *replace;	/* xargs -I: replaced by input; borrowed */
 	int login;		/* sudo -i: the directory is the target's home */
@@ -291,6 +293,7 @@ apply_option(const struct launcher *l, struct launch *out, int opt,
 	case 'S':
 		/* env's own quoting and ${VAR} are not modelled: opaque */
 		out->bad = "env -S string";
+		strv_free(out->split);
 		out->split = NULL;
 		{
 			char *copy = xstrdup(arg), *w, *save = NULL;
@@ -409,6 +412,34 @@ nice_number(const struct launcher *l, const char *w)
 }
 
 /*
+ * env -S STRING: env goes on to parse STRING's words and then the words
+ * after it, as if they had been its arguments, so they may hold options
+ * as well as the command. Makes them out->words and *argv.
+ */
+static int
+resplit(struct launch *out, char *const **argv, size_t i)
+{
+	char **w;
+	size_t k;
+
+	if (++out->resplit > 8) {
+		out->bad = "env -S inside env -S";
+		return -1;
+	}
+	w = strv_push(NULL, (*argv)[0]);
+	for (k = 0; out->split[k] != NULL; k++)
+		w = strv_push(w, out->split[k]);
+	for (k = i + 1; (*argv)[k] != NULL; k++)
+		w = strv_push(w, (*argv)[k]);
+	strv_free(out->split);
+	out->split = NULL;
+	strv_free(out->words);	/* *argv may be these: copied already */
+	out->words = w;
+	*argv = w;
+	return 0;
+}
+
+/*
  * Parses argv (argv[0] is the launcher) as l does, stopping at the first
  * operand, and fills out. out->inner stays 0 when no command runs.
  */
@@ -443,6 +474,11 @@ parse_options(const struct launcher *l, char *const *argv, struct launch *out)
 			out->stopped = 1;	/* no command runs */
 			return;
 		}
+		if (out->split != NULL) {
+			if (resplit(out, &argv, i) != 0)
+				return;
+			i = 0;		/* parse the new words from the start */
+		}
 	}
 	for (; argv[i] != NULL && ops < (size_t)l->operands; i++, ops++)
 		;
@@ -451,8 +487,8 @@ parse_options(const struct launcher *l, char *const *argv, struct launch *out)
 	for (; l->assigns && argv[i] != NULL && env_assign(&out->env, argv[i]);
 	    i++)
 		;
-	if (argv[i] != NULL || out->split != NULL)
-		out->inner = argv[i] != NULL ? i : strv_len((char **)argv);
+	if (argv[i] != NULL)
+		out->inner = i;
 }
 
 struct normer {
@@ -559,7 +595,7 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 {
 	struct norm_cmd *c = &nz->out->cmds[idx];
 	struct launch la;
-	char **argv = NULL;
+	char **argv = NULL, *const *words;
 	size_t i;
 
 	memset(&la, 0, sizeof(la));
@@ -573,10 +609,9 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 	if (la.inner == 0 && !la.stopped && c->args_uncertain)
 		set_opaque(c, "command in arguments that cannot be seen");
 	if (la.inner > 0) {
-		for (i = 0; la.split != NULL && la.split[i] != NULL; i++)
-			argv = strv_push(argv, la.split[i]);
-		for (i = la.inner; c->argv[i] != NULL; i++)
-			argv = strv_push(argv, c->argv[i]);
+		words = la.words != NULL ? la.words : c->argv;
+		for (i = la.inner; words[i] != NULL; i++)
+			argv = strv_push(argv, words[i]);
 		if (argv != NULL) {
 			const char *outer = nz->replace;
 
@@ -590,6 +625,7 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 	}
 	strv_free(la.env);
 	strv_free(la.split);
+	strv_free(la.words);
 	free(la.cwd);
 }
 
