@@ -1,0 +1,497 @@
+/*
+ * approve-exec log: the records at the tip of the evidence repository,
+ * oldest decision first, as a table for people or one JSON line each.
+ * It reads what is there; whether it is genuine is verify's question.
+ */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "cmd.h"
+#include "escape.h"
+#include "record.h"
+#include "util.h"
+
+#define CMD_COLS	60	/* the command column, ellipsis included */
+#define TEXT_COLS	32	/* requester and approvers */
+#define ID_COLS		12
+
+enum { C_TIME, C_ID, C_REQUESTER, C_COMMAND, C_DECISION, C_APPROVERS,
+    C_EXIT, NCOLS };
+
+struct when {
+	int64_t sec;
+	long nsec;
+	int valid;
+};
+
+struct log_opts {
+	const char *config, *repo, *decision, *rule, *person;
+	struct when since, until;	/* until: the first instant excluded */
+	int json;
+};
+
+struct row {
+	struct when at;
+	char *id;		/* for a stable order among equal times */
+	char *json;		/* --json: the record as one line */
+	char *col[NCOLS];
+};
+
+struct rows {
+	const struct log_opts *o;
+	struct row *v;
+	size_t n;
+};
+
+enum { O_JSON = 256, O_CONFIG, O_REPO, O_SINCE, O_UNTIL, O_DECISION,
+    O_RULE, O_PERSON };
+
+static const struct option longopts[] = {
+	{ "json", no_argument, NULL, O_JSON },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "repo", required_argument, NULL, O_REPO },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "until", required_argument, NULL, O_UNTIL },
+	{ "decision", required_argument, NULL, O_DECISION },
+	{ "rule", required_argument, NULL, O_RULE },
+	{ "person", required_argument, NULL, O_PERSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage_log(FILE *f)
+{
+	fputs("usage: approve-exec log [--repo DIR] [--since DATE] "
+	    "[--until DATE] [--decision RESULT]\n"
+	    "                        [--rule ID] [--person NAME] [--json] "
+	    "[--config FILE]\n"
+	    "DATE is YYYY-MM-DD (UTC; --until includes that day) or RFC 3339.\n",
+	    f);
+}
+
+/* Reads n digits at *p. */
+static int
+num(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (; n > 0; n--, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads [.fraction] into nanoseconds; digits past the ninth are dropped. */
+static int
+fraction(const char **p, long *nsec)
+{
+	int n = 0;
+
+	*nsec = 0;
+	if (**p != '.')
+		return 0;
+	for ((*p)++; **p >= '0' && **p <= '9'; (*p)++, n++)
+		if (n < 9)
+			*nsec = *nsec * 10 + (**p - '0');
+	if (n == 0)
+		return -1;
+	for (; n < 9; n++)
+		*nsec *= 10;
+	return 0;
+}
+
+/* Reads Z or ±HH:MM into seconds east of UTC. */
+static int
+zone(const char **p, int *off)
+{
+	int h, m, sign;
+
+	if (**p == 'Z' || **p == 'z') {
+		(*p)++;
+		*off = 0;
+		return 0;
+	}
+	if (**p != '+' && **p != '-')
+		return -1;
+	sign = *(*p)++ == '-' ? -1 : 1;
+	if (num(p, 2, &h) != 0 || *(*p)++ != ':' || num(p, 2, &m) != 0 ||
+	    h > 23 || m > 59)
+		return -1;
+	*off = sign * (h * 3600 + m * 60);
+	return 0;
+}
+
+/*
+ * Parses YYYY-MM-DD (midnight UTC; *date_only set) or RFC 3339
+ * date-time. Returns 0 and w, or -1.
+ */
+static int
+parse_when(const char *s, struct when *w, int *date_only)
+{
+	const char *p = s;
+	struct tm tm, back;
+	int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
+	time_t t;
+
+	memset(w, 0, sizeof(*w));
+	if (num(&p, 4, &y) != 0 || *p++ != '-' || num(&p, 2, &mo) != 0 ||
+	    *p++ != '-' || num(&p, 2, &d) != 0)
+		return -1;
+	*date_only = *p == '\0';
+	if (!*date_only) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (num(&p, 2, &h) != 0 || *p++ != ':' ||
+		    num(&p, 2, &mi) != 0 || *p++ != ':' ||
+		    num(&p, 2, &se) != 0 || fraction(&p, &w->nsec) != 0 ||
+		    zone(&p, &off) != 0 || *p != '\0')
+			return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	/* timegm rolls Feb 30 into March: refuse what it had to move */
+	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d)
+		return -1;
+	w->sec = (int64_t)t - off;
+	w->valid = 1;
+	return 0;
+}
+
+static int
+when_cmp(const struct when *a, const struct when *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
+}
+
+/* --since and --until; a bare --until date includes its whole day. */
+static int
+parse_bound(const char *name, const char *s, struct when *w, int until)
+{
+	int date_only;
+
+	if (parse_when(s, w, &date_only) != 0) {
+		warnx_ae("%s '%s': expected YYYY-MM-DD or an RFC 3339 time",
+		    name, s);
+		return -1;
+	}
+	if (until && date_only)
+		w->sec += 86400;
+	else if (until && ++w->nsec == 1000000000L) {
+		w->sec++;
+		w->nsec = 0;
+	}
+	return 0;
+}
+
+static int
+decision_known(const char *s)
+{
+	static const char *const results[] = { "allowed", "approved",
+	    "denied", "timeout", "error", "cancelled", NULL };
+	size_t i;
+
+	for (i = 0; results[i] != NULL; i++)
+		if (strcmp(s, results[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int
+parse_opts(int argc, char **argv, struct log_opts *o)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON: o->json = 1; break;
+		case O_CONFIG: o->config = optarg; break;
+		case O_REPO: o->repo = optarg; break;
+		case O_RULE: o->rule = optarg; break;
+		case O_PERSON: o->person = optarg; break;
+		case O_DECISION:
+			if (!decision_known(optarg)) {
+				warnx_ae("--decision '%s': expected allowed, "
+				    "approved, denied, timeout, error or "
+				    "cancelled", optarg);
+				return 125;
+			}
+			o->decision = optarg;
+			break;
+		case O_SINCE:
+		case O_UNTIL:
+			if (parse_bound(c == O_SINCE ? "--since" : "--until",
+			    optarg, c == O_SINCE ? &o->since : &o->until,
+			    c == O_UNTIL) != 0)
+				return 125;
+			break;
+		case 'h':
+			usage_log(stdout);
+			return 0;
+		default:
+			usage_log(stderr);
+			return 125;
+		}
+	}
+	if (optind < argc) {
+		usage_log(stderr);
+		return 125;
+	}
+	return -1;
+}
+
+/* Number of characters (UTF-8 lead bytes) in s. */
+static size_t
+cols(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* s escaped and cut to max characters, the last one then "…". */
+static char *
+cell(const char *s, size_t max)
+{
+	char *e = esc_text(s != NULL && *s != '\0' ? s : "-"), *p = e;
+	size_t n = 0;
+
+	if (cols(e) <= max)
+		return e;
+	for (; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80 && n++ == max - 1)
+			break;
+	*p = '\0';
+	p = xasprintf("%s\xe2\x80\xa6", e);
+	free(e);
+	return p;
+}
+
+/* The approvers column: who approved, comma-separated. */
+static char *
+approvers_cell(const struct record *r)
+{
+	char **who = record_approvals(r, "approve"), *s, *c;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; who != NULL && who[i] != NULL; i++)
+		buf_addf(&b, "%s%s", i > 0 ? "," : "", who[i]);
+	s = buf_detach(&b);
+	c = cell(s, TEXT_COLS);
+	free(s);
+	strv_free(who);
+	return c;
+}
+
+static char *
+exit_cell(const struct record *r)
+{
+	const char *res = record_get(r, "decision.result");
+	int status, sig;
+
+	if (record_exit(r, &status, &sig))
+		return sig != 0 ? xasprintf("signal %d", sig) :
+		    xasprintf("%d", status);
+	if (res != NULL && (strcmp(res, "allowed") == 0 ||
+	    strcmp(res, "approved") == 0))
+		return xstrdup("incomplete");
+	return xstrdup("-");
+}
+
+static void
+fill_cells(struct row *w, const struct record *r, const char *at)
+{
+	char t[32], *argv;
+	struct tm tm;
+	time_t sec = (time_t)w->at.sec;
+
+	if (w->at.valid && gmtime_r(&sec, &tm) != NULL) {
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		w->col[C_TIME] = xstrdup(t);
+	} else
+		w->col[C_TIME] = cell(at, 20);
+	w->col[C_ID] = xstrndup(record_id(r), ID_COLS);
+	w->col[C_REQUESTER] = cell(record_get(r, "request.requester"),
+	    TEXT_COLS);
+	argv = record_argv_display(r, 0);
+	w->col[C_COMMAND] = cell(argv, CMD_COLS);
+	free(argv);
+	w->col[C_DECISION] = cell(record_get(r, "decision.result"), 16);
+	w->col[C_APPROVERS] = approvers_cell(r);
+	w->col[C_EXIT] = exit_cell(r);
+}
+
+static int
+wanted(const struct log_opts *o, const struct record *r,
+    const struct when *at)
+{
+	const char *res = record_get(r, "decision.result");
+	const char *who = record_get(r, "request.requester");
+	char **v = NULL;
+	int ok = 1;
+
+	if ((o->since.valid && (!at->valid || when_cmp(at, &o->since) < 0)) ||
+	    (o->until.valid && (!at->valid || when_cmp(at, &o->until) >= 0)) ||
+	    (o->decision != NULL && (res == NULL ||
+	    strcmp(res, o->decision) != 0)))
+		return 0;
+	if (o->rule != NULL) {
+		v = record_rules(r);
+		ok = strv_has(v, o->rule);
+		strv_free(v);
+	}
+	if (ok && o->person != NULL && (who == NULL ||
+	    strcmp(who, o->person) != 0)) {
+		v = record_approvals(r, NULL);
+		ok = strv_has(v, o->person);
+		strv_free(v);
+	}
+	return ok;
+}
+
+/* audit_foreach_record's callback: one row per wanted record. */
+static int
+collect(const char *path, const char *data, size_t len, void *arg)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct rows *rows = arg;
+	struct record *r = NULL;
+	struct row w;
+	const char *at;
+	char *safe;
+	int date_only;
+
+	if (data == NULL || record_parse(&r, data, len, path, &err) != 0) {
+		safe = esc_text(path);
+		warnx_ae("%s: skipped: %s", safe, data == NULL ?
+		    "too large" : err.msg);
+		free(safe);
+		return 0;
+	}
+	memset(&w, 0, sizeof(w));
+	at = record_get(r, "decision.at");
+	if (at == NULL || parse_when(at, &w.at, &date_only) != 0)
+		w.at.valid = 0;
+	if (wanted(rows->o, r, &w.at)) {
+		w.id = xstrdup(record_id(r));
+		if (rows->o->json)
+			w.json = record_dump_line(r);
+		else
+			fill_cells(&w, r, at);
+		rows->v = xreallocarray(rows->v, rows->n + 1,
+		    sizeof(*rows->v));
+		rows->v[rows->n++] = w;	/* transferred */
+	}
+	record_free(r);
+	return 0;
+}
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c;
+
+	/* records whose time cannot be read come first */
+	if (x->at.valid != y->at.valid)
+		return x->at.valid ? 1 : -1;
+	if (x->at.valid && (c = when_cmp(&x->at, &y->at)) != 0)
+		return c;
+	return strcmp(x->id, y->id);
+}
+
+static void
+print_table(const struct rows *rows)
+{
+	static const char *const head[NCOLS] = { "TIME", "ID", "REQUESTER",
+	    "COMMAND", "DECISION", "APPROVERS", "EXIT" };
+	size_t width[NCOLS], i, k;
+
+	for (k = 0; k < NCOLS; k++)
+		width[k] = cols(head[k]);
+	for (i = 0; i < rows->n; i++)
+		for (k = 0; k < NCOLS; k++)
+			if (cols(rows->v[i].col[k]) > width[k])
+				width[k] = cols(rows->v[i].col[k]);
+	for (k = 0; k < NCOLS; k++)
+		printf(k + 1 < NCOLS ? "%s%*s  " : "%s\n", head[k],
+		    (int)(width[k] - cols(head[k])), "");
+	for (i = 0; i < rows->n; i++)
+		for (k = 0; k < NCOLS; k++)
+			printf(k + 1 < NCOLS ? "%s%*s  " : "%s\n",
+			    rows->v[i].col[k],
+			    (int)(width[k] - cols(rows->v[i].col[k])), "");
+}
+
+static void
+rows_release(struct rows *rows)
+{
+	size_t i, k;
+
+	for (i = 0; i < rows->n; i++) {
+		free(rows->v[i].id);
+		free(rows->v[i].json);
+		for (k = 0; k < NCOLS; k++)
+			free(rows->v[i].col[k]);
+	}
+	free(rows->v);
+}
+
+int
+cmd_log(int argc, char **argv)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct log_opts o;
+	struct rows rows = { &o, NULL, 0 };
+	struct config cfg;
+	const char *repo;
+	size_t i;
+	int r, loaded = 0;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = parse_opts(argc, argv, &o)) >= 0)
+		return r;
+	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
+		return fail(&err);
+	if ((r = audit_foreach_record(repo, collect, &rows, &err)) != 0) {
+		r = fail(&err);
+		goto out;
+	}
+	qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
+	if (o.json)
+		for (i = 0; i < rows.n; i++)
+			printf("%s\n", rows.v[i].json);
+	else
+		print_table(&rows);
+	r = 0;
+ out:
+	fflush(stdout);
+	rows_release(&rows);
+	if (loaded)
+		config_release(&cfg);
+	return r;
+}

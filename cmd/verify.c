@@ -1,0 +1,191 @@
+/*
+ * approve-exec verify: checks the evidence repository: every commit's
+ * signature, every record against the commit that made it, and that
+ * history only appends. Exits 0 when the evidence holds (records with no
+ * outcome are listed but allowed: a host may die mid-run), 1 when it
+ * does not.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "cmd.h"
+#include "escape.h"
+#include "util.h"
+
+struct verify_opts {
+	const char *config, *repo, *signers, *since;
+	int json;
+};
+
+enum { O_JSON = 256, O_CONFIG, O_REPO, O_SIGNERS, O_SINCE };
+
+static const struct option longopts[] = {
+	{ "json", no_argument, NULL, O_JSON },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "repo", required_argument, NULL, O_REPO },
+	{ "allowed-signers", required_argument, NULL, O_SIGNERS },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage_verify(FILE *f)
+{
+	fputs("usage: approve-exec verify [--repo DIR] [--allowed-signers FILE]"
+	    " [--since COMMIT]\n"
+	    "                           [--json] [--config FILE]\n", f);
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int
+parse_opts(int argc, char **argv, struct verify_opts *o)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON: o->json = 1; break;
+		case O_CONFIG: o->config = optarg; break;
+		case O_REPO: o->repo = optarg; break;
+		case O_SIGNERS: o->signers = optarg; break;
+		case O_SINCE: o->since = optarg; break;
+		case 'h':
+			usage_verify(stdout);
+			return 0;
+		default:
+			usage_verify(stderr);
+			return 125;
+		}
+	}
+	if (optind < argc) {
+		usage_verify(stderr);
+		return 125;
+	}
+	return -1;
+}
+
+/* Appends s as a JSON string; s is already escaped text (valid UTF-8). */
+static void
+json_str(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	buf_addc(b, '"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_addf(b, "\\u%04x", *p);
+		else
+			buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+struct findings {
+	int json;
+	struct buf list;	/* JSON: the findings array so far */
+};
+
+static void
+report(enum audit_finding kind, const char *line, void *arg)
+{
+	static const char *const kinds[] = { "problem", "incomplete",
+	    "warning" };
+	struct findings *f = arg;
+
+	if (!f->json) {
+		printf("%s\n", line);
+		return;
+	}
+	buf_adds(&f->list, f->list.len > 0 ? ",{\"kind\":" : "{\"kind\":");
+	json_str(&f->list, kinds[kind]);
+	buf_adds(&f->list, ",\"text\":");
+	json_str(&f->list, line);
+	buf_addc(&f->list, '}');
+}
+
+static void
+print_json(const char *repo, const struct audit_verify_result *res,
+    const struct findings *f)
+{
+	struct buf b;
+	char *safe = esc_text(repo);
+
+	buf_init(&b);
+	buf_adds(&b, "{\"repo\":");
+	json_str(&b, safe);
+	buf_addf(&b, ",\"ok\":%s,\"commits\":%lu,\"records\":%lu,"
+	    "\"incomplete\":%lu,\"problems\":%lu,\"findings\":[%s]}\n",
+	    res->problems == 0 ? "true" : "false", res->commits,
+	    res->records, res->incomplete, res->problems, f->list.p);
+	fputs(b.p, stdout);
+	buf_release(&b);
+	free(safe);
+}
+
+int
+repo_locate(const char *cli_repo, const char *config, struct config *cfg,
+    int *loaded, const char **repo, struct ae_error *err)
+{
+	char *path = NULL;
+	int r;
+
+	*loaded = 0;
+	*repo = cli_repo;
+	if (cli_repo != NULL)
+		return 0;
+	/* policies play no part here: a broken one must not stop an audit */
+	if ((r = config_locate(config, &path, err)) == 0 &&
+	    (r = config_load(cfg, path, err)) == 0) {
+		*loaded = 1;
+		*repo = cfg->audit.repo;
+	}
+	free(path);
+	return r;
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct verify_opts o = { NULL, NULL, NULL, NULL, 0 };
+	struct audit_verify_opts vo;
+	struct audit_verify_result res;
+	struct findings f;
+	struct config cfg;
+	const char *repo;
+	int r, loaded = 0;
+
+	if ((r = parse_opts(argc, argv, &o)) >= 0)
+		return r;
+	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
+		return fail(&err);
+	f.json = o.json;
+	buf_init(&f.list);
+	vo.allowed_signers = o.signers;
+	vo.since = o.since;
+	vo.report = report;
+	vo.arg = &f;
+	if ((r = audit_verify_run(repo, &vo, &res, &err)) != 0) {
+		r = fail(&err);
+		goto out;
+	}
+	if (o.json)
+		print_json(repo, &res, &f);
+	else
+		printf("%lu commits, %lu records, %lu incomplete, %lu "
+		    "problems\n", res.commits, res.records, res.incomplete,
+		    res.problems);
+	r = res.problems == 0 ? 0 : 1;
+ out:
+	fflush(stdout);
+	buf_release(&f.list);
+	if (loaded)
+		config_release(&cfg);
+	return r;
+}

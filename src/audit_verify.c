@@ -1,0 +1,1211 @@
+/*
+ * The evidence store, read side: `verify` and `log`. Everything read here
+ * comes from a repository an attacker may have written, so every blob is
+ * size-capped before it is read, nothing is followed (symlinks are
+ * findings, not paths) and every line shown is escaped. The only thing
+ * written is the marker of the last tip verified clean, which is what
+ * makes "history only appends" checkable across fetches.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit_int.h"
+#include "escape.h"
+#include "record.h"
+#include "sshkey.h"
+#include "sshsig.h"
+#include "util.h"
+
+#define SIGNERS_MAX_BYTES	(1024u * 1024)
+#define SIGNERS_LINE_MAX	8192
+#define TREE_DEPTH_MAX		16	/* records/YYYY/MM/DD/XX/ID.json is 6 */
+#define MARKER			"approve-exec-verified"
+#define SHORT_ID		12	/* hex digits of a commit id in messages */
+
+/* One usable line of an allowed_signers file. */
+struct signer {
+	struct sshkey *key;
+	int64_t after, before;	/* validity window (unix time); 0: open */
+};
+
+struct signers {
+	struct signer *v;
+	size_t n;
+	unsigned long bad_line;	/* first line that could not be read, or 0 */
+	const char *why;	/* and what was wrong with it */
+};
+
+struct verify {
+	git_repository *repo;
+	const struct audit_verify_opts *o;
+	struct audit_verify_result *res;
+	struct signers trusted;	/* --allowed-signers, or the cached own */
+	git_oid trusted_blob;	/* which own allowed_signers is cached */
+	int have_trusted;
+	char id[SHORT_ID + 1];	/* the commit being checked */
+	int root;		/* it has no parent */
+};
+
+/* Reports one finding, escaped: paths and argv come from the repository. */
+static void __attribute__((format(printf, 3, 4)))
+finding(struct verify *v, enum audit_finding kind, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, *safe;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	safe = esc_text(line);
+	if (kind == AUDIT_PROBLEM)
+		v->res->problems++;
+	else if (kind == AUDIT_INCOMPLETE)
+		v->res->incomplete++;
+	else
+		v->res->warnings++;
+	if (v->o->report != NULL)
+		v->o->report(kind, safe, v->o->arg);
+	free(safe);
+	free(line);
+}
+
+/* ---- allowed_signers, as ssh-keygen(1) ALLOWED SIGNERS reads it ---- */
+
+static void
+signers_release(struct signers *ss)
+{
+	size_t i;
+
+	for (i = 0; i < ss->n; i++)
+		sshkey_free(ss->v[i].key);
+	free(ss->v);
+	memset(ss, 0, sizeof(*ss));
+}
+
+/* Length of the field at s: up to a blank outside double quotes. */
+static size_t
+field_len(const char *s)
+{
+	size_t i;
+	int q = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (q && s[i] == '\\' && s[i + 1] != '\0')
+			i++;
+		else if (s[i] == '"')
+			q = !q;
+		else if (!q && (s[i] == ' ' || s[i] == '\t'))
+			break;
+	}
+	return i;
+}
+
+static char *
+skip_blanks(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* Options never look like a key type, so this tells the two apart. */
+static int
+is_keytype(const char *s)
+{
+	return strncmp(s, "ssh-", 4) == 0 || strncmp(s, "ecdsa-", 6) == 0 ||
+	    strncmp(s, "sk-", 3) == 0;
+}
+
+/* A pattern list as OpenSSH matches it: "!pat" vetoes, any pat admits. */
+static int
+namespaces_allow(const char *list, const char *ns)
+{
+	char *copy = xstrdup(list), *p, *save = NULL;
+	int ok = 0;
+
+	for (p = strtok_r(copy, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (*p == '!' && fnmatch(p + 1, ns, 0) == 0) {
+			ok = 0;
+			break;
+		}
+		if (*p != '!' && fnmatch(p, ns, 0) == 0)
+			ok = 1;
+	}
+	free(copy);
+	return ok;
+}
+
+static int
+digits(const char *s, size_t n)
+{
+	int v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/* YYYYMMDD[HHMM[SS]][Z], local time unless Z, as ssh-keygen reads it. */
+static int
+parse_signer_time(const char *s, int64_t *out)
+{
+	size_t i, n = strlen(s);
+	struct tm tm;
+	time_t t;
+	int utc = 0;
+
+	if (n > 0 && (s[n - 1] == 'Z' || s[n - 1] == 'z')) {
+		utc = 1;
+		n--;
+	}
+	if (n != 8 && n != 12 && n != 14)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 4, 2) - 1;
+	tm.tm_mday = digits(s + 6, 2);
+	if (n >= 12) {
+		tm.tm_hour = digits(s + 8, 2);
+		tm.tm_min = digits(s + 10, 2);
+	}
+	if (n == 14)
+		tm.tm_sec = digits(s + 12, 2);
+	tm.tm_isdst = -1;
+	if ((t = utc ? timegm(&tm) : mktime(&tm)) == (time_t)-1)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+/* Removes the quotes of a "value" in place; returns NULL if unterminated. */
+static char *
+dequote(char *v)
+{
+	char *r, *w;
+
+	if (*v != '"')
+		return v;
+	for (r = w = v + 1; *r != '"'; r++) {
+		if (*r == '\0')
+			return NULL;
+		if (*r == '\\' && r[1] == '"')
+			r++;
+		*w++ = *r;
+	}
+	if (r[1] != '\0')
+		return NULL;
+	*w = '\0';
+	return v + 1;
+}
+
+/*
+ * Applies the options field opts to s. Returns 1 if the line still grants
+ * the namespace "git" to a plain key, 0 if it does not, -1 if an option
+ * is malformed or unknown (*why says which), as ssh-keygen refuses those.
+ */
+static int
+signer_options(struct signer *s, char *opts, const char **why)
+{
+	char *p = opts, *name, *val, *end;
+	size_t n;
+	int grants = 1, q;
+
+	while (*p != '\0') {
+		/* one option: up to a comma outside quotes */
+		for (n = 0, q = 0; p[n] != '\0' && (q || p[n] != ','); n++)
+			if (p[n] == '"')
+				q = !q;
+		end = p + n;
+		if (*end == ',')
+			*end++ = '\0';
+		name = p;
+		p = end;
+		if ((val = strchr(name, '=')) != NULL) {
+			*val++ = '\0';
+			if ((val = dequote(val)) == NULL) {
+				*why = "unterminated quote in an option";
+				return -1;
+			}
+		}
+		if (strcasecmp(name, "cert-authority") == 0 && val == NULL)
+			grants = 0;	/* trusts certificates, not this key */
+		else if (strcasecmp(name, "namespaces") == 0 && val != NULL) {
+			if (!namespaces_allow(val, "git"))
+				grants = 0;
+		} else if (strcasecmp(name, "valid-after") == 0 && val != NULL) {
+			if (parse_signer_time(val, &s->after) != 0) {
+				*why = "bad valid-after time";
+				return -1;
+			}
+		} else if (strcasecmp(name, "valid-before") == 0 &&
+		    val != NULL) {
+			if (parse_signer_time(val, &s->before) != 0) {
+				*why = "bad valid-before time";
+				return -1;
+			}
+		} else {
+			*why = "unknown option";
+			return -1;
+		}
+	}
+	return grants;
+}
+
+/*
+ * Parses one line (NUL-terminated, no newline, not blank or a comment):
+ * principals [options] keytype base64 [comment]. Returns 1 and fills s
+ * for an ed25519 key granted the "git" namespace, 0 for a good line that
+ * grants nothing we can use (another key type or namespace), -1 with
+ * *why for a malformed line.
+ */
+static int
+signer_parse_line(struct signer *s, char *line, const char **why)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	char *p, *opts = NULL;
+	size_t n;
+	int r = 1;
+
+	memset(s, 0, sizeof(*s));
+	n = field_len(line);	/* the principals: any will do */
+	p = skip_blanks(line + n);
+	if (*p == '\0') {
+		*why = "no key";
+		return -1;
+	}
+	if (!is_keytype(p)) {
+		opts = p;
+		n = field_len(p);
+		p = skip_blanks(p + n);
+		opts[n] = '\0';
+		if ((r = signer_options(s, opts, why)) < 0)
+			return -1;
+	}
+	if (!is_keytype(p)) {
+		*why = "no key";
+		return -1;
+	}
+	if (strncmp(p, SSHKEY_TYPE, strlen(SSHKEY_TYPE)) != 0 ||
+	    (p[strlen(SSHKEY_TYPE)] != ' ' && p[strlen(SSHKEY_TYPE)] != '\t'))
+		return 0;	/* RSA, ECDSA, FIDO: never ours to verify */
+	if (sshkey_parse_public(&s->key, p, strlen(p), "allowed_signers",
+	    &err) != 0) {
+		*why = "bad " SSHKEY_TYPE " key";
+		return -1;
+	}
+	if (r == 0) {
+		sshkey_free(s->key);
+		s->key = NULL;
+	}
+	return r;
+}
+
+/*
+ * Reads the allowed_signers text into ss (released by the caller). Lines
+ * that cannot be read are skipped; the first is noted in ss->bad_line.
+ */
+static void
+signers_parse(struct signers *ss, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl;
+	struct signer s;
+	unsigned long lineno = 0;
+	const char *why = NULL;
+	char *line, *l;
+	size_t n;
+	int r;
+
+	memset(ss, 0, sizeof(*ss));
+	for (; p < end; p = nl < end ? nl + 1 : end) {
+		lineno++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		r = 0;
+		if (n > SIGNERS_LINE_MAX || memchr(p, '\0', n) != NULL) {
+			r = -1;
+			why = "line too long or not text";
+		} else {
+			line = xstrndup(p, n);
+			if (n > 0 && line[n - 1] == '\r')
+				line[n - 1] = '\0';
+			l = skip_blanks(line);
+			if (*l != '\0' && *l != '#')
+				r = signer_parse_line(&s, l, &why);
+			free(line);
+		}
+		if (r < 0 && ss->bad_line == 0) {
+			ss->bad_line = lineno;
+			ss->why = why;
+		} else if (r > 0) {
+			ss->v = xreallocarray(ss->v, ss->n + 1, sizeof(*ss->v));
+			ss->v[ss->n++] = s;	/* transferred */
+		}
+	}
+}
+
+/*
+ * Returns the entry for key at time t, or NULL; *known is set if the key
+ * is listed but not valid at t.
+ */
+static const struct signer *
+signers_find(const struct signers *ss, const struct sshkey *key, int64_t t,
+    int *known)
+{
+	size_t i;
+
+	*known = 0;
+	for (i = 0; i < ss->n; i++) {
+		if (!sshkey_equal_public(ss->v[i].key, key))
+			continue;
+		if ((ss->v[i].after != 0 && t < ss->v[i].after) ||
+		    (ss->v[i].before != 0 && t > ss->v[i].before)) {
+			*known = 1;
+			continue;
+		}
+		return &ss->v[i];
+	}
+	return NULL;
+}
+
+/* ---- blobs and trees ---- */
+
+/*
+ * Reads blob id, if it is at most max bytes, into *out (NUL-terminated,
+ * caller frees). Returns 0; 1 if it is bigger (*lenp is its size) or
+ * not a blob; or AE_ERR_GIT.
+ */
+static int
+blob_read(git_repository *repo, const git_oid *id, size_t max, char **out,
+    size_t *lenp, struct ae_error *err)
+{
+	git_odb *odb = NULL;
+	git_blob *blob = NULL;
+	git_object_t type;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	*lenp = 0;
+	/* the header first: a hostile blob must not be loaded whole */
+	if ((r = git_repository_odb(&odb, repo)) != 0 ||
+	    (r = git_odb_read_header(&len, &type, odb, id)) != 0) {
+		r = audit_git_error(err, r, "unable to read an object");
+		goto out;
+	}
+	*lenp = len;
+	if (type != GIT_OBJECT_BLOB || len > max) {
+		r = 1;
+		goto out;
+	}
+	if ((r = git_blob_lookup(&blob, repo, id)) != 0) {
+		r = audit_git_error(err, r, "unable to read a blob");
+		goto out;
+	}
+	len = (size_t)git_blob_rawsize(blob);
+	if (len > max) {
+		r = 1;
+		goto out;
+	}
+	*out = xmalloc(len + 1);
+	memcpy(*out, git_blob_rawcontent(blob), len);
+	(*out)[len] = '\0';
+	*lenp = len;
+ out:
+	git_blob_free(blob);
+	git_odb_free(odb);
+	return r;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+struct walk {
+	git_repository *repo;
+	audit_record_fn *fn;
+	void *arg;
+	struct buf path;
+	struct ae_error *err;
+};
+
+/*
+ * Calls w->fn for each *.json regular file under tree (whose path is
+ * w->path), depth levels down. Symlinks and submodules are not followed;
+ * verify reports them. Returns 0, fn's non-zero value or AE_ERR_GIT.
+ */
+static int
+walk_tree(struct walk *w, git_tree *tree, int depth)
+{
+	const git_tree_entry *e;
+	git_tree *sub = NULL;
+	size_t i, n = git_tree_entrycount(tree), len = w->path.len, blen;
+	char *data = NULL;
+	int r = 0, mode;
+
+	for (i = 0; r == 0 && i < n; i++) {
+		e = git_tree_entry_byindex(tree, i);
+		mode = git_tree_entry_filemode(e);
+		buf_addf(&w->path, "/%s", git_tree_entry_name(e));
+		if (mode == GIT_FILEMODE_TREE && depth < TREE_DEPTH_MAX) {
+			if ((r = git_tree_lookup(&sub, w->repo,
+			    git_tree_entry_id(e))) != 0)
+				r = audit_git_error(w->err, r,
+				    "unable to read a tree");
+			else
+				r = walk_tree(w, sub, depth + 1);
+			git_tree_free(sub);
+			sub = NULL;
+		} else if (mode == GIT_FILEMODE_BLOB &&
+		    ends_with(w->path.p, ".json")) {
+			r = blob_read(w->repo, git_tree_entry_id(e),
+			    RECORD_MAX_BYTES, &data, &blen, w->err);
+			if (r >= 0)	/* too big: NULL data, its size */
+				r = w->fn(w->path.p, data, blen, w->arg);
+			free(data);
+			data = NULL;
+		}
+		w->path.len = len;
+		w->path.p[len] = '\0';
+	}
+	return r;
+}
+
+/* Calls fn for each record in commit's tree; see audit_foreach_record. */
+static int
+foreach_in_commit(git_repository *repo, git_commit *c, audit_record_fn *fn,
+    void *arg, struct ae_error *err)
+{
+	struct walk w = { repo, fn, arg, { NULL, 0, 0 }, err };
+	git_tree *tree = NULL, *records = NULL;
+	git_tree_entry *e = NULL;
+	int r;
+
+	buf_init(&w.path);
+	buf_adds(&w.path, "records");
+	if ((r = git_commit_tree(&tree, c)) != 0) {
+		r = audit_git_error(err, r, "unable to read a commit's tree");
+		goto out;
+	}
+	r = git_tree_entry_bypath(&e, tree, "records");
+	if (r == GIT_ENOTFOUND ||
+	    (r == 0 && git_tree_entry_filemode(e) != GIT_FILEMODE_TREE)) {
+		/* no records yet; or not a directory, which verify reports */
+		git_error_clear();
+		r = 0;
+		goto out;
+	}
+	if (r != 0 || (r = git_tree_lookup(&records, repo,
+	    git_tree_entry_id(e))) != 0) {
+		r = audit_git_error(err, r, "unable to read records/");
+		goto out;
+	}
+	r = walk_tree(&w, records, 1);
+ out:
+	buf_release(&w.path);
+	git_tree_entry_free(e);
+	git_tree_free(records);
+	git_tree_free(tree);
+	return r;
+}
+
+/* Opens the repository at path (bare, or a clone's work tree). */
+static int
+repo_open(git_repository **out, const char *path, struct ae_error *err)
+{
+	int r;
+
+	audit_git_init();
+	*out = NULL;
+	if ((r = git_repository_open_ext(out, path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) != 0) {
+		git_error_clear();
+		return ae_error_set(err, AE_ERR_GIT,
+		    "'%s' is not a git repository", path);
+	}
+	return 0;
+}
+
+/* Looks up main's tip commit. */
+static int
+tip_lookup(git_commit **out, git_repository *repo, const char *path,
+    struct ae_error *err)
+{
+	git_oid id;
+	int r;
+
+	*out = NULL;
+	if ((r = git_reference_name_to_id(&id, repo, AUDIT_BRANCH)) != 0) {
+		git_error_clear();
+		return ae_error_set(err, AE_ERR_GIT, "'%s' has no branch %s",
+		    path, AUDIT_BRANCH);
+	}
+	if ((r = git_commit_lookup(out, repo, &id)) != 0)
+		return audit_git_error(err, r, "unable to read main's tip");
+	return 0;
+}
+
+int
+audit_foreach_record(const char *path, audit_record_fn *fn, void *arg,
+    struct ae_error *err)
+{
+	git_repository *repo = NULL;
+	git_commit *tip = NULL;
+	int r;
+
+	if ((r = repo_open(&repo, path, err)) == 0 &&
+	    (r = tip_lookup(&tip, repo, path, err)) == 0)
+		r = foreach_in_commit(repo, tip, fn, arg, err);
+	git_commit_free(tip);
+	git_repository_free(repo);
+	return r;
+}
+
+/* ---- signatures ---- */
+
+/*
+ * Without a trusted file, a commit is checked against the allowed_signers
+ * of its parent's tree (its own for the root commit): a key can only be
+ * added by a commit that an already listed key signed. Cached by blob.
+ */
+static int
+own_signers(struct verify *v, git_commit *from, struct ae_error *err)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = git_commit_tree(&tree, from)) != 0) {
+		r = audit_git_error(err, r, "unable to read a commit's tree");
+		goto out;
+	}
+	if ((r = git_tree_entry_bypath(&e, tree, "allowed_signers")) != 0 ||
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {
+		/* none, or not a file: nobody is trusted */
+		git_error_clear();
+		signers_release(&v->trusted);
+		v->have_trusted = 0;
+		r = 0;
+		goto out;
+	}
+	if (v->have_trusted && git_oid_equal(&v->trusted_blob,
+	    git_tree_entry_id(e)))
+		goto out;
+	signers_release(&v->trusted);
+	v->have_trusted = 0;
+	if ((r = blob_read(v->repo, git_tree_entry_id(e), SIGNERS_MAX_BYTES,
+	    &text, &len, err)) < 0)
+		goto out;
+	if (r == 0)
+		signers_parse(&v->trusted, text, len);
+	git_oid_cpy(&v->trusted_blob, git_tree_entry_id(e));
+	v->have_trusted = 1;
+	r = 0;
+ out:
+	free(text);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return r;
+}
+
+/* Checks the signed data of c against the key it names, if trusted. */
+static void
+check_sig_blob(struct verify *v, git_commit *c, const git_buf *sig,
+    const git_buf *data)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	struct sshkey *claimed = NULL;
+	const struct signer *s;
+	char *fp = NULL;
+	int known;
+
+	if (sshsig_signer(&claimed, sig->ptr, sig->size, &e) != 0) {
+		finding(v, AUDIT_PROBLEM, "commit %s: bad signature (%s)",
+		    v->id, e.msg);
+		return;
+	}
+	fp = sshkey_fingerprint(claimed);
+	s = signers_find(&v->trusted, claimed,
+	    (int64_t)git_commit_committer(c)->when.time, &known);
+	if (s == NULL && known)
+		finding(v, AUDIT_PROBLEM, "commit %s: signed by a key of %s "
+		    "that is not valid at the commit's time (%s)", v->id,
+		    v->o->allowed_signers != NULL ? v->o->allowed_signers :
+		    "allowed_signers", fp);
+	else if (s == NULL)
+		finding(v, AUDIT_PROBLEM, "commit %s: signed by a key not in "
+		    "%s (%s)", v->id, v->o->allowed_signers != NULL ?
+		    v->o->allowed_signers : "the repository's allowed_signers",
+		    fp);
+	else if (sshsig_verify(sig->ptr, sig->size, s->key, "git", data->ptr,
+	    data->size, &e) != 0)
+		finding(v, AUDIT_PROBLEM, "commit %s: bad signature (%s)",
+		    v->id, e.msg);
+	sshkey_free(claimed);
+	free(fp);
+}
+
+/* Checks c's SSH signature; parent is NULL for the root commit. */
+static int
+check_signature(struct verify *v, git_commit *c, git_commit *parent,
+    struct ae_error *err)
+{
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	int r;
+
+	r = git_commit_extract_signature(&sig, &data, v->repo,
+	    (git_oid *)git_commit_id(c), NULL);
+	if (r == GIT_ENOTFOUND) {
+		git_error_clear();
+		finding(v, AUDIT_PROBLEM, "commit %s: not signed", v->id);
+		r = 0;
+		goto out;
+	}
+	if (r != 0) {
+		r = audit_git_error(err, r, "unable to read a signature");
+		goto out;
+	}
+	if (v->o->allowed_signers == NULL &&
+	    (r = own_signers(v, parent != NULL ? parent : c, err)) != 0)
+		goto out;
+	check_sig_blob(v, c, &sig, &data);
+ out:
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return r;
+}
+
+/* ---- what each commit changes ---- */
+
+enum path_kind { P_RECORD, P_README, P_SIGNERS, P_OTHER };
+
+static enum path_kind
+path_kind(const char *path)
+{
+	if (strcmp(path, "README.md") == 0)
+		return P_README;
+	if (strcmp(path, "allowed_signers") == 0)
+		return P_SIGNERS;
+	if (strncmp(path, "records/", 8) == 0 && ends_with(path, ".json"))
+		return P_RECORD;
+	return P_OTHER;
+}
+
+/*
+ * Reads and parses the record in blob id at path. Returns 0 and *out
+ * (caller frees), 1 with *why filled if it is not a good record, or
+ * AE_ERR_GIT.
+ */
+static int
+record_load(struct verify *v, const git_oid *id, const char *path,
+    struct record **out, struct ae_error *why, struct ae_error *err)
+{
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
+	    err)) < 0)
+		goto out;
+	if (r == 1) {
+		ae_error_set(why, AE_ERR_PROTOCOL, "larger than %u bytes",
+		    RECORD_MAX_BYTES);
+		goto out;
+	}
+	if (record_parse(out, data, len, path, why) != 0)
+		r = 1;
+ out:
+	free(data);
+	return r;
+}
+
+/* A modified record may only have gained its outcome. */
+static int
+check_record_change(struct verify *v, const git_diff_delta *d,
+    struct ae_error *err)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	struct record *a = NULL, *b = NULL;
+	const char *path = d->new_file.path;
+	int r;
+
+	if ((r = record_load(v, &d->new_file.id, path, &b, &why, err)) < 0)
+		goto out;
+	if (r == 1) {
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id, path,
+		    why.msg);
+		r = 0;
+		goto out;
+	}
+	/* an old record that did not parse was reported when it came */
+	if ((r = record_load(v, &d->old_file.id, path, &a, &why, err)) < 0)
+		goto out;
+	if (r == 1 || !record_is_completion(a, b))
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: rewritten (a record "
+		    "may only gain its outcome)", v->id, path);
+	r = 0;
+ out:
+	record_free(a);
+	record_free(b);
+	return r;
+}
+
+/* allowed_signers may only gain lines, and those must be readable. */
+static int
+check_signers_change(struct verify *v, const git_diff_delta *d,
+    struct ae_error *err)
+{
+	char *old = NULL, *new = NULL;
+	size_t oldlen = 0, newlen = 0;
+	struct signers ss;
+	int r = 0, ro = 0;
+
+	if (d->status == GIT_DELTA_MODIFIED)
+		ro = blob_read(v->repo, &d->old_file.id, SIGNERS_MAX_BYTES,
+		    &old, &oldlen, err);
+	if (ro >= 0)
+		r = blob_read(v->repo, &d->new_file.id, SIGNERS_MAX_BYTES,
+		    &new, &newlen, err);
+	if (ro < 0 || r < 0) {
+		r = ro < 0 ? ro : r;
+		goto out;
+	}
+	if (r == 1 || ro == 1) {
+		finding(v, AUDIT_PROBLEM, "commit %s: allowed_signers: larger "
+		    "than %u bytes", v->id, SIGNERS_MAX_BYTES);
+		r = 0;
+		goto out;
+	}
+	if (newlen < oldlen || (oldlen > 0 && memcmp(old, new, oldlen) != 0))
+		finding(v, AUDIT_PROBLEM, "commit %s: allowed_signers: lines "
+		    "changed or removed (it may only gain lines)", v->id);
+	signers_parse(&ss, new, newlen);
+	if (ss.bad_line != 0)
+		finding(v, AUDIT_PROBLEM, "commit %s: allowed_signers:%lu: %s",
+		    v->id, ss.bad_line, ss.why);
+	signers_release(&ss);
+	r = 0;
+ out:
+	free(old);
+	free(new);
+	return r;
+}
+
+/* Anything but a plain file is a way to point a reader elsewhere. */
+static int
+mode_ok(struct verify *v, const char *path, unsigned int mode)
+{
+	if (mode == GIT_FILEMODE_BLOB)
+		return 1;
+	if (mode == GIT_FILEMODE_LINK)
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: a symlink", v->id,
+		    path);
+	else if (mode == GIT_FILEMODE_COMMIT)
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: a submodule", v->id,
+		    path);
+	else
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: not a plain file "
+		    "(mode %06o)", v->id, path, mode);
+	return 0;
+}
+
+static int
+check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	struct record *rec = NULL;
+	const char *path = d->new_file.path;
+	int r = 0;
+
+	if (!mode_ok(v, path, d->new_file.mode))
+		return 0;
+	switch (path_kind(path)) {
+	case P_RECORD:
+		if ((r = record_load(v, &d->new_file.id, path, &rec, &why,
+		    err)) == 1)
+			finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id,
+			    path, why.msg);
+		record_free(rec);
+		return r < 0 ? r : 0;
+	case P_SIGNERS:
+		return check_signers_change(v, d, err);
+	case P_README:
+		if (!v->root)
+			finding(v, AUDIT_PROBLEM, "commit %s: README.md: "
+			    "added after the first commit", v->id);
+		return 0;
+	default:
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: not a record", v->id,
+		    path);
+		return 0;
+	}
+}
+
+static int
+check_delta(struct verify *v, const git_diff_delta *d, struct ae_error *err)
+{
+	const char *path = d->new_file.path;
+
+	switch (d->status) {
+	case GIT_DELTA_ADDED:
+		return check_added(v, d, err);
+	case GIT_DELTA_DELETED:
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: deleted", v->id,
+		    d->old_file.path);
+		return 0;
+	case GIT_DELTA_MODIFIED:
+		if (!mode_ok(v, path, d->new_file.mode))
+			return 0;
+		switch (path_kind(path)) {
+		case P_RECORD:
+			return check_record_change(v, d, err);
+		case P_SIGNERS:
+			return check_signers_change(v, d, err);
+		default:
+			finding(v, AUDIT_PROBLEM, "commit %s: %s: changed",
+			    v->id, path);
+			return 0;
+		}
+	default:
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: unexpected change",
+		    v->id, path);
+		return 0;
+	}
+}
+
+/* Diffs c against parent (NULL: the empty tree) and checks each change. */
+static int
+check_changes(struct verify *v, git_commit *c, git_commit *parent,
+    struct ae_error *err)
+{
+	git_tree *old = NULL, *new = NULL;
+	git_diff *diff = NULL;
+	size_t i, n;
+	int r;
+
+	if ((parent != NULL && (r = git_commit_tree(&old, parent)) != 0) ||
+	    (r = git_commit_tree(&new, c)) != 0 ||
+	    (r = git_diff_tree_to_tree(&diff, v->repo, old, new,
+	    NULL)) != 0) {
+		r = audit_git_error(err, r, "unable to diff a commit");
+		goto out;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; r == 0 && i < n; i++)
+		r = check_delta(v, git_diff_get_delta(diff, i), err);
+ out:
+	git_diff_free(diff);
+	git_tree_free(old);
+	git_tree_free(new);
+	return r;
+}
+
+/* ---- the tip, and history across runs ---- */
+
+/* Counts the records at the tip and lists decisions with no outcome. */
+static int
+tip_record(const char *path, const char *data, size_t len, void *arg)
+{
+	struct verify *v = arg;
+	struct record *r = NULL;
+	const char *result, *at;
+	char *argv;
+
+	v->res->records++;
+	/* one that does not parse was reported by the commit that made it */
+	if (data == NULL || record_parse(&r, data, len, path, NULL) != 0)
+		return 0;
+	result = record_get(r, "decision.result");
+	at = record_get(r, "decision.at");
+	if (!record_complete(r) && result != NULL &&
+	    (strcmp(result, "allowed") == 0 ||
+	    strcmp(result, "approved") == 0)) {
+		argv = record_argv_display(r, 0);
+		finding(v, AUDIT_INCOMPLETE, "incomplete: %s: %s (decided "
+		    "%s, no outcome)", path, argv, at != NULL ? at : "?");
+		free(argv);
+	}
+	record_free(r);
+	return 0;
+}
+
+static char *
+marker_path(git_repository *repo)
+{
+	/* git_repository_path ends in a slash */
+	return xasprintf("%s%s", git_repository_path(repo), MARKER);
+}
+
+/*
+ * Reads the tip verified clean last time into id. Returns 0, 1 if there
+ * is no marker, or -1 (a finding) if it is unreadable.
+ */
+static int
+marker_read(struct verify *v, git_oid *id)
+{
+	char *path = marker_path(v->repo);
+	char text[GIT_OID_HEXSZ + 2];	/* one more than "hex\n": to see more */
+	FILE *f;
+	size_t n = 0;
+	int r = -1;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		r = errno == ENOENT ? 1 : -1;
+		goto out;
+	}
+	n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	if (n == sizeof(text) - 1 && text[GIT_OID_HEXSZ] == '\n' &&
+	    git_oid_fromstrn(id, text, GIT_OID_HEXSZ) == 0)
+		r = 0;
+ out:
+	if (r < 0)
+		finding(v, AUDIT_PROBLEM, "history: %s is unreadable or not "
+		    "a commit id", path);
+	free(path);
+	return r;
+}
+
+/* Writes main's tip as verified clean, atomically. */
+static void
+marker_write(struct verify *v, const git_oid *tip)
+{
+	char *path = marker_path(v->repo), *tmp, hex[GIT_OID_HEXSZ + 1];
+	int fd, ok = 0;
+
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	git_oid_tostr(hex, sizeof(hex), tip);
+	hex[GIT_OID_HEXSZ] = '\n';
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) != -1) {
+		ok = write(fd, hex, sizeof(hex)) == (ssize_t)sizeof(hex) &&
+		    fsync(fd) == 0;
+		ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+	}
+	if (!ok) {
+		finding(v, AUDIT_WARNING, "warning: unable to record the "
+		    "verified tip in %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
+/*
+ * Checks that commit id (named what) is main's tip or an ancestor of it:
+ * a commit once verified that main no longer contains was rewritten away.
+ */
+static int
+check_contains(struct verify *v, git_commit *tip, const git_oid *id,
+    const char *what, struct ae_error *err)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_commit *c = NULL;
+	int r;
+
+	if (git_oid_equal(id, git_commit_id(tip)))
+		return 0;
+	/* gone from the object store (gc after a force-push) is not in main */
+	if ((r = git_commit_lookup(&c, v->repo, id)) == 0) {
+		git_commit_free(c);
+		r = git_graph_descendant_of(v->repo, git_commit_id(tip), id);
+		if (r == 1)
+			return 0;
+		if (r < 0)
+			return audit_git_error(err, r, "unable to walk history");
+	}
+	git_error_clear();
+	git_oid_tostr(hex, sizeof(hex), id);
+	finding(v, AUDIT_PROBLEM, "history rewritten: %s commit %s is not in "
+	    "main", what, hex);
+	return 0;
+}
+
+/* --since COMMIT: any revision git can name; unknown is not in main. */
+static int
+check_since(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	git_object *obj = NULL, *c = NULL;
+	int r = 0;
+
+	if (git_revparse_single(&obj, v->repo, v->o->since) != 0 ||
+	    git_object_peel(&c, obj, GIT_OBJECT_COMMIT) != 0) {
+		git_error_clear();
+		finding(v, AUDIT_PROBLEM, "history rewritten: --since commit "
+		    "%s is not in this repository", v->o->since);
+	} else
+		r = check_contains(v, tip, git_object_id(c), "--since", err);
+	git_object_free(c);
+	git_object_free(obj);
+	return r;
+}
+
+/* Checks one commit of main's history, oldest first. */
+static int
+verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
+{
+	git_commit *c = NULL, *parent = NULL;
+	int r;
+
+	git_oid_tostr(v->id, sizeof(v->id), id);
+	v->res->commits++;
+	if ((r = git_commit_lookup(&c, v->repo, id)) != 0) {
+		r = audit_git_error(err, r, "unable to read a commit");
+		goto out;
+	}
+	v->root = git_commit_parentcount(c) == 0;
+	if (git_commit_parentcount(c) > 1)
+		finding(v, AUDIT_PROBLEM, "commit %s: a merge (history must be "
+		    "linear)", v->id);
+	if (!v->root && (r = git_commit_parent(&parent, c, 0)) != 0) {
+		r = audit_git_error(err, r, "unable to read a parent commit");
+		goto out;
+	}
+	if ((r = check_signature(v, c, parent, err)) == 0)
+		r = check_changes(v, c, parent, err);
+ out:
+	git_commit_free(parent);
+	git_commit_free(c);
+	return r;
+}
+
+/* Walks main from its root to tip, checking every commit. */
+static int
+verify_history(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int r;
+
+	if ((r = git_revwalk_new(&walk, v->repo)) != 0 ||
+	    (r = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL |
+	    GIT_SORT_REVERSE)) != 0 ||
+	    (r = git_revwalk_push(walk, git_commit_id(tip))) != 0) {
+		r = audit_git_error(err, r, "unable to walk main");
+		goto out;
+	}
+	while ((r = git_revwalk_next(&id, walk)) == 0)
+		if ((r = verify_commit(v, &id, err)) != 0)
+			goto out;
+	if (r == GIT_ITEROVER) {
+		git_error_clear();
+		r = 0;
+	} else
+		r = audit_git_error(err, r, "unable to walk main");
+ out:
+	git_revwalk_free(walk);
+	return r;
+}
+
+/* Loads --allowed-signers: the auditor's own trust, so it must be sound. */
+static int
+load_trusted(struct verify *v, struct ae_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = read_trusted_file(v->o->allowed_signers, SIGNERS_MAX_BYTES,
+	    &text, &len, err)) != 0)
+		return r;
+	signers_parse(&v->trusted, text, len);
+	free(text);
+	if (v->trusted.bad_line != 0)
+		return ae_error_set(err, AE_ERR_CONFIG, "%s:%lu: %s",
+		    v->o->allowed_signers, v->trusted.bad_line,
+		    v->trusted.why);
+	if (v->trusted.n == 0)
+		return ae_error_set(err, AE_ERR_CONFIG, "%s: no "
+		    SSHKEY_TYPE " key for the namespace \"git\"",
+		    v->o->allowed_signers);
+	return 0;
+}
+
+/* History across runs: --since, then the tip verified clean last time. */
+static int
+check_append_only(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	git_oid last;
+	int r = 0;
+
+	if (v->o->since != NULL && (r = check_since(v, tip, err)) != 0)
+		return r;
+	if (marker_read(v, &last) == 0)
+		r = check_contains(v, tip, &last, "previously verified", err);
+	return r;
+}
+
+int
+audit_verify_run(const char *repo, const struct audit_verify_opts *o,
+    struct audit_verify_result *res, struct ae_error *err)
+{
+	struct verify v;
+	git_commit *tip = NULL;
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	memset(res, 0, sizeof(*res));
+	v.o = o;
+	v.res = res;
+	if ((o->allowed_signers != NULL && (r = load_trusted(&v, err)) != 0) ||
+	    (r = repo_open(&v.repo, repo, err)) != 0 ||
+	    (r = tip_lookup(&tip, v.repo, repo, err)) != 0)
+		goto out;
+	if (o->allowed_signers == NULL)
+		finding(&v, AUDIT_WARNING, "warning: no --allowed-signers: "
+		    "signatures were checked against the repository's own "
+		    "allowed_signers, which proves only that it is "
+		    "consistent with itself");
+	if ((r = check_append_only(&v, tip, err)) != 0 ||
+	    (r = verify_history(&v, tip, err)) != 0 ||
+	    (r = foreach_in_commit(v.repo, tip, tip_record, &v, err)) != 0)
+		goto out;
+	if (res->problems == 0)
+		marker_write(&v, git_commit_id(tip));
+ out:
+	signers_release(&v.trusted);
+	git_commit_free(tip);
+	git_repository_free(v.repo);
+	return r;
+}
+
+static void
+report_to_file(enum audit_finding kind, const char *text, void *arg)
+{
+	(void)kind;
+	fprintf(arg, "%s\n", text);
+}
+
+int
+audit_verify(const char *repo, const char *allowed_signers, FILE *out,
+    int *problems, struct ae_error *err)
+{
+	struct audit_verify_opts o = { allowed_signers, NULL, report_to_file,
+	    out };
+	struct audit_verify_result res;
+	int r;
+
+	r = audit_verify_run(repo, &o, &res, err);
+	*problems = (int)res.problems;
+	return r;
+}
