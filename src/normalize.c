@@ -702,15 +702,53 @@ shell_string(char *const *argv, const char **why)
 	return 0;
 }
 
+/* Whether a word of v holds the xargs -I string in force: input decides it. */
+static int
+replaced(const struct normer *nz, char *const *v)
+{
+	size_t i;
+
+	for (i = 0; nz->replace != NULL && v != NULL && v[i] != NULL; i++)
+		if (strstr(v[i], nz->replace) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Adds simple command sc of shell idx's string, and expands it. */
+static void
+add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
+{
+	struct norm_cmd *c;
+	char **env;
+	size_t k;
+	int hidden = 0;
+
+	env = strv_dup(nz->out->cmds[idx].env);
+	for (k = 0; sc->assigns != NULL && sc->assigns[k] != NULL; k++)
+		env_assign(&env, sc->assigns[k]);
+	for (k = 1; sc->argv[k] != NULL; k++)
+		hidden |= sc->uncertain[k];
+	k = add_cmd(nz, strv_dup(sc->argv), env, sc->cwd_changed ? NULL :
+	    nz->out->cmds[idx].cwd, (int)idx, nz->out->cmds[idx].depth + 1);
+	c = &nz->out->cmds[k];
+	/* xargs -I{} sh -c 'rm "{}"': the words xargs fills in are unknown */
+	c->env_uncertain = sc->env_uncertain ||
+	    nz->out->cmds[idx].env_uncertain || replaced(nz, sc->assigns);
+	c->args_uncertain = hidden || replaced(nz, sc->argv + 1);
+	if (sc->uncertain[0] || (nz->replace != NULL &&
+	    strstr(sc->argv[0], nz->replace) != NULL))
+		set_opaque(c, "expansion in command name");
+	resolve(c);
+	expand(nz, k);
+}
+
 static void
 expand_shell(struct normer *nz, size_t idx)
 {
 	struct norm_cmd *c = &nz->out->cmds[idx];
 	struct shell_result sr;
 	const char *why;
-	char **env;
-	size_t si, i, k;
-	int hidden;
+	size_t si, i;
 
 	c->kind = NORM_SHELL;
 	if ((si = shell_string(c->argv, &why)) == 0) {
@@ -724,25 +762,8 @@ expand_shell(struct normer *nz, size_t idx)
 	if (sr.opaque)
 		set_opaque(c, sr.why != NULL ? sr.why : "shell string");
 	for (i = 0; i < sr.n; i++) {
-		struct shell_cmd *sc = &sr.cmds[i];
-
-		env = strv_dup(nz->out->cmds[idx].env);
-		for (k = 0; sc->assigns != NULL && sc->assigns[k] != NULL; k++)
-			env_assign(&env, sc->assigns[k]);
-		for (hidden = 0, k = 1; sc->argv[k] != NULL; k++)
-			hidden |= sc->uncertain[k];
-		k = add_cmd(nz, strv_dup(sc->argv), env, sc->cwd_changed ?
-		    NULL : nz->out->cmds[idx].cwd, (int)idx,
-		    nz->out->cmds[idx].depth + 1);
-		c = &nz->out->cmds[k];
-		c->env_uncertain = sc->env_uncertain ||
-		    nz->out->cmds[idx].env_uncertain;
-		c->args_uncertain = hidden;
-		if (sc->uncertain[0])
-			set_opaque(c, "expansion in command name");
-		resolve(c);
 		nz->out->cmds[idx].transparent = 1;
-		expand(nz, k);
+		add_shell_cmd(nz, idx, &sr.cmds[i]);
 	}
 	c = &nz->out->cmds[idx];
 	if (!system_file(c->real))
