@@ -75,7 +75,6 @@ next_event(struct builder *b, yaml_event_t *ev)
 	return fail_at(b, &b->parser.problem_mark, what);
 }
 
-static int add_kid(struct ynode *parent, struct ynode *kid);
 static int build_node(struct builder *b, yaml_event_t *ev, int depth,
     struct ynode **out);
 
@@ -97,6 +96,19 @@ check_duplicate(struct builder *b, const struct ynode *map,
 	return 0;
 }
 
+/* Appends kid to parent, whose kids array has room for *cap. */
+static void
+add_kid(struct ynode *parent, struct ynode *kid, size_t *cap)
+{
+	/* doubling: a list of 200000 items must not be copied at each one */
+	if (parent->n == *cap) {
+		*cap = *cap == 0 ? 4 : *cap * 2;
+		parent->kids = xreallocarray(parent->kids, *cap,
+		    sizeof(*parent->kids));
+	}
+	parent->kids[parent->n++] = kid;
+}
+
 /* Reads children until the closing event of a sequence or mapping. */
 static int
 build_children(struct builder *b, struct ynode *n, yaml_event_type_t end,
@@ -104,6 +116,7 @@ build_children(struct builder *b, struct ynode *n, yaml_event_type_t end,
 {
 	yaml_event_t ev;
 	struct ynode *kid = NULL;
+	size_t cap = 0;
 	int r;
 
 	for (;;) {
@@ -121,18 +134,9 @@ build_children(struct builder *b, struct ynode *n, yaml_event_type_t end,
 			ynode_free(kid);
 			return r;
 		}
-		add_kid(n, kid);	/* transferred */
+		add_kid(n, kid, &cap);	/* transferred */
 		kid = NULL;
 	}
-	return 0;
-}
-
-static int
-add_kid(struct ynode *parent, struct ynode *kid)
-{
-	parent->kids = xreallocarray(parent->kids, parent->n + 1,
-	    sizeof(*parent->kids));
-	parent->kids[parent->n++] = kid;
 	return 0;
 }
 
