@@ -132,8 +132,8 @@ cb_credentials(git_credential **out, const char *url, const char *user,
 		else
 			say_why(c, "no SSH agent and no key at '%s'", key);
 	} else
-		say_why(c, "%s", "the remote refused the SSH agent's keys and "
-		    "~/.ssh/id_ed25519");
+		say_why(c, "the remote refused %s~/.ssh/id_ed25519",
+		    c->tried_agent ? "the SSH agent's keys and " : "");
 	free(key);
 	free(pub);
 	return r;
@@ -162,7 +162,8 @@ cb_certificate(git_cert *cert, int valid, const char *host, void *payload)
 	if ((eq = strchr(b64, '=')) != NULL)
 		*eq = '\0';
 	snprintf(c->why, sizeof(c->why), "the host key of '%s' (SHA256:%s) "
-	    "is not in %s/.ssh/known_hosts", host, b64, home_dir());
+	    "is not the one for it in %s/.ssh/known_hosts, or there is none",
+	    host, b64, home_dir());
 	free(b64);
 	return GIT_ECERTIFICATE;
 }
