@@ -160,15 +160,16 @@ norm_which(const char *name, const char *path, const char *cwd)
 		e = strchr(p, ':');
 		if (e == NULL)
 			e = p + strlen(p);
-		if ((e == p || *p != '/') && cwd == NULL)
-			return NULL;	/* in a directory we do not know */
 		if (e == p)	/* an empty entry is the working directory */
-			cand = xasprintf("%s/%s", cwd, name);
-		else if (*p != '/')
+			cand = cwd != NULL ? xasprintf("%s/%s", cwd, name) :
+			    xasprintf("./%s", name);
+		else if (*p != '/' && cwd != NULL)
 			cand = xasprintf("%s/%.*s/%s", cwd, (int)(e - p), p,
 			    name);
 		else
 			cand = xasprintf("%.*s/%s", (int)(e - p), p, name);
+		if (*cand != '/')
+			return cand;	/* in a directory we do not know */
 		if (executable(cand))
 			return cand;
 		free(cand);
@@ -775,8 +776,13 @@ static void
 resolve(struct norm_cmd *c)
 {
 	c->path = norm_which(c->argv[0], norm_getenv(c->env, "PATH"), c->cwd);
-	/* a relative path is relative to a directory we do not know */
-	if (c->path != NULL && c->path[0] == '/')
+	/*
+	 * A path still relative is relative to a directory we do not know
+	 * (after cd in a shell string): any file could be there.
+	 */
+	if (c->path != NULL && c->path[0] != '/')
+		set_opaque(c, "file in a directory that is not known");
+	else if (c->path != NULL)
 		c->real = realpath(c->path, NULL);
 }
 

@@ -61,8 +61,9 @@ void norm_result_release(struct norm_result *out);
  * default "/bin:/usr/bin"), relative names against cwd. A name with a
  * slash is returned as it is (made absolute), whether or not it exists.
  * When cwd is NULL (unknown), such a name stays relative, and a search
- * that reaches a relative PATH entry stops. Returns a newly allocated
- * path, or NULL if no executable is found or which one runs is unknown.
+ * that reaches a relative PATH entry stops there with a relative path:
+ * which file runs is then unknown. Returns a newly allocated path, or
+ * NULL if no executable is found.
  */
 char *norm_which(const char *name, const char *path, const char *cwd);
 
