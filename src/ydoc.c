@@ -79,21 +79,45 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth,
     struct ynode **out);
 
 static int
-check_duplicate(struct builder *b, const struct ynode *map,
-    const struct ynode *key)
+cmp_key(const void *a, const void *b)
 {
-	size_t i;
+	const struct ynode *x = *(const struct ynode *const *)a;
+	const struct ynode *y = *(const struct ynode *const *)b;
+	int c = strcmp(x->str, y->str);
 
-	if (key->type != YN_SCALAR)
-		return ae_error_at(b->err, AE_ERR_CONFIG, b->file, key->line,
-		    key->col, "mapping keys must be plain text");
-	for (i = 0; i < map->n; i += 2)
-		if (strcmp(map->kids[i]->str, key->str) == 0)
-			return ae_error_at(b->err, AE_ERR_CONFIG, b->file,
-			    key->line, key->col,
-			    "duplicate key '%s' (first at line %lu)", key->str,
-			    map->kids[i]->line);
-	return 0;
+	if (c != 0)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/*
+ * Refuses a mapping that has a key twice, at the later one. The keys are
+ * sorted rather than each compared with every other: a 1 MiB mapping of
+ * 95000 keys took half a minute that way.
+ */
+static int
+check_duplicates(struct builder *b, const struct ynode *map)
+{
+	const struct ynode **keys;
+	size_t i, n = map->n / 2;
+	int r = 0;
+
+	if (n < 2)
+		return 0;
+	keys = xcalloc(n, sizeof(*keys));
+	for (i = 0; i < n; i++)
+		keys[i] = map->kids[2 * i];
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 1; i < n && r == 0; i++)
+		if (strcmp(keys[i - 1]->str, keys[i]->str) == 0)
+			r = ae_error_at(b->err, AE_ERR_CONFIG, b->file,
+			    keys[i]->line, keys[i]->col,
+			    "duplicate key '%s' (first at line %lu)",
+			    keys[i]->str, keys[i - 1]->line);
+	free(keys);
+	return r;
 }
 
 /* Appends kid to parent, whose kids array has room for *cap. */
@@ -128,8 +152,11 @@ build_children(struct builder *b, struct ynode *n, yaml_event_type_t end,
 		}
 		r = build_node(b, &ev, depth + 1, &kid);
 		yaml_event_delete(&ev);
-		if (r == 0 && n->type == YN_MAP && n->n % 2 == 0)
-			r = check_duplicate(b, n, kid);
+		if (r == 0 && n->type == YN_MAP && n->n % 2 == 0 &&
+		    kid->type != YN_SCALAR)
+			r = ae_error_at(b->err, AE_ERR_CONFIG, b->file,
+			    kid->line, kid->col,
+			    "mapping keys must be plain text");
 		if (r != 0) {
 			ynode_free(kid);
 			return r;
@@ -137,7 +164,7 @@ build_children(struct builder *b, struct ynode *n, yaml_event_type_t end,
 		add_kid(n, kid, &cap);	/* transferred */
 		kid = NULL;
 	}
-	return 0;
+	return n->type == YN_MAP ? check_duplicates(b, n) : 0;
 }
 
 static int
