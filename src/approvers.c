@@ -69,12 +69,36 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 	return 0;
 }
 
+/* Returns the index of the second occurrence of s in v. */
+static size_t
+second(char *const *v, const char *s)
+{
+	size_t i;
+	int seen = 0;
+
+	for (i = 0; v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0 && seen++)
+			break;
+	return i;
+}
+
 static int
-load_group(const struct approvers *ap, const struct ydoc *doc,
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Loads group key: val. names are the people's names, sorted: membership
+ * and repeats are looked up by sorting, as a group may be long.
+ */
+static int
+load_group(char *const *names, size_t nnames, const struct ydoc *doc,
     const struct ynode *key, const struct ynode *val, struct ap_group *g,
     struct ae_error *err)
 {
-	size_t i, k;
+	char **sorted = NULL;
+	size_t i, n;
 	int r;
 
 	if (!valid_name(key->str))
@@ -84,20 +108,25 @@ load_group(const struct approvers *ap, const struct ydoc *doc,
 	if ((r = ydoc_strlist(doc, val, "group members", &g->members,
 	    err)) != 0)
 		return r;
-	for (i = 0; g->members[i] != NULL; i++) {
-		if (approvers_person(ap, g->members[i]) == NULL)
+	n = strv_len(g->members);
+	for (i = 0; i < n; i++)
+		if (bsearch(&g->members[i], names, nnames, sizeof(*names),
+		    cmp_str) == NULL)
 			return ydoc_error(doc, val->type == YN_SEQ ?
 			    val->kids[i] : val, err,
 			    "group '%s' names unknown person '%s'", g->name,
 			    g->members[i]);
-		/* listed twice, one person would count twice towards min */
-		for (k = 0; k < i; k++)
-			if (strcmp(g->members[k], g->members[i]) == 0)
-				return ydoc_error(doc, val->kids[i], err,
-				    "group '%s' names '%s' twice", g->name,
-				    g->members[i]);
-	}
-	return 0;
+	/* listed twice, one person would count twice towards min */
+	sorted = xcalloc(n, sizeof(*sorted));
+	memcpy(sorted, g->members, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (i = 1; i < n && r == 0; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			r = ydoc_error(doc, val->kids[second(g->members,
+			    sorted[i])], err, "group '%s' names '%s' twice",
+			    g->name, sorted[i]);
+	free(sorted);	/* its strings are g->members' */
+	return r;
 }
 
 /* One identity of one person, and the node that gave it. */
@@ -198,6 +227,7 @@ static int
 load_tree(struct approvers *ap, const struct ydoc *doc, struct ae_error *err)
 {
 	const struct ynode *people, *groups;
+	char **names;
 	size_t i;
 	int r;
 
@@ -223,12 +253,19 @@ load_tree(struct approvers *ap, const struct ydoc *doc, struct ae_error *err)
 		if (groups->type != YN_MAP)
 			return ydoc_error(doc, groups, err,
 			    "groups must be a mapping of names");
+		names = xcalloc(ap->npeople + 1, sizeof(*names));
+		for (i = 0; i < ap->npeople; i++)
+			names[i] = ap->people[i].name;
+		qsort(names, ap->npeople, sizeof(*names), cmp_str);
 		ap->groups = xcalloc(groups->n / 2 + 1, sizeof(*ap->groups));
 		for (i = 0; i < groups->n; i += 2, ap->ngroups++)
-			if ((r = load_group(ap, doc, groups->kids[i],
-			    groups->kids[i + 1], &ap->groups[ap->ngroups],
-			    err)) != 0)
-				return r;
+			if ((r = load_group(names, ap->npeople, doc,
+			    groups->kids[i], groups->kids[i + 1],
+			    &ap->groups[ap->ngroups], err)) != 0)
+				break;
+		free(names);	/* its strings are the people's */
+		if (r != 0)
+			return r;
 	}
 	return 0;
 }
