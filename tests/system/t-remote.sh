@@ -26,7 +26,12 @@ stop_sshd() {
 	kill "$(cat "$TEST_DIR/sshd.pid")" 2>/dev/null
 	rm -f "$TEST_DIR/sshd.pid"
 }
-trap 'stop_daemon; stop_sshd; rm -rf "$TEST_DIR"' EXIT
+stop_http() {
+	[ -s "$TEST_DIR/http.pid" ] || return 0
+	kill "$(cat "$TEST_DIR/http.pid")" 2>/dev/null
+	rm -f "$TEST_DIR/http.pid"
+}
+trap 'stop_daemon; stop_sshd; stop_http; rm -rf "$TEST_DIR"' EXIT
 trap 'exit 130' INT TERM
 
 # try_port P: starts the daemon on P; 0 once it answers.
@@ -288,6 +293,69 @@ test_expect_success 'credentials in a remote URL are not shown' '
 test_expect_success 'sync without a remote is a configuration error' '
 	expect_status 78 "$AE" sync --config a-local.yaml 2>err &&
 	grep -q "no remote" err
+'
+
+# --- http: git http-backend behind a small CGI server -------------------
+
+# start_http: git-http.py on a port of its choosing; 0 once it answers.
+start_http() {
+	command -v python3 >/dev/null 2>&1 || return 1
+	python3 "$TOP/tests/system/git-http.py" "$SRV" "$TEST_DIR/http.port" \
+	    >"$TEST_DIR/http.log" 2>&1 &
+	echo $! >"$TEST_DIR/http.pid"
+	i=0
+	while [ $i -lt 50 ]; do
+		if [ -s "$TEST_DIR/http.port" ]; then
+			HTTP_URL="http://127.0.0.1:$(cat "$TEST_DIR/http.port")"
+			HTTP_URL="$HTTP_URL/http.git"
+			git ls-remote "$HTTP_URL" >/dev/null 2>&1 && return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	stop_http
+	return 1
+}
+
+git init -q --bare -b main "$SRV/http.git"
+if start_http; then
+	host h h "remote: $HTTP_URL"
+	host h h-local
+	ssh-keygen -q -t ed25519 -N '' -C "host h" -f "$TEST_DIR/h.key"
+	echo "host-h namespaces=\"git\" $(cat "$TEST_DIR/h.key.pub")" \
+	    >>"$TEST_DIR/trusted"
+	http_ok=1
+else
+	http_ok=0
+fi
+
+http_test() {
+	if [ "$http_ok" = 1 ]; then
+		test_expect_success "$@"
+	else
+		test_skip "$1" "needs python3 to serve git http-backend"
+	fi
+}
+
+http_test 'http: a run pushes through git http-backend' '
+	"$AE" --config h.yaml -- true 2>err &&
+	! grep . err &&
+	same_tip h.git "$SRV/http.git" &&
+	verify_all "$SRV/http.git"
+'
+
+http_test 'http: the server'"'"'s refusal comes back as the cause' '
+	"$AE" --config h-local.yaml -- true &&
+	printf "#!/bin/sh\necho no pushes today\nexit 1\n" \
+	    >"$SRV/http.git/hooks/pre-receive" &&
+	chmod +x "$SRV/http.git/hooks/pre-receive" &&
+	{ "$AE" sync --config h.yaml 2>err; rc=$?; } &&
+	rm "$SRV/http.git/hooks/pre-receive" &&
+	test "$rc" = 125 &&
+	grep -q "pre-receive hook declined" err &&
+	"$AE" sync --config h.yaml >out &&
+	grep -q "^pushed 2 commits" out &&
+	same_tip h.git "$SRV/http.git"
 '
 
 # --- ssh: sshd on loopback, as root, with its own host key -------------
