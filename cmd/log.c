@@ -481,7 +481,8 @@ cmd_log(int argc, char **argv)
 		r = fail(&err);
 		goto out;
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
+	if (rows.n > 0)
+		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
 	if (o.json)
 		for (i = 0; i < rows.n; i++)
 			printf("%s\n", rows.v[i].json);
