@@ -519,13 +519,13 @@ ydoc_strlist(const struct ydoc *doc, const struct ynode *n, const char *what,
 	if (n == NULL || n->type != YN_SEQ || n->n == 0)
 		return ydoc_error(doc, n, err,
 		    "%s must be text or a non-empty list of text", what);
-	for (i = 0; i < n->n; i++) {
-		if ((r = ydoc_str(doc, n->kids[i], what, &s, err)) != 0) {
+	/* sized at once: strv_push on a list of 40000 is quadratic */
+	v = xcalloc(n->n + 1, sizeof(*v));
+	for (i = 0; i < n->n; i++)
+		if ((r = ydoc_str(doc, n->kids[i], what, &v[i], err)) != 0) {
 			strv_free(v);
 			return r;
 		}
-		v = strv_push_take(v, s);
-	}
 	*out = v;
 	return 0;
 }
