@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -35,8 +36,34 @@ file_kind(const char *path)
 	return kind;
 }
 
+/*
+ * The approvers a policy file on its own is checked against: those of
+ * the configuration in effect, when it names a file that loads. Else
+ * there are none, and a group the policy names is reported unknown, as
+ * it would be in use.
+ */
+static void
+lint_approvers(const char *config, struct approvers *ap)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct config cfg;
+	char *path = NULL;
+
+	memset(ap, 0, sizeof(*ap));
+	if (config_locate(config, &path, &err) != 0 ||
+	    config_load(&cfg, path, &err) != 0) {
+		free(path);
+		return;
+	}
+	if (cfg.approvers != NULL && approvers_load(ap, cfg.approvers,
+	    &err) != 0)
+		memset(ap, 0, sizeof(*ap));
+	config_release(&cfg);
+	free(path);
+}
+
 static int
-lint_file(const char *path)
+lint_file(const char *path, const struct approvers *people)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	const char *kind = file_kind(path);
@@ -53,9 +80,7 @@ lint_file(const char *path)
 		if ((r = approvers_load(&ap, path, &err)) == 0)
 			approvers_release(&ap);
 	} else {
-		/* groups are checked when the whole configuration is linted */
-		memset(&ap, 0, sizeof(ap));
-		if ((r = policy_load(&pol, paths, NULL, &err)) == 0) {
+		if ((r = policy_load(&pol, paths, people, &err)) == 0) {
 			printf("%s: ok (policy, %zu rules)\n", path, pol.nrules);
 			policy_release(&pol);
 			return 0;
@@ -72,6 +97,7 @@ cmd_lint(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	const char *config = NULL;
+	struct approvers people;
 	struct setup s;
 	int c, i, r = 0, worst = 0;
 
@@ -87,9 +113,11 @@ cmd_lint(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
+		lint_approvers(config, &people);
 		for (i = optind; i < argc; i++)
-			if ((r = lint_file(argv[i])) != 0)
+			if ((r = lint_file(argv[i], &people)) != 0)
 				worst = r;
+		approvers_release(&people);
 		return worst;
 	}
 	if (setup_load(&s, config, &err) != 0)

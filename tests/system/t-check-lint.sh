@@ -108,6 +108,19 @@ test_expect_success 'lint: one bad file among good ones exits 78' '
 	grep "bad.yaml:5" err
 '
 
+test_expect_success 'lint FILE checks groups against the configured approvers' '
+	printf "people:\n  alice: { unix: alice }\ngroups:\n  sre: [alice]\n" \
+	    >"$ROOT/etc/approvers.yaml" &&
+	printf "policies: [policies]\napprovers: approvers.yaml\n" \
+	    >"$ROOT/etc/withap.yaml" &&
+	printf "version: 1\nrules:\n  - id: g\n    match: { command: a }\n    action: approve\n    approval:\n      any_of: [{ from: \"group:sre\" }]\n" \
+	    >group.yaml &&
+	"$AE" lint --config "$ROOT/etc/withap.yaml" group.yaml >out 2>err &&
+	grep "group.yaml: ok" out &&
+	expect_status 78 "$AE" lint --config "$CONF" group.yaml 2>err &&
+	grep "group.yaml:7:.*unknown group" err
+'
+
 test_expect_success 'lint: a broken configuration exits 78' '
 	expect_status 78 "$AE" lint --config "$ROOT/etc/broken.yaml" 2>err &&
 	grep "broken.yaml" err
