@@ -349,6 +349,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (identity_current(&run.id, &err) != 0) {
+		outcome(&run, "error", ae_exit_status(err.code), err.msg);
 		r = fail(&err);
 		goto out;
 	}

@@ -281,6 +281,20 @@ test_expect_success '--json: a command not found' '
 	json_check err outcome=error exit=127
 '
 
+if [ "$(id -u)" = 0 ] && setpriv --reuid=54321 true 2>/dev/null; then
+	test_expect_success '--json: a requester with no passwd entry' '
+		chmod 711 "$TEST_DIR" &&
+		expect_status 125 setpriv --reuid=54321 --regid=54321 \
+		    --clear-groups "$AE" --config "$CONF" --json -- marker m \
+		    2>err &&
+		json_check err outcome=error exit=125 &&
+		grep "uid 54321" err &&
+		test ! -e m
+	'
+else
+	test_skip '--json: a requester with no passwd entry' 'needs root'
+fi
+
 test_expect_success '--json leaves stdout to the command' '
 	ae --json -- echo hello >out 2>err &&
 	test "$(cat out)" = hello &&
