@@ -478,4 +478,67 @@ test_expect_success 'log: bad dates and decisions are usage errors' '
 	expect_status 125 "$AE" log --repo nowhere
 '
 
+# Repositories made by approve-exec itself.
+mkdir -p "$TEST_DIR/ae" && chmod 700 "$TEST_DIR/ae"
+ssh-keygen -q -t ed25519 -N '' -C ae-host -f "$TEST_DIR/ae/signing_key"
+cat >"$TEST_DIR/ae/policy.yaml" <<'POL'
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: harmless
+    match: { command: ["true", "false"] }
+    action: allow
+  - id: no-rm
+    match: { command: rm }
+    action: deny
+POL
+printf 'policies: [policy.yaml]\naudit:\n  repo: audit.git\n  signing_key: signing_key\n' \
+    >"$TEST_DIR/ae/config.yaml"
+chmod 600 "$TEST_DIR/ae/policy.yaml" "$TEST_DIR/ae/config.yaml"
+echo "approve-exec namespaces=\"git\" $(cat "$TEST_DIR/ae/signing_key.pub")" \
+    >"$TEST_DIR/ae/trusted"
+AEC=$TEST_DIR/ae/config.yaml
+
+test_expect_success 'approve-exec: its own repository verifies' '
+	"$AE" --config "$AEC" -- true &&
+	expect_status 1 "$AE" --config "$AEC" -- false &&
+	expect_status 77 "$AE" --config "$AEC" -- rm -rf / 2>/dev/null &&
+	"$AE" verify --config "$AEC" --allowed-signers "$TEST_DIR/ae/trusted" >out &&
+	has out "^[0-9]* commits, 3 records, 0 incomplete, 0 problems$" &&
+	"$AE" verify --repo ae/audit.git >own && has own "0 problems$"
+'
+
+test_expect_success 'approve-exec: stock git verify-commit accepts every commit' '
+	"$AE" verify --repo ae/audit.git --allowed-signers "$TEST_DIR/ae/trusted" >out &&
+	n=0 &&
+	for c in $(git -C ae/audit.git rev-list main); do
+		git -C ae/audit.git -c gpg.ssh.allowedSignersFile="$TEST_DIR/ae/trusted" \
+		    verify-commit "$c" 2>/dev/null || exit 1
+		n=$((n + 1))
+	done &&
+	has out "^$n commits"
+'
+
+test_expect_success 'approve-exec: log shows its records' '
+	"$AE" log --config "$AEC" >out &&
+	has out "  true  *allowed  *-  *0$" &&
+	has out "  false  *allowed  *-  *1$" &&
+	has out "  rm -rf /  *denied  *-  *-$" &&
+	"$AE" log --repo ae/audit.git --json --decision denied >j &&
+	python3 -c "import json,sys; [r]=[json.loads(l) for l in open(sys.argv[1])]; assert r[\"request\"][\"argv\"]==[\"rm\",\"-rf\",\"/\"]" j
+'
+
+test_expect_success 'approve-exec: a record rewritten in its repository is caught' '
+	git clone -q ae/audit.git aew &&
+	p=$(cd aew && git ls-files records | head -1) &&
+	sed -i "s/\"allowed\"/\"approved\"/; s/\"denied\"/\"allowed\"/" "aew/$p" &&
+	git -C aew -c user.name=x -c user.email=x@x -c gpg.format=ssh \
+	    -c user.signingkey="$TEST_DIR/ae/signing_key" commit -q -S -am edit &&
+	git -C aew push -q origin HEAD:main &&
+	expect_status 1 "$AE" verify --repo ae/audit.git \
+	    --allowed-signers "$TEST_DIR/ae/trusted" >out &&
+	has out ": $p: rewritten" && has out "1 problems$"
+'
+
 test_done
