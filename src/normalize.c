@@ -113,20 +113,18 @@ env_put(char **env, const char *name, size_t namelen, const char *value)
 	return env;
 }
 
-/* Applies a NAME=value word to env; returns 0 if it is not one. */
+/*
+ * Applies a NAME=value word to env; returns 0 if it is not one. Any word
+ * with a '=' after its first byte is one, as env(1) and sudo read them:
+ * 'BASH_FUNC_ls%%=() { …; }' is put in the environment, not run.
+ */
 static int
 env_assign(char ***env, const char *word)
 {
 	const char *eq = strchr(word, '=');
-	const char *p;
 
 	if (eq == NULL || eq == word)
 		return 0;
-	for (p = word; p < eq; p++)
-		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= 'a' && *p <= 'z') || (p > word && *p >= '0' &&
-		    *p <= '9')))
-			return 0;
 	*env = env_put(*env, word, (size_t)(eq - word), eq + 1);
 	return 1;
 }
