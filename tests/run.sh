@@ -17,7 +17,9 @@ for t in "$AE_BUILD"/tests/unit/test_* tests/policy/run.sh tests/system/t*.sh; d
 	$cmd >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^ok ' "$log")
-	f=$(grep -c '^not ok ' "$log")
+	# cmocka 1.1 writes a skipped test as "not ok N # SKIP": not a failure
+	s=$(grep -c '^not ok [0-9]* *# SKIP' "$log")
+	f=$(($(grep -c '^not ok ' "$log") - s))
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		# a crash or a non-TAP failure still counts
 		f=1
@@ -26,7 +28,7 @@ for t in "$AE_BUILD"/tests/unit/test_* tests/policy/run.sh tests/system/t*.sh; d
 	grep -E '^(not ok|#)' "$log" | grep -v '^# SKIP' | head -200
 	pass=$((pass + p))
 	fail=$((fail + f))
-	echo "# $t: $p passed, $f failed"
+	echo "# $t: $p passed, $f failed, $s skipped"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
