@@ -77,6 +77,17 @@ static const struct launcher launchers[] = {
 	    1 },
 };
 
+/*
+ * Variables that make a program run code its command line does not show:
+ * the dynamic loader's (those glibc ignores for set-id programs that load
+ * or parse code), and a shell's startup file and trace hooks.
+ */
+static const char *const loader_vars[] = { "LD_PRELOAD", "LD_AUDIT",
+    "LD_LIBRARY_PATH", "LD_ORIGIN_PATH", "GCONV_PATH", "GLIBC_TUNABLES",
+    "LOCPATH", "NLSPATH", NULL };
+static const char *const shell_vars[] = { "BASH_ENV", "ENV", "ZDOTDIR",
+    "SHELLOPTS", "BASHOPTS", "PS4", NULL };
+
 static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh",
     "mksh", "ash", "posh", "yash", NULL };
 
@@ -494,6 +505,7 @@ struct normer {
 	struct norm_result *out;
 	size_t cap;
 	const char *replace;	/* in force: an enclosing xargs -I string */
+	char *const *envp;	/* the environment the command line starts in */
 };
 
 static const char *
@@ -532,6 +544,26 @@ set_opaque(struct norm_cmd *c, const char *why)
 {
 	if (c->opaque == NULL)
 		c->opaque = xstrdup(why);
+}
+
+/*
+ * Makes c opaque if the command line itself set name for it. What it
+ * inherited unchanged is the requester's environment, which sudo and the
+ * like clean: flagging that would make every command opaque where, say,
+ * LD_LIBRARY_PATH is set for good reasons.
+ */
+static void
+opaque_if_set(const struct normer *nz, struct norm_cmd *c, const char *name)
+{
+	const char *v = norm_getenv(c->env, name);
+	const char *was = norm_getenv(nz->envp, name);
+	char *why;
+
+	if (v == NULL || (was != NULL && strcmp(v, was) == 0))
+		return;
+	why = xasprintf("%s set for it runs code not shown", name);
+	set_opaque(c, why);
+	free(why);
 }
 
 /*
@@ -718,7 +750,7 @@ static void
 add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
 {
 	struct norm_cmd *c;
-	char **env;
+	char **env, *fn;
 	size_t k;
 	int hidden = 0;
 
@@ -737,6 +769,10 @@ add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
 	if (sc->uncertain[0] || (nz->replace != NULL &&
 	    strstr(sc->argv[0], nz->replace) != NULL))
 		set_opaque(c, "expansion in command name");
+	/* bash runs an exported function of that name instead */
+	fn = xasprintf("BASH_FUNC_%s%%%%", sc->argv[0]);
+	opaque_if_set(nz, c, fn);
+	free(fn);
 	resolve(c);
 	expand(nz, k);
 }
@@ -750,6 +786,8 @@ expand_shell(struct normer *nz, size_t idx)
 	size_t si, i;
 
 	c->kind = NORM_SHELL;
+	for (i = 0; shell_vars[i] != NULL; i++)
+		opaque_if_set(nz, c, shell_vars[i]);
 	if ((si = shell_string(c->argv, &why)) == 0) {
 		set_opaque(c, why);
 		return;
@@ -795,6 +833,8 @@ expand(struct normer *nz, size_t idx)
 	if (c->opaque != NULL && strcmp(c->opaque,
 	    "expansion in command name") == 0)
 		return;
+	for (i = 0; loader_vars[i] != NULL; i++)
+		opaque_if_set(nz, c, loader_vars[i]);
 	if (c->depth >= NORM_MAX_DEPTH) {
 		set_opaque(c, "nested too deeply");
 		return;
@@ -831,6 +871,7 @@ normalize(struct norm_result *out, char *const *argv, char *const *envp,
 	memset(out, 0, sizeof(*out));
 	memset(&nz, 0, sizeof(nz));
 	nz.out = out;
+	nz.envp = envp;
 	k = add_cmd(&nz, strv_dup(argv), strv_dup(envp), cwd, -1, 0);
 	if (argv[0] == NULL) {
 		out->cmds[k].argv = strv_push(out->cmds[k].argv, "");
