@@ -199,6 +199,7 @@ struct launch {
 	int stopped;		/* an option said that nothing runs */
 	const char *replace;	/* xargs -I: replaced by input; borrowed */
 	int login;		/* sudo -i: the directory is the target's home */
+	int acts;		/* time -o: it does more than run the command */
 };
 
 /*
@@ -287,6 +288,8 @@ apply_option(const struct launcher *l, struct launch *out, int opt,
 	}
 	if (strcmp(l->name, "sudo") == 0)
 		return sudo_option(out, opt, arg);
+	if (strcmp(l->name, "time") == 0 && opt == 'o')
+		out->acts = 1;		/* writes (as root, perhaps) any file */
 	if (strcmp(l->name, "env") != 0)
 		return 0;
 	switch (opt) {
@@ -346,6 +349,8 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 			return apply_option(l, out, hit[0] == 'u' ? 'u' :
 			    hit[0] == 'c' ? 'C' : 'S', arg);
 	}
+	if (strcmp(l->name, "time") == 0 && strcmp(hit, "output") == 0)
+		return apply_option(l, out, 'o', arg);
 	if (strcmp(l->name, "xargs") == 0 && strcmp(hit, "replace=") == 0)
 		return apply_option(l, out, 'i', eq != NULL ? eq + 1 : NULL);
 	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "chdir") == 0 ||
@@ -654,6 +659,9 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 			la.env = NULL;	/* transferred */
 		}
 	}
+	/* the default then covers what it does besides */
+	if (la.acts)
+		nz->out->cmds[idx].transparent = 0;
 	strv_free(la.env);
 	strv_free(la.split);
 	strv_free(la.words);
