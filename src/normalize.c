@@ -200,6 +200,7 @@ struct launch {
 	const char *replace;	/* xargs -I: replaced by input; borrowed */
 	int login;		/* sudo -i: the directory is the target's home */
 	int acts;		/* time -o: it does more than run the command */
+	int shell;		/* sudo -s: $SHELL -c runs the command */
 };
 
 /*
@@ -269,6 +270,9 @@ sudo_option(struct launch *out, int opt, const char *arg)
 	case 'R':
 		/* the command's path is looked up under another root */
 		out->bad = "sudo --chroot";
+		break;
+	case 's':
+		out->shell = 1;
 		break;
 	}
 	return 0;
@@ -354,9 +358,10 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 	if (strcmp(l->name, "xargs") == 0 && strcmp(hit, "replace=") == 0)
 		return apply_option(l, out, 'i', eq != NULL ? eq + 1 : NULL);
 	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "chdir") == 0 ||
-	    strcmp(hit, "login") == 0 || strcmp(hit, "chroot") == 0))
-		return apply_option(l, out, hit[2] == 'd' ? 'D' : hit[2] == 'g' ?
-		    'i' : 'R', arg);
+	    strcmp(hit, "login") == 0 || strcmp(hit, "chroot") == 0 ||
+	    strcmp(hit, "shell") == 0))
+		return apply_option(l, out, hit[0] == 's' ? 's' : hit[2] == 'd' ?
+		    'D' : hit[2] == 'g' ? 'i' : 'R', arg);
 	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "edit") == 0 ||
 	    strcmp(hit, "list") == 0 || strcmp(hit, "validate") == 0 ||
 	    strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
@@ -644,6 +649,9 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 	/* xargs sudo: the command is among the words xargs appends */
 	if (la.inner == 0 && !la.stopped && c->args_uncertain)
 		set_opaque(c, "command in arguments that cannot be seen");
+	/* env SHELL=/tmp/x sudo -s ls runs /tmp/x -c ls */
+	if (la.shell && la.inner > 0)
+		opaque_if_set(nz, c, "SHELL");
 	if (la.inner > 0) {
 		words = la.words != NULL ? la.words : c->argv;
 		for (i = la.inner; words[i] != NULL; i++)
