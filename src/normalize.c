@@ -705,15 +705,16 @@ expand_multicall(struct normer *nz, size_t idx, const char *id)
 /*
  * Finds the -c string among a shell's words. Returns its index, or 0 with
  * *why set when the shell reads a script or standard input instead.
+ * *rc is set when it is told to read a startup file first.
  */
 static size_t
-shell_string(char *const *argv, const char **why)
+shell_string(char *const *argv, const char **why, const char **rc)
 {
 	size_t i;
 	int cflag = 0;
 	const char *p;
 
-	*why = NULL;
+	*why = *rc = NULL;
 	for (i = 1; argv[i] != NULL; i++) {
 		const char *w = argv[i];
 
@@ -723,8 +724,10 @@ shell_string(char *const *argv, const char **why)
 		}
 		if (w[0] == '-' && w[1] == '-') {
 			if (strcmp(w, "--rcfile") == 0 ||
-			    strcmp(w, "--init-file") == 0)
+			    strcmp(w, "--init-file") == 0) {
+				*rc = "shell startup file it is given";
 				i++;
+			}
 			if (argv[i] == NULL)
 				break;
 			continue;
@@ -798,13 +801,16 @@ expand_shell(struct normer *nz, size_t idx)
 {
 	struct norm_cmd *c = &nz->out->cmds[idx];
 	struct shell_result sr;
-	const char *why;
+	const char *why, *rc;
 	size_t si, i;
 
 	c->kind = NORM_SHELL;
 	for (i = 0; shell_vars[i] != NULL; i++)
 		opaque_if_set(nz, c, shell_vars[i]);
-	if ((si = shell_string(c->argv, &why)) == 0) {
+	si = shell_string(c->argv, &why, &rc);
+	if (rc != NULL)
+		set_opaque(c, rc);	/* bash --rcfile x -ic ls */
+	if (si == 0) {
 		set_opaque(c, why);
 		return;
 	}
