@@ -2,7 +2,10 @@
  * approve-exec: run a command only if policy allows it or people approve
  * it, and keep signed evidence of every decision.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -89,11 +92,30 @@ usage_main(FILE *f)
 	    f);
 }
 
+/*
+ * A caller that starts us with 0, 1 or 2 closed would have the first
+ * file we open take its place, and our messages or the command's output
+ * would land in it.
+ */
+static void
+sanitise_stdfd(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+	else if (fd < 0)
+		abort();	/* no /dev/null: nothing safe to do */
+}
+
 int
 main(int argc, char **argv)
 {
 	size_t i;
 
+	sanitise_stdfd();
 	if (argc >= 2) {
 		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 			if (strcmp(argv[1], verbs[i].name) != 0)

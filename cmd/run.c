@@ -242,6 +242,17 @@ needs_approval(struct run *run)
 	return r;
 }
 
+/* The command has run: a lost outcome is reported, not its status. */
+static void
+finish(struct run *run, const struct exec_result *res, const char *error)
+{
+	struct ae_error err = AE_ERROR_INIT;
+
+	if (evidence_outcome(run->audit, run->rec, res, error, run->author,
+	    &err) != 0)
+		warnx_ae("the outcome could not be recorded: %s", err.msg);
+}
+
 static int
 run_allowed(struct run *run)
 {
@@ -259,13 +270,13 @@ run_allowed(struct run *run)
 	if ((r = decide(run, "allowed", NULL)) != 0)
 		return r;
 	if ((r = exec_run(c->path, c->argv, environ, &res, &err)) != 0) {
-		outcome(run, "error", ae_exit_status(r), err.msg);
+		/* allowed, but execve failed: the record still gets an end */
+		res.exit_status = ae_exit_status(r);
+		finish(run, &res, err.msg);
+		outcome(run, "error", res.exit_status, err.msg);
 		return fail(&err);
 	}
-	/* the command has run: a lost outcome is reported, not its status */
-	if (evidence_outcome(run->audit, run->rec, &res, run->author,
-	    &err) != 0)
-		warnx_ae("the outcome could not be recorded: %s", err.msg);
+	finish(run, &res, NULL);
 	outcome(run, "ran", res.exit_status, NULL);
 	return res.exit_status;
 }

@@ -61,12 +61,16 @@ evidence_decide(struct audit *a, struct record *rec, const char *result,
 
 int
 evidence_outcome(struct audit *a, struct record *rec,
-    const struct exec_result *res, const char *author, struct ae_error *err)
+    const struct exec_result *res, const char *error, const char *author,
+    struct ae_error *err)
 {
 	char what[64];
 
-	record_set_execution(rec, res);
-	if (res->signal != 0)
+	record_set_execution(rec, res, error);
+	if (error != NULL)
+		snprintf(what, sizeof(what), "outcome not started (%d)",
+		    res->exit_status);
+	else if (res->signal != 0)
 		snprintf(what, sizeof(what), "outcome signal %d", res->signal);
 	else
 		snprintf(what, sizeof(what), "outcome exit %d",

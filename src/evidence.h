@@ -29,8 +29,12 @@ int evidence_open(struct audit **out, const struct config *cfg,
 int evidence_decide(struct audit *a, struct record *rec, const char *result,
     const char *detail, const char *author, struct ae_error *err);
 
-/* Sets the record's outcome from res and commits it. Returns 0 or error. */
+/*
+ * Sets the record's outcome from res (error: why the command could not
+ * be started, or NULL) and commits it. Returns 0 or an error.
+ */
 int evidence_outcome(struct audit *a, struct record *rec,
-    const struct exec_result *res, const char *author, struct ae_error *err);
+    const struct exec_result *res, const char *error, const char *author,
+    struct ae_error *err);
 
 #endif

@@ -379,16 +379,20 @@ record_set_decision(struct record *r, const char *result, const char *detail)
 }
 
 void
-record_set_execution(struct record *r, const struct exec_result *res)
+record_set_execution(struct record *r, const struct exec_result *res,
+    const char *error)
 {
 	char a[32], b[32];
+	json_t *e;
 
 	rfc3339(&res->started, a);
 	rfc3339(&res->ended, b);
-	json_object_set_new(r->root, "execution", json_pack(
-	    "{s:s,s:s,s:f,s:i,s:o}", "started_at", a, "ended_at", b,
+	e = json_pack("{s:s,s:s,s:f,s:i,s:o}", "started_at", a, "ended_at", b,
 	    "duration_s", res->seconds, "exit_status", res->exit_status,
-	    "signal", res->signal ? json_integer(res->signal) : json_null()));
+	    "signal", res->signal ? json_integer(res->signal) : json_null());
+	if (error != NULL)
+		json_object_set_new(e, "error", text(error));
+	json_object_set_new(r->root, "execution", e);
 }
 
 const char *

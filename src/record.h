@@ -64,8 +64,12 @@ void record_set_request(struct record *r, const struct record_request *req,
 void record_set_decision(struct record *r, const char *result,
     const char *detail);
 
-/* Sets execution from the finished command. */
-void record_set_execution(struct record *r, const struct exec_result *res);
+/*
+ * Sets execution from the finished command; error (NULL: none) says why
+ * it could not be started, when execve failed after the decision.
+ */
+void record_set_execution(struct record *r, const struct exec_result *res,
+    const char *error);
 
 /* Returns request.digest ("sha256:…"). Borrowed. */
 const char *record_digest(const struct record *r);

@@ -10,7 +10,7 @@ defaults:
   action: deny
 rules:
   - id: harmless
-    match: { command: ["true", "false", sh, sleep, touch, printf, kill] }
+    match: { command: ["true", "false", sh, sleep, touch, printf, kill, badinterp] }
     action: allow
     record: ["env:BUILD_ID", "env:API_TOKEN"]
     redact: ["--password=*", "env:*TOKEN*"]
@@ -111,6 +111,17 @@ test_expect_success 'a failing command records its status; signals as 128+N' '
 	git -C main.git log -1 --format=%s main | grep -q "^outcome exit 1" &&
 	expect_status 143 "$AE" --config main.yaml -- sh -c "kill -TERM \$\$" &&
 	git -C main.git log -1 --format=%s main | grep -q "^outcome signal 15"
+'
+
+test_expect_success 'an execve failure after the decision still ends the record' '
+	printf "#!/nonexistent/interpreter\n" >badinterp && chmod +x badinterp &&
+	expect_status 127 "$AE" --config main.yaml -- ./badinterp 2>err &&
+	git -C main.git log -1 --format=%s main | grep -q "^outcome not started (127)" &&
+	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C main.git show "main:$p" | python3 -c "
+import json,sys
+e=json.load(sys.stdin)[\"execution\"]
+assert e[\"exit_status\"]==127 and e[\"error\"], e"
 '
 
 test_expect_success 'a denial is recorded with the rule and nothing runs' '
