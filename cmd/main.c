@@ -46,10 +46,19 @@ usage_main(FILE *f)
 "       approve-exec check [--json] [--config FILE] [--user NAME] [--group NAME]\n"
 "                          [--host NAME] [--cwd DIR] [--env NAME=VALUE] [--] COMMAND [ARG...]\n"
 "       approve-exec lint [--config FILE] [FILE...]\n"
+"       approve-exec log [--json] [--repo DIR] [--since DATE] [--until DATE]\n"
+"                        [--decision RESULT] [--rule ID] [--person NAME]\n"
+"       approve-exec verify [--json] [--repo DIR] [--allowed-signers FILE]\n"
+"                           [--since COMMIT]\n"
+"       approve-exec sync [--repo DIR] [--remote URL]\n"
+"       approve-exec init [--repo DIR]\n"
+"       approve-exec keygen [--file PATH]\n"
+"       (each verb also takes --config FILE)\n"
 "\n"
 "Runs COMMAND if the policy allows it; refuses it if the policy denies it;\n"
 "otherwise it needs approval. This version has no approval channels, so a\n"
-"command that needs approval does not run (exit 69).\n"
+"command that needs approval does not run (exit 69). Every decision, and\n"
+"the outcome of every command run, is committed to the audit repository.\n"
 "\n"
 "Options:\n"
 "  --reason TEXT          why the command is run (APPROVE_EXEC_REASON)\n"
@@ -65,11 +74,12 @@ usage_main(FILE *f)
 "  -h, --help             this help\n"
 "  -V, --version          the version\n"
 "\n"
-"--timeout, --channel and --no-wait take effect once approval channels exist.\n"
+"--timeout and --no-wait take effect once approval channels exist.\n"
 "\n"
 "Exit status: the command's own (128+N if killed by signal N); 75 no\n"
 "decision in time; 77 denied; 78 configuration invalid; 69 no approval\n"
-"channel reachable; 125 other failure; 126/127 not executable/not found.\n"
+"channel reachable; 125 other failure (such as evidence that could not be\n"
+"recorded); 126/127 not executable/not found.\n"
 "\n"
 "Reserved, not yet available:",
 	    f);
@@ -88,7 +98,8 @@ usage_main(FILE *f)
 "\n"
 "(a command with one of these names goes after --)\n"
 "\n"
-"See approve-exec(1), approve-exec-policy(5), approve-exec.conf(5).\n",
+"See approve-exec(1), approve-exec-policy(5), approve-exec.conf(5),\n"
+"approve-exec-evidence(5).\n",
 	    f);
 }
 
