@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "approvers.h"
+#include "glob.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -39,7 +40,9 @@ static int
 load_person(const struct ydoc *doc, const struct ynode *key,
     const struct ynode *val, struct person *p, struct ae_error *err)
 {
-	const struct ynode *totp;
+	const struct ynode *totp, *ci;
+	const char *why;
+	size_t i;
 	int r;
 
 	if (!valid_name(key->str))
@@ -56,6 +59,14 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 	    (r = opt_list(doc, val, "ssh", &p->ssh, err)) != 0 ||
 	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0)
 		return r;
+	/* ci identities are patterns: a broken one must not just never match */
+	for (i = 0; p->ci != NULL && p->ci[i] != NULL; i++)
+		if ((why = glob_check(p->ci[i], NULL)) != NULL) {
+			ci = ydoc_get(val, "ci");
+			return ydoc_error(doc, ci->type == YN_SEQ ?
+			    ci->kids[i] : ci, err, "bad pattern '%s' in ci: %s",
+			    p->ci[i], why);
+		}
 	if ((totp = ydoc_get(val, "totp")) != NULL) {
 		if ((r = ydoc_str(doc, totp, "totp", &p->totp, err)) != 0)
 			return r;
