@@ -1016,6 +1016,11 @@ test_embedded_default(void **state)
 
 /* ---- trust: who owns a file, who may write it, what it is ---- */
 
+static const char ok_policy[] = "version: 1\nrules: []\n";
+static const char ok_config[] = "channels: { tty: {} }\n";
+static const char ok_approvers[] = "people:\n  alice: { unix: alice }\n";
+
+
 struct trust_row {
 	const char *what;
 	void (*setup)(const char *tmp);
@@ -1024,10 +1029,6 @@ struct trust_row {
 	const char *names;	/* the message names tmp/names */
 	int root_only;		/* needs chown */
 };
-
-static const char ok_policy[] = "version: 1\nrules: []\n";
-static const char ok_config[] = "channels: { tty: {} }\n";
-static const char ok_approvers[] = "people:\n  alice: { unix: alice }\n";
 
 static char *
 at_tmp(const char *tmp, const char *rel)
@@ -1313,6 +1314,91 @@ trust_name(const void *p)
 	return xasprintf("trust: %s", t->what);
 }
 
+/* Without a config file: the local channels, the embedded policy. */
+static void
+test_config_default(void **state)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, NULL, &err), 0);
+	assert_null(cfg.file);
+	assert_null(cfg.policies);
+	assert_null(cfg.approvers);
+	assert_true(config_channel_enabled(&cfg, "local"));
+	assert_true(config_channel_enabled(&cfg, "tty"));
+	assert_false(config_channel_enabled(&cfg, "slack"));
+	assert_false(config_channel_enabled(&cfg, "teams"));
+	assert_false(config_channel_enabled(&cfg, "api"));
+	assert_false(config_channel_enabled(&cfg, "pager"));
+	assert_non_null(cfg.audit.repo);
+	assert_non_null(cfg.local.spool);
+	config_release(&cfg);
+}
+
+/*
+ * config_locate: --config, then $APPROVE_EXEC_CONFIG. A file named either
+ * way must exist; it is not quietly replaced by the default.
+ */
+static const struct locate_row {
+	const char *what;
+	const char *cli, *env;	/* relative to a temp dir, which has c.yaml */
+	const char *want;	/* the path found, relative; NULL: an error */
+} locate_rows[] = {
+	{ "--config names a file", "c.yaml", NULL, "c.yaml" },
+	{ "--config wins over the environment", "c.yaml", "other.yaml",
+	    "c.yaml" },
+	{ "APPROVE_EXEC_CONFIG names a file", NULL, "c.yaml", "c.yaml" },
+	{ "--config names a missing file", "missing.yaml", NULL, NULL },
+	{ "APPROVE_EXEC_CONFIG names a missing file", NULL, "missing.yaml",
+	    NULL },
+};
+
+static void
+test_locate(void **state)
+{
+	const struct locate_row *l = *state;
+	struct ae_error err = AE_ERROR_INIT;
+	char *tmp = make_tmpdir(), *cli = NULL, *env = NULL, *want = NULL;
+	char *out = NULL;
+	int r;
+
+	put(tmp, "c.yaml", ok_config, 0600);
+	if (l->cli != NULL)
+		cli = at_tmp(tmp, l->cli);
+	if (l->env != NULL) {
+		env = at_tmp(tmp, l->env);
+		setenv("APPROVE_EXEC_CONFIG", env, 1);
+	} else
+		unsetenv("APPROVE_EXEC_CONFIG");
+	r = config_locate(cli, &out, &err);
+	unsetenv("APPROVE_EXEC_CONFIG");
+	if (l->want == NULL) {
+		assert_int_equal(r, AE_ERR_CONFIG);
+		assert_null(out);
+		assert_non_null(strstr(err.msg, "unable to open"));
+		assert_non_null(strstr(err.msg, "missing.yaml"));
+	} else {
+		want = at_tmp(tmp, l->want);
+		assert_int_equal(r, 0);
+		assert_non_null(out);
+		assert_string_equal(out, want);
+	}
+	free(out);
+	free(want);
+	free(cli);
+	free(env);
+	remove_tree(tmp);
+}
+
+static char *
+locate_name(const void *p)
+{
+	return xasprintf("config_locate: %s",
+	    ((const struct locate_row *)p)->what);
+}
+
 #define ROWS(v) (v), sizeof(v) / sizeof((v)[0]), sizeof((v)[0])
 
 int
@@ -1321,6 +1407,7 @@ main(void)
 	const struct CMUnitTest once[] = {
 		cmocka_unit_test(test_buffer_limit),
 		cmocka_unit_test(test_embedded_default),
+		cmocka_unit_test(test_config_default),
 	};
 	char *dir, *policies;
 	size_t i;
@@ -1347,6 +1434,8 @@ main(void)
 	    nfile_cases, sizeof(*file_cases), file_case_name);
 	fails += run_table("generated", test_gen, ROWS(gen_rows), gen_name);
 	fails += run_table("trust", test_trust, ROWS(trust_rows), trust_name);
+	fails += run_table("config_locate", test_locate, ROWS(locate_rows),
+	    locate_name);
 	fails += cmocka_run_group_tests_name("loader", once, NULL, NULL);
 	for (i = 0; i < nfile_cases; i++) {
 		free(file_cases[i].src);
