@@ -92,6 +92,26 @@ parse_globs(struct loader *l, const struct ynode *n, const char *what,
 	return 0;
 }
 
+/*
+ * An environment variable's name: not empty and without '=', or no value
+ * could ever match; a credential's, which approve-exec sets, a plain
+ * NAME as the shell writes it.
+ */
+static int
+valid_env_name(const char *s, int plain)
+{
+	const char *p;
+
+	if (*s == '\0' || strchr(s, '=') != NULL)
+		return 0;
+	for (p = s; plain && *p != '\0'; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z') || (p > s && *p >= '0' &&
+		    *p <= '9')))
+			return 0;
+	return 1;
+}
+
 static int
 parse_kv(struct loader *l, const struct ynode *n, const char *what,
     int globs, struct pol_kv **out, size_t *nout)
@@ -105,6 +125,10 @@ parse_kv(struct loader *l, const struct ynode *n, const char *what,
 		    "%s must be a mapping of NAME: value", what);
 	*out = xcalloc(n->n / 2, sizeof(**out));
 	for (i = 0; i < n->n; i += 2) {
+		if (!valid_env_name(n->kids[i]->str, !globs))
+			return ydoc_error(l->doc, n->kids[i], l->err,
+			    "invalid variable name '%s' in %s",
+			    n->kids[i]->str, what);
 		(*out)[i / 2].key = xstrdup(n->kids[i]->str);
 		(*nout)++;
 		if ((r = ydoc_str(l->doc, n->kids[i + 1], what,
