@@ -27,6 +27,12 @@ struct setup {
 int setup_load(struct setup *s, const char *cli_path, struct ae_error *err);
 void setup_release(struct setup *s);
 
+/*
+ * Under sudo or doas the caller may not choose files or places: returns 0
+ * when not elevated or opt is NULL, else prints why and returns 78.
+ */
+int refuse_elevated(const char *opt);
+
 /* Prints "approve-exec: " and the message to stderr. */
 void warnx_ae(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's message and returns its exit status. */

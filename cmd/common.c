@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "identity.h"
 
 int
 setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
@@ -12,6 +13,13 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
 	int r;
 
 	memset(s, 0, sizeof(*s));
+	/* enforcing mode: the system's configuration, or none */
+	if (identity_elevated() && (cli_path != NULL ||
+	    getenv("APPROVE_EXEC_CONFIG") != NULL))
+		return ae_error_set(err, AE_ERR_CONFIG, "%s is not accepted "
+		    "under sudo or doas: the configuration is "
+		    "/etc/approve-exec/config.yaml", cli_path != NULL ?
+		    "--config" : "APPROVE_EXEC_CONFIG");
 	if ((r = config_locate(cli_path, &path, err)) != 0 ||
 	    (r = config_load(&s->cfg, path, err)) != 0)
 		goto out;
@@ -22,6 +30,16 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
  out:
 	free(path);
 	return r;
+}
+
+int
+refuse_elevated(const char *opt)
+{
+	if (opt == NULL || !identity_elevated())
+		return 0;
+	warnx_ae("%s is not accepted under sudo or doas: the configuration "
+	    "says where things are", opt);
+	return 78;
 }
 
 void

@@ -62,6 +62,8 @@ cmd_init(int argc, char **argv)
 
 	if ((r = parse(argc, argv, &config, &repo, 'r')) >= 0)
 		return r;
+	if ((r = refuse_elevated(repo != NULL ? "--repo" : NULL)) != 0)
+		return r;
 	if (setup_load(&s, config, &err) != 0)
 		return fail(&err);
 	if (repo != NULL) {
@@ -91,6 +93,8 @@ cmd_keygen(int argc, char **argv)
 	int r;
 
 	if ((r = parse(argc, argv, &config, &path, 'f')) >= 0)
+		return r;
+	if ((r = refuse_elevated(path != NULL ? "--file" : NULL)) != 0)
 		return r;
 	if (setup_load(&s, config, &err) != 0)
 		return fail(&err);

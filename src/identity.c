@@ -36,6 +36,12 @@ requester_uid(void)
 	return 0;
 }
 
+int
+identity_elevated(void)
+{
+	return geteuid() == 0 && requester_uid() != 0;
+}
+
 static char **
 group_names(const char *user, gid_t gid)
 {

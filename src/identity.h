@@ -17,6 +17,12 @@ struct identity {
 	char *cwd;		/* working directory */
 };
 
+/*
+ * Returns 1 when root runs us on behalf of another user (sudo, doas): the
+ * enforcing mode, where the caller must not choose what we trust.
+ */
+int identity_elevated(void);
+
 /* Fills id for this process. Returns 0 or AE_ERR_INTERNAL. */
 int identity_current(struct identity *id, struct ae_error *err);
 void identity_release(struct identity *id);
