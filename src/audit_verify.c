@@ -996,7 +996,9 @@ marker_write(struct verify *v, const git_oid *tip)
 	tmp = xasprintf("%s.%ld", path, (long)getpid());
 	git_oid_tostr(hex, sizeof(hex), tip);
 	hex[GIT_OID_HEXSZ] = '\n';
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	/* never through a link planted there: verify may run as root */
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0644)) != -1) {
 		ok = write(fd, hex, sizeof(hex)) == (ssize_t)sizeof(hex) &&
 		    fsync(fd) == 0;

@@ -162,6 +162,30 @@ test_expect_success 'a commit signed by a key that is not trusted' '
 	has out "1 problems$"
 '
 
+test_expect_success 'a signed commit altered after signing' '
+	base altered &&
+	git -C altered.git cat-file commit main |
+	    sed "s/^record $(rid 3)$/record $(rid 9)/" >c &&
+	grep -q "record $(rid 9)" c &&
+	new=$(git -C altered.git hash-object -t commit -w --stdin <c) &&
+	git -C altered.git update-ref refs/heads/main "$new" &&
+	expect_status 1 verify --repo altered.git >out &&
+	has out "^commit ${new%"${new#????????????}"}: bad signature (signature: does not verify)$" &&
+	has out "1 problems$"
+'
+
+test_expect_success 'a signature that is not an SSH signature' '
+	base gpg &&
+	git -C gpg.git cat-file commit main | awk "
+	    /^gpgsig /{print \"gpgsig -----BEGIN PGP SIGNATURE-----\"; s=1; next}
+	    s && /^ /{next} {s=0; print}" >c &&
+	sed -i "/^gpgsig/a\\ -----END PGP SIGNATURE-----" c &&
+	new=$(git -C gpg.git hash-object -t commit -w --stdin <c) &&
+	git -C gpg.git update-ref refs/heads/main "$new" &&
+	expect_status 1 verify --repo gpg.git >out &&
+	has out ": bad signature (signature: not an armored SSH signature)$"
+'
+
 test_expect_success 'a record deleted' '
 	base deleted &&
 	p=$(recpath deleted "$(rid 3)") &&
@@ -265,6 +289,14 @@ test_expect_success 'allowed_signers may gain a line' '
 	commit gain "second host" &&
 	verify --repo gain.git >out && has out "0 problems$" &&
 	"$AE" verify --repo gain.git >own && has own "0 problems$"
+'
+
+test_expect_success 'allowed_signers gaining a line that cannot be read' '
+	base badline &&
+	echo "nobody@host namespaces=\"git\" ssh-ed25519 !!!notbase64" >>badline.w/allowed_signers &&
+	commit badline garbage &&
+	expect_status 1 verify --repo badline.git >out &&
+	has out ": allowed_signers:2: bad ssh-ed25519 key$"
 '
 
 test_expect_success 'own signers: a key cannot add itself' '
