@@ -532,15 +532,33 @@ repo_open(git_repository **out, const char *path, struct ae_error *err)
 {
 	int r;
 
+	const git_error *e;
+	char *what;
+
 	audit_git_init();
 	*out = NULL;
 	if ((r = git_repository_open_ext(out, path,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) != 0) {
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) == 0)
+		return 0;
+	/*
+	 * As git does, libgit2 refuses a repository another user owns; 1.5.1
+	 * says so as "config value 'safe.directory' was not found" (fixed
+	 * upstream in libgit2#6408), which would send people looking for a
+	 * missing setting instead of at the owner.
+	 */
+	e = git_error_last();
+	if (r == GIT_EOWNER || (e != NULL && e->message != NULL &&
+	    strstr(e->message, "safe.directory") != NULL)) {
 		git_error_clear();
-		return ae_error_set(err, AE_ERR_GIT,
-		    "'%s' is not a git repository", path);
+		return ae_error_set(err, AE_ERR_GIT, "unable to open '%s': "
+		    "owned by another user; git and libgit2 refuse it unless "
+		    "`git config --global --add safe.directory` names its "
+		    "full path", path);
 	}
-	return 0;
+	what = xasprintf("unable to open '%s'", path);
+	r = audit_git_error(err, r, what);
+	free(what);
+	return r;
 }
 
 /* Looks up main's tip commit. */

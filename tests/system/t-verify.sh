@@ -407,6 +407,18 @@ test_expect_success 'no repository, or no main: it cannot run (125)' '
 	expect_status 125 verify --repo empty.git 2>err && has err "no branch"
 '
 
+if [ "$(id -u)" = 0 ]; then
+test_expect_success 'a repository another user owns: refused, as git does' '
+	base owned && chown -R nobody owned.git &&
+	expect_status 125 verify --repo owned.git 2>err &&
+	has err "owned by another user.*safe.directory" &&
+	git config --global --add safe.directory "$TEST_DIR/owned.git" &&
+	verify --repo "$TEST_DIR/owned.git" >out && has out "0 problems$"
+'
+else
+	test_skip 'a repository another user owns: refused, as git does' 'needs root'
+fi
+
 test_expect_success 'the repository from the configuration; a broken policy does not stop --repo' '
 	base conf &&
 	mkdir -p cfg && printf "policies: [p.yaml]\naudit:\n  repo: ../conf.git\n" >cfg/c.yaml &&
