@@ -626,6 +626,8 @@ add_inner(struct normer *nz, size_t idx, char **argv, char **env,
 	/* an applet is not the file PATH would find under its name */
 	if (!applet)
 		resolve(c);
+	else	/* busybox's applets are as trusted as busybox */
+		c->system = nz->out->cmds[idx].system;
 	c = &nz->out->cmds[idx];
 	c->transparent = system_file(c->real);
 	expand(nz, k);
@@ -842,6 +844,8 @@ resolve(struct norm_cmd *c)
 		set_opaque(c, "file in a directory that is not known");
 	else if (c->path != NULL)
 		c->real = realpath(c->path, NULL);
+	c->system = c->path == NULL || (c->real != NULL &&
+	    system_file(c->real));
 }
 
 /* Looks inside command idx if it starts others. */

@@ -36,6 +36,12 @@ struct norm_cmd {
 	 * the policy's default does not apply to it unless a rule names it.
 	 */
 	int transparent;
+	/*
+	 * 1 when the file that runs is the system's (owned by root, not
+	 * writable by group or others, in a directory alike) or nothing
+	 * runs at all; an allow rule's bare name vouches only for these.
+	 */
+	int system;
 	/* what could not be analysed, or NULL; owned */
 	char *opaque;
 	int parent;		/* index of the command that starts it, or -1 */

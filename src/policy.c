@@ -255,6 +255,20 @@ parse_approval(struct loader *l, const struct ynode *n,
 	return r;
 }
 
+/* Which kinds of command pattern a rule has, once, not per decision. */
+static void
+kinds_of(struct pol_rule *rule)
+{
+	size_t i;
+
+	for (i = 0; rule->commands[i] != NULL; i++) {
+		if (strchr(rule->commands[i], '/') != NULL)
+			rule->path_patterns = 1;
+		else
+			rule->name_patterns = 1;
+	}
+}
+
 static int
 parse_match(struct loader *l, const struct ynode *n, struct pol_rule *rule)
 {
@@ -266,8 +280,9 @@ parse_match(struct loader *l, const struct ynode *n, struct pol_rule *rule)
 	if (n->n == 0)
 		return ydoc_error(l->doc, n, l->err, "match must name at least "
 		    "one condition (command: \"*\" matches every command)");
-	if ((v = ydoc_get(n, "command")) != NULL)
-		r = parse_globs(l, v, "command", &rule->commands, l->err);
+	if ((v = ydoc_get(n, "command")) != NULL &&
+	    (r = parse_globs(l, v, "command", &rule->commands, l->err)) == 0)
+		kinds_of(rule);
 	if (r == 0 && (v = ydoc_get(n, "args")) != NULL)
 		r = parse_globs(l, v, "args", &rule->args, l->err);
 	if (r == 0 && (v = ydoc_get(n, "user")) != NULL)
@@ -918,6 +933,7 @@ struct names {
 	size_t nbase;
 	const char *path[2];	/* full paths: as found and with links resolved */
 	size_t npath;
+	int system;		/* the file is the system's (see normalize.h) */
 };
 
 static const char *
@@ -932,6 +948,7 @@ static void
 names_of(const struct norm_cmd *c, struct names *nm)
 {
 	memset(nm, 0, sizeof(*nm));
+	nm->system = c->system;
 	nm->base[nm->nbase++] = base_name(c->argv[0]);
 	if (c->real != NULL && strcmp(base_name(c->real), nm->base[0]) != 0)
 		nm->base[nm->nbase++] = base_name(c->real);
@@ -956,21 +973,19 @@ any_glob(char *const *pats, const char *s, int mode)
 	return 0;
 }
 
+/*
+ * A bare name in an allow rule vouches for the system's file of that
+ * name, not for any file called so: a copy of rm saved as ./ls is not ls.
+ * Path patterns say which file they mean.
+ */
 static int
-match_command(char *const *pats, const struct names *nm, int must)
+match_command(const struct pol_rule *r, const struct names *nm, int must)
 {
+	char *const *pats = r->commands;
 	const char *const *v;
 	size_t i, n, hits = 0;
-	int pathpat = 0, basepat = 0;
 
-	for (i = 0; pats[i] != NULL; i++) {
-		if (strchr(pats[i], '/') != NULL)
-			pathpat = 1;
-		else
-			basepat = 1;
-	}
-	/* the names each kind of pattern is compared with */
-	if (basepat) {
+	if (r->name_patterns && (!must || nm->system)) {
 		v = nm->base;
 		n = nm->nbase;
 		for (i = 0; i < n; i++)
@@ -978,7 +993,7 @@ match_command(char *const *pats, const struct names *nm, int must)
 		if (must ? hits == n : hits > 0)
 			return 1;
 	}
-	if (pathpat && nm->npath > 0) {
+	if (r->path_patterns && nm->npath > 0) {
 		hits = 0;
 		for (i = 0; i < nm->npath; i++)
 			hits += any_glob(pats, nm->path[i], GLOB_PATH);
@@ -1051,7 +1066,7 @@ rule_matches(const struct pol_rule *r, const struct norm_cmd *c,
 {
 	int must = r->action == POL_ALLOW;
 
-	if (r->commands != NULL && !match_command(r->commands, nm, must))
+	if (r->commands != NULL && !match_command(r, nm, must))
 		return 0;
 	if (r->args != NULL && !match_args(r->args, c, must))
 		return 0;
@@ -1129,6 +1144,9 @@ decide_command(struct decider *dc, const struct norm_cmd *c, size_t ci)
 		if ((int)dc->pol->default_action > best)
 			best = (int)dc->pol->default_action;
 	}
+	/* what no rule can see into is never simply allowed */
+	if (c->opaque != NULL && best < (int)POL_APPROVE)
+		best = (int)POL_APPROVE;
 	return best;
 }
 

@@ -41,6 +41,7 @@ struct pol_rule {
 	unsigned long line;
 	/* match: each present clause must hold; absent clauses always do */
 	char **commands, **args, **users, **hosts, **cwds;
+	int path_patterns, name_patterns;	/* commands has '/' / bare names */
 	struct pol_kv *env;
 	size_t n_env;
 	enum pol_action action;

@@ -57,6 +57,8 @@ make_fixture() {
 	ln -s /bin/rm "$FIX/work/rm"		# ./rm
 	ln -s /bin/echo "$FIX/work/echo"	# ./echo
 	cp /bin/rm "$FIX/work/ls"		# a copy of rm called ls
+	# root's own copy would be a system file: make it someone else's
+	if [ "$(id -u)" = 0 ]; then chown 65534 "$FIX/work/ls"; fi
 	ln -s /srv "$FIX/srvlink"
 	cp /usr/bin/nice "$FIX/open/nice"	# root's file, but anyone's dir
 	chmod 777 "$FIX/open"
