@@ -531,7 +531,7 @@ defaults:
   action: deny
 rules:
   - id: harmless
-    match: { command: ["true", "false"] }
+    match: { command: ["true", "false", sleep] }
     action: allow
   - id: no-rm
     match: { command: rm }
@@ -571,6 +571,24 @@ test_expect_success 'approve-exec: log shows its records' '
 	has out "  rm -rf /  *denied  *-  *-$" &&
 	"$AE" log --repo ae/audit.git --json --decision denied >j &&
 	python3 -c "import json,sys; [r]=[json.loads(l) for l in open(sys.argv[1])]; assert r[\"request\"][\"argv\"]==[\"rm\",\"-rf\",\"/\"]" j
+'
+
+test_expect_success 'approve-exec: a run whose host died is listed as incomplete' '
+	n=$(git -C ae/audit.git rev-list --count main) || exit 1
+	"$AE" --config "$AEC" -- sleep 30 &
+	pid=$!
+	i=0
+	while [ "$(git -C ae/audit.git rev-list --count main)" = "$n" ] ||
+	    [ -z "$(pgrep -P $pid)" ]; do
+		i=$((i + 1)) && [ $i -lt 200 ] || exit 1
+		sleep 0.05
+	done
+	child=$(pgrep -P $pid)
+	kill -9 $pid $child && wait $pid
+	"$AE" verify --repo ae/audit.git --allowed-signers "$TEST_DIR/ae/trusted" >out &&
+	has out "^incomplete: records/.*: sleep 30 (decided .*, no outcome)$" &&
+	has out "1 incomplete, 0 problems$" &&
+	"$AE" log --repo ae/audit.git >log && has log "  sleep 30  *allowed  *-  *incomplete$"
 '
 
 test_expect_success 'approve-exec: a record rewritten in its repository is caught' '
