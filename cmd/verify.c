@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "cmd.h"
+#include "identity.h"
 #include "escape.h"
 #include "util.h"
 
@@ -137,6 +138,12 @@ repo_locate(const char *cli_repo, const char *config, struct config *cfg,
 
 	*loaded = 0;
 	*repo = cli_repo;
+	/* under sudo, root reads only what the system's configuration names */
+	if (identity_elevated() && (cli_repo != NULL || config != NULL ||
+	    getenv("APPROVE_EXEC_CONFIG") != NULL))
+		return ae_error_set(err, AE_ERR_CONFIG, "%s is not accepted "
+		    "under sudo or doas", cli_repo != NULL ? "--repo" :
+		    config != NULL ? "--config" : "APPROVE_EXEC_CONFIG");
 	if (cli_repo != NULL)
 		return 0;
 	/* policies play no part here: a broken one must not stop an audit */
@@ -162,6 +169,9 @@ cmd_verify(int argc, char **argv)
 	int r, loaded = 0;
 
 	if ((r = parse_opts(argc, argv, &o)) >= 0)
+		return r;
+	if ((r = refuse_elevated(o.signers != NULL ? "--allowed-signers" :
+	    NULL)) != 0)
 		return r;
 	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
 		return fail(&err);

@@ -574,15 +574,19 @@ record_argv_display(const struct record *r, size_t max)
 	json_t *argv = json_object_get(json_object_get(r->root, "request"),
 	    "argv"), *v;
 	char **words = NULL, *s;
-	size_t i;
+	size_t i, cut;
 
 	json_array_foreach(argv, i, v)
 		words = strv_push(words, json_string_value(v) != NULL ?
 		    json_string_value(v) : "");
 	s = esc_argv(words);
 	strv_free(words);
-	if (max > 3 && strlen(s) > max)
-		memcpy(s + max - 3, "...", 4);
+	if (max > 3 && strlen(s) > max) {
+		/* cut at a character boundary, not inside a UTF-8 sequence */
+		for (cut = max - 3; cut > 0 && (s[cut] & 0xc0) == 0x80; cut--)
+			;
+		memcpy(s + cut, "...", 4);
+	}
 	return s;
 }
 
@@ -622,14 +626,18 @@ int
 record_exit(const struct record *r, int *status, int *signal)
 {
 	json_t *e = json_object_get(r->root, "execution");
+	json_int_t v;
 
 	*status = 0;
 	*signal = 0;
 	if (!json_is_object(e) || !json_is_integer(json_object_get(e,
 	    "exit_status")))
 		return 0;
-	*status = (int)json_integer_value(json_object_get(e, "exit_status"));
-	if (json_is_integer(json_object_get(e, "signal")))
-		*signal = (int)json_integer_value(json_object_get(e, "signal"));
+	v = json_integer_value(json_object_get(e, "exit_status"));
+	if (v < 0 || v > 255)
+		return 0;	/* not a status a process can have */
+	*status = (int)v;
+	v = json_integer_value(json_object_get(e, "signal"));
+	*signal = v > 0 && v < 128 ? (int)v : 0;
 	return 1;
 }

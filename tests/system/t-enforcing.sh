@@ -34,6 +34,12 @@ test_expect_success 'under sudo, init --repo and keygen --file are refused' '
 	! test -e elsewhere.key
 '
 
+test_expect_success 'under sudo, verify and log read only what the system names' '
+	SUDO_UID=65534 expect_status 78 "$AE" verify --repo r.git &&
+	SUDO_UID=65534 expect_status 78 "$AE" verify --allowed-signers /etc/shadow &&
+	SUDO_UID=65534 expect_status 78 "$AE" log --repo r.git
+'
+
 test_expect_success 'root for itself may still name a configuration' '
 	env -u SUDO_UID -u DOAS_USER "$AE" --config c.yaml -- touch ran &&
 	test -e ran
