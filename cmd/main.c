@@ -2,6 +2,7 @@
  * approve-exec: run a command only if policy allows it or people approve
  * it, and keep signed evidence of every decision.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,21 +105,27 @@ usage_main(FILE *f)
 }
 
 /*
- * A caller that starts us with 0, 1 or 2 closed would have the first
- * file we open take its place, and our messages or the command's output
- * would land in it.
+ * A caller that starts us with stdout or stderr closed would have the
+ * first file we open take its place, and our output land in it. Stdin
+ * is the command's own: closed, it stays closed (what we open is
+ * close-on-exec).
  */
 static void
 sanitise_stdfd(void)
 {
-	int fd;
+	int fd, nul;
 
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-	else if (fd < 0)
-		abort();	/* no /dev/null: nothing safe to do */
+	for (fd = 1; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if ((nul = open("/dev/null", O_RDWR)) == -1)
+			abort();	/* no /dev/null: nothing safe to do */
+		if (nul != fd) {
+			if (dup2(nul, fd) == -1)
+				abort();
+			close(nul);
+		}
+	}
 }
 
 int
