@@ -1,0 +1,108 @@
+/*
+ * local: the approval channel between logins on one host. A pending
+ * request is a Unix socket in a shared spool directory (like
+ * /tmp/.X11-unix: sticky, world-writable) and a description beside it.
+ * The requester learns who connects from the kernel (SO_PEERCRED); the
+ * approver checks that socket and description belong to the requester
+ * they claim. Requester side: local_open, local_fd, local_service,
+ * local_close. Approver side: local_list, local_send.
+ */
+#ifndef AE_LOCAL_H
+#define AE_LOCAL_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+#define LOCAL_DESC_MAX (256u * 1024)	/* a description file's size cap */
+#define LOCAL_MSG_MAX (16u * 1024)	/* one message on the socket */
+
+struct local_req;
+
+/*
+ * What the approver is shown and checks, written as ID.json in the
+ * spool. desc_json is a JSON object (the request's id, code, argv,
+ * requester, rules, progress, eligible people, expires_at …) made by the
+ * caller; local adds "uid" (the requester's) and "pid".
+ */
+struct local_info {
+	const char *id;
+	const char *code;
+	const char *desc_json;
+};
+
+/*
+ * Creates the spool directory if missing (mode 1777, like /tmp), refusing
+ * one that is a symlink, not a directory, or writable by others without
+ * the sticky bit; writes ID.json (mode 0644) and listens on ID.sock (mode
+ * 0666: anyone may knock, the kernel says who). Returns 0, or
+ * AE_ERR_CHANNEL with the cause.
+ */
+int local_open(struct local_req **out, const char *spool,
+    const struct local_info *info, struct ae_error *err);
+
+/* The listening socket, for poll(2). */
+int local_fd(const struct local_req *r);
+
+/*
+ * A decision that arrived: the decider's uid from SO_PEERCRED, and what
+ * they sent. The callback returns 0 if the vote counted, else an error
+ * code with why in its ae_error; the reply tells the approver either way.
+ */
+struct local_vote {
+	uid_t uid;
+	pid_t pid;
+	const char *decision;	/* "approve" or "deny" */
+	const char *reason;	/* or NULL */
+	const char *code;	/* or NULL */
+};
+typedef int (*local_vote_fn)(void *arg, const struct local_vote *v,
+    struct ae_error *why);
+
+/*
+ * Accepts one connection on the socket (call when local_fd is readable),
+ * reads one message with a short timeout, calls fn, replies and closes.
+ * A malformed or oversized message gets a refusal and never reaches fn.
+ * Returns 0, or an error for a failure of the channel itself.
+ */
+int local_service(struct local_req *r, local_vote_fn fn, void *arg,
+    struct ae_error *err);
+
+/*
+ * Rewrites ID.json with a new description (progress), atomically.
+ * Returns 0 or AE_ERR_CHANNEL.
+ */
+int local_update(struct local_req *r, const char *desc_json,
+    struct ae_error *err);
+
+/* Removes the socket and the description; r may be NULL. */
+void local_close(struct local_req *r);
+
+/* A pending request, as the approver's side sees it. */
+struct local_pending {
+	char *id, *code;
+	char *desc_json;	/* the description file's text */
+	uid_t uid;		/* its owner: the requester */
+};
+
+/*
+ * Lists the pending requests in spool whose description and socket are
+ * owned by the same user, that user being the uid the description names.
+ * Stale entries (no one listening) are skipped. Returns 0 and an owned
+ * array (free with local_pending_free), or AE_ERR_CHANNEL.
+ */
+int local_list(const char *spool, struct local_pending **out, size_t *n,
+    struct ae_error *err);
+void local_pending_free(struct local_pending *p, size_t n);
+
+/*
+ * Sends a decision for the request whose id or short code is which.
+ * Refuses a socket or description not owned by the requester they name.
+ * *reply receives the requester's answer text (caller frees). Returns 0
+ * if the vote counted, AE_ERR_DENIED if the requester refused it (why in
+ * *reply), or AE_ERR_CHANNEL.
+ */
+int local_send(const char *spool, const char *which, const char *decision,
+    const char *reason, const char *code, char **reply, struct ae_error *err);
+
+#endif
