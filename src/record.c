@@ -371,6 +371,37 @@ record_set_request(struct record *r, const struct record_request *q,
 	json_object_set_new(r->root, "policy", policy_json(pol, cmds, d));
 }
 
+static json_t *
+object_or_empty(const char *s)
+{
+	json_t *j = s != NULL ? json_loads(s, 0, NULL) : NULL;
+
+	if (j != NULL && json_is_object(j))
+		return j;
+	json_decref(j);
+	return json_object();
+}
+
+void
+record_add_approval(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at,
+    const char *identity, const char *evidence, const char *reason,
+    int self)
+{
+	struct timespec ts = { at, 0 };
+	char when[32];
+	json_t *v;
+
+	rfc3339(&ts, when);
+	v = json_pack("{s:o,s:s,s:s,s:s,s:o,s:o,s:o}", "person", text(person),
+	    "decision", decision, "channel", channel, "at", when, "identity",
+	    object_or_empty(identity), "evidence", object_or_empty(evidence),
+	    "reason", text(reason));
+	if (self)
+		json_object_set_new(v, "self_approval", json_true());
+	json_array_append_new(json_object_get(r->root, "approvals"), v);
+}
+
 void
 record_set_decision(struct record *r, const char *result, const char *detail)
 {

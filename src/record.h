@@ -65,6 +65,16 @@ void record_set_decision(struct record *r, const char *result,
     const char *detail);
 
 /*
+ * Appends one counted vote to approvals: person, decision ("approve" or
+ * "deny"), channel, at, identity and evidence (JSON object texts; NULL or
+ * not an object: {}), reason (or NULL), self (a self-approval).
+ */
+void record_add_approval(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at,
+    const char *identity, const char *evidence, const char *reason,
+    int self);
+
+/*
  * Sets execution from the finished command; error (NULL: none) says why
  * it could not be started, when execve failed after the decision.
  */
