@@ -9,13 +9,22 @@
  * what it was last seen to hold, and it may only grow: a remote whose
  * main no longer contains what it held before is refused, so that a
  * rewritten remote cannot make this host rewrite its own evidence.
+ *
+ * Every exchange with the remote runs in a child process that is killed
+ * when the push's time is up (libgit2 1.5 has no timeouts); all refs
+ * move in the parent, by compare-and-swap for main.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,16 +41,33 @@
 #define PUSH_SECONDS	30	/* the whole push, all rounds */
 #define CRED_CALLS_MAX	4	/* user name, agent, key file, and no more */
 #define SIGNERS_MAX	(1024u * 1024)
+#define CONNECT_MS	5000	/* to reach the remote at all */
 
-/* What the libgit2 callbacks learn during one connection. */
+/*
+ * One exchange with the remote, run in a child process: what it is to do
+ * and what it found, all of which goes back to the parent in one piece.
+ */
 struct netctx {
-	time_t deadline;
+	long deadline;		/* CLOCK_MONOTONIC ms: the child dies then */
 	int cred_calls, tried_agent, tried_file;
 	int rejected;		/* the server refused the update */
 	int pushed_set;
 	git_oid pushed;		/* what the push sent for main */
+	int has_tip, downloaded;
+	git_oid tip;		/* the remote's main, when has_tip */
 	char why[512];		/* why a callback or the server said no */
+	int rc;			/* the exchange's result */
+	struct ae_error err;	/* and its message */
 };
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 say_why(struct netctx *c, const char *fmt, const char *arg)
@@ -196,33 +222,6 @@ cb_negotiation(const git_push_update **updates, size_t n, void *payload)
 	return 0;
 }
 
-/* Progress callbacks are the only place a slow transfer can be cut. */
-static int
-past_deadline(struct netctx *c)
-{
-	if (time(NULL) <= c->deadline)
-		return 0;
-	snprintf(c->why, sizeof(c->why), "gave up after %d s", PUSH_SECONDS);
-	return GIT_EUSER;
-}
-
-static int
-cb_fetch_progress(const git_indexer_progress *p, void *payload)
-{
-	(void)p;
-	return past_deadline(payload);
-}
-
-static int
-cb_push_progress(unsigned int cur, unsigned int total, size_t bytes,
-    void *payload)
-{
-	(void)cur;
-	(void)total;
-	(void)bytes;
-	return past_deadline(payload);
-}
-
 static void
 callbacks_init(git_remote_callbacks *cb, struct netctx *c)
 {
@@ -231,12 +230,7 @@ callbacks_init(git_remote_callbacks *cb, struct netctx *c)
 	cb->certificate_check = cb_certificate;
 	cb->push_update_reference = cb_update_ref;
 	cb->push_negotiation = cb_negotiation;
-	cb->transfer_progress = cb_fetch_progress;
-	cb->push_transfer_progress = cb_push_progress;
 	cb->payload = c;
-	c->cred_calls = c->tried_agent = c->tried_file = 0;
-	c->rejected = c->pushed_set = 0;
-	c->why[0] = '\0';
 }
 
 /*
@@ -295,8 +289,6 @@ remote_get(git_remote **out, struct audit *a, struct ae_error *err)
 	int r;
 
 	*out = NULL;
-	if ((r = remote_track(a, err)) != 0)
-		return r;
 	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	o.repository = a->repo;
 	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
@@ -408,13 +400,9 @@ remote_advance(struct audit *a, int has_tip, const git_oid *tip,
 	return r < 0 ? r : 0;
 }
 
-/*
- * Fetches the remote's main. *has_tip says whether it has one (an empty
- * remote is fine: the push creates it); *tip is then its commit.
- */
-static int
-fetch_main(struct audit *a, struct netctx *c, git_oid *tip, int *has_tip,
-    struct ae_error *err)
+/* In the child: the remote's main, and its objects if they are new. */
+static void
+fetch_step(struct audit *a, struct netctx *c)
 {
 	git_fetch_options fo;
 	git_remote *remote = NULL;
@@ -425,48 +413,43 @@ fetch_main(struct audit *a, struct netctx *c, git_oid *tip, int *has_tip,
 	size_t i, n;
 	int r;
 
-	*has_tip = 0;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	callbacks_init(&fo.callbacks, c);
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	if ((r = remote_get(&remote, a, err)) != 0)
-		return r;
+	if ((c->rc = remote_get(&remote, a, &c->err)) != 0)
+		return;
 	if ((r = git_remote_connect(remote, GIT_DIRECTION_FETCH,
 	    &fo.callbacks, NULL, NULL)) != 0 ||
 	    (r = git_remote_ls(&heads, &n, remote)) != 0) {
-		r = net_error(err, c, a->remote, r, "fetch from");
+		c->rc = net_error(&c->err, c, a->remote, r, "fetch from");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		if (strcmp(heads[i]->name, AUDIT_BRANCH) == 0) {
-			*tip = heads[i]->oid;
-			*has_tip = 1;
+			c->tip = heads[i]->oid;
+			c->has_tip = 1;
 		}
 	if ((r = git_repository_odb(&odb, a->repo)) != 0) {
-		r = audit_git_error(err, r, "unable to open the object store");
+		c->rc = audit_git_error(&c->err, r, "unable to open the "
+		    "object store");
 		goto out;
 	}
 	/* a commit here comes with its history: packs arrive whole */
-	if (*has_tip && !git_odb_exists(odb, tip)) {
-		if ((r = git_remote_download(remote, &specs, &fo)) != 0) {
-			r = net_error(err, c, a->remote, r, "fetch from");
-			goto out;
-		}
-		if ((r = sync_repo(a, err)) != 0)
-			goto out;
+	if (c->has_tip && !git_odb_exists(odb, &c->tip)) {
+		if ((r = git_remote_download(remote, &specs, &fo)) != 0)
+			c->rc = net_error(&c->err, c, a->remote, r,
+			    "fetch from");
+		c->downloaded = 1;
 	}
-	/* the ref moves only once the new tip is known to be sound */
-	r = remote_advance(a, *has_tip, tip, err);
  out:
 	git_odb_free(odb);
 	git_remote_free(remote);
-	return r;
 }
 
-/* Pushes main. Returns 0, 1 if the remote refused it, or an error. */
-static int
-push_main(struct audit *a, struct netctx *c, struct ae_error *err)
+/* In the child: pushes main; c->rc 1 if the remote refused it. */
+static void
+push_step(struct audit *a, struct netctx *c)
 {
 	git_push_options po;
 	git_remote *remote = NULL;
@@ -476,19 +459,131 @@ push_main(struct audit *a, struct netctx *c, struct ae_error *err)
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	callbacks_init(&po.callbacks, c);
-	if ((r = remote_get(&remote, a, err)) != 0)
-		return r;
+	if ((c->rc = remote_get(&remote, a, &c->err)) != 0)
+		return;
 	r = git_remote_push(remote, &specs, &po);
 	/* libgit2 returns 0 when the server refuses: the callback tells */
 	if (r == GIT_ENONFASTFORWARD || (r == 0 && c->rejected)) {
 		git_error_clear();
-		r = 1;
+		c->rc = 1;
 	} else if (r != 0)
-		r = net_error(err, c, a->remote, r, "push to");
-	else if (c->pushed_set)
-		r = remote_ref_set(a, &c->pushed, err);
+		c->rc = net_error(&c->err, c, a->remote, r, "push to");
 	git_remote_free(remote);
-	return r;
+}
+
+/* Reads n bytes from fd until deadline. Returns 0, or -1 if cut short. */
+static int
+read_until(int fd, void *p, size_t n, long deadline)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	size_t got = 0;
+	ssize_t k;
+	long ms;
+
+	while (got < n) {
+		if ((ms = deadline - now_ms()) <= 0)
+			return -1;
+		if ((k = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms)) == 0 ||
+		    (k == -1 && errno == EINTR))
+			continue;
+		if (k == -1)
+			return -1;
+		if ((k = read(fd, (char *)p + got, n - got)) == 0 ||
+		    (k == -1 && errno != EINTR && errno != EAGAIN))
+			return -1;
+		got += k > 0 ? (size_t)k : 0;
+	}
+	return 0;
+}
+
+/*
+ * Runs step, one exchange with the remote, in a child that is killed at
+ * c->deadline: libgit2 1.5 has no I/O timeout, and a server that accepts
+ * and then says nothing would otherwise hold the run for ever. The child
+ * writes no ref and takes no lock (a pack at most, renamed into place),
+ * so killing it leaves nothing behind. What it found comes back in *c.
+ */
+static int
+in_child(struct audit *a, struct netctx *c,
+    void (*step)(struct audit *, struct netctx *), struct ae_error *err)
+{
+	struct netctx res;
+	long deadline = c->deadline;
+	char *u;
+	pid_t pid;
+	int p[2], st = 0, r;
+
+	memset(c, 0, sizeof(*c));
+	c->deadline = deadline;
+	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) == -1)
+		return ae_error_set(err, AE_ERR_NETWORK, "unable to start the "
+		    "exchange with the remote: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		signal(SIGPIPE, SIG_IGN);	/* a closed socket is an error */
+		step(a, c);
+		r = write(p[1], c, sizeof(*c)) == (ssize_t)sizeof(*c);
+		_exit(r ? 0 : 1);
+	}
+	close(p[1]);
+	if ((r = read_until(p[0], &res, sizeof(res), c->deadline)) != 0)
+		kill(pid, SIGKILL);
+	close(p[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (r == 0) {
+		*c = res;
+		return 0;
+	}
+	u = url_display(a->remote);
+	if (now_ms() >= deadline)
+		ae_error_set(err, AE_ERR_NETWORK, "no answer from '%s' in %d s",
+		    u, PUSH_SECONDS);
+	else
+		ae_error_set(err, AE_ERR_NETWORK, "the exchange with '%s' "
+		    "ended abruptly (%s %d)", u, WIFSIGNALED(st) ? "signal" :
+		    "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	free(u);
+	return AE_ERR_NETWORK;
+}
+
+/*
+ * Fetches the remote's main into the object store. *has_tip says whether
+ * it has one (an empty remote is fine: the push creates it); *tip is then
+ * its commit, accepted into AUDIT_REMOTE_REF.
+ */
+static int
+fetch_main(struct audit *a, struct netctx *c, git_oid *tip, int *has_tip,
+    struct ae_error *err)
+{
+	int r;
+
+	*has_tip = 0;
+	if ((r = in_child(a, c, fetch_step, err)) != 0)
+		return r;
+	if (c->rc != 0)
+		return ae_error_set(err, c->rc, "%s", c->err.msg);
+	*has_tip = c->has_tip;
+	*tip = c->tip;
+	/* the pack is durable before a ref points into it */
+	if (c->downloaded && (r = sync_repo(a, err)) != 0)
+		return r;
+	return remote_advance(a, *has_tip, tip, err);
+}
+
+/* Pushes main. Returns 0, 1 if the remote refused it, or an error. */
+static int
+push_main(struct audit *a, struct netctx *c, struct ae_error *err)
+{
+	int r;
+
+	if ((r = in_child(a, c, push_step, err)) != 0)
+		return r;
+	if (c->rc < 0)
+		return ae_error_set(err, c->rc, "%s", c->err.msg);
+	if (c->rc == 0 && c->pushed_set)
+		return remote_ref_set(a, &c->pushed, err);
+	return c->rc;
 }
 
 /* Reads the blob id at path in t (NULL: empty). Returns 1, 0, or error. */
@@ -871,6 +966,117 @@ push_round(struct audit *a, struct netctx *c, struct ae_error *err)
 	return push_main(a, c, err);
 }
 
+/*
+ * Finds host and port in a network URL: scheme://[user@]host[:port]/…
+ * or scp-like [user@]host:path. Returns 1 with both set (caller frees),
+ * or 0 for a local path or a scheme it does not know.
+ */
+static int
+url_endpoint(const char *url, char **host, char **port)
+{
+	static const struct { const char *scheme, *port; } known[] = {
+		{ "git://", "9418" }, { "ssh://", "22" }, { "git+ssh://", "22" },
+		{ "http://", "80" }, { "https://", "443" },
+	};
+	const char *h = NULL, *def = "22", *end, *at, *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strncmp(url, known[i].scheme, strlen(known[i].scheme)) == 0) {
+			h = url + strlen(known[i].scheme);
+			def = known[i].port;
+			end = h + strcspn(h, "/");
+		}
+	if (h == NULL) {
+		c = strchr(url, ':');
+		if (strstr(url, "://") != NULL || c == NULL || c == url ||
+		    (strchr(url, '/') != NULL && strchr(url, '/') < c))
+			return 0;
+		h = url;
+		end = c;	/* scp-like: no port in it */
+	}
+	if ((at = memrchr(h, '@', (size_t)(end - h))) != NULL)
+		h = at + 1;
+	if (*h == '[' && (c = memchr(h, ']', (size_t)(end - h))) != NULL) {
+		*host = xstrndup(h + 1, (size_t)(c - h - 1));
+		c = c + 1 < end && c[1] == ':' ? c + 1 : NULL;
+	} else {
+		c = memchr(h, ':', (size_t)(end - h));
+		*host = xstrndup(h, (size_t)((c != NULL ? c : end) - h));
+	}
+	*port = c != NULL && c + 1 < end ? xstrndup(c + 1,
+	    (size_t)(end - c - 1)) : xstrdup(def);
+	return 1;
+}
+
+/* Connects to ai within ms. Returns 0, or -1 with errno set. */
+static int
+try_connect(const struct addrinfo *ai, int ms)
+{
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, e = 0, r = -1;
+
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol)) == -1)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		r = 0;
+	else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if ((r = poll(&pfd, 1, ms)) == 0)
+			e = ETIMEDOUT;
+		else if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+		    &len) != 0)
+			e = errno;
+		else if (r == -1)
+			e = errno;
+		r = e == 0 ? 0 : -1;
+	}
+	close(fd);
+	if (e != 0)
+		errno = e;
+	return r;
+}
+
+/*
+ * libgit2 1.5 has no connect timeout: a remote behind a firewall that
+ * drops packets would hold the run for the system's TCP timeout, for
+ * each of its commits. One connection with a short timeout first tells.
+ */
+static int
+reachable(const char *url, struct ae_error *err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char *host = NULL, *port = NULL, *u;
+	const char *why = "no address";
+	int r;
+
+	if (!url_endpoint(url, &host, &port))
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+		why = gai_strerror(r);
+	for (ai = r == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
+		if ((r = try_connect(ai, CONNECT_MS)) == 0)
+			break;
+		why = strerror(errno);
+	}
+	if (r != 0) {
+		u = url_display(url);
+		r = ae_error_set(err, AE_ERR_NETWORK, "unable to reach '%s' "
+		    "(%s port %s): %s", u, host, port, why);
+		free(u);
+	}
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return r;
+}
+
 static void
 pause_ms(long ms)
 {
@@ -883,19 +1089,23 @@ int
 audit_push(struct audit *a, struct ae_error *err)
 {
 	struct netctx c;
+	long start = now_ms();
 	char *u;
-	int r = 1, round;
+	int r, round;
 
 	if (a->remote == NULL)
 		return ae_error_set(err, AE_ERR_CONFIG, "no remote configured "
 		    "(audit.remote)");
+	if ((r = remote_track(a, err)) != 0 || (r = reachable(a->remote,
+	    err)) != 0)
+		return r;
 	memset(&c, 0, sizeof(c));
-	c.deadline = time(NULL) + PUSH_SECONDS;
-	for (round = 0; round < PUSH_ROUNDS && r == 1; round++) {
+	c.deadline = start + PUSH_SECONDS * 1000L;
+	for (r = 1, round = 0; round < PUSH_ROUNDS && r == 1; round++) {
 		/* hosts that keep colliding should not collide in step */
 		if (round > 0)
 			pause_ms(20L * round + rand() % 50);
-		if (time(NULL) > c.deadline)
+		if (now_ms() >= c.deadline)
 			break;
 		r = push_round(a, &c, err);
 	}
@@ -904,8 +1114,7 @@ audit_push(struct audit *a, struct ae_error *err)
 	u = url_display(a->remote);
 	ae_error_set(err, AE_ERR_NETWORK, "unable to push to '%s': still "
 	    "refused after %d attempts in %ld s%s%s", u, round,
-	    (long)(time(NULL) - c.deadline + PUSH_SECONDS),
-	    c.why[0] != '\0' ? ": " : "", c.why);
+	    (now_ms() - start) / 1000, c.why[0] != '\0' ? ": " : "", c.why);
 	free(u);
 	return AE_ERR_NETWORK;
 }

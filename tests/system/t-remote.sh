@@ -233,7 +233,7 @@ test_expect_success 'with the remote down a run still runs and keeps its record'
 
 test_expect_success 'sync fails with the cause while the remote is down' '
 	expect_status 125 "$AE" sync --config a.yaml 2>err &&
-	grep -q "unable to fetch from .$URL.: .*[Cc]onnection refused" err
+	grep -q "unable to reach .$URL. (127.0.0.1 port $PORT): Connection refused" err
 '
 
 test_expect_success 'require_push with the remote down: 125 and no command' '
@@ -288,6 +288,17 @@ test_expect_success 'credentials in a remote URL are not shown' '
 	    --remote "http://user:s3cret@127.0.0.1:1/x.git" 2>err &&
 	grep -q "http://\*\*\*@127.0.0.1:1/x.git" err &&
 	! grep -q s3cret err
+'
+
+test_expect_success 'an unreachable remote is named by host and port' '
+	for u in "ssh://git@[::1]:1/x.git" "git+ssh://127.0.0.1:2/x" \
+	    "https://127.0.0.1:3/x.git"; do
+		expect_status 125 "$AE" sync --config a.yaml --repo c.git \
+		    --remote "$u" 2>>err || exit 1
+	done &&
+	grep -q "(::1 port 1): " err &&
+	grep -q "(127.0.0.1 port 2): Connection refused" err &&
+	grep -q "(127.0.0.1 port 3): Connection refused" err
 '
 
 test_expect_success 'sync without a remote is a configuration error' '
