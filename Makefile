@@ -7,7 +7,7 @@ DATADIR ?= $(PREFIX)/share/approve-exec
 DESTDIR ?=
 
 VERSION = 0.1.0
-PKGS = yaml-0.1 libcurl jansson libgit2 libsodium
+PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include "crypto.h"
@@ -149,6 +152,22 @@ ae_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
 	crypto_auth_hmacsha256_update(&st, msg, len);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_memzero(&st, sizeof(st));
+}
+
+void
+ae_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t len,
+    unsigned char mac[AE_HMAC_SHA1_LEN])
+{
+	static const unsigned char none[1];
+	unsigned int n = 0;
+
+	/* libcrypto wants a key pointer even for an empty key */
+	if (keylen == 0)
+		key = none;
+	if (keylen > INT_MAX ||
+	    HMAC(EVP_sha1(), key, (int)keylen, msg, len, mac, &n) == NULL ||
+	    n != AE_HMAC_SHA1_LEN)
+		abort();
 }
 
 void

@@ -1,7 +1,8 @@
 /*
- * crypto: the primitives approve-exec uses, with libsodium behind them.
- * This is the only module that includes <sodium.h>; its types never leave
- * crypto.c. Names are prefixed ae_ because libsodium owns crypto_.
+ * crypto: the primitives approve-exec uses, with libsodium behind them
+ * (and OpenSSL's libcrypto for HMAC-SHA1, which libsodium lacks). This is
+ * the only module that includes <sodium.h> or <openssl/...>; their types
+ * never leave crypto.c. Names are prefixed ae_ because libsodium owns crypto_.
  *
  * Arguments go inputs first, outputs last, as in digest(data, len, md).
  * Functions that cannot fail return void; allocation failure aborts, as
@@ -17,6 +18,7 @@
 #define AE_SHA256_LEN		32
 #define AE_SHA512_LEN		64
 #define AE_HMAC_SHA256_LEN	32
+#define AE_HMAC_SHA1_LEN	20
 #define AE_ED25519_SEED_LEN	32
 #define AE_ED25519_PK_LEN	32
 #define AE_ED25519_SK_LEN	64	/* seed ‖ public key, as OpenSSH stores it */
@@ -62,6 +64,13 @@ int ae_sha256_file(const char *path, unsigned char md[AE_SHA256_LEN],
 /* HMAC-SHA256 (RFC 2104) with a key of any length. */
 void ae_hmac_sha256(const void *key, size_t keylen, const void *msg,
     size_t len, unsigned char mac[AE_HMAC_SHA256_LEN]);
+
+/*
+ * HMAC-SHA1 (RFC 2104) with a key of any length, for TOTP (RFC 6238),
+ * whose authenticator apps know no other hash. Aborts if libcrypto fails.
+ */
+void ae_hmac_sha1(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char mac[AE_HMAC_SHA1_LEN]);
 
 /*
  * Derives an Ed25519 key pair from a 32-byte seed: pk gets the public

@@ -1,6 +1,7 @@
 /*
- * crypto: the published test vectors, then the strictness of the base64
- * decoder. Each table row runs as its own test and names itself.
+ * crypto: the published test vectors (SHA-2, HMAC-SHA256 and -SHA1,
+ * Ed25519, base64), then the strictness of the base64 decoder. Each
+ * table row runs as its own test and names itself.
  */
 #include <sys/stat.h>
 
@@ -201,6 +202,51 @@ test_hmac_sha256(void **state)
 		key = (unsigned char *)xstrdup(r->key);
 	}
 	ae_hmac_sha256(key, keylen, r->msg, strlen(r->msg), mac);
+	got = hex(mac, sizeof(mac));
+	assert_string_equal(got, r->mac);
+	free(got);
+	free(key);
+}
+
+/* HMAC-SHA1 for TOTP: the rows' mac is the 20-byte SHA-1 MAC */
+static const struct hmac_row hmac_sha1_rows[] = {
+	{ "RFC 2202 case 1", "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", NULL,
+	    "Hi There", "b617318655057264e28bc0b6fb378c8ef146be00" },
+	{ "RFC 2202 case 2", NULL, "Jefe", "what do ya want for nothing?",
+	    "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+	{ "RFC 2202 case 6 (key longer than a block)",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL,
+	    "Test Using Larger Than Block-Size Key - Hash Key First",
+	    "aa4ae5e15272d00e95705637ce8a3b55ed402112" },
+	/* an empty key must not reach libcrypto as a NULL pointer */
+	{ "empty key and message", NULL, "", "",
+	    "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d" },
+};
+
+static char *
+hmac_sha1_name(const void *p)
+{
+	return xasprintf("hmac-sha1: %s", ((const struct hmac_row *)p)->name);
+}
+
+static void
+test_hmac_sha1(void **state)
+{
+	const struct hmac_row *r = *state;
+	unsigned char mac[AE_HMAC_SHA1_LEN], *key;
+	size_t keylen;
+	char *got;
+
+	if (r->keyhex != NULL)
+		key = unhex(r->keyhex, &keylen);
+	else {
+		keylen = strlen(r->key);
+		key = (unsigned char *)xstrdup(r->key);
+	}
+	ae_hmac_sha1(keylen != 0 ? key : NULL, keylen, r->msg,
+	    strlen(r->msg), mac);
 	got = hex(mac, sizeof(mac));
 	assert_string_equal(got, r->mac);
 	free(got);
@@ -433,6 +479,8 @@ main(void)
 	    sha256_name);
 	fails += run_table("hmac_sha256", test_hmac_sha256, ROWS(hmac_rows),
 	    hmac_name);
+	fails += run_table("hmac_sha1", test_hmac_sha1, ROWS(hmac_sha1_rows),
+	    hmac_sha1_name);
 	fails += run_table("ed25519", test_ed25519, ROWS(ed25519_rows),
 	    ed25519_name);
 	fails += run_table("base64", test_base64_vectors, ROWS(base64_rows),
