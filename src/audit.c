@@ -50,7 +50,7 @@ audit_git_init(void)
 	done = 1;
 	git_libgit2_init();
 	/*
-	 * The decision must be on disk before the command starts; sync_repo
+	 * The decision must be on disk before the command starts; audit_sync
 	 * does that once per commit, where libgit2's fsync option would do
 	 * it for every object file and directory.
 	 */
@@ -162,8 +162,8 @@ audit_sign_commit(struct audit *a, const char *buf, size_t len,
  * cost. Called before the branch moves (the objects are durable before
  * anything points at them) and after (the branch is).
  */
-static int
-sync_repo(struct audit *a, struct ae_error *err)
+int
+audit_sync(struct audit *a, struct ae_error *err)
 {
 	int fd, r = 0;
 
@@ -229,7 +229,7 @@ commit_cas(struct audit *a, const git_oid *tree_id, git_commit *parent,
 	if ((r = audit_sign_commit(a, buf.ptr, buf.size, hex, err)) != 0)
 		goto out;
 	git_oid_fromstr(&oid, hex);
-	if (sync_repo(a, err) != 0) {
+	if (audit_sync(a, err) != 0) {
 		r = AE_ERR_GIT;
 		goto out;
 	}
@@ -244,7 +244,7 @@ commit_cas(struct audit *a, const git_oid *tree_id, git_commit *parent,
 		r = 1;
 	} else if (r != 0)
 		r = audit_git_error(err, r, "unable to update " AUDIT_BRANCH);
-	else if (sync_repo(a, err) != 0)
+	else if (audit_sync(a, err) != 0)
 		r = AE_ERR_GIT;
  out:
 	git_reference_free(ref);

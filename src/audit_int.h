@@ -21,8 +21,18 @@ struct audit {
 	char push_warning[AE_ERROR_MSG_MAX];	/* last push failure, or "" */
 };
 
-/* Initialises libgit2 once per process, with fsync on. */
+/*
+ * Initialises libgit2 once per process, with its own fsync off: the store
+ * syncs once per commit with audit_sync instead.
+ */
 void audit_git_init(void);
+
+/*
+ * Makes everything written to the repository so far durable (one syncfs
+ * of its file system), before a ref points at it and after it does.
+ * Returns 0 or AE_ERR_GIT.
+ */
+int audit_sync(struct audit *a, struct ae_error *err);
 
 /*
  * Sets err from libgit2's last error for the failed call what (rc is its

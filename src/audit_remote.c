@@ -348,24 +348,6 @@ contains(struct audit *a, const git_oid *tip, const git_oid *old,
 }
 
 /*
- * Makes what was written so far durable before a ref points at it: one
- * syncfs, as audit.c does for its commits (libgit2's own fsync is off).
- */
-static int
-sync_repo(struct audit *a, struct ae_error *err)
-{
-	int fd, r = 0;
-
-	if ((fd = open(git_repository_path(a->repo), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || syncfs(fd) != 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
-		    a->path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	return r;
-}
-
-/*
  * Accepts the remote's tip (has_tip 0: the remote has no main) into
  * AUDIT_REMOTE_REF if it contains what the remote held before. A tip
  * that is older than the ref is no rewrite: another process here saw a
@@ -566,7 +548,7 @@ fetch_main(struct audit *a, struct netctx *c, git_oid *tip, int *has_tip,
 	*has_tip = c->has_tip;
 	*tip = c->tip;
 	/* the pack is durable before a ref points into it */
-	if (c->downloaded && (r = sync_repo(a, err)) != 0)
+	if (c->downloaded && (r = audit_sync(a, err)) != 0)
 		return r;
 	return remote_advance(a, *has_tip, tip, err);
 }
@@ -927,7 +909,7 @@ replay(struct audit *a, const git_oid *remote, const git_oid *local,
 		goto out;
 	}
 	if ((r = keeps_all(a, local, &base, err)) != 0 ||
-	    (r = sync_repo(a, err)) != 0)
+	    (r = audit_sync(a, err)) != 0)
 		goto out;
 	r = git_reference_create_matching(&ref, a->repo, AUDIT_BRANCH, &base,
 	    1, local, "approve-exec: replay onto the remote");
