@@ -211,7 +211,6 @@ static void
 set_defaults(struct config *cfg)
 {
 	const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	const char *runtime = getenv("XDG_RUNTIME_DIR");
 
 	if (geteuid() == 0)
 		cfg->audit.repo = xstrdup("/var/lib/approve-exec/audit");
@@ -230,10 +229,12 @@ set_defaults(struct config *cfg)
 		    "%s/.local/share/approve-exec/signing_key",
 		    home != NULL && home[0] == '/' ? home : "/tmp");
 	cfg->audit.lock_timeout = 20;
+	/*
+	 * The spool is shared between logins: a per-user XDG_RUNTIME_DIR
+	 * would keep every approver out.
+	 */
 	if (geteuid() == 0)
 		cfg->local.spool = xstrdup("/run/approve-exec");
-	else if (runtime != NULL && runtime[0] == '/')
-		cfg->local.spool = xasprintf("%s/approve-exec", runtime);
 	else
 		cfg->local.spool = xstrdup("/tmp/approve-exec");
 }
