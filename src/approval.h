@@ -56,7 +56,9 @@ enum appr_state { APPR_PENDING, APPR_APPROVED, APPR_DENIED };
 
 /*
  * Sets up the approval for a decision that needs one: one need per
- * matching approve rule, and the policy's default when it applied.
+ * matching approve rule, and the policy's default when it applied (or
+ * when nothing else says whose approval is needed, as for an opaque
+ * command under an allowing default).
  * requester and on_behalf_of are person names (NULL: not a listed
  * person). Makes a fresh short code. Returns 0.
  */
@@ -69,8 +71,8 @@ void approval_release(struct approval *a);
  * Counts v if it may count: the person is listed and eligible for some
  * need, has not voted yet, is not the requester nor the person the
  * request is made for (unless every need allows self-approval, and then
- * only with the short code typed), and gives a reason where one is
- * required (a denial always needs one). Returns 0 when counted, else
+ * only with the short code typed), and gives a reason to approve where
+ * one is required (a denial needs none). Returns 0 when counted, else
  * AE_ERR_DENIED with why in err (the vote is then ignored, and the
  * request goes on).
  */
@@ -88,12 +90,16 @@ enum appr_state approval_state(const struct approval *a);
 int approval_may_vote(const struct approval *a, const char *person);
 
 /*
- * Returns progress for people, e.g. "1 of 2 approvals (db-export: 1 of
- * group:dba, or 2 of group:sre)". Caller frees.
+ * Returns progress for people, on one line, e.g. "1 of 2 requirements
+ * met: db-export needs 1 of group:dba (0 so far), or 2 of group:sre (1 so
+ * far); (default) met, 1 denial". Caller frees.
  */
 char *approval_progress(const struct approval *a);
 
-/* Returns the names of people who may approve, each once. Owned strv. */
+/*
+ * Returns the names of people who may approve, each once, in the order
+ * of the approvers file. Owned strv, never NULL.
+ */
 char **approval_eligible(const struct approval *a);
 
 #endif
