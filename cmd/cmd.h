@@ -44,6 +44,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_totp(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 void usage_main(FILE *f);

@@ -23,7 +23,7 @@ static const struct verb verbs[] = {
 	{ "approve", NULL }, { "deny", NULL }, { "pending", NULL },
 	{ "status", NULL }, { "wait", NULL }, { "log", cmd_log },
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
-	{ "keygen", cmd_keygen }, { "totp", NULL }, { "serve", NULL },
+	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", NULL },
 };
 
 int
