@@ -20,7 +20,8 @@ static const struct verb verbs[] = {
 	{ "check", cmd_check },
 	{ "lint", cmd_lint },
 	/* reserved: these names are verbs, never commands */
-	{ "approve", NULL }, { "deny", NULL }, { "pending", NULL },
+	{ "approve", cmd_approve }, { "deny", cmd_deny },
+	{ "pending", cmd_pending },
 	{ "status", NULL }, { "wait", NULL }, { "log", cmd_log },
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", NULL },
