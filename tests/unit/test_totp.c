@@ -4,6 +4,7 @@
  * are data; the file tests each walk one temporary directory.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -410,6 +411,38 @@ test_use_step(void **state)
 	rm_rf(dir);
 }
 
+/*
+ * Many processes race for each of a run of steps: exactly one wins each,
+ * however the lock and the rename interleave.
+ */
+static void
+test_use_step_race(void **state)
+{
+	char *dir = tmpdir(), *path = xasprintf("%s/used", dir);
+	int i, st, wins;
+	uint64_t step;
+	pid_t pid;
+
+	(void)state;
+	for (step = 1; step <= 20; step++) {
+		for (i = 0; i < 8; i++) {
+			if ((pid = fork()) == 0)
+				_exit(totp_use_step(path, i % 2 ? "alice" :
+				    "bob", step, NULL) == 0 ? 0 : 1);
+			assert_true(pid > 0);
+		}
+		for (i = 0, wins = 0; i < 8; i++) {
+			assert_true(wait(&st) > 0);
+			assert_true(WIFEXITED(st));
+			wins += WEXITSTATUS(st) == 0;
+		}
+		/* one for alice, one for bob */
+		assert_int_equal(wins, 2);
+	}
+	free(path);
+	rm_rf(dir);
+}
+
 static const struct state_row {
 	const char *why, *text;
 } state_rows[] = {
@@ -454,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_b32_roundtrip),
 		cmocka_unit_test(test_enroll),
 		cmocka_unit_test(test_use_step),
+		cmocka_unit_test(test_use_step_race),
 	};
 	int fails = 0;
 
