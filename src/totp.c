@@ -312,8 +312,9 @@ write_secret_file(const char *path, const char *data, size_t len,
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
-		return ae_error_set(err, AE_ERR_IO, "unable to create '%s': %s%s",
-		    path, strerror(errno), errno == EEXIST ?
+		return ae_error_set(err, AE_ERR_IO,
+		    "unable to create '%s': %s%s", path, strerror(errno),
+		    errno == EEXIST ?
 		    " (an existing secret is never replaced)" : "");
 	r = write_sync(fd, path, data, len, err);
 	if (close(fd) != 0 && r == 0)
@@ -381,8 +382,9 @@ state_lock(const char *path, int *fdp, struct ae_error *err)
 
 	*fdp = -1;
 	for (tries = 0; tries < 100; tries++) {
+		/* O_NONBLOCK: a FIFO put there must not stall a prompt */
 		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY |
-		    O_CLOEXEC, 0600);
+		    O_NONBLOCK | O_CLOEXEC, 0600);
 		if (fd == -1)
 			return ae_error_set(err, AE_ERR_IO,
 			    "unable to open '%s': %s", path, strerror(errno));
@@ -394,20 +396,23 @@ state_lock(const char *path, int *fdp, struct ae_error *err)
 			close(fd);
 			return r;
 		}
-		if (lstat(path, &now) == 0 && now.st_dev == st.st_dev &&
-		    now.st_ino == st.st_ino) {
-			if (!S_ISREG(st.st_mode))
-				r = ae_error_set(err, AE_ERR_IO, "refusing '%s': "
-				    "not a regular file", path);
-			else if ((r = check_trusted_stat(path, "TOTP state file",
-			    &st, err)) == 0) {
-				*fdp = fd;
-				return 0;
-			}
-			close(fd);
-			return r == AE_ERR_CONFIG ? AE_ERR_IO : r;
+		if (lstat(path, &now) != 0 || now.st_dev != st.st_dev ||
+		    now.st_ino != st.st_ino) {
+			close(fd);	/* replaced while we waited */
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			r = ae_error_set(err, AE_ERR_IO,
+			    "refusing '%s': not a regular file", path);
+		else if (check_trusted_stat(path, "TOTP state file", &st,
+		    err) != 0)
+			r = AE_ERR_IO;
+		else {
+			*fdp = fd;
+			return 0;
 		}
 		close(fd);
+		return r;
 	}
 	return ae_error_set(err, AE_ERR_IO, "unable to lock '%s': it keeps "
 	    "being replaced", path);
@@ -467,8 +472,9 @@ state_update(const char *path, const struct buf *in, const char *person,
 			continue;
 		}
 		if (used >= step)
-			return ae_error_set(err, AE_ERR_DENIED, "this TOTP code "
-			    "was used already: a code is good once");
+			return ae_error_set(err, AE_ERR_DENIED,
+			    "this TOTP code was used already: a code is good "
+			    "once");
 	}
 	buf_addf(out, "%s %llu\n", person, (unsigned long long)step);
 	return 0;
@@ -507,8 +513,8 @@ state_replace(const char *path, const char *data, size_t len,
 	}
 	/* the rename itself must survive a crash, or a code could be reused */
 	dir = xstrdup(path);
-	if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(fd) != 0)
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || fsync(fd) != 0)
 		r = ae_error_set(err, AE_ERR_IO, "unable to sync the directory "
 		    "of '%s': %s", path, strerror(errno));
 	if (fd != -1)
@@ -527,8 +533,9 @@ totp_use_step(const char *path, const char *person, uint64_t step,
 	int fd = -1, r;
 
 	if (!person_valid(person))
-		return ae_error_set(err, AE_ERR_CONFIG, "'%s' cannot use a TOTP "
-		    "code: a name with spaces or control characters", person);
+		return ae_error_set(err, AE_ERR_CONFIG,
+		    "'%s' cannot use a TOTP code: a name with spaces or "
+		    "control characters", person);
 	buf_init(&in);
 	buf_init(&out);
 	if ((r = state_lock(path, &fd, err)) != 0 ||
