@@ -184,7 +184,7 @@ desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
 	unsigned char rnd[8];
 	char *text = NULL, *tmp = NULL;
 	struct stat st;
-	int fd = -1, ret = AE_ERR_CHANNEL;
+	int fd = -1, made = 0, ret = AE_ERR_CHANNEL;
 
 	if ((text = desc_text(desc_json, r->uid, err)) == NULL)
 		goto out;
@@ -202,22 +202,28 @@ desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
 		    tmp, strerror(errno));
 		goto out;
 	}
+	made = 1;
+	/* mode 0644 whatever the umask: approvers must read it */
 	if (fchmod(fd, 0644) == -1 || write_all(fd, text, strlen(text)) ||
-	    write_all(fd, "\n", 1) || fstat(fd, &st) == -1 ||
-	    close(fd) == -1 || (fd = -1, rename(tmp, r->desc_path) == -1)) {
+	    write_all(fd, "\n", 1) || fstat(fd, &st) == -1) {
 		ae_error_set(err, AE_ERR_CHANNEL, "unable to write '%s': %s",
-		    r->desc_path, strerror(errno));
-		fd = -1;	/* closed or not, it is not retried */
-		unlink(tmp);
+		    tmp, strerror(errno));
+		goto out;
+	}
+	ret = close(fd);
+	fd = -1;
+	if (ret == -1 || rename(tmp, r->desc_path) == -1) {
+		ret = ae_error_set(err, AE_ERR_CHANNEL, "unable to write "
+		    "'%s': %s", r->desc_path, strerror(errno));
 		goto out;
 	}
 	r->desc_ino = st.st_ino;
 	ret = 0;
  out:
-	if (fd != -1) {
+	if (fd != -1)
 		close(fd);
-		unlink(tmp);
-	}
+	if (ret != 0 && made)
+		unlink(tmp);	/* ours: O_EXCL made it */
 	free(tmp);
 	free(text);
 	return ret;
@@ -439,8 +445,11 @@ reply(int fd, int ok, const char *message)
 	struct buf b;
 
 	buf_init(&b);
-	if ((o = json_pack("{s:b,s:s}", "ok", ok, "message", message)) != NULL &&
-	    (s = json_dumps(o, JSON_COMPACT)) != NULL) {
+	/* a message cut inside a UTF-8 sequence is no JSON string */
+	if ((o = json_pack("{s:b,s:s}", "ok", ok, "message", message)) == NULL)
+		o = json_pack("{s:b,s:s}", "ok", ok, "message", ok ?
+		    "vote counted" : "vote refused");
+	if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 		buf_adds(&b, s);
 		buf_addc(&b, '\n');
 		(void)send_all(fd, b.p, b.len, now_ms() + LOCAL_WRITE_MS);

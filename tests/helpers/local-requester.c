@@ -23,9 +23,25 @@
 #include "local.h"
 
 struct state {
+	struct local_req *req;
+	const char *id, *code;
 	char **eligible;
-	int counted;
+	int counted, refused;
 };
+
+static char *description(const char *, const char *, char **, int);
+
+/* Shows the refusals so far in the description, as progress. */
+static void
+update(struct state *s)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	char *desc = description(s->id, s->code, s->eligible, ++s->refused);
+
+	if (local_update(s->req, desc, &err) != 0)
+		fprintf(stderr, "local-requester: %s\n", err.msg);
+	free(desc);
+}
 
 static int
 vote(void *arg, const struct local_vote *v, struct ae_error *why)
@@ -40,9 +56,11 @@ vote(void *arg, const struct local_vote *v, struct ae_error *why)
 	if (r == 0) {
 		s->counted = 1;
 		ae_error_set(why, 0, "counted: %s", pw->pw_name);
-	} else
+	} else {
 		ae_error_set(why, r, "uid %lu is not eligible for this request",
 		    (unsigned long)v->uid);
+		update(s);
+	}
 	printf("vote uid=%lu decision=%s reason=%s code=%s: %s: %s\n",
 	    (unsigned long)v->uid, v->decision, v->reason ? v->reason : "-",
 	    v->code ? v->code : "-", r == 0 ? "counted" : "refused", why->msg);
@@ -51,18 +69,18 @@ vote(void *arg, const struct local_vote *v, struct ae_error *why)
 }
 
 static char *
-description(const char *id, const char *code, char **eligible)
+description(const char *id, const char *code, char **eligible, int refused)
 {
 	json_t *o, *el = json_array();
 	char *s;
 
 	for (; *eligible != NULL; eligible++)
 		json_array_append_new(el, json_string(*eligible));
-	o = json_pack("{s:s,s:s,s:[s,s,s],s:s,s:s,s:[s],s:o,s:s}",
+	o = json_pack("{s:s,s:s,s:[s,s,s],s:s,s:s,s:[s],s:o,s:s,s:i}",
 	    "id", id, "code", code, "argv", "rm", "-rf", "/tmp/x",
 	    "requester", "alice", "rule", "needs-approval", "rules",
 	    "needs-approval", "eligible", el, "expires_at",
-	    "2099-01-01T00:00:00Z");
+	    "2099-01-01T00:00:00Z", "refused", refused);
 	s = json_dumps(o, 0);
 	json_decref(o);
 	return s;
@@ -74,7 +92,7 @@ main(int argc, char **argv)
 	struct ae_error err = AE_ERROR_INIT;
 	struct local_req *r = NULL;
 	struct local_info info;
-	struct state s = { NULL, 0 };
+	struct state s = { NULL, NULL, NULL, NULL, 0, 0 };
 	struct pollfd pfd;
 	char *desc;
 	time_t end;
@@ -91,7 +109,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	s.eligible = argv + 4;
-	desc = description(argv[2], argv[3], s.eligible);
+	desc = description(argv[2], argv[3], s.eligible, 0);
 	info.id = argv[2];
 	info.code = argv[3];
 	info.desc_json = desc;
@@ -100,6 +118,9 @@ main(int argc, char **argv)
 		free(desc);
 		return 3;
 	}
+	s.req = r;
+	s.id = argv[2];
+	s.code = argv[3];
 	printf("ready\n");
 	fflush(stdout);
 	end = time(NULL) + secs;

@@ -118,6 +118,9 @@ test_expect_success 'carol, not eligible, is refused (77) and the request goes o
 	{ ae ae_carol approve 7F3K-Q2 2>err; echo $? >st; } &&
 	test "$(cat st)" = 77 && grep -q "not eligible" err &&
 	grep -q "^vote uid=$(id -u ae_carol) .*: refused" req.out &&
+	grep -q "\"refused\":1" "$SPOOL/$ID1.json" &&
+	test "$(stat -c %a:%U "$SPOOL/$ID1.json")" = 644:ae_alice &&
+	! ls "$SPOOL" | grep -q tmp &&
 	ae ae_bob approve 7F3K-Q2 >out && finish
 '
 
@@ -220,6 +223,26 @@ test_expect_success 'pending: the text line, escaped, only for eligible people' 
 	ae ae_nobody pending >nlist 2>err && ! test -s nlist &&
 	grep -q "not a listed approver" err; r=$?
 	stop; exit $r
+'
+
+test_expect_success 'pending: a hostile description is shown escaped' '
+	bg_as ae_carol /usr/bin/python3 -c "
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + \".sock\"); s.listen(5)
+d = {\"id\": sys.argv[2], \"code\": \"EVIL-\\u001b[2J\", \"uid\": int(sys.argv[3]),
+     \"argv\": [\"echo\", \"\\u001b[31mred\\r\"], \"requester\": \"x\\u202ey\",
+     \"rule\": \"r\", \"eligible\": [\"ae_bob\"], \"expires_at\": \"2099\"}
+open(sys.argv[1] + \".json\", \"w\").write(json.dumps(d))
+time.sleep(8)
+" "$SPOOL/$ID2" $ID2 "$(id -u ae_carol)" >fake.out 2>&1
+	fake_pid=$!
+	sleep 0.5 &&
+	ae ae_bob pending >list && ae ae_bob pending --json >list.json &&
+	grep -q "^EVIL-" list && grep -q "red" list &&
+	! grep -q "$(printf "\033")" list list.json &&
+	! grep -q "$(printf "\342\200\256")" list list.json; r=$?
+	kill $fake_pid; wait $fake_pid
+	as ae_carol rm -f "$SPOOL/$ID2.json" "$SPOOL/$ID2.sock"; exit $r
 '
 
 test_expect_success 'pending --json: an array with id, code, argv, requester, rule, expires_at' '
