@@ -113,6 +113,16 @@ test_expect_success 'bob denies by id' '
 	grep -q "^vote uid=$(id -u ae_bob) decision=deny reason=no code=-: counted" req.out
 '
 
+test_expect_success 'a code two requests share is ambiguous: refused, the id works' '
+	requester $ID3 SAME-00 ae_bob || exit 1
+	first=$req_pid; mv req.out req3.out
+	requester $ID1 SAME-00 ae_bob &&
+	{ ae ae_bob approve same-00 2>err; echo $? >st; } &&
+	test "$(cat st)" = 69 && grep -q "ambiguous" err &&
+	ae ae_bob approve $ID1 >out && finish; r=$?
+	req_pid=$first; stop; exit $r
+'
+
 test_expect_success 'carol, not eligible, is refused (77) and the request goes on' '
 	requester $ID1 7F3K-Q2 ae_bob &&
 	{ ae ae_carol approve 7F3K-Q2 2>err; echo $? >st; } &&
