@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "cmd.h"
+#include "run.h"
 #include "crypto.h"
 #include "evidence.h"
 #include "record.h"
@@ -22,12 +23,6 @@
 
 extern char **environ;
 
-struct run_opts {
-	const char *config, *reason, *agent, *model, *on_behalf_of;
-	long timeout;		/* seconds, 0: the policy's */
-	char **channels;
-	int no_wait, json, quiet;
-};
 
 enum { O_REASON = 256, O_AGENT, O_MODEL, O_BEHALF, O_TIMEOUT, O_CHANNEL,
     O_NOWAIT, O_JSON, O_CONFIG };
@@ -117,21 +112,10 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-/* Everything one run holds, released in one place. */
-struct run {
-	struct run_opts o;
-	struct setup s;
-	struct identity id;
-	struct norm_result cmds;
-	struct pol_decision d;
-	struct audit *audit;
-	struct record *rec;
-	char *author;		/* "user <user@host>" for the commits */
-	char *exe_sha256;
-};
 
-static void
-outcome(const struct run *run, const char *what, int status, const char *msg)
+void
+run_outcome(const struct run *run, const char *what, int status,
+    const char *msg)
 {
 	char *j;
 
@@ -144,8 +128,8 @@ outcome(const struct run *run, const char *what, int status, const char *msg)
 }
 
 /* Commits the decision; a failure means the command must not run. */
-static int
-decide(struct run *run, const char *result, const char *detail)
+int
+run_decide(struct run *run, const char *result, const char *detail)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	const char *w;
@@ -154,7 +138,7 @@ decide(struct run *run, const char *result, const char *detail)
 	    &err) != 0) {
 		warnx_ae("the decision could not be recorded, nothing runs: %s",
 		    err.msg);
-		outcome(run, "error", 125, err.msg);
+		run_outcome(run, "error", 125, err.msg);
 		return 125;
 	}
 	if ((w = audit_push_warning(run->audit)) != NULL && !run->o.quiet)
@@ -195,51 +179,12 @@ denied(struct run *run)
 			buf_adds(&detail, "the policy's default");
 			shown++;
 		}
-	rc = decide(run, "denied", detail.p);
+	rc = run_decide(run, "denied", detail.p);
 	buf_release(&detail);
 	if (rc != 0)
 		return rc;
-	outcome(run, "denied", 77, NULL);
+	run_outcome(run, "denied", 77, NULL);
 	return 77;
-}
-
-/*
- * Approval is the next layer; until a channel can carry a request, a
- * command that needs one cannot run, and the record says why.
- */
-static int
-needs_approval(struct run *run)
-{
-	const struct pol_approval *a = &run->s.pol.default_approval;
-	const struct pol_rule *rule = NULL;
-	char *const *chans;
-	struct buf why;
-	size_t i;
-	int r;
-
-	for (i = 0; i < run->d.nmatches && rule == NULL; i++)
-		if (run->d.matches[i].rule->action == POL_APPROVE) {
-			rule = run->d.matches[i].rule;
-			a = &rule->approval;
-		}
-	/* the channels asked for: --channel, else the requirement's */
-	chans = run->o.channels != NULL ? run->o.channels : a->channels;
-	buf_init(&why);
-	buf_addf(&why, "approval required (%s%s) through ", rule ? "rule " :
-	    "the policy's default", rule ? rule->id : "");
-	for (i = 0; chans != NULL && chans[i] != NULL; i++)
-		buf_addf(&why, "%s%s", i > 0 ? ", " : "", chans[i]);
-	if (i == 0)
-		buf_adds(&why, "no channel");
-	buf_addf(&why, ", but %s be reached: this version has no approval "
-	    "channels", i == 1 ? "it cannot" : "none of them can");
-	warnx_ae("%s", why.p);
-	if ((r = decide(run, "error", why.p)) == 0) {
-		outcome(run, "no-channel", 69, why.p);
-		r = 69;
-	}
-	buf_release(&why);
-	return r;
 }
 
 /* The command has run: a lost outcome is reported, not its status. */
@@ -253,8 +198,8 @@ finish(struct run *run, const struct exec_result *res, const char *error)
 		warnx_ae("the outcome could not be recorded: %s", err.msg);
 }
 
-static int
-run_allowed(struct run *run)
+int
+run_execute(struct run *run, const char *result)
 {
 	const struct norm_cmd *c = &run->cmds.cmds[0];
 	struct ae_error err = AE_ERROR_INIT;
@@ -262,22 +207,22 @@ run_allowed(struct run *run)
 	int r;
 
 	if ((r = exec_check(c->path, c->argv[0], &err)) != 0) {
-		if ((r = decide(run, "error", err.msg)) != 0)
+		if ((r = run_decide(run, "error", err.msg)) != 0)
 			return r;
-		outcome(run, "error", ae_exit_status(err.code), err.msg);
+		run_outcome(run, "error", ae_exit_status(err.code), err.msg);
 		return fail(&err);
 	}
-	if ((r = decide(run, "allowed", NULL)) != 0)
+	if ((r = run_decide(run, result, NULL)) != 0)
 		return r;
 	if ((r = exec_run(c->path, c->argv, environ, &res, &err)) != 0) {
 		/* allowed, but execve failed: the record still gets an end */
 		res.exit_status = ae_exit_status(r);
 		finish(run, &res, err.msg);
-		outcome(run, "error", res.exit_status, err.msg);
+		run_outcome(run, "error", res.exit_status, err.msg);
 		return fail(&err);
 	}
 	finish(run, &res, NULL);
-	outcome(run, "ran", res.exit_status, NULL);
+	run_outcome(run, "ran", res.exit_status, NULL);
 	return res.exit_status;
 }
 
@@ -303,7 +248,7 @@ start_record(struct run *run)
 	if (evidence_open(&run->audit, &run->s.cfg, &err) != 0) {
 		warnx_ae("the audit repository is not usable, nothing runs: %s",
 		    err.msg);
-		outcome(run, "error", 125, err.msg);
+		run_outcome(run, "error", 125, err.msg);
 		return 125;
 	}
 	p = approvers_by_unix(&run->s.ap, run->id.user);
@@ -355,12 +300,12 @@ cmd_run(int argc, char **argv)
 	if ((r = parse_opts(argc, argv, &run.o)) >= 0)
 		goto out;
 	if (setup_load(&run.s, run.o.config, &err) != 0) {
-		outcome(&run, "config-error", 78, err.msg);
+		run_outcome(&run, "config-error", 78, err.msg);
 		r = fail(&err);
 		goto out;
 	}
 	if (identity_current(&run.id, &err) != 0) {
-		outcome(&run, "error", ae_exit_status(err.code), err.msg);
+		run_outcome(&run, "error", ae_exit_status(err.code), err.msg);
 		r = fail(&err);
 		goto out;
 	}
@@ -373,10 +318,10 @@ cmd_run(int argc, char **argv)
 		goto out;
 	switch (run.d.action) {
 	case POL_ALLOW:
-		r = run_allowed(&run);
+		r = run_execute(&run, "allowed");
 		break;
 	case POL_APPROVE:
-		r = needs_approval(&run);
+		r = run_approval(&run);
 		break;
 	default:	/* deny, and anything not foreseen */
 		r = denied(&run);

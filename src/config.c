@@ -230,13 +230,11 @@ set_defaults(struct config *cfg)
 		    home != NULL && home[0] == '/' ? home : "/tmp");
 	cfg->audit.lock_timeout = 20;
 	/*
-	 * The spool is shared between logins: a per-user XDG_RUNTIME_DIR
-	 * would keep every approver out.
+	 * The spool is shared between logins, root's requests under sudo
+	 * included: a per-user or root-only directory would keep approvers
+	 * out. Sticky like /tmp; one owned by anyone else is refused.
 	 */
-	if (geteuid() == 0)
-		cfg->local.spool = xstrdup("/run/approve-exec");
-	else
-		cfg->local.spool = xstrdup("/tmp/approve-exec");
+	cfg->local.spool = xstrdup("/tmp/approve-exec");
 }
 
 int

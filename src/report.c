@@ -316,3 +316,39 @@ report_outcome_json(const char *outcome, int exit_status,
 		abort();
 	return s;
 }
+
+char *
+report_request_json(const struct report_request *q)
+{
+	char when[32];
+	struct tm tm;
+	json_t *o;
+	char *s;
+
+	gmtime_r(&q->expires_at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_object();
+	json_object_set_new(o, "id", json_string(q->id));
+	json_object_set_new(o, "code", json_string(q->code));
+	json_object_set_new(o, "argv", argv_json(q->argv));
+	json_object_set_new(o, "requester", text_json(q->requester));
+	json_object_set_new(o, "user", text_json(q->user));
+	json_object_set_new(o, "host", text_json(q->host));
+	json_object_set_new(o, "cwd", text_json(q->cwd));
+	json_object_set_new(o, "agent", text_json(q->agent));
+	json_object_set_new(o, "model", text_json(q->model));
+	json_object_set_new(o, "on_behalf_of", text_json(q->on_behalf_of));
+	json_object_set_new(o, "reason", text_json(q->reason));
+	json_object_set_new(o, "rule", text_json(q->rules != NULL ?
+	    q->rules[0] : "(default)"));
+	json_object_set_new(o, "rules", strv_json(q->rules));
+	json_object_set_new(o, "description", text_json(q->description));
+	json_object_set_new(o, "progress", text_json(q->progress));
+	json_object_set_new(o, "eligible", strv_json(q->eligible));
+	json_object_set_new(o, "expires_at", json_string(when));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (s == NULL)
+		abort();
+	return s;
+}

@@ -6,6 +6,7 @@
 #define AE_REPORT_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "normalize.h"
 #include "policy.h"
@@ -29,5 +30,25 @@ void report_text(FILE *f, const struct policy *pol,
  */
 char *report_outcome_json(const char *outcome, int exit_status,
     const struct pol_decision *d, const char *message, const char *id);
+
+/* What a pending request shows its approvers. */
+struct report_request {
+	const char *id, *code;
+	char *const *argv;
+	const char *requester, *user, *host, *cwd;
+	const char *agent, *model, *on_behalf_of, *reason;
+	char *const *rules;	/* ids of the rules that ask for approval */
+	const char *description;	/* the first such rule's, or NULL */
+	const char *progress;
+	char *const *eligible;	/* who may approve */
+	time_t expires_at;
+};
+
+/*
+ * Returns the request as one JSON object (id, code, argv, requester,
+ * rule, rules, progress, eligible, expires_at, ...), for the local
+ * channel's description. The caller frees it.
+ */
+char *report_request_json(const struct report_request *q);
 
 #endif

@@ -1,0 +1,411 @@
+/*
+ * Waiting for approval. The request goes out on every channel that can be
+ * reached; votes come back through the approval module, which alone
+ * decides what each counts for. First quorum or first denial wins.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "approval.h"
+#include "audit.h"
+#include "crypto.h"
+#include "escape.h"
+#include "local.h"
+#include "record.h"
+#include "report.h"
+#include "run.h"
+#include "util.h"
+
+#define STATUS_EVERY 30		/* seconds between lines when not a tty */
+
+enum wait_end { WAIT_APPROVED, WAIT_DENIED, WAIT_TIMEOUT, WAIT_CANCELLED,
+    WAIT_ERROR };
+
+struct waiter {
+	struct run *run;
+	struct approval ap;
+	struct local_req *local;
+	char **reached;		/* channels the request went out on */
+	time_t start, deadline, last_line;
+	int live;		/* stderr is a terminal: one live line */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * No SA_RESTART: poll returns at once when Ctrl-C cancels the request. A
+ * signal the caller ignores (nohup) stays ignored; all are put back after.
+ */
+static void
+catch_signals(int on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static struct sigaction saved[4];
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (!on) {
+			sigaction(sigs[i], &saved[i], NULL);
+			continue;
+		}
+		sigaction(sigs[i], NULL, &saved[i]);
+		if (saved[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static char *
+description(struct waiter *w)
+{
+	struct run *run = w->run;
+	struct report_request q;
+	char **rules = NULL, **eligible, *progress, *s;
+	const char *desc = NULL;
+	size_t i;
+
+	for (i = 0; i < run->d.nmatches; i++) {
+		const struct pol_rule *r = run->d.matches[i].rule;
+
+		if (r->action != POL_APPROVE || strv_has(rules, r->id))
+			continue;
+		rules = strv_push(rules, r->id);
+		if (desc == NULL)
+			desc = r->description;
+	}
+	eligible = approval_eligible(&w->ap);
+	progress = approval_progress(&w->ap);
+	memset(&q, 0, sizeof(q));
+	q.id = record_id(run->rec);
+	q.code = w->ap.code;
+	q.argv = run->cmds.cmds[0].argv;
+	q.requester = w->ap.requester != NULL ? w->ap.requester : run->id.user;
+	q.user = run->id.user;
+	q.host = run->id.host;
+	q.cwd = run->id.cwd;
+	q.agent = run->o.agent;
+	q.model = run->o.model;
+	q.on_behalf_of = run->o.on_behalf_of;
+	q.reason = run->o.reason;
+	q.rules = rules;
+	q.description = desc;
+	q.progress = progress;
+	q.eligible = eligible;
+	q.expires_at = w->deadline;
+	s = report_request_json(&q);
+	strv_free(rules);
+	strv_free(eligible);
+	free(progress);
+	return s;
+}
+
+static void
+status_line(struct waiter *w, int force)
+{
+	time_t now = time(NULL);
+	long el = (long)(now - w->start), left = (long)(w->deadline - now);
+	char *progress, *chans;
+
+	if (w->run->o.quiet || (!w->live && !force &&
+	    now - w->last_line < STATUS_EVERY))
+		return;
+	w->last_line = now;
+	progress = approval_progress(&w->ap);
+	chans = esc_argv(w->reached);
+	fprintf(stderr, "%sapprove-exec: request %s: %s; via %s; %ld:%02ld "
+	    "waited, %ld:%02ld left%s", w->live ? "\r\033[K" : "", w->ap.code,
+	    progress, chans, el / 60, el % 60, left < 0 ? 0 : left / 60,
+	    left < 0 ? 0 : left % 60, w->live ? "" : "\n");
+	fflush(stderr);
+	free(progress);
+	free(chans);
+}
+
+/* Says something on its own line, even while the live line is shown. */
+static void
+say(struct waiter *w, const char *fmt, const char *a, const char *b)
+{
+	if (w->live && !w->run->o.quiet)
+		fputs("\r\033[K", stderr);
+	fputs("approve-exec: ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	w->last_line = 0;
+}
+
+/* A vote that came over the local socket: the kernel named its sender. */
+static int
+local_vote(void *arg, const struct local_vote *lv, struct ae_error *why)
+{
+	struct waiter *w = arg;
+	struct passwd *pw = getpwuid(lv->uid);
+	const struct person *p = pw != NULL ?
+	    approvers_by_unix(&w->run->s.ap, pw->pw_name) : NULL;
+	struct appr_vote v;
+	char *identity, *desc;
+	int r;
+
+	if (p == NULL)
+		return ae_error_set(why, AE_ERR_DENIED, "uid %lu is not in the "
+		    "approver list", (unsigned long)lv->uid);
+	identity = xasprintf("{\"uid\":%lu,\"pid\":%ld}",
+	    (unsigned long)lv->uid, (long)lv->pid);
+	memset(&v, 0, sizeof(v));
+	v.person = p->name;
+	v.approve = strcmp(lv->decision, "approve") == 0;
+	v.channel = "local";
+	v.identity = identity;
+	v.reason = lv->reason;
+	v.code = lv->code;
+	if ((r = approval_vote(&w->ap, &v, why)) == 0) {
+		say(w, "%s %s (local)", p->name, v.approve ? "approved" :
+		    "denied");
+		desc = description(w);
+		(void)local_update(w->local, desc, NULL);
+		free(desc);
+	}
+	free(identity);
+	return r;
+}
+
+/* Sends the request out; returns the number of channels reached. */
+static int
+reach(struct waiter *w, struct ae_error *err)
+{
+	struct run *run = w->run;
+	struct local_info li;
+	char *const *want = run->o.channels != NULL ? run->o.channels :
+	    w->ap.channels;
+	char *desc;
+	size_t i;
+
+	for (i = 0; want != NULL && want[i] != NULL; i++) {
+		if (strcmp(want[i], "local") != 0 || w->local != NULL ||
+		    !strv_has(w->ap.channels, "local") ||
+		    !config_channel_enabled(&run->s.cfg, "local"))
+			continue;
+		desc = description(w);
+		li.id = record_id(run->rec);
+		li.code = w->ap.code;
+		li.desc_json = desc;
+		if (local_open(&w->local, run->s.cfg.local.spool, &li,
+		    err) == 0)
+			w->reached = strv_push(w->reached, "local");
+		free(desc);
+	}
+	return (int)strv_len(w->reached);
+}
+
+static enum wait_end
+wait_loop(struct waiter *w, struct ae_error *err)
+{
+	struct pollfd pfd;
+	enum appr_state st;
+	time_t now;
+	int n;
+
+	for (;;) {
+		if ((st = approval_state(&w->ap)) != APPR_PENDING)
+			return st == APPR_APPROVED ? WAIT_APPROVED : WAIT_DENIED;
+		if (stop_signal != 0)
+			return WAIT_CANCELLED;
+		if ((now = time(NULL)) >= w->deadline)
+			return WAIT_TIMEOUT;
+		status_line(w, 0);
+		pfd.fd = local_fd(w->local);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, 1000);
+		if (n < 0 && errno != EINTR) {
+			ae_error_set(err, AE_ERR_CHANNEL, "poll: %s",
+			    strerror(errno));
+			return WAIT_ERROR;
+		}
+		if (n > 0 && local_service(w->local, local_vote, w, err) != 0)
+			return WAIT_ERROR;
+	}
+}
+
+/* Puts every counted vote in the record. */
+static void
+record_votes(struct waiter *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->ap.nvotes; i++)
+		record_add_approval(w->run->rec, w->ap.votes[i].person,
+		    w->ap.votes[i].approve ? "approve" : "deny",
+		    w->ap.votes[i].channel, w->ap.votes[i].at,
+		    w->ap.votes[i].identity, w->ap.votes[i].evidence,
+		    w->ap.votes[i].reason, w->ap.votes[i].self);
+}
+
+/* Who denied and why, for the message and the record. */
+static char *
+denial(const struct waiter *w)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < w->ap.nvotes; i++)
+		if (!w->ap.votes[i].approve)
+			buf_addf(&b, "%sdenied by %s%s%s", b.len ? "; " : "",
+			    w->ap.votes[i].person, w->ap.votes[i].reason ?
+			    ": " : "", w->ap.votes[i].reason ?
+			    w->ap.votes[i].reason : "");
+	return buf_detach(&b);
+}
+
+/*
+ * The approval is bound to the file that was hashed when the request was
+ * made: if it changed since, what was approved is not what would run.
+ */
+static int
+same_executable(const struct run *run)
+{
+	unsigned char md[AE_SHA256_LEN];
+	const char *real = run->cmds.cmds[0].real;
+	char *hex;
+	int same;
+
+	if (real == NULL || run->exe_sha256 == NULL ||
+	    ae_sha256_file(real, md, NULL) != 0)
+		return 0;
+	hex = ae_hex_encode(md, sizeof(md));
+	same = strcmp(hex, run->exe_sha256) == 0;
+	free(hex);
+	return same;
+}
+
+/* Ends the request: records the decision and exits as product.md says. */
+static int
+conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
+{
+	struct run *run = w->run;
+	char *why = NULL;
+	int r;
+
+	record_votes(w);
+	switch (end) {
+	case WAIT_APPROVED:
+		if (!same_executable(run)) {
+			warnx_ae("denied: '%s' changed (or cannot be read) since "
+			    "it was approved", run->cmds.cmds[0].real ?
+			    run->cmds.cmds[0].real : run->cmds.cmds[0].argv[0]);
+			if ((r = run_decide(run, "denied", "the executable "
+			    "changed after approval")) != 0)
+				return r;
+			run_outcome(run, "denied", 77, "executable changed");
+			return 77;
+		}
+		return run_execute(run, "approved");
+	case WAIT_DENIED:
+		why = denial(w);
+		warnx_ae("%s", why);
+		r = run_decide(run, "denied", why);
+		run_outcome(run, "denied", 77, why);
+		free(why);
+		return r != 0 ? r : 77;
+	case WAIT_TIMEOUT:
+		warnx_ae("no decision in time on request %s", w->ap.code);
+		r = run_decide(run, "timeout", "no decision in time");
+		run_outcome(run, "timeout", 75, NULL);
+		return r != 0 ? r : 75;
+	case WAIT_CANCELLED:
+		warnx_ae("request %s cancelled", w->ap.code);
+		r = run_decide(run, "cancelled", "interrupted while waiting");
+		run_outcome(run, "cancelled", 130, NULL);
+		return r != 0 ? r : 130;
+	default:
+		warnx_ae("approval channel failed: %s", err->msg);
+		r = run_decide(run, "error", err->msg);
+		run_outcome(run, "error", 69, err->msg);
+		return r != 0 ? r : 69;
+	}
+}
+
+static int
+unreachable(struct waiter *w, const struct ae_error *err)
+{
+	struct run *run = w->run;
+	char *const *want = run->o.channels != NULL ? run->o.channels :
+	    w->ap.channels;
+	char *chans = esc_argv(want), *why;
+	int r;
+
+	why = xasprintf("approval required through %s, but no channel could "
+	    "be reached%s%s (this version has the local channel only)",
+	    *chans ? chans : "no channel", err->msg[0] ? ": " : "", err->msg);
+	warnx_ae("%s", why);
+	r = run_decide(run, "error", why);
+	run_outcome(run, "no-channel", 69, why);
+	free(why);
+	free(chans);
+	return r != 0 ? r : 69;
+}
+
+int
+run_approval(struct run *run)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *me, *behalf = NULL;
+	struct waiter w;
+	enum wait_end end;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	w.run = run;
+	me = approvers_by_unix(&run->s.ap, run->id.user);
+	if (run->o.on_behalf_of != NULL)
+		behalf = approvers_person(&run->s.ap, run->o.on_behalf_of);
+	approval_init(&w.ap, &run->s.pol, &run->d, &run->s.ap,
+	    me != NULL ? me->name : NULL, behalf != NULL ? behalf->name : NULL);
+	if (run->o.timeout > 0 && run->o.timeout < w.ap.timeout)
+		w.ap.timeout = run->o.timeout;
+	w.start = w.last_line = time(NULL);
+	w.deadline = w.start + w.ap.timeout;
+	w.live = isatty(STDERR_FILENO);
+	/* from the moment the request can be seen, Ctrl-C cancels it */
+	catch_signals(1);
+	if (reach(&w, &err) == 0) {
+		catch_signals(0);
+		r = unreachable(&w, &err);
+		goto out;
+	}
+	if (!run->o.quiet)
+		fprintf(stderr, "approve-exec: request %s (%s) needs approval: "
+		    "another user runs `approve-exec approve %s`\n", w.ap.code,
+		    record_id(run->rec), w.ap.code);
+	status_line(&w, 1);
+	end = wait_loop(&w, &err);
+	catch_signals(0);
+	if (w.live && !run->o.quiet)
+		fputs("\r\033[K", stderr);
+	local_close(w.local);
+	w.local = NULL;
+	r = conclude(&w, end, &err);
+ out:
+	local_close(w.local);
+	strv_free(w.reached);
+	approval_release(&w.ap);
+	return r;
+}

@@ -1,0 +1,199 @@
+#!/bin/sh
+# Approval over the local channel, end to end, with real Unix users: the
+# kernel says who approves (SO_PEERCRED), the approval module says
+# whether that counts, and the record keeps every vote.
+. "$(dirname "$0")/../lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
+    ! command -v setpriv >/dev/null; then
+	test_skip 'approval with real users' 'needs root, useradd and setpriv'
+	test_done
+	exit 0
+fi
+
+USERS="aeq_req aeq_bob aeq_carol aeq_dave aeq_eve"
+for u in $USERS; do
+	userdel "$u" >/dev/null 2>&1
+	useradd -M -N -s /bin/sh "$u" || exit 1
+done
+W=$(mktemp -d /tmp/ae-approve.XXXXXX)
+chmod 755 "$W"
+trap 'for u in $USERS; do pkill -u "$u" 2>/dev/null; userdel "$u" 2>/dev/null; done;
+      rm -rf "$TEST_DIR" "$W"' EXIT
+
+mkdir "$W/req" && chown aeq_req "$W/req" && chmod 755 "$W/req"
+cat >"$W/approvers.yaml" <<'YAML'
+people:
+  req: { unix: aeq_req }
+  bob: { unix: aeq_bob }
+  carol: { unix: aeq_carol }
+  dave: { unix: aeq_dave }
+groups:
+  sre: [bob, carol, dave]
+  dba: [bob]
+YAML
+cat >"$W/policy.yaml" <<'YAML'
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: touch-one
+    description: needs one of dba
+    match: { command: touch, args: ["*one*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [local], timeout: 20s }
+  - id: touch-two
+    description: needs two of sre
+    match: { command: touch, args: ["*two*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:sre", min: 2 }], channels: [local], timeout: 20s }
+  - id: touch-slow
+    match: { command: touch, args: ["*slow*"] }
+    action: approve
+    approval: { channels: [local], timeout: 3s }
+  - id: run-tool
+    match: { command: "/tmp/ae-approve.*/req/tool" }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [local], timeout: 20s }
+YAML
+cat >"$W/config.yaml" <<YAML
+policies: [policy.yaml]
+approvers: approvers.yaml
+audit: { repo: $W/req/audit.git, signing_key: $W/req/key }
+channels: { local: { spool: $W/spool } }
+YAML
+chmod 644 "$W"/*.yaml
+ssh-keygen -q -t ed25519 -N '' -f "$W/req/key" && chown aeq_req "$W/req/key" "$W/req/key.pub"
+mkdir -m 1777 "$W/spool"
+
+# the audit repository belongs to aeq_req; root reads it here
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="*"
+
+as() { u=$1; shift; setpriv --reuid="$u" --regid=nogroup --clear-groups -- "$@"; }
+
+# request ARGS...: start a gated run as aeq_req in the background
+request() {
+	rm -f "$W/req/out" "$W/req/status"
+	(cd "$W/req" && as aeq_req env HOME="$W/req" "$AE" --config "$W/config.yaml" -- "$@" \
+	    >"$W/req/out" 2>&1; echo $? >"$W/req/status") >/dev/null 2>&1 &
+	n=0
+	while [ $n -lt 100 ]; do
+		code=$(as aeq_bob "$AE" pending --config "$W/config.yaml" --json 2>/dev/null |
+		    python3 -c 'import json,sys; a=json.load(sys.stdin); print(a[0]["code"] if a else "")' 2>/dev/null)
+		[ -n "$code" ] && { echo "$code"; return 0; }
+		n=$((n + 1)); sleep 0.1
+	done
+	return 1
+}
+
+# finished: wait for the background run; prints its exit status
+finished() {
+	n=0
+	while [ ! -s "$W/req/status" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+	cat "$W/req/status"
+}
+
+# last_record: the newest record's JSON
+last_record() {
+	git -C "$W/req/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
+	    xargs -I{} git -C "$W/req/audit.git" show "main:{}"
+}
+
+test_expect_success 'an eligible approver approves by code: the command runs' '
+	code=$(request touch "$W/req/one") &&
+	as aeq_bob "$AE" approve --config "$W/config.yaml" "$code" --reason "looks fine" &&
+	test "$(finished)" = 0 && test -e "$W/req/one" &&
+	last_record | python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+assert r[\"decision\"][\"result\"]==\"approved\", r[\"decision\"]
+a=r[\"approvals\"]
+assert len(a)==1 and a[0][\"person\"]==\"bob\" and a[0][\"channel\"]==\"local\", a
+assert a[0][\"identity\"][\"uid\"]==$(id -u aeq_bob) and a[0][\"reason\"]==\"looks fine\", a
+assert r[\"execution\"][\"exit_status\"]==0"
+'
+
+test_expect_success 'the requester cannot approve their own request' '
+	rm -f "$W/req/one" &&
+	code=$(request touch "$W/req/one") &&
+	expect_status 77 as aeq_req "$AE" approve --config "$W/config.yaml" "$code" 2>err &&
+	grep -qi "own request" err &&
+	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason "cleanup" &&
+	test "$(finished)" = 77 && ! test -e "$W/req/one"
+'
+
+test_expect_success 'someone not in the approver list is refused' '
+	code=$(request touch "$W/req/one") &&
+	expect_status 77 as aeq_eve "$AE" approve --config "$W/config.yaml" "$code" 2>err &&
+	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason no &&
+	test "$(finished)" = 77 && ! test -e "$W/req/one"
+'
+
+test_expect_success 'a listed person outside the rule is refused' '
+	code=$(request touch "$W/req/one") &&
+	expect_status 77 as aeq_carol "$AE" approve --config "$W/config.yaml" "$code" &&
+	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason no &&
+	test "$(finished)" = 77
+'
+
+test_expect_success 'a denial exits 77 with who and why, recorded' '
+	code=$(request touch "$W/req/one") &&
+	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason "too risky" &&
+	test "$(finished)" = 77 && ! test -e "$W/req/one" &&
+	grep -q "denied by bob: too risky" "$W/req/out" &&
+	last_record | python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+assert r[\"decision\"][\"result\"]==\"denied\" and \"too risky\" in r[\"decision\"][\"detail\"]
+assert r[\"approvals\"][0][\"decision\"]==\"deny\" and r[\"execution\"] is None"
+'
+
+test_expect_success 'a quorum of two needs two different people' '
+	code=$(request touch "$W/req/two") &&
+	as aeq_bob "$AE" approve --config "$W/config.yaml" "$code" &&
+	expect_status 77 as aeq_bob "$AE" approve --config "$W/config.yaml" "$code" &&
+	sleep 0.3 && ! test -e "$W/req/two" && ! test -s "$W/req/status" &&
+	as aeq_carol "$AE" approve --config "$W/config.yaml" "$code" &&
+	test "$(finished)" = 0 && test -e "$W/req/two"
+'
+
+test_expect_success 'an executable swapped after the request is refused' '
+	cp /bin/true "$W/req/tool" && chown aeq_req "$W/req/tool" &&
+	code=$(request "$W/req/tool") &&
+	cp /bin/false "$W/req/tool" &&
+	as aeq_bob "$AE" approve --config "$W/config.yaml" "$code" &&
+	test "$(finished)" = 77 && grep -q "changed" "$W/req/out"
+'
+
+test_expect_success 'no decision in time: 75, recorded as timeout' '
+	code=$(request touch "$W/req/slow") &&
+	test "$(finished)" = 75 && ! test -e "$W/req/slow" &&
+	last_record | grep -q "\"result\": \"timeout\""
+'
+
+test_expect_success 'SIGTERM while waiting: 130, recorded as cancelled' '
+	code=$(request touch "$W/req/one") &&
+	pkill -TERM -u aeq_req -f "approve-exec --config" &&
+	test "$(finished)" = 130 && ! test -e "$W/req/one" &&
+	last_record | grep -q "\"result\": \"cancelled\""
+'
+
+if command -v tmux >/dev/null; then
+test_expect_success 'Ctrl-C at a terminal: 130, recorded as cancelled' '
+	rm -f "$W/req/status" &&
+	tmux -L aeq new-session -d -x 200 -y 20 "cd $W/req && setpriv --reuid=aeq_req --regid=nogroup --clear-groups -- env HOME=$W/req $AE --config $W/config.yaml -- touch $W/req/one; echo \$? >$W/req/status" &&
+	n=0 && until tmux -L aeq capture-pane -p | grep -q "left"; do
+		n=$((n + 1)); [ $n -lt 100 ] || exit 1; sleep 0.1; done &&
+	tmux -L aeq send-keys C-c &&
+	test "$(finished)" = 130 && ! test -e "$W/req/one" &&
+	last_record | grep -q "\"result\": \"cancelled\""
+'
+tmux -L aeq kill-server 2>/dev/null
+fi
+
+test_expect_success 'after the request ends its socket is gone' '
+	as aeq_bob "$AE" pending --config "$W/config.yaml" --json >p.json &&
+	python3 -c "import json; assert json.load(open(\"p.json\"))==[]"
+'
+
+test_done
