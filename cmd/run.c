@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "cmd.h"
 #include "run.h"
+#include "credentials.h"
 #include "crypto.h"
 #include "evidence.h"
 #include "record.h"
@@ -204,6 +205,7 @@ run_execute(struct run *run, const char *result)
 	const struct norm_cmd *c = &run->cmds.cmds[0];
 	struct ae_error err = AE_ERROR_INIT;
 	struct exec_result res;
+	char **env = NULL;
 	int r;
 
 	if ((r = exec_check(c->path, c->argv[0], &err)) != 0) {
@@ -212,9 +214,20 @@ run_execute(struct run *run, const char *result)
 		run_outcome(run, "error", ae_exit_status(err.code), err.msg);
 		return fail(&err);
 	}
-	if ((r = run_decide(run, result, NULL)) != 0)
+	/* secrets are read only now that the command may run */
+	if (credentials_env(&env, environ, &run->d, &err) != 0) {
+		if ((r = run_decide(run, "error", err.msg)) != 0)
+			return r;
+		run_outcome(run, "error", ae_exit_status(err.code), err.msg);
+		return fail(&err);
+	}
+	if ((r = run_decide(run, result, NULL)) != 0) {
+		credentials_free(env);
 		return r;
-	if ((r = exec_run(c->path, c->argv, environ, &res, &err)) != 0) {
+	}
+	r = exec_run(c->path, c->argv, env, &res, &err);
+	credentials_free(env);
+	if (r != 0) {
 		/* allowed, but execve failed: the record still gets an end */
 		res.exit_status = ae_exit_status(r);
 		finish(run, &res, err.msg);

@@ -15,6 +15,10 @@ rules:
     record: ["env:BUILD_ID", "env:API_TOKEN"]
     redact: ["--password=*", "env:*TOKEN*"]
     controls: ["SOC2:CC6.1"]
+  - id: with-secret
+    match: { command: [sh, dash, bash], args: ["*SECRET*"] }
+    action: allow
+    credentials: { SECRET_TOKEN: "file:secret.txt" }
   - id: no-rm
     description: rm is not for this host
     match: { command: rm }
@@ -143,6 +147,21 @@ test_expect_success 'redactions apply before anything is written' '
 	! grep -q hunter2 all && ! grep -q s3cr3t all &&
 	grep -q "\"--password=\[REDACTED\]\"" all &&
 	grep -q "\"BUILD_ID\": \"42\"" all
+'
+
+test_expect_success 'credentials reach only the command, and no record' '
+	printf "%s\n" "s3cr3t-v4lue" >secret.txt && chmod 600 secret.txt &&
+	"$AE" --config main.yaml -- sh -c "printf %s \"\$SECRET_TOKEN\" >got" &&
+	test "$(cat got)" = "s3cr3t-v4lue" &&
+	! git -C main.git log -p main | grep -q s3cr3t-v4lue
+'
+
+test_expect_success 'an unreadable or loose credential file stops the run' '
+	chmod 644 secret.txt &&
+	expect_status 78 "$AE" --config main.yaml -- sh -c "touch ran; printf %s \$SECRET_TOKEN" 2>err &&
+	! test -e ran && grep -q "SECRET_TOKEN" err && ! grep -q s3cr3t err &&
+	git -C main.git log -1 --format=%s main | grep -q "^error:" &&
+	chmod 600 secret.txt
 '
 
 test_expect_success 'kill -9 mid-run leaves the decision without an outcome' '
