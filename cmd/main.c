@@ -22,7 +22,7 @@ static const struct verb verbs[] = {
 	/* reserved: these names are verbs, never commands */
 	{ "approve", cmd_approve }, { "deny", cmd_deny },
 	{ "pending", cmd_pending },
-	{ "status", NULL }, { "wait", NULL }, { "log", cmd_log },
+	{ "status", cmd_status }, { "wait", cmd_wait }, { "log", cmd_log },
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", NULL },
 };

@@ -26,7 +26,7 @@ extern char **environ;
 
 
 enum { O_REASON = 256, O_AGENT, O_MODEL, O_BEHALF, O_TIMEOUT, O_CHANNEL,
-    O_NOWAIT, O_JSON, O_CONFIG };
+    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST };
 
 static const struct option longopts[] = {
 	{ "reason", required_argument, NULL, O_REASON },
@@ -36,6 +36,7 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "channel", required_argument, NULL, O_CHANNEL },
 	{ "no-wait", no_argument, NULL, O_NOWAIT },
+	{ "request", required_argument, NULL, O_REQUEST },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -66,6 +67,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_BEHALF: o->on_behalf_of = optarg; break;
 		case O_CONFIG: o->config = optarg; break;
 		case O_NOWAIT: o->no_wait = 1; break;
+		case O_REQUEST: o->request = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case 'q': o->quiet = 1; break;
 		case O_TIMEOUT:
@@ -96,6 +98,11 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind >= argc) {
 		usage_main(stderr);
+		return 125;
+	}
+	if (o->no_wait && o->request != NULL) {
+		warnx_ae("--no-wait asks for a new request, --request uses a "
+		    "decided one: not both");
 		return 125;
 	}
 	/*

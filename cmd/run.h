@@ -18,6 +18,7 @@ struct run_opts {
 	const char *config, *reason, *agent, *model, *on_behalf_of;
 	long timeout;		/* seconds, 0: the policy's */
 	char **channels;
+	const char *request;	/* --request: use that decided request */
 	int no_wait, json, quiet;
 };
 
@@ -57,5 +58,20 @@ int run_execute(struct run *run, const char *result);
  * command if approved. Returns the exit status. In wait.c.
  */
 int run_approval(struct run *run);
+
+/*
+ * The command was approved: runs it if its executable is still the file
+ * that was hashed for the request, else records a denial. Returns the
+ * exit status. In wait.c.
+ */
+int run_approved(struct run *run);
+
+/*
+ * --request ID|CODE: uses the approval a --no-wait request got, if it is
+ * for this very command (same request digest), still within its ttl and
+ * not used yet; else refuses, and records why. Returns the exit status.
+ * In request.c.
+ */
+int run_request(struct run *run);
 
 #endif

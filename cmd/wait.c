@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "local.h"
 #include "record.h"
 #include "report.h"
+#include "reqstate.h"
 #include "run.h"
 #include "util.h"
 
@@ -296,6 +298,24 @@ same_executable(const struct run *run)
 	return same;
 }
 
+int
+run_approved(struct run *run)
+{
+	int r;
+
+	if (!same_executable(run)) {
+		warnx_ae("denied: '%s' changed (or cannot be read) since it "
+		    "was approved", run->cmds.cmds[0].real ?
+		    run->cmds.cmds[0].real : run->cmds.cmds[0].argv[0]);
+		if ((r = run_decide(run, "denied", "the executable changed "
+		    "after approval")) != 0)
+			return r;
+		run_outcome(run, "denied", 77, "executable changed");
+		return 77;
+	}
+	return run_execute(run, "approved");
+}
+
 /* Ends the request: records the decision and exits as product.md says. */
 static int
 conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
@@ -307,17 +327,7 @@ conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
 	record_votes(w);
 	switch (end) {
 	case WAIT_APPROVED:
-		if (!same_executable(run)) {
-			warnx_ae("denied: '%s' changed (or cannot be read) since "
-			    "it was approved", run->cmds.cmds[0].real ?
-			    run->cmds.cmds[0].real : run->cmds.cmds[0].argv[0]);
-			if ((r = run_decide(run, "denied", "the executable "
-			    "changed after approval")) != 0)
-				return r;
-			run_outcome(run, "denied", 77, "executable changed");
-			return 77;
-		}
-		return run_execute(run, "approved");
+		return run_approved(run);
 	case WAIT_DENIED:
 		why = denial(w);
 		warnx_ae("%s", why);
@@ -341,6 +351,171 @@ conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
 		run_outcome(run, "error", 69, err->msg);
 		return r != 0 ? r : 69;
 	}
+}
+
+/*
+ * A --no-wait request outlives the terminal it came from: only the local
+ * channel can be served by a process that has none. An empty vector,
+ * not NULL, when local is not wanted: NULL would mean "all".
+ */
+static void
+only_local(struct waiter *w)
+{
+	struct run *run = w->run;
+	char *const *want = run->o.channels != NULL ? run->o.channels :
+	    w->ap.channels;
+	char **keep = xcalloc(1, sizeof(*keep));
+
+	if (strv_has(want, "local"))
+		keep = strv_push(keep, "local");
+	strv_free(run->o.channels);
+	run->o.channels = keep;
+}
+
+/* The rules that asked for approval, joined by commas; caller frees. */
+static char *
+approve_rules(const struct run *run)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < run->d.nmatches; i++) {
+		const struct pol_rule *r = run->d.matches[i].rule;
+
+		if (r->action == POL_APPROVE)
+			buf_addf(&b, "%s%s", b.len ? "," : "", r->id);
+	}
+	return buf_detach(&b);
+}
+
+/* How the request ended, as the run that uses it will check it. */
+static void
+fill_state(struct waiter *w, enum wait_end end, struct reqstate *s)
+{
+	struct run *run = w->run;
+	struct reqstate_vote *v;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(record_id(run->rec));
+	s->code = xstrdup(w->ap.code);
+	s->digest = xstrdup(record_digest(run->rec));
+	/* a failed channel decided nothing: that is no approval either */
+	s->state = xstrdup(end == WAIT_APPROVED ? "approved" :
+	    end == WAIT_DENIED ? "denied" : end == WAIT_TIMEOUT ? "expired" :
+	    "cancelled");
+	s->argv = strv_dup(run->cmds.cmds[0].argv);
+	s->requester = xstrdup(w->ap.requester != NULL ? w->ap.requester :
+	    run->id.user);
+	s->rule = approve_rules(run);
+	s->decided_at = time(NULL);
+	s->ttl = w->ap.ttl;
+	s->uid = geteuid();
+	s->votes = xcalloc(w->ap.nvotes + 1, sizeof(*s->votes));
+	for (i = 0; i < w->ap.nvotes; i++, s->nvotes++) {
+		v = &s->votes[i];
+		v->person = xstrdup(w->ap.votes[i].person);
+		v->decision = xstrdup(w->ap.votes[i].approve ? "approve" :
+		    "deny");
+		v->channel = xstrdup(w->ap.votes[i].channel);
+		v->identity = w->ap.votes[i].identity != NULL ?
+		    xstrdup(w->ap.votes[i].identity) : NULL;
+		v->evidence = w->ap.votes[i].evidence != NULL ?
+		    xstrdup(w->ap.votes[i].evidence) : NULL;
+		v->reason = w->ap.votes[i].reason != NULL ?
+		    xstrdup(w->ap.votes[i].reason) : NULL;
+		v->at = w->ap.votes[i].at;
+		v->self = w->ap.votes[i].self;
+	}
+}
+
+/*
+ * Leaves the terminal and everything else behind: own session, stdio on
+ * /dev/null (a caller reading our stdout to its end is not held up), and
+ * every other descriptor closed but the request's socket, so that the
+ * audit repository and its lock are not held for the whole wait.
+ */
+static int
+detach_fds(int keep)
+{
+	int fd, nul;
+
+	if (setsid() == -1 || (nul = open("/dev/null", O_RDWR)) == -1)
+		return -1;
+	for (fd = 0; fd <= 2; fd++)
+		if (fd != keep && fd != nul && dup2(nul, fd) == -1)
+			return -1;
+	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) == -1)
+		return -1;
+	return close_range(keep < 3 ? 3 : (unsigned)keep + 1, ~0U, 0);
+}
+
+/*
+ * The detached child of a --no-wait request: serves the local channel
+ * until the request is decided or its time is up, then leaves how it
+ * ended in the spool as ID.state. It records nothing: the run that uses
+ * (or gives up) the approval does.
+ */
+static void __attribute__((noreturn))
+serve_detached(struct waiter *w)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct reqstate s;
+	enum wait_end end;
+	char *desc;
+
+	if (detach_fds(local_fd(w->local)) != 0) {
+		local_close(w->local);
+		_exit(1);
+	}
+	w->live = 0;
+	w->run->o.quiet = 1;
+	/* the pid in the description is now ours */
+	desc = description(w);
+	(void)local_update(w->local, desc, NULL);
+	free(desc);
+	end = wait_loop(w, &err);
+	fill_state(w, end, &s);
+	/* the state first: a reader never finds neither file */
+	(void)reqstate_write(w->run->s.cfg.local.spool, &s, NULL);
+	reqstate_release(&s);
+	local_close(w->local);
+	_exit(0);	/* no exit handlers: they belong to the parent */
+}
+
+/*
+ * --no-wait: the request stays answerable in a detached child; we print
+ * "ID CODE" and leave with 75.
+ */
+static int
+no_wait(struct waiter *w)
+{
+	struct run *run = w->run;
+	const char *id = record_id(run->rec);
+	pid_t pid;
+	int r;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		warnx_ae("unable to fork: %s", strerror(errno));
+		r = run_decide(run, "error", "could not fork to wait");
+		run_outcome(run, "error", 125, "fork failed");
+		return r != 0 ? r : 125;
+	}
+	if (pid == 0)
+		serve_detached(w);
+	local_detach(w->local);	/* the child's now */
+	w->local = NULL;
+	printf("%s %s\n", id, w->ap.code);
+	if (!run->o.quiet)
+		fprintf(stderr, "approve-exec: request %s (%s) needs approval: "
+		    "another user runs `approve-exec approve %s`; then "
+		    "`approve-exec wait %s` and run the same command with "
+		    "--request %s\n", w->ap.code, id, w->ap.code, w->ap.code, id);
+	run_outcome(run, "pending", 75, NULL);
+	return 75;
 }
 
 static int
@@ -372,6 +547,8 @@ run_approval(struct run *run)
 	enum wait_end end;
 	int r;
 
+	if (run->o.request != NULL)
+		return run_request(run);
 	memset(&w, 0, sizeof(w));
 	w.run = run;
 	me = approvers_by_unix(&run->s.ap, run->id.user);
@@ -384,11 +561,18 @@ run_approval(struct run *run)
 	w.start = w.last_line = time(NULL);
 	w.deadline = w.start + w.ap.timeout;
 	w.live = isatty(STDERR_FILENO);
+	if (run->o.no_wait)
+		only_local(&w);
 	/* from the moment the request can be seen, Ctrl-C cancels it */
 	catch_signals(1);
 	if (reach(&w, &err) == 0) {
 		catch_signals(0);
 		r = unreachable(&w, &err);
+		goto out;
+	}
+	if (run->o.no_wait) {
+		r = no_wait(&w);
+		catch_signals(0);
 		goto out;
 	}
 	if (!run->o.quiet)

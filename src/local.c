@@ -341,6 +341,18 @@ local_close(struct local_req *r)
 	free(r);
 }
 
+void
+local_detach(struct local_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd != -1)
+		close(r->fd);
+	free(r->sock_path);
+	free(r->desc_path);
+	free(r);
+}
+
 /*
  * Reads up to one newline from a non-blocking fd into b, giving up at
  * deadline (monotonic ms) or past max bytes. Returns 1 with the line

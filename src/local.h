@@ -78,6 +78,13 @@ int local_update(struct local_req *r, const char *desc_json,
 /* Removes the socket and the description; r may be NULL. */
 void local_close(struct local_req *r);
 
+/*
+ * Frees r and closes this process's copy of the socket, leaving socket
+ * and description in place: after fork(2), the process that goes on
+ * serving the request keeps them. r may be NULL.
+ */
+void local_detach(struct local_req *r);
+
 /* A pending request, as the approver's side sees it. */
 struct local_pending {
 	char *id, *code;

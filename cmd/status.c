@@ -1,0 +1,338 @@
+/*
+ * approve-exec status ID|CODE [--json] [--config FILE]
+ * approve-exec wait ID|CODE [--json] [--timeout DURATION] [--config FILE]
+ *
+ * Where a request stands. A decided --no-wait request is read from its
+ * state file, which counts only if it is the caller's own (the file's
+ * owner is the requester, and the spool is everybody's); a pending one
+ * from the local channel's description, which local_list has checked
+ * against its socket's owner. Everything shown came from the spool and
+ * is escaped (text) or ASCII-only (JSON).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "escape.h"
+#include "local.h"
+#include "reqstate.h"
+#include "util.h"
+#include "ydoc.h"
+
+#define POLL_MS 500
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void
+usage_status(FILE *f)
+{
+	fputs("usage: approve-exec status ID|CODE [--json] [--config FILE]\n"
+	    "       approve-exec wait ID|CODE [--json] [--timeout DURATION] "
+	    "[--config FILE]\n", f);
+}
+
+static json_t *
+iso_time(time_t t)
+{
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(when);
+}
+
+/* The state file as status shows it; an approval past its ttl expired. */
+static json_t *
+from_state(const struct reqstate *s)
+{
+	json_t *o, *argv = json_array(), *votes = json_array();
+	const char *state = s->state;
+	size_t i;
+
+	if (strcmp(state, "approved") == 0 && time(NULL) > s->decided_at +
+	    s->ttl)
+		state = "expired";
+	for (i = 0; s->argv[i] != NULL; i++)
+		json_array_append_new(argv, json_string(s->argv[i]));
+	for (i = 0; i < s->nvotes; i++)
+		json_array_append_new(votes, json_pack("{s:s,s:s,s:s,s:o,s:s?}",
+		    "person", s->votes[i].person, "decision",
+		    s->votes[i].decision, "channel", s->votes[i].channel, "at",
+		    iso_time(s->votes[i].at), "reason", s->votes[i].reason));
+	o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s?,s:s?,s:o,s:o}", "id", s->id,
+	    "code", s->code, "state", state, "votes", votes, "argv", argv,
+	    "requester", s->requester, "rule", s->rule, "decided_at",
+	    iso_time(s->decided_at), "expires_at",
+	    iso_time(s->decided_at + s->ttl));
+	return o;
+}
+
+/* A live description as status shows it: pending, votes in progress. */
+static json_t *
+from_desc(const char *text)
+{
+	static const char *const keep[] = { "id", "code", "argv",
+	    "requester", "rule", "rules", "progress", "expires_at", NULL };
+	json_t *d, *o, *v;
+	size_t i;
+
+	if ((d = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return NULL;
+	o = json_object();
+	for (i = 0; keep[i] != NULL; i++)
+		if ((v = json_object_get(d, keep[i])) != NULL)
+			json_object_set(o, keep[i], v);
+	json_object_set_new(o, "state", json_string("pending"));
+	json_object_set_new(o, "votes", json_array());
+	json_decref(d);
+	return o;
+}
+
+/* A pending request named by id or code; ambiguous codes are refused. */
+static json_t *
+find_pending(const char *spool, const char *which, struct ae_error *err)
+{
+	struct local_pending *v = NULL;
+	size_t n = 0, i, hit = 0, nhits = 0;
+	json_t *o = NULL;
+
+	if (local_list(spool, &v, &n, err) != 0)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].id, which) == 0 ||
+		    strcasecmp(v[i].code, which) == 0) {
+			hit = i;
+			nhits++;
+		}
+	if (nhits > 1)
+		ae_error_set(err, AE_ERR_DENIED, "code is ambiguous: give the "
+		    "request's id");
+	else if (nhits == 1 && (o = from_desc(v[hit].desc_json)) == NULL)
+		ae_error_set(err, AE_ERR_NOTFOUND, "unreadable description");
+	else if (nhits == 0)
+		ae_error_set(err, AE_ERR_NOTFOUND, "no request with that id "
+		    "or code");
+	local_pending_free(v, n);
+	return o;
+}
+
+/* Returns where which stands as a JSON object, or NULL with why. */
+static json_t *
+lookup(const char *spool, const char *which, struct ae_error *err)
+{
+	struct reqstate s;
+	json_t *o = NULL;
+	char *id = NULL;
+	int used;
+
+	if (reqstate_find(spool, which, geteuid(), &id, err) == 0)
+		for (used = 0; used <= 1 && o == NULL; used++)
+			if (reqstate_read(spool, id, used, geteuid(), &s,
+			    NULL) == 0) {
+				o = from_state(&s);
+				reqstate_release(&s);
+			}
+	free(id);
+	if (o == NULL)
+		o = find_pending(spool, which, err);
+	return o;
+}
+
+static void
+print_field(const char *label, json_t *v)
+{
+	char *s;
+
+	if (!json_is_string(v))
+		return;
+	s = esc_text(json_string_value(v));
+	printf("  %-10s %s\n", label, s);
+	free(s);
+}
+
+static void
+print_text(json_t *o)
+{
+	json_t *a = json_object_get(o, "argv"), *v;
+	char **argv = NULL, *cmd, *s[4];
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			argv = strv_push(argv, json_string_value(v));
+	s[0] = esc_text(json_string_value(json_object_get(o, "code")));
+	s[1] = esc_text(json_string_value(json_object_get(o, "id")));
+	s[2] = esc_text(json_string_value(json_object_get(o, "state")));
+	cmd = esc_argv(argv);
+	printf("request %s (%s): %s\n  command    %s\n", s[0], s[1], s[2], cmd);
+	print_field("requester", json_object_get(o, "requester"));
+	print_field("rule", json_object_get(o, "rule"));
+	print_field("progress", json_object_get(o, "progress"));
+	print_field("expires", json_object_get(o, "expires_at"));
+	json_array_foreach(json_object_get(o, "votes"), i, v) {
+		s[3] = esc_text(json_string_value(json_object_get(v,
+		    "person")));
+		printf("  vote       %s: %s (%s)\n", s[3],
+		    json_string_value(json_object_get(v, "decision")),
+		    json_string_value(json_object_get(v, "channel")));
+		free(s[3]);
+	}
+	for (i = 0; i < 3; i++)
+		free(s[i]);
+	free(cmd);
+	strv_free(argv);
+}
+
+static void
+show(json_t *o, int json)
+{
+	if (json) {
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+		putchar('\n');
+	} else
+		print_text(o);
+	fflush(stdout);
+}
+
+/* wait's exit status for a decided state, as product.md's table says. */
+static int
+state_status(const char *state)
+{
+	if (strcmp(state, "approved") == 0 || strcmp(state, "done") == 0)
+		return 0;
+	if (strcmp(state, "denied") == 0)
+		return 77;
+	if (strcmp(state, "cancelled") == 0)
+		return 130;
+	return 75;	/* expired, and anything not foreseen: no yes */
+}
+
+/* Sleeps POLL_MS; returns early (non-zero) on a signal. */
+static int
+pause_poll(void)
+{
+	struct timespec ts = { POLL_MS / 1000, (POLL_MS % 1000) * 1000000L };
+
+	return nanosleep(&ts, NULL) == -1 && errno == EINTR;
+}
+
+static int
+wait_for(const char *spool, const char *which, int json, long timeout)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct sigaction sa;
+	time_t deadline = time(NULL) + timeout;
+	const char *state;
+	json_t *o;
+	int st;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: the sleep ends */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (;;) {
+		if ((o = lookup(spool, which, &err)) == NULL) {
+			warnx_ae("%s", err.msg);
+			return 69;
+		}
+		state = json_string_value(json_object_get(o, "state"));
+		if (strcmp(state, "pending") != 0 || interrupted ||
+		    (timeout > 0 && time(NULL) >= deadline))
+			break;
+		json_decref(o);
+		(void)pause_poll();
+	}
+	show(o, json);
+	/* the request is left as it is: only its requester's run ends it */
+	st = interrupted ? 130 : strcmp(state, "pending") == 0 ? 75 :
+	    state_status(state);
+	json_decref(o);	/* state was borrowed from it */
+	return st;
+}
+
+static int
+status_main(int argc, char **argv, int waiting)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct setup s;
+	const char *config = NULL;
+	long timeout = 0;
+	json_t *o;
+	int c, json = 0, st;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'j': json = 1; break;
+		case 't':
+			if (!waiting || (timeout = duration_parse(optarg)) <= 0) {
+				usage_status(stderr);
+				return 125;
+			}
+			break;
+		case 'h':
+			usage_status(stdout);
+			return 0;
+		default:
+			usage_status(stderr);
+			return 125;
+		}
+	}
+	if (argc - optind != 1) {
+		usage_status(stderr);
+		return 125;
+	}
+	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
+		return st;
+	if (setup_load(&s, config, &err) != 0)
+		return fail(&err);
+	if (waiting)
+		st = wait_for(s.cfg.local.spool, argv[optind], json, timeout);
+	else if ((o = lookup(s.cfg.local.spool, argv[optind], &err)) == NULL) {
+		warnx_ae("%s", err.msg);
+		st = 69;
+	} else {
+		show(o, json);
+		json_decref(o);
+		st = 0;
+	}
+	setup_release(&s);
+	return st;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	return status_main(argc, argv, 0);
+}
+
+int
+cmd_wait(int argc, char **argv)
+{
+	return status_main(argc, argv, 1);
+}
