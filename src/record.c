@@ -142,8 +142,9 @@ canon_add(struct buf *b, const char *s)
 
 /*
  * The digest an approval is bound to: SHA-256 over the exact bytes of
- * argv (as recorded, so after redaction), the file and its hash, cwd,
- * uid, host, recorded environment and the policy files' digests.
+ * argv (before redaction: two command lines that differ only in a hidden
+ * password are different commands), the file and its hash, cwd, uid,
+ * host, recorded environment and the policy files' digests.
  */
 static void
 set_digest(json_t *req, char *const *argv, const struct policy *pol)
@@ -365,7 +366,8 @@ record_set_request(struct record *r, const struct record_request *q,
 	json_object_set_new(req, "ci", ci_json(q->envp));
 	json_object_set_new(req, "env", recorded_env(d, q->envp));
 	json_object_set_new(req, "reason", text(q->reason));
-	set_digest(req, argv, pol);
+	/* bound to the exact command, not to what the record may show */
+	set_digest(req, q->argv, pol);
 	strv_free(argv);
 	json_object_set_new(r->root, "request", req);
 	json_object_set_new(r->root, "policy", policy_json(pol, cmds, d));
