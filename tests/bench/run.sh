@@ -11,3 +11,5 @@ for b in "$AE_BUILD"/tests/bench/*; do
 done
 echo "== tests/bench/evidence.sh"
 sh tests/bench/evidence.sh
+echo "== tests/bench/approval.sh"
+sh tests/bench/approval.sh
