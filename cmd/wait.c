@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,9 +26,12 @@
 #include "report.h"
 #include "reqstate.h"
 #include "run.h"
+#include "totp.h"
+#include "ttyprompt.h"
 #include "util.h"
 
 #define STATUS_EVERY 30		/* seconds between lines when not a tty */
+#define TTY_WRONG_MAX 3		/* wrong TOTP codes before the tty gives up */
 
 enum wait_end { WAIT_APPROVED, WAIT_DENIED, WAIT_TIMEOUT, WAIT_CANCELLED,
     WAIT_ERROR };
@@ -36,6 +40,8 @@ struct waiter {
 	struct run *run;
 	struct approval ap;
 	struct local_req *local;
+	struct ttyprompt *tty;
+	int tty_wrong;		/* wrong TOTP codes typed so far */
 	char **reached;		/* channels the request went out on */
 	time_t start, deadline, last_line;
 	int live;		/* stderr is a terminal: one live line */
@@ -75,12 +81,26 @@ catch_signals(int on)
 	}
 }
 
-static char *
-description(struct waiter *w)
+/* What approvers are shown, with the storage it points into. */
+struct shown {
+	struct report_request q;
+	char **rules, **eligible, *progress;
+};
+
+static void
+shown_release(struct shown *sh)
+{
+	strv_free(sh->rules);
+	strv_free(sh->eligible);
+	free(sh->progress);
+}
+
+static void
+shown_init(struct waiter *w, struct shown *sh)
 {
 	struct run *run = w->run;
-	struct report_request q;
-	char **rules = NULL, **eligible, *progress, *s;
+	struct report_request *q = &sh->q;
+	char **rules = NULL;
 	const char *desc = NULL;
 	size_t i;
 
@@ -93,58 +113,93 @@ description(struct waiter *w)
 		if (desc == NULL)
 			desc = r->description;
 	}
-	eligible = approval_eligible(&w->ap);
-	progress = approval_progress(&w->ap);
-	memset(&q, 0, sizeof(q));
-	q.id = record_id(run->rec);
-	q.code = w->ap.code;
-	q.argv = run->cmds.cmds[0].argv;
-	q.requester = w->ap.requester != NULL ? w->ap.requester : run->id.user;
-	q.user = run->id.user;
-	q.host = run->id.host;
-	q.cwd = run->id.cwd;
-	q.agent = run->o.agent;
-	q.model = run->o.model;
-	q.on_behalf_of = run->o.on_behalf_of;
-	q.reason = run->o.reason;
-	q.rules = rules;
-	q.description = desc;
-	q.progress = progress;
-	q.eligible = eligible;
-	q.expires_at = w->deadline;
-	s = report_request_json(&q);
-	strv_free(rules);
-	strv_free(eligible);
-	free(progress);
+	memset(sh, 0, sizeof(*sh));
+	sh->rules = rules;
+	sh->eligible = approval_eligible(&w->ap);
+	sh->progress = approval_progress(&w->ap);
+	q->id = record_id(run->rec);
+	q->code = w->ap.code;
+	q->argv = run->cmds.cmds[0].argv;
+	q->requester = w->ap.requester != NULL ? w->ap.requester :
+	    run->id.user;
+	q->user = run->id.user;
+	q->host = run->id.host;
+	q->cwd = run->id.cwd;
+	q->agent = run->o.agent;
+	q->model = run->o.model;
+	q->on_behalf_of = run->o.on_behalf_of;
+	q->reason = run->o.reason;
+	q->rules = sh->rules;
+	q->description = desc;
+	q->progress = sh->progress;
+	q->eligible = sh->eligible;
+	q->expires_at = w->deadline;
+}
+
+static char *
+description(struct waiter *w)
+{
+	struct shown sh;
+	char *s;
+
+	shown_init(w, &sh);
+	s = report_request_json(&sh.q);
+	shown_release(&sh);
 	return s;
 }
 
+/* "request 7F3K-Q2: <progress>; via local tty; 0:12 waited, 4:48 left" */
+static char *
+status_text(struct waiter *w)
+{
+	time_t now = time(NULL);
+	long el = (long)(now - w->start), left = (long)(w->deadline - now);
+	char *progress = approval_progress(&w->ap), *chans, *s;
+
+	chans = esc_argv(w->reached);
+	s = xasprintf("request %s: %s; via %s; %ld:%02ld waited, %ld:%02ld "
+	    "left", w->ap.code, progress, chans, el / 60, el % 60,
+	    left < 0 ? 0 : left / 60, left < 0 ? 0 : left % 60);
+	free(progress);
+	free(chans);
+	return s;
+}
+
+/*
+ * While the tty channel asks on this terminal, a line redrawn every
+ * second would write over the answer being typed: the prompt shows the
+ * status between questions instead.
+ */
 static void
 status_line(struct waiter *w, int force)
 {
 	time_t now = time(NULL);
-	long el = (long)(now - w->start), left = (long)(w->deadline - now);
-	char *progress, *chans;
+	char *s;
 
-	if (w->run->o.quiet || (!w->live && !force &&
-	    now - w->last_line < STATUS_EVERY))
+	if (w->run->o.quiet || (w->tty != NULL && w->live) || (!w->live &&
+	    !force && now - w->last_line < STATUS_EVERY))
 		return;
 	w->last_line = now;
-	progress = approval_progress(&w->ap);
-	chans = esc_argv(w->reached);
-	fprintf(stderr, "%sapprove-exec: request %s: %s; via %s; %ld:%02ld "
-	    "waited, %ld:%02ld left%s", w->live ? "\r\033[K" : "", w->ap.code,
-	    progress, chans, el / 60, el % 60, left < 0 ? 0 : left / 60,
-	    left < 0 ? 0 : left % 60, w->live ? "" : "\n");
+	s = status_text(w);
+	fprintf(stderr, "%sapprove-exec: %s%s", w->live ? "\r\033[K" : "", s,
+	    w->live ? "" : "\n");
 	fflush(stderr);
-	free(progress);
-	free(chans);
+	free(s);
 }
 
 /* Says something on its own line, even while the live line is shown. */
 static void
 say(struct waiter *w, const char *fmt, const char *a, const char *b)
 {
+	char *s;
+
+	/* the prompt on this terminal shows it and asks its question again */
+	if (w->tty != NULL && w->live) {
+		s = xasprintf(fmt, a, b);
+		ttyprompt_notice(w->tty, s);
+		free(s);
+		return;
+	}
 	if (w->live && !w->run->o.quiet)
 		fputs("\r\033[K", stderr);
 	fputs("approve-exec: ", stderr);
@@ -188,6 +243,181 @@ local_vote(void *arg, const struct local_vote *lv, struct ae_error *why)
 	return r;
 }
 
+/*
+ * Codes already used are remembered beside the audit repository: like it
+ * and the signing key, that directory belongs to root or to the requester
+ * alone and outlives reboots, where the spool is shared by every user (a
+ * file another user planted there would refuse or reset it) and may be
+ * on a tmpfs.
+ */
+static char *
+totp_state_path(const struct run *run)
+{
+	char *copy = xstrdup(run->s.cfg.audit.repo), *path;
+
+	path = xasprintf("%s/totp-state", dirname(copy));
+	free(copy);
+	return path;
+}
+
+/*
+ * Whether the code typed proves ans->person: their secret yields it, and
+ * its step was not used before (by anyone typing it). Returns 0 and
+ * *step, else an error with why; *wrong is set for a wrong code.
+ */
+static int
+tty_identify(struct waiter *w, const struct ttyprompt_answer *ans,
+    uint64_t *step, int *wrong, struct ae_error *why)
+{
+	const struct person *p = approvers_person(&w->run->s.ap, ans->person);
+	unsigned char *secret = NULL;
+	size_t len = 0;
+	char *state = NULL;
+	int r;
+
+	*wrong = 0;
+	if (p == NULL)
+		return ae_error_set(why, AE_ERR_DENIED, "'%s' is not in the "
+		    "approver list", ans->person);
+	if (p->totp == NULL)
+		return ae_error_set(why, AE_ERR_DENIED, "%s has no totp: "
+		    "secret in the approver list", p->name);
+	if ((r = totp_secret_load(p->totp, &secret, &len, why)) != 0)
+		goto out;
+	if ((r = totp_check(secret, len, ans->totp, time(NULL), TOTP_DIGITS,
+	    step, why)) != 0) {
+		*wrong = 1;
+		goto out;
+	}
+	state = totp_state_path(w->run);
+	r = totp_use_step(state, p->name, *step, why);
+ out:
+	totp_secret_free(secret, len);
+	free(state);
+	return r;
+}
+
+/* Counts an answer typed at the terminal if it proves who typed it. */
+static void
+tty_answer(struct waiter *w, const struct ttyprompt_answer *ans)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	struct appr_vote v;
+	uint64_t step = 0;
+	char *identity = NULL, *msg, *status, *desc;
+	int r, wrong;
+
+	if ((r = tty_identify(w, ans, &step, &wrong, &why)) == 0) {
+		identity = xasprintf("{\"totp_step\":%llu}",
+		    (unsigned long long)step);
+		memset(&v, 0, sizeof(v));
+		v.person = ans->person;
+		v.approve = ans->approve;
+		v.channel = "tty";
+		v.identity = identity;
+		v.reason = ans->reason;
+		v.code = ans->code;
+		r = approval_vote(&w->ap, &v, &why);
+	}
+	free(identity);
+	w->tty_wrong += wrong;
+	if (r == 0) {
+		msg = xasprintf("%s %s: counted", ans->person, ans->approve ?
+		    "approved" : "denied");
+		if (w->local != NULL) {
+			desc = description(w);
+			(void)local_update(w->local, desc, NULL);
+			free(desc);
+		}
+	} else
+		msg = xasprintf("not counted: %s", why.msg);
+	if (w->tty_wrong >= TTY_WRONG_MAX) {
+		/* six digits do not stand up to guessing for long */
+		ttyprompt_close(w->tty, "too many wrong codes: this terminal "
+		    "no longer takes answers for this request");
+		w->tty = NULL;
+	} else if (approval_state(&w->ap) == APPR_PENDING) {
+		status = status_text(w);
+		ttyprompt_next(w->tty, msg, status);
+		free(status);
+	} else
+		ttyprompt_notice(w->tty, msg);
+	free(msg);
+}
+
+/* The terminal has something: a line of an answer, or a hang-up. */
+static void
+tty_service(struct waiter *w, short revents)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct ttyprompt_answer ans;
+	int r = AE_ERR_CHANNEL;
+
+	memset(&ans, 0, sizeof(ans));
+	if ((revents & (POLLHUP | POLLERR | POLLNVAL)) == 0 &&
+	    (r = ttyprompt_feed(w->tty, &ans, &err)) == 1)
+		tty_answer(w, &ans);
+	ttyprompt_answer_clear(&ans);
+	if (r < 0) {
+		/* the other channels carry on without it */
+		ttyprompt_close(w->tty, NULL);
+		w->tty = NULL;
+	}
+}
+
+/* Shows the request on the terminal and asks the first question. */
+static void
+tty_start(struct waiter *w)
+{
+	struct shown sh;
+
+	if (w->tty == NULL)
+		return;
+	shown_init(w, &sh);
+	ttyprompt_show(w->tty, &sh.q);
+	shown_release(&sh);
+}
+
+/* Opens the tty channel, if the request may use it and there is one. */
+static void
+tty_open(struct waiter *w, struct ae_error *err)
+{
+	char **self = NULL;
+
+	if (w->tty != NULL || !strv_has(w->ap.channels, "tty") ||
+	    !config_channel_enabled(&w->run->s.cfg, "tty"))
+		return;
+	/* they may vote, but only by typing the short code */
+	if (w->ap.self_approval && w->ap.requester != NULL)
+		self = strv_push(self, w->ap.requester);
+	if (w->ap.self_approval && w->ap.on_behalf_of != NULL)
+		self = strv_push(self, w->ap.on_behalf_of);
+	if (ttyprompt_open(&w->tty, self, w->ap.reason_required, err) == 0)
+		w->reached = strv_push(w->reached, "tty");
+	strv_free(self);
+}
+
+/* Puts the terminal back as it was, saying how the request ended. */
+static void
+tty_close(struct waiter *w, enum wait_end end)
+{
+	static const char *const said[] = {
+		[WAIT_APPROVED] = "approved",
+		[WAIT_DENIED] = "denied",
+		[WAIT_TIMEOUT] = "no decision in time",
+		[WAIT_CANCELLED] = "cancelled",
+		[WAIT_ERROR] = "the approval channels failed",
+	};
+	char *msg;
+
+	if (w->tty == NULL)
+		return;
+	msg = xasprintf("request %s: %s", w->ap.code, said[end]);
+	ttyprompt_close(w->tty, msg);
+	w->tty = NULL;
+	free(msg);
+}
+
 /* Sends the request out; returns the number of channels reached. */
 static int
 reach(struct waiter *w, struct ae_error *err)
@@ -200,6 +430,8 @@ reach(struct waiter *w, struct ae_error *err)
 	size_t i;
 
 	for (i = 0; want != NULL && want[i] != NULL; i++) {
+		if (strcmp(want[i], "tty") == 0)
+			tty_open(w, err);
 		if (strcmp(want[i], "local") != 0 || w->local != NULL ||
 		    !strv_has(w->ap.channels, "local") ||
 		    !config_channel_enabled(&run->s.cfg, "local"))
@@ -219,11 +451,12 @@ reach(struct waiter *w, struct ae_error *err)
 static enum wait_end
 wait_loop(struct waiter *w, struct ae_error *err)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	enum appr_state st;
 	time_t now;
 	int n;
 
+	tty_start(w);
 	for (;;) {
 		if ((st = approval_state(&w->ap)) != APPR_PENDING)
 			return st == APPR_APPROVED ? WAIT_APPROVED : WAIT_DENIED;
@@ -231,18 +464,28 @@ wait_loop(struct waiter *w, struct ae_error *err)
 			return WAIT_CANCELLED;
 		if ((now = time(NULL)) >= w->deadline)
 			return WAIT_TIMEOUT;
+		if (w->local == NULL && w->tty == NULL) {
+			ae_error_set(err, AE_ERR_CHANNEL, "no channel is left "
+			    "to approve on");
+			return WAIT_ERROR;
+		}
 		status_line(w, 0);
-		pfd.fd = local_fd(w->local);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, 1000);
+		/* a negative fd is one poll skips */
+		pfd[0].fd = w->local != NULL ? local_fd(w->local) : -1;
+		pfd[1].fd = ttyprompt_fd(w->tty);
+		pfd[0].events = pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		n = poll(pfd, 2, 1000);
 		if (n < 0 && errno != EINTR) {
 			ae_error_set(err, AE_ERR_CHANNEL, "poll: %s",
 			    strerror(errno));
 			return WAIT_ERROR;
 		}
-		if (n > 0 && local_service(w->local, local_vote, w, err) != 0)
+		if (n > 0 && pfd[0].revents != 0 &&
+		    local_service(w->local, local_vote, w, err) != 0)
 			return WAIT_ERROR;
+		if (n > 0 && pfd[1].revents != 0)
+			tty_service(w, pfd[1].revents);
 	}
 }
 
@@ -518,23 +761,44 @@ no_wait(struct waiter *w)
 	return 75;
 }
 
+/* The start line: which request, and how each channel reached approves. */
+static void
+how_to_approve(const struct waiter *w)
+{
+	int local = strv_has(w->reached, "local");
+
+	if (w->run->o.quiet)
+		return;
+	fprintf(stderr, "approve-exec: request %s (%s) needs approval: ",
+	    w->ap.code, record_id(w->run->rec));
+	if (local)
+		fprintf(stderr, "another user runs `approve-exec approve %s`",
+		    w->ap.code);
+	if (strv_has(w->reached, "tty"))
+		fprintf(stderr, "%san approver answers at this terminal with "
+		    "their TOTP code", local ? ", or " : "");
+	fputc('\n', stderr);
+}
+
 static int
 unreachable(struct waiter *w, const struct ae_error *err)
 {
 	struct run *run = w->run;
 	char *const *want = run->o.channels != NULL ? run->o.channels :
 	    w->ap.channels;
-	char *chans = esc_argv(want), *why;
+	char *chans = esc_argv(want), *rules = approve_rules(run), *why;
 	int r;
 
-	why = xasprintf("approval required through %s, but no channel could "
-	    "be reached%s%s (this version has the local channel only)",
-	    *chans ? chans : "no channel", err->msg[0] ? ": " : "", err->msg);
+	why = xasprintf("approval required by rule %s through %s, but no "
+	    "channel could be reached%s%s (this version has the local and tty "
+	    "channels)", *rules ? rules : "(default)", *chans ? chans :
+	    "no channel", err->msg[0] ? ": " : "", err->msg);
 	warnx_ae("%s", why);
 	r = run_decide(run, "error", why);
 	run_outcome(run, "no-channel", 69, why);
 	free(why);
 	free(chans);
+	free(rules);
 	return r != 0 ? r : 69;
 }
 
@@ -575,12 +839,10 @@ run_approval(struct run *run)
 		catch_signals(0);
 		goto out;
 	}
-	if (!run->o.quiet)
-		fprintf(stderr, "approve-exec: request %s (%s) needs approval: "
-		    "another user runs `approve-exec approve %s`\n", w.ap.code,
-		    record_id(run->rec), w.ap.code);
+	how_to_approve(&w);
 	status_line(&w, 1);
 	end = wait_loop(&w, &err);
+	tty_close(&w, end);
 	catch_signals(0);
 	if (w.live && !run->o.quiet)
 		fputs("\r\033[K", stderr);
@@ -589,6 +851,7 @@ run_approval(struct run *run)
 	r = conclude(&w, end, &err);
  out:
 	local_close(w.local);
+	ttyprompt_close(w.tty, NULL);
 	strv_free(w.reached);
 	approval_release(&w.ap);
 	return r;
