@@ -271,7 +271,7 @@ start_record(struct run *run)
 		run_outcome(run, "error", 125, err.msg);
 		return 125;
 	}
-	p = approvers_by_unix(&run->s.ap, run->id.user);
+	p = run_requester(run);
 	run->exe_sha256 = hash_file(c->real);
 	run->author = xasprintf("%s <%s@%s>", run->id.user, run->id.user,
 	    run->id.host);
@@ -292,6 +292,20 @@ start_record(struct run *run)
 	run->rec = record_new();
 	record_set_request(run->rec, &q, &run->s.pol, &run->cmds, &run->d);
 	return 0;
+}
+
+const struct person *
+run_requester(const struct run *run)
+{
+	const struct person *p;
+	char *ci;
+
+	if ((p = approvers_by_unix(&run->s.ap, run->id.user)) != NULL)
+		return p;
+	ci = identity_ci();
+	p = approvers_by_ci(&run->s.ap, ci);
+	free(ci);
+	return p;
 }
 
 static void

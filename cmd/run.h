@@ -35,6 +35,12 @@ struct run {
 	char *exe_sha256;
 };
 
+/*
+ * The requester's person: by Unix login, else by the CI job's identity
+ * (ci: patterns), or NULL when neither is listed. Borrowed.
+ */
+const struct person *run_requester(const struct run *run);
+
 /* Prints the --json outcome line, if asked for. */
 void run_outcome(const struct run *run, const char *what, int status,
     const char *msg);

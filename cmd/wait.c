@@ -815,7 +815,7 @@ run_approval(struct run *run)
 		return run_request(run);
 	memset(&w, 0, sizeof(w));
 	w.run = run;
-	me = approvers_by_unix(&run->s.ap, run->id.user);
+	me = run_requester(run);
 	if (run->o.on_behalf_of != NULL)
 		behalf = approvers_person(&run->s.ap, run->o.on_behalf_of);
 	approval_init(&w.ap, &run->s.pol, &run->d, &run->s.ap,

@@ -365,6 +365,20 @@ approvers_by_unix(const struct approvers *ap, const char *user)
 	return NULL;
 }
 
+const struct person *
+approvers_by_ci(const struct approvers *ap, const char *identity)
+{
+	size_t i, k;
+
+	for (i = 0; identity != NULL && i < ap->npeople; i++)
+		for (k = 0; ap->people[i].ci != NULL &&
+		    ap->people[i].ci[k] != NULL; k++)
+			if (glob_match(ap->people[i].ci[k], identity,
+			    GLOB_TEXT))
+				return &ap->people[i];
+	return NULL;
+}
+
 int
 approvers_from_size(const struct approvers *ap, const char *from)
 {

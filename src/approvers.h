@@ -50,6 +50,13 @@ const struct person *approvers_by_unix(const struct approvers *ap,
     const char *user);
 
 /*
+ * Returns the person one of whose ci: patterns matches identity, such as
+ * "github:acme/app" or "gitlab:group/project", or NULL. Borrowed.
+ */
+const struct person *approvers_by_ci(const struct approvers *ap,
+    const char *identity);
+
+/*
  * Counts the people a "from" clause names: "group:NAME" or a person's
  * name. Returns the count, or -1 if the group or person is unknown.
  */

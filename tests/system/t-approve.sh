@@ -28,6 +28,7 @@ people:
   bob: { unix: aeq_bob }
   carol: { unix: aeq_carol }
   dave: { unix: aeq_dave }
+  ci-bot: { ci: "github:acme/*" }
 groups:
   sre: [bob, carol, dave]
   dba: [bob]
@@ -190,6 +191,23 @@ test_expect_success 'Ctrl-C at a terminal: 130, recorded as cancelled' '
 '
 tmux -L aeq kill-server 2>/dev/null
 fi
+
+test_expect_success 'a CI job is its ci: person, and that person is the requester' '
+	mkdir -p "$W/eve" && chown aeq_eve "$W/eve" &&
+	sed "s|$W/req/|$W/eve/|g" "$W/config.yaml" >"$W/eve.yaml" &&
+	chmod 644 "$W/eve.yaml" && cp "$W/req/key" "$W/req/key.pub" "$W/eve/" &&
+	chown aeq_eve "$W/eve/key" "$W/eve/key.pub" &&
+	(cd "$W/eve" && as aeq_eve env HOME="$W/eve" GITHUB_ACTIONS=true \
+	    GITHUB_REPOSITORY=acme/app "$AE" --config "$W/eve.yaml" \
+	    --no-wait -- touch "$W/eve/one" >/dev/null 2>&1) ;
+	as aeq_bob "$AE" pending --config "$W/config.yaml" --json >ci.json &&
+	python3 -c "
+import json
+a=json.load(open(\"ci.json\"))
+assert a and a[0][\"requester\"]==\"ci-bot\", a" &&
+	code=$(python3 -c "import json; print(json.load(open(\"ci.json\"))[0][\"code\"])") &&
+	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason no
+'
 
 test_expect_success 'after the request ends its socket is gone' '
 	as aeq_bob "$AE" pending --config "$W/config.yaml" --json >p.json &&
