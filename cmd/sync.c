@@ -81,6 +81,9 @@ cmd_sync(int argc, char **argv)
 		usage_sync(stderr);
 		return 125;
 	}
+	if ((r = refuse_elevated(repo != NULL ? "--repo" : remote != NULL ?
+	    "--remote" : config != NULL ? "--config" : NULL)) != 0)
+		return r;
 	if ((r = load_config(&cfg, config, &err)) != 0)
 		goto out;
 	o.repo = repo != NULL ? repo : cfg.audit.repo;

@@ -37,7 +37,8 @@ test_expect_success 'under sudo, init --repo and keygen --file are refused' '
 test_expect_success 'under sudo, verify and log read only what the system names' '
 	SUDO_UID=65534 expect_status 78 "$AE" verify --repo r.git &&
 	SUDO_UID=65534 expect_status 78 "$AE" verify --allowed-signers /etc/shadow &&
-	SUDO_UID=65534 expect_status 78 "$AE" log --repo r.git
+	SUDO_UID=65534 expect_status 78 "$AE" log --repo r.git &&
+	SUDO_UID=65534 expect_status 78 "$AE" sync --remote git://127.0.0.1:1/x.git
 '
 
 test_expect_success 'root for itself may still name a configuration' '
