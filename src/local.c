@@ -123,24 +123,6 @@ spool_prepare(const char *spool, struct ae_error *err)
 	return r;
 }
 
-/* Writes all of p to fd, or fails. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Returns desc_json with our "uid" and "pid", as text (caller frees). */
 static char *
 desc_text(const char *desc_json, uid_t uid, struct ae_error *err)

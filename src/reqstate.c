@@ -117,23 +117,6 @@ state_text(const struct reqstate *s)
 	return out;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * The temporary name is random and made with O_EXCL: in a spool anyone
  * writes to, a predictable name could be taken (or linked) first.

@@ -371,28 +371,9 @@ static int
 write_sync_close(int fd, const char *name, const char *data, size_t len,
     mode_t mode, struct ae_error *err)
 {
-	size_t done = 0;
-	ssize_t n;
-	int r = AE_ERR_IO;
+	int r;
 
-	while (done < len) {
-		n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ae_error_set(err, r, "unable to write '%s': %s", name,
-			    n < 0 ? strerror(errno) : "short write");
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-		ae_error_set(err, r, "unable to sync '%s': %s", name,
-		    strerror(errno));
-		goto out;
-	}
-	r = 0;
- out:
+	r = write_file_sync(fd, name, data, len, mode, err);
 	if (close(fd) != 0 && r == 0)
 		r = ae_error_set(err, AE_ERR_IO, "unable to close '%s': %s",
 		    name, strerror(errno));

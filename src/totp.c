@@ -271,34 +271,6 @@ pct_encode(const char *s)
 }
 
 /*
- * Writes the len bytes of data to fd (name is for messages), gives it
- * mode 0600 and syncs it. Returns 0 or AE_ERR_IO.
- */
-static int
-write_sync(int fd, const char *name, const char *data, size_t len,
-    struct ae_error *err)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ae_error_set(err, AE_ERR_IO,
-			    "unable to write '%s': %s", name,
-			    n < 0 ? strerror(errno) : "short write");
-		done += (size_t)n;
-	}
-	/* fchmod: a umask cannot have widened it, but be exact */
-	if (fchmod(fd, 0600) != 0 || fsync(fd) != 0)
-		return ae_error_set(err, AE_ERR_IO, "unable to sync '%s': %s",
-		    name, strerror(errno));
-	return 0;
-}
-
-/*
  * Creates path, which must not exist (nor be a symlink), with the len
  * bytes of data, mode 0600, synced. A failed write removes what it made.
  * Returns 0 or AE_ERR_IO.
@@ -316,7 +288,7 @@ write_secret_file(const char *path, const char *data, size_t len,
 		    "unable to create '%s': %s%s", path, strerror(errno),
 		    errno == EEXIST ?
 		    " (an existing secret is never replaced)" : "");
-	r = write_sync(fd, path, data, len, err);
+	r = write_file_sync(fd, path, data, len, 0600, err);
 	if (close(fd) != 0 && r == 0)
 		r = ae_error_set(err, AE_ERR_IO, "unable to close '%s': %s",
 		    path, strerror(errno));
@@ -500,7 +472,7 @@ state_replace(const char *path, const char *data, size_t len,
 		    tmp, strerror(errno));
 		goto out;
 	}
-	r = write_sync(fd, tmp, data, len, err);
+	r = write_file_sync(fd, tmp, data, len, 0600, err);
 	if (close(fd) != 0 && r == 0)
 		r = ae_error_set(err, AE_ERR_IO, "unable to close '%s': %s",
 		    tmp, strerror(errno));

@@ -360,6 +360,38 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 	return r;
 }
 
+int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+write_file_sync(int fd, const char *name, const void *data, size_t len,
+    mode_t mode, struct ae_error *err)
+{
+	if (write_all(fd, data, len) != 0)
+		return ae_error_set(err, AE_ERR_IO, "unable to write '%s': %s",
+		    name, strerror(errno));
+	/* a umask cannot have widened it, but be exact */
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
+		return ae_error_set(err, AE_ERR_IO, "unable to sync '%s': %s",
+		    name, strerror(errno));
+	return 0;
+}
+
 char *
 path_relative_to(const char *base_file, const char *path)
 {

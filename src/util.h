@@ -78,6 +78,17 @@ int read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 int check_trusted_stat(const char *path, const char *what,
     const struct stat *st, struct ae_error *err);
 
+/* Writes all n bytes of p to fd, retrying short writes. Returns 0 or -1. */
+int write_all(int fd, const void *p, size_t n);
+
+/*
+ * Writes all of data to fd, sets its mode and syncs it: for key and
+ * secret files, which must be whole and exact before anyone trusts them.
+ * name is for messages. Returns 0 or AE_ERR_IO.
+ */
+int write_file_sync(int fd, const char *name, const void *data, size_t len,
+    mode_t mode, struct ae_error *err);
+
 /* Returns path joined to base's directory unless path is absolute. */
 char *path_relative_to(const char *base_file, const char *path);
 
