@@ -355,6 +355,9 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
  out:
 	if (fd != -1)
 		close(fd);
+	/* on error the bytes read may be a secret: do not leave them */
+	if (data != NULL)
+		explicit_bzero(data, len);
 	free(data);
 	free(real);
 	return r;
