@@ -16,7 +16,7 @@ for u in aeb_req aeb_ok; do
 	useradd -M -N -s /bin/sh "$u"
 done
 W=$(mktemp -d /tmp/ae-bench.XXXXXX)
-trap 'pkill -u aeb_req 2>/dev/null; userdel aeb_req; userdel aeb_ok; rm -rf "$W"' EXIT
+trap 'st=$?; pkill -u aeb_req 2>/dev/null || :; userdel aeb_req || :; userdel aeb_ok || :; rm -rf "$W"; exit $st' EXIT
 chmod 755 "$W"
 mkdir "$W/r" && chown aeb_req "$W/r"
 printf 'people:\n  req: { unix: aeb_req }\n  ok: { unix: aeb_ok }\n' >"$W/approvers.yaml"
