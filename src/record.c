@@ -336,7 +336,7 @@ argv_json(char *const *argv)
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; argv[i] != NULL; i++)
+	for (i = 0; argv != NULL && argv[i] != NULL; i++)
 		json_array_append_new(a, text(argv[i]));
 	return a;
 }
