@@ -26,6 +26,7 @@
 #include "report.h"
 #include "reqstate.h"
 #include "run.h"
+#include "slackchan.h"
 #include "totp.h"
 #include "ttyprompt.h"
 #include "util.h"
@@ -41,9 +42,11 @@ struct waiter {
 	struct approval ap;
 	struct local_req *local;
 	struct ttyprompt *tty;
+	struct slackchan *slack;
 	int tty_wrong;		/* wrong TOTP codes typed so far */
 	char **reached;		/* channels the request went out on */
 	time_t start, deadline, last_line;
+	time_t ran_at;		/* when the approved command was started */
 	int live;		/* stderr is a terminal: one live line */
 };
 
@@ -418,6 +421,133 @@ tty_close(struct waiter *w, enum wait_end end)
 	free(msg);
 }
 
+/* The request message's fields; sh holds what they point into. */
+static void
+slack_msg(struct waiter *w, struct shown *sh, struct slack_request_msg *m,
+    char ***mentions)
+{
+	const struct approvers *ap = &w->run->s.ap;
+	const struct person *p;
+	size_t i;
+
+	shown_init(w, sh);
+	memset(m, 0, sizeof(*m));
+	*mentions = NULL;
+	for (i = 0; sh->eligible[i] != NULL; i++)
+		if ((p = approvers_person(ap, sh->eligible[i])) != NULL &&
+		    p->slack != NULL && p->slack[0] != NULL)
+			*mentions = strv_push(*mentions, p->slack[0]);
+	m->person = sh->q.requester;
+	m->unix_user = sh->q.user;
+	m->host = sh->q.host;
+	m->agent = sh->q.agent;
+	m->model = sh->q.model;
+	m->argv = sh->q.argv;
+	m->cwd = sh->q.cwd;
+	m->rule_id = sh->rules != NULL ? sh->rules[0] : NULL;
+	m->rule_desc = sh->q.description;
+	m->reason = sh->q.reason;
+	m->needs = sh->q.progress;
+	m->mentions = *mentions;
+	m->expires = w->deadline;
+	m->code = w->ap.code;
+}
+
+/* Opens the slack channel, if the request may use it and it is set up. */
+static void
+slack_reach(struct waiter *w, struct ae_error *err)
+{
+	struct slack_request_msg m;
+	struct shown sh;
+	char **mentions;
+
+	if (w->slack != NULL || !strv_has(w->ap.channels, "slack") ||
+	    !config_channel_enabled(&w->run->s.cfg, "slack"))
+		return;
+	slack_msg(w, &sh, &m, &mentions);
+	if (slackchan_open(&w->slack, &w->run->s.cfg, &m, err) == 0)
+		w->reached = strv_push(w->reached, "slack");
+	strv_free(mentions);
+	shown_release(&sh);
+}
+
+/* A reaction or thread reply from a Slack user some person is. */
+static void
+slack_vote(void *arg, const struct slackchan_vote *sv)
+{
+	struct waiter *w = arg;
+	struct ae_error why = AE_ERROR_INIT;
+	struct appr_vote v;
+	char *desc;
+
+	memset(&v, 0, sizeof(v));
+	v.person = sv->person;
+	v.approve = sv->approve;
+	v.channel = "slack";
+	v.identity = sv->identity;
+	v.evidence = sv->evidence;
+	v.reason = sv->reason;
+	if (approval_vote(&w->ap, &v, &why) != 0) {
+		say(w, "%s on slack: not counted: %s", sv->person, why.msg);
+		return;
+	}
+	say(w, "%s %s (slack)", sv->person, sv->approve ? "approved" :
+	    "denied");
+	if (w->local != NULL) {
+		desc = description(w);
+		(void)local_update(w->local, desc, NULL);
+		free(desc);
+	}
+}
+
+/* Shows how the request ended in its Slack message. */
+static void
+slack_end(struct waiter *w, enum wait_end end)
+{
+	static const char *const what[] = {
+		[WAIT_APPROVED] = "approved",
+		[WAIT_DENIED] = "denied",
+		[WAIT_TIMEOUT] = "timeout",
+		[WAIT_CANCELLED] = "cancelled",
+		[WAIT_ERROR] = "cancelled",
+	};
+	struct ae_error err = AE_ERROR_INIT;
+	struct slack_request_msg m;
+	struct slack_outcome o;
+	struct shown sh;
+	struct buf by, why;
+	char **mentions;
+	size_t i;
+
+	if (w->slack == NULL)
+		return;
+	buf_init(&by);
+	buf_init(&why);
+	for (i = 0; i < w->ap.nvotes; i++) {
+		if ((end == WAIT_DENIED) == (w->ap.votes[i].approve != 0))
+			continue;
+		buf_addf(&by, "%s%s", by.len ? ", " : "",
+		    w->ap.votes[i].person);
+		if (w->ap.votes[i].reason != NULL)
+			buf_addf(&why, "%s%s: %s", why.len ? "; " : "",
+			    w->ap.votes[i].person, w->ap.votes[i].reason);
+	}
+	slack_msg(w, &sh, &m, &mentions);
+	memset(&o, 0, sizeof(o));
+	o.what = what[end];
+	o.by = by.len ? by.p : NULL;
+	o.when = time(NULL);
+	o.why = why.len ? why.p : end == WAIT_ERROR ?
+	    "the approval channels failed" : NULL;
+	if (slackchan_outcome(w->slack, &m, &o, &err) != 0)
+		say(w, "%s%s", "the Slack message could not be updated: ",
+		    err.msg);
+	strv_free(mentions);
+	shown_release(&sh);
+	buf_release(&by);
+	buf_release(&why);
+}
+
 /* Sends the request out; returns the number of channels reached. */
 static int
 reach(struct waiter *w, struct ae_error *err)
@@ -432,6 +562,8 @@ reach(struct waiter *w, struct ae_error *err)
 	for (i = 0; want != NULL && want[i] != NULL; i++) {
 		if (strcmp(want[i], "tty") == 0)
 			tty_open(w, err);
+		if (strcmp(want[i], "slack") == 0)
+			slack_reach(w, err);
 		if (strcmp(want[i], "local") != 0 || w->local != NULL ||
 		    !strv_has(w->ap.channels, "local") ||
 		    !config_channel_enabled(&run->s.cfg, "local"))
@@ -451,9 +583,11 @@ reach(struct waiter *w, struct ae_error *err)
 static enum wait_end
 wait_loop(struct waiter *w, struct ae_error *err)
 {
+	struct ae_error serr = AE_ERROR_INIT;
 	struct pollfd pfd[2];
 	enum appr_state st;
 	time_t now;
+	long ms;
 	int n;
 
 	tty_start(w);
@@ -464,7 +598,13 @@ wait_loop(struct waiter *w, struct ae_error *err)
 			return WAIT_CANCELLED;
 		if ((now = time(NULL)) >= w->deadline)
 			return WAIT_TIMEOUT;
-		if (w->local == NULL && w->tty == NULL) {
+		if (w->slack != NULL && slackchan_due_ms(w->slack) == 0) {
+			/* a failed poll counts nothing; the next one may */
+			(void)slackchan_poll(w->slack, &w->run->s.ap,
+			    slack_vote, w, &serr);
+			continue;
+		}
+		if (w->local == NULL && w->tty == NULL && w->slack == NULL) {
 			ae_error_set(err, AE_ERR_CHANNEL, "no channel is left "
 			    "to approve on");
 			return WAIT_ERROR;
@@ -475,7 +615,8 @@ wait_loop(struct waiter *w, struct ae_error *err)
 		pfd[1].fd = ttyprompt_fd(w->tty);
 		pfd[0].events = pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		n = poll(pfd, 2, 1000);
+		ms = w->slack != NULL ? slackchan_due_ms(w->slack) : 1000;
+		n = poll(pfd, 2, ms < 1000 ? (int)ms : 1000);
 		if (n < 0 && errno != EINTR) {
 			ae_error_set(err, AE_ERR_CHANNEL, "poll: %s",
 			    strerror(errno));
@@ -559,6 +700,24 @@ run_approved(struct run *run)
 	return run_execute(run, "approved");
 }
 
+/* After the run, its exit status in the Slack thread; returns status. */
+static int
+slack_ran(struct waiter *w, int status)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	long el;
+	char *s;
+
+	if (w->slack == NULL)
+		return status;
+	el = (long)(time(NULL) - w->ran_at);
+	s = xasprintf("finished: exit status %d after %ld:%02ld", status,
+	    el / 60, el % 60);
+	(void)slackchan_thread(w->slack, s, &err);
+	free(s);
+	return status;
+}
+
 /* Ends the request: records the decision and exits as product.md says. */
 static int
 conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
@@ -570,7 +729,7 @@ conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
 	record_votes(w);
 	switch (end) {
 	case WAIT_APPROVED:
-		return run_approved(run);
+		return slack_ran(w, run_approved(run));
 	case WAIT_DENIED:
 		why = denial(w);
 		warnx_ae("%s", why);
@@ -777,6 +936,9 @@ how_to_approve(const struct waiter *w)
 	if (strv_has(w->reached, "tty"))
 		fprintf(stderr, "%san approver answers at this terminal with "
 		    "their TOTP code", local ? ", or " : "");
+	if (strv_has(w->reached, "slack"))
+		fprintf(stderr, "%san approver reacts or replies in Slack",
+		    local || strv_has(w->reached, "tty") ? ", or " : "");
 	fputc('\n', stderr);
 }
 
@@ -790,8 +952,8 @@ unreachable(struct waiter *w, const struct ae_error *err)
 	int r;
 
 	why = xasprintf("approval required by rule %s through %s, but no "
-	    "channel could be reached%s%s (this version has the local and tty "
-	    "channels)", *rules ? rules : "(default)", *chans ? chans :
+	    "channel could be reached%s%s (this version has the local, tty and "
+	    "slack channels)", *rules ? rules : "(default)", *chans ? chans :
 	    "no channel", err->msg[0] ? ": " : "", err->msg);
 	warnx_ae("%s", why);
 	r = run_decide(run, "error", why);
@@ -848,10 +1010,13 @@ run_approval(struct run *run)
 		fputs("\r\033[K", stderr);
 	local_close(w.local);
 	w.local = NULL;
+	slack_end(&w, end);
+	w.ran_at = time(NULL);
 	r = conclude(&w, end, &err);
  out:
 	local_close(w.local);
 	ttyprompt_close(w.tty, NULL);
+	slackchan_close(w.slack);
 	strv_free(w.reached);
 	approval_release(&w.ap);
 	return r;

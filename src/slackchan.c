@@ -1,0 +1,324 @@
+/*
+ * The slack approval channel: see slackchan.h.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "slackchan.h"
+#include "util.h"
+
+struct suser {
+	char *id, *team;
+	int ok;			/* neither a bot nor deleted */
+};
+
+struct slackchan {
+	struct slack *s;
+	char *channel, *ts;
+	long long opened_ms, next_ms;
+	char **seen;		/* "U\tapprove" / "U\tdeny": considered */
+	struct suser *users;	/* users.info answers, this run */
+	size_t nusers;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The adaptive interval: fast at first, slower the longer it waits. */
+static void
+schedule(struct slackchan *c)
+{
+	long long now = now_ms(), el = (now - c->opened_ms) / 1000, next;
+
+	next = now + (el < SLACKCHAN_FAST_FOR ? SLACKCHAN_FAST_MS :
+	    el < SLACKCHAN_MID_FOR ? SLACKCHAN_MID_MS : SLACKCHAN_SLOW_MS);
+	if (c->s->retry_after > 0 && now + c->s->retry_after * 1000LL > next)
+		next = now + c->s->retry_after * 1000LL;
+	c->next_ms = next;
+}
+
+int
+slackchan_open(struct slackchan **cp, const struct config *cfg,
+    const struct slack_request_msg *m, struct ae_error *err)
+{
+	struct slackchan *c;
+	char *blocks, *text, *ts = NULL;
+	int r;
+
+	*cp = NULL;
+	if (cfg->slack.channel == NULL || cfg->slack.token_file == NULL)
+		return ae_error_set(err, AE_ERR_CONFIG, "slack: channels.slack "
+		    "needs token_file and channel");
+	c = xcalloc(1, sizeof(*c));
+	if ((r = slack_open(&c->s, cfg->slack.api_base, cfg->slack.token_file,
+	    err)) != 0) {
+		free(c);
+		return r;
+	}
+	blocks = slack_request_blocks(m, NULL);
+	text = slack_request_text(m, NULL);
+	if (blocks == NULL || text == NULL)
+		r = ae_error_set(err, AE_ERR_CHANNEL, "slack: the request "
+		    "message could not be built");
+	else
+		r = slack_post_message(c->s, cfg->slack.channel, text, blocks,
+		    NULL, &ts, err);
+	free(blocks);
+	free(text);
+	if (r != 0) {
+		slack_close(c->s);
+		free(c);
+		return r;
+	}
+	c->channel = xstrdup(cfg->slack.channel);
+	c->ts = ts;
+	c->opened_ms = now_ms();
+	schedule(c);
+	*cp = c;
+	return 0;
+}
+
+long
+slackchan_due_ms(const struct slackchan *c)
+{
+	long long d = c->next_ms - now_ms();
+
+	return d < 0 ? 0 : (long)d;
+}
+
+static const struct person *
+by_slack(const struct approvers *ap, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < ap->npeople; i++)
+		if (strv_has(ap->people[i].slack, user))
+			return &ap->people[i];
+	return NULL;
+}
+
+/* users.info, once per user: 0 and *u, or the call's error. */
+static int
+user_info(struct slackchan *c, const char *id, const struct suser **u,
+    struct ae_error *err)
+{
+	struct slack_user su;
+	struct suser *n;
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->nusers; i++)
+		if (strcmp(c->users[i].id, id) == 0) {
+			*u = &c->users[i];
+			return 0;
+		}
+	memset(&su, 0, sizeof(su));
+	if ((r = slack_user(c->s, id, &su, err)) != 0)
+		return r;
+	c->users = xreallocarray(c->users, c->nusers + 1, sizeof(*c->users));
+	n = &c->users[c->nusers++];
+	n->id = xstrdup(id);
+	n->team = xstrdup(su.team_id != NULL ? su.team_id : "");
+	n->ok = !su.deleted && !su.is_bot;
+	slack_user_release(&su);
+	*u = n;
+	return 0;
+}
+
+/*
+ * One candidate: hands it to vote unless (user, decision) was seen, the
+ * user is nobody's, a bot or deleted. Returns 0, or users.info's error
+ * (then it is considered again next poll).
+ */
+static int
+candidate(struct slackchan *c, const struct approvers *ap, const char *user,
+    int approve, const char *reason, const char *reaction,
+    const char *reply_ts,
+    void (*vote)(void *, const struct slackchan_vote *), void *arg,
+    struct ae_error *err)
+{
+	const struct person *p;
+	const struct suser *u;
+	struct slackchan_vote v;
+	json_t *id, *ev;
+	char *key, *ids = NULL, *evs = NULL;
+	int r;
+
+	key = xasprintf("%s\t%s", user, approve ? "approve" : "deny");
+	if (strv_has(c->seen, key)) {
+		free(key);
+		return 0;
+	}
+	if ((p = by_slack(ap, user)) == NULL) {
+		c->seen = strv_push_take(c->seen, key);
+		return 0;
+	}
+	if ((r = user_info(c, user, &u, err)) != 0) {
+		free(key);
+		return r;
+	}
+	c->seen = strv_push_take(c->seen, key);
+	if (!u->ok)
+		return 0;
+	id = json_pack("{s:s,s:s}", "slack_user", user, "team", u->team);
+	ev = reaction != NULL ?
+	    json_pack("{s:s,s:s,s:s}", "channel", c->channel, "ts", c->ts,
+	    "reaction", reaction) :
+	    json_pack("{s:s,s:s,s:s}", "channel", c->channel, "ts", c->ts,
+	    "reply_ts", reply_ts);
+	if (id != NULL)
+		ids = json_dumps(id, JSON_COMPACT);
+	if (ev != NULL)
+		evs = json_dumps(ev, JSON_COMPACT);
+	json_decref(id);
+	json_decref(ev);
+	if (ids != NULL && evs != NULL) {
+		memset(&v, 0, sizeof(v));
+		v.person = p->name;
+		v.approve = approve;
+		v.reason = reason;
+		v.identity = ids;
+		v.evidence = evs;
+		vote(arg, &v);
+	}
+	free(ids);
+	free(evs);
+	return 0;
+}
+
+/*
+ * "approve [reason]" or "deny reason": 1 (approve) or 0 (deny) with
+ * *reason (caller frees, NULL: none), or -1 for anything else.
+ */
+static int
+parse_reply(const char *text, char **reason)
+{
+	static const char *const words[] = { "deny", "approve" };
+	const char *p;
+	size_t i, n, e;
+
+	*reason = NULL;
+	while (isspace((unsigned char)*text))
+		text++;
+	for (i = 0; i < 2; i++) {
+		n = strlen(words[i]);
+		if (strncasecmp(text, words[i], n) != 0 ||
+		    (text[n] != '\0' && !isspace((unsigned char)text[n])))
+			continue;
+		p = text + n;
+		while (isspace((unsigned char)*p))
+			p++;
+		e = strlen(p);
+		while (e > 0 && isspace((unsigned char)p[e - 1]))
+			e--;
+		if (e > 0)
+			*reason = xstrndup(p, e);
+		if (i == 0 && *reason == NULL)
+			return -1;	/* a denial says why */
+		return (int)i;
+	}
+	return -1;
+}
+
+int
+slackchan_poll(struct slackchan *c, const struct approvers *ap,
+    void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
+    struct ae_error *err)
+{
+	struct slack_reactions re;
+	struct slack_messages ms;
+	size_t i, j;
+	char *reason;
+	int r, d;
+
+	memset(&re, 0, sizeof(re));
+	memset(&ms, 0, sizeof(ms));
+	if ((r = slack_reactions(c->s, c->channel, c->ts, &re, err)) != 0)
+		goto out;
+	for (i = 0; i < re.n && r == 0; i++) {
+		d = strcmp(re.v[i].name, "white_check_mark") == 0 ? 1 :
+		    strcmp(re.v[i].name, "x") == 0 ? 0 : -1;
+		for (j = 0; d >= 0 && re.v[i].users != NULL &&
+		    re.v[i].users[j] != NULL && r == 0; j++)
+			r = candidate(c, ap, re.v[i].users[j], d, NULL,
+			    re.v[i].name, NULL, vote, arg, err);
+	}
+	if (r != 0)
+		goto out;
+	if ((r = slack_replies(c->s, c->channel, c->ts, &ms, err)) != 0)
+		goto out;
+	/* the parent is the request itself */
+	for (i = 1; i < ms.n && r == 0; i++) {
+		if (ms.v[i].bot_id != NULL || ms.v[i].user == NULL)
+			continue;
+		if ((d = parse_reply(ms.v[i].text, &reason)) < 0)
+			continue;
+		r = candidate(c, ap, ms.v[i].user, d, reason, NULL,
+		    ms.v[i].ts, vote, arg, err);
+		free(reason);
+	}
+ out:
+	slack_reactions_release(&re);
+	slack_messages_release(&ms);
+	schedule(c);
+	return r;
+}
+
+int
+slackchan_outcome(struct slackchan *c, const struct slack_request_msg *m,
+    const struct slack_outcome *o, struct ae_error *err)
+{
+	char *blocks = slack_request_blocks(m, o), *text =
+	    slack_request_text(m, o);
+	int r;
+
+	if (blocks == NULL || text == NULL)
+		r = ae_error_set(err, AE_ERR_CHANNEL, "slack: the outcome "
+		    "message could not be built");
+	else
+		r = slack_update(c->s, c->channel, c->ts, text, blocks, err);
+	free(blocks);
+	free(text);
+	return r;
+}
+
+int
+slackchan_thread(struct slackchan *c, const char *text, struct ae_error *err)
+{
+	char *ts = NULL;
+	int r;
+
+	r = slack_post_message(c->s, c->channel, text, NULL, c->ts, &ts, err);
+	free(ts);
+	return r;
+}
+
+void
+slackchan_close(struct slackchan *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	slack_close(c->s);
+	free(c->channel);
+	free(c->ts);
+	strv_free(c->seen);
+	for (i = 0; i < c->nusers; i++) {
+		free(c->users[i].id);
+		free(c->users[i].team);
+	}
+	free(c->users);
+	free(c);
+}

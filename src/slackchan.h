@@ -1,0 +1,64 @@
+/*
+ * slackchan: the slack approval channel. Posts the request to the
+ * configured channel, polls the message's reactions and thread for
+ * candidate votes (each mapped to a person by Slack user ID, bots and
+ * deleted users left out), and closes the loop with chat.update and a
+ * thread reply. Nothing here prints, and nothing here decides what a
+ * vote counts for: that is approval.c's.
+ */
+#ifndef AE_SLACKCHAN_H
+#define AE_SLACKCHAN_H
+
+#include "approvers.h"
+#include "config.h"
+#include "error.h"
+#include "slack.h"
+
+#define SLACKCHAN_FAST_MS	2000	/* the first SLACKCHAN_FAST_FOR s */
+#define SLACKCHAN_FAST_FOR	30
+#define SLACKCHAN_MID_MS	5000	/* until SLACKCHAN_MID_FOR s */
+#define SLACKCHAN_MID_FOR	300
+#define SLACKCHAN_SLOW_MS	15000
+
+struct slackchan;
+
+/* A candidate vote: who reacted or replied, and how. */
+struct slackchan_vote {
+	const char *person;	/* the person whose slack: lists user */
+	int approve;
+	const char *reason;	/* NULL: none */
+	const char *identity;	/* {"slack_user":U,"team":T} */
+	const char *evidence;	/* {"channel":C,"ts":TS,"reaction"|"reply_ts":…} */
+};
+
+/*
+ * Opens the client from cfg.slack and posts the request m. Returns 0 and
+ * *cp, or the error (Slack's named) with nothing left open.
+ */
+int slackchan_open(struct slackchan **cp, const struct config *cfg,
+    const struct slack_request_msg *m, struct ae_error *err);
+
+/* Milliseconds until the next poll is due (0: now). */
+long slackchan_due_ms(const struct slackchan *c);
+
+/*
+ * One poll: reactions and thread replies, each (user, decision) handed
+ * to vote once. A failed call (rate limit, garbage, network) ends the
+ * poll with no vote from it; the next is scheduled after Retry-After
+ * when Slack asked for one. Returns 0, or the failed call's error.
+ */
+int slackchan_poll(struct slackchan *c, const struct approvers *ap,
+    void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
+    struct ae_error *err);
+
+/* Replaces the message with its outcome (no call to action). */
+int slackchan_outcome(struct slackchan *c, const struct slack_request_msg *m,
+    const struct slack_outcome *o, struct ae_error *err);
+
+/* A reply in the request's thread. */
+int slackchan_thread(struct slackchan *c, const char *text,
+    struct ae_error *err);
+
+void slackchan_close(struct slackchan *c);
+
+#endif
