@@ -522,9 +522,7 @@ static char *
 desc_read(const char *path, struct stat *st, struct ae_error *err)
 {
 	struct buf b;
-	char chunk[4096];
-	ssize_t n = 0;
-	int fd;
+	int fd, n;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1) {
@@ -540,16 +538,9 @@ desc_read(const char *path, struct stat *st, struct ae_error *err)
 		return NULL;
 	}
 	buf_init(&b);
-	while (b.len <= LOCAL_DESC_MAX &&
-	    (n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			break;
-		buf_add(&b, chunk, (size_t)n);
-	}
+	n = read_fd_capped(fd, LOCAL_DESC_MAX, &b);
 	close(fd);
-	if (n != 0 || b.len > LOCAL_DESC_MAX) {
+	if (n != 0) {
 		ae_error_set(err, AE_ERR_CHANNEL, "unable to read '%s'", path);
 		buf_release(&b);
 		return NULL;

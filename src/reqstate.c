@@ -183,10 +183,8 @@ static char *
 read_owned(const char *path, uid_t uid, struct stat *st, int *r,
     struct ae_error *err)
 {
-	char chunk[4096];
 	struct buf b;
-	ssize_t n = 0;
-	int fd;
+	int fd, n;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1) {
@@ -205,16 +203,9 @@ read_owned(const char *path, uid_t uid, struct stat *st, int *r,
 		return NULL;
 	}
 	buf_init(&b);
-	while (b.len <= REQSTATE_MAX && (n = read(fd, chunk,
-	    sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			break;
-		buf_add(&b, chunk, (size_t)n);
-	}
+	n = read_fd_capped(fd, REQSTATE_MAX, &b);
 	close(fd);
-	if (n != 0 || b.len > REQSTATE_MAX || !utf8_valid(b.p, b.len)) {
+	if (n != 0 || !utf8_valid(b.p, b.len)) {
 		*r = ae_error_set(err, AE_ERR_DENIED, "unable to read '%s'",
 		    path);
 		buf_release(&b);

@@ -394,23 +394,13 @@ state_lock(const char *path, int *fdp, struct ae_error *err)
 static int
 state_read(int fd, const char *path, struct buf *b, struct ae_error *err)
 {
-	char chunk[4096];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ae_error_set(err, AE_ERR_IO,
-			    "unable to read '%s': %s", path, strerror(errno));
-		if (n == 0)
-			return 0;
-		if (b->len + (size_t)n > STATE_FILE_MAX)
-			return ae_error_set(err, AE_ERR_IO, "refusing '%s': "
-			    "more than %d bytes", path, STATE_FILE_MAX);
-		buf_add(b, chunk, (size_t)n);
-	}
+	if (read_fd_capped(fd, STATE_FILE_MAX, b) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return ae_error_set(err, AE_ERR_IO, "refusing '%s': more than "
+		    "%d bytes", path, STATE_FILE_MAX);
+	return ae_error_set(err, AE_ERR_IO, "unable to read '%s': %s", path,
+	    strerror(errno));
 }
 
 /*

@@ -364,6 +364,28 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 }
 
 int
+read_fd_capped(int fd, size_t max, struct buf *b)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (b->len + (size_t)n > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		buf_add(b, chunk, (size_t)n);
+	}
+}
+
+int
 write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;

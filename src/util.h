@@ -78,6 +78,12 @@ int read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 int check_trusted_stat(const char *path, const char *what,
     const struct stat *st, struct ae_error *err);
 
+/*
+ * Appends what is left of fd to b, at most max bytes in all. Returns 0,
+ * or -1 with errno set (EFBIG when there is more than max).
+ */
+int read_fd_capped(int fd, size_t max, struct buf *b);
+
 /* Writes all n bytes of p to fd, retrying short writes. Returns 0 or -1. */
 int write_all(int fd, const void *p, size_t n);
 

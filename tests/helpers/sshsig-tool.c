@@ -29,23 +29,13 @@
 static int
 read_all(int fd, const char *name, struct buf *b, struct ae_error *err)
 {
-	char chunk[65536];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ae_error_set(err, AE_ERR_IO,
-			    "unable to read '%s': %s", name, strerror(errno));
-		if (n == 0)
-			return 0;
-		if (b->len + (size_t)n > INPUT_MAX)
-			return ae_error_set(err, AE_ERR_IO,
-			    "'%s': more than %u bytes", name, INPUT_MAX);
-		buf_add(b, chunk, (size_t)n);
-	}
+	if (read_fd_capped(fd, INPUT_MAX, b) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return ae_error_set(err, AE_ERR_IO, "'%s': more than %u bytes",
+		    name, INPUT_MAX);
+	return ae_error_set(err, AE_ERR_IO, "unable to read '%s': %s", name,
+	    strerror(errno));
 }
 
 static int
