@@ -4,22 +4,10 @@
 # whether that counts, and the record keeps every vote.
 . "$(dirname "$0")/../lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
-    ! command -v setpriv >/dev/null; then
-	test_skip 'approval with real users' 'needs root, useradd and setpriv'
-	test_done
-	exit 0
-fi
-
-USERS="aeq_req aeq_bob aeq_carol aeq_dave aeq_eve"
-for u in $USERS; do
-	userdel "$u" >/dev/null 2>&1
-	useradd -M -N -s /bin/sh "$u" || exit 1
-done
+. "$(dirname "$0")/users.sh"
+need_users 'approval with real users' aeq_req aeq_bob aeq_carol aeq_dave aeq_eve
 W=$(mktemp -d /tmp/ae-approve.XXXXXX)
 chmod 755 "$W"
-trap 'for u in $USERS; do pkill -u "$u" 2>/dev/null; userdel "$u" 2>/dev/null; done;
-      rm -rf "$TEST_DIR" "$W"' EXIT
 
 mkdir "$W/req" && chown aeq_req "$W/req" && chmod 755 "$W/req"
 cat >"$W/approvers.yaml" <<'YAML'
@@ -69,8 +57,6 @@ mkdir -m 1777 "$W/spool"
 
 # the audit repository belongs to aeq_req; root reads it here
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="*"
-
-as() { u=$1; shift; setpriv --reuid="$u" --regid=nogroup --clear-groups -- "$@"; }
 
 # request ARGS...: start a gated run as aeq_req in the background
 request() {

@@ -5,21 +5,8 @@
 # whose socket or description another user planted.
 . "$(dirname "$0")/../lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
-    ! command -v setpriv >/dev/null; then
-	test_skip 'local channel with real users' 'needs root, useradd, setpriv'
-	test_done
-	exit 0
-fi
-
-USERS="ae_alice ae_bob ae_carol ae_nobody"
-for u in $USERS; do
-	userdel "$u" >/dev/null 2>&1
-	useradd -M -N -s /usr/sbin/nologin "$u" || exit 1
-done
-# lib.sh's EXIT trap removes $TEST_DIR: keep doing that, and the users
-trap 'for u in $USERS; do pkill -KILL -u "$u" 2>/dev/null;
-    userdel "$u" 2>/dev/null; done; rm -rf "$TEST_DIR"' EXIT
+. "$(dirname "$0")/users.sh"
+need_users 'local channel with real users' ae_alice ae_bob ae_carol ae_nobody
 
 # Everything the other users run or read lives in $TEST_DIR, root's and
 # readable by all, so that the configuration is one they may trust.
@@ -46,12 +33,6 @@ ID1=0123456789abcdef0123456789abcdef
 ID2=fedcba9876543210fedcba9876543210
 ID3=00112233445566778899aabbccddeeff
 
-# as USER CMD...: run CMD as USER, with that user's group and no other
-as() {
-	u=$1
-	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups -- "$@"
-}
 # bg_as USER CMD...: the same in the background, $! being CMD itself
 bg_as() {
 	u=$1

@@ -5,22 +5,10 @@
 # its ttl. Real Unix users, so SO_PEERCRED and file ownership are real.
 . "$(dirname "$0")/../lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
-    ! command -v setpriv >/dev/null; then
-	test_skip 'requests that outlive the terminal' 'needs root, useradd and setpriv'
-	test_done
-	exit 0
-fi
-
-USERS="aew_req aew_bob aew_eve"
-for u in $USERS; do
-	userdel "$u" >/dev/null 2>&1
-	useradd -M -N -s /bin/sh "$u" || exit 1
-done
+. "$(dirname "$0")/users.sh"
+need_users 'requests that outlive the terminal' aew_req aew_bob aew_eve
 W=$(mktemp -d /tmp/ae-nowait.XXXXXX)
 chmod 755 "$W"
-trap 'for u in $USERS; do pkill -u "$u" 2>/dev/null; userdel "$u" 2>/dev/null; done;
-      rm -rf "$TEST_DIR" "$W"' EXIT
 
 mkdir "$W/req" && chown aew_req "$W/req" && chmod 755 "$W/req"
 cat >"$W/approvers.yaml" <<'YAML'
@@ -56,8 +44,6 @@ ssh-keygen -q -t ed25519 -N '' -f "$W/req/key" && chown aew_req "$W/req/key" "$W
 mkdir -m 1777 "$W/spool"
 
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="*"
-
-as() { u=$1; shift; setpriv --reuid="$u" --regid=nogroup --clear-groups -- "$@"; }
 
 # run_as USER ARGS...: approve-exec as USER in $W/req (the cwd is bound)
 run_as() {
