@@ -5,32 +5,10 @@
 # Slack client's tests rely on it, so it is checked here first.
 . "$(dirname "$0")/../lib.sh"
 
-if ! command -v python3 >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 or curl missing"
-	exit 0
-fi
-
-stop_slack() {
-	[ -s "$TEST_DIR/slack.pid" ] || return 0
-	kill "$(cat "$TEST_DIR/slack.pid")" 2>/dev/null
-	rm -f "$TEST_DIR/slack.pid"
-}
-trap 'stop_slack; rm -rf "$TEST_DIR"' EXIT
-trap 'exit 130' INT TERM
+. "$TOP/tests/slack/fake.sh"
 
 TOKEN=xoxb-1-good
-python3 "$TOP/tests/slack/fake_slack.py" --token "$TOKEN" \
-    --channel C123 --not-in C999 --tier-scale 0 \
-    --port-file "$TEST_DIR/slack.port" >"$TEST_DIR/slack.out" 2>"$TEST_DIR/slack.log" &
-echo $! >"$TEST_DIR/slack.pid"
-i=0
-while [ ! -s "$TEST_DIR/slack.port" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$TEST_DIR/slack.port" ] || { echo "fake_slack would not start"; cat "$TEST_DIR/slack.log"; exit 1; }
-PORT=$(cat "$TEST_DIR/slack.port")
-BASE="http://127.0.0.1:$PORT"
+start_slack --token "$TOKEN" --channel C123 --not-in C999 --tier-scale 0
 JSON='Content-type: application/json; charset=utf-8'
 
 # api METHOD [curl args...]: calls /api/METHOD with the good token; the body

@@ -5,36 +5,15 @@
 # refused as protocol errors. The token never shows in any output.
 . "$(dirname "$0")/../lib.sh"
 
-if ! command -v python3 >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 or curl missing"
-	exit 0
-fi
 if [ ! -f "$TOP/tests/slack/fake_slack.py" ]; then
 	echo "1..0 # SKIP tests/slack/fake_slack.py missing"
 	exit 0
 fi
+. "$TOP/tests/slack/fake.sh"
 CALL="$TOP/$AE_BUILD/tests/helpers/slack-call"
 
-stop_slack() {
-	[ -s "$TEST_DIR/slack.pid" ] || return 0
-	kill "$(cat "$TEST_DIR/slack.pid")" 2>/dev/null
-	rm -f "$TEST_DIR/slack.pid"
-}
-trap 'stop_slack; rm -rf "$TEST_DIR"' EXIT
-trap 'exit 130' INT TERM
-
 TOKEN=xoxb-1-good
-python3 "$TOP/tests/slack/fake_slack.py" --token "$TOKEN" \
-    --channel C123 --not-in C999 --tier-scale 0 \
-    --port-file "$TEST_DIR/slack.port" >"$TEST_DIR/slack.out" 2>"$TEST_DIR/slack.log" &
-echo $! >"$TEST_DIR/slack.pid"
-i=0
-while [ ! -s "$TEST_DIR/slack.port" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$TEST_DIR/slack.port" ] || { echo "fake_slack would not start"; cat "$TEST_DIR/slack.log"; exit 1; }
-BASE="http://127.0.0.1:$(cat "$TEST_DIR/slack.port")"
+start_slack --token "$TOKEN" --channel C123 --not-in C999 --tier-scale 0
 API="$BASE/api"
 
 (umask 077 && echo "$TOKEN" >"$TEST_DIR/token" && echo xoxb-1-bad >"$TEST_DIR/bad")

@@ -6,28 +6,11 @@
 # outcome and a thread reply with the exit status.
 . "$(dirname "$0")/../lib.sh"
 
-if ! command -v python3 >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 or curl missing"
-	exit 0
-fi
-
+. "$TOP/tests/slack/fake.sh"
 W=$TEST_DIR
-stop_slack() {
-	[ -s "$W/slack.pid" ] || return 0
-	kill "$(cat "$W/slack.pid")" 2>/dev/null
-	rm -f "$W/slack.pid"
-}
-trap 'stop_slack; rm -rf "$TEST_DIR"' EXIT
-trap 'exit 130' INT TERM
 
 TOKEN=xoxb-1-good
-python3 "$TOP/tests/slack/fake_slack.py" --token "$TOKEN" --channel C123 \
-    --tier-scale 0 --port-file "$W/slack.port" >"$W/slack.out" 2>"$W/slack.log" &
-echo $! >"$W/slack.pid"
-i=0
-while [ ! -s "$W/slack.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$W/slack.port" ] || { echo "fake_slack would not start"; cat "$W/slack.log"; exit 1; }
-BASE="http://127.0.0.1:$(cat "$W/slack.port")"
+start_slack --token "$TOKEN" --channel C123 --tier-scale 0
 
 ctl() {
 	curl -s -m 10 -o "$W/ctl.out" -H 'Content-type: application/json' \
