@@ -788,8 +788,10 @@ add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
 	    nz->out->cmds[idx].env_uncertain || replaced(nz, sc->assigns);
 	c->args_uncertain = hidden || replaced(nz, sc->argv + 1);
 	if (sc->uncertain[0] || (nz->replace != NULL &&
-	    strstr(sc->argv[0], nz->replace) != NULL))
+	    strstr(sc->argv[0], nz->replace) != NULL)) {
+		c->name_unknown = 1;
 		set_opaque(c, "expansion in command name");
+	}
 	/* bash runs an exported function of that name instead */
 	fn = xasprintf("BASH_FUNC_%s%%%%", sc->argv[0]);
 	opaque_if_set(nz, c, fn);
@@ -856,9 +858,8 @@ expand(struct normer *nz, size_t idx)
 	const char *id;
 	size_t i;
 
-	if (c->opaque != NULL && strcmp(c->opaque,
-	    "expansion in command name") == 0)
-		return;
+	if (c->name_unknown)
+		return;	/* nothing known to look into */
 	for (i = 0; loader_vars[i] != NULL; i++)
 		opaque_if_set(nz, c, loader_vars[i]);
 	if (c->depth >= NORM_MAX_DEPTH) {

@@ -42,6 +42,8 @@ struct norm_cmd {
 	 * runs at all; an allow rule's bare name vouches only for these.
 	 */
 	int system;
+	/* argv[0] holds an expansion: which program runs is not known */
+	int name_unknown;
 	/* what could not be analysed, or NULL; owned */
 	char *opaque;
 	int parent;		/* index of the command that starts it, or -1 */
