@@ -284,24 +284,23 @@ check_parent_dir(const char *path, const char *real, struct ae_error *err)
 	return r;
 }
 
-int
-read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
-    struct ae_error *err)
+/*
+ * Opens path and checks that it may be trusted: a regular file, owned
+ * and moded as check_trusted_stat wants, in a directory alike, at most
+ * max bytes. Returns 0 with *fd open, or AE_ERR_CONFIG.
+ */
+static int
+open_trusted(const char *path, size_t max, int *fd, struct ae_error *err)
 {
 	struct stat st;
-	char *data = NULL, *real = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd = -1, r;
+	char *real = NULL;
+	int r;
 
-	*out = NULL;
-	*lenp = 0;
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		r = ae_error_set(err, AE_ERR_CONFIG, "unable to open '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
+	if ((*fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return ae_error_set(err, AE_ERR_CONFIG,
+		    "unable to open '%s': %s", path, strerror(errno));
+	if (fstat(*fd, &st) != 0) {
 		r = ae_error_set(err, AE_ERR_CONFIG, "unable to stat '%s': %s",
 		    path, strerror(errno));
 		goto out;
@@ -315,18 +314,39 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 		goto out;
 	/* the file a symlink leads to sits in its own directory */
 	if ((real = realpath(path, NULL)) == NULL) {
-		r = ae_error_set(err, AE_ERR_CONFIG, "unable to resolve '%s': %s",
-		    path, strerror(errno));
+		r = ae_error_set(err, AE_ERR_CONFIG,
+		    "unable to resolve '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if ((r = check_parent_dir(path, real, err)) != 0)
 		goto out;
-	if ((size_t)st.st_size > max) {
+	if ((size_t)st.st_size > max)
 		r = ae_error_set(err, AE_ERR_CONFIG,
 		    "refusing '%s': %lld bytes, more than the limit of %zu",
 		    path, (long long)st.st_size, max);
-		goto out;
+ out:
+	free(real);
+	if (r != 0) {
+		close(*fd);
+		*fd = -1;
 	}
+	return r;
+}
+
+int
+read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
+    struct ae_error *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, r;
+
+	*out = NULL;
+	*lenp = 0;
+	if ((r = open_trusted(path, max, &fd, err)) != 0)
+		return r;
+	/* one buffer, never grown: a secret leaves no copies behind */
 	data = xmalloc(max + 1);
 	for (;;) {
 		n = read(fd, data + len, max + 1 - len);
@@ -339,8 +359,7 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
-		if (len > max) {
+		if ((len += (size_t)n) > max) {
 			r = ae_error_set(err, AE_ERR_CONFIG,
 			    "refusing '%s': more than the limit of %zu bytes",
 			    path, max);
@@ -351,15 +370,12 @@ read_trusted_file(const char *path, size_t max, char **out, size_t *lenp,
 	*out = data;	/* transferred */
 	*lenp = len;
 	data = NULL;
-	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
+	close(fd);
 	/* on error the bytes read may be a secret: do not leave them */
 	if (data != NULL)
 		explicit_bzero(data, len);
 	free(data);
-	free(real);
 	return r;
 }
 
