@@ -87,8 +87,8 @@ check_spool_stat(const char *spool, const struct stat *st,
  * The requester's side also wants the spool to be root's or its own:
  * whoever owns a sticky directory may still remove anything in it.
  */
-static int
-spool_prepare(const char *spool, struct ae_error *err)
+int
+local_spool_prepare(const char *spool, struct ae_error *err)
 {
 	struct stat st;
 	int fd = -1, r;
@@ -268,7 +268,7 @@ local_open(struct local_req **out, const char *spool,
 	if (info->id == NULL || !valid_id(info->id))
 		return ae_error_set(err, AE_ERR_CHANNEL, "request id is not "
 		    "32 lowercase hex digits");
-	if ((ret = spool_prepare(spool, err)) != 0)
+	if ((ret = local_spool_prepare(spool, err)) != 0)
 		return ret;
 	r = xcalloc(1, sizeof(*r));
 	r->fd = -1;

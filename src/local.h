@@ -33,9 +33,16 @@ struct local_info {
 
 /*
  * Creates the spool directory if missing (mode 1777, like /tmp), refusing
- * one that is a symlink, not a directory, or writable by others without
- * the sticky bit; writes ID.json (mode 0644) and listens on ID.sock (mode
- * 0666: anyone may knock, the kernel says who). Returns 0, or
+ * one that is a symlink, not a directory, writable by others without the
+ * sticky bit, or owned by neither root nor us. Returns 0, or
+ * AE_ERR_CHANNEL with the cause.
+ */
+int local_spool_prepare(const char *spool, struct ae_error *err);
+
+/*
+ * Prepares the spool as local_spool_prepare does; writes ID.json (mode
+ * 0644) and listens on ID.sock (mode 0666: anyone may knock, the kernel
+ * says who). Returns 0, or
  * AE_ERR_CHANNEL with the cause.
  */
 int local_open(struct local_req **out, const char *spool,

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,6 +88,7 @@ slack_open(struct slack **sp, const char *api_base, const char *token_file,
 	while (n > 0 && s->api_base[n - 1] == '/')
 		s->api_base[--n] = '\0';
 	s->timeout_ms = SLACK_TIMEOUT_MS;
+	s->pace_wait_ms = SLACK_PACE_WAIT_MS;
 	if (strchr(s->api_base, '?') != NULL ||
 	    strchr(s->api_base, '#') != NULL) {
 		r = ae_error_set(err, AE_ERR_CONFIG,
@@ -112,7 +114,92 @@ slack_close(struct slack *s)
 		ae_memzero(s->token, strlen(s->token));
 	free(s->token);
 	free(s->api_base);
+	budget_close(s->budget);
 	free(s);
+}
+
+long
+slack_pace(struct slack *s, const char *method)
+{
+	long long now = budget_now_ms(), at = -1;
+	long held;
+	size_t i, k = SLACK_METHODS_MAX;
+
+	if (s->budget == NULL)
+		return 0;
+	for (i = 0; i < SLACK_METHODS_MAX; i++) {
+		if (s->turn[i].method == NULL && k == SLACK_METHODS_MAX)
+			k = i;
+		if (s->turn[i].method != NULL &&
+		    strcmp(s->turn[i].method, method) == 0) {
+			k = i;
+			at = s->turn[i].at;
+			break;
+		}
+	}
+	if (k == SLACK_METHODS_MAX)	/* more methods than we know */
+		return budget_take(s->budget, method, now);
+	if (at < 0) {
+		at = now + budget_take(s->budget, method, now);
+		s->turn[k].method = method;
+	}
+	/* a 429 since the turn was taken holds it back too */
+	if ((held = budget_held(s->budget, method, now)) > 0 &&
+	    now + held > at)
+		at = now + held;
+	s->turn[k].at = at;
+	return at > now ? (long)(at - now) : 0;
+}
+
+/* The turn method held has been used. */
+static void
+pace_used(struct slack *s, const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < SLACK_METHODS_MAX; i++)
+		if (s->turn[i].method != NULL &&
+		    strcmp(s->turn[i].method, method) == 0)
+			s->turn[i].method = NULL;
+}
+
+/*
+ * Waits for method's turn if it is at most s->pace_wait_ms away; a
+ * signal ends the wait with AE_ERR_INTERRUPTED. Returns 0 when the call
+ * may go, else the error (deferred_ms set when it is only early).
+ */
+static int
+pace(struct slack *s, const char *method, struct ae_error *err)
+{
+	struct timespec ts;
+	long wait;
+
+	while ((wait = slack_pace(s, method)) > 0) {
+		if (wait > s->pace_wait_ms) {
+			s->deferred_ms = wait;
+			return ae_error_set(err, AE_ERR_NETWORK, "slack: %s: "
+			    "its turn in the host's rate budget is %ld ms "
+			    "away", method, wait);
+		}
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = (wait % 1000) * 1000000L;
+		if (nanosleep(&ts, NULL) == -1 && errno == EINTR)
+			return ae_error_set(err, AE_ERR_INTERRUPTED, "slack: "
+			    "%s: interrupted while waiting for its turn",
+			    method);
+	}
+	pace_used(s, method);
+	return 0;
+}
+
+int
+slack_error_passing(const char *name)
+{
+	static const char *const passing[] = { "internal_error",
+	    "fatal_error", "service_unavailable", "request_timeout",
+	    "ratelimited", NULL };
+
+	return strv_has((char *const *)passing, name);
 }
 
 /* Percent-encodes all but RFC 3986's unreserved characters. */
@@ -154,8 +241,8 @@ retry_after_parse(const char *v)
  * holds the object (caller decrefs).
  */
 static int
-reply_parse(const char *method, const struct buf *body, json_t **out,
-    struct ae_error *err)
+reply_parse(struct slack *s, const char *method, const struct buf *body,
+    json_t **out, struct ae_error *err)
 {
 	json_t *o = NULL, *ok, *e;
 	char *shown = NULL;
@@ -177,6 +264,7 @@ reply_parse(const char *method, const struct buf *body, json_t **out,
 			goto out;
 		}
 		shown = esc_text(json_string_value(e));
+		snprintf(s->error, sizeof(s->error), "%s", shown);
 		r = ae_error_set(err, AE_ERR_CHANNEL, "slack: %s: %s", method,
 		    shown);
 		goto out;
@@ -228,7 +316,11 @@ slack_call(struct slack *s, const char *method, const char *query,
 
 	*out = NULL;
 	s->retry_after = 0;
+	s->deferred_ms = 0;
+	s->error[0] = '\0';
 	http_resp_init(&resp);
+	if ((r = pace(s, method, err)) != 0)
+		goto out;
 	url = xasprintf("%s/%s%s%s", s->api_base, method,
 	    query != NULL ? "?" : "", query != NULL ? query : "");
 	hdrs = call_headers(s, body != NULL);
@@ -248,6 +340,9 @@ slack_call(struct slack *s, const char *method, const char *query,
 		goto out;
 	if (resp.status == 429) {
 		s->retry_after = retry_after_parse(resp.retry_after);
+		if (s->budget != NULL)
+			budget_block(s->budget, method, s->retry_after * 1000,
+			    budget_now_ms());
 		r = ae_error_set(err, AE_ERR_NETWORK, "slack: %s: rate "
 		    "limited, retry after %ld s", method, s->retry_after);
 		goto out;
@@ -257,7 +352,7 @@ slack_call(struct slack *s, const char *method, const char *query,
 		    "status %ld", method, resp.status);
 		goto out;
 	}
-	r = reply_parse(method, &resp.body, out, err);
+	r = reply_parse(s, method, &resp.body, out, err);
  out:
 	headers_zero_free(hdrs);
 	free(url);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "budget.h"
 #include "error.h"
 
 #define SLACK_API_BASE		"https://slack.com/api"
@@ -20,6 +21,8 @@
 #define SLACK_REPLY_PAGES_MAX	50	/* conversations.replies pages read */
 #define SLACK_RETRY_AFTER_MAX	3600	/* longest wait we believe */
 #define SLACK_RETRY_AFTER_DEFAULT 30	/* 429 without a usable Retry-After */
+#define SLACK_PACE_WAIT_MS	60000	/* a call waits this long for its turn */
+#define SLACK_METHODS_MAX	8	/* reservations held at once */
 
 struct slack {
 	char *api_base;		/* no trailing '/' */
@@ -30,6 +33,22 @@ struct slack {
 	 * AE_ERR_NETWORK because of HTTP 429, and 0 after any other call.
 	 */
 	long retry_after;
+	/* Slack's error name when a call failed with ok:false, else "". */
+	char error[101];
+	/*
+	 * The host's rate budget (NULL: none), set by the caller and closed
+	 * by slack_close. Each call takes its turn first: it waits for it
+	 * if that is at most pace_wait_ms away (SLACK_PACE_WAIT_MS unless
+	 * the caller changes it), else fails with AE_ERR_NETWORK, keeps its
+	 * turn for the next try and sets deferred_ms to the time left.
+	 */
+	struct budget *budget;
+	long pace_wait_ms;
+	long deferred_ms;
+	struct {
+		const char *method;	/* a string constant */
+		long long at;
+	} turn[SLACK_METHODS_MAX];
 };
 
 struct slack_reaction {
@@ -75,6 +94,20 @@ int slack_open(struct slack **sp, const char *api_base,
 
 /* Zeroes the token and frees s (which may be NULL). */
 void slack_close(struct slack *s);
+
+/*
+ * Takes method's turn in s->budget unless it holds one: returns the
+ * milliseconds until it comes (0: now, or no budget). The next call of
+ * method uses it.
+ */
+long slack_pace(struct slack *s, const char *method);
+
+/*
+ * Whether Slack's error name (s->error) is a passing one, worth trying
+ * again: internal_error, fatal_error, service_unavailable,
+ * request_timeout, ratelimited.
+ */
+int slack_error_passing(const char *name);
 
 /*
  * The calls. Each returns 0, or: AE_ERR_CHANNEL when Slack answers

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "local.h"
 #include "slackchan.h"
 #include "util.h"
 
@@ -24,6 +25,7 @@ struct slackchan {
 	char **seen;		/* "U\tapprove" / "U\tdeny": considered */
 	struct suser *users;	/* users.info answers, this run */
 	size_t nusers;
+	char *budget_why;	/* why the budget is not the host's */
 };
 
 static long long
@@ -45,7 +47,28 @@ schedule(struct slackchan *c)
 	    el < SLACKCHAN_MID_FOR ? SLACKCHAN_MID_MS : SLACKCHAN_SLOW_MS);
 	if (c->s->retry_after > 0 && now + c->s->retry_after * 1000LL > next)
 		next = now + c->s->retry_after * 1000LL;
+	if (c->s->deferred_ms > 0 && now + c->s->deferred_ms > next)
+		next = now + c->s->deferred_ms;
 	c->next_ms = next;
+}
+
+/*
+ * The host's rate budget, kept in the spool the local channel uses (made
+ * as it would make it); the process's own if that cannot be.
+ */
+static void
+budget_share(struct slackchan *c, const char *spool)
+{
+	struct ae_error err = AE_ERROR_INIT;
+
+	if (spool != NULL && local_spool_prepare(spool, &err) == 0) {
+		c->s->budget = budget_open(spool, c->s->api_base, c->s->token);
+		if (budget_why(c->s->budget) != NULL)
+			c->budget_why = xstrdup(budget_why(c->s->budget));
+		return;
+	}
+	c->s->budget = budget_open(NULL, c->s->api_base, c->s->token);
+	c->budget_why = xstrdup(spool != NULL ? err.msg : "no spool");
 }
 
 int
@@ -66,6 +89,7 @@ slackchan_open(struct slackchan **cp, const struct config *cfg,
 		free(c);
 		return r;
 	}
+	budget_share(c, cfg->local.spool);
 	blocks = slack_request_blocks(m, NULL);
 	text = slack_request_text(m, NULL);
 	if (blocks == NULL || text == NULL)
@@ -240,10 +264,21 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 	struct slack_messages ms;
 	size_t i, j;
 	char *reason;
+	long due, w;
 	int r, d;
 
 	memset(&re, 0, sizeof(re));
 	memset(&ms, 0, sizeof(ms));
+	/* both turns at once, or the first would wait again for the second */
+	due = slack_pace(c->s, "reactions.get");
+	if ((w = slack_pace(c->s, "conversations.replies")) > due)
+		due = w;
+	if (due > 0) {
+		c->next_ms = now_ms() + due;
+		return 0;
+	}
+	/* a poll never sleeps: a call whose turn is not yet is put off */
+	c->s->pace_wait_ms = 0;
 	if ((r = slack_reactions(c->s, c->channel, c->ts, &re, err)) != 0)
 		goto out;
 	for (i = 0; i < re.n && r == 0; i++) {
@@ -271,8 +306,22 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
  out:
 	slack_reactions_release(&re);
 	slack_messages_release(&ms);
+	c->s->pace_wait_ms = SLACK_PACE_WAIT_MS;
 	schedule(c);
-	return r;
+	/* only early (users.info): the rest of the poll comes next time */
+	return c->s->deferred_ms > 0 ? 0 : r;
+}
+
+int
+slackchan_lost(const struct slackchan *c, int r)
+{
+	return r == AE_ERR_CHANNEL && !slack_error_passing(c->s->error);
+}
+
+const char *
+slackchan_budget_why(const struct slackchan *c)
+{
+	return c->budget_why;
 }
 
 int
@@ -320,5 +369,6 @@ slackchan_close(struct slackchan *c)
 		free(c->users[i].team);
 	}
 	free(c->users);
+	free(c->budget_why);
 	free(c);
 }

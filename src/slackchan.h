@@ -43,13 +43,28 @@ long slackchan_due_ms(const struct slackchan *c);
 
 /*
  * One poll: reactions and thread replies, each (user, decision) handed
- * to vote once. A failed call (rate limit, garbage, network) ends the
- * poll with no vote from it; the next is scheduled after Retry-After
- * when Slack asked for one. Returns 0, or the failed call's error.
+ * to vote once. It first takes its turn in the host's rate budget for
+ * both methods; if that turn is not yet, nothing is called and the poll
+ * is due when it comes. A failed call (rate limit, garbage, network)
+ * ends the poll with no vote from it; the next is scheduled after
+ * Retry-After when Slack asked for one. Returns 0, or the failed call's
+ * error.
  */
 int slackchan_poll(struct slackchan *c, const struct approvers *ap,
     void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
     struct ae_error *err);
+
+/*
+ * Whether a poll's error r means the channel is gone for this request:
+ * Slack answered with an error that trying again will not change
+ * (invalid_auth, token_revoked, not_in_channel, channel_not_found,
+ * message_not_found, ...). Network failures, garbage, 429s and Slack's
+ * own passing errors (slack_error_passing) are not.
+ */
+int slackchan_lost(const struct slackchan *c, int r);
+
+/* NULL when the rate budget is the host's, else why it is our own. */
+const char *slackchan_budget_why(const struct slackchan *c);
 
 /* Replaces the message with its outcome (no call to action). */
 int slackchan_outcome(struct slackchan *c, const struct slack_request_msg *m,

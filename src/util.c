@@ -225,6 +225,21 @@ strv_has(char *const *v, const char *s)
 	return 0;
 }
 
+void
+strv_remove(char **v, const char *s)
+{
+	size_t i, k = 0;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strcmp(v[i], s) == 0)
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	if (v != NULL)
+		v[k] = NULL;
+}
+
 /*
  * Returns NULL if st describes something approve-exec may trust, else
  * what is wrong with it, written into why.

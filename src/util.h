@@ -59,6 +59,8 @@ char **strv_dup(char *const *v);
 void strv_free(char **v);
 /* Returns 1 if s is an element of v. */
 int strv_has(char *const *v, const char *s);
+/* Removes (and frees) every element of v equal to s. */
+void strv_remove(char **v, const char *s);
 
 /*
  * Reads a whole file that approve-exec is going to trust. It must be a
