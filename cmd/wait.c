@@ -48,6 +48,8 @@ struct waiter {
 	time_t start, deadline, last_line;
 	time_t ran_at;		/* when the approved command was started */
 	int live;		/* stderr is a terminal: one live line */
+	char *slack_failing;	/* the failure last said, until a poll works */
+	char *slack_lost;	/* why the slack channel was given up */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -440,6 +442,9 @@ slack_msg(struct waiter *w, struct shown *sh, struct slack_request_msg *m,
 	m->person = sh->q.requester;
 	m->unix_user = sh->q.user;
 	m->host = sh->q.host;
+	/* GitHub's run page, or GitLab's job: claims from the environment */
+	if ((m->ci_url = record_get(w->run->rec, "request.ci.run_url")) == NULL)
+		m->ci_url = record_get(w->run->rec, "request.ci.CI_JOB_URL");
 	m->agent = sh->q.agent;
 	m->model = sh->q.model;
 	m->argv = sh->q.argv;
@@ -465,8 +470,13 @@ slack_reach(struct waiter *w, struct ae_error *err)
 	    !config_channel_enabled(&w->run->s.cfg, "slack"))
 		return;
 	slack_msg(w, &sh, &m, &mentions);
-	if (slackchan_open(&w->slack, &w->run->s.cfg, &m, err) == 0)
+	if (slackchan_open(&w->slack, &w->run->s.cfg, &m, err) == 0) {
 		w->reached = strv_push(w->reached, "slack");
+		if (slackchan_budget_why(w->slack) != NULL)
+			say(w, "slack: this process paces its own calls, "
+			    "apart from the host's: %s%s",
+			    slackchan_budget_why(w->slack), "");
+	}
 	strv_free(mentions);
 	shown_release(&sh);
 }
@@ -498,6 +508,37 @@ slack_vote(void *arg, const struct slackchan_vote *sv)
 		(void)local_update(w->local, desc, NULL);
 		free(desc);
 	}
+}
+
+/*
+ * After a poll: a failure is said once (and its end when a poll works
+ * again); Slack's answer that the request cannot be served there (a
+ * revoked token, the bot out of the channel, the message gone) ends
+ * the channel, and the wait when no other is left.
+ */
+static void
+slack_health(struct waiter *w, int r, const struct ae_error *e)
+{
+	if (r == 0) {
+		if (w->slack_failing != NULL)
+			say(w, "%s%s", "slack works again", "");
+		free(w->slack_failing);
+		w->slack_failing = NULL;
+		return;
+	}
+	if (slackchan_lost(w->slack, r)) {
+		say(w, "%s; %s", e->msg, "Slack is no longer asked");
+		free(w->slack_lost);
+		w->slack_lost = xstrdup(e->msg);
+		slackchan_close(w->slack);
+		w->slack = NULL;
+		strv_remove(w->reached, "slack");
+		return;
+	}
+	if (w->slack_failing == NULL || strcmp(w->slack_failing, e->msg) != 0)
+		say(w, "%s; %s", e->msg, "trying again");
+	free(w->slack_failing);
+	w->slack_failing = xstrdup(e->msg);
 }
 
 /* Shows how the request ended in its Slack message. */
@@ -600,13 +641,15 @@ wait_loop(struct waiter *w, struct ae_error *err)
 			return WAIT_TIMEOUT;
 		if (w->slack != NULL && slackchan_due_ms(w->slack) == 0) {
 			/* a failed poll counts nothing; the next one may */
-			(void)slackchan_poll(w->slack, &w->run->s.ap,
-			    slack_vote, w, &serr);
+			slack_health(w, slackchan_poll(w->slack,
+			    &w->run->s.ap, slack_vote, w, &serr), &serr);
 			continue;
 		}
 		if (w->local == NULL && w->tty == NULL && w->slack == NULL) {
 			ae_error_set(err, AE_ERR_CHANNEL, "no channel is left "
-			    "to approve on");
+			    "to approve on%s%s", w->slack_lost != NULL ?
+			    ": " : "", w->slack_lost != NULL ?
+			    w->slack_lost : "");
 			return WAIT_ERROR;
 		}
 		status_line(w, 0);
@@ -705,14 +748,22 @@ static int
 slack_ran(struct waiter *w, int status)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	const char *res, *why;
 	long el;
 	char *s;
 
 	if (w->slack == NULL)
 		return status;
+	res = record_get(w->run->rec, "decision.result");
 	el = (long)(time(NULL) - w->ran_at);
-	s = xasprintf("finished: exit status %d after %ld:%02ld", status,
-	    el / 60, el % 60);
+	/* approved, then refused at the last check: it never ran */
+	if (res != NULL && strcmp(res, "approved") != 0)
+		s = xasprintf("not run (exit status %d): %s", status,
+		    (why = record_get(w->run->rec, "decision.detail")) != NULL ?
+		    why : res);
+	else
+		s = xasprintf("finished: exit status %d after %ld:%02ld",
+		    status, el / 60, el % 60);
 	(void)slackchan_thread(w->slack, s, &err);
 	free(s);
 	return status;
@@ -1017,6 +1068,8 @@ run_approval(struct run *run)
 	local_close(w.local);
 	ttyprompt_close(w.tty, NULL);
 	slackchan_close(w.slack);
+	free(w.slack_failing);
+	free(w.slack_lost);
 	strv_free(w.reached);
 	approval_release(&w.ap);
 	return r;
