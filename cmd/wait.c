@@ -519,6 +519,8 @@ slack_vote(void *arg, const struct slackchan_vote *sv)
 static void
 slack_health(struct waiter *w, int r, const struct ae_error *e)
 {
+	if (r == 1)	/* its turn had not come: nothing was asked */
+		return;
 	if (r == 0) {
 		if (w->slack_failing != NULL)
 			say(w, "%s%s", "slack works again", "");

@@ -275,7 +275,7 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 		due = w;
 	if (due > 0) {
 		c->next_ms = now_ms() + due;
-		return 0;
+		return 1;
 	}
 	/* a poll never sleeps: a call whose turn is not yet is put off */
 	c->s->pace_wait_ms = 0;

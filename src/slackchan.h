@@ -47,8 +47,8 @@ long slackchan_due_ms(const struct slackchan *c);
  * both methods; if that turn is not yet, nothing is called and the poll
  * is due when it comes. A failed call (rate limit, garbage, network)
  * ends the poll with no vote from it; the next is scheduled after
- * Retry-After when Slack asked for one. Returns 0, or the failed call's
- * error.
+ * Retry-After when Slack asked for one. Returns 0, 1 when the turn had
+ * not come (nothing was called), or the failed call's error.
  */
 int slackchan_poll(struct slackchan *c, const struct approvers *ap,
     void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
