@@ -47,6 +47,7 @@ struct budget {
 	char *path;		/* NULL: private */
 	int fd;
 	char *why;
+	int per_min[NRATES];
 	struct entry e[NRATES];
 };
 
@@ -78,24 +79,23 @@ budget_rate(const char *method)
 
 /*
  * A burst of a tenth of the tier (at least one call) and a refill of the
- * rest, so that no minute holds more than per_min calls; at least half
- * the tier, so that a 1-per-minute method still moves (every two).
+ * rest, so that no 60 seconds hold more than per_min calls; a method
+ * allowed once a minute refills one a minute, spaced a full minute.
  */
 static long long
-burst(size_t i)
+burst(const struct budget *b, size_t i)
 {
-	int n = rates[i].per_min / 10;
+	int n = b->per_min[i] / 10;
 
 	return (n < 1 ? 1 : n) * MILLI;
 }
 
 static long long
-refill_per_min(size_t i)
+refill_per_min(const struct budget *b, size_t i)
 {
-	long long r = rates[i].per_min * MILLI - burst(i);
+	long long r = b->per_min[i] * MILLI - burst(b, i);
 
-	return r * 2 < rates[i].per_min * MILLI ? rates[i].per_min * MILLI / 2 :
-	    r;
+	return r < MILLI ? MILLI : r;
 }
 
 /*
@@ -106,14 +106,14 @@ refill_per_min(size_t i)
  * afresh, as does an unknown one.
  */
 static long long
-settle(struct entry *e, size_t i, long long now)
+settle(const struct budget *b, struct entry *e, size_t i, long long now)
 {
 	long long base;
 
 	if (e->valid && e->stamp > now + BUDGET_BLOCK_MAX_MS + SKEW_MAX)
 		e->valid = 0;
 	if (!e->valid) {
-		e->tokens = burst(i);
+		e->tokens = burst(b, i);
 		e->stamp = now;
 		e->held = 0;
 		e->valid = 1;
@@ -125,9 +125,9 @@ settle(struct entry *e, size_t i, long long now)
 	base = now > e->stamp ? now : e->stamp;
 	if (e->held > base)
 		base = e->held;
-	e->tokens += (base - e->stamp) * refill_per_min(i) / 60000;
-	if (e->tokens > burst(i))
-		e->tokens = burst(i);
+	e->tokens += (base - e->stamp) * refill_per_min(b, i) / 60000;
+	if (e->tokens > burst(b, i))
+		e->tokens = burst(b, i);
 	e->stamp = base;
 	return base;
 }
@@ -245,8 +245,11 @@ budget_open(const char *dir, const char *api_base, const char *token)
 	unsigned char md[AE_SHA256_LEN];
 	struct stat st;
 	char *hex;
+	size_t i;
 
 	b->fd = -1;
+	for (i = 0; i < NRATES; i++)
+		b->per_min[i] = rates[i].per_min;
 	if (dir == NULL) {
 		b->why = xstrdup("no spool to share it in");
 		return b;
@@ -278,6 +281,17 @@ budget_open(const char *dir, const char *api_base, const char *token)
 	return b;
 }
 
+int
+budget_set_rate(struct budget *b, const char *method, int per_min)
+{
+	size_t i = slot(method);
+
+	if (i == NRATES - 1 || per_min < 1 || per_min > BUDGET_RATE_MAX)
+		return -1;
+	b->per_min[i] = per_min;
+	return 0;
+}
+
 const char *
 budget_why(const struct budget *b)
 {
@@ -298,11 +312,11 @@ budget_take(struct budget *b, const char *method, long long now_ms)
 	long long at;
 
 	(void)lock_load(b);
-	at = settle(e, i, now_ms);
+	at = settle(b, e, i, now_ms);
 	e->tokens -= MILLI;
 	if (e->tokens < 0)
-		at += (-e->tokens * 60000 + refill_per_min(i) - 1) /
-		    refill_per_min(i);
+		at += (-e->tokens * 60000 + refill_per_min(b, i) - 1) /
+		    refill_per_min(b, i);
 	store_unlock(b);
 	return at > now_ms ? (long)(at - now_ms) : 0;
 }
@@ -315,7 +329,7 @@ budget_held(struct budget *b, const char *method, long long now_ms)
 
 	if (lock_load(b) == 0 && b->path != NULL)
 		flock(b->fd, LOCK_UN);
-	(void)settle(e, i, now_ms);
+	(void)settle(b, e, i, now_ms);
 	return e->held > now_ms ? (long)(e->held - now_ms) : 0;
 }
 
@@ -328,7 +342,7 @@ budget_block(struct budget *b, const char *method, long ms, long long now_ms)
 	if (ms > BUDGET_BLOCK_MAX_MS)
 		ms = BUDGET_BLOCK_MAX_MS;
 	(void)lock_load(b);
-	(void)settle(e, i, now_ms);
+	(void)settle(b, e, i, now_ms);
 	if (now_ms + ms > e->held)
 		e->held = now_ms + ms;
 	/* over the limit: no burst when the hold ends, one call at a time */

@@ -25,6 +25,7 @@
 
 #define BUDGET_FILE_MAX		4096
 #define BUDGET_BLOCK_MAX_MS	3600000L	/* the longest hold believed */
+#define BUDGET_RATE_MAX		10000		/* calls a minute, set at most */
 
 struct budget;
 
@@ -47,6 +48,16 @@ const char *budget_path(const struct budget *b);
  * Tier 2 (20) for a method not known here.
  */
 int budget_rate(const char *method);
+
+/*
+ * Sets this budget's calls a minute for method, one budget_rate knows
+ * by name: a workspace may allow less than the tier (Slack gives new
+ * non-Marketplace apps one conversations.replies a minute), or the
+ * host may be meant to leave room for others. Returns 0, or -1 for an
+ * unknown method or a rate outside 1..BUDGET_RATE_MAX. Processes that
+ * share the file should agree on it.
+ */
+int budget_set_rate(struct budget *b, const char *method, int per_min);
 
 /*
  * Reserves one call of method at now_ms (budget_now_ms()): returns the

@@ -19,6 +19,10 @@ static const char *const channel_keys[] = { "local", "tty", "slack", "teams",
 static const char *const local_keys[] = { "spool", NULL };
 static const char *const tty_keys[] = { NULL };
 static const char *const slack_keys[] = { "token_file", "channel", "api_base",
+    "calls_per_minute", NULL };
+/* the Web API methods the slack channel calls */
+static const char *const slack_methods[] = { "chat.postMessage",
+    "chat.update", "conversations.replies", "reactions.get", "users.info",
     NULL };
 static const char *const teams_keys[] = { "webhook_url_file",
     "outgoing_secret_file", NULL };
@@ -148,6 +152,30 @@ load_channel(const struct ydoc *doc, const struct ynode *chans,
 	return ydoc_check_keys(doc, n, what, keys, err);
 }
 
+/* calls_per_minute: { method: N, ... } */
+static int
+load_slack_rates(struct config *cfg, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	size_t i, k;
+	int r;
+
+	if (n == NULL)
+		return 0;
+	if ((r = ydoc_check_keys(doc, n, "channels.slack.calls_per_minute",
+	    slack_methods, err)) != 0)
+		return r;
+	cfg->slack.rates = xcalloc(n->n / 2 + 1, sizeof(*cfg->slack.rates));
+	for (i = 0, k = 0; i + 1 < n->n; i += 2, k++) {
+		if ((r = ydoc_int(doc, n->kids[i + 1], n->kids[i]->str, 1,
+		    10000, &cfg->slack.rates[k], err)) != 0)
+			return r;
+		cfg->slack.rate_methods = strv_push(cfg->slack.rate_methods,
+		    n->kids[i]->str);
+	}
+	return 0;
+}
+
 static int
 load_channels(struct config *cfg, const struct ydoc *doc,
     const struct ynode *n, struct ae_error *err)
@@ -174,7 +202,9 @@ load_channels(struct config *cfg, const struct ydoc *doc,
 	if ((r = opt_path(doc, c, "token_file", &cfg->slack.token_file,
 	    err)) != 0 ||
 	    (r = opt_str(doc, c, "channel", &cfg->slack.channel, err)) != 0 ||
-	    (r = opt_str(doc, c, "api_base", &cfg->slack.api_base, err)) != 0)
+	    (r = opt_str(doc, c, "api_base", &cfg->slack.api_base, err)) != 0 ||
+	    (r = load_slack_rates(cfg, doc, ydoc_get(c, "calls_per_minute"),
+	    err)) != 0)
 		return r;
 	c = ydoc_get(n, "teams");
 	if ((r = opt_path(doc, c, "webhook_url_file",
@@ -292,6 +322,8 @@ config_release(struct config *cfg)
 	free(cfg->slack.token_file);
 	free(cfg->slack.channel);
 	free(cfg->slack.api_base);
+	strv_free(cfg->slack.rate_methods);
+	free(cfg->slack.rates);
 	free(cfg->teams.webhook_url_file);
 	free(cfg->teams.outgoing_secret_file);
 	free(cfg->broker.url);

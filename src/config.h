@@ -29,6 +29,9 @@ struct config {
 	struct {
 		int enabled;
 		char *token_file, *channel, *api_base;
+		/* calls_per_minute: method names and their rates */
+		char **rate_methods;
+		long *rates;
 	} slack;
 	struct {
 		int enabled;

@@ -57,18 +57,25 @@ schedule(struct slackchan *c)
  * as it would make it); the process's own if that cannot be.
  */
 static void
-budget_share(struct slackchan *c, const char *spool)
+budget_share(struct slackchan *c, const struct config *cfg)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	const char *spool = cfg->local.spool;
+	size_t i;
 
 	if (spool != NULL && local_spool_prepare(spool, &err) == 0) {
 		c->s->budget = budget_open(spool, c->s->api_base, c->s->token);
 		if (budget_why(c->s->budget) != NULL)
 			c->budget_why = xstrdup(budget_why(c->s->budget));
-		return;
+	} else {
+		c->s->budget = budget_open(NULL, c->s->api_base, c->s->token);
+		c->budget_why = xstrdup(spool != NULL ? err.msg : "no spool");
 	}
-	c->s->budget = budget_open(NULL, c->s->api_base, c->s->token);
-	c->budget_why = xstrdup(spool != NULL ? err.msg : "no spool");
+	/* config.c let only known methods and rates in range through */
+	for (i = 0; cfg->slack.rate_methods != NULL &&
+	    cfg->slack.rate_methods[i] != NULL; i++)
+		(void)budget_set_rate(c->s->budget,
+		    cfg->slack.rate_methods[i], (int)cfg->slack.rates[i]);
 }
 
 int
@@ -89,7 +96,7 @@ slackchan_open(struct slackchan **cp, const struct config *cfg,
 		free(c);
 		return r;
 	}
-	budget_share(c, cfg->local.spool);
+	budget_share(c, cfg);
 	blocks = slack_request_blocks(m, NULL);
 	text = slack_request_text(m, NULL);
 	if (blocks == NULL || text == NULL)
@@ -264,22 +271,25 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 	struct slack_messages ms;
 	size_t i, j;
 	char *reason;
-	long due, w;
-	int r, d;
+	long wr, wq, w;
+	int r = 0, d;
 
 	memset(&re, 0, sizeof(re));
 	memset(&ms, 0, sizeof(ms));
-	/* both turns at once, or the first would wait again for the second */
-	due = slack_pace(c->s, "reactions.get");
-	if ((w = slack_pace(c->s, "conversations.replies")) > due)
-		due = w;
-	if (due > 0) {
-		c->next_ms = now_ms() + due;
+	/*
+	 * Each method in its own turn: a slow one (conversations.replies
+	 * held back by a 429) does not hold the other back.
+	 */
+	wr = slack_pace(c->s, "reactions.get");
+	wq = slack_pace(c->s, "conversations.replies");
+	if (wr > 0 && wq > 0) {
+		c->next_ms = now_ms() + (wr < wq ? wr : wq);
 		return 1;
 	}
 	/* a poll never sleeps: a call whose turn is not yet is put off */
 	c->s->pace_wait_ms = 0;
-	if ((r = slack_reactions(c->s, c->channel, c->ts, &re, err)) != 0)
+	if (wr == 0 &&
+	    (r = slack_reactions(c->s, c->channel, c->ts, &re, err)) != 0)
 		goto out;
 	for (i = 0; i < re.n && r == 0; i++) {
 		d = strcmp(re.v[i].name, "white_check_mark") == 0 ? 1 :
@@ -289,7 +299,7 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 			r = candidate(c, ap, re.v[i].users[j], d, NULL,
 			    re.v[i].name, NULL, vote, arg, err);
 	}
-	if (r != 0)
+	if (r != 0 || wq > 0)
 		goto out;
 	if ((r = slack_replies(c->s, c->channel, c->ts, &ms, err)) != 0)
 		goto out;
@@ -308,6 +318,10 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 	slack_messages_release(&ms);
 	c->s->pace_wait_ms = SLACK_PACE_WAIT_MS;
 	schedule(c);
+	/* a turn taken and not used is not left to lapse */
+	w = wr > 0 ? wr : wq;
+	if (w > 0 && r == 0 && now_ms() + w < c->next_ms)
+		c->next_ms = now_ms() + w;
 	/* only early (users.info): the rest of the poll comes next time */
 	return c->s->deferred_ms > 0 ? 0 : r;
 }

@@ -84,16 +84,21 @@ static const struct window_row {
 	int callers, minutes;
 	long gap;
 	int shared;		/* through a file, two handles taking turns */
+	int set;		/* budget_set_rate's, 0: the tier */
 } window_rows[] = {
-	{ "reactions.get", 1, 10, 0, 0 }, { "reactions.get", 20, 10, 0, 0 },
-	{ "reactions.get", 20, 10, 2000, 0 },
-	{ "reactions.get", 20, 10, 2000, 1 },
-	{ "reactions.get", 2, 10, 2000, 1 },
-	{ "conversations.replies", 5, 10, 5000, 1 },
-	{ "users.info", 20, 10, 0, 0 }, { "users.info", 20, 10, 2000, 0 },
-	{ "chat.update", 3, 10, 0, 0 }, { "chat.postMessage", 20, 10, 0, 1 },
-	{ "chat.postMessage", 20, 10, 15000, 1 },
-	{ "auth.test", 4, 15, 0, 0 }, { "auth.test", 4, 15, 2000, 0 },
+	{ "reactions.get", 1, 10, 0, 0, 0 }, { "reactions.get", 20, 10, 0, 0, 0 },
+	{ "reactions.get", 20, 10, 2000, 0, 0 },
+	{ "reactions.get", 20, 10, 2000, 1, 0 },
+	{ "reactions.get", 2, 10, 2000, 1, 0 },
+	{ "conversations.replies", 5, 10, 5000, 1, 0 },
+	{ "users.info", 20, 10, 0, 0, 0 }, { "users.info", 20, 10, 2000, 0, 0 },
+	{ "chat.update", 3, 10, 0, 0, 0 }, { "chat.postMessage", 20, 10, 0, 1, 0 },
+	{ "chat.postMessage", 20, 10, 15000, 1, 0 },
+	{ "auth.test", 4, 15, 0, 0, 0 }, { "auth.test", 4, 15, 2000, 0, 0 },
+	{ "conversations.replies", 3, 15, 0, 1, 1 },
+	{ "conversations.replies", 3, 15, 2000, 0, 2 },
+	{ "reactions.get", 20, 10, 2000, 1, 25 },
+	{ "users.info", 2, 10, 0, 0, 10000 },
 };
 
 static char *
@@ -102,10 +107,10 @@ window_name(const void *p)
 	const struct window_row *r = p;
 
 	return xasprintf("%s, %d caller(s) asking %s%ld ms after a call, for "
-	    "%d min%s: within %d in any 60 s", r->method, r->callers,
+	    "%d min%s: within %d%s in any 60 s", r->method, r->callers,
 	    r->gap ? "" : "at once, ", r->gap, r->minutes,
 	    r->shared ? ", two handles on one file" : "",
-	    budget_rate(r->method));
+	    r->set ? r->set : budget_rate(r->method), r->set ? " (set)" : "");
 }
 
 static int
@@ -122,14 +127,22 @@ test_window(void **state)
 	const struct window_row *r = *state;
 	struct budget *b[2];
 	long long next[32], *calls, end = T0 + r->minutes * 60000LL;
-	int per_min = budget_rate(r->method), count[32] = { 0 };
+	int per_min = r->set ? r->set : budget_rate(r->method);
 	size_t n = 0, cap = (size_t)per_min * (r->minutes + 1) + 64, i, j,
 	    most;
 	char *dir = r->shared ? tmpdir() : NULL;
-	int c, lo, hi;
+	int c, lo, hi, count[32] = { 0 };
+	/* what the budget promises to give out a minute, burst aside */
+	long steady = per_min - (per_min / 10 > 1 ? per_min / 10 : 1);
 
+	if (steady < 1)
+		steady = 1;
 	b[0] = budget_open(dir, API, "xoxb-1-window");
 	b[1] = r->shared ? budget_open(dir, API, "xoxb-1-window") : b[0];
+	if (r->set) {
+		assert_int_equal(budget_set_rate(b[0], r->method, r->set), 0);
+		assert_int_equal(budget_set_rate(b[1], r->method, r->set), 0);
+	}
 	if (r->shared) {
 		assert_null(budget_why(b[0]));
 		assert_null(budget_why(b[1]));
@@ -162,7 +175,7 @@ test_window(void **state)
 	assert_true(most <= (size_t)per_min);
 	/* the budget is spent, not wasted, when the callers want it all */
 	if (r->gap == 0 || r->callers * 60000L / r->gap >= per_min)
-		assert_true(n * 10 >= (size_t)per_min * r->minutes * 9);
+		assert_true(n >= (size_t)(steady * r->minutes));
 	else	/* and callers that want less get all they ask for */
 		assert_true(n * 10 >= (size_t)(r->callers * r->minutes *
 		    60000L / r->gap) * 9);
@@ -198,6 +211,28 @@ test_burst_then_paced(void **state)
 	assert_int_equal(budget_take(b, "users.info", T0), 0);
 	/* a minute later the debt is paid and the burst is back */
 	assert_int_equal(budget_take(b, "reactions.get", T0 + 60000), 0);
+	budget_close(b);
+}
+
+/* Only the methods it knows, at rates it can keep. */
+static void
+test_set_rate(void **state)
+{
+	struct budget *b = budget_open(NULL, API, "xoxb-1-set");
+
+	(void)state;
+	assert_int_equal(budget_set_rate(b, "reactions.get", 0), -1);
+	assert_int_equal(budget_set_rate(b, "reactions.get", -5), -1);
+	assert_int_equal(budget_set_rate(b, "reactions.get", 10001), -1);
+	assert_int_equal(budget_set_rate(b, "auth.test", 5), -1);
+	assert_int_equal(budget_set_rate(b, "other", 5), -1);
+	assert_int_equal(budget_set_rate(b, "reactions.get", 1), 0);
+	/* once a minute: the burst of one, then a full minute apart */
+	assert_int_equal(budget_take(b, "reactions.get", T0), 0);
+	assert_int_equal(budget_take(b, "reactions.get", T0), 60000);
+	assert_int_equal(budget_take(b, "reactions.get", T0), 120000);
+	/* the tier is still the default's */
+	assert_int_equal(budget_rate("reactions.get"), 50);
 	budget_close(b);
 }
 
@@ -421,6 +456,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_then_paced),
+		cmocka_unit_test(test_set_rate),
 		cmocka_unit_test(test_block),
 		cmocka_unit_test(test_sharing),
 	};

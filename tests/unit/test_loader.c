@@ -444,6 +444,16 @@ config_value(const struct config *c, const char *k)
 		return xstrdup(c->audit.require_push ? "true" : "false");
 	if (strcmp(k, "audit.lock_timeout") == 0)
 		return xasprintf("%ld", c->audit.lock_timeout);
+	if (strcmp(k, "slack.calls_per_minute") == 0) {
+		struct buf b;
+
+		buf_init(&b);
+		for (i = 0; c->slack.rate_methods != NULL &&
+		    c->slack.rate_methods[i] != NULL; i++)
+			buf_addf(&b, "%s%s=%ld", i ? "," : "",
+			    c->slack.rate_methods[i], c->slack.rates[i]);
+		return buf_detach(&b);
+	}
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strcmp(k, strs[i].key) == 0)
 			return opt(*(char *const *)((const char *)c +
