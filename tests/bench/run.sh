@@ -13,3 +13,5 @@ echo "== tests/bench/evidence.sh"
 sh tests/bench/evidence.sh
 echo "== tests/bench/approval.sh"
 sh tests/bench/approval.sh
+echo "== tests/bench/slack.sh"
+sh tests/bench/slack.sh

@@ -433,6 +433,7 @@ test_file(void **state)
 
 	cmd = xasprintf("F='%s'; %s", path, r->setup);
 	assert_int_equal(system(cmd), 0);
+	free(cmd);
 	b = budget_open(dir, API, "xoxb-1-file");
 	assert_non_null(budget_why(b));
 	assert_null(budget_path(b));
