@@ -1,0 +1,362 @@
+#!/bin/sh
+# The slack channel when Slack fails, against the Slack fake on loopback:
+# a request that cannot be posted (bot not in the channel, no such
+# channel) exits 69 with nothing run; an error that will not pass
+# (invalid_auth, bot removed) ends the channel at once, and the wait
+# unless another channel is left; a passing failure is said once and
+# its end too; the CI run's link is in the message; an executable
+# changed after approval is not run and the thread says so; the host's
+# rate budget is a 0600 file of ours in the spool, and one we may not
+# trust is left alone.
+. "$(dirname "$0")/../lib.sh"
+
+. "$TOP/tests/slack/fake.sh"
+W=$(cd "$TEST_DIR" && pwd -P)
+
+TOKEN=xoxb-1-good
+start_slack --token "$TOKEN" --channel C123 --tier-scale 0
+
+ctl() {
+	curl -s -m 10 -o "$W/ctl.out" -w '%{http_code}' \
+	    -H 'Content-type: application/json' \
+	    --data-binary "$2" "$BASE/_test/$1" | grep -q '^200$'
+}
+ctl users '[{"id":"UREQ","name":"req","team_id":"T1"},
+    {"id":"UBOB","name":"bob","team_id":"T1"}]'
+
+ME=$(id -un)
+SPOOL=$W/spool
+mkdir -p "$W/home" "$W/work"
+(umask 077 && echo "$TOKEN" >"$W/token")
+cat >"$W/approvers.yaml" <<YAML
+people:
+  req: { unix: $ME, slack: UREQ }
+  bob: { slack: UBOB }
+groups:
+  dba: [req, bob]
+YAML
+cat >"$W/policy.yaml" <<YAML
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: touch-one
+    match: { command: touch, args: ["*one*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [slack], timeout: 20s }
+  - id: touch-both
+    match: { command: touch, args: ["*both*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [slack, local], timeout: 20s }
+  - id: run-tool
+    match: { command: "$W/work/tool" }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [slack], timeout: 20s }
+YAML
+ssh-keygen -q -t ed25519 -N '' -f "$W/key"
+# conf CHANNEL: the configuration, Slack's channel CHANNEL
+conf() {
+	cat >"$W/config.yaml" <<YAML
+policies: [policy.yaml]
+approvers: approvers.yaml
+audit: { repo: $W/audit.git, signing_key: $W/key }
+channels:
+  local: { spool: $SPOOL }
+  slack: { token_file: $W/token, channel: $1, api_base: "$BASE/api" }
+YAML
+}
+conf C123
+
+# stop_run: ends a background run still going (one a failed test left)
+stop_run() {
+	[ -s "$W/pid" ] && [ ! -s "$W/status" ] || return 0
+	kill -TERM "$(cat "$W/pid")" 2>/dev/null
+	n=0
+	while [ ! -s "$W/status" ] && [ $n -lt 50 ]; do
+		sleep 0.1; n=$((n + 1))
+	done
+}
+trap 'stop_run; stop_slack; rm -rf "$TEST_DIR"' EXIT
+
+# ae ARGS...: a gated run in the foreground, in $W/work
+ae() { (cd "$W/work" && HOME="$W/home" "$AE" --config "$W/config.yaml" -- "$@"); }
+
+# request ARGS...: a gated run in the background (its pid in $W/pid, its
+# stderr in $W/out, its exit status in $W/status once it ends, Ctrl-C not
+# ignored as it would be in a background job); prints the message's ts
+request() {
+	stop_run
+	rm -f "$W/out" "$W/status" "$W/pid"
+	before=$(nmsg)
+	(
+		cd "$W/work" || exit 1
+		HOME="$W/home" python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$AE" --config "$W/config.yaml" -- \
+		    "$@" >"$W/stdout" 2>"$W/out" &
+		echo $! >"$W/pid"
+		wait $!
+		echo $? >"$W/status"
+	) >/dev/null 2>&1 &
+	n=0
+	while [ $n -lt 100 ]; do
+		[ -s "$W/status" ] && { cat "$W/out" >&2; return 1; }
+		ts=$(last_ts "$before")
+		[ -n "$ts" ] && { echo "$ts"; return 0; }
+		n=$((n + 1)); sleep 0.1
+	done
+	return 1
+}
+messages() { curl -s -m 10 "$BASE/_test/messages"; }
+# the number of top-level messages
+nmsg() {
+	messages | python3 -c '
+import json,sys
+d=json.load(sys.stdin)["messages"]
+print(len([m for m in d if m.get("thread_ts",m["ts"])==m["ts"]]))'
+}
+# last_ts N: the ts of the newest top-level message if there are more than N
+last_ts() {
+	messages | python3 -c '
+import json,sys
+d=json.load(sys.stdin)["messages"]
+t=[m for m in d if m.get("thread_ts",m["ts"])==m["ts"]]
+if len(t)>int(sys.argv[1]): print(t[-1]["ts"])' "$1"
+}
+react() { ctl react "{\"channel\":\"C123\",\"ts\":\"$1\",\"name\":\"$2\",\"user\":\"$3\"}"; }
+# finished [TENTHS]: the exit status, once the run ends (within TENTHS
+# tenths of a second, 300 unless told)
+finished() {
+	n=0
+	while [ ! -s "$W/status" ] && [ $n -lt "${1:-300}" ]; do
+		sleep 0.1; n=$((n + 1))
+	done
+	cat "$W/status"
+}
+still_waiting() { sleep "${1:-3}"; test ! -s "$W/status"; }
+# said TEXT [TENTHS]: waits until the run's stderr has a line with TEXT
+said() {
+	n=0
+	while ! grep -q "$1" "$W/out" 2>/dev/null; do
+		[ $n -ge "${2:-100}" ] && { echo "never said: $1" >&2;
+		    cat "$W/out" >&2; return 1; }
+		sleep 0.1; n=$((n + 1))
+	done
+}
+# count TEXT: the number of the run's stderr lines with TEXT
+count() { grep -c "$1" "$W/out"; }
+last_record() {
+	git -C "$W/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
+	    xargs -I{} git -C "$W/audit.git" show "main:{}"
+}
+# result WANT [DETAIL]: the last record's decision.result is WANT (and
+# its detail has DETAIL)
+result() {
+	last_record | python3 -c "
+import json,sys
+d=json.load(sys.stdin)[\"decision\"]
+assert d[\"result\"]==sys.argv[1], d
+assert sys.argv[2] in (d.get(\"detail\") or \"\"), d" "$1" "${2:-}"
+}
+# msg TS: the message's JSON (with its thread replies as "replies")
+msg() {
+	messages | python3 -c '
+import json,sys
+d=json.load(sys.stdin)["messages"]
+m=[x for x in d if x["ts"]==sys.argv[1]][0]
+m["replies"]=[x for x in d if x.get("thread_ts")==sys.argv[1] and x["ts"]!=sys.argv[1]]
+print(json.dumps(m))' "$1"
+}
+# posted: the text and blocks of the last chat.postMessage, as sent
+posted() {
+	curl -s -m 10 "$BASE/_test/requests" | python3 -c '
+import json,sys
+r=[x for x in json.load(sys.stdin)["requests"] if x["method"]=="chat.postMessage"]
+print(r[-1]["body"])'
+}
+now() { date +%s; }
+
+test_expect_success 'the bot not in the channel: 69 naming not_in_channel, nothing run' '
+	ctl channel "{\"id\":\"C777\",\"member\":false}" && conf C777 &&
+	expect_status 69 ae touch "$W/work/one" 2>err;
+	s=$?; conf C123; test $s = 0 &&
+	cat err && grep -q "not_in_channel" err && test ! -e "$W/work/one" &&
+	result error "chat.postMessage: not_in_channel"
+'
+
+test_expect_success 'no such channel: 69 naming channel_not_found, nothing run' '
+	conf CNOSUCH &&
+	expect_status 69 ae touch "$W/work/one" 2>err;
+	s=$?; conf C123; test $s = 0 &&
+	cat err && grep -q "channel_not_found" err && test ! -e "$W/work/one" &&
+	result error "chat.postMessage: channel_not_found"
+'
+
+test_expect_success 'invalid_auth after posting: Slack is no longer asked, 69 at once' '
+	ts=$(request touch "$W/work/one") &&
+	ctl fail "{\"method\":\"reactions.get\",\"count\":1000,\"error\":\"invalid_auth\"}" &&
+	t0=$(now) && { s=$(finished 100); t1=$(now); ctl reset "{}"; } &&
+	cat "$W/out" && test "$s" = 69 && test $((t1 - t0)) -le 5 &&
+	grep "invalid_auth" "$W/out" | grep -q "Slack is no longer asked" &&
+	tail -n 1 "$W/out" | grep -q invalid_auth &&
+	test ! -e "$W/work/one" && result error "reactions.get: invalid_auth"
+'
+
+test_expect_success 'the bot removed from the channel mid-wait: 69 naming not_in_channel' '
+	ts=$(request touch "$W/work/one") &&
+	ctl channel "{\"id\":\"C123\",\"member\":false}" &&
+	s=$(finished 100); ctl channel "{\"id\":\"C123\",\"member\":true}" &&
+	cat "$W/out" && test "$s" = 69 &&
+	grep "not_in_channel" "$W/out" | grep -q "Slack is no longer asked" &&
+	tail -n 1 "$W/out" | grep -q not_in_channel &&
+	test ! -e "$W/work/one" && result error "reactions.get: not_in_channel"
+'
+
+test_expect_success 'internal_error twice mid-wait: said once, then its end; a check mark still runs' '
+	ts=$(request touch "$W/work/one") &&
+	ctl fail "{\"method\":\"reactions.get\",\"count\":2,\"error\":\"internal_error\"}" &&
+	said "slack works again" 200 &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 0 && cat "$W/out" && test -e "$W/work/one" &&
+	test "$(count "trying again")" = 1 &&
+	test "$(grep "trying again" "$W/out" | grep -c "internal_error")" = 1 &&
+	test "$(count "slack works again")" = 1 &&
+	! grep -q "no longer asked" "$W/out" &&
+	curl -s "$BASE/_test/calls" | python3 -c "
+import json,sys
+c=[x for x in json.load(sys.stdin)[\"calls\"] if x[\"method\"]==\"reactions.get\"]
+assert len([x for x in c if x[\"error\"]==\"internal_error\"])==2, c"
+'
+
+test_expect_success 'a non-JSON answer, then HTTP 500: each said once, then their end; a check mark still runs' '
+	rm -f "$W/work/one" &&
+	ts=$(request touch "$W/work/one") &&
+	ctl garbage "{\"method\":\"reactions.get\",\"count\":2,\"kind\":\"nonjson\"}" &&
+	ctl fail "{\"method\":\"reactions.get\",\"count\":1,\"error\":\"oops\",\"status\":500}" &&
+	said "slack works again" 200 &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 0 && cat "$W/out" && test -e "$W/work/one" &&
+	test "$(count "trying again")" = 2 &&
+	test "$(grep "trying again" "$W/out" | grep -c "not a Slack reply")" = 1 &&
+	test "$(grep "trying again" "$W/out" | grep -c "HTTP status 500")" = 1 &&
+	test "$(count "slack works again")" = 1 &&
+	! grep -q "no longer asked" "$W/out"
+'
+
+test_expect_success 'Slack lost with local left: the request still waits; Ctrl-C 130' '
+	ts=$(request touch "$W/work/both") &&
+	said "another user runs" && ls "$SPOOL"/*.sock >/dev/null &&
+	ctl fail "{\"method\":\"reactions.get\",\"count\":1000,\"error\":\"invalid_auth\"}" &&
+	said "Slack is no longer asked" 50; s=$?; ctl reset "{}" && test $s = 0 &&
+	still_waiting 3 && ls "$SPOOL"/*.sock >/dev/null &&
+	kill -INT "$(cat "$W/pid")" &&
+	test "$(finished 50)" = 130 && cat "$W/out" &&
+	test ! -e "$W/work/both" && result cancelled &&
+	! grep -q "no channel is left" "$W/out"
+'
+
+test_expect_success 'a GitHub Actions run: its link is in the message' '
+	export GITHUB_ACTIONS=true GITHUB_SERVER_URL=https://github.example \
+	    GITHUB_REPOSITORY=o/r GITHUB_RUN_ID=42 &&
+	ts=$(request touch "$W/work/one") &&
+	posted >post.json && kill -INT "$(cat "$W/pid")" && test "$(finished)" = 130 &&
+	grep -q "https://github.example/o/r/actions/runs/42" post.json &&
+	python3 -c "
+import json
+b=json.load(open(\"post.json\"))
+u=\"https://github.example/o/r/actions/runs/42\"
+assert u in json.dumps(b[\"blocks\"]), b"
+'
+
+test_expect_success 'a GitLab CI job: its link is in the message' '
+	unset GITHUB_ACTIONS; export GITLAB_CI=true \
+	    CI_JOB_URL=https://gitlab.example/o/r/-/jobs/7 &&
+	ts=$(request touch "$W/work/one") &&
+	posted >post.json && kill -INT "$(cat "$W/pid")" && test "$(finished)" = 130 &&
+	python3 -c "
+import json
+b=json.load(open(\"post.json\"))
+u=\"https://gitlab.example/o/r/-/jobs/7\"
+assert u in json.dumps(b[\"blocks\"]), b"
+'
+
+test_expect_success 'outside CI: no CI link' '
+	unset GITHUB_ACTIONS GITLAB_CI &&
+	ts=$(request touch "$W/work/one") &&
+	posted >post.json && kill -INT "$(cat "$W/pid")" && test "$(finished)" = 130 &&
+	! grep -q "CI run" post.json
+'
+
+test_expect_success 'the executable changed after approval: 77, not run, and the thread says so' '
+	printf "#!/bin/sh\ntouch \"%s\"\n" "$W/work/ran" >"$W/work/tool" &&
+	chmod 755 "$W/work/tool" &&
+	ts=$(request "$W/work/tool") &&
+	printf "#!/bin/sh\ntouch \"%s\"\n" "$W/work/ran2" >"$W/work/tool" &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 77 && cat "$W/out" &&
+	test ! -e "$W/work/ran" && test ! -e "$W/work/ran2" &&
+	grep -q changed "$W/out" && result denied "executable changed" &&
+	msg "$ts" >m.json && python3 -c "
+import json
+m=json.load(open(\"m.json\"))
+r=[x[\"text\"] for x in m[\"replies\"]]
+assert len(r)==1 and \"not run\" in r[0] and \"finished\" not in r[0], r"
+'
+
+test_expect_success 'an unchanged script runs, and the thread says finished' '
+	printf "#!/bin/sh\ntouch \"%s\"\n" "$W/work/ran" >"$W/work/tool" &&
+	ts=$(request "$W/work/tool") &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 0 && test -e "$W/work/ran" &&
+	msg "$ts" >m.json && python3 -c "
+import json
+m=json.load(open(\"m.json\"))
+r=[x[\"text\"] for x in m[\"replies\"]]
+assert len(r)==1 and \"finished: exit status 0\" in r[0], r"
+'
+
+# the budget file: slack-budget-UID-HASH, HASH of the API base and token
+test_expect_success 'the rate budget: one 0600 file of ours in the spool' '
+	ls "$SPOOL" | grep "^slack-budget-" >names &&
+	cat names && test "$(wc -l <names)" = 1 &&
+	grep -Eq "^slack-budget-$(id -u)-[0-9a-f]{16}\$" names &&
+	f="$SPOOL/$(cat names)" && test -f "$f" && test ! -L "$f" &&
+	test "$(stat -c %a "$f")" = 600 && test "$(stat -c %u "$f")" = "$(id -u)" &&
+	test -s "$f" && cat "$f" &&
+	! grep -Evq "^[a-zA-Z.]+ -?[0-9]+ -?[0-9]+ -?[0-9]+\$" "$f" &&
+	grep -q "^chat.postMessage " "$f" && grep -q "^reactions.get " "$f"
+'
+for BUDGET in "$SPOOL"/slack-budget-*; do break; done
+export BUDGET
+
+test_expect_success 'the budget file a symlink: the run works, paces its own calls, target untouched' '
+	test -f "$BUDGET" && mv "$BUDGET" "$W/budget.saved" &&
+	echo "not a budget" >"$W/elsewhere" && chmod 600 "$W/elsewhere" &&
+	ln -s "$W/elsewhere" "$BUDGET" &&
+	rm -f "$W/work/one" &&
+	ts=$(request touch "$W/work/one") &&
+	react "$ts" white_check_mark UBOB &&
+	s=$(finished); cat "$W/out"; test "$s" = 0 && test -e "$W/work/one" &&
+	grep "paces its own calls" "$W/out" | grep -q "$BUDGET" &&
+	test "$(cat "$W/elsewhere")" = "not a budget" && test -L "$BUDGET"
+'
+
+test_expect_success 'the budget file mode 0644: the run works, paces its own calls, file untouched' '
+	rm -f "$BUDGET" && mv "$W/budget.saved" "$BUDGET" && chmod 644 "$BUDGET" &&
+	cp "$BUDGET" before && rm -f "$W/work/one" &&
+	ts=$(request touch "$W/work/one") &&
+	react "$ts" white_check_mark UBOB &&
+	s=$(finished); cat "$W/out"; test "$s" = 0 && test -e "$W/work/one" &&
+	grep "paces its own calls" "$W/out" | grep -q "owner or mode" &&
+	cmp before "$BUDGET" && test "$(stat -c %a "$BUDGET")" = 644
+'
+
+test_expect_success 'the budget file ours again: shared, nothing said' '
+	chmod 600 "$BUDGET" && cp "$BUDGET" before && rm -f "$W/work/one" &&
+	ts=$(request touch "$W/work/one") &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 0 && test -e "$W/work/one" &&
+	! grep -q "paces its own calls" "$W/out" && ! cmp -s before "$BUDGET"
+'
+
+test_done
