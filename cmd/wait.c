@@ -49,7 +49,7 @@ struct waiter {
 	time_t ran_at;		/* when the approved command was started */
 	int live;		/* stderr is a terminal: one live line */
 	char *slack_failing;	/* the failure last said, until a poll works */
-	char *slack_lost;	/* why the slack channel was given up */
+	char *slack_lost;	/* why slack is no longer polled (NULL: it is) */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -529,11 +529,10 @@ slack_health(struct waiter *w, int r, const struct ae_error *e)
 		return;
 	}
 	if (slackchan_lost(w->slack, r)) {
+		/* no more polls; the outcome may still update the message */
 		say(w, "%s; %s", e->msg, "Slack is no longer asked");
 		free(w->slack_lost);
 		w->slack_lost = xstrdup(e->msg);
-		slackchan_close(w->slack);
-		w->slack = NULL;
 		strv_remove(w->reached, "slack");
 		return;
 	}
@@ -623,6 +622,13 @@ reach(struct waiter *w, struct ae_error *err)
 	return (int)strv_len(w->reached);
 }
 
+/* Slack is open and still asked for votes. */
+static int
+polled(const struct waiter *w)
+{
+	return w->slack != NULL && w->slack_lost == NULL;
+}
+
 static enum wait_end
 wait_loop(struct waiter *w, struct ae_error *err)
 {
@@ -641,13 +647,13 @@ wait_loop(struct waiter *w, struct ae_error *err)
 			return WAIT_CANCELLED;
 		if ((now = time(NULL)) >= w->deadline)
 			return WAIT_TIMEOUT;
-		if (w->slack != NULL && slackchan_due_ms(w->slack) == 0) {
+		if (polled(w) && slackchan_due_ms(w->slack) == 0) {
 			/* a failed poll counts nothing; the next one may */
 			slack_health(w, slackchan_poll(w->slack,
 			    &w->run->s.ap, slack_vote, w, &serr), &serr);
 			continue;
 		}
-		if (w->local == NULL && w->tty == NULL && w->slack == NULL) {
+		if (w->local == NULL && w->tty == NULL && !polled(w)) {
 			ae_error_set(err, AE_ERR_CHANNEL, "no channel is left "
 			    "to approve on%s%s", w->slack_lost != NULL ?
 			    ": " : "", w->slack_lost != NULL ?
@@ -660,7 +666,7 @@ wait_loop(struct waiter *w, struct ae_error *err)
 		pfd[1].fd = ttyprompt_fd(w->tty);
 		pfd[0].events = pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		ms = w->slack != NULL ? slackchan_due_ms(w->slack) : 1000;
+		ms = polled(w) ? slackchan_due_ms(w->slack) : 1000;
 		n = poll(pfd, 2, ms < 1000 ? (int)ms : 1000);
 		if (n < 0 && errno != EINTR) {
 			ae_error_set(err, AE_ERR_CHANNEL, "poll: %s",

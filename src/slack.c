@@ -192,16 +192,6 @@ pace(struct slack *s, const char *method, struct ae_error *err)
 	return 0;
 }
 
-int
-slack_error_passing(const char *name)
-{
-	static const char *const passing[] = { "internal_error",
-	    "fatal_error", "service_unavailable", "request_timeout",
-	    "ratelimited", NULL };
-
-	return strv_has((char *const *)passing, name);
-}
-
 /* Percent-encodes all but RFC 3986's unreserved characters. */
 static void
 query_add(struct buf *b, const char *name, const char *value)

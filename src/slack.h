@@ -102,12 +102,6 @@ void slack_close(struct slack *s);
  */
 long slack_pace(struct slack *s, const char *method);
 
-/*
- * Whether Slack's error name (s->error) is a passing one, worth trying
- * again: internal_error, fatal_error, service_unavailable,
- * request_timeout, ratelimited.
- */
-int slack_error_passing(const char *name);
 
 /*
  * The calls. Each returns 0, or: AE_ERR_CHANNEL when Slack answers

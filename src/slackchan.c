@@ -155,13 +155,16 @@ user_info(struct slackchan *c, const char *id, const struct suser **u,
 			return 0;
 		}
 	memset(&su, 0, sizeof(su));
-	if ((r = slack_user(c->s, id, &su, err)) != 0)
+	/* a user Slack does not know (or show us) is nobody who can vote */
+	if ((r = slack_user(c->s, id, &su, err)) != 0 &&
+	    (r != AE_ERR_CHANNEL || (strcmp(c->s->error, "user_not_found") != 0
+	    && strcmp(c->s->error, "user_not_visible") != 0)))
 		return r;
 	c->users = xreallocarray(c->users, c->nusers + 1, sizeof(*c->users));
 	n = &c->users[c->nusers++];
 	n->id = xstrdup(id);
 	n->team = xstrdup(su.team_id != NULL ? su.team_id : "");
-	n->ok = !su.deleted && !su.is_bot;
+	n->ok = r == 0 && !su.deleted && !su.is_bot;
 	slack_user_release(&su);
 	*u = n;
 	return 0;
@@ -329,7 +332,16 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 int
 slackchan_lost(const struct slackchan *c, int r)
 {
-	return r == AE_ERR_CHANNEL && !slack_error_passing(c->s->error);
+	/* Slack's answers that only someone fixing the set-up changes */
+	static const char *const lost[] = { "invalid_auth", "not_authed",
+	    "account_inactive", "token_revoked", "token_expired",
+	    "no_permission", "missing_scope", "not_allowed_token_type",
+	    "team_access_not_granted", "ekm_access_denied", "not_in_channel",
+	    "channel_not_found", "is_archived", "message_not_found",
+	    "thread_not_found", NULL };
+
+	return r == AE_ERR_CHANNEL && strv_has((char *const *)lost,
+	    c->s->error);
 }
 
 const char *

@@ -56,10 +56,10 @@ int slackchan_poll(struct slackchan *c, const struct approvers *ap,
 
 /*
  * Whether a poll's error r means the channel is gone for this request:
- * Slack answered with an error that trying again will not change
- * (invalid_auth, token_revoked, not_in_channel, channel_not_found,
- * message_not_found, ...). Network failures, garbage, 429s and Slack's
- * own passing errors (slack_error_passing) are not.
+ * Slack answered with an error only a change to its set-up can mend
+ * (invalid_auth, token_revoked, missing_scope, not_in_channel,
+ * channel_not_found, message_not_found, ...). Network failures,
+ * garbage, 429s and any other error are tried again.
  */
 int slackchan_lost(const struct slackchan *c, int r);
 

@@ -32,8 +32,9 @@ cat >"$W/approvers.yaml" <<YAML
 people:
   req: { unix: $ME, slack: UREQ }
   bob: { slack: UBOB }
+  ghost: { slack: UGHOST }
 groups:
-  dba: [req, bob]
+  dba: [req, bob, ghost]
 YAML
 cat >"$W/policy.yaml" <<YAML
 version: 1
@@ -210,6 +211,31 @@ test_expect_success 'the bot removed from the channel mid-wait: 69 naming not_in
 	grep "not_in_channel" "$W/out" | grep -q "Slack is no longer asked" &&
 	tail -n 1 "$W/out" | grep -q not_in_channel &&
 	test ! -e "$W/work/one" && result error "reactions.get: not_in_channel"
+'
+
+test_expect_success 'the message gone (message_not_found): 69, and the update is still tried' '
+	ts=$(request touch "$W/work/one") &&
+	ctl fail "{\"method\":\"reactions.get\",\"count\":1,\"error\":\"message_not_found\"}" &&
+	test "$(finished 100)" = 69 && cat "$W/out" &&
+	grep "message_not_found" "$W/out" | grep -q "Slack is no longer asked" &&
+	msg "$ts" >m.json && python3 -c "
+import json
+m=json.load(open(\"m.json\"))
+assert m[\"updates\"]==1, m
+assert \"cancelled\" in m[\"text\"], m[\"text\"]"
+'
+
+test_expect_success 'an approver Slack does not know (user_not_found) is not counted; the channel stays' '
+	rm -f "$W/work/one" &&
+	ts=$(request touch "$W/work/one") &&
+	react "$ts" white_check_mark UGHOST && still_waiting 5 &&
+	! grep -q "no longer asked" "$W/out" &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 0 && cat "$W/out" && test -e "$W/work/one" &&
+	last_record | python3 -c "
+import json,sys
+a=json.load(sys.stdin)[\"approvals\"]
+assert [x[\"person\"] for x in a]==[\"bob\"], a"
 '
 
 test_expect_success 'internal_error twice mid-wait: said once, then its end; a check mark still runs' '
