@@ -232,7 +232,8 @@ run_execute(struct run *run, const char *result)
 		credentials_free(env);
 		return r;
 	}
-	r = exec_run(c->path, c->argv, env, &res, &err);
+	r = exec_run_then(c->path, c->argv, env, run->started,
+	    run->started_arg, &res, &err);
 	credentials_free(env);
 	if (r != 0) {
 		/* allowed, but execve failed: the record still gets an end */

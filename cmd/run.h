@@ -33,6 +33,9 @@ struct run {
 	struct record *rec;
 	char *author;		/* "user <user@host>" for the commits */
 	char *exe_sha256;
+	/* called once the approved command has started (may be NULL) */
+	void (*started)(void *arg);
+	void *started_arg;
 };
 
 /*

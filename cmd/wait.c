@@ -49,6 +49,7 @@ struct waiter {
 	time_t ran_at;		/* when the approved command was started */
 	int live;		/* stderr is a terminal: one live line */
 	char *slack_failing;	/* the failure last said, until a poll works */
+	int slack_ended;	/* the message shows the outcome */
 	char *slack_lost;	/* why slack is no longer polled (NULL: it is) */
 };
 
@@ -561,8 +562,9 @@ slack_end(struct waiter *w, enum wait_end end)
 	char **mentions;
 	size_t i;
 
-	if (w->slack == NULL)
+	if (w->slack == NULL || w->slack_ended)
 		return;
+	w->slack_ended = 1;
 	buf_init(&by);
 	buf_init(&why);
 	for (i = 0; i < w->ap.nvotes; i++) {
@@ -751,6 +753,13 @@ run_approved(struct run *run)
 	return run_execute(run, "approved");
 }
 
+/* The approved command has started: the message says approved. */
+static void
+slack_started(void *arg)
+{
+	slack_end(arg, WAIT_APPROVED);
+}
+
 /* After the run, its exit status in the Slack thread; returns status. */
 static int
 slack_ran(struct waiter *w, int status)
@@ -762,6 +771,8 @@ slack_ran(struct waiter *w, int status)
 
 	if (w->slack == NULL)
 		return status;
+	/* the command never started: the message shows the approval now */
+	slack_end(w, WAIT_APPROVED);
 	res = record_get(w->run->rec, "decision.result");
 	el = (long)(time(NULL) - w->ran_at);
 	/* approved, then refused at the last check: it never ran */
@@ -788,6 +799,9 @@ conclude(struct waiter *w, enum wait_end end, const struct ae_error *err)
 	record_votes(w);
 	switch (end) {
 	case WAIT_APPROVED:
+		/* Slack hears of it once the command runs, not before */
+		run->started = slack_started;
+		run->started_arg = w;
 		return slack_ran(w, run_approved(run));
 	case WAIT_DENIED:
 		why = denial(w);
@@ -1069,7 +1083,8 @@ run_approval(struct run *run)
 		fputs("\r\033[K", stderr);
 	local_close(w.local);
 	w.local = NULL;
-	slack_end(&w, end);
+	if (end != WAIT_APPROVED)
+		slack_end(&w, end);
 	w.ran_at = time(NULL);
 	r = conclude(&w, end, &err);
  out:

@@ -163,6 +163,14 @@ int
 exec_run(const char *path, char *const argv[], char *const envp[],
     struct exec_result *res, struct ae_error *err)
 {
+	return exec_run_then(path, argv, envp, NULL, NULL, res, err);
+}
+
+int
+exec_run_then(const char *path, char *const argv[], char *const envp[],
+    void (*started)(void *arg), void *arg, struct exec_result *res,
+    struct ae_error *err)
+{
 	struct sigstate st;
 	struct timespec m0, m1;
 	int fds[2], status, e = 0, r = 0;
@@ -192,6 +200,9 @@ exec_run(const char *path, char *const argv[], char *const envp[],
 	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
 	close(fds[0]);
+	/* no errno came through the pipe: execve closed it, the command runs */
+	if (n == 0 && started != NULL)
+		started(arg);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			r = ae_error_set(err, AE_ERR_INTERNAL, "waitpid: %s",

@@ -33,4 +33,13 @@ int exec_check(const char *path, const char *name, struct ae_error *err);
 int exec_run(const char *path, char *const argv[], char *const envp[],
     struct exec_result *res, struct ae_error *err);
 
+/*
+ * As exec_run, and once the command has started (execve succeeded),
+ * started(arg) is called while it runs; signals meanwhile go to the
+ * command, as they do while it is waited for.
+ */
+int exec_run_then(const char *path, char *const argv[], char *const envp[],
+    void (*started)(void *arg), void *arg, struct exec_result *res,
+    struct ae_error *err);
+
 #endif
