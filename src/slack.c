@@ -292,11 +292,12 @@ headers_zero_free(char **h)
 }
 
 /*
- * Calls method: POST with body as JSON if body is not NULL, else GET
- * with query (may be NULL). On success *out is the reply object.
+ * Calls method once, in its turn: POST with body as JSON if body is not
+ * NULL, else GET with query (may be NULL). On success *out is the reply
+ * object. A 429 holds the method back in the budget.
  */
 static int
-slack_call(struct slack *s, const char *method, const char *query,
+call_once(struct slack *s, const char *method, const char *query,
     json_t *body, json_t **out, struct ae_error *err)
 {
 	struct http_req req = { 0 };
@@ -305,10 +306,10 @@ slack_call(struct slack *s, const char *method, const char *query,
 	int r;
 
 	*out = NULL;
+	http_resp_init(&resp);
 	s->retry_after = 0;
 	s->deferred_ms = 0;
 	s->error[0] = '\0';
-	http_resp_init(&resp);
 	if ((r = pace(s, method, err)) != 0)
 		goto out;
 	url = xasprintf("%s/%s%s%s", s->api_base, method,
@@ -330,11 +331,11 @@ slack_call(struct slack *s, const char *method, const char *query,
 		goto out;
 	if (resp.status == 429) {
 		s->retry_after = retry_after_parse(resp.retry_after);
+		r = ae_error_set(err, AE_ERR_NETWORK, "slack: %s: rate "
+		    "limited, retry after %ld s", method, s->retry_after);
 		if (s->budget != NULL)
 			budget_block(s->budget, method, s->retry_after * 1000,
 			    budget_now_ms());
-		r = ae_error_set(err, AE_ERR_NETWORK, "slack: %s: rate "
-		    "limited, retry after %ld s", method, s->retry_after);
 		goto out;
 	}
 	if (resp.status != 200) {
@@ -348,6 +349,24 @@ slack_call(struct slack *s, const char *method, const char *query,
 	free(url);
 	free(text);
 	http_resp_release(&resp);
+	return r;
+}
+
+/*
+ * Calls method (see call_once); a call that may wait for its turn waits
+ * out a 429 too, when the budget holds it back no longer than that.
+ */
+static int
+slack_call(struct slack *s, const char *method, const char *query,
+    json_t *body, json_t **out, struct ae_error *err)
+{
+	int r, tries = 1;
+
+	while ((r = call_once(s, method, query, body, out, err)) != 0 &&
+	    s->retry_after > 0 && s->budget != NULL &&
+	    s->retry_after * 1000 <= s->pace_wait_ms &&
+	    tries++ < SLACK_429_TRIES)
+		;	/* pace() sleeps through the hold */
 	return r;
 }
 

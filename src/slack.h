@@ -22,6 +22,7 @@
 #define SLACK_RETRY_AFTER_MAX	3600	/* longest wait we believe */
 #define SLACK_RETRY_AFTER_DEFAULT 30	/* 429 without a usable Retry-After */
 #define SLACK_PACE_WAIT_MS	60000	/* a call waits this long for its turn */
+#define SLACK_429_TRIES		3	/* tries of a call that waits out 429s */
 #define SLACK_METHODS_MAX	8	/* reservations held at once */
 
 struct slack {
@@ -40,7 +41,9 @@ struct slack {
 	 * by slack_close. Each call takes its turn first: it waits for it
 	 * if that is at most pace_wait_ms away (SLACK_PACE_WAIT_MS unless
 	 * the caller changes it), else fails with AE_ERR_NETWORK, keeps its
-	 * turn for the next try and sets deferred_ms to the time left.
+	 * turn for the next try and sets deferred_ms to the time left. A
+	 * 429 whose Retry-After is within pace_wait_ms is waited out and
+	 * the call made again, SLACK_429_TRIES times in all.
 	 */
 	struct budget *budget;
 	long pace_wait_ms;

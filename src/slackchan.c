@@ -26,6 +26,7 @@ struct slackchan {
 	struct suser *users;	/* users.info answers, this run */
 	size_t nusers;
 	char *budget_why;	/* why the budget is not the host's */
+	int voted;		/* a vote was handed on in this poll */
 };
 
 static long long
@@ -218,6 +219,7 @@ candidate(struct slackchan *c, const struct approvers *ap, const char *user,
 	json_decref(id);
 	json_decref(ev);
 	if (ids != NULL && evs != NULL) {
+		c->voted = 1;
 		memset(&v, 0, sizeof(v));
 		v.person = p->name;
 		v.approve = approve;
@@ -291,6 +293,7 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 	}
 	/* a poll never sleeps: a call whose turn is not yet is put off */
 	c->s->pace_wait_ms = 0;
+	c->voted = 0;
 	if (wr == 0 &&
 	    (r = slack_reactions(c->s, c->channel, c->ts, &re, err)) != 0)
 		goto out;
@@ -302,7 +305,11 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 			r = candidate(c, ap, re.v[i].users[j], d, NULL,
 			    re.v[i].name, NULL, vote, arg, err);
 	}
-	if (r != 0 || wq > 0)
+	/*
+	 * A vote may have decided it: the thread can wait for the next
+	 * poll (its turn is kept) rather than hold up the command.
+	 */
+	if (r != 0 || wq > 0 || c->voted)
 		goto out;
 	if ((r = slack_replies(c->s, c->channel, c->ts, &ms, err)) != 0)
 		goto out;
