@@ -193,6 +193,33 @@ test_expect_success 'no such channel: 69 naming channel_not_found, nothing run' 
 	result error "chat.postMessage: channel_not_found"
 '
 
+test_expect_success 'posting rate limited for 1 s: waited out, then posted; a check mark runs' '
+	rm -f "$W/work/one" &&
+	ctl ratelimit "{\"method\":\"chat.postMessage\",\"count\":2,\"retry_after\":1}" &&
+	t0=$(now) && ts=$(request touch "$W/work/one") && t1=$(now) &&
+	test $((t1 - t0)) -ge 2 &&
+	react "$ts" white_check_mark UBOB &&
+	test "$(finished)" = 0 && cat "$W/out" && test -e "$W/work/one" &&
+	curl -s "$BASE/_test/calls" | python3 -c "
+import json,sys
+c=[x for x in json.load(sys.stdin)[\"calls\"] if x[\"method\"]==\"chat.postMessage\"]
+assert [x[\"status\"] for x in c[-4:-1]]==[429,429,200], c"
+'
+
+test_expect_success 'posting rate limited for longer than a minute: 69, nothing run' '
+	rm -f "$W/work/one" &&
+	SPOOL=$W/spool-held && conf C123 &&
+	ctl ratelimit "{\"method\":\"chat.postMessage\",\"count\":1,\"retry_after\":120}" &&
+	expect_status 69 ae touch "$W/work/one" 2>err; s=$?; ctl reset "{}";
+	test $s = 0 && cat err && grep -q "rate limited, retry after 120 s" err &&
+	test ! -e "$W/work/one" &&
+	: the hold is kept for the host: the next post does not even try &&
+	expect_status 69 ae touch "$W/work/one" 2>err &&
+	grep -q "its turn in the host.s rate budget is" err &&
+	test ! -e "$W/work/one";
+	s=$?; SPOOL=$W/spool; conf C123; test $s = 0
+'
+
 test_expect_success 'invalid_auth after posting: Slack is no longer asked, 69 at once' '
 	ts=$(request touch "$W/work/one") &&
 	ctl fail "{\"method\":\"reactions.get\",\"count\":1000,\"error\":\"invalid_auth\"}" &&
