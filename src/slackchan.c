@@ -29,20 +29,11 @@ struct slackchan {
 	int voted;		/* a vote was handed on in this poll */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* The adaptive interval: fast at first, slower the longer it waits. */
 static void
 schedule(struct slackchan *c)
 {
-	long long now = now_ms(), el = (now - c->opened_ms) / 1000, next;
+	long long now = budget_now_ms(), el = (now - c->opened_ms) / 1000, next;
 
 	next = now + (el < SLACKCHAN_FAST_FOR ? SLACKCHAN_FAST_MS :
 	    el < SLACKCHAN_MID_FOR ? SLACKCHAN_MID_MS : SLACKCHAN_SLOW_MS);
@@ -115,7 +106,7 @@ slackchan_open(struct slackchan **cp, const struct config *cfg,
 	}
 	c->channel = xstrdup(cfg->slack.channel);
 	c->ts = ts;
-	c->opened_ms = now_ms();
+	c->opened_ms = budget_now_ms();
 	schedule(c);
 	*cp = c;
 	return 0;
@@ -124,7 +115,7 @@ slackchan_open(struct slackchan **cp, const struct config *cfg,
 long
 slackchan_due_ms(const struct slackchan *c)
 {
-	long long d = c->next_ms - now_ms();
+	long long d = c->next_ms - budget_now_ms();
 
 	return d < 0 ? 0 : (long)d;
 }
@@ -288,7 +279,7 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 	wr = slack_pace(c->s, "reactions.get");
 	wq = slack_pace(c->s, "conversations.replies");
 	if (wr > 0 && wq > 0) {
-		c->next_ms = now_ms() + (wr < wq ? wr : wq);
+		c->next_ms = budget_now_ms() + (wr < wq ? wr : wq);
 		return 1;
 	}
 	/* a poll never sleeps: a call whose turn is not yet is put off */
@@ -330,8 +321,8 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 	schedule(c);
 	/* a turn taken and not used is not left to lapse */
 	w = wr > 0 ? wr : wq;
-	if (w > 0 && r == 0 && now_ms() + w < c->next_ms)
-		c->next_ms = now_ms() + w;
+	if (w > 0 && r == 0 && budget_now_ms() + w < c->next_ms)
+		c->next_ms = budget_now_ms() + w;
 	/* only early (users.info): the rest of the poll comes next time */
 	return c->s->deferred_ms > 0 ? 0 : r;
 }

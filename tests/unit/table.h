@@ -1,6 +1,7 @@
 /*
  * Table-driven cmocka tests: one test per row, so that TAP counts rows and
- * a failing row says which one it is. Included by tests/unit/test_*.c.
+ * a failing row says which one it is; and the private temporary
+ * directories some tests walk. Included by tests/unit/test_*.c.
  */
 #ifndef AE_TEST_TABLE_H
 #define AE_TEST_TABLE_H
@@ -52,6 +53,27 @@ show(const char *s, size_t n)
 			buf_addc(&b, c);
 	}
 	return buf_detach(&b);
+}
+
+/* A fresh private directory /tmp/ae-NAME.XXXXXX; remove it with rm_tmpdir. */
+static __attribute__((unused)) char *
+tmpdir_new(const char *name)
+{
+	char *d = xasprintf("/tmp/ae-%s.XXXXXX", name);
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+/* Removes dir and everything in it, and frees the name. */
+static __attribute__((unused)) void
+rm_tmpdir(char *dir)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(dir);
 }
 
 #endif

@@ -27,25 +27,6 @@
 #define T0 1000000LL		/* a virtual clock's start, in ms */
 #define API "https://slack.com/api"
 
-static char *
-tmpdir(void)
-{
-	char *d = xstrdup("/tmp/ae-budget.XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void
-rm_rf(char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(dir);
-}
-
 static const struct rate_row {
 	const char *method;
 	int per_min;
@@ -130,7 +111,7 @@ test_window(void **state)
 	int per_min = r->set ? r->set : budget_rate(r->method);
 	size_t n = 0, cap = (size_t)per_min * (r->minutes + 1) + 64, i, j,
 	    most;
-	char *dir = r->shared ? tmpdir() : NULL;
+	char *dir = r->shared ? tmpdir_new("budget") : NULL;
 	int c, lo, hi, count[32] = { 0 };
 	/* what the budget promises to give out a minute, burst aside */
 	long steady = per_min - (per_min / 10 > 1 ? per_min / 10 : 1);
@@ -190,7 +171,7 @@ test_window(void **state)
 		budget_close(b[1]);
 	budget_close(b[0]);
 	if (dir != NULL)
-		rm_rf(dir);
+		rm_tmpdir(dir);
 }
 
 /* A burst of a tenth of the tier, then one call every 60/(tier*0.9) s. */
@@ -240,7 +221,7 @@ test_set_rate(void **state)
 static void
 test_block(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = tmpdir_new("budget");
 	struct budget *a = budget_open(dir, API, "xoxb-1-block"),
 	    *b = budget_open(dir, API, "xoxb-1-block");
 
@@ -260,14 +241,14 @@ test_block(void **state)
 	assert_int_equal(budget_held(b, "users.info", T0), 3600000);
 	budget_close(a);
 	budget_close(b);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 /* One file per token (and API), the caller's alone. */
 static void
 test_sharing(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = tmpdir_new("budget");
 	struct budget *a = budget_open(dir, API, "xoxb-1-share"),
 	    *b = budget_open(dir, API, "xoxb-1-share"),
 	    *other = budget_open(dir, API, "xoxb-2-share"),
@@ -302,7 +283,7 @@ test_sharing(void **state)
 	budget_close(b);
 	budget_close(other);
 	budget_close(elsewhere);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 /*
@@ -372,7 +353,7 @@ static void
 test_content(void **state)
 {
 	const struct content_row *r = *state;
-	char *dir = tmpdir(), *path = path_of(dir, "xoxb-1-content");
+	char *dir = tmpdir_new("budget"), *path = path_of(dir, "xoxb-1-content");
 	size_t len = strlen(r->text);
 	struct budget *b;
 	long second;
@@ -390,7 +371,7 @@ test_content(void **state)
 	assert_true(second >= r->wait && second <= r->wait + 1334);
 	budget_close(b);
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 /* Files it will not share through: the budget is the process's own. */
@@ -426,7 +407,7 @@ static void
 test_file(void **state)
 {
 	const struct file_row *r = *state;
-	char *dir = tmpdir(), *path = path_of(dir, "xoxb-1-file"), *cmd;
+	char *dir = tmpdir_new("budget"), *path = path_of(dir, "xoxb-1-file"), *cmd;
 	struct budget *b;
 	struct stat st;
 	int i;
@@ -449,7 +430,7 @@ test_file(void **state)
 		assert_int_equal(st.st_size, 0);
 	free(cmd);
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 int

@@ -239,26 +239,6 @@ test_b32_roundtrip(void **state)
 	}
 }
 
-/* A fresh private directory for one test; caller removes it with rm_rf. */
-static char *
-tmpdir(void)
-{
-	char *d = xstrdup("/tmp/ae-totp.XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void
-rm_rf(char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(dir);
-}
-
 static const struct file_row {
 	const char *why;
 	const char *text;
@@ -306,7 +286,7 @@ test_secret_file(void **state)
 	const struct file_row *r = *state;
 	struct ae_error err = AE_ERROR_INIT;
 	unsigned char *secret = (unsigned char *)"unchanged";
-	char *dir = tmpdir(), *path = xasprintf("%s/secret", dir);
+	char *dir = tmpdir_new("totp"), *path = xasprintf("%s/secret", dir);
 	size_t len = 99;
 	FILE *f;
 
@@ -327,7 +307,7 @@ test_secret_file(void **state)
 	totp_secret_free(secret, len);
 	totp_secret_free(NULL, 0);
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 static void
@@ -335,7 +315,7 @@ test_enroll(void **state)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	unsigned char *secret = NULL;
-	char *dir = tmpdir(), *path = xasprintf("%s/alice", dir);
+	char *dir = tmpdir_new("totp"), *path = xasprintf("%s/alice", dir);
 	char *uri = NULL, *b32 = NULL, *want;
 	struct stat st;
 	size_t len = 0;
@@ -376,14 +356,14 @@ test_enroll(void **state)
 	totp_secret_free(secret, len);
 	free(b32);
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 static void
 test_use_step(void **state)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	char *dir = tmpdir(), *path = xasprintf("%s/used", dir);
+	char *dir = tmpdir_new("totp"), *path = xasprintf("%s/used", dir);
 	struct stat st;
 
 	(void)state;
@@ -409,7 +389,7 @@ test_use_step(void **state)
 	assert_int_not_equal(totp_use_step(path, "eve\nalice", 1, &err), 0);
 	assert_int_not_equal(totp_use_step(path, "", 1, &err), 0);
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 /*
@@ -419,7 +399,7 @@ test_use_step(void **state)
 static void
 test_use_step_race(void **state)
 {
-	char *dir = tmpdir(), *path = xasprintf("%s/used", dir);
+	char *dir = tmpdir_new("totp"), *path = xasprintf("%s/used", dir);
 	int i, st, wins;
 	uint64_t step;
 	pid_t pid;
@@ -441,7 +421,7 @@ test_use_step_race(void **state)
 		assert_int_equal(wins, 2);
 	}
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 static const struct state_row {
@@ -467,7 +447,7 @@ test_state_bad(void **state)
 {
 	const struct state_row *r = *state;
 	struct ae_error err = AE_ERROR_INIT;
-	char *dir = tmpdir(), *path = xasprintf("%s/used", dir);
+	char *dir = tmpdir_new("totp"), *path = xasprintf("%s/used", dir);
 	FILE *f;
 
 	assert_non_null(f = fopen(path, "w"));
@@ -477,7 +457,7 @@ test_state_bad(void **state)
 	assert_int_equal(totp_use_step(path, "bob", 1, &err), AE_ERR_IO);
 	assert_non_null(strstr(err.msg, "not a 'person step' line"));
 	free(path);
-	rm_rf(dir);
+	rm_tmpdir(dir);
 }
 
 int
