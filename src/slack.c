@@ -873,7 +873,7 @@ who_add(struct buf *b, const struct slack_request_msg *m)
 	line_add(b, "Who:", m->person);
 	line_add(b, "Unix user:", m->unix_user);
 	line_add(b, "Host:", m->host);
-	line_add(b, "CI run:", m->ci_url);
+	line_add(b, "CI run (claimed):", m->ci_url);
 	line_add(b, "Agent (claimed):", m->agent);
 	line_add(b, "Model (claimed):", m->model);
 }

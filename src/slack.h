@@ -164,7 +164,7 @@ struct slack_request_msg {
 	const char *person;	/* who asks, as the policy knows them */
 	const char *unix_user;
 	const char *host;
-	const char *ci_url;	/* shown as text: Slack links it itself */
+	const char *ci_url;	/* a claim from the environment, shown as text */
 	const char *agent;	/* claims, shown as claims */
 	const char *model;
 	char *const *argv;	/* the exact command */
