@@ -100,8 +100,7 @@ slackchan_open(struct slackchan **cp, const struct config *cfg,
 	free(blocks);
 	free(text);
 	if (r != 0) {
-		slack_close(c->s);
-		free(c);
+		slackchan_close(c);
 		return r;
 	}
 	c->channel = xstrdup(cfg->slack.channel);

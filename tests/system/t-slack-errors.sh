@@ -394,6 +394,14 @@ test_expect_success 'the budget file a symlink: the run works, paces its own cal
 	test "$(cat "$W/elsewhere")" = "not a budget" && test -L "$BUDGET"
 '
 
+test_expect_success 'a budget of its own and the post refused: 69, nothing run' '
+	test -L "$BUDGET" && rm -f "$W/work/one" &&
+	ctl fail "{\"method\":\"chat.postMessage\",\"count\":1,\"error\":\"invalid_auth\"}" &&
+	expect_status 69 ae touch "$W/work/one" 2>err;
+	s=$?; cat err; test $s = 0 && grep -q invalid_auth err &&
+	test ! -e "$W/work/one"
+'
+
 test_expect_success 'the budget file mode 0644: the run works, paces its own calls, file untouched' '
 	rm -f "$BUDGET" && mv "$W/budget.saved" "$BUDGET" && chmod 644 "$BUDGET" &&
 	cp "$BUDGET" before && rm -f "$W/work/one" &&
