@@ -1066,7 +1066,9 @@ run_approval(struct run *run)
 	catch_signals(1);
 	if (reach(&w, &err) == 0) {
 		catch_signals(0);
-		r = unreachable(&w, &err);
+		/* Ctrl-C while a channel waited for its turn cancels */
+		r = stop_signal != 0 ? conclude(&w, WAIT_CANCELLED, &err) :
+		    unreachable(&w, &err);
 		goto out;
 	}
 	if (run->o.no_wait) {

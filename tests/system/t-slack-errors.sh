@@ -86,9 +86,21 @@ ae() { (cd "$W/work" && HOME="$W/home" "$AE" --config "$W/config.yaml" -- "$@");
 # stderr in $W/out, its exit status in $W/status once it ends, Ctrl-C not
 # ignored as it would be in a background job); prints the message's ts
 request() {
+	before=$(nmsg)
+	start_run "$@"
+	n=0
+	while [ $n -lt 100 ]; do
+		[ -s "$W/status" ] && { cat "$W/out" >&2; return 1; }
+		ts=$(last_ts "$before")
+		[ -n "$ts" ] && { echo "$ts"; return 0; }
+		n=$((n + 1)); sleep 0.1
+	done
+	return 1
+}
+# start_run ARGS...: the gated run in the background, as request starts it
+start_run() {
 	stop_run
 	rm -f "$W/out" "$W/status" "$W/pid"
-	before=$(nmsg)
 	(
 		cd "$W/work" || exit 1
 		HOME="$W/home" python3 -c 'import os, signal, sys
@@ -100,13 +112,9 @@ os.execv(sys.argv[1], sys.argv[1:])' "$AE" --config "$W/config.yaml" -- \
 		echo $? >"$W/status"
 	) >/dev/null 2>&1 &
 	n=0
-	while [ $n -lt 100 ]; do
-		[ -s "$W/status" ] && { cat "$W/out" >&2; return 1; }
-		ts=$(last_ts "$before")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
+	while [ ! -s "$W/pid" ] && [ $n -lt 50 ]; do
 		n=$((n + 1)); sleep 0.1
 	done
-	return 1
 }
 messages() { curl -s -m 10 "$BASE/_test/messages"; }
 # the number of top-level messages
@@ -218,6 +226,19 @@ test_expect_success 'posting rate limited for longer than a minute: 69, nothing 
 	grep -q "its turn in the host.s rate budget is" err &&
 	test ! -e "$W/work/one";
 	s=$?; SPOOL=$W/spool; conf C123; test $s = 0
+'
+
+test_expect_success 'Ctrl-C while the post waits out a 429: 130, cancelled, nothing run' '
+	SPOOL=$W/spool-intr && conf C123 && rm -f "$W/work/one" &&
+	ctl ratelimit "{\"method\":\"chat.postMessage\",\"count\":1,\"retry_after\":30}" &&
+	start_run touch "$W/work/one" && n=0 &&
+	while ! curl -s "$BASE/_test/calls" | grep -q "\"status\": *429" &&
+	    [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.1; done &&
+	sleep 0.5 && kill -INT "$(cat "$W/pid")" &&
+	s=$(finished 50); cat "$W/out"; ctl reset "{}";
+	SPOOL=$W/spool; conf C123;
+	test "$s" = 130 && test ! -e "$W/work/one" && result cancelled &&
+	grep -q "cancelled" "$W/out"
 '
 
 test_expect_success 'invalid_auth after posting: Slack is no longer asked, 69 at once' '
