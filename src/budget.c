@@ -49,6 +49,7 @@ struct budget {
 	char *why;
 	int per_min[NRATES];
 	struct entry e[NRATES];
+	long long turn[NRATES];	/* this process's turn taken, -1: none */
 };
 
 long long
@@ -248,8 +249,10 @@ budget_open(const char *dir, const char *api_base, const char *token)
 	size_t i;
 
 	b->fd = -1;
-	for (i = 0; i < NRATES; i++)
+	for (i = 0; i < NRATES; i++) {
 		b->per_min[i] = rates[i].per_min;
+		b->turn[i] = -1;
+	}
 	if (dir == NULL) {
 		b->why = xstrdup("no spool to share it in");
 		return b;
@@ -331,6 +334,28 @@ budget_held(struct budget *b, const char *method, long long now_ms)
 		flock(b->fd, LOCK_UN);
 	(void)settle(b, e, i, now_ms);
 	return e->held > now_ms ? (long)(e->held - now_ms) : 0;
+}
+
+long
+budget_turn(struct budget *b, const char *method, long long now_ms)
+{
+	size_t i = slot(method);
+	long long at = b->turn[i];
+	long held;
+
+	if (at < 0)
+		at = now_ms + budget_take(b, method, now_ms);
+	/* a 429 since the turn was taken holds it back too */
+	if ((held = budget_held(b, method, now_ms)) > 0 && now_ms + held > at)
+		at = now_ms + held;
+	b->turn[i] = at;
+	return at > now_ms ? (long)(at - now_ms) : 0;
+}
+
+void
+budget_turn_used(struct budget *b, const char *method)
+{
+	b->turn[slot(method)] = -1;
 }
 
 void

@@ -66,6 +66,15 @@ int budget_set_rate(struct budget *b, const char *method, int per_min);
  */
 long budget_take(struct budget *b, const char *method, long long now_ms);
 
+/*
+ * This process's turn for method: takes one (budget_take) unless it
+ * holds one, and returns the milliseconds until it comes (0: now),
+ * later if a 429 has held the method back since. The turn is kept until
+ * budget_turn_used says the call was made.
+ */
+long budget_turn(struct budget *b, const char *method, long long now_ms);
+void budget_turn_used(struct budget *b, const char *method);
+
 /* Milliseconds method is still held back by a 429 (0: not). */
 long budget_held(struct budget *b, const char *method, long long now_ms);
 

@@ -121,46 +121,8 @@ slack_close(struct slack *s)
 long
 slack_pace(struct slack *s, const char *method)
 {
-	long long now = budget_now_ms(), at = -1;
-	long held;
-	size_t i, k = SLACK_METHODS_MAX;
-
-	if (s->budget == NULL)
-		return 0;
-	for (i = 0; i < SLACK_METHODS_MAX; i++) {
-		if (s->turn[i].method == NULL && k == SLACK_METHODS_MAX)
-			k = i;
-		if (s->turn[i].method != NULL &&
-		    strcmp(s->turn[i].method, method) == 0) {
-			k = i;
-			at = s->turn[i].at;
-			break;
-		}
-	}
-	if (k == SLACK_METHODS_MAX)	/* more methods than we know */
-		return budget_take(s->budget, method, now);
-	if (at < 0) {
-		at = now + budget_take(s->budget, method, now);
-		s->turn[k].method = method;
-	}
-	/* a 429 since the turn was taken holds it back too */
-	if ((held = budget_held(s->budget, method, now)) > 0 &&
-	    now + held > at)
-		at = now + held;
-	s->turn[k].at = at;
-	return at > now ? (long)(at - now) : 0;
-}
-
-/* The turn method held has been used. */
-static void
-pace_used(struct slack *s, const char *method)
-{
-	size_t i;
-
-	for (i = 0; i < SLACK_METHODS_MAX; i++)
-		if (s->turn[i].method != NULL &&
-		    strcmp(s->turn[i].method, method) == 0)
-			s->turn[i].method = NULL;
+	return s->budget != NULL ?
+	    budget_turn(s->budget, method, budget_now_ms()) : 0;
 }
 
 /*
@@ -188,7 +150,8 @@ pace(struct slack *s, const char *method, struct ae_error *err)
 			    "%s: interrupted while waiting for its turn",
 			    method);
 	}
-	pace_used(s, method);
+	if (s->budget != NULL)
+		budget_turn_used(s->budget, method);
 	return 0;
 }
 

@@ -23,7 +23,6 @@
 #define SLACK_RETRY_AFTER_DEFAULT 30	/* 429 without a usable Retry-After */
 #define SLACK_PACE_WAIT_MS	60000	/* a call waits this long for its turn */
 #define SLACK_429_TRIES		3	/* tries of a call that waits out 429s */
-#define SLACK_METHODS_MAX	8	/* reservations held at once */
 
 struct slack {
 	char *api_base;		/* no trailing '/' */
@@ -48,10 +47,6 @@ struct slack {
 	struct budget *budget;
 	long pace_wait_ms;
 	long deferred_ms;
-	struct {
-		const char *method;	/* a string constant */
-		long long at;
-	} turn[SLACK_METHODS_MAX];
 };
 
 struct slack_reaction {

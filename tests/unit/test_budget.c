@@ -217,6 +217,28 @@ test_set_rate(void **state)
 	budget_close(b);
 }
 
+/* A process's turn is kept until used, and a later 429 pushes it back. */
+static void
+test_turn(void **state)
+{
+	struct budget *b = budget_open(NULL, API, "xoxb-1-turn");
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(budget_take(b, "reactions.get", T0), 0);
+	assert_int_equal(budget_turn(b, "reactions.get", T0), 1334);
+	/* asked again: the same turn, not another one behind it */
+	assert_int_equal(budget_turn(b, "reactions.get", T0 + 334), 1000);
+	assert_int_equal(budget_turn(b, "reactions.get", T0 + 1334), 0);
+	budget_block(b, "reactions.get", 5000, T0 + 1334);
+	assert_int_equal(budget_turn(b, "reactions.get", T0 + 1334), 5000);
+	budget_turn_used(b, "reactions.get");
+	/* used: the next is a new turn, after the hold */
+	assert_true(budget_turn(b, "reactions.get", T0 + 1334) > 5000);
+	budget_close(b);
+}
+
 /* A 429 holds the method back for everyone sharing the budget. */
 static void
 test_block(void **state)
@@ -439,6 +461,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_then_paced),
 		cmocka_unit_test(test_set_rate),
+		cmocka_unit_test(test_turn),
 		cmocka_unit_test(test_block),
 		cmocka_unit_test(test_sharing),
 	};
