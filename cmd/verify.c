@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit.h"
 #include "cmd.h"
 #include "identity.h"
@@ -69,27 +71,9 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 	return -1;
 }
 
-/* Appends s as a JSON string; s is already escaped text (valid UTF-8). */
-static void
-json_str(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	buf_addc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_addf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_addf(b, "\\u%04x", *p);
-		else
-			buf_addc(b, *p);
-	}
-	buf_addc(b, '"');
-}
-
 struct findings {
 	int json;
-	struct buf list;	/* JSON: the findings array so far */
+	json_t *list;		/* JSON: the findings so far */
 };
 
 static void
@@ -103,29 +87,28 @@ report(enum audit_finding kind, const char *line, void *arg)
 		printf("%s\n", line);
 		return;
 	}
-	buf_adds(&f->list, f->list.len > 0 ? ",{\"kind\":" : "{\"kind\":");
-	json_str(&f->list, kinds[kind]);
-	buf_adds(&f->list, ",\"text\":");
-	json_str(&f->list, line);
-	buf_addc(&f->list, '}');
+	/* line is escaped text, so valid UTF-8 */
+	json_array_append_new(f->list, json_pack("{s:s,s:s}", "kind",
+	    kinds[kind], "text", line));
 }
 
 static void
 print_json(const char *repo, const struct audit_verify_result *res,
     const struct findings *f)
 {
-	struct buf b;
-	char *safe = esc_text(repo);
+	char *safe = esc_text(repo), *s;
+	json_t *o;
 
-	buf_init(&b);
-	buf_adds(&b, "{\"repo\":");
-	json_str(&b, safe);
-	buf_addf(&b, ",\"ok\":%s,\"commits\":%lu,\"records\":%lu,"
-	    "\"incomplete\":%lu,\"problems\":%lu,\"findings\":[%s]}\n",
-	    res->problems == 0 ? "true" : "false", res->commits,
-	    res->records, res->incomplete, res->problems, f->list.p);
-	fputs(b.p, stdout);
-	buf_release(&b);
+	o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:O}", "repo", safe, "ok",
+	    res->problems == 0, "commits", (json_int_t)res->commits,
+	    "records", (json_int_t)res->records, "incomplete",
+	    (json_int_t)res->incomplete, "problems",
+	    (json_int_t)res->problems, "findings", f->list);
+	if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(o);
 	free(safe);
 }
 
@@ -176,7 +159,7 @@ cmd_verify(int argc, char **argv)
 	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
 		return fail(&err);
 	f.json = o.json;
-	buf_init(&f.list);
+	f.list = json_array();
 	vo.allowed_signers = o.signers;
 	vo.since = o.since;
 	vo.report = report;
@@ -194,7 +177,7 @@ cmd_verify(int argc, char **argv)
 	r = res.problems == 0 ? 0 : 1;
  out:
 	fflush(stdout);
-	buf_release(&f.list);
+	json_decref(f.list);
 	if (loaded)
 		config_release(&cfg);
 	return r;
