@@ -45,18 +45,8 @@ rules:
     action: approve
     approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [local], timeout: 20s }
 YAML
-cat >"$W/config.yaml" <<YAML
-policies: [policy.yaml]
-approvers: approvers.yaml
-audit: { repo: $W/req/audit.git, signing_key: $W/req/key }
-channels: { local: { spool: $W/spool } }
-YAML
-chmod 644 "$W"/*.yaml
-ssh-keygen -q -t ed25519 -N '' -f "$W/req/key" && chown aeq_req "$W/req/key" "$W/req/key.pub"
-mkdir -m 1777 "$W/spool"
-
 # the audit repository belongs to aeq_req; root reads it here
-export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="*"
+local_requester aeq_req
 
 # request ARGS...: start a gated run as aeq_req in the background
 request() {

@@ -30,3 +30,23 @@ as() {
 	shift
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups -- "$@"
 }
+
+# local_requester USER: the configuration at $W/config.yaml for a
+# requester USER working in $W/req (made already) over the local
+# channel: its audit repository and key in $W/req, USER's; the spool
+# $W/spool, sticky; and git here may read USER's repository. The policy
+# and approvers files are the test's, beside it.
+local_requester() {
+	cat >"$W/config.yaml" <<YAML
+policies: [policy.yaml]
+approvers: approvers.yaml
+audit: { repo: $W/req/audit.git, signing_key: $W/req/key }
+channels: { local: { spool: $W/spool } }
+YAML
+	chmod 644 "$W"/*.yaml
+	ssh-keygen -q -t ed25519 -N '' -f "$W/req/key" &&
+	    chown "$1" "$W/req/key" "$W/req/key.pub" || exit 1
+	mkdir -m 1777 "$W/spool"
+	export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory \
+	    GIT_CONFIG_VALUE_0="*"
+}
