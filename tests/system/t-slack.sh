@@ -11,11 +11,8 @@ W=$TEST_DIR
 
 TOKEN=xoxb-1-good
 start_slack --token "$TOKEN" --channel C123 --tier-scale 0
+. "$TOP/tests/slack/waiting.sh"
 
-ctl() {
-	curl -s -m 10 -o "$W/ctl.out" -H 'Content-type: application/json' \
-	    --data-binary "$2" "$BASE/_test/$1"
-}
 ctl users '[{"id":"UREQ","name":"req","team_id":"T1"},
     {"id":"UBOB","name":"bob","team_id":"T1"},
     {"id":"UCAR","name":"carol","team_id":"T1"},
@@ -68,58 +65,6 @@ channels:
 YAML
 }
 conf token
-
-# request ARGS...: a gated run in the background; prints the message's ts
-request() {
-	rm -f "$W/out" "$W/status"
-	before=$(nmsg)
-	(cd "$W/work" && HOME="$W/home" "$AE" --config "$W/config.yaml" -- "$@" \
-	    >"$W/out" 2>&1; echo $? >"$W/status") >/dev/null 2>&1 &
-	n=0
-	while [ $n -lt 100 ]; do
-		[ -s "$W/status" ] && return 1
-		ts=$(last_ts "$before")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
-		n=$((n + 1)); sleep 0.1
-	done
-	return 1
-}
-# the number of top-level messages
-nmsg() {
-	curl -s -m 10 "$BASE/_test/messages" | python3 -c '
-import json,sys
-d=json.load(sys.stdin); d=d.get("messages",d) if isinstance(d,dict) else d
-print(len([m for m in d if m.get("thread_ts",m["ts"])==m["ts"]]))'
-}
-# last_ts N: the ts of the newest top-level message if there are more than N
-last_ts() {
-	curl -s -m 10 "$BASE/_test/messages" | python3 -c '
-import json,sys
-d=json.load(sys.stdin); d=d.get("messages",d) if isinstance(d,dict) else d
-t=[m for m in d if m.get("thread_ts",m["ts"])==m["ts"]]
-if len(t)>int(sys.argv[1]): print(t[-1]["ts"])' "$1"
-}
-react() { ctl react "{\"channel\":\"C123\",\"ts\":\"$1\",\"name\":\"$2\",\"user\":\"$3\"}"; }
-reply() { ctl reply "{\"channel\":\"C123\",\"thread_ts\":\"$1\",\"user\":\"$2\",\"text\":\"$3\"}"; }
-finished() {
-	n=0
-	while [ ! -s "$W/status" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-	cat "$W/status"
-}
-still_waiting() { sleep "${1:-3}"; test ! -s "$W/status"; }
-last_record() {
-	git -C "$W/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C "$W/audit.git" show "main:{}"
-}
-# msg TS: the message's JSON (with its thread replies as "replies")
-msg() {
-	curl -s -m 10 "$BASE/_test/messages" | python3 -c '
-import json,sys
-d=json.load(sys.stdin); d=d.get("messages",d) if isinstance(d,dict) else d
-m=[x for x in d if x["ts"]==sys.argv[1]][0]
-m["replies"]=[x for x in d if x.get("thread_ts")==sys.argv[1] and x["ts"]!=sys.argv[1]]
-print(json.dumps(m))' "$1"
-}
 
 test_expect_success 'an approver reacts with a check mark: the command runs' '
 	ts=$(request touch "$W/work/one") &&
