@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "run.h"
 #include "credentials.h"
-#include "crypto.h"
 #include "evidence.h"
 #include "record.h"
 #include "escape.h"
@@ -215,7 +214,8 @@ run_execute(struct run *run, const char *result)
 	char **env = NULL;
 	int r;
 
-	if ((r = exec_check(c->path, c->argv[0], &err)) != 0) {
+	if (run->exe.fd < 0) {
+		err = run->exe_err;
 		if ((r = run_decide(run, "error", err.msg)) != 0)
 			return r;
 		run_outcome(run, "error", ae_exit_status(err.code), err.msg);
@@ -232,7 +232,7 @@ run_execute(struct run *run, const char *result)
 		credentials_free(env);
 		return r;
 	}
-	r = exec_run_then(c->path, c->argv, env, run->started,
+	r = exec_run_then(&run->exe, c->argv, env, run->started,
 	    run->started_arg, &res, &err);
 	credentials_free(env);
 	if (r != 0) {
@@ -245,16 +245,6 @@ run_execute(struct run *run, const char *result)
 	finish(run, &res, NULL);
 	run_outcome(run, "ran", res.exit_status, NULL);
 	return res.exit_status;
-}
-
-static char *
-hash_file(const char *path)
-{
-	unsigned char md[AE_SHA256_LEN];
-
-	if (path == NULL || ae_sha256_file(path, md, NULL) != 0)
-		return NULL;
-	return ae_hex_encode(md, sizeof(md));
 }
 
 /* Opens the evidence store and starts the record of this request. */
@@ -273,13 +263,18 @@ start_record(struct run *run)
 		return 125;
 	}
 	p = run_requester(run);
-	run->exe_sha256 = hash_file(c->real);
+	/*
+	 * The file is opened here, once: its hash goes into the request,
+	 * and this descriptor is what runs, whatever the path names later.
+	 */
+	(void)exec_open(&run->exe, c->path, c->real, c->argv[0],
+	    &run->exe_err);
 	run->author = xasprintf("%s <%s@%s>", run->id.user, run->id.user,
 	    run->id.host);
 	memset(&q, 0, sizeof(q));
 	q.argv = c->argv;
 	q.path = c->real != NULL ? c->real : c->path;
-	q.exe_sha256 = run->exe_sha256;
+	q.exe_sha256 = run->exe.sha256;
 	q.cwd = run->id.cwd;
 	q.host = run->id.host;
 	q.user = run->id.user;
@@ -315,7 +310,7 @@ run_release(struct run *run)
 	record_free(run->rec);
 	audit_close(run->audit);
 	free(run->author);
-	free(run->exe_sha256);
+	exec_file_release(&run->exe);
 	pol_decision_release(&run->d);
 	norm_result_release(&run->cmds);
 	identity_release(&run->id);
@@ -332,6 +327,7 @@ cmd_run(int argc, char **argv)
 	int r;
 
 	memset(&run, 0, sizeof(run));
+	run.exe.fd = -1;
 	if ((r = parse_opts(argc, argv, &run.o)) >= 0)
 		goto out;
 	if (setup_load(&run.s, run.o.config, &err) != 0) {

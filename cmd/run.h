@@ -32,7 +32,8 @@ struct run {
 	struct audit *audit;
 	struct record *rec;
 	char *author;		/* "user <user@host>" for the commits */
-	char *exe_sha256;
+	struct exec_file exe;	/* opened and hashed once, run as is */
+	struct ae_error exe_err;	/* why it could not be opened */
 	/* called once the approved command has started (may be NULL) */
 	void (*started)(void *arg);
 	void *started_arg;

@@ -19,7 +19,6 @@
 
 #include "approval.h"
 #include "audit.h"
-#include "crypto.h"
 #include "escape.h"
 #include "local.h"
 #include "record.h"
@@ -714,33 +713,18 @@ denial(const struct waiter *w)
 	return buf_detach(&b);
 }
 
-/*
- * The approval is bound to the file that was hashed when the request was
- * made: if it changed since, what was approved is not what would run.
- */
-static int
-same_executable(const struct run *run)
-{
-	unsigned char md[AE_SHA256_LEN];
-	const char *real = run->cmds.cmds[0].real;
-	char *hex;
-	int same;
-
-	if (real == NULL || run->exe_sha256 == NULL ||
-	    ae_sha256_file(real, md, NULL) != 0)
-		return 0;
-	hex = ae_hex_encode(md, sizeof(md));
-	same = strcmp(hex, run->exe_sha256) == 0;
-	free(hex);
-	return same;
-}
-
 int
 run_approved(struct run *run)
 {
 	int r;
 
-	if (!same_executable(run)) {
+	/*
+	 * The approval is bound to the file opened and hashed when the
+	 * request was made, and that descriptor is what runs: a rename or
+	 * a swapped symlink since cannot change it, but a rewrite in place
+	 * would, so it is hashed again.
+	 */
+	if (!exec_unchanged(&run->exe)) {
 		warnx_ae("denied: '%s' changed (or cannot be read) since it "
 		    "was approved", run->cmds.cmds[0].real ?
 		    run->cmds.cmds[0].real : run->cmds.cmds[0].argv[0]);

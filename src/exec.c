@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "exec.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -37,6 +39,91 @@ exec_check(const char *path, const char *name, struct ae_error *err)
 		return ae_error_set(err, AE_ERR_NOEXEC, "'%s': %s", name,
 		    strerror(errno));
 	return 0;
+}
+
+void
+exec_file_release(struct exec_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->script = 0;
+	free(f->sha256);
+	f->sha256 = NULL;
+}
+
+/* SHA-256 of the whole open file, from its start; caller frees. */
+static char *
+hash_fd(int fd)
+{
+	unsigned char md[AE_SHA256_LEN];
+
+	if (lseek(fd, 0, SEEK_SET) != 0 || ae_sha256_fd(fd, "executable",
+	    md, NULL) != 0)
+		return NULL;
+	return ae_hex_encode(md, sizeof(md));
+}
+
+/*
+ * Only an ELF program can be run from a descriptor that closes on exec:
+ * anything else is handed to an interpreter as /dev/fd/N, which must
+ * still be open for it to read.
+ */
+static int
+is_script(int fd)
+{
+	unsigned char magic[4];
+
+	return pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    memcmp(magic, "\177ELF", 4) != 0;
+}
+
+int
+exec_open(struct exec_file *f, const char *path, const char *real,
+    const char *name, struct ae_error *err)
+{
+	const char *file = real != NULL ? real : path;
+	struct stat st;
+	int r, e;
+
+	exec_file_release(f);
+	if ((r = exec_check(path, name, err)) != 0)
+		return r;
+	/*
+	 * O_NONBLOCK: a FIFO put there since the check must not stall us.
+	 * CLOEXEC until the command's own execve: no other child (git,
+	 * ssh) inherits it.
+	 */
+	f->fd = open(file, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (f->fd == -1 && errno == EACCES)	/* executable, not readable */
+		f->fd = open(file, O_PATH | O_CLOEXEC);
+	if (f->fd == -1) {
+		e = errno;
+		return ae_error_set(err, e == ENOENT ? AE_ERR_NOTFOUND :
+		    AE_ERR_NOEXEC, "'%s': %s", name, strerror(e));
+	}
+	if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		exec_file_release(f);
+		return ae_error_set(err, AE_ERR_NOEXEC, "'%s': not a regular "
+		    "file", name);
+	}
+	/* an O_PATH descriptor reads nothing: unhashed, and kept open */
+	f->sha256 = hash_fd(f->fd);
+	f->script = f->sha256 == NULL || is_script(f->fd);
+	return 0;
+}
+
+int
+exec_unchanged(const struct exec_file *f)
+{
+	char *now;
+	int same;
+
+	if (f->fd < 0 || f->sha256 == NULL || (now = hash_fd(f->fd)) == NULL)
+		return 0;
+	same = strcmp(now, f->sha256) == 0;
+	free(now);
+	return same;
 }
 
 /*
@@ -117,11 +204,11 @@ signals_restore(const struct sigstate *st)
 
 /*
  * In the child: the caller's dispositions for the forwarded signals and
- * SIGCHLD, a default SIGPIPE and no mask, then execve; errno goes back
- * on fd.
+ * SIGCHLD, a default SIGPIPE and no mask, then execveat of the open
+ * file; errno goes back on fd.
  */
 static void __attribute__((noreturn))
-child(int fd, const struct sigstate *st, const char *path,
+child(int fd, const struct sigstate *st, const struct exec_file *f,
     char *const argv[], char *const envp[])
 {
 	struct sigaction sa;
@@ -138,13 +225,20 @@ child(int fd, const struct sigstate *st, const char *path,
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* every descriptor above 2, fd included, closes when execve succeeds */
+	/*
+	 * Every descriptor above 2, fd included, closes when execve
+	 * succeeds; a script's own stays open for its interpreter.
+	 */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		for (i = 3; i < 65536; i++)
-			if ((int)i != fd)
+			if ((int)i != fd && (int)i != f->fd)
 				close((int)i);
-	execve(path, argv, envp);
-	e = errno;
+	if (f->script && fcntl(f->fd, F_SETFD, 0) != 0)
+		e = errno;
+	else {
+		execveat(f->fd, "", argv, envp, AT_EMPTY_PATH);
+		e = errno;
+	}
 	(void)!write(fd, &e, sizeof(e));
 	_exit(e == ENOENT ? 127 : 126);
 }
@@ -160,16 +254,9 @@ fill_status(struct exec_result *res, int status)
 }
 
 int
-exec_run(const char *path, char *const argv[], char *const envp[],
+exec_run_then(const struct exec_file *f, char *const argv[],
+    char *const envp[], void (*started)(void *arg), void *arg,
     struct exec_result *res, struct ae_error *err)
-{
-	return exec_run_then(path, argv, envp, NULL, NULL, res, err);
-}
-
-int
-exec_run_then(const char *path, char *const argv[], char *const envp[],
-    void (*started)(void *arg), void *arg, struct exec_result *res,
-    struct ae_error *err)
 {
 	struct sigstate st;
 	struct timespec m0, m1;
@@ -178,6 +265,9 @@ exec_run_then(const char *path, char *const argv[], char *const envp[],
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
+	if (f->fd < 0)
+		return ae_error_set(err, AE_ERR_INTERNAL, "'%s': not opened",
+		    argv[0]);
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
 		    strerror(errno));
@@ -192,7 +282,7 @@ exec_run_then(const char *path, char *const argv[], char *const envp[],
 		goto out;
 	}
 	if (pid == 0)
-		child(fds[1], &st, path, argv, envp);
+		child(fds[1], &st, f, argv, envp);
 	child_pid = pid;
 	/* what arrived meanwhile is forwarded now */
 	sigprocmask(SIG_SETMASK, &st.mask, NULL);
