@@ -1,5 +1,7 @@
 /*
  * The run form: approve-exec [OPTIONS] [--] COMMAND [ARG...]
+ * Parses the options, loads the configuration, and prints what the gate
+ * (src/gate.c) has to say.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -7,22 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "chan.h"
 #include "cmd.h"
-#include "run.h"
-#include "credentials.h"
-#include "evidence.h"
-#include "record.h"
-#include "escape.h"
-#include "exec.h"
-#include "identity.h"
-#include "normalize.h"
+#include "gate.h"
 #include "report.h"
 #include "util.h"
 #include "ydoc.h"
 
-extern char **environ;
-
+struct run_opts {
+	struct gate_opts g;
+	const char *config;
+	char **channels;
+	int quiet;
+};
 
 enum { O_REASON = 256, O_AGENT, O_MODEL, O_BEHALF, O_TIMEOUT, O_CHANNEL,
     O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST };
@@ -44,9 +43,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static const char *const known_channels[] = { "local", "tty", "slack",
-    "teams", "api", NULL };
-
 /* Returns -1 to go on, or the exit status to leave with. */
 static int
 parse_opts(int argc, char **argv, struct run_opts *o)
@@ -54,32 +50,32 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	const char *last = NULL;	/* the last option's argument */
 	int c;
 
-	o->reason = getenv("APPROVE_EXEC_REASON");
-	o->agent = getenv("APPROVE_EXEC_AGENT");
-	o->model = getenv("APPROVE_EXEC_MODEL");
+	o->g.reason = getenv("APPROVE_EXEC_REASON");
+	o->g.agent = getenv("APPROVE_EXEC_AGENT");
+	o->g.model = getenv("APPROVE_EXEC_MODEL");
 	while ((c = getopt_long(argc, argv, "+qhV", longopts, NULL)) != -1) {
 		last = optarg;
 		switch (c) {
-		case O_REASON: o->reason = optarg; break;
-		case O_AGENT: o->agent = optarg; break;
-		case O_MODEL: o->model = optarg; break;
-		case O_BEHALF: o->on_behalf_of = optarg; break;
+		case O_REASON: o->g.reason = optarg; break;
+		case O_AGENT: o->g.agent = optarg; break;
+		case O_MODEL: o->g.model = optarg; break;
+		case O_BEHALF: o->g.on_behalf_of = optarg; break;
 		case O_CONFIG: o->config = optarg; break;
-		case O_NOWAIT: o->no_wait = 1; break;
-		case O_REQUEST: o->request = optarg; break;
-		case O_JSON: o->json = 1; break;
+		case O_NOWAIT: o->g.no_wait = 1; break;
+		case O_REQUEST: o->g.request = optarg; break;
+		case O_JSON: o->g.json = 1; break;
 		case 'q': o->quiet = 1; break;
 		case O_TIMEOUT:
-			if ((o->timeout = duration_parse(optarg)) <= 0) {
+			if ((o->g.timeout = duration_parse(optarg)) <= 0) {
 				warnx_ae("--timeout '%s': expected a duration "
 				    "such as 90s, 10m or 1h", optarg);
 				return 125;
 			}
 			break;
 		case O_CHANNEL:
-			if (!strv_has((char **)known_channels, optarg)) {
+			if (!chan_known(optarg)) {
 				warnx_ae("--channel '%s': unknown channel "
-				    "(local, tty, slack, teams, api)", optarg);
+				    "(%s)", optarg, chan_names());
 				return 125;
 			}
 			o->channels = strv_push(o->channels, optarg);
@@ -99,7 +95,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		usage_main(stderr);
 		return 125;
 	}
-	if (o->no_wait && o->request != NULL) {
+	if (o->g.no_wait && o->g.request != NULL) {
 		warnx_ae("--no-wait asks for a new request, --request uses a "
 		    "decided one: not both");
 		return 125;
@@ -120,245 +116,85 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 }
 
 
-void
-run_outcome(const struct run *run, const char *what, int status,
-    const char *msg)
-{
-	char *j;
 
-	if (!run->o.json)
-		return;
-	j = report_outcome_json(what, status, &run->d, msg,
-	    run->rec != NULL ? record_id(run->rec) : NULL);
-	fprintf(stderr, "%s\n", j);
-	free(j);
-}
-
-/* Commits the decision; a failure means the command must not run. */
-int
-run_decide(struct run *run, const char *result, const char *detail)
-{
-	struct ae_error err = AE_ERROR_INIT;
-	const char *w;
-
-	if (evidence_decide(run->audit, run->rec, result, detail, run->author,
-	    &err) != 0) {
-		warnx_ae("the decision could not be recorded, nothing runs: %s",
-		    err.msg);
-		run_outcome(run, "error", 125, err.msg);
-		return 125;
-	}
-	if ((w = audit_push_warning(run->audit)) != NULL && !run->o.quiet)
-		warnx_ae("warning: %s", w);
-	return 0;
-}
-
-static int
-denied(struct run *run)
-{
-	const struct pol_decision *d = &run->d;
-	struct buf detail;
-	size_t i, shown = 0;
-	char *w, *desc;
-	int rc;
-
-	buf_init(&detail);
-	for (i = 0; i < d->nmatches; i++) {
-		const struct pol_rule *r = d->matches[i].rule;
-
-		if (r->action != POL_DENY)
-			continue;
-		w = esc_argv(run->cmds.cmds[d->matches[i].cmd].argv);
-		/* a YAML "\e" is as good at moving a cursor as an argv */
-		desc = r->description ? esc_text(r->description) : NULL;
-		warnx_ae("denied by rule '%s' (%s:%lu)%s%s: %s", r->id, r->file,
-		    r->line, desc ? ": " : "", desc ? desc : "", w);
-		buf_addf(&detail, "%srule %s", shown ? ", " : "", r->id);
-		free(desc);
-		free(w);
-		shown++;
-	}
-	for (i = 0; shown == 0 && i < d->ncmds; i++)
-		if (d->defaulted[i]) {
-			w = esc_argv(run->cmds.cmds[i].argv);
-			warnx_ae("denied by the policy's default: %s", w);
-			free(w);
-			buf_adds(&detail, "the policy's default");
-			shown++;
-		}
-	rc = run_decide(run, "denied", detail.p);
-	buf_release(&detail);
-	if (rc != 0)
-		return rc;
-	run_outcome(run, "denied", 77, NULL);
-	return 77;
-}
-
-/* The command has run: a lost outcome is reported, not its status. */
 static void
-finish(struct run *run, const struct exec_result *res, const char *error)
+ui_say(void *arg, const char *msg)
 {
-	struct ae_error err = AE_ERROR_INIT;
-
-	if (evidence_outcome(run->audit, run->rec, res, error, run->author,
-	    &err) != 0)
-		warnx_ae("the outcome could not be recorded: %s", err.msg);
-}
-
-int
-run_execute(struct run *run, const char *result)
-{
-	const struct norm_cmd *c = &run->cmds.cmds[0];
-	struct ae_error err = AE_ERROR_INIT;
-	struct exec_result res;
-	char **env = NULL;
-	int r;
-
-	if (run->exe.fd < 0) {
-		err = run->exe_err;
-		if ((r = run_decide(run, "error", err.msg)) != 0)
-			return r;
-		run_outcome(run, "error", ae_exit_status(err.code), err.msg);
-		return fail(&err);
-	}
-	/* secrets are read only now that the command may run */
-	if (credentials_env(&env, environ, &run->d, &err) != 0) {
-		if ((r = run_decide(run, "error", err.msg)) != 0)
-			return r;
-		run_outcome(run, "error", ae_exit_status(err.code), err.msg);
-		return fail(&err);
-	}
-	if ((r = run_decide(run, result, NULL)) != 0) {
-		credentials_free(env);
-		return r;
-	}
-	r = exec_run_then(&run->exe, c->argv, env, run->started,
-	    run->started_arg, &res, &err);
-	credentials_free(env);
-	if (r != 0) {
-		/* allowed, but execve failed: the record still gets an end */
-		res.exit_status = ae_exit_status(r);
-		finish(run, &res, err.msg);
-		run_outcome(run, "error", res.exit_status, err.msg);
-		return fail(&err);
-	}
-	finish(run, &res, NULL);
-	run_outcome(run, "ran", res.exit_status, NULL);
-	return res.exit_status;
-}
-
-/* Opens the evidence store and starts the record of this request. */
-static int
-start_record(struct run *run)
-{
-	struct ae_error err = AE_ERROR_INIT;
-	struct record_request q;
-	const struct person *p;
-	const struct norm_cmd *c = &run->cmds.cmds[0];
-
-	if (evidence_open(&run->audit, &run->s.cfg, &err) != 0) {
-		warnx_ae("the audit repository is not usable, nothing runs: %s",
-		    err.msg);
-		run_outcome(run, "error", 125, err.msg);
-		return 125;
-	}
-	p = run_requester(run);
-	/*
-	 * The file is opened here, once: its hash goes into the request,
-	 * and this descriptor is what runs, whatever the path names later.
-	 */
-	(void)exec_open(&run->exe, c->path, c->real, c->argv[0],
-	    &run->exe_err);
-	run->author = xasprintf("%s <%s@%s>", run->id.user, run->id.user,
-	    run->id.host);
-	memset(&q, 0, sizeof(q));
-	q.argv = c->argv;
-	q.path = c->real != NULL ? c->real : c->path;
-	q.exe_sha256 = run->exe.sha256;
-	q.cwd = run->id.cwd;
-	q.host = run->id.host;
-	q.user = run->id.user;
-	q.uid = (unsigned long)run->id.uid;
-	q.requester = p != NULL ? p->name : run->id.user;
-	q.agent = run->o.agent;
-	q.model = run->o.model;
-	q.on_behalf_of = run->o.on_behalf_of;
-	q.reason = run->o.reason;
-	q.envp = environ;
-	run->rec = record_new();
-	record_set_request(run->rec, &q, &run->s.pol, &run->cmds, &run->d);
-	return 0;
-}
-
-const struct person *
-run_requester(const struct run *run)
-{
-	const struct person *p;
-	char *ci;
-
-	if ((p = approvers_by_unix(&run->s.ap, run->id.user)) != NULL)
-		return p;
-	ci = identity_ci();
-	p = approvers_by_ci(&run->s.ap, ci);
-	free(ci);
-	return p;
+	(void)arg;
+	warnx_ae("%s", msg);
 }
 
 static void
-run_release(struct run *run)
+ui_status(void *arg, const char *line)
 {
-	record_free(run->rec);
-	audit_close(run->audit);
-	free(run->author);
-	exec_file_release(&run->exe);
-	pol_decision_release(&run->d);
-	norm_result_release(&run->cmds);
-	identity_release(&run->id);
-	setup_release(&run->s);
-	strv_free(run->o.channels);
+	const struct gate_ui *ui = arg;
+
+	fprintf(stderr, "%sapprove-exec: %s%s", ui->s.live ? "\r\033[K" : "",
+	    line, ui->s.live ? "" : "\n");
+	fflush(stderr);
+}
+
+static void
+ui_clear(void *arg)
+{
+	(void)arg;
+	fputs("\r\033[K", stderr);
+}
+
+static void
+ui_outcome(void *arg, const char *json)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", json);
+}
+
+static void
+ui_request(void *arg, const char *id, const char *code)
+{
+	(void)arg;
+	printf("%s %s\n", id, code);
+	fflush(stdout);
 }
 
 int
 cmd_run(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	struct pol_subject subj;
-	struct run run;
+	struct pol_decision none;
+	struct run_opts o;
+	struct gate_ui ui;
+	struct setup s;
+	char *j;
 	int r;
 
-	memset(&run, 0, sizeof(run));
-	run.exe.fd = -1;
-	if ((r = parse_opts(argc, argv, &run.o)) >= 0)
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	if ((r = parse_opts(argc, argv, &o)) >= 0)
 		goto out;
-	if (setup_load(&run.s, run.o.config, &err) != 0) {
-		run_outcome(&run, "config-error", 78, err.msg);
+	if (setup_load(&s, o.config, &err) != 0) {
+		if (o.g.json) {
+			memset(&none, 0, sizeof(none));
+			j = report_outcome_json("config-error", 78, &none,
+			    err.msg, NULL);
+			fprintf(stderr, "%s\n", j);
+			free(j);
+		}
 		r = fail(&err);
 		goto out;
 	}
-	if (identity_current(&run.id, &err) != 0) {
-		run_outcome(&run, "error", ae_exit_status(err.code), err.msg);
-		r = fail(&err);
-		goto out;
-	}
-	normalize(&run.cmds, argv + optind, environ, run.id.cwd);
-	subj.user = run.id.user;
-	subj.groups = run.id.groups;
-	subj.host = run.id.host;
-	policy_decide(&run.s.pol, &run.cmds, &subj, &run.d);
-	if ((r = start_record(&run)) != 0)
-		goto out;
-	switch (run.d.action) {
-	case POL_ALLOW:
-		r = run_execute(&run, "allowed");
-		break;
-	case POL_APPROVE:
-		r = run_approval(&run);
-		break;
-	default:	/* deny, and anything not foreseen */
-		r = denied(&run);
-		break;
-	}
+	memset(&ui, 0, sizeof(ui));
+	ui.s.say = ui_say;
+	ui.s.status = ui_status;
+	ui.s.clear = ui_clear;
+	ui.s.arg = &ui;
+	ui.s.live = isatty(STDERR_FILENO);
+	ui.s.quiet = o.quiet;
+	ui.outcome = ui_outcome;
+	ui.request = ui_request;
+	o.g.channels = o.channels;
+	r = gate_run(&o.g, &s.cfg, &s.ap, &s.pol, argv + optind, &ui);
  out:
-	run_release(&run);
+	setup_release(&s);
+	strv_free(o.channels);
 	return r;
 }

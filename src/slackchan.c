@@ -12,6 +12,7 @@
 #include "local.h"
 #include "slackchan.h"
 #include "util.h"
+#include "voter.h"
 
 struct suser {
 	char *id, *team;
@@ -119,15 +120,16 @@ slackchan_due_ms(const struct slackchan *c)
 	return d < 0 ? 0 : (long)d;
 }
 
-static const struct person *
-by_slack(const struct approvers *ap, const char *user)
+/* Whether user is anyone's: nobody's is not worth a users.info call. */
+static int
+listed(const struct approvers *ap, const char *user)
 {
-	size_t i;
+	struct chan_vote v;
 
-	for (i = 0; i < ap->npeople; i++)
-		if (strv_has(ap->people[i].slack, user))
-			return &ap->people[i];
-	return NULL;
+	memset(&v, 0, sizeof(v));
+	v.who = CHAN_WHO_SLACK;
+	v.name = user;
+	return voter_person(ap, &v, NULL) != NULL;
 }
 
 /* users.info, once per user: 0 and *u, or the call's error. */
@@ -173,7 +175,6 @@ candidate(struct slackchan *c, const struct approvers *ap, const char *user,
     void (*vote)(void *, const struct slackchan_vote *), void *arg,
     struct ae_error *err)
 {
-	const struct person *p;
 	const struct suser *u;
 	struct slackchan_vote v;
 	json_t *id, *ev;
@@ -185,7 +186,7 @@ candidate(struct slackchan *c, const struct approvers *ap, const char *user,
 		free(key);
 		return 0;
 	}
-	if ((p = by_slack(ap, user)) == NULL) {
+	if (!listed(ap, user)) {
 		c->seen = strv_push_take(c->seen, key);
 		return 0;
 	}
@@ -211,7 +212,8 @@ candidate(struct slackchan *c, const struct approvers *ap, const char *user,
 	if (ids != NULL && evs != NULL) {
 		c->voted = 1;
 		memset(&v, 0, sizeof(v));
-		v.person = p->name;
+		v.user = user;
+		v.team = u->team;
 		v.approve = approve;
 		v.reason = reason;
 		v.identity = ids;

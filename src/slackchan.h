@@ -22,9 +22,13 @@
 
 struct slackchan;
 
-/* A candidate vote: who reacted or replied, and how. */
+/*
+ * A candidate vote: who reacted or replied, and how. Only users some
+ * person's slack: lists (voter.c says which), neither bots nor deleted.
+ */
 struct slackchan_vote {
-	const char *person;	/* the person whose slack: lists user */
+	const char *user;	/* the Slack user ID */
+	const char *team;	/* their team ID ("" if Slack gave none) */
 	int approve;
 	const char *reason;	/* NULL: none */
 	const char *identity;	/* {"slack_user":U,"team":T} */

@@ -1,0 +1,875 @@
+/*
+ * gate: the run sequence. One struct gate holds everything a run has,
+ * released in one place; each phase is a function below, in the order
+ * they happen.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "approval.h"
+#include "audit.h"
+#include "chan.h"
+#include "credentials.h"
+#include "escape.h"
+#include "evidence.h"
+#include "exec.h"
+#include "gate.h"
+#include "identity.h"
+#include "local.h"
+#include "normalize.h"
+#include "record.h"
+#include "report.h"
+#include "reqstate.h"
+#include "session.h"
+#include "util.h"
+
+extern char **environ;
+
+struct gate {
+	const struct gate_opts *o;
+	const struct gate_ui *ui;
+	const struct config *cfg;
+	const struct approvers *ap;
+	const struct policy *pol;
+	struct identity id;
+	struct norm_result cmds;
+	struct pol_decision d;
+	struct audit *audit;
+	struct record *rec;
+	char *author;		/* "user <user@host>" for the commits */
+	struct exec_file exe;	/* opened and hashed once, run as is */
+	struct ae_error exe_err;	/* why it could not be opened */
+	struct session *sess;	/* told when the approved command starts */
+	time_t ran_at;
+};
+
+static void say(const struct gate *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A line for the requester ("approve-exec: " is the printer's). */
+static void
+say(const struct gate *g, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		s = NULL;
+	va_end(ap);
+	if (s != NULL)
+		g->ui->s.say(g->ui->s.arg, s);
+	free(s);
+}
+
+/* The --json outcome line, if asked for. */
+static void
+outcome(const struct gate *g, const char *what, int status, const char *msg)
+{
+	char *j;
+
+	if (!g->o->json)
+		return;
+	j = report_outcome_json(what, status, &g->d, msg,
+	    g->rec != NULL ? record_id(g->rec) : NULL);
+	g->ui->outcome(g->ui->s.arg, j);
+	free(j);
+}
+
+/* Says err's message and returns its exit status. */
+static int
+fail(const struct gate *g, const struct ae_error *err)
+{
+	say(g, "%s", err->msg);
+	return ae_exit_status(err->code);
+}
+
+/*
+ * Commits the decision (allowed, approved, denied, timeout, error,
+ * cancelled). Returns 0, or 125 when it could not be recorded: then the
+ * command must not run.
+ */
+static int
+decide(struct gate *g, const char *result, const char *detail)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const char *w;
+
+	if (evidence_decide(g->audit, g->rec, result, detail, g->author,
+	    &err) != 0) {
+		say(g, "the decision could not be recorded, nothing runs: %s",
+		    err.msg);
+		outcome(g, "error", 125, err.msg);
+		return 125;
+	}
+	if ((w = audit_push_warning(g->audit)) != NULL && !g->ui->s.quiet)
+		say(g, "warning: %s", w);
+	return 0;
+}
+
+/* Records result and detail, says why, and returns status. */
+static int
+refuse(struct gate *g, const char *result, int status, const char *why)
+{
+	int r;
+
+	say(g, "%s", why);
+	r = decide(g, result, why);
+	outcome(g, result, status, why);
+	return r != 0 ? r : status;
+}
+
+/* The requester's person: by Unix login, else by the CI job. Borrowed. */
+static const struct person *
+requester(const struct gate *g)
+{
+	const struct person *p;
+	char *ci;
+
+	if ((p = approvers_by_unix(g->ap, g->id.user)) != NULL)
+		return p;
+	ci = identity_ci();
+	p = approvers_by_ci(g->ap, ci);
+	free(ci);
+	return p;
+}
+
+/* Opens the evidence store and starts the record of this request. */
+static int
+start_record(struct gate *g)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct record_request q;
+	const struct person *p;
+	const struct norm_cmd *c = &g->cmds.cmds[0];
+
+	if (evidence_open(&g->audit, g->cfg, &err) != 0) {
+		say(g, "the audit repository is not usable, nothing runs: %s",
+		    err.msg);
+		outcome(g, "error", 125, err.msg);
+		return 125;
+	}
+	p = requester(g);
+	/*
+	 * The file is opened here, once: its hash goes into the request,
+	 * and this descriptor is what runs, whatever the path names later.
+	 */
+	(void)exec_open(&g->exe, c->path, c->real, c->argv[0], &g->exe_err);
+	g->author = xasprintf("%s <%s@%s>", g->id.user, g->id.user,
+	    g->id.host);
+	memset(&q, 0, sizeof(q));
+	q.argv = c->argv;
+	q.path = c->real != NULL ? c->real : c->path;
+	q.exe_sha256 = g->exe.sha256;
+	q.cwd = g->id.cwd;
+	q.host = g->id.host;
+	q.user = g->id.user;
+	q.uid = (unsigned long)g->id.uid;
+	q.requester = p != NULL ? p->name : g->id.user;
+	q.agent = g->o->agent;
+	q.model = g->o->model;
+	q.on_behalf_of = g->o->on_behalf_of;
+	q.reason = g->o->reason;
+	q.envp = environ;
+	g->rec = record_new();
+	record_set_request(g->rec, &q, g->pol, &g->cmds, &g->d);
+	return 0;
+}
+
+static int
+denied(struct gate *g)
+{
+	const struct pol_decision *d = &g->d;
+	struct buf detail;
+	size_t i, shown = 0;
+	char *w, *desc;
+	int rc;
+
+	buf_init(&detail);
+	for (i = 0; i < d->nmatches; i++) {
+		const struct pol_rule *r = d->matches[i].rule;
+
+		if (r->action != POL_DENY)
+			continue;
+		w = esc_argv(g->cmds.cmds[d->matches[i].cmd].argv);
+		/* a YAML "\e" is as good at moving a cursor as an argv */
+		desc = r->description ? esc_text(r->description) : NULL;
+		say(g, "denied by rule '%s' (%s:%lu)%s%s: %s", r->id, r->file,
+		    r->line, desc ? ": " : "", desc ? desc : "", w);
+		buf_addf(&detail, "%srule %s", shown ? ", " : "", r->id);
+		free(desc);
+		free(w);
+		shown++;
+	}
+	for (i = 0; shown == 0 && i < d->ncmds; i++)
+		if (d->defaulted[i]) {
+			w = esc_argv(g->cmds.cmds[i].argv);
+			say(g, "denied by the policy's default: %s", w);
+			free(w);
+			buf_adds(&detail, "the policy's default");
+			shown++;
+		}
+	rc = decide(g, "denied", detail.p);
+	buf_release(&detail);
+	if (rc != 0)
+		return rc;
+	outcome(g, "denied", 77, NULL);
+	return 77;
+}
+
+/* The command has run: a lost outcome is reported, not its status. */
+static void
+finish(struct gate *g, const struct exec_result *res, const char *error)
+{
+	struct ae_error err = AE_ERROR_INIT;
+
+	if (evidence_outcome(g->audit, g->rec, res, error, g->author,
+	    &err) != 0)
+		say(g, "the outcome could not be recorded: %s", err.msg);
+}
+
+/* The approved command has started: the channels say approved. */
+static void
+started(void *arg)
+{
+	struct gate *g = arg;
+
+	if (g->sess != NULL)
+		session_started(g->sess);
+}
+
+/*
+ * Records result ("allowed" or "approved") and runs the open file.
+ * Returns its exit status, or the failure's.
+ */
+static int
+execute(struct gate *g, const char *result)
+{
+	const struct norm_cmd *c = &g->cmds.cmds[0];
+	struct ae_error err = AE_ERROR_INIT;
+	struct exec_result res;
+	char **env = NULL;
+	int r;
+
+	if (g->exe.fd < 0) {
+		err = g->exe_err;
+		if ((r = decide(g, "error", err.msg)) != 0)
+			return r;
+		outcome(g, "error", ae_exit_status(err.code), err.msg);
+		return fail(g, &err);
+	}
+	/* secrets are read only now that the command may run */
+	if (credentials_env(&env, environ, &g->d, &err) != 0) {
+		if ((r = decide(g, "error", err.msg)) != 0)
+			return r;
+		outcome(g, "error", ae_exit_status(err.code), err.msg);
+		return fail(g, &err);
+	}
+	if ((r = decide(g, result, NULL)) != 0) {
+		credentials_free(env);
+		return r;
+	}
+	r = exec_run_then(&g->exe, c->argv, env, started, g, &res, &err);
+	credentials_free(env);
+	if (r != 0) {
+		/* allowed, but execve failed: the record still gets an end */
+		res.exit_status = ae_exit_status(r);
+		finish(g, &res, err.msg);
+		outcome(g, "error", res.exit_status, err.msg);
+		return fail(g, &err);
+	}
+	finish(g, &res, NULL);
+	outcome(g, "ran", res.exit_status, NULL);
+	return res.exit_status;
+}
+
+/*
+ * The command was approved. The approval is bound to the file opened
+ * and hashed when the request was made, and that descriptor is what
+ * runs: a rename or a swapped symlink since cannot change it, but a
+ * rewrite in place would, so it is hashed again.
+ */
+static int
+approved(struct gate *g)
+{
+	char *why;
+	int r;
+
+	if (!exec_unchanged(&g->exe)) {
+		why = esc_text(g->cmds.cmds[0].real ? g->cmds.cmds[0].real :
+		    g->cmds.cmds[0].argv[0]);
+		say(g, "denied: '%s' changed (or cannot be read) since it "
+		    "was approved", why);
+		free(why);
+		if ((r = decide(g, "denied", "the executable changed "
+		    "after approval")) != 0)
+			return r;
+		outcome(g, "denied", 77, "executable changed");
+		return 77;
+	}
+	return execute(g, "approved");
+}
+
+/* The rules that asked for approval, joined by commas; caller frees. */
+static char *
+approve_rules(const struct gate *g)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < g->d.nmatches; i++) {
+		const struct pol_rule *r = g->d.matches[i].rule;
+
+		if (r->action == POL_APPROVE)
+			buf_addf(&b, "%s%s", b.len ? "," : "", r->id);
+	}
+	return buf_detach(&b);
+}
+
+/* Puts every counted vote in the record. */
+static void
+record_votes(struct gate *g, const struct approval *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nvotes; i++)
+		record_add_approval(g->rec, a->votes[i].person,
+		    a->votes[i].approve ? "approve" : "deny",
+		    a->votes[i].channel, a->votes[i].at,
+		    a->votes[i].identity, a->votes[i].evidence,
+		    a->votes[i].reason, a->votes[i].self);
+}
+
+/* Who denied and why, for the message and the record; caller frees. */
+static char *
+denial(const struct approval *a)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < a->nvotes; i++)
+		if (!a->votes[i].approve)
+			buf_addf(&b, "%sdenied by %s%s%s", b.len ? "; " : "",
+			    a->votes[i].person, a->votes[i].reason ?
+			    ": " : "", a->votes[i].reason ?
+			    a->votes[i].reason : "");
+	return buf_detach(&b);
+}
+
+/* After an approval: how the command ran, or why it did not. */
+static char *
+ran_text(const struct gate *g, int status)
+{
+	const char *res, *why;
+	long el = (long)(time(NULL) - g->ran_at);
+
+	res = record_get(g->rec, "decision.result");
+	/* approved, then refused at the last check: it never ran */
+	if (res != NULL && strcmp(res, "approved") != 0)
+		return xasprintf("not run (exit status %d): %s", status,
+		    (why = record_get(g->rec, "decision.detail")) != NULL ?
+		    why : res);
+	return xasprintf("finished: exit status %d after %ld:%02ld", status,
+	    el / 60, el % 60);
+}
+
+/* Ends the request: records the decision, runs it if approved. */
+static int
+conclude(struct gate *g, const struct approval *a, struct session *s,
+    enum chan_end end, const struct ae_error *err)
+{
+	char *why = NULL;
+	int r;
+
+	record_votes(g, a);
+	switch (end) {
+	case CHAN_APPROVED:
+		/* the channels hear of it once the command runs */
+		g->sess = s;
+		r = approved(g);
+		g->sess = NULL;
+		if (s != NULL) {
+			why = ran_text(g, r);
+			session_ran(s, why);
+			free(why);
+		}
+		return r;
+	case CHAN_DENIED:
+		why = denial(a);
+		r = refuse(g, "denied", 77, why);
+		free(why);
+		return r;
+	case CHAN_TIMEOUT:
+		say(g, "no decision in time on request %s", a->code);
+		r = decide(g, "timeout", "no decision in time");
+		outcome(g, "timeout", 75, NULL);
+		return r != 0 ? r : 75;
+	case CHAN_CANCELLED:
+		say(g, "request %s cancelled", a->code);
+		r = decide(g, "cancelled", "interrupted while waiting");
+		outcome(g, "cancelled", 130, NULL);
+		return r != 0 ? r : 130;
+	default:
+		say(g, "approval channel failed: %s", err->msg);
+		r = decide(g, "error", err->msg);
+		outcome(g, "error", 69, err->msg);
+		return r != 0 ? r : 69;
+	}
+}
+
+/* The channels asked for: --channel, else the rules'. */
+static char *const *
+wanted(const struct gate *g, const struct approval *a)
+{
+	return g->o->channels != NULL ? g->o->channels : a->channels;
+}
+
+/* "local, tty and slack": the channels this version has. */
+static char *
+channels_had(void)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; chan_table[i] != NULL; i++)
+		buf_addf(&b, "%s%s", i == 0 ? "" : chan_table[i + 1] == NULL ?
+		    " and " : ", ", chan_table[i]->name);
+	return buf_detach(&b);
+}
+
+static int
+unreachable(struct gate *g, const struct approval *a,
+    const struct ae_error *err)
+{
+	char *const *want = wanted(g, a);
+	char **shown = xcalloc(1, sizeof(*shown)), *chans, *rules, *had, *why;
+	const struct chan_ops *ops;
+	size_t i;
+	int r;
+
+	/* a --no-wait request outlives the terminal: some cannot serve it */
+	for (i = 0; want != NULL && want[i] != NULL; i++)
+		if (!g->o->no_wait || ((ops = chan_find(want[i])) != NULL &&
+		    ops->detachable))
+			shown = strv_push(shown, want[i]);
+	chans = esc_argv(shown);
+	rules = approve_rules(g);
+	had = channels_had();
+	why = xasprintf("approval required by rule %s through %s, but no "
+	    "channel could be reached%s%s (this version has the %s "
+	    "channels)", *rules ? rules : "(default)", *chans ? chans :
+	    "no channel", err->msg[0] ? ": " : "", err->msg, had);
+	say(g, "%s", why);
+	r = decide(g, "error", why);
+	outcome(g, "no-channel", 69, why);
+	free(why);
+	free(had);
+	free(chans);
+	free(rules);
+	strv_free(shown);
+	return r != 0 ? r : 69;
+}
+
+/* How the request ended, as the run that uses it will check it. */
+static void
+fill_state(const struct gate *g, const struct approval *a, int end,
+    struct reqstate *s)
+{
+	struct reqstate_vote *v;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(record_id(g->rec));
+	s->code = xstrdup(a->code);
+	s->digest = xstrdup(record_digest(g->rec));
+	/* a failed channel decided nothing: that is no approval either */
+	s->state = xstrdup(end == CHAN_APPROVED ? "approved" :
+	    end == CHAN_DENIED ? "denied" : end == CHAN_TIMEOUT ? "expired" :
+	    "cancelled");
+	s->argv = strv_dup(g->cmds.cmds[0].argv);
+	s->requester = xstrdup(a->requester != NULL ? a->requester :
+	    g->id.user);
+	s->rule = approve_rules(g);
+	s->decided_at = time(NULL);
+	s->ttl = a->ttl;
+	s->uid = geteuid();
+	s->votes = xcalloc(a->nvotes + 1, sizeof(*s->votes));
+	for (i = 0; i < a->nvotes; i++, s->nvotes++) {
+		v = &s->votes[i];
+		v->person = xstrdup(a->votes[i].person);
+		v->decision = xstrdup(a->votes[i].approve ? "approve" :
+		    "deny");
+		v->channel = xstrdup(a->votes[i].channel);
+		v->identity = a->votes[i].identity != NULL ?
+		    xstrdup(a->votes[i].identity) : NULL;
+		v->evidence = a->votes[i].evidence != NULL ?
+		    xstrdup(a->votes[i].evidence) : NULL;
+		v->reason = a->votes[i].reason != NULL ?
+		    xstrdup(a->votes[i].reason) : NULL;
+		v->at = a->votes[i].at;
+		v->self = a->votes[i].self;
+	}
+}
+
+/*
+ * The detached child of a --no-wait request: serves the request until it
+ * is decided or its time is up, then leaves how it ended in the spool as
+ * ID.state. It records nothing: the run that uses (or gives up) the
+ * approval does. It never returns.
+ */
+static void __attribute__((noreturn))
+serve_detached(struct gate *g, const struct approval *a, struct session *s)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct reqstate st;
+	int end;
+
+	if ((end = session_serve_detached(s, &err)) < 0) {
+		session_close(s);
+		_exit(1);
+	}
+	fill_state(g, a, end, &st);
+	/* the state first: a reader never finds neither file */
+	(void)reqstate_write(g->cfg->local.spool, &st, NULL);
+	reqstate_release(&st);
+	session_close(s);
+	_exit(0);	/* no exit handlers: they belong to the parent */
+}
+
+/*
+ * --no-wait: the request stays answerable in a detached child; the
+ * caller gets "ID CODE" and we leave with 75. s is consumed.
+ */
+static int
+no_wait(struct gate *g, const struct approval *a, struct session *s)
+{
+	const char *id = record_id(g->rec);
+	pid_t pid;
+	int r;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		say(g, "unable to fork: %s", strerror(errno));
+		session_close(s);
+		r = decide(g, "error", "could not fork to wait");
+		outcome(g, "error", 125, "fork failed");
+		return r != 0 ? r : 125;
+	}
+	if (pid == 0)
+		serve_detached(g, a, s);
+	session_detach(s);	/* the child's now */
+	g->ui->request(g->ui->s.arg, id, a->code);
+	if (!g->ui->s.quiet)
+		say(g, "request %s (%s) needs approval: another user runs "
+		    "`approve-exec approve %s`; then `approve-exec wait %s` "
+		    "and run the same command with --request %s", a->code, id,
+		    a->code, a->code, id);
+	outcome(g, "pending", 75, NULL);
+	return 75;
+}
+
+/* What approvers are shown: the request, as the record has it. */
+static void
+shown_init(const struct gate *g, const struct approval *a,
+    struct session_request *sr)
+{
+	struct report_request *q = &sr->q;
+	char **rules = NULL;
+	const char *desc = NULL;
+	size_t i;
+
+	for (i = 0; i < g->d.nmatches; i++) {
+		const struct pol_rule *r = g->d.matches[i].rule;
+
+		if (r->action != POL_APPROVE || strv_has(rules, r->id))
+			continue;
+		rules = strv_push(rules, r->id);
+		if (desc == NULL)
+			desc = r->description;
+	}
+	memset(sr, 0, sizeof(*sr));
+	q->id = record_id(g->rec);
+	q->argv = g->cmds.cmds[0].argv;
+	q->requester = a->requester != NULL ? a->requester : g->id.user;
+	q->user = g->id.user;
+	q->host = g->id.host;
+	q->cwd = g->id.cwd;
+	q->agent = g->o->agent;
+	q->model = g->o->model;
+	q->on_behalf_of = g->o->on_behalf_of;
+	q->reason = g->o->reason;
+	q->rules = rules;	/* owned: see shown_release */
+	q->description = desc;
+	/* GitHub's run page, or GitLab's job: claims from the environment */
+	if ((sr->ci_url = record_get(g->rec, "request.ci.run_url")) == NULL)
+		sr->ci_url = record_get(g->rec, "request.ci.CI_JOB_URL");
+	sr->cfg = g->cfg;
+	sr->ap = g->ap;
+}
+
+static void
+shown_release(struct session_request *sr)
+{
+	strv_free((char **)sr->q.rules);
+}
+
+/* The start line: which request, and how each channel reached approves. */
+static void
+how_to_approve(const struct gate *g, const struct approval *a,
+    const struct session *s)
+{
+	char *how;
+
+	if (g->ui->s.quiet)
+		return;
+	how = session_how(s);
+	say(g, "request %s (%s) needs approval: %s", a->code,
+	    record_id(g->rec), how);
+	free(how);
+}
+
+static int use_request(struct gate *g);
+
+/*
+ * The command needs approval: asks on the channels that can be reached,
+ * waits, records the votes and the decision, and runs the command if
+ * approved. Returns the exit status.
+ */
+static int
+approval(struct gate *g)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *me = requester(g), *behalf = NULL;
+	struct session_request sr;
+	struct session *s = NULL;
+	struct approval a;
+	enum chan_end end;
+	int r;
+
+	if (g->o->request != NULL)
+		return use_request(g);
+	if (g->o->on_behalf_of != NULL)
+		behalf = approvers_person(g->ap, g->o->on_behalf_of);
+	approval_init(&a, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,
+	    behalf != NULL ? behalf->name : NULL);
+	if (g->o->timeout > 0 && g->o->timeout < a.timeout)
+		a.timeout = g->o->timeout;
+	shown_init(g, &a, &sr);
+	/* from the moment the request can be seen, Ctrl-C cancels it */
+	if (session_open(&s, &a, &sr, wanted(g, &a), g->o->no_wait,
+	    time(NULL) + a.timeout, &g->ui->s, &err) != 0) {
+		/* Ctrl-C while a channel waited for its turn cancels */
+		r = session_interrupted() ? conclude(g, &a, NULL,
+		    CHAN_CANCELLED, &err) : unreachable(g, &a, &err);
+		goto out;
+	}
+	if (g->o->no_wait) {
+		r = no_wait(g, &a, s);
+		s = NULL;	/* consumed */
+		goto out;
+	}
+	how_to_approve(g, &a, s);
+	end = session_wait(s, &err);
+	session_end(s, end);
+	g->ran_at = time(NULL);
+	r = conclude(g, &a, s, end, &err);
+ out:
+	session_close(s);
+	shown_release(&sr);
+	approval_release(&a);
+	return r;
+}
+
+/*
+ * --request ID|CODE: the run that uses what a --no-wait request was
+ * granted. How the request ended is read from the shared spool, so it
+ * is believed only when it is ours, names this very command (the same
+ * request digest), is still within its ttl, and has not been used: it is
+ * moved aside (ID.used) before the command runs, so it runs once.
+ */
+
+/* Returns 1 if which names a request still waiting in the spool for us. */
+static int
+still_pending(const char *spool, const char *which)
+{
+	struct local_pending *v = NULL;
+	size_t n = 0, i;
+	int hit = 0;
+
+	if (local_list(spool, &v, &n, NULL) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i].uid == geteuid() && (strcmp(v[i].id, which) == 0 ||
+		    strcasecmp(v[i].code, which) == 0))
+			hit = 1;
+	local_pending_free(v, n);
+	return hit;
+}
+
+/* No ID.state: used already, still pending, or never ours. */
+static int
+not_decided(struct gate *g, const char *id, const char *shown)
+{
+	const char *spool = g->cfg->local.spool;
+	struct reqstate s;
+	char *why;
+	int r;
+
+	if (id != NULL && reqstate_read(spool, id, 1, geteuid(), &s,
+	    NULL) == 0) {
+		reqstate_release(&s);
+		why = xasprintf("the approval of request %s was already used",
+		    shown);
+		r = refuse(g, "denied", 77, why);
+	} else if (still_pending(spool, g->o->request)) {
+		why = xasprintf("request %s is still pending: `approve-exec "
+		    "wait %s`, then run this again", shown, shown);
+		r = refuse(g, "timeout", 75, why);
+	} else {
+		why = xasprintf("no decided request %s of ours (still pending, "
+		    "or never made)", shown);
+		r = refuse(g, "timeout", 75, why);
+	}
+	free(why);
+	return r;
+}
+
+/* Returns 0 if s approves this run now, else refuses. */
+static int
+check_state(struct gate *g, const struct reqstate *s, const char *shown)
+{
+	char *why = NULL;
+	int r = 0, status = 77;
+
+	if (strcmp(s->digest, record_digest(g->rec)) != 0)
+		why = xasprintf("the approval was for a different command (or "
+		    "place, user, environment or policy) than this one; "
+		    "request %s", shown);
+	else if (strcmp(s->state, "denied") == 0)
+		why = xasprintf("request %s was denied", shown);
+	else if (strcmp(s->state, "approved") != 0) {
+		why = xasprintf("request %s ended %s, without approval", shown,
+		    s->state);
+		status = 75;
+	} else if (time(NULL) > s->decided_at + s->ttl) {
+		why = xasprintf("the approval of request %s expired", shown);
+		status = 75;
+	}
+	if (why != NULL)
+		r = refuse(g, status == 77 ? "denied" : "timeout", status, why);
+	free(why);
+	return r;
+}
+
+/* The votes belong in this run's record: they are what lets it run. */
+static void
+add_votes(struct gate *g, const struct reqstate *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nvotes; i++)
+		record_add_approval(g->rec, s->votes[i].person,
+		    s->votes[i].decision, s->votes[i].channel, s->votes[i].at,
+		    s->votes[i].identity, s->votes[i].evidence,
+		    s->votes[i].reason, s->votes[i].self);
+}
+
+static int
+use_request(struct gate *g)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const char *spool = g->cfg->local.spool;
+	struct reqstate s;
+	char *id = NULL, *shown = esc_text(g->o->request);
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	if ((r = reqstate_find(spool, g->o->request, geteuid(), &id,
+	    &err)) != 0 || (r = reqstate_read(spool, id, 0, geteuid(), &s,
+	    &err)) != 0) {
+		/* a file of someone else's, or not a state: never a yes */
+		r = r == AE_ERR_NOTFOUND ? not_decided(g, id, shown) :
+		    refuse(g, "denied", 77, err.msg);
+		goto out;
+	}
+	if (strcmp(s.digest, record_digest(g->rec)) == 0)
+		add_votes(g, &s);
+	if ((r = check_state(g, &s, shown)) != 0)
+		goto out;
+	if (reqstate_consume(spool, &s, &err) != 0) {
+		r = refuse(g, "denied", 77, err.msg);
+		goto out;
+	}
+	r = approved(g);
+ out:
+	reqstate_release(&s);
+	free(id);
+	free(shown);
+	return r;
+}
+
+static void
+gate_release(struct gate *g)
+{
+	record_free(g->rec);
+	audit_close(g->audit);
+	free(g->author);
+	exec_file_release(&g->exe);
+	pol_decision_release(&g->d);
+	norm_result_release(&g->cmds);
+	identity_release(&g->id);
+}
+
+int
+gate_run(const struct gate_opts *o, const struct config *cfg,
+    const struct approvers *ap, const struct policy *pol, char **argv,
+    const struct gate_ui *ui)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct pol_subject subj;
+	struct gate g;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	g.o = o;
+	g.ui = ui;
+	g.cfg = cfg;
+	g.ap = ap;
+	g.pol = pol;
+	g.exe.fd = -1;
+	if (identity_current(&g.id, &err) != 0) {
+		outcome(&g, "error", ae_exit_status(err.code), err.msg);
+		r = fail(&g, &err);
+		goto out;
+	}
+	normalize(&g.cmds, argv, environ, g.id.cwd);
+	subj.user = g.id.user;
+	subj.groups = g.id.groups;
+	subj.host = g.id.host;
+	policy_decide(pol, &g.cmds, &subj, &g.d);
+	if ((r = start_record(&g)) != 0)
+		goto out;
+	switch (g.d.action) {
+	case POL_ALLOW:
+		r = execute(&g, "allowed");
+		break;
+	case POL_APPROVE:
+		r = approval(&g);
+		break;
+	default:	/* deny, and anything not foreseen */
+		r = denied(&g);
+		break;
+	}
+ out:
+	gate_release(&g);
+	return r;
+}

@@ -1,0 +1,44 @@
+/*
+ * gate: the run sequence of `approve-exec [OPTIONS] -- COMMAND`:
+ * normalise → decide → record → approve → bind → execute → record the
+ * outcome. The command line layer parses options, loads the
+ * configuration and prints what the gate hands it through struct
+ * gate_ui; everything else happens here.
+ */
+#ifndef AE_GATE_H
+#define AE_GATE_H
+
+#include "approvers.h"
+#include "config.h"
+#include "policy.h"
+#include "session.h"
+
+struct gate_opts {
+	const char *reason, *agent, *model, *on_behalf_of;
+	long timeout;		/* seconds, 0: the policy's */
+	char *const *channels;	/* --channel, or NULL: the rules' */
+	const char *request;	/* --request: use that decided request */
+	int no_wait, json;
+};
+
+/* What the gate has to say; the caller prints it. */
+struct gate_ui {
+	struct session_ui s;	/* messages and the status line */
+	/* the --json outcome line, when json was asked for */
+	void (*outcome)(void *arg, const char *json);
+	/* --no-wait: the request's id and code, for the caller's scripts */
+	void (*request)(void *arg, const char *id, const char *code);
+};
+
+/*
+ * Gates argv (NULL-terminated) under the loaded configuration, policy
+ * and approvers (borrowed): runs it if allowed or approved, records
+ * every decision before and the outcome after. Returns the exit status
+ * as product.md's table says: the command's own, or 75, 77, 69, 125,
+ * 126, 127, 130.
+ */
+int gate_run(const struct gate_opts *o, const struct config *cfg,
+    const struct approvers *ap, const struct policy *pol, char **argv,
+    const struct gate_ui *ui);
+
+#endif
