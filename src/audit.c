@@ -431,26 +431,13 @@ int
 audit_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
-	struct ae_error perr = AE_ERROR_INIT;
 	git_oid blob;
 	int r;
 
 	a->push_warning[0] = '\0';
 	if ((r = git_blob_create_from_buffer(&blob, a->repo, data, len)) != 0)
 		return audit_git_error(err, r, "unable to write the record");
-	if ((r = put_blob(a, path, &blob, message, author, err)) != 0)
-		return r;
-	if (a->remote == NULL)
-		return 0;
-	if ((r = audit_push(a, &perr)) != 0) {
-		if (a->require_push)
-			return ae_error_set(err, r, "record committed but not "
-			    "pushed, and audit.require_push is set: %.900s",
-			    perr.msg);
-		snprintf(a->push_warning, sizeof(a->push_warning),
-		    "record kept locally, not pushed: %.900s", perr.msg);
-	}
-	return 0;
+	return put_blob(a, path, &blob, message, author, err);
 }
 
 const char *

@@ -50,16 +50,22 @@ void audit_close(struct audit *a);
  * commit on main, with message and author "name <email>". Concurrent
  * writers are serialised by compare-and-swap on the branch, retried
  * within a budget. Objects and the ref are on disk (fsync) before it
- * returns. If a remote is configured the commit is pushed; a push failure
- * is an error only with require_push. Returns 0 or AE_ERR_GIT.
+ * returns; audit_publish pushes it. Returns 0 or AE_ERR_GIT.
  */
 int audit_put(struct audit *a, const char *path, const char *data,
     size_t len, const char *message, const char *author,
     struct ae_error *err);
 
 /*
- * Returns why the last audit_put's push failed when that was no error
- * (require_push unset), or NULL. Borrowed.
+ * After audit_put: if a remote is configured, pushes (audit_push); a
+ * push failure is an error only with require_push, else it is kept for
+ * audit_push_warning. Returns 0, or the push's error. In audit_remote.c.
+ */
+int audit_publish(struct audit *a, struct ae_error *err);
+
+/*
+ * Returns why the last audit_publish's push failed when that was no
+ * error (require_push unset), or NULL. Borrowed.
  */
 const char *audit_push_warning(const struct audit *a);
 

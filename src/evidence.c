@@ -44,8 +44,9 @@ commit(struct audit *a, struct record *rec, const char *what,
 	char *json = record_dump(rec), *msg = message(rec, what);
 	int r;
 
-	r = audit_put(a, record_path(rec), json, strlen(json), msg, author,
-	    err);
+	if ((r = audit_put(a, record_path(rec), json, strlen(json), msg,
+	    author, err)) == 0)
+		r = audit_publish(a, err);
 	free(json);
 	free(msg);
 	return r;
