@@ -990,19 +990,13 @@ expand_shell(struct normer *nz, size_t idx)
 static const char *const harmless_writes[] = { "/dev/null", "/dev/stdout",
     "/dev/stderr", "/dev/fd/1", "/dev/fd/2", NULL };
 
-/*
- * Where the kernel would write path: through its symbolic links if it
- * exists, else in its directory's real place. NULL if neither exists.
- */
+/* The real place of path's directory, joined to its last component. */
 static char *
-real_target(const char *path)
+real_dir_join(const char *path)
 {
-	char *r, *dir;
-	const char *base;
+	const char *base = base_of(path);
+	char *dir, *r;
 
-	if ((r = realpath(path, NULL)) != NULL)
-		return r;
-	base = base_of(path);
 	dir = base == path + 1 ? xstrdup("/") :
 	    xstrndup(path, (size_t)(base - path - 1));
 	r = realpath(dir, NULL);
@@ -1012,6 +1006,35 @@ real_target(const char *path)
 	dir = xasprintf("%s%s%s", r, strcmp(r, "/") == 0 ? "" : "/", base);
 	free(r);
 	return dir;
+}
+
+/*
+ * Where the kernel would write path: through its symbolic links if it
+ * exists; where a dangling link points (open creates that file); else in
+ * its directory's real place. NULL if none of these can be found.
+ */
+static char *
+real_target(const char *path)
+{
+	char *cur = xstrdup(path), *r = NULL, *next, link[PATH_MAX];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 40 && r == NULL; i++) {
+		if ((r = realpath(cur, NULL)) != NULL)
+			break;
+		if ((n = readlink(cur, link, sizeof(link) - 1)) <= 0) {
+			r = real_dir_join(cur);
+			break;
+		}
+		link[n] = '\0';
+		next = link[0] == '/' ? xstrdup(link) : xasprintf("%.*s%s",
+		    (int)(base_of(cur) - cur), cur, link);
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return r;
 }
 
 /* Adds the files that targets (a shell's redirections) write to c. */
