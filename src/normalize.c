@@ -1177,13 +1177,18 @@ check_script(struct norm_cmd *c)
 {
 	char line[256], *interp = NULL, *prog, *arg, *nl;
 	const char *why = NULL, *file = c->real;
+	struct stat st;
 	ssize_t n;
 	int fd, depth;
 
 	for (depth = 0; depth < 5 && why == NULL; depth++) {
-		if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		/* only a regular file is read: opening a device may act */
+		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+		    O_NOFOLLOW)) < 0)
 			break;
-		n = read(fd, line, sizeof(line) - 1);
+		n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+		    read(fd, line, sizeof(line) - 1) : -1;
 		close(fd);
 		if (n < 2 || line[0] != '#' || line[1] != '!')
 			break;		/* a binary: the kernel runs it */

@@ -44,6 +44,7 @@
 
 #define MAX_DEPTH	64		/* nested ( $( ` ${ case */
 #define MAX_ASSIGNS	256		/* persistent NAME=value */
+#define MAX_ARITH	1024		/* bytes of an (( )) looked at */
 #define MAX_OUTPUT	(16 * SHELL_MAX_INPUT)	/* bytes copied out */
 
 enum { T_EOF, T_WORD, T_IONUM, T_OP };
@@ -1373,9 +1374,14 @@ parse_case(struct parser *p, int stop)
 static void
 arith_command(struct parser *p)
 {
-	const char *s = p->s + p->pos + 1, *e = strstr(s, "))");
+	const char *s = p->s + p->pos + 1;
+	size_t n = strnlen(s, MAX_ARITH);
+	const char *e = memmem(s, n, "))", 2);
 
-	arith_assigns(p, s, e != NULL ? (size_t)(e - s) : strlen(s));
+	/* looking further for each "((" would make hostile input quadratic */
+	if (e == NULL && n == MAX_ARITH)
+		opaque(p, "arithmetic command too long", NULL);
+	arith_assigns(p, s, e != NULL ? (size_t)(e - s) : n);
 }
 
 /* Returns 1 if it read a reserved word, -1 if it ends the list. */

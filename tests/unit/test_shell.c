@@ -410,6 +410,12 @@ static const struct limit_row {
 	{ "A", 200000, "=1;", "x;", 4000, "too much output", 1,
 	    SHELL_MAX_CMDS },
 	{ "cat <<E\n", 30000, "", "", 0, "here-document", 0, SHELL_MAX_CMDS },
+	/* each "((" looks ahead for its "))" only so far */
+	{ "((a=", 60000, "", "", 0, "arithmetic command too long", 0, 0 },
+	{ "((a)); ", 20000, "", "", 0, "too many commands", SHELL_MAX_CMDS,
+	    SHELL_MAX_CMDS },
+	{ ">f; ", 6000, "", "", 0, "too many redirections", 0, 0 },
+	{ "ls >", 30000, "", "", 0, "redirection without a target", 1, 1 },
 };
 
 static char *
