@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "normalize.h"
 #include "shell.h"
 #include "util.h"
@@ -609,6 +610,7 @@ struct normer {
 	char *const *envp;	/* the environment the command line starts in */
 	const char **sorted;	/* envp's entries, sorted, for setenv_of */
 	size_t nsorted;
+	int enforcing;		/* identity_elevated(): look for unsafe */
 };
 
 static int
@@ -701,7 +703,7 @@ system_file(const char *real)
 	return ok;
 }
 
-static void resolve(struct norm_cmd *c);
+static void resolve(const struct normer *nz, struct norm_cmd *c);
 static void expand(struct normer *nz, size_t idx);
 static void add_writes(struct norm_cmd *, char *const *, int, const char *);
 
@@ -727,7 +729,7 @@ add_inner(struct normer *nz, size_t idx, char **argv, char **env,
 	}
 	/* an applet is not the file PATH would find under its name */
 	if (!applet)
-		resolve(c);
+		resolve(nz, c);
 	else	/* busybox's applets are as trusted as busybox */
 		c->system = nz->out->cmds[idx].system;
 	c = &nz->out->cmds[idx];
@@ -948,7 +950,7 @@ add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
 		set_opaque(c, "expansion in command name");
 	}
 	add_writes(c, sc->writes, sc->writes_uncertain, c->cwd);
-	resolve(c);
+	resolve(nz, c);
 	expand(nz, k);
 }
 
@@ -1222,7 +1224,7 @@ check_script(struct norm_cmd *c)
 }
 
 static void
-resolve(struct norm_cmd *c)
+resolve(const struct normer *nz, struct norm_cmd *c)
 {
 	const char *why;
 
@@ -1239,11 +1241,13 @@ resolve(struct norm_cmd *c)
 	    system_file(c->real));
 	if (c->real == NULL)
 		return;
-	c->unsafe = unsafe_walk(c->path);
 	if ((why = check_script(c)) != NULL)
 		set_opaque(c, why);
-	if (c->unsafe == NULL && c->interp != NULL)
-		c->unsafe = unsafe_walk(c->interp);
+	if (nz->enforcing)	/* the walk costs a stat per component */
+		c->unsafe = unsafe_walk(c->interp != NULL ? c->interp :
+		    c->path);
+	if (nz->enforcing && c->unsafe == NULL && c->interp != NULL)
+		c->unsafe = unsafe_walk(c->path);
 }
 
 /* Looks inside command idx if it starts others. */
@@ -1293,6 +1297,7 @@ normalize(struct norm_result *out, char *const *argv, char *const *envp,
 	memset(&nz, 0, sizeof(nz));
 	nz.out = out;
 	nz.envp = envp;
+	nz.enforcing = identity_elevated();
 	nz.nsorted = strv_len((char **)envp);
 	if (nz.nsorted > 0) {
 		nz.sorted = xcalloc(nz.nsorted, sizeof(*nz.sorted));
@@ -1304,7 +1309,7 @@ normalize(struct norm_result *out, char *const *argv, char *const *envp,
 		out->cmds[k].argv = strv_push(out->cmds[k].argv, "");
 		set_opaque(&out->cmds[k], "empty command");
 	} else {
-		resolve(&out->cmds[k]);
+		resolve(&nz, &out->cmds[k]);
 		expand(&nz, k);
 	}
 	free(nz.sorted);

@@ -66,10 +66,11 @@ struct norm_cmd {
 	/* a script's interpreter (#!), resolved; NULL if not a script */
 	char *interp;
 	/*
-	 * A description of the first directory (or the file) on the way to
-	 * the program or its interpreter, through every symbolic link, that
-	 * someone other than root can write; NULL if none. Enforcing mode
-	 * refuses such a command. Owned.
+	 * In enforcing mode (identity_elevated()), a description of the
+	 * first directory (or the file) on the way to the program or its
+	 * interpreter, through every symbolic link, that someone other than
+	 * root can write; NULL if none, and always outside enforcing mode.
+	 * The policy refuses such a command. Owned.
 	 */
 	char *unsafe;
 	int parent;		/* index of the command that starts it, or -1 */
