@@ -424,13 +424,19 @@ static void
 brace_assigns(struct parser *p)
 {
 	const char *b = p->s + p->pos;
-	size_t n = 0, end = strcspn(b, "}");
+	size_t n = 0, end = strcspn(b, "}"), bang = b[0] == '!';
 
-	while (is_namechar((unsigned char)b[n]))
+	while (is_namechar((unsigned char)b[bang + n]))
 		n++;
-	if (n > 0 && (b[n] == '=' || (b[n] == ':' && b[n + 1] == '=')))
-		assign_unknown(p, b, n);
-	arith_assigns(p, b + n, end - n);
+	if (n > 0 && (b[bang + n] == '=' || (b[bang + n] == ':' &&
+	    b[bang + n + 1] == '='))) {
+		if (bang)	/* ${!ref:=v} assigns the variable ref names */
+			opaque(p, "assignment to a name that is not known",
+			    NULL);
+		else
+			assign_unknown(p, b, n);
+	}
+	arith_assigns(p, b + bang + n, end - bang - n);
 }
 
 static void
