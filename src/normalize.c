@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "normalize.h"
 #include "shell.h"
 #include "util.h"
@@ -78,15 +80,105 @@ static const struct launcher launchers[] = {
 };
 
 /*
- * Variables that make a program run code its command line does not show:
- * the dynamic loader's (those glibc ignores for set-id programs that load
- * or parse code), and a shell's startup file and trace hooks.
+ * The variables that change which program runs, or what code,
+ * configuration or startup files it reads: set by the command line, they
+ * make a command whose name looks harmless run something else (PATH and
+ * a script that runs grep by name; HOME and a login shell's .profile;
+ * LD_PRELOAD; PYTHONSTARTUP; GIT_SSH_COMMAND; TAR_OPTIONS with
+ * --to-command). A trailing '*' matches any rest of the name. The
+ * policy's setenv clause names those a rule vouches for; every other
+ * variable is harmless to set (LANG=C, TZ=UTC, DEBIAN_FRONTEND...).
  */
-static const char *const loader_vars[] = { "LD_PRELOAD", "LD_AUDIT",
-    "LD_LIBRARY_PATH", "LD_ORIGIN_PATH", "GCONV_PATH", "GLIBC_TUNABLES",
-    "LOCPATH", "NLSPATH", NULL };
-static const char *const shell_vars[] = { "BASH_ENV", "ENV", "ZDOTDIR",
-    "SHELLOPTS", "BASHOPTS", "PS4", NULL };
+static const char *const risky_env[] = {
+	/* where programs are found; what shells read and run */
+	"PATH", "HOME", "SHELL", "ENV", "BASH_ENV", "ZDOTDIR", "IFS",
+	"SHELLOPTS", "BASHOPTS", "CDPATH", "GLOBIGNORE", "EXECIGNORE",
+	"FPATH", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "BASH_FUNC_*",
+	"BASH_LOADABLES_PATH", "BASH_XTRACEFD", "INPUTRC", "POSIXLY_CORRECT",
+	"path", "cdpath", "fpath", "module_path",	/* zsh's, tied to those */
+	/* the dynamic loader and the C library */
+	"LD_*", "GCONV_PATH", "GLIBC_TUNABLES", "LOCPATH", "NLSPATH",
+	"MALLOC_*", "HOSTALIASES", "RESOLV_*", "RES_OPTIONS", "LOCALDOMAIN",
+	/* a directory the requester controls, between a write and a read */
+	"TMPDIR", "TMP", "TEMP",
+	/* interpreters' startup files, module paths and options */
+	"PYTHON*", "PERL5*", "PERLLIB", "PERLIO*", "PERL_*", "RUBY*", "GEM_*",
+	"BUNDLE_*", "NODE_*", "NPM_CONFIG_*", "npm_config_*", "PIP_*",
+	"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+	"LUA_*", "TCLLIBPATH", "PHPRC", "PHP_INI_SCAN_DIR", "GOFLAGS",
+	"GOTOOLCHAIN", "GOROOT", "GOENV", "CARGO_*", "RUSTC*", "RUSTFLAGS",
+	/* programs other programs start, and options or configuration files
+	 * that can make them start one */
+	"GIT_*", "EDITOR", "VISUAL", "SUDO_EDITOR", "PAGER", "MANPAGER",
+	"MANOPT", "BROWSER", "LESS*", "SYSTEMD_*", "SUDO_ASKPASS",
+	"SSH_ASKPASS*", "RSYNC_RSH", "CVS_RSH", "TAR_OPTIONS", "GREP_OPTIONS",
+	"MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKEFILES", "CC", "CXX", "CPP",
+	"OPENSSL_CONF", "OPENSSL_ENGINES", "OPENSSL_MODULES", "CURL_HOME",
+	"WGETRC", "SYSTEMWGETRC", "XDG_CONFIG_*", "XDG_DATA_*", "GNUPGHOME",
+	"KUBECONFIG", "DOCKER_CONFIG", "AWS_CONFIG_FILE",
+	"AWS_SHARED_CREDENTIALS_FILE", "ANSIBLE_*", "TF_CLI_CONFIG_FILE",
+	"TF_PLUGIN_CACHE_DIR", NULL
+};
+
+/* harmless unless the value is a path: LANG=/tmp/x loads that locale */
+static const char *const path_valued_env[] = { "LANG", "LANGUAGE", "LC_*",
+    "TZ", "TERM", NULL };
+
+static int
+env_name_in(const char *name, const char *const *list)
+{
+	size_t i, n;
+
+	for (i = 0; list[i] != NULL; i++) {
+		n = strlen(list[i]);
+		if (list[i][n - 1] == '*' ? strncmp(name, list[i], n - 1) == 0 :
+		    strcmp(name, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+norm_env_risky(const char *name, const char *value)
+{
+	if (env_name_in(name, risky_env))
+		return 1;
+	return value != NULL && strchr(value, '/') != NULL &&
+	    env_name_in(name, path_valued_env);
+}
+
+char *
+norm_path_clean(const char *path)
+{
+	struct buf b;
+	const char *p = path, *e;
+	size_t n;
+
+	if (path[0] != '/')
+		return xstrdup(path);
+	buf_init(&b);
+	for (; *p != '\0'; p = e) {
+		while (*p == '/')
+			p++;
+		e = p + strcspn(p, "/");
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			continue;
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (b.len > 0 && b.p[b.len - 1] != '/')
+				b.len--;
+			if (b.len > 0)
+				b.len--;
+			b.p[b.len] = '\0';
+			continue;
+		}
+		buf_addc(&b, '/');
+		buf_add(&b, p, n);
+	}
+	if (b.len == 0)
+		buf_addc(&b, '/');
+	return buf_detach(&b);
+}
 
 static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh",
     "mksh", "ash", "posh", "yash", NULL };
@@ -516,7 +608,37 @@ struct normer {
 	size_t cap;
 	const char *replace;	/* in force: an enclosing xargs -I string */
 	char *const *envp;	/* the environment the command line starts in */
+	const char **sorted;	/* envp's entries, sorted, for setenv_of */
+	size_t nsorted;
+	int enforcing;		/* identity_elevated(): look for unsafe */
 };
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The names of env's variables that the command line set: NAME=value
+ * entries that are not in the environment it started with.
+ */
+static char **
+setenv_of(const struct normer *nz, char *const *env)
+{
+	char **v = NULL;
+	size_t i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		const char *e = env[i];
+
+		if (nz->nsorted > 0 && bsearch(&e, nz->sorted, nz->nsorted,
+		    sizeof(*nz->sorted), cmp_entry) != NULL)
+			continue;
+		v = strv_push_take(v, xstrndup(e, strcspn(e, "=")));
+	}
+	return v;
+}
 
 static const char *
 base_of(const char *p)
@@ -543,6 +665,7 @@ add_cmd(struct normer *nz, char **argv, char **env, const char *cwd,
 	memset(c, 0, sizeof(*c));
 	c->argv = argv;
 	c->env = env;
+	c->setenv = setenv_of(nz, env);
 	c->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
 	c->parent = parent;
 	c->depth = depth;
@@ -554,26 +677,6 @@ set_opaque(struct norm_cmd *c, const char *why)
 {
 	if (c->opaque == NULL)
 		c->opaque = xstrdup(why);
-}
-
-/*
- * Makes c opaque if the command line itself set name for it. What it
- * inherited unchanged is the requester's environment, which sudo and the
- * like clean: flagging that would make every command opaque where, say,
- * LD_LIBRARY_PATH is set for good reasons.
- */
-static void
-opaque_if_set(const struct normer *nz, struct norm_cmd *c, const char *name)
-{
-	const char *v = norm_getenv(c->env, name);
-	const char *was = norm_getenv(nz->envp, name);
-	char *why;
-
-	if (v == NULL || (was != NULL && strcmp(v, was) == 0))
-		return;
-	why = xasprintf("%s set for it runs code not shown", name);
-	set_opaque(c, why);
-	free(why);
 }
 
 /*
@@ -600,8 +703,9 @@ system_file(const char *real)
 	return ok;
 }
 
-static void resolve(struct norm_cmd *c);
+static void resolve(const struct normer *nz, struct norm_cmd *c);
 static void expand(struct normer *nz, size_t idx);
+static void add_writes(struct norm_cmd *, char *const *, int, const char *);
 
 /* Adds the command argv[from...] started by command idx, and expands it. */
 static void
@@ -625,7 +729,7 @@ add_inner(struct normer *nz, size_t idx, char **argv, char **env,
 	}
 	/* an applet is not the file PATH would find under its name */
 	if (!applet)
-		resolve(c);
+		resolve(nz, c);
 	else	/* busybox's applets are as trusted as busybox */
 		c->system = nz->out->cmds[idx].system;
 	c = &nz->out->cmds[idx];
@@ -651,9 +755,6 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 	/* xargs sudo: the command is among the words xargs appends */
 	if (la.inner == 0 && !la.stopped && c->args_uncertain)
 		set_opaque(c, "command in arguments that cannot be seen");
-	/* env SHELL=/tmp/x sudo -s ls runs /tmp/x -c ls */
-	if (la.shell && la.inner > 0)
-		opaque_if_set(nz, c, "SHELL");
 	if (la.inner > 0) {
 		words = la.words != NULL ? la.words : c->argv;
 		for (i = la.inner; words[i] != NULL; i++)
@@ -705,52 +806,108 @@ expand_multicall(struct normer *nz, size_t idx, const char *id)
 }
 
 /*
- * Finds the -c string among a shell's words. Returns its index, or 0 with
- * *why set when the shell reads a script or standard input instead.
- * *rc is set when it is told to read a startup file first.
+ * Shell options that read no file and run nothing more than the string:
+ * single letters of sh, bash and zsh; long options of bash and zsh; and
+ * -o names (lower case, '_' and '-' dropped, as zsh compares them, with
+ * zsh's "no" for the opposite). Anything else (-l, -i, -s, -k, -O,
+ * --login, --rcfile, -o history, -o interactive...) makes the shell
+ * opaque: it may read startup files, the terminal or standard input.
+ */
+static const char shell_flags[] = "abBCefhHmnprtTuvxEP";
+static const char *const shell_long[] = { "norc", "noprofile", "posix",
+    "restricted", "noediting", "verbose", "norcs", "noglobalrcs", NULL };
+static const char *const shell_o[] = { "allexport", "braceexpand",
+    "errexit", "errtrace", "functrace", "hashall", "ignoreeof", "monitor",
+    "noclobber", "noexec", "noglob", "nolog", "notify", "nounset",
+    "onecmd", "physical", "pipefail", "posix", "privileged", "verbose",
+    "xtrace", "clobber", "exec", "glob", "unset", "rcs", "globalrcs", NULL };
+
+/* Whether an option name is in list, compared as zsh does. */
+static int
+shell_name_ok(const char *w, const char *const *list, int negate)
+{
+	char name[64];
+	size_t i, n = 0;
+
+	for (; *w != '\0' && n < sizeof(name) - 1; w++)
+		if (*w != '_' && *w != '-')
+			name[n++] = (char)(*w >= 'A' && *w <= 'Z' ? *w - 'A' + 'a' :
+			    *w);
+	if (*w != '\0')
+		return 0;
+	name[n] = '\0';
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(name, list[i]) == 0 || (negate &&
+		    strncmp(name, "no", 2) == 0 && strcmp(name + 2, list[i]) == 0))
+			return 1;
+	return 0;
+}
+
+/* A cluster of one-letter options from argv[*i]; moves *i past -o's value. */
+static const char *
+shell_cluster(char *const *argv, size_t *i, int *cflag)
+{
+	const char *word = argv[*i], *p, *why = NULL;
+
+	for (p = word + 1; *p != '\0'; p++) {
+		if (*p == 'c' && word[0] == '-')
+			*cflag = 1;
+		else if (*p == 'o' || *p == 'O') {
+			if (argv[*i + 1] == NULL)
+				return "shell option without its value";
+			(*i)++;
+			if (*p == 'O' || !shell_name_ok(argv[*i], shell_o, 1))
+				why = "shell option that may read files";
+		} else if (strchr(shell_flags, *p) == NULL)
+			why = *p == 'l' ? "login shell" : *p == 'i' ?
+			    "interactive shell" : *p == 's' ?
+			    "shell reading commands from standard input" :
+			    "shell option that may read files";
+	}
+	return why;
+}
+
+/*
+ * Finds the -c string among a shell's words. Returns its index, or 0 when
+ * the shell reads a script or standard input instead. *why is set when
+ * the shell is opaque: told to read a startup file, to be a login or
+ * interactive shell (which read .profile, .bashrc...), or no -c string.
  */
 static size_t
-shell_string(char *const *argv, const char **why, const char **rc)
+shell_string(char *const *argv, const char **why)
 {
+	const char *w, *r;
 	size_t i;
 	int cflag = 0;
-	const char *p;
 
-	*why = *rc = NULL;
+	*why = argv[0][0] == '-' ? "login shell" : NULL;
 	for (i = 1; argv[i] != NULL; i++) {
-		const char *w = argv[i];
-
+		w = argv[i];
 		if (strcmp(w, "--") == 0 || strcmp(w, "-") == 0) {
 			i++;
 			break;
 		}
 		if (w[0] == '-' && w[1] == '-') {
-			if (strcmp(w, "--rcfile") == 0 ||
-			    strcmp(w, "--init-file") == 0) {
-				*rc = "shell startup file it is given";
-				i++;
-			}
-			if (argv[i] == NULL)
+			if (!shell_name_ok(w + 2, shell_long, 0) && *why == NULL)
+				*why = "shell option that may read files";
+			if ((strcmp(w, "--rcfile") == 0 ||
+			    strcmp(w, "--init-file") == 0) && argv[++i] == NULL)
 				break;
 			continue;
 		}
 		if ((w[0] != '-' && w[0] != '+') || w[1] == '\0')
 			break;
-		for (p = w + 1; *p != '\0'; p++) {
-			if (*p == 'c')
-				cflag = 1;
-			else if ((*p == 'o' || *p == 'O') && argv[i + 1] != NULL)
-				i++;
-		}
+		if ((r = shell_cluster(argv, &i, &cflag)) != NULL && *why == NULL)
+			*why = r;
+		if (argv[i] == NULL)
+			break;
 	}
 	if (cflag && argv[i] != NULL)
 		return i;
-	if (cflag)
-		*why = "shell -c without a command string";
-	else if (argv[i] != NULL)
-		*why = "shell script file";
-	else
-		*why = "shell reading commands from standard input";
+	if (*why == NULL)
+		*why = cflag ? "shell -c without a command string" :
+		    argv[i] != NULL ? "shell script file" :
+		    "shell reading commands from standard input";
 	return 0;
 }
 
@@ -771,7 +928,7 @@ static void
 add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
 {
 	struct norm_cmd *c;
-	char **env, *fn;
+	char **env;
 	size_t k;
 	int hidden = 0;
 
@@ -792,11 +949,8 @@ add_shell_cmd(struct normer *nz, size_t idx, const struct shell_cmd *sc)
 		c->name_unknown = 1;
 		set_opaque(c, "expansion in command name");
 	}
-	/* bash runs an exported function of that name instead */
-	fn = xasprintf("BASH_FUNC_%s%%%%", sc->argv[0]);
-	opaque_if_set(nz, c, fn);
-	free(fn);
-	resolve(c);
+	add_writes(c, sc->writes, sc->writes_uncertain, c->cwd);
+	resolve(nz, c);
 	expand(nz, k);
 }
 
@@ -805,19 +959,16 @@ expand_shell(struct normer *nz, size_t idx)
 {
 	struct norm_cmd *c = &nz->out->cmds[idx];
 	struct shell_result sr;
-	const char *why, *rc;
+	const char *why;
 	size_t si, i;
+	int moved = 0;
 
 	c->kind = NORM_SHELL;
-	for (i = 0; shell_vars[i] != NULL; i++)
-		opaque_if_set(nz, c, shell_vars[i]);
-	si = shell_string(c->argv, &why, &rc);
-	if (rc != NULL)
-		set_opaque(c, rc);	/* bash --rcfile x -ic ls */
-	if (si == 0) {
-		set_opaque(c, why);
+	si = shell_string(c->argv, &why);
+	if (why != NULL)
+		set_opaque(c, why);	/* bash -lc ls: still look at ls */
+	if (si == 0)
 		return;
-	}
 	if (nz->replace != NULL && strstr(c->argv[si], nz->replace) != NULL)
 		set_opaque(c, "shell string replaced by xargs input");
 	memset(&sr, 0, sizeof(sr));
@@ -826,17 +977,257 @@ expand_shell(struct normer *nz, size_t idx)
 		set_opaque(c, sr.why != NULL ? sr.why : "shell string");
 	for (i = 0; i < sr.n; i++) {
 		nz->out->cmds[idx].transparent = 1;
+		moved |= sr.cmds[i].cwd_changed;
 		add_shell_cmd(nz, idx, &sr.cmds[i]);
 	}
 	c = &nz->out->cmds[idx];
+	/* { ...; } >f, exec >f: the shell itself opens f; after a cd, where? */
+	add_writes(c, sr.writes, sr.writes_uncertain, moved ? NULL : c->cwd);
 	if (!system_file(c->real))
 		c->transparent = 0;
 	shell_result_release(&sr);
 }
 
-static void
-resolve(struct norm_cmd *c)
+/* the targets that write nothing anyone keeps */
+static const char *const harmless_writes[] = { "/dev/null", "/dev/stdout",
+    "/dev/stderr", "/dev/fd/1", "/dev/fd/2", NULL };
+
+/* The real place of path's directory, joined to its last component. */
+static char *
+real_dir_join(const char *path)
 {
+	const char *base = base_of(path);
+	char *dir, *r;
+
+	dir = base == path + 1 ? xstrdup("/") :
+	    xstrndup(path, (size_t)(base - path - 1));
+	r = realpath(dir, NULL);
+	free(dir);
+	if (r == NULL)
+		return NULL;
+	dir = xasprintf("%s%s%s", r, strcmp(r, "/") == 0 ? "" : "/", base);
+	free(r);
+	return dir;
+}
+
+/*
+ * Where the kernel would write path: through its symbolic links if it
+ * exists; where a dangling link points (open creates that file); else in
+ * its directory's real place. NULL if none of these can be found.
+ */
+static char *
+real_target(const char *path)
+{
+	char *cur = xstrdup(path), *r = NULL, *next, link[PATH_MAX];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 40 && r == NULL; i++) {
+		if ((r = realpath(cur, NULL)) != NULL)
+			break;
+		if ((n = readlink(cur, link, sizeof(link) - 1)) <= 0) {
+			r = real_dir_join(cur);
+			break;
+		}
+		link[n] = '\0';
+		next = link[0] == '/' ? xstrdup(link) : xasprintf("%.*s%s",
+		    (int)(base_of(cur) - cur), cur, link);
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return r;
+}
+
+/* Adds the files that targets (a shell's redirections) write to c. */
+static void
+add_writes(struct norm_cmd *c, char *const *targets, int uncertain,
+    const char *cwd)
+{
+	char *abs, *clean, *real;
+	size_t i, k;
+
+	c->writes_uncertain |= uncertain;
+	for (i = 0; targets != NULL && targets[i] != NULL; i++) {
+		if (targets[i][0] != '/' && cwd == NULL) {
+			c->writes_uncertain = 1;	/* relative to what? */
+			c->writes = strv_push(c->writes, targets[i]);
+			continue;
+		}
+		abs = targets[i][0] == '/' ? xstrdup(targets[i]) :
+		    xasprintf("%s/%s", cwd, targets[i]);
+		clean = norm_path_clean(abs);
+		for (k = 0; harmless_writes[k] != NULL; k++)
+			if (strcmp(clean, harmless_writes[k]) == 0)
+				break;
+		real = harmless_writes[k] == NULL ? real_target(abs) : NULL;
+		if (harmless_writes[k] == NULL && !strv_has(c->writes, clean))
+			c->writes = strv_push(c->writes, clean);
+		if (real != NULL && !strv_has(c->writes, real))
+			c->writes = strv_push(c->writes, real);
+		free(real);
+		free(clean);
+		free(abs);
+	}
+}
+
+/* Does st let someone other than root change what it holds? */
+static int
+others_write(const struct stat *st)
+{
+	return st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
+/*
+ * Follows path as the kernel does, a component at a time and through
+ * every symbolic link, and returns a description of the first directory
+ * on the way, or the file, that someone other than root could change;
+ * NULL if none (or if the path leads nowhere: nothing runs). Caller frees.
+ */
+static char *
+unsafe_walk(const char *path)
+{
+	struct stat st;
+	char *todo, *cur, *next, *why = NULL, link[PATH_MAX];
+	const char *p, *e;
+	ssize_t n;
+	int links = 0;
+
+	if (path[0] != '/')
+		return xstrdup("a path relative to an unknown directory");
+	todo = xstrdup(path);
+	cur = xstrdup("");
+	for (p = todo; why == NULL; p = e) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, "/");
+		if (e - p == 1 && p[0] == '.')
+			continue;
+		if (e - p == 2 && p[0] == '.' && p[1] == '.') {
+			if (*cur != '\0')	/* the parent of / is / */
+				*strrchr(cur, '/') = '\0';
+			continue;
+		}
+		if (stat(*cur != '\0' ? cur : "/", &st) == 0 && others_write(&st))
+			why = xasprintf("'%s' can be written by others than "
+			    "root", *cur != '\0' ? cur : "/");
+		next = xasprintf("%s/%.*s", cur, (int)(e - p), p);
+		if (why != NULL || lstat(next, &st) != 0) {
+			free(next);
+			break;
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			free(cur);
+			cur = next;
+			continue;
+		}
+		n = readlink(next, link, sizeof(link) - 1);
+		free(next);
+		if (n <= 0 || ++links > 40)
+			break;		/* the kernel fails too: nothing runs */
+		link[n] = '\0';
+		next = xasprintf("%s/%s", link, e);
+		free(todo);
+		todo = next;
+		e = todo;
+		if (link[0] == '/')
+			cur[0] = '\0';
+	}
+	if (why == NULL && *cur != '\0' && stat(cur, &st) == 0 &&
+	    others_write(&st))
+		why = xasprintf("'%s' can be written by others than root", cur);
+	free(todo);
+	free(cur);
+	return why;
+}
+
+/*
+ * #!/usr/bin/env NAME: NAME is found by the command's PATH. Replaces
+ * *interp with what runs; returns NULL or why the script is opaque.
+ */
+static const char *
+env_interp(const struct norm_cmd *c, const char *arg, char **interp)
+{
+	char *found, *real;
+
+	if (arg[0] == '\0' || arg[0] == '-' || strchr(arg, '=') != NULL ||
+	    strpbrk(arg, " \t") != NULL)
+		return "script whose #!/usr/bin/env line has options";
+	found = norm_which(arg, norm_getenv(c->env, "PATH"), c->cwd);
+	real = found != NULL && found[0] == '/' ? realpath(found, NULL) : NULL;
+	free(found);
+	if (real == NULL)
+		return "script whose interpreter is not found";
+	free(*interp);
+	*interp = real;
+	return system_file(real) ? NULL :
+	    "script whose interpreter others than root can write";
+}
+
+/*
+ * An executable script runs its interpreter (#!) with the script's path.
+ * Its name is trusted as any command's only if the script and its
+ * interpreter (and theirs, to the depth the kernel allows) are the
+ * system's: whoever can write either decides what runs. #!/usr/bin/env
+ * NAME finds NAME by the command's PATH, which must then be the system's
+ * too. Returns NULL or why the script is opaque.
+ */
+static const char *
+check_script(struct norm_cmd *c)
+{
+	char line[256], *interp = NULL, *prog, *arg, *nl;
+	const char *why = NULL, *file = c->real;
+	struct stat st;
+	ssize_t n;
+	int fd, depth;
+
+	for (depth = 0; depth < 5 && why == NULL; depth++) {
+		/* only a regular file is read: opening a device may act */
+		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+		    O_NOFOLLOW)) < 0)
+			break;
+		n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+		    read(fd, line, sizeof(line) - 1) : -1;
+		close(fd);
+		if (n < 2 || line[0] != '#' || line[1] != '!')
+			break;		/* a binary: the kernel runs it */
+		line[n] = '\0';
+		if ((nl = strchr(line, '\n')) == NULL)
+			return "script whose #! line is too long";
+		*nl = '\0';
+		prog = line + 2 + strspn(line + 2, " \t");
+		arg = prog + strcspn(prog, " \t");
+		if (*arg != '\0')
+			*arg++ = '\0';
+		arg += strspn(arg, " \t");
+		if (!system_file(file))
+			why = "script that others than root can write";
+		else if (prog[0] != '/')
+			why = "script whose interpreter is not an absolute path";
+		free(interp);
+		if (why != NULL || (interp = realpath(prog, NULL)) == NULL)
+			break;
+		if (!system_file(interp))
+			why = "script whose interpreter others than root can write";
+		else if (strcmp(base_of(interp), "env") == 0)
+			why = env_interp(c, arg, &interp);
+		file = interp;
+	}
+	if (interp != NULL && c->interp == NULL)
+		c->interp = interp;
+	else
+		free(interp);
+	return why;
+}
+
+static void
+resolve(const struct normer *nz, struct norm_cmd *c)
+{
+	const char *why;
+
 	c->path = norm_which(c->argv[0], norm_getenv(c->env, "PATH"), c->cwd);
 	/*
 	 * A path still relative is relative to a directory we do not know
@@ -848,6 +1239,15 @@ resolve(struct norm_cmd *c)
 		c->real = realpath(c->path, NULL);
 	c->system = c->path == NULL || (c->real != NULL &&
 	    system_file(c->real));
+	if (c->real == NULL)
+		return;
+	if ((why = check_script(c)) != NULL)
+		set_opaque(c, why);
+	if (nz->enforcing)	/* the walk costs a stat per component */
+		c->unsafe = unsafe_walk(c->interp != NULL ? c->interp :
+		    c->path);
+	if (nz->enforcing && c->unsafe == NULL && c->interp != NULL)
+		c->unsafe = unsafe_walk(c->path);
 }
 
 /* Looks inside command idx if it starts others. */
@@ -860,8 +1260,6 @@ expand(struct normer *nz, size_t idx)
 
 	if (c->name_unknown)
 		return;	/* nothing known to look into */
-	for (i = 0; loader_vars[i] != NULL; i++)
-		opaque_if_set(nz, c, loader_vars[i]);
 	if (c->depth >= NORM_MAX_DEPTH) {
 		set_opaque(c, "nested too deeply");
 		return;
@@ -899,14 +1297,22 @@ normalize(struct norm_result *out, char *const *argv, char *const *envp,
 	memset(&nz, 0, sizeof(nz));
 	nz.out = out;
 	nz.envp = envp;
+	nz.enforcing = identity_elevated();
+	nz.nsorted = strv_len((char **)envp);
+	if (nz.nsorted > 0) {
+		nz.sorted = xcalloc(nz.nsorted, sizeof(*nz.sorted));
+		memcpy(nz.sorted, envp, nz.nsorted * sizeof(*nz.sorted));
+		qsort(nz.sorted, nz.nsorted, sizeof(*nz.sorted), cmp_entry);
+	}
 	k = add_cmd(&nz, strv_dup(argv), strv_dup(envp), cwd, -1, 0);
 	if (argv[0] == NULL) {
 		out->cmds[k].argv = strv_push(out->cmds[k].argv, "");
 		set_opaque(&out->cmds[k], "empty command");
-		return 0;
+	} else {
+		resolve(&nz, &out->cmds[k]);
+		expand(&nz, k);
 	}
-	resolve(&out->cmds[k]);
-	expand(&nz, k);
+	free(nz.sorted);
 	return 0;
 }
 
@@ -924,6 +1330,10 @@ norm_result_release(struct norm_result *out)
 		strv_free(c->env);
 		free(c->cwd);
 		free(c->opaque);
+		strv_free(c->setenv);
+		strv_free(c->writes);
+		free(c->interp);
+		free(c->unsafe);
 	}
 	free(out->cmds);
 	memset(out, 0, sizeof(*out));

@@ -46,6 +46,33 @@ struct norm_cmd {
 	int name_unknown;
 	/* what could not be analysed, or NULL; owned */
 	char *opaque;
+	/*
+	 * The names of the variables the command line itself set for it:
+	 * those whose NAME=value is not in the environment normalize() was
+	 * given (by env, sudo, NAME=value in a shell string...). Owned strv,
+	 * NULL if none. Removing a variable (env -i, env -u, unset) does not
+	 * count. norm_env_risky() says which of them change what runs.
+	 */
+	char **setenv;
+	/*
+	 * The files its shell redirections write (see shell.h), made
+	 * absolute against cwd: each as spelt (with //, /./ and .. taken
+	 * out) and, where it differs, as the kernel would reach it through
+	 * symbolic links. Writes to /dev/null, /dev/stdout, /dev/stderr and
+	 * /dev/fd/1 and 2 are left out. Owned strv, NULL if none.
+	 */
+	char **writes;
+	int writes_uncertain;	/* some target is not known (expansion, cwd) */
+	/* a script's interpreter (#!), resolved; NULL if not a script */
+	char *interp;
+	/*
+	 * In enforcing mode (identity_elevated()), a description of the
+	 * first directory (or the file) on the way to the program or its
+	 * interpreter, through every symbolic link, that someone other than
+	 * root can write; NULL if none, and always outside enforcing mode.
+	 * The policy refuses such a command. Owned.
+	 */
+	char *unsafe;
 	int parent;		/* index of the command that starts it, or -1 */
 	int depth;
 };
@@ -77,5 +104,19 @@ char *norm_which(const char *name, const char *path, const char *cwd);
 
 /* Returns the value of name in env (NAME=value strv), or NULL. Borrowed. */
 const char *norm_getenv(char *const *env, const char *name);
+
+/*
+ * Returns 1 if setting variable name to value changes which program runs
+ * or what code, configuration or startup files it reads (PATH, HOME,
+ * LD_*, BASH_ENV, PYTHON*, GIT_*...), else 0. The one table of them.
+ */
+int norm_env_risky(const char *name, const char *value);
+
+/*
+ * Returns path with empty and "." components and trailing slashes taken
+ * out, and ".." taken lexically (the parent of "/" is "/"): "//" and
+ * "/./" are "/". Only absolute paths change. Newly allocated.
+ */
+char *norm_path_clean(const char *path);
 
 #endif

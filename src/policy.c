@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "glob.h"
+#include "identity.h"
 #include "policy.h"
 #include "util.h"
 #include "ydoc.h"
@@ -23,7 +25,7 @@ static const char *const rule_keys[] = { "id", "description", "match",
     "action", "approval", "controls", "record", "redact", "credentials",
     NULL };
 static const char *const match_keys[] = { "command", "args", "env", "user",
-    "host", "cwd", NULL };
+    "host", "cwd", "setenv", "writes", NULL };
 static const char *const approval_keys[] = { "any_of", "deny_if", "reason",
     "self_approval", "channels", "timeout", "ttl", NULL };
 static const char *const threshold_keys[] = { "from", "min", NULL };
@@ -269,6 +271,44 @@ kinds_of(struct pol_rule *rule)
 	}
 }
 
+/* setenv: names of variables, as globs: PATH, "PYTHON*", "LC_*" */
+static int
+parse_setenv(struct loader *l, const struct ynode *n, char ***out)
+{
+	const char *p;
+	size_t i;
+	int r;
+
+	if ((r = parse_globs(l, n, "setenv", out, l->err)) != 0)
+		return r;
+	for (i = 0; (*out)[i] != NULL; i++)
+		for (p = (*out)[i]; *p != '\0'; p++)
+			if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    strchr("*?[]!^-\\", *p) != NULL))
+				return ydoc_error(l->doc, n->type == YN_SEQ ?
+				    n->kids[i] : n, l->err, "invalid variable "
+				    "name '%s' in setenv", (*out)[i]);
+	return 0;
+}
+
+/* writes: absolute path globs ('*' stops at '/', '**' spans directories) */
+static int
+parse_writes(struct loader *l, const struct ynode *n, char ***out)
+{
+	size_t i;
+	int r;
+
+	if ((r = parse_globs(l, n, "writes", out, l->err)) != 0)
+		return r;
+	for (i = 0; (*out)[i] != NULL; i++)
+		if ((*out)[i][0] != '/' && strcmp((*out)[i], "**") != 0)
+			return ydoc_error(l->doc, n->type == YN_SEQ ?
+			    n->kids[i] : n, l->err, "writes pattern '%s' must be "
+			    "an absolute path (or **)", (*out)[i]);
+	return 0;
+}
+
 static int
 parse_match(struct loader *l, const struct ynode *n, struct pol_rule *rule)
 {
@@ -293,6 +333,10 @@ parse_match(struct loader *l, const struct ynode *n, struct pol_rule *rule)
 		r = parse_globs(l, v, "cwd", &rule->cwds, l->err);
 	if (r == 0 && (v = ydoc_get(n, "env")) != NULL)
 		r = parse_kv(l, v, "env", 1, &rule->env, &rule->n_env);
+	if (r == 0 && (v = ydoc_get(n, "setenv")) != NULL)
+		r = parse_setenv(l, v, &rule->setenv);
+	if (r == 0 && (v = ydoc_get(n, "writes")) != NULL)
+		r = parse_writes(l, v, &rule->writes);
 	return r;
 }
 
@@ -778,6 +822,8 @@ policy_release(struct policy *pol)
 		strv_free(r->users);
 		strv_free(r->hosts);
 		strv_free(r->cwds);
+		strv_free(r->setenv);
+		strv_free(r->writes);
 		kv_free(r->env, r->n_env);
 		approval_release(&r->approval);
 		strv_free(r->controls);
@@ -1003,6 +1049,44 @@ match_command(const struct pol_rule *r, const struct names *nm, int must)
 	return 0;
 }
 
+/*
+ * A path argument spelt another way ("//", "/./", "/.", trailing '/', or
+ * the same after NAME=, as dd's of=//dev/sda): the same path without
+ * them, else NULL. Caller frees.
+ */
+static char *
+arg_clean(const char *arg)
+{
+	const char *p = arg[0] == '/' ? arg : strchr(arg, '=');
+	size_t n;
+	char *c, *r;
+
+	if (p == NULL || (p != arg && *++p != '/'))
+		return NULL;
+	n = strlen(p);
+	if (strstr(p, "//") == NULL && strstr(p, "/.") == NULL &&
+	    (n < 2 || p[n - 1] != '/'))
+		return NULL;
+	c = norm_path_clean(p);
+	r = xasprintf("%.*s%s", (int)(p - arg), arg, c);
+	free(c);
+	return r;
+}
+
+/* Does pat match arg? For an allow rule, spelt either way. */
+static int
+arg_matches(const char *pat, const char *arg, int must)
+{
+	char *clean;
+	int raw = glob_match(pat, arg, GLOB_TEXT), ok;
+
+	if ((raw && !must) || (!raw && must) || (clean = arg_clean(arg)) == NULL)
+		return raw;
+	ok = glob_match(pat, clean, GLOB_TEXT);
+	free(clean);
+	return ok;
+}
+
 static int
 match_args(char *const *pats, const struct norm_cmd *c, int must)
 {
@@ -1010,12 +1094,45 @@ match_args(char *const *pats, const struct norm_cmd *c, int must)
 
 	for (i = 0; pats[i] != NULL; i++) {
 		for (k = 1; c->argv[k] != NULL; k++)
-			if (glob_match(pats[i], c->argv[k], GLOB_TEXT))
+			if (arg_matches(pats[i], c->argv[k], must))
 				break;
 		if (c->argv[k] == NULL && (must || !c->args_uncertain))
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * setenv: the command line sets a variable the list names. The names are
+ * known even where values are not.
+ */
+static int
+match_setenv(char *const *pats, const struct norm_cmd *c)
+{
+	size_t i;
+
+	for (i = 0; c->setenv != NULL && c->setenv[i] != NULL; i++)
+		if (any_glob(pats, c->setenv[i], GLOB_TEXT))
+			return 1;
+	return 0;
+}
+
+/*
+ * writes: for an allow rule, the command writes and every file it writes
+ * is listed; for the others, some file it writes is, or might be.
+ */
+static int
+match_writes(char *const *pats, const struct norm_cmd *c, int must)
+{
+	size_t i, hits = 0, n = strv_len(c->writes);
+
+	if (n == 0 || (must && c->writes_uncertain))
+		return 0;
+	if (!must && c->writes_uncertain)
+		return 1;
+	for (i = 0; i < n; i++)
+		hits += any_glob(pats, c->writes[i], GLOB_PATH);
+	return must ? hits == n : hits > 0;
 }
 
 static int
@@ -1072,6 +1189,10 @@ rule_matches(const struct pol_rule *r, const struct norm_cmd *c,
 		return 0;
 	if (r->n_env > 0 && !match_env(r->env, r->n_env, c, must))
 		return 0;
+	if (r->setenv != NULL && !match_setenv(r->setenv, c))
+		return 0;
+	if (r->writes != NULL && !match_writes(r->writes, c, must))
+		return 0;
 	if (r->users != NULL && !match_user(r->users, s))
 		return 0;
 	if (r->hosts != NULL &&
@@ -1091,6 +1212,7 @@ struct decider {
 	const struct pol_subject *subject;
 	struct pol_decision *d;
 	unsigned char *seen;	/* per rule, for the command at hand */
+	int enforcing;		/* identity_elevated() */
 };
 
 /* Tries rule i on command ci; returns the action if it matched, else -1. */
@@ -1113,6 +1235,80 @@ try_rule(struct decider *dc, size_t i, const struct norm_cmd *c, size_t ci,
 	return (int)r->action;
 }
 
+static void note(struct pol_decision *d, size_t ci, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Adds a line to command ci's note. */
+static void
+note(struct pol_decision *d, size_t ci, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	buf_init(&b);
+	if (d->notes[ci] != NULL)
+		buf_addf(&b, "%s; ", d->notes[ci]);
+	buf_adds(&b, s);
+	free(s);
+	free(d->notes[ci]);
+	d->notes[ci] = buf_detach(&b);
+}
+
+/* Is name (or path, for writes) listed by a rule matched from first on? */
+static int
+named_by(const struct pol_decision *d, size_t first, const char *s,
+    int writes)
+{
+	size_t i;
+
+	for (i = first; i < d->nmatches; i++) {
+		char *const *pats = writes ? d->matches[i].rule->writes :
+		    d->matches[i].rule->setenv;
+
+		if (pats != NULL && any_glob(pats, s, writes ? GLOB_PATH :
+		    GLOB_TEXT))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Variables from norm_env_risky's table that the command line sets, and
+ * files that redirections write, are spoken for only by a matching rule
+ * that names them (setenv, writes); a target that cannot be known never
+ * is. Returns 1 if something is not, and notes what.
+ */
+static int
+unspoken_for(struct decider *dc, const struct norm_cmd *c, size_t ci,
+    size_t first)
+{
+	const char *name;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; c->setenv != NULL && (name = c->setenv[i]) != NULL; i++)
+		if (norm_env_risky(name, norm_getenv(c->env, name)) &&
+		    !named_by(dc->d, first, name, 0) && ++n)
+			note(dc->d, ci, "sets %s, which no matching rule names "
+			    "in setenv", name);
+	for (i = 0; c->writes != NULL && c->writes[i] != NULL; i++)
+		if (c->writes_uncertain || !named_by(dc->d, first,
+		    c->writes[i], 1)) {
+			note(dc->d, ci, "writes %s%s", c->writes[i],
+			    c->writes_uncertain ? " (or a file not known)" :
+			    ", which no matching rule allows in writes");
+			n++;
+		}
+	if (c->writes == NULL && c->writes_uncertain && ++n)
+		note(dc->d, ci, "writes a file that is not known");
+	return n > 0;
+}
+
 /* Returns the strictest action for one command, or -1 if it adds none. */
 static int
 decide_command(struct decider *dc, const struct norm_cmd *c, size_t ci)
@@ -1120,10 +1316,11 @@ decide_command(struct decider *dc, const struct norm_cmd *c, size_t ci)
 	const struct policy_index *ix = dc->pol->index;
 	const struct ix_bucket *b;
 	struct names nm;
-	size_t i, k;
-	int a, best = -1;
+	size_t i, k, first;
+	int a, best = -1, unspoken;
 
 	memset(dc->seen, 0, dc->pol->nrules);
+	first = dc->d->nmatches;
 	names_of(c, &nm);
 	for (i = 0; i < ix->ngeneric; i++)
 		if ((a = try_rule(dc, ix->generic[i], c, ci, &nm)) > best)
@@ -1137,16 +1334,22 @@ decide_command(struct decider *dc, const struct norm_cmd *c, size_t ci)
 	/*
 	 * The default covers the commands no rule speaks for, except
 	 * launchers and shells that only pass on to a command found here,
-	 * and anything that could not be analysed, whatever matched.
+	 * and anything that could not be analysed, or that sets a variable
+	 * or writes a file no matching rule names, whatever matched.
 	 */
-	if ((best < 0 && !c->transparent) || c->opaque != NULL) {
+	unspoken = unspoken_for(dc, c, ci, first);
+	if ((best < 0 && !c->transparent) || c->opaque != NULL || unspoken) {
 		dc->d->defaulted[ci] = 1;
 		if ((int)dc->pol->default_action > best)
 			best = (int)dc->pol->default_action;
 	}
 	/* what no rule can see into is never simply allowed */
-	if (c->opaque != NULL && best < (int)POL_APPROVE)
+	if ((c->opaque != NULL || unspoken) && best < (int)POL_APPROVE)
 		best = (int)POL_APPROVE;
+	if (dc->enforcing && c->unsafe != NULL) {
+		note(dc->d, ci, "refused in enforcing mode: %s", c->unsafe);
+		best = (int)POL_DENY;
+	}
 	return best;
 }
 
@@ -1161,6 +1364,8 @@ policy_decide(const struct policy *pol, const struct norm_result *cmds,
 	memset(d, 0, sizeof(*d));
 	d->ncmds = cmds->n;
 	d->defaulted = xcalloc(cmds->n + 1, 1);
+	d->notes = xcalloc(cmds->n + 1, sizeof(*d->notes));
+	dc.enforcing = identity_elevated();
 	dc.pol = pol;
 	dc.subject = subject;
 	dc.d = d;
@@ -1177,6 +1382,11 @@ policy_decide(const struct policy *pol, const struct norm_result *cmds,
 void
 pol_decision_release(struct pol_decision *d)
 {
+	size_t i;
+
+	for (i = 0; d->notes != NULL && i < d->ncmds; i++)
+		free(d->notes[i]);
+	free(d->notes);
 	free(d->matches);
 	free(d->defaulted);
 	memset(d, 0, sizeof(*d));

@@ -41,6 +41,8 @@ struct pol_rule {
 	unsigned long line;
 	/* match: each present clause must hold; absent clauses always do */
 	char **commands, **args, **users, **hosts, **cwds;
+	char **setenv;		/* variable-name globs the rule vouches for */
+	char **writes;		/* path globs of files it lets redirections write */
 	int path_patterns, name_patterns;	/* commands has '/' / bare names */
 	struct pol_kv *env;
 	size_t n_env;
@@ -102,11 +104,20 @@ struct pol_decision {
 	size_t nmatches;
 	/* per command: 1 if the policy's default applied to it */
 	unsigned char *defaulted;
+	/*
+	 * per command: why the default applied although rules matched, or
+	 * why it was refused (a variable it sets or a file it writes that no
+	 * matching rule names; a program others can write, in enforcing
+	 * mode); NULL if nothing to say. Owned.
+	 */
+	char **notes;
 	size_t ncmds;
 };
 
 /*
- * Decides what happens to cmds for subject. Returns 0 and fills d
+ * Decides what happens to cmds for subject. In enforcing mode
+ * (identity_elevated()) a command whose program is reached through
+ * something others than root can write is denied. Returns 0 and fills d
  * (release with pol_decision_release).
  */
 int policy_decide(const struct policy *pol, const struct norm_result *cmds,

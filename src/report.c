@@ -117,7 +117,7 @@ requirement_json(const struct policy *pol, const struct pol_decision *d)
 }
 
 static json_t *
-command_json(const struct norm_cmd *c, int defaulted)
+command_json(const struct norm_cmd *c, int defaulted, const char *note)
 {
 	json_t *o = json_object();
 
@@ -132,6 +132,12 @@ command_json(const struct norm_cmd *c, int defaulted)
 	json_object_set_new(o, "args_uncertain",
 	    json_boolean(c->args_uncertain));
 	json_object_set_new(o, "default_applied", json_boolean(defaulted));
+	json_object_set_new(o, "setenv", argv_json(c->setenv));
+	json_object_set_new(o, "writes", argv_json(c->writes));
+	json_object_set_new(o, "writes_uncertain",
+	    json_boolean(c->writes_uncertain));
+	json_object_set_new(o, "interpreter", text_json(c->interp));
+	json_object_set_new(o, "note", text_json(note));
 	return o;
 }
 
@@ -185,7 +191,7 @@ report_json(const struct policy *pol, const struct norm_result *cmds,
 	for (i = 0; i < cmds->n; i++) {
 		json_array_append_new(argvs, argv_json(cmds->cmds[i].argv));
 		json_array_append_new(norm, command_json(&cmds->cmds[i],
-		    d->defaulted[i]));
+		    d->defaulted[i], d->notes[i]));
 	}
 	json_object_set_new(o, "decision",
 	    json_string(pol_action_name(d->action)));
@@ -244,7 +250,16 @@ text_requirement(FILE *f, const struct policy *pol,
 }
 
 static void
-text_command(FILE *f, const struct norm_cmd *c, size_t i)
+text_line(FILE *f, const char *what, const char *s)
+{
+	char *e = esc_text(s);
+
+	fprintf(f, "  %s: %s\n", what, e);
+	free(e);
+}
+
+static void
+text_command(FILE *f, const struct norm_cmd *c, size_t i, const char *note)
 {
 	char *w = esc_argv(c->argv), *p = NULL;
 
@@ -258,6 +273,21 @@ text_command(FILE *f, const struct norm_cmd *c, size_t i)
 	    p != NULL ? p : ", not found");
 	if (c->opaque != NULL)
 		fprintf(f, "  opaque: %s\n", c->opaque);
+	if (c->interp != NULL)
+		text_line(f, "interpreter", c->interp);
+	if (c->setenv != NULL) {
+		free(w);
+		w = esc_argv(c->setenv);
+		fprintf(f, "  sets: %s\n", w);
+	}
+	if (c->writes != NULL || c->writes_uncertain) {
+		free(w);
+		w = c->writes != NULL ? esc_argv(c->writes) : xstrdup("");
+		fprintf(f, "  writes: %s%s\n", w, c->writes_uncertain ?
+		    " (and a file not known)" : "");
+	}
+	if (note != NULL)
+		text_line(f, "note", note);
 	free(w);
 	free(p);
 }
@@ -271,7 +301,7 @@ report_text(FILE *f, const struct policy *pol, const struct norm_result *cmds,
 
 	fprintf(f, "decision: %s\n", pol_action_name(d->action));
 	for (i = 0; i < cmds->n; i++) {
-		text_command(f, &cmds->cmds[i], i);
+		text_command(f, &cmds->cmds[i], i, d->notes[i]);
 		for (k = 0; k < d->nmatches; k++) {
 			const struct pol_rule *r = d->matches[k].rule;
 

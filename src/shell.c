@@ -44,6 +44,7 @@
 
 #define MAX_DEPTH	64		/* nested ( $( ` ${ case */
 #define MAX_ASSIGNS	256		/* persistent NAME=value */
+#define MAX_ARITH	1024		/* bytes of an (( )) looked at */
 #define MAX_OUTPUT	(16 * SHELL_MAX_INPUT)	/* bytes copied out */
 
 enum { T_EOF, T_WORD, T_IONUM, T_OP };
@@ -62,7 +63,11 @@ struct token {
 	int uncertain;
 	int literal;	/* nothing quoted or expanded: a reserved word? */
 	int assign;	/* NAME=... or NAME+=... with the name unquoted */
+	int wr;		/* a redirection: WR_READ, WR_WRITE or WR_DUP */
 };
+
+/* what a redirection does with its target */
+enum { WR_READ, WR_WRITE, WR_DUP };
 
 struct parser {
 	const char *s;
@@ -90,6 +95,7 @@ struct vec {
 struct scmd {
 	struct vec pre;		/* prefix assignments; flag: uncertain */
 	struct vec args;	/* flag: uncertain word */
+	struct vec writes;	/* targets its redirections write; flag: uncertain */
 };
 
 struct wordbuf {
@@ -111,6 +117,9 @@ static const char *const specials[] = { ":", ".", "break", "continue",
 static const char *const declarers[] = { "export", "readonly", "declare",
     "typeset", "local", "integer", "float", NULL };
 static const char *const chdirs[] = { "cd", "pushd", "popd", "chdir", NULL };
+/* builtins that set the variables their arguments name */
+static const char *const setters[] = { "read", "getopts", "printf", "let",
+    "[[", NULL };
 /* builtins that run strings, files or loaded code, or change lookup */
 static const char *const evaluators[] = { "eval", "source", ".", "trap",
     "alias", "enable", "fc", "hash", "mapfile", "readarray", "complete",
@@ -124,6 +133,8 @@ static void parse_subshell(struct parser *, int);
 static void parse_sub(struct parser *);
 static void lex_dollar(struct parser *, struct wordbuf *, int);
 static void lex_backtick(struct parser *, struct wordbuf *, int);
+static void arith_assigns(struct parser *, const char *, size_t);
+static void assign_unknown(struct parser *, const char *, size_t);
 
 static int
 one_of(const char *w, const char *const *list)
@@ -384,6 +395,8 @@ lex_arith(struct parser *p)
 		else if (c == ')') {
 			if (peekc(p, 1) != ')')
 				break;
+			/* $((PATH=5)) sets PATH */
+			arith_assigns(p, p->s + start + 3, p->pos - start - 3);
 			advance(p);
 			advance(p);
 			return 1;
@@ -403,6 +416,29 @@ lex_arith(struct parser *p)
  * inside are read differently by bash, dash and zsh, and zsh's (e) flag
  * evaluates the value, so those make the result opaque.
  */
+/*
+ * At the body of ${...}: ${NAME=value} and ${NAME:=value} assign NAME;
+ * subscripts and ${x:offset} are arithmetic, which may assign too.
+ */
+static void
+brace_assigns(struct parser *p)
+{
+	const char *b = p->s + p->pos;
+	size_t n = 0, end = strcspn(b, "}"), bang = b[0] == '!';
+
+	while (is_namechar((unsigned char)b[bang + n]))
+		n++;
+	if (n > 0 && (b[bang + n] == '=' || (b[bang + n] == ':' &&
+	    b[bang + n + 1] == '='))) {
+		if (bang)	/* ${!ref:=v} assigns the variable ref names */
+			opaque(p, "assignment to a name that is not known",
+			    NULL);
+		else
+			assign_unknown(p, b, n);
+	}
+	arith_assigns(p, b + bang + n, end - bang - n);
+}
+
 static void
 lex_brace(struct parser *p)
 {
@@ -416,6 +452,7 @@ lex_brace(struct parser *p)
 	wb_init(&junk);
 	if (cur(p) == '(')
 		opaque(p, "zsh expansion flags", NULL);
+	brace_assigns(p);
 	while (!p->stop && (c = cur(p)) != '}') {
 		if (c == '\0') {
 			opaque(p, "unterminated ${", NULL);
@@ -638,22 +675,28 @@ lex_word(struct parser *p, struct token *t)
 	t->word = w.b.p;	/* transferred */
 }
 
-/* Reads the longest operator at the current position. */
+/*
+ * Reads the longest operator at the current position; *wr says what a
+ * redirection does with its target.
+ */
 static int
-lex_op(struct parser *p)
+lex_op(struct parser *p, int *wr)
 {
 	static const struct {
 		const char *s;
-		int op;
+		int op, wr;
 	} ops[] = {
-		{ ";;&", OP_DSEMI }, { ";;", OP_DSEMI }, { ";&", OP_DSEMI },
-		{ "&&", OP_AND }, { "&>>", OP_AMPREDIR }, { "&>", OP_AMPREDIR },
-		{ "||", OP_OR }, { "|&", OP_PIPE }, { "<<<", OP_REDIR },
-		{ "<<-", OP_HEREDOC }, { "<<", OP_HEREDOC }, { "<>", OP_REDIR },
-		{ "<&", OP_REDIR }, { ">>", OP_REDIR }, { ">|", OP_REDIR },
-		{ ">&", OP_REDIR }, { ";", OP_SEMI }, { "&", OP_AMP },
-		{ "|", OP_PIPE }, { "<", OP_REDIR }, { ">", OP_REDIR },
-		{ "(", OP_LPAREN }, { ")", OP_RPAREN }, { "\n", OP_NL },
+		{ ";;&", OP_DSEMI, 0 }, { ";;", OP_DSEMI, 0 },
+		{ ";&", OP_DSEMI, 0 }, { "&&", OP_AND, 0 },
+		{ "&>>", OP_AMPREDIR, WR_WRITE }, { "&>", OP_AMPREDIR, WR_WRITE },
+		{ "||", OP_OR, 0 }, { "|&", OP_PIPE, 0 },
+		{ "<<<", OP_REDIR, WR_READ }, { "<<-", OP_HEREDOC, WR_READ },
+		{ "<<", OP_HEREDOC, WR_READ }, { "<>", OP_REDIR, WR_WRITE },
+		{ "<&", OP_REDIR, WR_READ }, { ">>", OP_REDIR, WR_WRITE },
+		{ ">|", OP_REDIR, WR_WRITE }, { ">&", OP_REDIR, WR_DUP },
+		{ ";", OP_SEMI, 0 }, { "&", OP_AMP, 0 }, { "|", OP_PIPE, 0 },
+		{ "<", OP_REDIR, WR_READ }, { ">", OP_REDIR, WR_WRITE },
+		{ "(", OP_LPAREN, 0 }, { ")", OP_RPAREN, 0 }, { "\n", OP_NL, 0 },
 	};
 	size_t i, k = 0, n = sizeof(ops) / sizeof(ops[0]);
 
@@ -670,6 +713,7 @@ lex_op(struct parser *p)
 	}
 	while (k-- > 0)
 		advance(p);
+	*wr = ops[i].wr;
 	return ops[i].op;
 }
 
@@ -693,7 +737,7 @@ lex_token(struct parser *p, struct token *t)
 	}
 	if (is_meta(c) && !((c == '<' || c == '>') && peekc(p, 1) == '(')) {
 		t->type = T_OP;
-		t->op = lex_op(p);
+		t->op = lex_op(p, &t->wr);
 	} else
 		lex_word(p, t);
 }
@@ -784,6 +828,75 @@ state_set(struct parser *p, const char *w, int uncertain)
 	p->assigns = strv_push(p->assigns, w);
 }
 
+/* NAME is set to a value that cannot be known (read NAME, $((NAME=1))). */
+static void
+assign_unknown(struct parser *p, const char *name, size_t n)
+{
+	char *w;
+
+	if (p->stop)
+		return;
+	w = xasprintf("%.*s=", (int)n, name);
+	state_set(p, w, 1);
+	free(w);
+}
+
+/* Is an arithmetic assignment operator at s (=, +=, <<=, ++ ...)? */
+static int
+arith_op(const char *s, size_t len)
+{
+	size_t k = 0;
+
+	if (len >= 2 && (strncmp(s, "++", 2) == 0 || strncmp(s, "--", 2) == 0))
+		return 1;
+	if (len >= 3 && (strncmp(s, "<<", 2) == 0 || strncmp(s, ">>", 2) == 0))
+		k = 2;
+	else if (len >= 2 && strchr("+-*/%&^|", s[0]) != NULL)
+		k = 1;
+	return k < len && s[k] == '=' && (k + 1 >= len || s[k + 1] != '=');
+}
+
+/*
+ * Arithmetic text (of $((...)), ((...)), let, [[ -eq ]], subscripts):
+ * every variable it assigns or increments becomes an assignment whose
+ * value is unknown. Names after '$' are only read.
+ */
+static void
+arith_assigns(struct parser *p, const char *s, size_t len)
+{
+	size_t i = 0, start, j;
+
+	while (i < len && !p->stop) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			while (i < len && is_namechar((unsigned char)s[i]))
+				i++;
+			continue;
+		}
+		if (!is_namestart((unsigned char)s[i])) {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < len && is_namechar((unsigned char)s[i]))
+			i++;
+		if (start > 0 && s[start - 1] == '$')
+			continue;
+		for (j = i; j < len && (s[j] == ' ' || s[j] == '\t'); j++)
+			;
+		if (j < len && s[j] == '[')	/* a[i]=1 assigns a */
+			while (j < len && s[j] != ']')
+				j++;
+		if (j < len && s[j] == ']')
+			j++;
+		while (j < len && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (arith_op(s + j, len - j) || (start >= 2 &&
+		    (strncmp(s + start - 2, "++", 2) == 0 ||
+		    strncmp(s + start - 2, "--", 2) == 0)))
+			assign_unknown(p, s + start, i - start);
+	}
+}
+
 static char **
 copy_words(char *const *a, size_t na, char *const *b, size_t nb)
 {
@@ -818,7 +931,8 @@ push_cmd(struct parser *p, struct scmd *c, size_t first)
 	size_t na = strv_len(p->assigns), n = c->args.n - first, need;
 
 	need = words_size(p->assigns, na) + words_size(c->pre.v, c->pre.n) +
-	    words_size(c->args.v + first, n) + n;
+	    words_size(c->args.v + first, n) + n +
+	    words_size(c->writes.v, c->writes.n);
 	if (p->out->n >= SHELL_MAX_CMDS || need > MAX_OUTPUT - p->outbytes) {
 		opaque(p, p->out->n >= SHELL_MAX_CMDS ? "too many commands" :
 		    "too much output", NULL);
@@ -839,6 +953,26 @@ push_cmd(struct parser *p, struct scmd *c, size_t first)
 	cmd->env_uncertain = p->env_uncertain ||
 	    (c->pre.n > 0 && memchr(c->pre.f, 1, c->pre.n) != NULL);
 	cmd->cwd_changed = p->cwd_changed;
+	cmd->writes = copy_words(c->writes.v, c->writes.n, NULL, 0);
+	cmd->writes_uncertain = c->writes.n > 0 &&
+	    memchr(c->writes.f, 1, c->writes.n) != NULL;
+}
+
+/* Writes of no command found: the shell's own (see shell.h). */
+static void
+shell_writes(struct parser *p, struct scmd *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->writes.n && !p->stop; i++) {
+		if (strv_len(p->out->writes) >= SHELL_MAX_CMDS) {
+			opaque(p, "too many redirections", NULL);
+			p->stop = 1;
+			return;
+		}
+		p->out->writes = strv_push(p->out->writes, c->writes.v[i]);
+		p->out->writes_uncertain |= c->writes.f[i];
+	}
 }
 
 /*
@@ -878,6 +1012,22 @@ skip_options(struct scmd *c, size_t *ip, const char *flags,
 }
 
 /*
+ * exec -a NAME, exec -l: the command runs under another argv[0] (a login
+ * shell, or busybox's applet NAME).
+ */
+static int
+renames(struct scmd *c, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to && i < c->args.n; i++)
+		if (c->args.v[i][0] == '-' && strcmp(c->args.v[i], "--") != 0 &&
+		    strpbrk(c->args.v[i] + 1, "al") != NULL)
+			return 1;
+	return 0;
+}
+
+/*
  * exec, command and builtin run their arguments as the command. Returns
  * the index of the command that runs; c->args.n when none does.
  */
@@ -910,28 +1060,83 @@ strip_runners(struct parser *p, struct scmd *c, size_t i)
 		}
 		if (seen & runners[k].lookup)
 			break;
+		if (k == 2 && renames(c, i + 1, j))
+			opaque(p, "exec -a or -l changes the command's name",
+			    NULL);
 		i = j;
 	}
 	return i;
 }
 
-/* export NAME=value and friends; unset NAME */
+/*
+ * export NAME=value and friends; unset NAME. A name that is not known
+ * (export $X, where X may hold PATH=...) could be any variable: opaque.
+ * So are namerefs, ties and integer attributes (declare -n r=PATH;
+ * r=..., declare -i x; x=PATH=1), which assign other names later.
+ */
 static void
 declare_args(struct parser *p, struct scmd *c, size_t i, int unset)
 {
-	const char *w;
+	const char *w, *name = c->args.v[i - 1];
+	int exp = strcmp(name, "export") == 0;
 
+	if (strcmp(name, "integer") == 0 || strcmp(name, "float") == 0)
+		opaque(p, "integer attribute", NULL);
 	for (; i < c->args.n; i++) {
 		w = c->args.v[i];
 		if (c->args.f[i])
 			p->env_uncertain = 1;	/* export $X: anything */
-		if (w[0] == '-' || w[0] == '+')
+		if (w[0] == '-' || w[0] == '+') {
+			if (!unset && !exp && strpbrk(w + 1, "inT") != NULL)
+				opaque(p, "nameref or integer attribute", NULL);
 			continue;
+		}
 		if (unset) {
 			state_drop(p, w, strlen(w));
 			p->env_uncertain = 1;
 		} else if (is_assignment(w, SIZE_MAX))
 			state_set(p, w, c->args.f[i]);
+		else if (c->args.f[i])
+			opaque(p, "assignment to a name that is not known",
+			    NULL);
+	}
+}
+
+/*
+ * Builtins that set variables named by their arguments to values read at
+ * run time: read NAME..., getopts OPTS NAME, printf -v NAME; and let,
+ * (( )) and [[ ]], whose arithmetic may assign.
+ */
+static void
+setter_args(struct parser *p, struct scmd *c, size_t i)
+{
+	const char *name = c->args.v[i], *w;
+	size_t k, n;
+
+	for (k = i + 1; k < c->args.n; k++) {
+		w = c->args.v[k];
+		if (strcmp(name, "let") == 0 || strcmp(name, "[[") == 0) {
+			arith_assigns(p, w, strlen(w));
+			continue;
+		}
+		if (strcmp(name, "printf") == 0) {
+			if (strncmp(w, "-v", 2) != 0)
+				continue;
+			if (w[2] == '\0' && ++k >= c->args.n)
+				break;
+			w = w[2] != '\0' ? w + 2 : c->args.v[k];
+		} else if (strcmp(name, "getopts") == 0 && k != i + 2)
+			continue;
+		else if (w[0] == '-')
+			continue;	/* read's options; their values too */
+		if (c->args.f[k])
+			opaque(p, "assignment to a name that is not known",
+			    NULL);
+		else if (is_namestart((unsigned char)w[0])) {
+			for (n = 1; is_namechar((unsigned char)w[n]); n++)
+				;
+			assign_unknown(p, w, n);
+		}
 	}
 }
 
@@ -972,6 +1177,8 @@ run_cmd(struct parser *p, struct scmd *c, size_t i)
 		return;
 	}
 	push_cmd(p, c, i);
+	if (one_of(name, setters) >= 0)
+		setter_args(p, c, i);
 	if (one_of(name, chdirs) >= 0)
 		p->cwd_changed = 1;
 	else if (strcmp(name, "set") == 0 && sets_keyword(c, i + 1))
@@ -991,7 +1198,7 @@ run_cmd(struct parser *p, struct scmd *c, size_t i)
 static void
 finish_simple(struct parser *p, struct scmd *c)
 {
-	size_t i;
+	size_t i, n;
 	int keep;
 
 	/* POSIX keeps assignments made before a special builtin */
@@ -1001,10 +1208,14 @@ finish_simple(struct parser *p, struct scmd *c)
 		state_set(p, c->pre.v[i], c->pre.f[i]);
 	if (keep)
 		vec_release(&c->pre);
+	n = p->out->n;
 	if (c->args.n > 0)
 		run_cmd(p, c, 0);
+	if (p->out->n == n)
+		shell_writes(p, c);
 	vec_release(&c->pre);
 	vec_release(&c->args);
+	vec_release(&c->writes);
 }
 
 /* a '(' inside a simple command: f() ..., or zsh's glob qualifiers */
@@ -1018,11 +1229,45 @@ paren_in_command(struct parser *p, struct scmd *c)
 		/* the name runs nothing; the body follows */
 		vec_release(&c->pre);
 		vec_release(&c->args);
+		vec_release(&c->writes);
 		return;
 	}
 	opaque(p, "unexpected '('", NULL);
 	finish_simple(p, c);
 	parse_sub(p);
+}
+
+/* 2>&1, >&-, 3>&2-: a descriptor is duplicated or closed, nothing written */
+static int
+is_descriptor(const char *w)
+{
+	size_t n = strspn(w, "0123456789");
+
+	return (n > 0 && (w[n] == '\0' || (w[n] == '-' && w[n + 1] == '\0'))) ||
+	    strcmp(w, "-") == 0;
+}
+
+/* At a redirection operator: reads it and its target into c. */
+static void
+redirection(struct parser *p, struct scmd *c)
+{
+	int op = p->tok.op, wr = p->tok.wr, unc;
+	char *w;
+
+	if (op == OP_HEREDOC)
+		opaque(p, "here-document", NULL);
+	drop(p);
+	if (peek(p)->type != T_WORD) {
+		/* sh refuses to run it; nothing says which file it meant */
+		opaque(p, "redirection without a target", NULL);
+		return;
+	}
+	unc = p->tok.uncertain;
+	w = take(p);
+	if (wr == WR_WRITE || (wr == WR_DUP && (unc || !is_descriptor(w))))
+		vec_add(&c->writes, w, unc);	/* transferred */
+	else
+		free(w);
 }
 
 static void
@@ -1053,12 +1298,8 @@ parse_simple(struct parser *p)
 			drop(p);
 		else if (t->type == T_OP && (t->op == OP_REDIR ||
 		    t->op == OP_HEREDOC || t->op == OP_AMPREDIR)) {
-			if (t->op == OP_HEREDOC)
-				opaque(p, "here-document", NULL);
 			amp |= t->op == OP_AMPREDIR;
-			drop(p);
-			if (peek(p)->type == T_WORD)
-				drop(p);	/* the target */
+			redirection(p, &c);
 		} else if (t->type == T_OP && t->op == OP_LPAREN) {
 			paren_in_command(p, &c);
 			return;
@@ -1131,6 +1372,24 @@ parse_case(struct parser *p, int stop)
 	leave(p);
 }
 
+/*
+ * At the second '(' of "((": bash, ksh and zsh read an arithmetic command
+ * up to "))", dash two subshells. The arithmetic is read for what it
+ * assigns; the caller then parses the text as subshells too.
+ */
+static void
+arith_command(struct parser *p)
+{
+	const char *s = p->s + p->pos + 1;
+	size_t n = strnlen(s, MAX_ARITH);
+	const char *e = memmem(s, n, "))", 2);
+
+	/* looking further for each "((" would make hostile input quadratic */
+	if (e == NULL && n == MAX_ARITH)
+		opaque(p, "arithmetic command too long", NULL);
+	arith_assigns(p, s, e != NULL ? (size_t)(e - s) : n);
+}
+
 /* Returns 1 if it read a reserved word, -1 if it ends the list. */
 static int
 parse_keyword(struct parser *p, int stop)
@@ -1191,6 +1450,8 @@ parse_list(struct parser *p, int stop)
 				opaque(p, "unbalanced parenthesis", NULL);
 			r = t->op;
 			drop(p);
+			if (r == OP_LPAREN && p->s[p->pos] == '(')
+				arith_command(p);
 			if (r == OP_LPAREN)
 				parse_sub(p);
 			continue;
@@ -1232,8 +1493,10 @@ shell_result_release(struct shell_result *out)
 		strv_free(out->cmds[i].assigns);
 		strv_free(out->cmds[i].argv);
 		free(out->cmds[i].uncertain);
+		strv_free(out->cmds[i].writes);
 	}
 	free(out->cmds);
 	free(out->why);
+	strv_free(out->writes);
 	memset(out, 0, sizeof(*out));
 }

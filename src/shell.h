@@ -4,13 +4,18 @@
  * policy. It understands the parts of POSIX sh (and the common bash/zsh
  * forms) that decide which programs run: ; && || | & newlines, ( ) { },
  * if/then/else/elif/fi, while/until/do/done, !, quoting ('…', "…", \),
- * VAR=value prefixes, redirections, comments, and the builtins that run
- * their arguments as a command (exec, command, builtin).
+ * VAR=value prefixes, redirections (and the files they write), comments,
+ * and the builtins that run their arguments as a command (exec, command,
+ * builtin). Variables set in other ways (read, printf -v, getopts,
+ * arithmetic, ${NAME:=value}) are returned as assignments whose value is
+ * unknown.
  *
  * What it cannot decide statically makes the result opaque: command or
  * process substitution, eval, source and '.', here-documents, function
  * definitions, case, for/select, trap, aliases, a command name that
- * contains an expansion, input over the size or count limits. Commands
+ * contains an expansion, an assignment to a name that is not known,
+ * namerefs and integer attributes, exec -a and -l, a redirection without
+ * a target, input over the size or count limits. Commands
  * found before and after such a construct are still returned, so a rule
  * that names one of them still applies.
  */
@@ -44,6 +49,15 @@ struct shell_cmd {
 	int env_uncertain;
 	/* 1 if a cd, pushd or popd ran earlier in the string */
 	int cwd_changed;
+	/*
+	 * The targets of its redirections that write a file (> >> >| <> &>
+	 * &>> and >&WORD when WORD is not a descriptor), quote-removed, in
+	 * order; owned strv, NULL when there are none. Duplicating or closing
+	 * a descriptor (2>&1, >&-) writes nothing and is not listed.
+	 */
+	char **writes;
+	/* 1 if a target holds an expansion: where it writes is not known */
+	int writes_uncertain;
 };
 
 struct shell_result {
@@ -51,6 +65,14 @@ struct shell_result {
 	size_t n;
 	int opaque;		/* something could not be analysed */
 	char *why;		/* when opaque: what, e.g. "command substitution" */
+	/*
+	 * Writes that belong to no simple command found: those of compound
+	 * commands ({ ...; } >f, ( ... ) >f, done >f), of `exec >f`, of a
+	 * bare `>f` and of declaration builtins. The shell itself opens
+	 * these. Owned strv, NULL if none; as shell_cmd's.
+	 */
+	char **writes;
+	int writes_uncertain;
 };
 
 /*

@@ -20,6 +20,12 @@
 #		become --user, --group, --host, --cwd, --env (the last two
 #		may be repeated)
 #	@root	the case needs root (root-owned fixtures); skipped otherwise
+#	@elevated  check runs as under sudo for nobody (SUDO_UID=65534), the
+#		enforcing mode: it then takes no --config, so the case is
+#		decided by the embedded default policy. Needs root, and is
+#		skipped if /etc/approve-exec/config.yaml exists
+#	@writes=PATH  the JSON must list PATH among some command's writes
+#	@nowrites  ... and no command may list any write
 #
 # Lines that are blank or start with '#' are ignored; the first " -> " on a
 # line ends ARGV, and a '#' after the decision starts a comment. Cases in
@@ -65,6 +71,31 @@ make_fixture() {
 	if [ "$is_root" = 1 ]; then
 		chown -h nobody "$FIX/bin/env" || return 1
 	fi
+	make_scripts && make_out
+}
+
+# Scripts (scripts.cases): root's files in root's directory when run as
+# root, with interpreters that can or cannot be trusted.
+make_scripts() {
+	mkdir -p "$FIX/sys" || return 1
+	cp /bin/dash "$FIX/open/sh"		# a shell anyone could replace
+	printf '#!/bin/sh\nexec ls "$@"\n' >"$FIX/sys/tool"
+	printf '#!%s/sys/tool\n' "$FIX" >"$FIX/sys/tool-nested"
+	printf '#!%s/open/sh\nls\n' "$FIX" >"$FIX/sys/tool-open-interp"
+	printf '#!bin/sh\nls\n' >"$FIX/sys/tool-rel"
+	printf '#!/usr/bin/env sh\nls\n' >"$FIX/sys/tool-env"
+	printf '#!/usr/bin/env -S sh -e\nls\n' >"$FIX/sys/tool-envopt"
+	{ printf '#!/bin/sh'; for i in $(seq 90); do printf ' -e'; done
+	  printf '\nls\n'; } >"$FIX/sys/tool-long"
+	printf '#!/bin/sh\nls\n' >"$FIX/sys/tool-anyone"
+	chmod 755 "$FIX/sys/"* && chmod 777 "$FIX/sys/tool-anyone"
+}
+
+# Where redirections write (writes.cases): links that lead into /etc.
+make_out() {
+	mkdir -p "$FIX/out" || return 1
+	ln -s /etc/ae-test-no-such-file "$FIX/out/link"
+	ln -s /etc "$FIX/out/etc"
 }
 
 # install_policy NAME: the policy, approvers.yaml and config.yaml, 0644.
@@ -146,6 +177,9 @@ run_case() {
 	esac
 	opts=
 	root_only=0
+	elevated=0
+	want_writes=
+	no_writes=0
 	# a syntax error in eval would end the whole script: try it first
 	if ! (eval "set -- $3") 2>"$TEST_DIR/.err"; then
 		fail_case "$title" "the case line does not parse:" \
@@ -161,6 +195,9 @@ run_case() {
 		@cwd=*) opts="$opts --cwd $(quote "${1#*=}")" ;;
 		@env=*) opts="$opts --env $(quote "${1#*=}")" ;;
 		@root) root_only=1 ;;
+		@elevated) root_only=1 elevated=1 ;;
+		@writes=*) want_writes="$want_writes ${1#*=}" ;;
+		@nowrites) no_writes=1 ;;
 		@*) fail_case "$title" "unknown token '$1'"; return ;;
 		*) break ;;
 		esac
@@ -172,12 +209,26 @@ run_case() {
 		    "$test_count" "$title"
 		return
 	fi
-	eval "set -- $opts -- \"\$@\""
+	if [ "$elevated" = 1 ] && [ -e /etc/approve-exec/config.yaml ]; then
+		test_count=$((test_count + 1))
+		printf 'ok %d - %s # SKIP /etc/approve-exec/config.yaml exists\n' \
+		    "$test_count" "$title"
+		return
+	fi
+	cfg="--config $(quote "$CFG")"
+	sudo_env=
+	if [ "$elevated" = 1 ]; then
+		cfg=
+		sudo_env="SUDO_UID=65534 SUDO_USER=nobody"
+	fi
+	eval "set -- $cfg $opts -- \"\$@\""
+	# shellcheck disable=SC2086
 	json=$(cd "$FIX/work" && env -i PATH="$STD_PATH" HOME="$TEST_DIR" \
+	    $sudo_env \
 	    ${ASAN_OPTIONS+"ASAN_OPTIONS=$ASAN_OPTIONS"} \
 	    ${UBSAN_OPTIONS+"UBSAN_OPTIONS=$UBSAN_OPTIONS"} \
 	    ${LSAN_OPTIONS+"LSAN_OPTIONS=$LSAN_OPTIONS"} \
-	    "$AE" check --json --config "$CFG" "$@" 2>"$TEST_DIR/.err")
+	    "$AE" check --json "$@" 2>"$TEST_DIR/.err")
 	rc=$?
 	parse_got "$json"
 	why=
@@ -190,6 +241,16 @@ run_case() {
 	elif [ "$rc" != "$(exit_of "$got_dec")" ]; then
 		why="exit $rc does not match $got_dec"
 	fi
+	writes=$(printf '%s\n' "$json" | grep -o '"writes":\[[^]]*\]')
+	if [ -z "$why" ] && [ "$no_writes" = 1 ] &&
+	    printf '%s\n' "$writes" | grep -q '"/'; then
+		why="expected no writes"
+	fi
+	for w in $want_writes; do
+		[ -n "$why" ] && break
+		printf '%s\n' "$writes" | grep -Fq "\"$w\"" ||
+		    why="expected $w among the writes"
+	done
 	if [ -z "$why" ]; then
 		test_count=$((test_count + 1))
 		printf 'ok %d - %s\n' "$test_count" "$title"

@@ -19,6 +19,9 @@ rules:
     match: { command: [sh, dash, bash], args: ["*SECRET*"] }
     action: allow
     credentials: { SECRET_TOKEN: "file:secret.txt" }
+  - id: test-output
+    match: { writes: ["/**/got"] }
+    action: allow
   - id: no-rm
     description: rm is not for this host
     match: { command: rm }

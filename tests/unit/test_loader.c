@@ -372,6 +372,10 @@ rule_value(const struct pol_rule *r, const char *f)
 		return join(r->cwds);
 	if (strcmp(f, "env") == 0)
 		return join_kv(r->env, r->n_env);
+	if (strcmp(f, "setenv") == 0)
+		return join(r->setenv);
+	if (strcmp(f, "writes") == 0)
+		return join(r->writes);
 	if (strcmp(f, "controls") == 0)
 		return join(r->controls);
 	if (strcmp(f, "record") == 0)

@@ -3,10 +3,11 @@
  * `sh -c`, the commands it should yield and whether the result must be
  * opaque (and, where it matters, why). A command renders as
  *
- *	[cwd:][env?:]ASSIGN... WORD...
+ *	[cwd:][env?:]ASSIGN... WORD... [>TARGET...]
  *
  * commands joined by '|', uncertain words in <...>, and words that hold a
- * space, '|' or nothing in '...'. Rows of the second build hostile input
+ * space, '|' or nothing in '...'; a write no command owns is "|shell>TARGET",
+ * last, and ">?" marks a command whose writes are uncertain. Rows of the second build hostile input
  * by repetition and must finish opaque, within the limits.
  */
 #include <setjmp.h>
@@ -49,7 +50,7 @@ static const struct row rows[] = {
 	{ "   \t  ", "", 0, NULL },
 	{ "# just a comment", "", 0, NULL },
 	{ "\n\n;\n", "", 0, NULL },
-	{ ">f", "", 0, NULL },
+	{ ">f", "shell>f", 0, NULL },
 	/* comments */
 	{ "echo a#b", "echo a#b", 0, NULL },
 	{ "echo a #b; rm x", "echo a", 0, NULL },
@@ -60,8 +61,8 @@ static const struct row rows[] = {
 	/* reserved words */
 	{ "if true; then rm x; fi", "true|rm x", 0, NULL },
 	{ "if a; then b; elif c; then d; else e; fi", "a|b|c|d|e", 0, NULL },
-	{ "while read l; do rm \"$l\"; done < list", "read l|rm <$l>", 0,
-	    NULL },
+	{ "while read l; do rm \"$l\"; done < list", "read l|env?:l= rm <$l>",
+	    0, NULL },
 	{ "until false; do x; done", "false|x", 0, NULL },
 	{ "! rm x", "rm x", 0, NULL },
 	{ "'if' x", "if x", 0, NULL },
@@ -167,7 +168,7 @@ static const struct row rows[] = {
 	{ "A=$X; B=1; cmd", "env?:A=$X B=1 cmd", 0, NULL },
 	{ "A=$X; A=1; cmd", "env?:A=1 cmd", 0, NULL },
 	{ "PATH=~/bin ls", "env?:PATH=~/bin ls", 0, NULL },
-	{ "export $X; cmd", "env?:cmd", 0, NULL },
+	{ "export $X; cmd", "env?:cmd", 1, "assignment to a name that is not" },
 	{ "export \"PATH=$Y\"; cmd", "env?:PATH=$Y cmd", 0, NULL },
 	{ "unset PATH; ls", "env?:ls", 0, NULL },
 	{ "PATH=/x; unset -v PATH; ls", "env?:ls", 0, NULL },
@@ -188,33 +189,82 @@ static const struct row rows[] = {
 	{ "A=1 B=$(rm x) cmd", "rm x|env?:A=1 B=$(rm x) cmd", 1, NULL },
 	{ "IFS=/; x", "IFS=/ x", 0, NULL },
 	/* redirections */
-	{ "cmd >f", "cmd", 0, NULL },
-	{ "cmd > f arg", "cmd arg", 0, NULL },
-	{ "cmd >>f 2>&1 <in 3<>rw >|c <&0 >&- x", "cmd x", 0, NULL },
-	{ "2>/dev/null rm x", "rm x", 0, NULL },
-	{ "10>f cmd", "cmd", 0, NULL },
-	{ "a2>f cmd", "a2 cmd", 0, NULL },
-	{ "\"2\">f cmd", "2 cmd", 0, NULL },
-	{ "cmd &>f", "cmd", 0, NULL },
-	{ "cmd &>>f", "cmd", 0, NULL },
-	{ "&>f cmd x", "cmd x", 0, NULL },
-	{ "echo &>/dev/null rm -rf /", "echo|rm -rf /", 1, "'&>'" },
-	{ "echo a >& b c", "echo a c", 0, NULL },
+	{ "cmd >f", "cmd >f", 0, NULL },
+	{ "cmd > f arg", "cmd arg >f", 0, NULL },
+	{ "cmd >>f 2>&1 <in 3<>rw >|c <&0 >&- x", "cmd x >f >rw >c", 0, NULL },
+	{ "2>/dev/null rm x", "rm x >/dev/null", 0, NULL },
+	{ "10>f cmd", "cmd >f", 0, NULL },
+	{ "a2>f cmd", "a2 cmd >f", 0, NULL },
+	{ "\"2\">f cmd", "2 cmd >f", 0, NULL },
+	{ "cmd &>f", "cmd >f", 0, NULL },
+	{ "cmd &>>f", "cmd >f", 0, NULL },
+	{ "&>f cmd x", "cmd x >f", 0, NULL },
+	{ "echo &>/dev/null rm -rf /", "echo >/dev/null|rm -rf /", 1, "'&>'" },
+	{ "echo a >& b c", "echo a c >b", 0, NULL },
 	{ "cat <<<word", "cat", 0, NULL },
 	{ "cat <<< \"$(rm x)\"", "rm x|cat", 1, NULL },
 	{ "cat <<EOF\nhi\nEOF", "cat|hi|EOF", 1, "here-document" },
 	{ "cat <<-'EOF'\n\thi\n\tEOF", "cat|hi|EOF", 1, "here-document" },
-	{ "cmd >$(rm x)", "rm x|cmd", 1, NULL },
+	{ "cmd >$(rm x)", "rm x|cmd >?$(rm x)", 1, NULL },
+	{ "echo x >/etc/sudoers.d/x", "echo x >/etc/sudoers.d/x", 0, NULL },
+	{ "ls 2>&1 >&2 1>&- 3>&1- <&3", "ls", 0, NULL },
+	{ "ls >&1x", "ls >1x", 0, NULL },
+	{ "ls >\"$F\"", "ls >?$F", 0, NULL },
+	{ "ls 2>>'/var/log/x y'", "ls >/var/log/x y", 0, NULL },
+	{ "ls >", "ls", 1, "redirection without a target" },
+	{ "ls > ;rm x", "ls|rm x", 1, "redirection without a target" },
+	{ "{ echo x; } >/etc/passwd", "echo x|shell>/etc/passwd", 0, NULL },
+	{ "(echo x) >>/etc/passwd", "echo x|shell>/etc/passwd", 0, NULL },
+	{ "if true; then echo; fi >f; ls", "true|echo|ls|shell>f", 0, NULL },
+	{ "while :; do echo; done >|f", ":|echo|shell>f", 0, NULL },
+	{ "exec >/etc/x; echo", "echo|shell>/etc/x", 0, NULL },
+	{ "export A=1 >f", "shell>f", 0, NULL },
+	{ "exec 3<>/dev/sda", "shell>/dev/sda", 0, NULL },
+	{ "ls <<<x <in", "ls", 0, NULL },
+	/* other ways to set a variable, whose value is not known */
+	{ "read -r PATH; ls", "read -r PATH|env?:PATH= ls", 0, NULL },
+	{ "read -p x: a b; ls", "read -p x: a b|env?:x= a= b= ls", 0, NULL },
+	{ "read $V; ls", "read <$V>|ls", 1, "assignment to a name" },
+	{ "printf -v PATH %s /x; ls", "printf -v PATH %s /x|env?:PATH= ls",
+	    0, NULL },
+	{ "printf -vPATH x; ls", "printf -vPATH x|env?:PATH= ls", 0, NULL },
+	{ "getopts a: PATH; ls", "getopts a: PATH|env?:PATH= ls", 0, NULL },
+	{ "let PATH=5 x++; ls", "let PATH=5 x++|env?:PATH= x= ls", 0, NULL },
+	{ "(( PATH = 5 )); ls", "env?:PATH= PATH <=> 5|env?:PATH= ls", 0,
+	    NULL },
+	{ ": $((PATH=5)); ls", "env?:PATH= : <$((PATH=5))>|env?:PATH= ls", 0,
+	    NULL },
+	{ ": $((a == b, c <= d)); ls", ": <$((a == b, c <= d))>|ls", 0, NULL },
+	{ ": $((++IFS)); ls", "env?:IFS= : <$((++IFS))>|env?:IFS= ls", 0,
+	    NULL },
+	{ ": ${PATH:=/x}; ls", "env?:PATH= : <${PATH:=/x}>|env?:PATH= ls", 0,
+	    NULL },
+	{ ": ${HOME=/x}; ls", "env?:HOME= : <${HOME=/x}>|env?:HOME= ls", 0,
+	    NULL },
+	{ "echo ${HOME:-/x}", "echo <${HOME:-/x}>", 0, NULL },
+	{ "x=PATH; : ${!x:=/tmp}; ls", "x=PATH : <${!x:=/tmp}>|x=PATH ls", 1,
+	    "assignment to a name" },
+	{ "echo ${!x} ${#x}", "echo <${!x}> <${#x}>", 0, NULL },
+	{ "[[ 1 -eq PATH=5 ]]; ls", "[[ 1 -eq PATH=5 ]]|env?:PATH= ls", 0,
+	    NULL },
+	{ "declare -n r=PATH; r=/x; ls", "r=/x ls", 1, "nameref" },
+	{ "local -i x; x=PATH=1", "", 1, "nameref or integer" },
+	{ "typeset -T A a", "", 1, "nameref" },
+	{ "integer x=PATH=1", "", 1, "integer attribute" },
+	{ "export -p", "", 0, NULL },
+	{ "exec -a rm busybox -rf /", "busybox -rf /", 1, "exec -a or -l" },
+	{ "exec -l sh -c ls", "sh -c ls", 1, "exec -a or -l" },
+	{ "exec -c ls", "ls", 0, NULL },
 	/* builtins that run their arguments */
 	{ "exec rm x", "rm x", 0, NULL },
-	{ "exec -a name -cl rm x", "rm x", 0, NULL },
-	{ "exec -la name rm x", "rm x", 0, NULL },
-	{ "exec -aname rm x", "rm x", 0, NULL },
+	{ "exec -a name -cl rm x", "rm x", 1, "exec -a or -l" },
+	{ "exec -la name rm x", "rm x", 1, "exec -a or -l" },
+	{ "exec -aname rm x", "rm x", 1, "exec -a or -l" },
 	{ "exec -- rm x", "rm x", 0, NULL },
-	{ "exec 2>/dev/null", "", 0, NULL },
+	{ "exec 2>/dev/null", "shell>/dev/null", 0, NULL },
 	{ "exec -z rm", "exec -z rm", 1, "unknown option to 'exec'" },
 	{ "exec $X", "<$X>", 1, "expansion in command name" },
-	{ "exec -a", "", 0, NULL },
+	{ "exec -a", "", 1, "exec -a or -l" },
 	{ "command rm x", "rm x", 0, NULL },
 	{ "command -p rm x", "rm x", 0, NULL },
 	{ "command -v rm", "command -v rm", 0, NULL },
@@ -245,7 +295,8 @@ static const struct row rows[] = {
 	/* bash runs what PS4 holds at each line of set -x */
 	{ "PS4='$(rm x)'; set -x; :", "PS4=$(rm x) set -x|PS4=$(rm x) :",
 	    1, "PS4" },
-	{ "read PS4 <<< '$(rm x)'; set -x", "read PS4|set -x", 1, "PS4" },
+	{ "read PS4 <<< '$(rm x)'; set -x", "read PS4|env?:PS4= set -x", 1,
+	    "PS4" },
 	{ "x='$(rm x)'; echo ${x@P}", "x=$(rm x) echo <${x@P}>", 1,
 	    "prompt expansion" },
 	/* parentheses */
@@ -287,7 +338,13 @@ render(const struct shell_result *r)
 			else
 				buf_adds(&b, w);
 		}
+		for (k = 0; c->writes != NULL && c->writes[k] != NULL; k++)
+			buf_addf(&b, " >%s%s", c->writes_uncertain ? "?" : "",
+			    c->writes[k]);
 	}
+	for (k = 0; r->writes != NULL && r->writes[k] != NULL; k++)
+		buf_addf(&b, "%sshell>%s%s", b.len > 0 ? "|" : "",
+		    r->writes_uncertain ? "?" : "", r->writes[k]);
 	return buf_detach(&b);
 }
 
@@ -356,6 +413,12 @@ static const struct limit_row {
 	{ "A", 200000, "=1;", "x;", 4000, "too much output", 1,
 	    SHELL_MAX_CMDS },
 	{ "cat <<E\n", 30000, "", "", 0, "here-document", 0, SHELL_MAX_CMDS },
+	/* each "((" looks ahead for its "))" only so far */
+	{ "((a=", 60000, "", "", 0, "arithmetic command too long", 0, 0 },
+	{ "((a)); ", 20000, "", "", 0, "too many commands", SHELL_MAX_CMDS,
+	    SHELL_MAX_CMDS },
+	{ ">f; ", 6000, "", "", 0, "too many redirections", 0, 0 },
+	{ "ls >", 30000, "", "", 0, "redirection without a target", 1, 1 },
 };
 
 static char *
