@@ -23,6 +23,7 @@
 #include "config.h"
 #include "doctor.h"
 #include "escape.h"
+#include "policy.h"
 #include "util.h"
 
 #define GROUPS_MAX	256
@@ -236,6 +237,36 @@ check_policies(struct doctor *d, char *const *list)
 	}
 }
 
+/*
+ * Inside the repository: whoever can write its refs or objects can
+ * rewrite its history, whoever owns the top directory.
+ */
+static void
+check_repo_inside(struct doctor *d, const char *repo)
+{
+	static const char *const subs[] = { "refs", "refs/heads", "objects",
+	    ".git/refs", ".git/refs/heads", ".git/objects" };
+	struct stat st;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		path = xasprintf("%s/%s", repo, subs[i]);
+		if (stat(path, &st) == 0 && (requester_writes(d, &st, 0) ||
+		    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+			add(d, "trust", path, xasprintf("'%s' in the audit "
+			    "repository is %s (owner uid %lu, mode %04o): its "
+			    "history can be rewritten from there", path,
+			    requester_writes(d, &st, 0) ? "the requester's to "
+			    "write" : "writable by group or others",
+			    (unsigned long)st.st_uid,
+			    (unsigned)(st.st_mode & 07777)),
+			    xasprintf("chown -R root:root '%s' && chmod -R "
+			    "go-w '%s'", repo, repo));
+		free(path);
+	}
+}
+
 /* The audit repository, its key, its anchor and its remote. */
 static void
 check_audit(struct doctor *d, const struct config *cfg)
@@ -246,6 +277,7 @@ check_audit(struct doctor *d, const struct config *cfg)
 	if (stat(cfg->audit.repo, &st) == 0) {
 		check_stat(d, cfg->audit.repo, "the audit repository", &st);
 		check_dirs(d, cfg->audit.repo, 0);
+		check_repo_inside(d, cfg->audit.repo);
 		if ((anchor = audit_anchor_default(cfg->audit.repo)) != NULL &&
 		    stat(anchor, &st) != 0)
 			add(d, "anchor", anchor, xasprintf("no anchor file "
@@ -327,19 +359,44 @@ check_channels(struct doctor *d, const struct config *cfg)
 
 /* TOTP secrets prove an approver only if the requester cannot read them. */
 static int
-check_approvers(struct doctor *d, const char *file, struct ae_error *err)
+check_approvers(struct doctor *d, const char *file, struct approvers *ap,
+    struct ae_error *err)
 {
-	struct approvers ap;
 	size_t i;
 	int r;
 
 	check_file(d, file, "the approver list", 0, 0);
-	if ((r = approvers_load(&ap, file, err)) != 0)
+	if ((r = approvers_load(ap, file, err)) != 0)
 		return r;
-	for (i = 0; i < ap.npeople; i++)
-		check_file(d, ap.people[i].totp, "the TOTP secret", 0, 1);
-	approvers_release(&ap);
+	for (i = 0; i < ap->npeople; i++)
+		check_file(d, ap->people[i].totp, "the TOTP secret", 0, 1);
 	return 0;
+}
+
+/*
+ * The files the rules' credentials name. A policy that does not load is
+ * a finding, not the end: the gate would refuse to run anything, and
+ * lint says why at length.
+ */
+static void
+check_credentials(struct doctor *d, const struct config *cfg,
+    const struct approvers *ap)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	struct policy pol;
+	size_t i, k;
+
+	if (policy_load(&pol, cfg->policies, ap, &why) != 0) {
+		add(d, "policy", NULL, xasprintf("the policy does not load, "
+		    "so every command is refused: %s", why.msg),
+		    xstrdup("approve-exec lint"));
+		return;
+	}
+	for (i = 0; i < pol.nrules; i++)
+		for (k = 0; k < pol.rules[i].n_credentials; k++)
+			check_file(d, pol.rules[i].credentials[k].value,
+			    "the credential file", 0, 1);
+	policy_release(&pol);
 }
 
 /*
@@ -427,9 +484,11 @@ doctor_run(struct doctor_report *rep, const struct doctor_opts *o,
 {
 	struct doctor d;
 	struct config cfg;
+	struct approvers ap;
 	int r, loaded = 0;
 
 	memset(&d, 0, sizeof(d));
+	memset(&ap, 0, sizeof(ap));
 	d.o = o;
 	d.rep = rep;
 	requester_groups(&d);
@@ -442,11 +501,13 @@ doctor_run(struct doctor_report *rep, const struct doctor_opts *o,
 	check_mode(&d, &cfg);
 	check_policies(&d, cfg.policies);
 	if (cfg.approvers != NULL &&
-	    (r = check_approvers(&d, cfg.approvers, err)) != 0)
+	    (r = check_approvers(&d, cfg.approvers, &ap, err)) != 0)
 		goto out;
+	check_credentials(&d, &cfg, &ap);
 	check_audit(&d, &cfg);
 	check_channels(&d, &cfg);
  out:
+	approvers_release(&ap);
 	if (loaded)
 		config_release(&cfg);
 	strv_free(d.seen);

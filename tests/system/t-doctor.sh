@@ -35,8 +35,10 @@ audit:
 channels:
   local: { spool: $d/spool }
 EOF
-	printf 'version: 1\nrules:\n  - id: ls\n    match: { command: ls }\n    action: allow\n' \
+	printf 'version: 1\nrules:\n  - id: ls\n    match: { command: ls }\n    action: allow\n  - id: db\n    match: { command: psql }\n    action: allow\n    credentials: { PGPASSWORD: "file:../secrets/pg" }\n' \
 	    >"$d/etc/policies/p.yaml" &&
+	mkdir -m 700 "$d/etc/secrets" && echo s3cret >"$d/etc/secrets/pg" &&
+	chmod 600 "$d/etc/secrets/pg" &&
 	printf 'people:\n  bob: { unix: bob, totp: totp/bob }\n' >"$d/etc/approvers.yaml" &&
 	head -c 20 /dev/urandom | base32 >"$d/etc/totp/bob" &&
 	chmod 644 "$d/etc/config.yaml" "$d/etc/policies/p.yaml" "$d/etc/approvers.yaml" &&
@@ -80,8 +82,12 @@ chown $REQ etc/policies/p.yaml | ^trust: the policy file .* is owned by the requ
 chown $REQ etc/policies | ^trust: the policy directory .*/etc/policies. is owned by the requester | fix: chown root:root
 chmod 777 etc/policies | ^trust: the policy directory .* is writable by others (mode 0777) | fix: chmod go-w
 chmod 640 lib/signing_key | ^secret: the signing key .*signing_key. is readable by group (mode 0640) | fix: chmod 600 .*signing_key
+chmod 640 etc/secrets/pg | ^secret: the credential file .*/secrets/pg. is readable by group | fix: chmod 600 .*pg
+echo "rules: [" >etc/policies/p.yaml | ^policy: the policy does not load, so every command is refused: .*p.yaml | fix: approve-exec lint
 chmod 604 etc/totp/bob | ^secret: the TOTP secret .*/etc/totp/bob. is readable by others | fix: chmod 600
 chown $REQ lib/audit | ^trust: the audit repository .* is owned by the requester | fix: chown root:root
+chown $REQ lib/audit/refs/heads | ^trust: .*lib/audit/refs/heads. in the audit repository is the requester.s to write .*: its history can be rewritten from there | fix: chown -R root:root .*audit. && chmod -R go-w
+chmod 775 lib/audit/objects | ^trust: .*lib/audit/objects. in the audit repository is writable by group or others | fix: chown -R root:root
 chown $REQ lib | ^trust: the requester (uid [0-9]*) can write the directory .*/lib. (owner uid [0-9]*, mode 0755), and so replace .*audit. below it | fix: chown root:root .*lib. && chmod go-w
 chmod 0777 spool | ^spool: the spool .*spool. is writable by others without the sticky bit | fix: chmod +t
 chown $REQ spool | ^spool: the spool .* is owned by uid [0-9]*, not root | fix: chown root:root
