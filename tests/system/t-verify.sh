@@ -756,6 +756,26 @@ test_expect_success 'approve-exec: a run whose host died is listed as incomplete
 	"$AE" log --repo ae/audit.git >log && has log "  sleep 30  *allowed  *-  *incomplete$"
 '
 
+test_expect_success 'approve-exec: --remote takes audit.remote; a remote cut short is caught' '
+	mkdir -m 700 aer && cp ae/policy.yaml ae/signing_key ae/signing_key.pub aer/ &&
+	git init -q --bare aer/remote.git &&
+	printf "policies: [policy.yaml]\naudit:\n  repo: audit.git\n  signing_key: signing_key\n  remote: %s\n" \
+	    "$TEST_DIR/aer/remote.git" >aer/config.yaml && chmod 600 aer/config.yaml &&
+	"$AE" --config aer/config.yaml -- true && "$AE" --config aer/config.yaml -- true &&
+	"$AE" verify --config aer/config.yaml --remote --json >out 2>err &&
+	python3 - out "$TEST_DIR/aer/remote.git" <<PY
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["ok"] and o["anchor"]["anchored"], o
+[a] = o["anchor"]["anchors"]
+assert a["kind"] == "remote" and a["where"] == sys.argv[2] and a["held"], a
+PY
+	test ! -s err &&
+	git -C aer/remote.git update-ref refs/heads/main "$(git -C aer/remote.git rev-parse main~2)" &&
+	expect_status 1 "$AE" verify --config aer/config.yaml --remote >out &&
+	has out "^history rewritten: the remote.s main no longer contains [0-9a-f]*, which it held before (refs/remotes/origin/main)$"
+'
+
 test_expect_success 'approve-exec: a record rewritten in its repository is caught' '
 	git clone -q ae/audit.git aew &&
 	p=$(cd aew && git ls-files records | head -1) &&
