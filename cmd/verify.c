@@ -1,9 +1,10 @@
 /*
  * approve-exec verify: checks the evidence repository: every commit's
  * signature, every record against the commit that made it, and that
- * history only appends. Exits 0 when the evidence holds (records with no
- * outcome are listed but allowed: a host may die mid-run), 1 when it
- * does not.
+ * history only appends, measured against the anchors kept outside the
+ * repository (and said plainly when there are none). Exits 0 when the
+ * evidence holds (records with no outcome are listed but allowed: a host
+ * may die mid-run), 1 when it does not.
  */
 #include <getopt.h>
 #include <stdio.h>
