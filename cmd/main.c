@@ -25,6 +25,7 @@ static const struct verb verbs[] = {
 	{ "status", cmd_status }, { "wait", cmd_wait }, { "log", cmd_log },
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", NULL },
+	{ "doctor", cmd_doctor },
 };
 
 int
@@ -51,7 +52,8 @@ usage_main(FILE *f)
 "       approve-exec log [--json] [--repo DIR] [--since DATE] [--until DATE]\n"
 "                        [--decision RESULT] [--rule ID] [--person NAME]\n"
 "       approve-exec verify [--json] [--repo DIR] [--allowed-signers FILE]\n"
-"                           [--since COMMIT]\n"
+"                           [--anchor COMMIT] [--anchor-file FILE]\n"
+"                           [--update-anchor] [--remote]\n"
 "       approve-exec pending [--json]\n"
 "       approve-exec approve|deny ID|CODE [--reason TEXT]\n"
 "       approve-exec status|wait ID|CODE [--json]\n"
@@ -59,6 +61,7 @@ usage_main(FILE *f)
 "       approve-exec sync [--repo DIR] [--remote URL]\n"
 "       approve-exec init [--repo DIR]\n"
 "       approve-exec keygen [--file PATH]\n"
+"       approve-exec doctor [--json] [--user NAME]\n"
 "       (each verb also takes --config FILE)\n"
 "\n"
 "Runs COMMAND if the policy allows it; refuses it if the policy denies it;\n"
@@ -105,7 +108,7 @@ usage_main(FILE *f)
 "(a command with one of these names goes after --)\n"
 "\n"
 "See approve-exec(1), approve-exec-policy(5), approve-exec.conf(5),\n"
-"approve-exec-evidence(5).\n",
+"approve-exec-evidence(5), approve-exec-security(7).\n",
 	    f);
 }
 

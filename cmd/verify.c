@@ -1,9 +1,10 @@
 /*
  * approve-exec verify: checks the evidence repository: every commit's
  * signature, every record against the commit that made it, and that
- * history only appends. Exits 0 when the evidence holds (records with no
- * outcome are listed but allowed: a host may die mid-run), 1 when it
- * does not.
+ * history only appends, measured against the anchors kept outside the
+ * repository (and said plainly when there are none). Exits 0 when the
+ * evidence holds (records with no outcome are listed but allowed: a host
+ * may die mid-run), 1 when it does not.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,11 +20,13 @@
 #include "util.h"
 
 struct verify_opts {
-	const char *config, *repo, *signers, *since;
-	int json;
+	const char *config, *repo, *signers, *since, *since_option;
+	const char *anchor_file;
+	int json, update_anchor, remote;
 };
 
-enum { O_JSON = 256, O_CONFIG, O_REPO, O_SIGNERS, O_SINCE };
+enum { O_JSON = 256, O_CONFIG, O_REPO, O_SIGNERS, O_SINCE, O_ANCHOR,
+	O_ANCHOR_FILE, O_UPDATE_ANCHOR, O_REMOTE };
 
 static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
@@ -31,6 +34,10 @@ static const struct option longopts[] = {
 	{ "repo", required_argument, NULL, O_REPO },
 	{ "allowed-signers", required_argument, NULL, O_SIGNERS },
 	{ "since", required_argument, NULL, O_SINCE },
+	{ "anchor", required_argument, NULL, O_ANCHOR },
+	{ "anchor-file", required_argument, NULL, O_ANCHOR_FILE },
+	{ "update-anchor", no_argument, NULL, O_UPDATE_ANCHOR },
+	{ "remote", no_argument, NULL, O_REMOTE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -39,7 +46,9 @@ static void
 usage_verify(FILE *f)
 {
 	fputs("usage: approve-exec verify [--repo DIR] [--allowed-signers FILE]"
-	    " [--since COMMIT]\n"
+	    " [--anchor COMMIT]\n"
+	    "                           [--anchor-file FILE] [--update-anchor]"
+	    " [--remote]\n"
 	    "                           [--json] [--config FILE]\n", f);
 }
 
@@ -55,7 +64,14 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 		case O_CONFIG: o->config = optarg; break;
 		case O_REPO: o->repo = optarg; break;
 		case O_SIGNERS: o->signers = optarg; break;
-		case O_SINCE: o->since = optarg; break;
+		case O_SINCE:
+		case O_ANCHOR:
+			o->since = optarg;
+			o->since_option = c == O_SINCE ? "--since" : "--anchor";
+			break;
+		case O_ANCHOR_FILE: o->anchor_file = optarg; break;
+		case O_UPDATE_ANCHOR: o->update_anchor = 1; break;
+		case O_REMOTE: o->remote = 1; break;
 		case 'h':
 			usage_verify(stdout);
 			return 0;
@@ -92,18 +108,43 @@ report(enum audit_finding kind, const char *line, void *arg)
 	    kinds[kind], "text", line));
 }
 
+/* The anchors checked, for --json: escaped text, so valid UTF-8. */
+static json_t *
+anchor_json(const struct audit_verify_result *res, const char *file)
+{
+	static const char *const kinds[] = { "commit", "file", "remote" };
+	const struct audit_anchor *a;
+	json_t *list = json_array();
+	char *safe = file != NULL ? esc_text(file) : NULL;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < res->nanchors; i++) {
+		a = &res->anchors[i];
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s?,s:b}",
+		    "kind", kinds[a->kind], "where", a->where, "commit",
+		    a->commit[0] != '\0' ? a->commit : NULL, "held",
+		    a->held));
+	}
+	o = json_pack("{s:b,s:s?,s:b,s:o}", "anchored", res->nanchors > 0,
+	    "file", safe, "updated", res->anchor_written, "anchors", list);
+	free(safe);
+	return o;
+}
+
 static void
 print_json(const char *repo, const struct audit_verify_result *res,
-    const struct findings *f)
+    const struct findings *f, const char *anchor_file)
 {
 	char *safe = esc_text(repo), *s;
 	json_t *o;
 
-	o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:O}", "repo", safe, "ok",
+	o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:O,s:o}", "repo", safe, "ok",
 	    res->problems == 0, "commits", (json_int_t)res->commits,
 	    "records", (json_int_t)res->records, "incomplete",
 	    (json_int_t)res->incomplete, "problems",
-	    (json_int_t)res->problems, "findings", f->list);
+	    (json_int_t)res->problems, "findings", f->list, "anchor",
+	    anchor_json(res, anchor_file));
 	if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 		printf("%s\n", s);
 		free(s);
@@ -139,22 +180,41 @@ repo_locate(const char *cli_repo, const char *config, struct config *cfg,
 	return r;
 }
 
+/* Says plainly what an unanchored run cannot see. */
+static void
+warn_unanchored(const struct audit_verify_result *res, const char *file)
+{
+	char *safe = file != NULL ? esc_text(file) : NULL;
+
+	warnx_ae("no anchor: history could have been truncated or rewritten "
+	    "before main's tip (%.12s) without this showing: nothing outside "
+	    "the repository says what main held (give --anchor COMMIT or "
+	    "--remote%s%s)", res->tip, safe != NULL ?
+	    ", or --update-anchor to keep the tip in " : "",
+	    safe != NULL ? safe : "");
+	free(safe);
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	struct verify_opts o = { NULL, NULL, NULL, NULL, 0 };
+	struct verify_opts o;
 	struct audit_verify_opts vo;
 	struct audit_verify_result res;
 	struct findings f;
 	struct config cfg;
 	const char *repo;
+	char *anchor = NULL;
 	int r, loaded = 0;
 
+	memset(&o, 0, sizeof(o));
+	memset(&vo, 0, sizeof(vo));
+	memset(&res, 0, sizeof(res));
 	if ((r = parse_opts(argc, argv, &o)) >= 0)
 		return r;
 	if ((r = refuse_elevated(o.signers != NULL ? "--allowed-signers" :
-	    NULL)) != 0)
+	    o.anchor_file != NULL ? "--anchor-file" : NULL)) != 0)
 		return r;
 	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
 		return fail(&err);
@@ -162,14 +222,30 @@ cmd_verify(int argc, char **argv)
 	f.list = json_array();
 	vo.allowed_signers = o.signers;
 	vo.since = o.since;
+	vo.since_option = o.since_option;
+	/*
+	 * The default anchor sits beside the repository, if it is there; a
+	 * file named must be there, unless this run is to write it.
+	 */
+	if (o.anchor_file != NULL) {
+		anchor = xstrdup(o.anchor_file);
+		vo.anchor_optional = o.update_anchor;
+	} else if ((anchor = audit_anchor_default(repo)) != NULL)
+		vo.anchor_optional = 1;
+	vo.anchor_file = anchor;
+	vo.update_anchor = o.update_anchor;
+	vo.remote = o.remote;
+	vo.remote_url = loaded ? cfg.audit.remote : NULL;
 	vo.report = report;
 	vo.arg = &f;
 	if ((r = audit_verify_run(repo, &vo, &res, &err)) != 0) {
 		r = fail(&err);
 		goto out;
 	}
+	if (res.nanchors == 0)
+		warn_unanchored(&res, anchor);
 	if (o.json)
-		print_json(repo, &res, &f);
+		print_json(repo, &res, &f, anchor);
 	else
 		printf("%lu commits, %lu records, %lu incomplete, %lu "
 		    "problems\n", res.commits, res.records, res.incomplete,
@@ -177,7 +253,9 @@ cmd_verify(int argc, char **argv)
 	r = res.problems == 0 ? 0 : 1;
  out:
 	fflush(stdout);
+	audit_verify_result_release(&res);
 	json_decref(f.list);
+	free(anchor);
 	if (loaded)
 		config_release(&cfg);
 	return r;

@@ -119,7 +119,18 @@ enum audit_finding {
 
 struct audit_verify_opts {
 	const char *allowed_signers;	/* trusted keys; NULL: the repo's own */
-	const char *since;	/* a commit main must still contain, or NULL */
+	const char *since;	/* --anchor: a commit main must contain, or NULL */
+	const char *since_option;	/* how it was given, for messages */
+	/*
+	 * A file outside the repository holding a commit main must contain
+	 * (a trusted file: see read_trusted_file), or NULL. With
+	 * anchor_optional, a file that does not exist is no anchor.
+	 */
+	const char *anchor_file;
+	int anchor_optional;
+	int update_anchor;	/* after a clean run, write main's tip there */
+	int remote;		/* main and the remote's main must agree */
+	const char *remote_url;	/* that remote; NULL: the repository's origin */
 	/*
 	 * Called for each finding with one line (no newline), escaped for a
 	 * terminal: "commit X: …", "history rewritten: …", "incomplete: …",
@@ -129,8 +140,28 @@ struct audit_verify_opts {
 	void *arg;
 };
 
+enum audit_anchor_kind {
+	AUDIT_ANCHOR_COMMIT,	/* --anchor COMMIT */
+	AUDIT_ANCHOR_FILE,	/* the anchor file */
+	AUDIT_ANCHOR_REMOTE,	/* the remote's main */
+};
+
+/* Something outside the repository that says what main held. */
+struct audit_anchor {
+	enum audit_anchor_kind kind;
+	char *where;		/* the revision, file or URL (escaped) */
+	char commit[41];	/* the commit it names; "" if it names none */
+	int held;		/* main contains it, or (remote) is behind it */
+};
+
+#define AUDIT_ANCHORS_MAX 3
+
 struct audit_verify_result {
 	unsigned long commits, records, incomplete, problems, warnings;
+	char tip[41];		/* main's tip */
+	struct audit_anchor anchors[AUDIT_ANCHORS_MAX];
+	size_t nanchors;	/* 0: nothing outside the repository vouched */
+	int anchor_written;	/* update_anchor: the file now holds tip */
 };
 
 /*
@@ -141,17 +172,29 @@ struct audit_verify_result {
  * every record well-formed, history linear and append-only (records are
  * added, or completed with their outcome, never removed or otherwise
  * changed; README.md never changes; allowed_signers only gains lines; no
- * other files, no symlinks), and main containing o->since and the commit
- * verified clean last time (kept in the git directory as
- * "approve-exec-verified", written after a run with no problems). Lists
- * records allowed or approved with no outcome (not a problem: the host
- * may have died). *res receives the counts. Returns 0 if verification
- * ran (whatever it found); AE_ERR_CONFIG for an unusable allowed_signers
- * file; AE_ERR_GIT if the repository or main cannot be read.
- * Implemented in audit_verify.c.
+ * other files, no symlinks), and main containing every anchor: o->since,
+ * the commit in o->anchor_file, the remote's main (main may be behind
+ * it, with a warning, but not beside it), and the commit verified clean
+ * last time (kept in the git directory as "approve-exec-verified",
+ * written after a run with no problems; inside the repository, so no
+ * anchor). Lists records allowed or approved with no outcome (not a
+ * problem: the host may have died). *res receives the counts and the
+ * anchors (release it with audit_verify_result_release). Returns 0 if
+ * verification ran (whatever it found); AE_ERR_CONFIG for an unusable
+ * allowed_signers or anchor file, or no remote to compare with;
+ * AE_ERR_GIT if the repository or main cannot be read; AE_ERR_IO if the
+ * anchor file could not be updated. Implemented in audit_verify.c.
  */
 int audit_verify_run(const char *repo, const struct audit_verify_opts *o,
     struct audit_verify_result *res, struct ae_error *err);
+void audit_verify_result_release(struct audit_verify_result *res);
+
+/*
+ * Returns the default anchor file of the repository at repo: beside it,
+ * outside its work tree ("DIR.anchor" for DIR or DIR/.git), or NULL if
+ * repo cannot be resolved. Caller frees.
+ */
+char *audit_anchor_default(const char *repo);
 
 /*
  * audit_verify_run without --since, writing one line per finding to out.

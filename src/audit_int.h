@@ -40,4 +40,16 @@ int audit_sync(struct audit *a, struct ae_error *err);
  */
 int audit_git_error(struct ae_error *err, int rc, const char *what);
 
+/*
+ * Asks the remote at url for its main branch and fetches the history of
+ * that commit into repo's object store, moving no ref: what `verify
+ * --remote` compares main with. *has_tip is 0 when the remote has no
+ * main. Returns 0, or AE_ERR_NETWORK / AE_ERR_GIT. In audit_remote.c.
+ */
+int audit_remote_tip(git_repository *repo, const char *url, git_oid *tip,
+    int *has_tip, struct ae_error *err);
+
+/* Returns url with any credentials in it masked, for messages. Caller frees. */
+char *audit_url_display(const char *url);
+
 #endif

@@ -1145,3 +1145,42 @@ audit_publish(struct audit *a, struct ae_error *err)
 	}
 	return 0;
 }
+
+int
+audit_remote_tip(git_repository *repo, const char *url, git_oid *tip,
+    int *has_tip, struct ae_error *err)
+{
+	struct audit a;
+	struct netctx c;
+	int r;
+
+	*has_tip = 0;
+	memset(&a, 0, sizeof(a));
+	a.repo = repo;
+	a.path = xstrdup(git_repository_path(repo));
+	a.remote = xstrdup(url);
+	memset(&c, 0, sizeof(c));
+	c.deadline = now_ms() + PUSH_SECONDS * 1000L;
+	if ((r = reachable(url, err)) != 0 ||
+	    (r = in_child(&a, &c, fetch_step, err)) != 0)
+		goto out;
+	if (c.rc != 0) {
+		r = ae_error_set(err, c.rc, "%s", c.err.msg);
+		goto out;
+	}
+	*has_tip = c.has_tip;
+	*tip = c.tip;
+	/* the pack is durable before anyone relies on what is in it */
+	if (c.downloaded)
+		r = audit_sync(&a, err);
+ out:
+	free(a.path);
+	free(a.remote);
+	return r;
+}
+
+char *
+audit_url_display(const char *url)
+{
+	return url_display(url);
+}

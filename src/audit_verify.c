@@ -2,11 +2,16 @@
  * The evidence store, read side: `verify` and `log`. Everything read here
  * comes from a repository an attacker may have written, so every blob is
  * size-capped before it is read, nothing is followed (symlinks are
- * findings, not paths) and every line shown is escaped. The only thing
- * written is the marker of the last tip verified clean, which is what
- * makes "history only appends" checkable across fetches.
+ * findings, not paths) and every line shown is escaped. The only things
+ * written are the marker of the last tip verified clean, which makes
+ * "history only appends" checkable across fetches, and, when asked, the
+ * anchor file outside the repository, which keeps it checkable when the
+ * repository itself was rewritten, marker and all.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -29,6 +34,7 @@
 #define TREE_DEPTH_MAX		16	/* records/YYYY/MM/DD/XX/ID.json is 6 */
 #define MARKER			"approve-exec-verified"
 #define SHORT_ID		12	/* hex digits of a commit id in messages */
+#define ANCHOR_MAX_BYTES	128
 
 /* One usable line of an allowed_signers file. */
 struct signer {
@@ -45,6 +51,7 @@ struct signers {
 
 struct verify {
 	git_repository *repo;
+	const char *path;	/* as the caller named it */
 	const struct audit_verify_opts *o;
 	struct audit_verify_result *res;
 	struct signers trusted;	/* --allowed-signers, or the cached own */
@@ -1032,51 +1039,252 @@ marker_write(struct verify *v, const git_oid *tip)
 }
 
 /*
- * Checks that commit id (named what) is main's tip or an ancestor of it:
- * a commit once verified that main no longer contains was rewritten away.
+ * Sets *yes if commit a is b or a descendant of it. A b that is gone
+ * from the object store (gc after a force-push) is in nobody's history.
+ * Returns 0 or AE_ERR_GIT.
  */
 static int
-check_contains(struct verify *v, git_commit *tip, const git_oid *id,
-    const char *what, struct ae_error *err)
+descends(git_repository *repo, const git_oid *a, const git_oid *b, int *yes,
+    struct ae_error *err)
 {
-	char hex[GIT_OID_HEXSZ + 1];
 	git_commit *c = NULL;
 	int r;
 
-	if (git_oid_equal(id, git_commit_id(tip)))
+	if ((*yes = git_oid_equal(a, b)))
 		return 0;
-	/* gone from the object store (gc after a force-push) is not in main */
-	if ((r = git_commit_lookup(&c, v->repo, id)) == 0) {
-		git_commit_free(c);
-		r = git_graph_descendant_of(v->repo, git_commit_id(tip), id);
-		if (r == 1)
-			return 0;
-		if (r < 0)
-			return audit_git_error(err, r, "unable to walk history");
+	if (git_commit_lookup(&c, repo, b) != 0) {
+		git_error_clear();
+		return 0;
 	}
-	git_error_clear();
-	git_oid_tostr(hex, sizeof(hex), id);
-	finding(v, AUDIT_PROBLEM, "history rewritten: %s commit %s is not in "
-	    "main", what, hex);
+	git_commit_free(c);
+	if ((r = git_graph_descendant_of(repo, a, b)) < 0)
+		return audit_git_error(err, r, "unable to walk history");
+	*yes = r;
 	return 0;
 }
 
-/* --since COMMIT: any revision git can name; unknown is not in main. */
+/*
+ * Checks that commit id (named what, found in from if not NULL) is
+ * main's tip or an ancestor of it: a commit main held once and no longer
+ * contains was rewritten away. *held (may be NULL) says which.
+ */
+static int
+check_contains(struct verify *v, git_commit *tip, const git_oid *id,
+    const char *what, const char *from, int *held, struct ae_error *err)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	int r, yes;
+
+	if ((r = descends(v->repo, git_commit_id(tip), id, &yes, err)) != 0)
+		return r;
+	if (!yes)
+		finding(v, AUDIT_PROBLEM, "history rewritten: %s commit %s is "
+		    "not in main%s%s%s", what, git_oid_tostr(hex, sizeof(hex),
+		    id), from != NULL ? " (" : "", from != NULL ? from : "",
+		    from != NULL ? ")" : "");
+	if (held != NULL)
+		*held = yes;
+	return 0;
+}
+
+static struct audit_anchor *
+anchor_add(struct verify *v, enum audit_anchor_kind kind, const char *where)
+{
+	struct audit_anchor *a = &v->res->anchors[v->res->nanchors++];
+
+	a->kind = kind;
+	a->where = esc_text(where);
+	return a;
+}
+
+/* --anchor COMMIT: any revision git can name; unknown is not in main. */
 static int
 check_since(struct verify *v, git_commit *tip, struct ae_error *err)
 {
+	const char *what = v->o->since_option != NULL ? v->o->since_option :
+	    "--anchor";
+	struct audit_anchor *a;
 	git_object *obj = NULL, *c = NULL;
 	int r = 0;
 
+	a = anchor_add(v, AUDIT_ANCHOR_COMMIT, v->o->since);
 	if (git_revparse_single(&obj, v->repo, v->o->since) != 0 ||
 	    git_object_peel(&c, obj, GIT_OBJECT_COMMIT) != 0) {
 		git_error_clear();
-		finding(v, AUDIT_PROBLEM, "history rewritten: --since commit "
-		    "%s is not in this repository", v->o->since);
-	} else
-		r = check_contains(v, tip, git_object_id(c), "--since", err);
+		finding(v, AUDIT_PROBLEM, "history rewritten: %s commit %s is "
+		    "not in this repository", what, v->o->since);
+	} else {
+		git_oid_tostr(a->commit, sizeof(a->commit), git_object_id(c));
+		r = check_contains(v, tip, git_object_id(c), what, NULL,
+		    &a->held, err);
+	}
 	git_object_free(c);
 	git_object_free(obj);
+	return r;
+}
+
+/* Reads the anchor file: a trusted file holding one commit id. */
+static int
+anchor_read(const char *path, git_oid *id, struct ae_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = read_trusted_file(path, ANCHOR_MAX_BYTES, &text, &len,
+	    err)) != 0)
+		return r;
+	if ((len != GIT_OID_HEXSZ && (len != GIT_OID_HEXSZ + 1 ||
+	    text[GIT_OID_HEXSZ] != '\n')) ||
+	    git_oid_fromstrn(id, text, GIT_OID_HEXSZ) != 0) {
+		git_error_clear();
+		r = ae_error_set(err, AE_ERR_CONFIG, "'%s': not a commit id "
+		    "(%d hexadecimal digits and a newline)", path,
+		    GIT_OID_HEXSZ);
+	}
+	free(text);
+	return r;
+}
+
+/* The commit in the anchor file, which lives outside the repository. */
+static int
+check_anchor_file(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	struct audit_anchor *a;
+	struct stat st;
+	git_oid id;
+	int r;
+
+	if (v->o->anchor_optional && lstat(v->o->anchor_file, &st) != 0 &&
+	    errno == ENOENT)
+		return 0;
+	if ((r = anchor_read(v->o->anchor_file, &id, err)) != 0)
+		return r;
+	a = anchor_add(v, AUDIT_ANCHOR_FILE, v->o->anchor_file);
+	git_oid_tostr(a->commit, sizeof(a->commit), &id);
+	return check_contains(v, tip, &id, "anchor", v->o->anchor_file,
+	    &a->held, err);
+}
+
+/* The remote to compare with: the one named, else the repository's. */
+static int
+remote_url(struct verify *v, char **out, struct ae_error *err)
+{
+	git_config *cfg = NULL;
+	git_buf url = GIT_BUF_INIT;
+	int r;
+
+	*out = NULL;
+	if (v->o->remote_url != NULL) {
+		*out = xstrdup(v->o->remote_url);
+		return 0;
+	}
+	if ((r = git_repository_config_snapshot(&cfg, v->repo)) != 0)
+		return audit_git_error(err, r, "unable to read the "
+		    "repository's configuration");
+	r = git_config_get_string_buf(&url, cfg, "remote.origin.url");
+	if (r == 0 && url.size > 0)
+		*out = xstrdup(url.ptr);
+	else if (r == 0 || r == GIT_ENOTFOUND) {
+		git_error_clear();
+		r = ae_error_set(err, AE_ERR_CONFIG, "--remote: no remote to "
+		    "compare with (no audit.remote, and '%s' has no origin)",
+		    v->path);
+	} else
+		r = audit_git_error(err, r, "unable to read the remote's URL");
+	git_buf_dispose(&url);
+	git_config_free(cfg);
+	return r;
+}
+
+/*
+ * The remote's main must hold what the remote held when this repository
+ * last saw it (its tracking ref), and every anchor found so far, unless
+ * the anchor is newer (commits not pushed yet).
+ */
+static int
+check_remote_holds(struct verify *v, const git_oid *rtip, size_t nlocal,
+    struct ae_error *err)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid id;
+	size_t i;
+	int r, yes, newer;
+
+	if (git_reference_name_to_id(&id, v->repo, AUDIT_REMOTE_REF) == 0) {
+		if ((r = descends(v->repo, rtip, &id, &yes, err)) != 0)
+			return r;
+		if (!yes)
+			finding(v, AUDIT_PROBLEM, "history rewritten: the "
+			    "remote's main no longer contains %s, which it "
+			    "held before (" AUDIT_REMOTE_REF ")",
+			    git_oid_tostr(hex, sizeof(hex), &id));
+	}
+	git_error_clear();
+	for (i = 0; i < nlocal; i++) {
+		if (v->res->anchors[i].commit[0] == '\0' ||
+		    git_oid_fromstr(&id, v->res->anchors[i].commit) != 0)
+			continue;
+		if ((r = descends(v->repo, rtip, &id, &yes, err)) != 0 ||
+		    (r = descends(v->repo, &id, rtip, &newer, err)) != 0)
+			return r;
+		if (!yes && !newer)
+			finding(v, AUDIT_PROBLEM, "history rewritten: the "
+			    "remote's main does not contain the anchor commit "
+			    "%s (%s)", v->res->anchors[i].commit,
+			    v->res->anchors[i].where);
+	}
+	return 0;
+}
+
+/*
+ * --remote: main must contain the remote's main, or be behind it (other
+ * hosts push there too), never beside it; and the remote's main must
+ * hold the local anchors. A remote that cannot be asked is a problem:
+ * whoever can cut the network must not thereby pass.
+ */
+static int
+check_remote(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	struct ae_error nerr = AE_ERROR_INIT;
+	struct audit_anchor *a;
+	size_t nlocal = v->res->nanchors;
+	char *url = NULL, *shown = NULL, hex[GIT_OID_HEXSZ + 1];
+	git_oid rtip;
+	int r, has, ahead = 0, behind = 0;
+
+	if ((r = remote_url(v, &url, err)) != 0)
+		return r;
+	shown = audit_url_display(url);
+	a = anchor_add(v, AUDIT_ANCHOR_REMOTE, shown);
+	if (audit_remote_tip(v->repo, url, &rtip, &has, &nerr) != 0) {
+		finding(v, AUDIT_PROBLEM, "remote: %s (main could not be "
+		    "compared with it)", nerr.msg);
+		goto out;
+	}
+	if (!has) {
+		finding(v, AUDIT_PROBLEM, "remote: %s has no branch main",
+		    shown);
+		goto out;
+	}
+	git_oid_tostr(a->commit, sizeof(a->commit), &rtip);
+	if ((r = descends(v->repo, git_commit_id(tip), &rtip, &ahead,
+	    err)) != 0 || (!ahead && (r = descends(v->repo, &rtip,
+	    git_commit_id(tip), &behind, err)) != 0))
+		goto out;
+	a->held = ahead || behind;
+	if (behind)
+		finding(v, AUDIT_WARNING, "warning: main (%s) is behind the "
+		    "remote's main (%s): the commits after it were not "
+		    "verified here", git_oid_tostr(hex, sizeof(hex),
+		    git_commit_id(tip)), a->commit);
+	else if (!ahead)
+		finding(v, AUDIT_PROBLEM, "history rewritten: main and the "
+		    "remote's main (%s, %s) have diverged", a->commit, shown);
+	r = check_remote_holds(v, &rtip, nlocal, err);
+ out:
+	free(shown);
+	free(url);
 	return r;
 }
 
@@ -1161,17 +1369,69 @@ load_trusted(struct verify *v, struct ae_error *err)
 	return 0;
 }
 
-/* History across runs: --since, then the tip verified clean last time. */
+/*
+ * History across runs: the anchors outside the repository, then the tip
+ * verified clean last time (inside it: a help, not an anchor).
+ */
 static int
 check_append_only(struct verify *v, git_commit *tip, struct ae_error *err)
 {
 	git_oid last;
 	int r = 0;
 
-	if (v->o->since != NULL && (r = check_since(v, tip, err)) != 0)
+	if ((v->o->since != NULL && (r = check_since(v, tip, err)) != 0) ||
+	    (v->o->anchor_file != NULL &&
+	    (r = check_anchor_file(v, tip, err)) != 0) ||
+	    (v->o->remote && (r = check_remote(v, tip, err)) != 0))
 		return r;
 	if (marker_read(v, &last) == 0)
-		r = check_contains(v, tip, &last, "previously verified", err);
+		r = check_contains(v, tip, &last, "previously verified", NULL,
+		    NULL, err);
+	return r;
+}
+
+/*
+ * Writes tip to the anchor file, atomically, in a directory it may be
+ * trusted in next time (the rule read_trusted_file applies).
+ */
+static int
+anchor_write(const char *path, const git_oid *tip, struct ae_error *err)
+{
+	char *copy = xstrdup(path), *tmp = NULL, hex[GIT_OID_HEXSZ + 1];
+	const char *dir = dirname(copy);
+	struct stat st;
+	int fd = -1, r;
+
+	if (stat(dir, &st) != 0) {
+		r = ae_error_set(err, AE_ERR_IO, "unable to stat '%s': %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = check_trusted_stat(dir, "directory", &st, err)) != 0)
+		goto out;
+	git_oid_tostr(hex, sizeof(hex), tip);
+	hex[GIT_OID_HEXSZ] = '\n';
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	/* never through a link planted there: verify may run as root */
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1) {
+		r = ae_error_set(err, AE_ERR_IO, "unable to create '%s': %s",
+		    tmp, strerror(errno));
+		goto out;
+	}
+	r = write_file_sync(fd, path, hex, sizeof(hex), 0644, err);
+	if (close(fd) != 0 && r == 0)
+		r = ae_error_set(err, AE_ERR_IO, "unable to write '%s': %s",
+		    path, strerror(errno));
+	if (r == 0 && rename(tmp, path) != 0)
+		r = ae_error_set(err, AE_ERR_IO, "unable to rename '%s': %s",
+		    tmp, strerror(errno));
+	if (r != 0)
+		(void)unlink(tmp);
+ out:
+	free(tmp);
+	free(copy);
 	return r;
 }
 
@@ -1187,10 +1447,12 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	memset(res, 0, sizeof(*res));
 	v.o = o;
 	v.res = res;
+	v.path = repo;
 	if ((o->allowed_signers != NULL && (r = load_trusted(&v, err)) != 0) ||
 	    (r = repo_open(&v.repo, repo, err)) != 0 ||
 	    (r = tip_lookup(&tip, v.repo, repo, err)) != 0)
 		goto out;
+	git_oid_tostr(res->tip, sizeof(res->tip), git_commit_id(tip));
 	if (o->allowed_signers == NULL)
 		finding(&v, AUDIT_WARNING, "warning: no --allowed-signers: "
 		    "signatures were checked against the repository's own "
@@ -1200,13 +1462,54 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	    (r = verify_history(&v, tip, err)) != 0 ||
 	    (r = foreach_in_commit(v.repo, tip, tip_record, &v, err)) != 0)
 		goto out;
-	if (res->problems == 0)
-		marker_write(&v, git_commit_id(tip));
+	if (res->problems != 0)
+		goto out;
+	marker_write(&v, git_commit_id(tip));
+	if (o->update_anchor && o->anchor_file != NULL) {
+		if ((r = anchor_write(o->anchor_file, git_commit_id(tip),
+		    err)) != 0)
+			goto out;
+		res->anchor_written = 1;
+	}
  out:
 	signers_release(&v.trusted);
 	git_commit_free(tip);
 	git_repository_free(v.repo);
 	return r;
+}
+
+void
+audit_verify_result_release(struct audit_verify_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nanchors; i++) {
+		free(res->anchors[i].where);
+		res->anchors[i].where = NULL;
+	}
+	res->nanchors = 0;
+}
+
+char *
+audit_anchor_default(const char *repo)
+{
+	char *real, *p, *out;
+	size_t n;
+
+	if ((real = realpath(repo, NULL)) == NULL)
+		return NULL;
+	/* a clone's git directory: beside the work tree, not inside it */
+	n = strlen(real);
+	if (n >= 5 && strcmp(real + n - 5, "/.git") == 0)
+		real[n - 5] = '\0';
+	if (*real == '\0' || ((p = strrchr(real, '/')) != NULL &&
+	    p[1] == '\0')) {
+		free(real);
+		return NULL;	/* the root directory has no beside */
+	}
+	out = xasprintf("%s.anchor", real);
+	free(real);
+	return out;
 }
 
 static void
@@ -1220,12 +1523,16 @@ int
 audit_verify(const char *repo, const char *allowed_signers, FILE *out,
     int *problems, struct ae_error *err)
 {
-	struct audit_verify_opts o = { allowed_signers, NULL, report_to_file,
-	    out };
+	struct audit_verify_opts o;
 	struct audit_verify_result res;
 	int r;
 
+	memset(&o, 0, sizeof(o));
+	o.allowed_signers = allowed_signers;
+	o.report = report_to_file;
+	o.arg = out;
 	r = audit_verify_run(repo, &o, &res, err);
 	*problems = (int)res.problems;
+	audit_verify_result_release(&res);
 	return r;
 }

@@ -353,6 +353,171 @@ test_expect_success '--since: a commit main must still contain' '
 	has out "^history rewritten: --since commit no-such-rev is not in this repository$"
 '
 
+# Anchors: what main held, kept outside the repository. Each case is a
+# rewrite that the marker inside the repository cannot catch once it is
+# deleted along with the history.
+
+# tip NAME: main's tip in NAME.git
+tip() {
+	git -C "$1.git" rev-parse main
+}
+
+# truncate NAME N: drop the last N commits of NAME, add another record
+# in their place (signed with the same key) and force-push
+truncate_to() {
+	git -C "$1.w" reset -q --hard "HEAD~$2" &&
+	python3 mkrec.py "$1.w" "$(rid 99)" denied 2026-11-21T10:00:00Z -- true \
+	    >/dev/null &&
+	git -C "$1.w" add -A && git -C "$1.w" commit -q -m "record $(rid 99)" &&
+	git -C "$1.w" push -q -f origin HEAD:main &&
+	rm -f "$1.git/approve-exec-verified"
+}
+
+test_expect_success 'truncated history, marker deleted: caught by the anchor beside the repository' '
+	base tr &&
+	old=$(tip tr) &&
+	echo "$old" >tr.git.anchor &&
+	verify --repo tr.git >out 2>err && has out "0 problems$" &&
+	if grep -q "no anchor" err; then exit 1; fi &&
+	truncate_to tr 2 &&
+	expect_status 1 verify --repo tr.git >out &&
+	has out "^history rewritten: anchor commit $old is not in main ($TEST_DIR/tr.git.anchor)$" &&
+	has out "1 problems$"
+'
+
+test_expect_success 'history re-signed with the same key after a record was dropped' '
+	base rs &&
+	old=$(tip rs) && echo "$old" >rs.git.anchor &&
+	verify --repo rs.git >out &&
+	git -C rs.w rebase -q --onto HEAD~2 HEAD~1 &&
+	git -C rs.w push -q -f origin HEAD:main &&
+	rm -f rs.git/approve-exec-verified &&
+	expect_status 1 verify --repo rs.git >out &&
+	has out "^history rewritten: anchor commit $old is not in main" &&
+	has out "1 problems$" &&
+	rm rs.git.anchor &&
+	verify --repo rs.git --anchor "$(tip rs)" >out 2>err &&
+	has out "0 problems$" && test ! -s err &&
+	verify --repo rs.git >out 2>err && has out "0 problems$" &&
+	has err "no anchor: history could have been truncated or rewritten"
+'
+
+test_expect_success 'a fresh clone, checked against the anchor the auditor kept' '
+	base fc &&
+	old=$(tip fc) && echo "$old" >auditor.anchor && chmod 600 auditor.anchor &&
+	truncate_to fc 1 &&
+	git clone -q "file://$TEST_DIR/fc.git" fc.clone &&
+	expect_status 1 verify --repo fc.clone --anchor-file "$TEST_DIR/auditor.anchor" >out &&
+	has out "^history rewritten: anchor commit $old is not in main ($TEST_DIR/auditor.anchor)$" &&
+	expect_status 1 verify --repo fc.clone --anchor "$old" >out &&
+	has out "^history rewritten: --anchor commit $old is not in this repository$" &&
+	cp auditor.anchor fc.clone.anchor &&
+	expect_status 1 verify --repo fc.clone >out &&
+	has out "anchor commit $old is not in main ($TEST_DIR/fc.clone.anchor)$"
+'
+
+test_expect_success 'an anchor file with a bad mode, owner or content is refused (78)' '
+	base bad &&
+	tip bad >bad.git.anchor && chmod 666 bad.git.anchor &&
+	expect_status 78 verify --repo bad.git 2>err &&
+	has err "bad.git.anchor.*writable by others" &&
+	chmod 620 bad.git.anchor &&
+	expect_status 78 verify --repo bad.git 2>err && has err "writable by group" &&
+	chmod 644 bad.git.anchor && verify --repo bad.git >out &&
+	echo "not a commit" >bad.git.anchor &&
+	expect_status 78 verify --repo bad.git 2>err && has err "not a commit id" &&
+	tip bad >mine && chmod 646 mine &&
+	expect_status 78 verify --repo bad.git --anchor-file "$TEST_DIR/mine" 2>err &&
+	has err "mine" &&
+	expect_status 78 verify --repo bad.git --anchor-file "$TEST_DIR/none" 2>err &&
+	has err "none" &&
+	if [ "$(id -u)" = 0 ]; then
+		tip bad >bad.git.anchor && chown nobody bad.git.anchor &&
+		expect_status 78 verify --repo bad.git 2>err && has err "owned by uid"
+	fi
+'
+
+test_expect_success '--update-anchor keeps the tip, only after a clean run' '
+	base up &&
+	verify --repo up.git >out 2>err && has err "no anchor" &&
+	has err "update-anchor to keep the tip in $TEST_DIR/up.git.anchor" &&
+	test ! -e up.git.anchor &&
+	verify --repo up.git --update-anchor >out 2>err &&
+	test "$(cat up.git.anchor)" = "$(tip up)" &&
+	test "$(stat -c %a up.git.anchor)" = 644 &&
+	good=$(tip up) &&
+	rec up "$(rid 15)" denied -- reboot &&
+	verify --repo up.git --update-anchor >out &&
+	test "$(cat up.git.anchor)" = "$(tip up)" &&
+	good=$(tip up) &&
+	SIGNKEY=$TEST_DIR/other rec up "$(rid 16)" allowed --exec 0 -- id &&
+	expect_status 1 verify --repo up.git --update-anchor >out &&
+	test "$(cat up.git.anchor)" = "$good" &&
+	expect_status 1 verify --repo up.git --anchor-file "$TEST_DIR/own.anchor" \
+	    --update-anchor --anchor "$good" >out &&
+	test ! -e own.anchor
+'
+
+test_expect_success '--update-anchor refuses a directory others could write' '
+	base ud &&
+	mkdir -p loose && chmod 777 loose &&
+	expect_status 78 verify --repo ud.git --anchor-file "$TEST_DIR/loose/a" \
+	    --update-anchor 2>err &&
+	has err "loose" && test ! -e loose/a &&
+	verify --repo ud.git --anchor-file "$TEST_DIR/kept" --update-anchor >out &&
+	test "$(cat kept)" = "$(tip ud)" && test ! -e ud.git.anchor
+'
+
+test_expect_success '--remote: main agrees with the remote, is behind it, or diverged from it' '
+	base rm &&
+	git clone -q rm.git rm.clone &&
+	verify --repo rm.clone --remote >out 2>err && has out "0 problems$" &&
+	if grep -q "no anchor" err; then exit 1; fi &&
+	rec rm "$(rid 17)" denied -- halt &&
+	verify --repo rm.clone --remote >out &&
+	has out "^warning: main ([0-9a-f]*) is behind the remote.s main ($(tip rm))" &&
+	has out "0 problems$" &&
+	git -C rm.clone pull -q --ff-only &&
+	verify --repo rm.clone --remote >out && has out "0 problems$" &&
+	old=$(tip rm) && truncate_to rm 1 &&
+	expect_status 1 verify --repo rm.clone --remote >out &&
+	has out "^history rewritten: main and the remote.s main ($(tip rm), $TEST_DIR/rm.git) have diverged$" &&
+	has out "^history rewritten: the remote.s main no longer contains $old"
+'
+
+test_expect_success '--remote: the remote must hold the anchor; an unreachable one is a problem' '
+	base ra &&
+	git clone -q ra.git ra.clone &&
+	old=$(tip ra) && echo "$old" >ra.clone.anchor &&
+	truncate_to ra 1 &&
+	git -C ra.clone update-ref -d refs/remotes/origin/main &&
+	expect_status 1 verify --repo ra.clone --remote >out &&
+	has out "have diverged" && has out "2 problems" &&
+	has out "history rewritten: the remote.s main does not contain the anchor commit $old ($TEST_DIR/ra.clone.anchor)$" &&
+	git -C ra.clone remote set-url origin "$TEST_DIR/nowhere.git" &&
+	expect_status 1 verify --repo ra.clone --remote >out &&
+	has out "^remote: .*nowhere.git" &&
+	expect_status 78 verify --repo ra.git --remote 2>err && has err "no remote to compare with"
+'
+
+test_expect_success 'verify --json: the anchors checked' '
+	base aj &&
+	tip aj >aj.git.anchor &&
+	verify --repo aj.git --json --anchor "$(tip aj)" >out &&
+	python3 - out "$(tip aj)" "$TEST_DIR" <<PY
+import json, sys
+o = json.load(open(sys.argv[1]))
+a = o["anchor"]
+assert a["anchored"] is True and a["updated"] is False, a
+assert a["file"] == sys.argv[3] + "/aj.git.anchor", a
+assert [(x["kind"], x["commit"], x["held"]) for x in a["anchors"]] == [
+    ("commit", sys.argv[2], True), ("file", sys.argv[2], True)], a
+PY
+	rm aj.git.anchor &&
+	verify --repo aj.git --json >out 2>/dev/null &&
+	python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[\"anchor\"]; assert a[\"anchored\"] is False and a[\"anchors\"] == [], a" out
+'
+
 test_expect_success 'a merge commit' '
 	base merge &&
 	git -C merge.w checkout -q -b side HEAD~2 &&
@@ -589,6 +754,26 @@ test_expect_success 'approve-exec: a run whose host died is listed as incomplete
 	has out "^incomplete: records/.*: sleep 30 (decided .*, no outcome)$" &&
 	has out "1 incomplete, 0 problems$" &&
 	"$AE" log --repo ae/audit.git >log && has log "  sleep 30  *allowed  *-  *incomplete$"
+'
+
+test_expect_success 'approve-exec: --remote takes audit.remote; a remote cut short is caught' '
+	mkdir -m 700 aer && cp ae/policy.yaml ae/signing_key ae/signing_key.pub aer/ &&
+	git init -q --bare aer/remote.git &&
+	printf "policies: [policy.yaml]\naudit:\n  repo: audit.git\n  signing_key: signing_key\n  remote: %s\n" \
+	    "$TEST_DIR/aer/remote.git" >aer/config.yaml && chmod 600 aer/config.yaml &&
+	"$AE" --config aer/config.yaml -- true && "$AE" --config aer/config.yaml -- true &&
+	"$AE" verify --config aer/config.yaml --remote --json >out 2>err &&
+	python3 - out "$TEST_DIR/aer/remote.git" <<PY
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["ok"] and o["anchor"]["anchored"], o
+[a] = o["anchor"]["anchors"]
+assert a["kind"] == "remote" and a["where"] == sys.argv[2] and a["held"], a
+PY
+	test ! -s err &&
+	git -C aer/remote.git update-ref refs/heads/main "$(git -C aer/remote.git rev-parse main~2)" &&
+	expect_status 1 "$AE" verify --config aer/config.yaml --remote >out &&
+	has out "^history rewritten: the remote.s main no longer contains [0-9a-f]*, which it held before (refs/remotes/origin/main)$"
 '
 
 test_expect_success 'approve-exec: a record rewritten in its repository is caught' '
