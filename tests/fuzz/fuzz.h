@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Returns a NUL-terminated copy of the size bytes at data; caller frees. */
@@ -38,5 +40,13 @@ const char *fuzz_dir(void);
  */
 char *fuzz_file(const char *name, const uint8_t *data, size_t size,
     mode_t mode);
+
+/*
+ * fuzz.c stands in for http.c in every target, so that none can reach
+ * the network: http_request calls fuzz_http, which a target sets to
+ * fill in the answer (status, body, retry_after); while it is NULL every
+ * request fails with AE_ERR_NETWORK. http_url_check takes any URL.
+ */
+extern void (*fuzz_http)(const struct http_req *req, struct http_resp *resp);
 
 #endif
