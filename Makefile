@@ -82,12 +82,14 @@ $(O)/tests/bench/%: tests/bench/%.c $(O)/libae.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
 
-check: $(BIN) $(UNIT_BIN) $(HELPER_BIN) $(FUZZ_REPLAY)
+check: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 	AE_BUILD=$(O) sh tests/run.sh
 
 # Fuzzing: the tests/fuzz targets with libFuzzer, ASan and UBSan, built
 # with clang in build/fuzz; `make fuzz FUZZ_SECONDS=N` runs each for N
 # seconds. `make check` replays their seeds and regressions (replay.c).
+check: $(FUZZ_REPLAY)
+
 $(O)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
     tests/fuzz/replay.c tests/fuzz/fuzz.h $(O)/libae.a
 	@mkdir -p $(@D)
