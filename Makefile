@@ -35,6 +35,9 @@ UNIT = $(sort $(wildcard tests/unit/test_*.c))
 BENCH = $(sort $(wildcard tests/bench/*.c))
 HELPERS = $(sort $(wildcard tests/helpers/*.c))
 FUZZ = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES = $(FUZZ:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(O)/tests/unit/test_fuzz_%)
+FUZZ_SECONDS ?= 60
 SRC_OBJ = $(SRC:%.c=$(O)/%.o) $(O)/gen/default_policy.o
 CMD_OBJ = $(CMD:%.c=$(O)/%.o)
 UNIT_BIN = $(UNIT:%.c=$(O)/%)
@@ -82,6 +85,31 @@ $(O)/tests/bench/%: tests/bench/%.c $(O)/libae.a
 check: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 	AE_BUILD=$(O) sh tests/run.sh
 
+# Fuzzing: the tests/fuzz targets with libFuzzer, ASan and UBSan, built
+# with clang in build/fuzz; `make fuzz FUZZ_SECONDS=N` runs each for N
+# seconds. `make check` replays their seeds and regressions (replay.c).
+check: $(FUZZ_REPLAY)
+
+$(O)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
+    tests/fuzz/replay.c tests/fuzz/fuzz.h $(O)/libae.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ \
+		$(filter %.c,$^) $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
+
+$(O)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
+    tests/fuzz/fuzz.h $(O)/libae.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $(filter %.c,$^) \
+		$(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS) -fsanitize=fuzzer
+
+fuzz-build:
+	$(MAKE) O=build/fuzz CC=clang CFLAGS='-O1 -g' \
+		SANFLAGS='-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+		$(FUZZ_NAMES:%=build/fuzz/tests/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 bench: $(BIN) $(BENCH_BIN)
 	AE_BUILD=$(O) sh tests/bench/run.sh
 
@@ -108,5 +136,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all check bench lint-man install uninstall clean
+.PHONY: all check bench lint-man install uninstall clean fuzz fuzz-build
 .SUFFIXES:

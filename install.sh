@@ -27,6 +27,8 @@ done
 packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libsodium-dev libssl-dev libcmocka-dev libmicrohttpd-dev
 git openssh-client openssh-server mandoc python3 tmux procps"
+# and what make fuzz builds with (libFuzzer and the sanitizers)
+packages="$packages clang libclang-rt-14-dev"
 
 missing=""
 for p in $packages; do

@@ -103,15 +103,17 @@ refill_per_min(const struct budget *b, size_t i)
  * Brings e up to now and returns the time it counts from: now, or later
  * when a hold or the stamp another process left says so (it read the
  * clock after us but took the lock first; or a 429 put the refill off).
- * A stamp further ahead than that is another boot's: the entry starts
- * afresh, as does an unknown one.
+ * A stamp further ahead than that is another boot's, and one before the
+ * clock began nobody's: the entry starts afresh, as does an unknown one.
+ * Tokens are capped first, so that no number in the file overflows.
  */
 static long long
 settle(const struct budget *b, struct entry *e, size_t i, long long now)
 {
 	long long base;
 
-	if (e->valid && e->stamp > now + BUDGET_BLOCK_MAX_MS + SKEW_MAX)
+	if (e->valid && (e->stamp < 0 ||
+	    e->stamp > now + BUDGET_BLOCK_MAX_MS + SKEW_MAX))
 		e->valid = 0;
 	if (!e->valid) {
 		e->tokens = burst(b, i);
@@ -123,6 +125,8 @@ settle(const struct budget *b, struct entry *e, size_t i, long long now)
 		e->held = 0;
 	if (e->tokens < -DEBT_MAX)
 		e->tokens = -DEBT_MAX;
+	else if (e->tokens > burst(b, i))
+		e->tokens = burst(b, i);
 	base = now > e->stamp ? now : e->stamp;
 	if (e->held > base)
 		base = e->held;

@@ -76,7 +76,8 @@ classify(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned long cp;
 	size_t n;
-	int level = *p == '\0' ? 1 : 0;
+	/* zsh reads a leading '=' as =cmd, the command's path */
+	int level = *p == '\0' || *p == '=' ? 1 : 0;
 
 	while (*p != '\0') {
 		if (plain_byte(*p)) {

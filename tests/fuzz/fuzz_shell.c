@@ -1,23 +1,14 @@
 /*
- * libFuzzer target for shell_split. Not built by the Makefile; build and
- * run it with, from the top of the tree:
- *
- *	clang -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
- *	    -o fuzz_shell tests/fuzz/fuzz_shell.c src/shell.c src/util.c \
- *	    src/error.c
- *	./fuzz_shell -max_len=4096 -max_total_time=60
- *
- * Besides crashes and leaks it checks what callers rely on: every command
- * has a non-empty argv, opaque comes with a reason and only then, and the
- * count stays within the limit.
+ * The shell reader: shell_split over any string. Besides crashes and
+ * leaks it checks what callers rely on: every command has a non-empty
+ * argv, opaque comes with a reason and only then, and the count stays
+ * within the limit.
  */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "fuzz.h"
 #include "shell.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,10 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 	size_t i;
 
-	if ((s = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
+	s = fuzz_str(data, size);
 	shell_split(s, &r);
 	if ((r.opaque != 0) != (r.why != NULL) || r.n > SHELL_MAX_CMDS)
 		abort();

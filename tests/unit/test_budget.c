@@ -337,6 +337,10 @@ static const struct content_row {
 	{ "held for more than an hour", "reactions.get 5000 1000000 "
 	    "9999999999\n", 0 },
 	{ "tokens above the burst", "reactions.get 999999 1000000 0\n", 0 },
+	{ "tokens at the largest number", "reactions.get 9223372036854775807 "
+	    "999000 0\n", 0 },
+	{ "a stamp before the clock began", "reactions.get -9000 "
+	    "-9223372036854775000 0\n", 0 },
 	{ "another method's debt", "users.info -9000 1000000 0\n", 0 },
 };
 

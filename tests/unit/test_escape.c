@@ -38,6 +38,8 @@ static const struct esc_row {
 	{ "$HOME", "'$HOME'", "$HOME" },
 	{ "`id`", "'`id`'", "`id`" },
 	{ "$(id)", "'$(id)'", "$(id)" },
+	{ "=ls", "'=ls'", "=ls" },	/* zsh: the path of ls */
+	{ "a=ls", "a=ls", "a=ls" },
 	{ "a;b", "'a;b'", "a;b" },
 	{ "a|b&c", "'a|b&c'", "a|b&c" },
 	{ "*", "'*'", "*" },
