@@ -33,6 +33,15 @@ void setup_release(struct setup *s);
  */
 int refuse_elevated(const char *opt);
 
+/*
+ * The CI job's identity ("github:OWNER/REPO", "gitlab:GROUP/PROJECT")
+ * proven by its OIDC token, or NULL; caller frees. The first call checks
+ * the token (see ciid.h) and says on stderr why one offered did not pass.
+ */
+char *ci_requester(const struct config *cfg);
+/* request.ci for the record, a JSON object text. Borrowed. */
+const char *ci_record(const struct config *cfg);
+
 /* Prints "approve-exec: " and the message to stderr. */
 void warnx_ae(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's message and returns its exit status. */

@@ -290,6 +290,7 @@ start_record(struct run *run)
 	q.on_behalf_of = run->o.on_behalf_of;
 	q.reason = run->o.reason;
 	q.envp = environ;
+	q.ci = ci_record(&run->s.cfg);
 	run->rec = record_new();
 	record_set_request(run->rec, &q, &run->s.pol, &run->cmds, &run->d);
 	return 0;
@@ -303,7 +304,7 @@ run_requester(const struct run *run)
 
 	if ((p = approvers_by_unix(&run->s.ap, run->id.user)) != NULL)
 		return p;
-	ci = identity_ci();
+	ci = ci_requester(&run->s.cfg);
 	p = approvers_by_ci(&run->s.ap, ci);
 	free(ci);
 	return p;
