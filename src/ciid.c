@@ -418,18 +418,22 @@ ciid_resolve(struct ciid *id, const struct config *cfg, char *const *envp)
 	if (cfg->ci.github.enabled &&
 	    (v = norm_getenv(envp, "ACTIONS_ID_TOKEN_REQUEST_URL")) != NULL &&
 	    *v != '\0' &&
-	    norm_getenv(envp, "ACTIONS_ID_TOKEN_REQUEST_TOKEN") != NULL)
-		pv = &github, ci = &cfg->ci.github;
-	else if (cfg->ci.gitlab.enabled &&
+	    norm_getenv(envp, "ACTIONS_ID_TOKEN_REQUEST_TOKEN") != NULL) {
+		pv = &github;
+		ci = &cfg->ci.github;
+	} else if (cfg->ci.gitlab.enabled &&
 	    (v = norm_getenv(envp, cfg->ci.gitlab.token_env)) != NULL &&
-	    *v != '\0')
-		pv = &gitlab, ci = &cfg->ci.gitlab;
+	    *v != '\0') {
+		pv = &gitlab;
+		ci = &cfg->ci.gitlab;
+	}
 	if (pv != NULL) {
 		json_object_set_new(o, "system", json_string(pv->system));
 		json_object_set_new(o, "issuer", json_string(ci->issuer));
 		if (verify_offered(o, pv, ci, envp, id, &err) != 0) {
-			why = xasprintf("%s%s", id->timed_out ? "no answer "
-			    "within 5 s: " : "", err.msg);
+			why = id->timed_out ? xasprintf("no answer within %d "
+			    "s: %s", CIID_TIMEOUT_MS / 1000, err.msg) :
+			    xstrdup(err.msg);
 			id->problem = xasprintf("the CI's OIDC token was not "
 			    "verified, so the requester is not a CI identity: "
 			    "%s", why);
