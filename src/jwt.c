@@ -34,6 +34,20 @@ jwt_free(struct jwt *t)
 	free(t);
 }
 
+/* 1 if s[0..n) can be base64url without padding (4k+1 characters cannot). */
+static int
+b64u_shape(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return n % 4 != 1;
+}
+
 /*
  * Three base64url parts, the first two not empty, nothing else; an empty
  * signature is left for the algorithm check to refuse.
@@ -41,23 +55,14 @@ jwt_free(struct jwt *t)
 static int
 compact_shape(const char *s, size_t len)
 {
-	size_t i, dots = 0, part = 0;
+	const char *d1 = memchr(s, '.', len), *d2;
 
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (part == 0)
-				return 0;
-			dots++;
-			part = 0;
-			continue;
-		}
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return 0;
-		part++;
-	}
-	return dots == 2;
+	if (d1 == NULL || (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 - s) -
+	    1)) == NULL)
+		return 0;
+	return d1 > s && d2 > d1 + 1 && b64u_shape(s, (size_t)(d1 - s)) &&
+	    b64u_shape(d1 + 1, (size_t)(d2 - d1 - 1)) &&
+	    b64u_shape(d2 + 1, len - (size_t)(d2 - s) - 1);
 }
 
 /* Decodes the protected header and takes its alg and kid. */
@@ -110,6 +115,28 @@ read_header(struct jwt *t, const char *token, size_t len,
 	return r;
 }
 
+/*
+ * cjose asserts (aborts) on some malformed base64url in a key: each RSA
+ * member it decodes must be well formed before it sees the key.
+ */
+static int
+rsa_members_ok(json_t *key)
+{
+	static const char *const members[] = { "n", "e", "d", "p", "q", "dp",
+	    "dq", "qi", NULL };
+	const json_t *v;
+	size_t i;
+
+	for (i = 0; members[i] != NULL; i++) {
+		if ((v = json_object_get(key, members[i])) == NULL && i < 2)
+			return 0;
+		if (v != NULL && (!json_is_string(v) ||
+		    !b64u_shape(json_string_value(v), json_string_length(v))))
+			return 0;
+	}
+	return 1;
+}
+
 /* 1 if key may have signed t: an RSA signing key for its alg and kid. */
 static int
 key_fits(const struct jwt *t, json_t *key)
@@ -132,7 +159,7 @@ key_fits(const struct jwt *t, json_t *key)
 		return 0;
 	if (t->kid[0] != '\0' && (kid == NULL || strcmp(kid, t->kid) != 0))
 		return 0;
-	return 1;
+	return rsa_members_ok(key);
 }
 
 /* Tries the fitting keys of the set on jws. */

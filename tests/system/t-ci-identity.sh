@@ -205,6 +205,12 @@ test_expect_success 'a runner that answers garbage: the Unix user' '
 	github "not-a-jwt" && unproven "not a signed JWT"
 '
 
+# a part of 4n+1 characters is no base64url: cjose would assert on it
+test_expect_success 'a token part of impossible length: no crash, the Unix user' '
+	github "eyJhbGciOiJSUzI1NiJ9.e30.AAAAA" && unproven "not a signed JWT" &&
+	github "eyJhbGciOiJSUzI1NiJ9A.e30.AAAA" && unproven "not a signed JWT"
+'
+
 # issuer failures: name | mode | the reason
 while IFS='|' read -r name mode why; do
 	[ -n "$name" ] || continue

@@ -42,7 +42,7 @@ enum sig { SIG_RSA, SIG_NONE, SIG_HS_PUB, SIG_JUNK };
 
 /* Which key set the issuer publishes. */
 enum set { SET_K1, SET_K1_SMALL, SET_K1_NOKID, SET_K1_ENC, SET_K1_RS512,
-    SET_EMPTY, SET_GARBAGE, SET_MANY };
+    SET_EMPTY, SET_GARBAGE, SET_MANY, SET_BAD_N, SET_SHORT_N };
 
 static const struct row {
 	const char *name;
@@ -147,6 +147,11 @@ static const struct row {
 	    SET_GARBAGE, 0, AE_ERR_PROTOCOL, "key set is not" },
 	{ "a key set of 33 keys", "RS256", "k1", GOOD, K1, SIG_RSA, SET_MANY,
 	    0, AE_ERR_PROTOCOL, "at most 32 keys" },
+	{ "a key with '=' inside n", "RS256", "k1", GOOD, K1, SIG_RSA,
+	    SET_BAD_N, 0, AE_ERR_SIGNATURE, "no RSA signing key" },
+	{ "a key with n of 4k+1 characters, one without e", "RS256", "k1",
+	    GOOD, K1, SIG_RSA, SET_SHORT_N, 0, AE_ERR_SIGNATURE,
+	    "no RSA signing key" },
 	{ "claims that are a list", "RS256", "k1", "[1]", K1, SIG_RSA,
 	    SET_K1, 0, AE_ERR_PROTOCOL, "claims are not a JSON object" },
 	{ "a claim given twice", "RS256", "k1",
@@ -331,6 +336,16 @@ make_set(enum set s)
 		for (i = 0; i < JWT_MAX_KEYS + 1; i++)
 			add_jwk(&b, K1, ",\"kid\":\"k1\"");
 		break;
+	case SET_BAD_N:
+		/* cjose 0.6.2 asserts on this (found by tests/fuzz/fuzz_jwt) */
+		buf_adds(&b, "{\"kty\":\"RSA\",\"kid\":\"k1\",\"e\":\"AQAB\","
+		    "\"n\":\"xBE_h01ZquNCYFO1Jy=0ZwdQ\"}");
+		break;
+	case SET_SHORT_N:
+		buf_adds(&b, "{\"kty\":\"RSA\",\"kid\":\"k1\",\"e\":\"AQAB\","
+		    "\"n\":\"xBE_h\"},{\"kty\":\"RSA\",\"kid\":\"k1\","
+		    "\"n\":\"xBE_h0\"}");
+		break;
 	}
 	buf_adds(&b, "]}");
 	return buf_detach(&b);
@@ -388,6 +403,10 @@ static const struct shape_row {
 	{ "padding", "eyJhbGciOiJSUzI1NiJ9.e30=.AA", "compact form" },
 	{ "standard base64", "eyJhbGciOiJSUzI1NiJ9.e3+/.AA", "compact form" },
 	{ "a space", "eyJhbGciOiJSUzI1NiJ9 .e30.AA", "compact form" },
+	{ "a header of 4k+1 characters", "eyJhbGciOiJSUzI1NiJ9A.e30.AA",
+	    "compact form" },
+	{ "a signature of 4k+1 characters", "eyJhbGciOiJSUzI1NiJ9.e30.AAAAA",
+	    "compact form" },
 	{ "a header that is not JSON", "bm90IGpzb24.e30.AA", "header" },
 	{ "a header that is a list", "WzFd.e30.AA", "header" },
 	/* {"alg":"RS256","alg":"none"} */
