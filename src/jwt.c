@@ -170,7 +170,7 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 	json_t *set, *keys, *key;
 	cjose_jwk_t *jwk;
 	cjose_err cerr;
-	size_t i, tried = 0, small = 0;
+	size_t i, bits, tried = 0, odd = 0;
 	int ok = 0;
 
 	set = json_loadb(jwks, jwks_len, JSON_REJECT_DUPLICATES, NULL);
@@ -188,9 +188,10 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 		if ((jwk = cjose_jwk_import_json((cjose_header_t *)key,
 		    &cerr)) == NULL)
 			continue;
+		bits = cjose_jwk_get_keysize(jwk, &cerr);
 		if (cjose_jwk_get_kty(jwk, &cerr) != CJOSE_JWK_KTY_RSA ||
-		    cjose_jwk_get_keysize(jwk, &cerr) < JWT_MIN_RSA_BITS)
-			small++;
+		    bits < JWT_MIN_RSA_BITS || bits > JWT_MAX_RSA_BITS)
+			odd++;
 		else {
 			tried++;
 			ok = cjose_jws_verify(jws, jwk, &cerr);
@@ -203,9 +204,10 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 	if (tried > 0)
 		return ae_error_set(err, AE_ERR_SIGNATURE, "the signature does "
 		    "not verify with the issuer's key");
-	if (small > 0)
+	if (odd > 0)
 		return ae_error_set(err, AE_ERR_SIGNATURE, "the issuer's key "
-		    "is shorter than %d bits", JWT_MIN_RSA_BITS);
+		    "is shorter than %d bits or longer than %d",
+		    JWT_MIN_RSA_BITS, JWT_MAX_RSA_BITS);
 	if (t->kid[0] != '\0')
 		return ae_error_set(err, AE_ERR_SIGNATURE, "the issuer's key "
 		    "set has no RSA signing key '%.64s'", t->kid);

@@ -1,8 +1,8 @@
 /*
  * jwt: checks an OpenID Connect ID token, a JSON Web Token in the JWS
  * compact form, against the issuer's JSON Web Key Set. cjose stays in
- * this module. Only RSA signatures (RS256, RS384, RS512) with keys of at
- * least 2048 bits are accepted: "none", HMAC and anything else are
+ * this module. Only RSA signatures (RS256, RS384, RS512) with keys of
+ * 2048 to 8192 bits are accepted: "none", HMAC and anything else are
  * refused before any key is tried, so a public key can never serve as an
  * HMAC secret.
  */
@@ -18,6 +18,7 @@
 #define JWT_JWKS_MAX	(256 * 1024)	/* the key set, JSON text */
 #define JWT_MAX_KEYS	32		/* keys in the key set */
 #define JWT_MIN_RSA_BITS 2048
+#define JWT_MAX_RSA_BITS 8192		/* larger keys are not tried */
 #define JWT_SKEW	60		/* seconds of clock skew allowed */
 
 struct jwt;

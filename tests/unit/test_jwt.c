@@ -42,7 +42,7 @@ enum sig { SIG_RSA, SIG_NONE, SIG_HS_PUB, SIG_JUNK };
 
 /* Which key set the issuer publishes. */
 enum set { SET_K1, SET_K1_SMALL, SET_K1_NOKID, SET_K1_ENC, SET_K1_RS512,
-    SET_EMPTY, SET_GARBAGE, SET_MANY, SET_BAD_N, SET_SHORT_N };
+    SET_EMPTY, SET_GARBAGE, SET_MANY, SET_BAD_N, SET_SHORT_N, SET_HUGE };
 
 static const struct row {
 	const char *name;
@@ -147,6 +147,8 @@ static const struct row {
 	    SET_GARBAGE, 0, AE_ERR_PROTOCOL, "key set is not" },
 	{ "a key set of 33 keys", "RS256", "k1", GOOD, K1, SIG_RSA, SET_MANY,
 	    0, AE_ERR_PROTOCOL, "at most 32 keys" },
+	{ "a 9600-bit key", "RS256", "k1", GOOD, K1, SIG_RSA, SET_HUGE, 0,
+	    AE_ERR_SIGNATURE, "longer than 8192" },
 	{ "a key with '=' inside n", "RS256", "k1", GOOD, K1, SIG_RSA,
 	    SET_BAD_N, 0, AE_ERR_SIGNATURE, "no RSA signing key" },
 	{ "a key with n of 4k+1 characters, one without e", "RS256", "k1",
@@ -341,6 +343,18 @@ make_set(enum set s)
 		buf_adds(&b, "{\"kty\":\"RSA\",\"kid\":\"k1\",\"e\":\"AQAB\","
 		    "\"n\":\"xBE_h01ZquNCYFO1Jy=0ZwdQ\"}");
 		break;
+	case SET_HUGE: {
+		/* a 9600-bit modulus: over JWT_MAX_RSA_BITS */
+		unsigned char n[1200];
+		char *ns;
+
+		memset(n, 0xc5, sizeof(n));
+		ns = b64u(n, sizeof(n));
+		buf_addf(&b, "{\"kty\":\"RSA\",\"kid\":\"k1\","
+		    "\"e\":\"AQAB\",\"n\":\"%s\"}", ns);
+		free(ns);
+		break;
+	}
 	case SET_SHORT_N:
 		buf_adds(&b, "{\"kty\":\"RSA\",\"kid\":\"k1\",\"e\":\"AQAB\","
 		    "\"n\":\"xBE_h\"},{\"kty\":\"RSA\",\"kid\":\"k1\","
