@@ -7,7 +7,7 @@ DATADIR ?= $(PREFIX)/share/approve-exec
 DESTDIR ?=
 
 VERSION = 0.1.0
-PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto
+PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto cjose
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "util.h"
 #include "ydoc.h"
 
 static const char *const top_keys[] = { "policies", "approvers", "audit",
-    "channels", NULL };
+    "channels", "ci", NULL };
 static const char *const audit_keys[] = { "repo", "signing_key", "remote",
     "require_push", "lock_timeout", NULL };
 static const char *const channel_keys[] = { "local", "tty", "slack", "teams",
@@ -27,6 +28,10 @@ static const char *const slack_methods[] = { "chat.postMessage",
 static const char *const teams_keys[] = { "webhook_url_file",
     "outgoing_secret_file", NULL };
 static const char *const broker_keys[] = { "url", "public_key", NULL };
+static const char *const ci_keys[] = { "github", "gitlab", NULL };
+static const char *const ci_github_keys[] = { "issuer", "audience", NULL };
+static const char *const ci_gitlab_keys[] = { "issuer", "audience",
+    "token_env", NULL };
 
 static int
 exists(const char *path)
@@ -220,6 +225,104 @@ load_channels(struct config *cfg, const struct ydoc *doc,
 	return 0;
 }
 
+/* An issuer is where tokens and keys come from: a URL we may fetch. */
+static int
+ci_issuer(const struct ydoc *doc, const struct ynode *v, const char *what,
+    char **out, struct ae_error *err)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	int r;
+
+	if ((r = ydoc_str(doc, v, what, out, err)) != 0)
+		return r;
+	if (strlen(*out) > 512 || strpbrk(*out, "?#") != NULL)
+		return ydoc_error(doc, v, err, "%s must be a URL of at most "
+		    "512 characters without query or fragment", what);
+	if (http_url_check(*out, NULL, &e) != 0)
+		return ydoc_error(doc, v, err, "%s: %s", what, e.msg);
+	return 0;
+}
+
+/* Audiences and variable names: short, printable, no spaces. */
+static int
+ci_word(const struct ydoc *doc, const struct ynode *v, const char *what,
+    int env_name, char **out, struct ae_error *err)
+{
+	const char *p;
+	int r;
+
+	if ((r = ydoc_str(doc, v, what, out, err)) != 0)
+		return r;
+	for (p = *out; *p != '\0'; p++)
+		if (env_name ? !(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z') || (p > *out && *p >= '0' &&
+		    *p <= '9')) : (*p <= ' ' || *p > '~'))
+			break;
+	if (*p != '\0' || p == *out || p - *out > 256)
+		return ydoc_error(doc, v, err, "%s must be %s", what, env_name ?
+		    "a variable name" : "1 to 256 printable characters, no "
+		    "spaces");
+	return 0;
+}
+
+static int
+load_ci_one(struct config_ci *ci, const struct ydoc *doc,
+    const struct ynode *n, const char *name, const char *const *keys,
+    struct ae_error *err)
+{
+	const struct ynode *c = ydoc_get(n, name), *v;
+	char what[64];
+	int r;
+
+	ci->enabled = c != NULL;
+	if (c == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "ci.%s", name);
+	if (c->type == YN_SCALAR && c->plain && (c->str[0] == '\0' ||
+	    strcmp(c->str, "~") == 0 || strcmp(c->str, "null") == 0))
+		return 0;
+	if ((r = ydoc_check_keys(doc, c, what, keys, err)) != 0)
+		return r;
+	if ((v = ydoc_get(c, "issuer")) != NULL) {
+		free(ci->issuer);
+		ci->issuer = NULL;
+		snprintf(what, sizeof(what), "ci.%s.issuer", name);
+		if ((r = ci_issuer(doc, v, what, &ci->issuer, err)) != 0)
+			return r;
+	}
+	if ((v = ydoc_get(c, "audience")) != NULL) {
+		free(ci->audience);
+		ci->audience = NULL;
+		snprintf(what, sizeof(what), "ci.%s.audience", name);
+		if ((r = ci_word(doc, v, what, 0, &ci->audience, err)) != 0)
+			return r;
+	}
+	if ((v = ydoc_get(c, "token_env")) != NULL) {
+		free(ci->token_env);
+		ci->token_env = NULL;
+		snprintf(what, sizeof(what), "ci.%s.token_env", name);
+		if ((r = ci_word(doc, v, what, 1, &ci->token_env, err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ci: names the CIs whose tokens count; without it, both public ones. */
+static int
+load_ci(struct config *cfg, const struct ydoc *doc, const struct ynode *n,
+    struct ae_error *err)
+{
+	int r;
+
+	if ((r = ydoc_check_keys(doc, n, "ci", ci_keys, err)) != 0 ||
+	    (r = load_ci_one(&cfg->ci.github, doc, n, "github",
+	    ci_github_keys, err)) != 0 ||
+	    (r = load_ci_one(&cfg->ci.gitlab, doc, n, "gitlab",
+	    ci_gitlab_keys, err)) != 0)
+		return r;
+	return 0;
+}
+
 static int
 load_policies(struct config *cfg, const struct ydoc *doc,
     const struct ynode *n, struct ae_error *err)
@@ -265,6 +368,12 @@ set_defaults(struct config *cfg)
 	 * out. Sticky like /tmp; one owned by anyone else is refused.
 	 */
 	cfg->local.spool = xstrdup("/tmp/approve-exec");
+	cfg->ci.github.enabled = cfg->ci.gitlab.enabled = 1;
+	cfg->ci.github.issuer = xstrdup(CONFIG_CI_GITHUB_ISSUER);
+	cfg->ci.github.audience = xstrdup(CONFIG_CI_AUDIENCE);
+	cfg->ci.gitlab.issuer = xstrdup(CONFIG_CI_GITLAB_ISSUER);
+	cfg->ci.gitlab.audience = xstrdup(CONFIG_CI_AUDIENCE);
+	cfg->ci.gitlab.token_env = xstrdup(CONFIG_CI_TOKEN_ENV);
 }
 
 int
@@ -298,6 +407,9 @@ config_load(struct config *cfg, const char *path, struct ae_error *err)
 	if ((n = ydoc_get(doc.root, "audit")) != NULL &&
 	    (r = load_audit(cfg, &doc, n, err)) != 0)
 		goto out;
+	if ((n = ydoc_get(doc.root, "ci")) != NULL &&
+	    (r = load_ci(cfg, &doc, n, err)) != 0)
+		goto out;
 	if ((n = ydoc_get(doc.root, "channels")) != NULL)
 		r = load_channels(cfg, &doc, n, err);
 	else
@@ -328,6 +440,12 @@ config_release(struct config *cfg)
 	free(cfg->teams.outgoing_secret_file);
 	free(cfg->broker.url);
 	free(cfg->broker.public_key);
+	free(cfg->ci.github.issuer);
+	free(cfg->ci.github.audience);
+	free(cfg->ci.github.token_env);
+	free(cfg->ci.gitlab.issuer);
+	free(cfg->ci.gitlab.audience);
+	free(cfg->ci.gitlab.token_env);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

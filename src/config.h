@@ -7,6 +7,20 @@
 
 #include "error.h"
 
+/* Without a ci: section, the public issuers and this audience count. */
+#define CONFIG_CI_GITHUB_ISSUER	"https://token.actions.githubusercontent.com"
+#define CONFIG_CI_GITLAB_ISSUER	"https://gitlab.com"
+#define CONFIG_CI_AUDIENCE	"approve-exec"
+#define CONFIG_CI_TOKEN_ENV	"APPROVE_EXEC_ID_TOKEN"
+
+/* One CI's OpenID Connect issuer (config.yaml's ci:). */
+struct config_ci {
+	int enabled;
+	char *issuer;		/* iss, exactly; discovery is under it */
+	char *audience;		/* the aud tokens must carry */
+	char *token_env;	/* GitLab: the variable id_tokens: fills */
+};
+
 struct config {
 	char *file;		/* the file read, or NULL for the embedded default */
 	char **policies;	/* files or directories; NULL: the embedded policy */
@@ -41,6 +55,9 @@ struct config {
 		int enabled;
 		char *url, *public_key;
 	} broker;
+	struct {
+		struct config_ci github, gitlab;
+	} ci;
 };
 
 /*

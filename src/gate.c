@@ -15,6 +15,7 @@
 #include "approval.h"
 #include "audit.h"
 #include "chan.h"
+#include "ciid.h"
 #include "credentials.h"
 #include "escape.h"
 #include "evidence.h"
@@ -43,6 +44,7 @@ struct gate {
 	struct audit *audit;
 	struct record *rec;
 	char *author;		/* "user <user@host>" for the commits */
+	struct ciid ci;		/* the CI job, proven by its token or not */
 	struct exec_file exe;	/* opened and hashed once, run as is */
 	struct ae_error exe_err;	/* why it could not be opened */
 	struct session *sess;	/* told when the approved command starts */
@@ -130,14 +132,10 @@ static const struct person *
 requester(const struct gate *g)
 {
 	const struct person *p;
-	char *ci;
 
 	if ((p = approvers_by_unix(g->ap, g->id.user)) != NULL)
 		return p;
-	ci = identity_ci();
-	p = approvers_by_ci(g->ap, ci);
-	free(ci);
-	return p;
+	return approvers_by_ci(g->ap, g->ci.identity);
 }
 
 /* Opens the evidence store and starts the record of this request. */
@@ -177,6 +175,7 @@ start_record(struct gate *g)
 	q.on_behalf_of = g->o->on_behalf_of;
 	q.reason = g->o->reason;
 	q.envp = environ;
+	q.ci = g->ci.record;
 	g->rec = record_new();
 	record_set_request(g->rec, &q, g->pol, &g->cmds, &g->d);
 	return 0;
@@ -824,6 +823,7 @@ gate_release(struct gate *g)
 	audit_close(g->audit);
 	free(g->author);
 	exec_file_release(&g->exe);
+	ciid_release(&g->ci);
 	pol_decision_release(&g->d);
 	norm_result_release(&g->cmds);
 	identity_release(&g->id);
@@ -856,6 +856,10 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	subj.groups = g.id.groups;
 	subj.host = g.id.host;
 	policy_decide(pol, &g.cmds, &subj, &g.d);
+	/* once: the requester's person and the record see the same job */
+	ciid_resolve(&g.ci, cfg, environ);
+	if (g.ci.problem != NULL)
+		say(&g, "%s", g.ci.problem);
 	if ((r = start_record(&g)) != 0)
 		goto out;
 	switch (g.d.action) {

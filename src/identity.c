@@ -36,20 +36,6 @@ requester_uid(void)
 	return 0;
 }
 
-char *
-identity_ci(void)
-{
-	const char *v;
-
-	if ((v = getenv("GITHUB_ACTIONS")) != NULL && strcmp(v, "true") == 0 &&
-	    (v = getenv("GITHUB_REPOSITORY")) != NULL && *v != '\0')
-		return xasprintf("github:%s", v);
-	if (getenv("GITLAB_CI") != NULL &&
-	    (v = getenv("CI_PROJECT_PATH")) != NULL && *v != '\0')
-		return xasprintf("gitlab:%s", v);
-	return NULL;
-}
-
 int
 identity_elevated(void)
 {

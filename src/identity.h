@@ -23,14 +23,6 @@ struct identity {
  */
 int identity_elevated(void);
 
-/*
- * Returns the CI job's identity from its environment, "github:OWNER/REPO"
- * (GitHub Actions) or "gitlab:GROUP/PROJECT" (GitLab CI), or NULL outside
- * CI. A claim of the environment: it may only make a requester someone
- * (who then cannot approve), never make anyone an approver. Caller frees.
- */
-char *identity_ci(void);
-
 /* Fills id for this process. Returns 0 or AE_ERR_INTERNAL. */
 int identity_current(struct identity *id, struct ae_error *err);
 void identity_release(struct identity *id);

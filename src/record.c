@@ -260,40 +260,6 @@ recorded_env(const struct pol_decision *d, char *const *envp)
 	return env;
 }
 
-/* What the CI says about the run, as claims from its environment. */
-static json_t *
-ci_json(char *const *envp)
-{
-	static const char *const gh[] = { "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
-	    "GITHUB_RUN_ATTEMPT", "GITHUB_WORKFLOW", "GITHUB_JOB",
-	    "GITHUB_ACTOR", "GITHUB_SHA", "GITHUB_REF", NULL };
-	static const char *const gl[] = { "CI_PROJECT_PATH", "CI_PIPELINE_ID",
-	    "CI_JOB_ID", "CI_JOB_URL", "GITLAB_USER_LOGIN", "CI_COMMIT_SHA",
-	    "CI_COMMIT_REF_NAME", NULL };
-	const char *const *names = NULL, *v, *server, *repo, *run;
-	json_t *ci = json_object();
-	size_t i;
-
-	if ((v = norm_getenv(envp, "GITHUB_ACTIONS")) != NULL &&
-	    strcmp(v, "true") == 0) {
-		json_object_set_new(ci, "system", json_string("github"));
-		names = gh;
-	} else if (norm_getenv(envp, "GITLAB_CI") != NULL) {
-		json_object_set_new(ci, "system", json_string("gitlab"));
-		names = gl;
-	}
-	for (i = 0; names != NULL && names[i] != NULL; i++)
-		if ((v = norm_getenv(envp, names[i])) != NULL)
-			json_object_set_new(ci, names[i], text(v));
-	server = norm_getenv(envp, "GITHUB_SERVER_URL");
-	repo = norm_getenv(envp, "GITHUB_REPOSITORY");
-	run = norm_getenv(envp, "GITHUB_RUN_ID");
-	if (names == gh && server != NULL && repo != NULL && run != NULL)
-		json_object_set_new(ci, "run_url", json_sprintf(
-		    "%s/%s/actions/runs/%s", server, repo, run));
-	return ci;
-}
-
 static int
 contains(const json_t *a, const char *s)
 {
@@ -364,6 +330,17 @@ argv_json(char *const *argv)
 	return a;
 }
 
+static json_t *
+object_or_empty(const char *s)
+{
+	json_t *j = s != NULL ? json_loads(s, 0, NULL) : NULL;
+
+	if (j != NULL && json_is_object(j))
+		return j;
+	json_decref(j);
+	return json_object();
+}
+
 void
 record_set_request(struct record *r, const struct record_request *q,
     const struct policy *pol, const struct norm_result *cmds,
@@ -386,7 +363,7 @@ record_set_request(struct record *r, const struct record_request *q,
 	json_object_set_new(req, "claims", json_pack("{s:o,s:o,s:o}",
 	    "agent", text(q->agent), "model", text(q->model),
 	    "on_behalf_of", text(q->on_behalf_of)));
-	json_object_set_new(req, "ci", ci_json(q->envp));
+	json_object_set_new(req, "ci", object_or_empty(q->ci));
 	json_object_set_new(req, "env", recorded_env(d, q->envp));
 	json_object_set_new(req, "reason", text(q->reason));
 	/* bound to the exact command, not to what the record may show */
@@ -394,17 +371,6 @@ record_set_request(struct record *r, const struct record_request *q,
 	strv_free(argv);
 	json_object_set_new(r->root, "request", req);
 	json_object_set_new(r->root, "policy", policy_json(pol, cmds, d));
-}
-
-static json_t *
-object_or_empty(const char *s)
-{
-	json_t *j = s != NULL ? json_loads(s, 0, NULL) : NULL;
-
-	if (j != NULL && json_is_object(j))
-		return j;
-	json_decref(j);
-	return json_object();
 }
 
 void

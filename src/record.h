@@ -31,6 +31,7 @@ struct record_request {
 	const char *requester;	/* the person, or the unix user */
 	const char *agent, *model, *on_behalf_of, *reason;	/* or NULL */
 	char *const *envp;	/* for the rules' record: env:NAME entries */
+	const char *ci;		/* request.ci, a JSON object text (ciid.h) */
 };
 
 /* Returns a new record with a fresh random id and the current time. */
@@ -49,7 +50,7 @@ const char *record_path(const struct record *r);
 /*
  * Fills request and policy from what was asked and decided: argv with
  * the matching rules' redactions applied, the env:NAME values the rules
- * ask to record (redacted too), CI variables, the policy files and their
+ * ask to record (redacted too), the CI's claims, the policy files and their
  * digests, the matching rules, the action, requirement and controls.
  * Computes request.digest over the canonical request.
  */

@@ -4,6 +4,7 @@
 # whether that counts, and the record keeps every vote.
 . "$(dirname "$0")/../lib.sh"
 
+. "$TOP/tests/oidc/issuer.sh"
 . "$(dirname "$0")/users.sh"
 need_users 'approval with real users' aeq_req aeq_bob aeq_carol aeq_dave aeq_eve
 W=$(mktemp -d /tmp/ae-approve.XXXXXX)
@@ -168,22 +169,36 @@ test_expect_success 'Ctrl-C at a terminal: 130, recorded as cancelled' '
 tmux -L aeq kill-server 2>/dev/null
 fi
 
-test_expect_success 'a CI job is its ci: person, and that person is the requester' '
-	mkdir -p "$W/eve" && chown aeq_eve "$W/eve" &&
-	sed "s|$W/req/|$W/eve/|g" "$W/config.yaml" >"$W/eve.yaml" &&
-	chmod 644 "$W/eve.yaml" && cp "$W/req/key" "$W/req/key.pub" "$W/eve/" &&
-	chown aeq_eve "$W/eve/key" "$W/eve/key.pub" &&
+# eve_request ENV...: aeq_eve asks, --no-wait, with ENV, as a CI job would;
+# prints the pending request's requester and denies it
+eve_request() {
 	(cd "$W/eve" && as aeq_eve env HOME="$W/eve" GITHUB_ACTIONS=true \
-	    GITHUB_REPOSITORY=acme/app "$AE" --config "$W/eve.yaml" \
+	    GITHUB_REPOSITORY=acme/app "$@" "$AE" --config "$W/eve.yaml" \
 	    --no-wait -- touch "$W/eve/one" >/dev/null 2>&1) ;
 	as aeq_bob "$AE" pending --config "$W/config.yaml" --json >ci.json &&
-	python3 -c "
-import json
-a=json.load(open(\"ci.json\"))
-assert a and a[0][\"requester\"]==\"ci-bot\", a" &&
+	python3 -c "import json; print(json.load(open(\"ci.json\"))[0][\"requester\"])" &&
 	code=$(python3 -c "import json; print(json.load(open(\"ci.json\"))[0][\"code\"])") &&
-	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason no
+	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason no >/dev/null
+}
+
+test_expect_success 'a CI job proven by its OIDC token is its ci: person, the requester' '
+	start_issuer && now=$(date +%s) &&
+	tok=$(mint --claims "{\"iss\": \"$ISS/gh\", \"aud\": \"approve-exec\",
+	    \"repository\": \"acme/app\", \"iat\": $now, \"exp\": $((now + 300))}") &&
+	ictl /_test/token "{\"token\": \"$tok\"}" &&
+	mkdir -p "$W/eve" && chown aeq_eve "$W/eve" &&
+	sed "s|$W/req/|$W/eve/|g" "$W/config.yaml" >"$W/eve.yaml" &&
+	printf "ci: { github: { issuer: \"%s\" } }\n" "$ISS/gh" >>"$W/eve.yaml" &&
+	chmod 644 "$W/eve.yaml" && cp "$W/req/key" "$W/req/key.pub" "$W/eve/" &&
+	chown aeq_eve "$W/eve/key" "$W/eve/key.pub" &&
+	test "$(eve_request ACTIONS_ID_TOKEN_REQUEST_TOKEN=runner-secret \
+	    ACTIONS_ID_TOKEN_REQUEST_URL="$ISS/token?api-version=2.0")" = ci-bot
 '
+
+test_expect_success 'the CI variables alone do not make the job that person' '
+	test "$(eve_request)" = aeq_eve
+'
+stop_issuer
 
 test_expect_success 'after the request ends its socket is gone' '
 	as aeq_bob "$AE" pending --config "$W/config.yaml" --json >p.json &&

@@ -437,6 +437,14 @@ config_value(const struct config *c, const char *k)
 		{ "broker.url", offsetof(struct config, broker.url) },
 		{ "broker.public_key",
 		    offsetof(struct config, broker.public_key) },
+		{ "ci.github.issuer", offsetof(struct config, ci.github.issuer) },
+		{ "ci.github.audience",
+		    offsetof(struct config, ci.github.audience) },
+		{ "ci.gitlab.issuer", offsetof(struct config, ci.gitlab.issuer) },
+		{ "ci.gitlab.audience",
+		    offsetof(struct config, ci.gitlab.audience) },
+		{ "ci.gitlab.token_env",
+		    offsetof(struct config, ci.gitlab.token_env) },
 	};
 	static const char *const channels[] = { "local", "tty", "slack",
 	    "teams", "api" };
@@ -444,6 +452,9 @@ config_value(const struct config *c, const char *k)
 
 	if (strcmp(k, "policies") == 0)
 		return join(c->policies);
+	if (strcmp(k, "ci.github") == 0 || strcmp(k, "ci.gitlab") == 0)
+		return xstrdup((strcmp(k, "ci.github") == 0 ? c->ci.github.enabled :
+		    c->ci.gitlab.enabled) ? "on" : "off");
 	if (strcmp(k, "audit.require_push") == 0)
 		return xstrdup(c->audit.require_push ? "true" : "false");
 	if (strcmp(k, "audit.lock_timeout") == 0)
