@@ -1,16 +1,9 @@
 /*
- * libFuzzer target for jwt_verify. Not built by the Makefile; build and
- * run it with, from the top of the tree:
- *
- *	clang -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
- *	    -o fuzz_jwt tests/fuzz/fuzz_jwt.c src/jwt.c src/util.c \
- *	    src/error.c -lcjose -ljansson -lcrypto
- *	./fuzz_jwt -max_len=20000 -max_total_time=60 tests/fuzz/jwt
- *
- * The input is a token, or a token, a newline and a key set; without the
- * newline the key set is one 2048-bit RSA key, the one that signed the
- * seed tokens in tests/fuzz/jwt. Besides crashes and leaks it checks that
- * a result is 0 with claims, or an error without.
+ * jwt_verify over any token. The input is a token, or a token, a
+ * newline and a key set; without the newline the key set is one
+ * 2048-bit RSA key, the one that signed the seed tokens in
+ * tests/fuzz/corpus/jwt. Besides crashes and leaks it checks that a
+ * result is 0 with claims, or an error without.
  */
 #include <stdint.h>
 #include <stdlib.h>
