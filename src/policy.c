@@ -1073,7 +1073,7 @@ arg_clean(const char *arg)
 	return r;
 }
 
-/* Does pat match arg? For an allow rule, spelt either way. */
+/* Does pat match arg? For an allow rule spelt both ways, else either. */
 static int
 arg_matches(const char *pat, const char *arg, int must)
 {
