@@ -19,7 +19,7 @@
 
 #include "cmd.h"
 #include "escape.h"
-#include "local.h"
+#include "reqstore.h"
 #include "util.h"
 
 static const struct option longopts[] = {
@@ -36,13 +36,6 @@ usage_approve(FILE *f)
 	fputs("usage: approve-exec approve|deny ID|CODE [--reason TEXT] "
 	    "[--config FILE]\n"
 	    "       approve-exec pending [--json] [--config FILE]\n", f);
-}
-
-/* A request id is 32 lowercase hex digits; anything else is a code. */
-static int
-is_request_id(const char *s)
-{
-	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
 }
 
 /* Loads the configuration; returns 0 or an exit status. */
@@ -93,9 +86,8 @@ decide(const char *decision, int argc, char **argv)
 	which = argv[optind];
 	if ((st = load(&s, config)) != 0)
 		return st;
-	/* a code the approver typed is passed on: it shows they read it */
-	st = local_send(s.cfg.local.spool, which, decision, reason,
-	    is_request_id(which) ? NULL : which, &reply, &err);
+	st = reqstore_send(s.cfg.local.spool, which, decision, reason,
+	    &reply, &err);
 	shown = esc_text(reply != NULL ? reply : "");
 	if (st == 0)
 		printf("%s\n", shown);
@@ -260,7 +252,7 @@ list_pending(const char *spool, const char *person, int json)
 	json_t *out = NULL;
 	size_t n = 0, i;
 
-	if (person != NULL && local_list(spool, &v, &n, &err) != 0)
+	if (person != NULL && reqstore_pending(spool, &v, &n, &err) != 0)
 		return fail(&err);
 	if (json)
 		out = json_array();

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,8 +22,7 @@
 
 #include "cmd.h"
 #include "escape.h"
-#include "local.h"
-#include "reqstate.h"
+#include "reqstore.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -112,53 +110,24 @@ from_desc(const char *text)
 	return o;
 }
 
-/* A pending request named by id or code; ambiguous codes are refused. */
-static json_t *
-find_pending(const char *spool, const char *which, struct ae_error *err)
-{
-	struct local_pending *v = NULL;
-	size_t n = 0, i, hit = 0, nhits = 0;
-	json_t *o = NULL;
-
-	if (local_list(spool, &v, &n, err) != 0)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].id, which) == 0 ||
-		    strcasecmp(v[i].code, which) == 0) {
-			hit = i;
-			nhits++;
-		}
-	if (nhits > 1)
-		ae_error_set(err, AE_ERR_DENIED, "code is ambiguous: give the "
-		    "request's id");
-	else if (nhits == 1 && (o = from_desc(v[hit].desc_json)) == NULL)
-		ae_error_set(err, AE_ERR_NOTFOUND, "unreadable description");
-	else if (nhits == 0)
-		ae_error_set(err, AE_ERR_NOTFOUND, "no request with that id "
-		    "or code");
-	local_pending_free(v, n);
-	return o;
-}
-
-/* Returns where which stands as a JSON object, or NULL with why. */
+/*
+ * Returns where which stands as a JSON object, or NULL with why: decided
+ * requests among the caller's own, pending ones of anyone.
+ */
 static json_t *
 lookup(const char *spool, const char *which, struct ae_error *err)
 {
-	struct reqstate s;
+	struct reqstore_entry e;
 	json_t *o = NULL;
-	char *id = NULL;
-	int used;
 
-	if (reqstate_find(spool, which, geteuid(), &id, err) == 0)
-		for (used = 0; used <= 1 && o == NULL; used++)
-			if (reqstate_read(spool, id, used, geteuid(), &s,
-			    NULL) == 0) {
-				o = from_state(&s);
-				reqstate_release(&s);
-			}
-	free(id);
-	if (o == NULL)
-		o = find_pending(spool, which, err);
+	if (reqstore_find(spool, which, REQSTORE_DECIDED | REQSTORE_USED |
+	    REQSTORE_PENDING | REQSTORE_ANYONE, geteuid(), &e, err) != 0)
+		return NULL;
+	if (e.where != REQSTORE_PENDING)
+		o = from_state(&e.state);
+	else if ((o = from_desc(e.desc_json)) == NULL)
+		ae_error_set(err, AE_ERR_NOTFOUND, "unreadable description");
+	reqstore_entry_release(&e);
 	return o;
 }
 

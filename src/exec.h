@@ -11,7 +11,8 @@
  * run by the kernel as its interpreter with "/dev/fd/N" for the script,
  * so its descriptor is left open across execve (it is the only one); the
  * interpreter reads the very file that was hashed, and the script sees
- * $0 as /dev/fd/N. An ELF program's descriptor closes on exec.
+ * $0 as /dev/fd/N (which needs /proc). An ELF program's descriptor
+ * closes on exec.
  */
 #ifndef AE_EXEC_H
 #define AE_EXEC_H

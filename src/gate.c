@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,11 +21,10 @@
 #include "exec.h"
 #include "gate.h"
 #include "identity.h"
-#include "local.h"
 #include "normalize.h"
 #include "record.h"
 #include "report.h"
-#include "reqstate.h"
+#include "reqstore.h"
 #include "session.h"
 #include "util.h"
 
@@ -538,7 +536,7 @@ serve_detached(struct gate *g, const struct approval *a, struct session *s)
 	}
 	fill_state(g, a, end, &st);
 	/* the state first: a reader never finds neither file */
-	(void)reqstate_write(g->cfg->local.spool, &st, NULL);
+	(void)reqstore_save(g->cfg->local.spool, &st, NULL);
 	reqstate_release(&st);
 	session_close(s);
 	_exit(0);	/* no exit handlers: they belong to the parent */
@@ -621,6 +619,97 @@ shown_release(struct session_request *sr)
 	strv_free((char **)sr->q.rules);
 }
 
+/*
+ * --request ID|CODE: the run that uses what a --no-wait request was
+ * granted. How the request ended is read from the shared spool (through
+ * reqstore), so it is believed only when it is ours, names this very
+ * command (the same request digest), is still within its ttl, and has
+ * not been used: it is moved aside (ID.used) before the command runs, so
+ * it runs once.
+ */
+
+/* Returns 0 if s approves this run now, else refuses. */
+static int
+check_state(struct gate *g, const struct reqstate *s, const char *shown)
+{
+	char *why = NULL;
+	int r = 0, status = 77;
+
+	if (strcmp(s->digest, record_digest(g->rec)) != 0)
+		why = xasprintf("the approval was for a different command (or "
+		    "place, user, environment or policy) than this one; "
+		    "request %s", shown);
+	else if (strcmp(s->state, "denied") == 0)
+		why = xasprintf("request %s was denied", shown);
+	else if (strcmp(s->state, "approved") != 0) {
+		why = xasprintf("request %s ended %s, without approval", shown,
+		    s->state);
+		status = 75;
+	} else if (time(NULL) > s->decided_at + s->ttl) {
+		why = xasprintf("the approval of request %s expired", shown);
+		status = 75;
+	}
+	if (why != NULL)
+		r = refuse(g, status == 77 ? "denied" : "timeout", status, why);
+	free(why);
+	return r;
+}
+
+/* The votes belong in this run's record: they are what lets it run. */
+static void
+add_votes(struct gate *g, const struct reqstate *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nvotes; i++)
+		record_add_approval(g->rec, s->votes[i].person,
+		    s->votes[i].decision, s->votes[i].channel, s->votes[i].at,
+		    s->votes[i].identity, s->votes[i].evidence,
+		    s->votes[i].reason, s->votes[i].self);
+}
+
+static int
+use_request(struct gate *g)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const char *spool = g->cfg->local.spool;
+	struct reqstore_entry e;
+	char *shown = esc_text(g->o->request), *why = NULL;
+	int r;
+
+	r = reqstore_find(spool, g->o->request, REQSTORE_DECIDED |
+	    REQSTORE_USED | REQSTORE_PENDING, geteuid(), &e, &err);
+	if (r == 0 && e.where == REQSTORE_USED) {
+		why = xasprintf("the approval of request %s was already used",
+		    shown);
+		r = refuse(g, "denied", 77, why);
+	} else if (r == 0 && e.where == REQSTORE_PENDING) {
+		why = xasprintf("request %s is still pending: `approve-exec "
+		    "wait %s`, then run this again", shown, shown);
+		r = refuse(g, "timeout", 75, why);
+	} else if (r == AE_ERR_NOTFOUND) {
+		why = xasprintf("no decided request %s of ours (still pending, "
+		    "or never made)", shown);
+		r = refuse(g, "timeout", 75, why);
+	} else if (r != 0)
+		/* a file of someone else's, or not a state: never a yes */
+		r = refuse(g, "denied", 77, err.msg);
+	else {
+		if (strcmp(e.state.digest, record_digest(g->rec)) == 0)
+			add_votes(g, &e.state);
+		if ((r = check_state(g, &e.state, shown)) == 0) {
+			if (reqstore_consume(spool, &e, &err) != 0)
+				r = refuse(g, "denied", 77, err.msg);
+			else
+				r = approved(g);
+		}
+	}
+	reqstore_entry_release(&e);
+	free(why);
+	free(shown);
+	return r;
+}
+
 /* The start line: which request, and how each channel reached approves. */
 static void
 how_to_approve(const struct gate *g, const struct approval *a,
@@ -635,8 +724,6 @@ how_to_approve(const struct gate *g, const struct approval *a,
 	    record_id(g->rec), how);
 	free(how);
 }
-
-static int use_request(struct gate *g);
 
 /*
  * The command needs approval: asks on the channels that can be reached,
@@ -685,134 +772,6 @@ approval(struct gate *g)
 	session_close(s);
 	shown_release(&sr);
 	approval_release(&a);
-	return r;
-}
-
-/*
- * --request ID|CODE: the run that uses what a --no-wait request was
- * granted. How the request ended is read from the shared spool, so it
- * is believed only when it is ours, names this very command (the same
- * request digest), is still within its ttl, and has not been used: it is
- * moved aside (ID.used) before the command runs, so it runs once.
- */
-
-/* Returns 1 if which names a request still waiting in the spool for us. */
-static int
-still_pending(const char *spool, const char *which)
-{
-	struct local_pending *v = NULL;
-	size_t n = 0, i;
-	int hit = 0;
-
-	if (local_list(spool, &v, &n, NULL) != 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (v[i].uid == geteuid() && (strcmp(v[i].id, which) == 0 ||
-		    strcasecmp(v[i].code, which) == 0))
-			hit = 1;
-	local_pending_free(v, n);
-	return hit;
-}
-
-/* No ID.state: used already, still pending, or never ours. */
-static int
-not_decided(struct gate *g, const char *id, const char *shown)
-{
-	const char *spool = g->cfg->local.spool;
-	struct reqstate s;
-	char *why;
-	int r;
-
-	if (id != NULL && reqstate_read(spool, id, 1, geteuid(), &s,
-	    NULL) == 0) {
-		reqstate_release(&s);
-		why = xasprintf("the approval of request %s was already used",
-		    shown);
-		r = refuse(g, "denied", 77, why);
-	} else if (still_pending(spool, g->o->request)) {
-		why = xasprintf("request %s is still pending: `approve-exec "
-		    "wait %s`, then run this again", shown, shown);
-		r = refuse(g, "timeout", 75, why);
-	} else {
-		why = xasprintf("no decided request %s of ours (still pending, "
-		    "or never made)", shown);
-		r = refuse(g, "timeout", 75, why);
-	}
-	free(why);
-	return r;
-}
-
-/* Returns 0 if s approves this run now, else refuses. */
-static int
-check_state(struct gate *g, const struct reqstate *s, const char *shown)
-{
-	char *why = NULL;
-	int r = 0, status = 77;
-
-	if (strcmp(s->digest, record_digest(g->rec)) != 0)
-		why = xasprintf("the approval was for a different command (or "
-		    "place, user, environment or policy) than this one; "
-		    "request %s", shown);
-	else if (strcmp(s->state, "denied") == 0)
-		why = xasprintf("request %s was denied", shown);
-	else if (strcmp(s->state, "approved") != 0) {
-		why = xasprintf("request %s ended %s, without approval", shown,
-		    s->state);
-		status = 75;
-	} else if (time(NULL) > s->decided_at + s->ttl) {
-		why = xasprintf("the approval of request %s expired", shown);
-		status = 75;
-	}
-	if (why != NULL)
-		r = refuse(g, status == 77 ? "denied" : "timeout", status, why);
-	free(why);
-	return r;
-}
-
-/* The votes belong in this run's record: they are what lets it run. */
-static void
-add_votes(struct gate *g, const struct reqstate *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nvotes; i++)
-		record_add_approval(g->rec, s->votes[i].person,
-		    s->votes[i].decision, s->votes[i].channel, s->votes[i].at,
-		    s->votes[i].identity, s->votes[i].evidence,
-		    s->votes[i].reason, s->votes[i].self);
-}
-
-static int
-use_request(struct gate *g)
-{
-	struct ae_error err = AE_ERROR_INIT;
-	const char *spool = g->cfg->local.spool;
-	struct reqstate s;
-	char *id = NULL, *shown = esc_text(g->o->request);
-	int r;
-
-	memset(&s, 0, sizeof(s));
-	if ((r = reqstate_find(spool, g->o->request, geteuid(), &id,
-	    &err)) != 0 || (r = reqstate_read(spool, id, 0, geteuid(), &s,
-	    &err)) != 0) {
-		/* a file of someone else's, or not a state: never a yes */
-		r = r == AE_ERR_NOTFOUND ? not_decided(g, id, shown) :
-		    refuse(g, "denied", 77, err.msg);
-		goto out;
-	}
-	if (strcmp(s.digest, record_digest(g->rec)) == 0)
-		add_votes(g, &s);
-	if ((r = check_state(g, &s, shown)) != 0)
-		goto out;
-	if (reqstate_consume(spool, &s, &err) != 0) {
-		r = refuse(g, "denied", 77, err.msg);
-		goto out;
-	}
-	r = approved(g);
- out:
-	reqstate_release(&s);
-	free(id);
-	free(shown);
 	return r;
 }
 

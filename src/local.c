@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,9 +25,9 @@
 
 #include "escape.h"
 #include "local.h"
+#include "reqid.h"
 #include "util.h"
 
-#define LOCAL_ID_LEN 32
 #define LOCAL_READ_MS 2000	/* a client gets this long to send its vote */
 #define LOCAL_WRITE_MS 1000	/* and this long to take the reply */
 #define LOCAL_REPLY_MS 10000	/* the approver waits this long for one */
@@ -39,19 +38,6 @@ struct local_req {
 	uid_t uid;
 	ino_t sock_ino, desc_ino;
 };
-
-/* The id becomes a file name: nothing but 32 lowercase hex digits. */
-static int
-valid_id(const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < LOCAL_ID_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return id[i] == '\0';
-}
 
 static long
 now_ms(void)
@@ -265,7 +251,7 @@ local_open(struct local_req **out, const char *spool,
 	int ret;
 
 	*out = NULL;
-	if (info->id == NULL || !valid_id(info->id))
+	if (info->id == NULL || !reqid_is_id(info->id))
 		return ae_error_set(err, AE_ERR_CHANNEL, "request id is not "
 		    "32 lowercase hex digits");
 	if ((ret = local_spool_prepare(spool, err)) != 0)
@@ -669,10 +655,10 @@ spool_check(const char *spool, struct ae_error *err)
 static char *
 name_id(const char *name)
 {
-	if (strlen(name) != LOCAL_ID_LEN + 5 ||
-	    strcmp(name + LOCAL_ID_LEN, ".json") != 0)
+	if (strlen(name) != REQID_LEN + 5 ||
+	    strcmp(name + REQID_LEN, ".json") != 0)
 		return NULL;
-	return xstrndup(name, LOCAL_ID_LEN);
+	return xstrndup(name, REQID_LEN);
 }
 
 int
@@ -694,7 +680,7 @@ local_list(const char *spool, struct local_pending **out, size_t *n,
 		return ae_error_set(err, AE_ERR_CHANNEL, "unable to open spool "
 		    "'%s': %s", spool, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
-		if ((id = name_id(de->d_name)) == NULL || !valid_id(id) ||
+		if ((id = name_id(de->d_name)) == NULL || !reqid_is_id(id) ||
 		    examine(spool, id, &p, NULL) != 0) {
 			free(id);
 			continue;	/* not a request, or not a true one */
@@ -727,44 +713,26 @@ local_pending_free(struct local_pending *p, size_t n)
 }
 
 /*
- * Finds the request which names: an id is looked at directly, so that
- * a refusal says why; a short code is matched among the listed ones,
- * and must match exactly one.
+ * Finds the pending request id names (reqstore.c has resolved a code),
+ * looked at directly, so that a refusal says why.
  */
 static int
-find_request(const char *spool, const char *which, struct local_pending *p,
+find_request(const char *spool, const char *id, struct local_pending *p,
     struct ae_error *err)
 {
-	struct local_pending *v = NULL;
-	size_t n = 0, i, hit = 0, nhits = 0;
 	char *shown;
 	int r;
 
-	if (valid_id(which)) {
-		if ((r = spool_check(spool, err)) != 0)
-			return r;
-		return examine(spool, which, p, err);
-	}
-	if ((r = local_list(spool, &v, &n, err)) != 0)
-		return r;
-	for (i = 0; i < n; i++)
-		if (strcasecmp(v[i].code, which) == 0) {
-			hit = i;
-			nhits++;
-		}
-	shown = esc_text(which);
-	if (nhits == 0)
+	if (!reqid_is_id(id)) {
+		shown = esc_text(id);
 		r = ae_error_set(err, AE_ERR_CHANNEL, "no pending request "
-		    "with id or code '%s'", shown);
-	else if (nhits > 1)
-		r = ae_error_set(err, AE_ERR_CHANNEL, "code '%s' is "
-		    "ambiguous: give the request's id", shown);
-	else
-		/* checked again now, as the listing may be old already */
-		r = examine(spool, v[hit].id, p, err);
-	free(shown);
-	local_pending_free(v, n);
-	return r;
+		    "with id '%s'", shown);
+		free(shown);
+		return r;
+	}
+	if ((r = spool_check(spool, err)) != 0)
+		return r;
+	return examine(spool, id, p, err);
 }
 
 /*
@@ -856,7 +824,7 @@ read_reply(int fd, const char *id, char **reply, struct ae_error *err)
 }
 
 int
-local_send(const char *spool, const char *which, const char *decision,
+local_send(const char *spool, const char *id, const char *decision,
     const char *reason, const char *code, char **reply, struct ae_error *err)
 {
 	struct local_pending p = { 0 };
@@ -870,7 +838,7 @@ local_send(const char *spool, const char *which, const char *decision,
 	if ((msg = vote_message(decision, reason, code)) == NULL)
 		return ae_error_set(err, AE_ERR_CHANNEL, "the reason or code "
 		    "is not UTF-8 text of at most %u bytes", LOCAL_MSG_MAX);
-	if ((r = find_request(spool, which, &p, err)) != 0 ||
+	if ((r = find_request(spool, id, &p, err)) != 0 ||
 	    (r = sock_connect(spool, &p, &fd, err)) != 0)
 		goto out;
 	if (send_all(fd, msg, strlen(msg), now_ms() + LOCAL_REPLY_MS) != 0) {

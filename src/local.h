@@ -110,13 +110,14 @@ int local_list(const char *spool, struct local_pending **out, size_t *n,
 void local_pending_free(struct local_pending *p, size_t n);
 
 /*
- * Sends a decision for the request whose id or short code is which.
- * Refuses a socket or description not owned by the requester they name.
+ * Sends a decision for the pending request id (reqstore_send finds it by
+ * id or code). Refuses a socket or description not owned by the
+ * requester they name.
  * *reply receives the requester's answer text (caller frees). Returns 0
  * if the vote counted, AE_ERR_DENIED if the requester refused it (why in
  * *reply), or AE_ERR_CHANNEL.
  */
-int local_send(const char *spool, const char *which, const char *decision,
+int local_send(const char *spool, const char *id, const char *decision,
     const char *reason, const char *code, char **reply, struct ae_error *err);
 
 #endif

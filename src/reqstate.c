@@ -14,23 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "escape.h"
+#include "reqid.h"
 #include "reqstate.h"
 #include "util.h"
 
-#define ID_LEN 32
 #define TIME_MAX 253402300799LL	/* 9999-12-31: beyond is no real time */
-
-int
-reqstate_valid_id(const char *id)
-{
-	return strlen(id) == ID_LEN && strspn(id, "0123456789abcdef") == ID_LEN;
-}
 
 void
 reqstate_release(struct reqstate *s)
@@ -129,7 +122,7 @@ reqstate_write(const char *spool, const struct reqstate *s,
 	char *text = NULL, *tmp = NULL, *path = NULL;
 	int fd = -1, made = 0, r = AE_ERR_IO;
 
-	if (!reqstate_valid_id(s->id) || (text = state_text(s)) == NULL) {
+	if (!reqid_is_id(s->id) || (text = state_text(s)) == NULL) {
 		ae_error_set(err, r, "request state is not writable as JSON");
 		goto out;
 	}
@@ -355,7 +348,7 @@ reqstate_read(const char *spool, const char *id, int used, uid_t uid,
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!reqstate_valid_id(id))
+	if (!reqid_is_id(id))
 		return ae_error_set(err, AE_ERR_NOTFOUND, "not a request id");
 	path = xasprintf("%s/%s.%s", spool, id, used ? "used" : "state");
 	if ((text = read_owned(path, uid, &st, &r, err)) == NULL)
@@ -382,11 +375,11 @@ name_id(const char *name)
 	size_t n = strlen(name);
 	char *id;
 
-	if ((n != ID_LEN + 6 || strcmp(name + ID_LEN, ".state") != 0) &&
-	    (n != ID_LEN + 5 || strcmp(name + ID_LEN, ".used") != 0))
+	if ((n != REQID_LEN + 6 || strcmp(name + REQID_LEN, ".state") != 0) &&
+	    (n != REQID_LEN + 5 || strcmp(name + REQID_LEN, ".used") != 0))
 		return NULL;
-	id = xstrndup(name, ID_LEN);
-	if (!reqstate_valid_id(id)) {
+	id = xstrndup(name, REQID_LEN);
+	if (!reqid_is_id(id)) {
 		free(id);
 		return NULL;
 	}
@@ -402,7 +395,7 @@ has_code(const char *spool, const char *id, uid_t uid, const char *code)
 
 	for (used = 0; used <= 1 && !hit; used++)
 		if (reqstate_read(spool, id, used, uid, &s, NULL) == 0) {
-			hit = strcasecmp(s.code, code) == 0;
+			hit = reqid_names(code, s.id, s.code);
 			reqstate_release(&s);
 		}
 	return hit;
@@ -418,7 +411,7 @@ reqstate_find(const char *spool, const char *which, uid_t uid, char **id,
 	int r;
 
 	*id = NULL;
-	if (reqstate_valid_id(which)) {
+	if (reqid_is_id(which)) {
 		*id = xstrdup(which);
 		return 0;
 	}

@@ -78,7 +78,4 @@ int reqstate_find(const char *spool, const char *which, uid_t uid, char **id,
 int reqstate_consume(const char *spool, const struct reqstate *s,
     struct ae_error *err);
 
-/* Returns 1 if id is 32 lowercase hex digits. */
-int reqstate_valid_id(const char *id);
-
 #endif

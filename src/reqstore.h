@@ -1,0 +1,76 @@
+/*
+ * reqstore: the requests that wait for a decision, or were decided for
+ * a later run, as every verb finds them: approve, deny, pending, status,
+ * wait and the run form's --request. Today the store is the local
+ * channel's spool: a pending request is a live socket and description
+ * there (local.c), a decided --no-wait request its ID.state, then
+ * ID.used (reqstate.c); a broker's store is the next. reqid.c says what
+ * an id and a code look like; reqstore_find is the one lookup.
+ */
+#ifndef AE_REQSTORE_H
+#define AE_REQSTORE_H
+
+#include <sys/types.h>
+
+#include "error.h"
+#include "local.h"
+#include "reqstate.h"
+
+/* Where a request is; reqstore_find's where is an OR of them. */
+#define REQSTORE_DECIDED 1	/* decided, its approval not used yet */
+#define REQSTORE_USED	 2	/* decided and used */
+#define REQSTORE_PENDING 4	/* waiting for a decision */
+#define REQSTORE_ANYONE	 8	/* pending: anyone's, not only uid's */
+
+struct reqstore_entry {
+	int where;		/* one of REQSTORE_DECIDED, _USED, _PENDING */
+	char *id;
+	uid_t uid;		/* the requester's */
+	char *desc_json;	/* pending: what approvers are shown */
+	struct reqstate state;	/* decided, used: how it ended */
+};
+
+/*
+ * Finds the request which names (its id, or its short code in either
+ * case) among the kinds where asks for, in the order decided, used,
+ * pending: decided and used ones among uid's own files only, pending
+ * ones of uid, or of anyone with REQSTORE_ANYONE. The first kind that
+ * has it answers: a state file there that cannot be trusted (another
+ * user's, the wrong mode, not a state) is AE_ERR_DENIED with why, never
+ * a yes and never skipped. Returns 0 and *e (release with
+ * reqstore_entry_release), AE_ERR_NOTFOUND, AE_ERR_DENIED (also for a
+ * code two requests share), or AE_ERR_CHANNEL when the spool is unusable.
+ */
+int reqstore_find(const char *spool, const char *which, int where, uid_t uid,
+    struct reqstore_entry *e, struct ae_error *err);
+void reqstore_entry_release(struct reqstore_entry *e);
+
+/*
+ * Every pending request, as local_list gives them (free with
+ * local_pending_free). Returns 0 or AE_ERR_CHANNEL.
+ */
+int reqstore_pending(const char *spool, struct local_pending **out,
+    size_t *n, struct ae_error *err);
+
+/*
+ * Sends decision ("approve" or "deny") with reason (or NULL) to the
+ * pending request which names; a code the approver typed is passed on,
+ * as it shows they read it. *reply receives the requester's answer
+ * (caller frees). Returns 0 if the vote counted, AE_ERR_DENIED if the
+ * requester refused it (why in *reply), or AE_ERR_CHANNEL.
+ */
+int reqstore_send(const char *spool, const char *which, const char *decision,
+    const char *reason, char **reply, struct ae_error *err);
+
+/* Keeps how a --no-wait request ended, for the run that uses it. */
+int reqstore_save(const char *spool, const struct reqstate *s,
+    struct ae_error *err);
+
+/*
+ * Uses the decided approval e once (see reqstate_consume). Returns 0, or
+ * AE_ERR_DENIED when another run used it first or it changed.
+ */
+int reqstore_consume(const char *spool, const struct reqstore_entry *e,
+    struct ae_error *err);
+
+#endif
