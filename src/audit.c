@@ -344,11 +344,11 @@ create_root(struct audit *a, struct ae_error *err)
 /*
  * Writers on this host queue on a lock file rather than racing: with
  * fifty at once, optimistic retries alone waste most of their work. The
- * compare-and-swap stays the guard (a push replay, another host's
- * writer on a shared disk). Returns the locked fd, or -1 at the deadline.
+ * compare-and-swap stays the guard (another host's writer on a shared
+ * disk). Returns the locked fd, or -1 at the deadline.
  */
-static int
-lock_writers(struct audit *a, long deadline)
+int
+audit_lock_writers(struct audit *a, long deadline)
 {
 	struct timespec ts = { 0, 2000000L };
 	char *path;
@@ -371,6 +371,32 @@ lock_writers(struct audit *a, long deadline)
 }
 
 /*
+ * Every writer here moves main with the writers' lock held, and holds
+ * main's ref lock for the moment it takes to write 41 bytes; git itself
+ * waits 100 ms for a ref lock. So a ref lock older than this, seen with
+ * the writers' lock held, is what a writer killed between the two left
+ * behind; kept, it would block every record from then on.
+ */
+#define STALE_REF_LOCK_MS	1000
+
+void
+audit_clear_stale_lock(struct audit *a)
+{
+	struct timespec now;
+	struct stat st;
+	char *path;
+
+	path = xasprintf("%s" AUDIT_BRANCH ".lock",
+	    git_repository_path(a->repo));
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (now.tv_sec - st.st_mtim.tv_sec) * 1000L +
+	    (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000L > STALE_REF_LOCK_MS)
+		(void)unlink(path);
+	free(path);
+}
+
+/*
  * Commits path := data on main's tip, retrying while other writers move
  * main, until the lock timeout has passed.
  */
@@ -390,7 +416,7 @@ put_blob(struct audit *a, const char *path, const git_oid *blob,
 	upd.id = *blob;
 	upd.filemode = GIT_FILEMODE_BLOB;
 	upd.path = path;
-	if ((lock = lock_writers(a, deadline)) == -1)
+	if ((lock = audit_lock_writers(a, deadline)) == -1)
 		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
 		    "writers' lock within %ld s", a->path,
 		    a->lock_timeout_ms / 1000);
@@ -414,6 +440,7 @@ put_blob(struct audit *a, const char *path, const git_oid *blob,
 		parent = NULL;
 		if (r != 1)
 			break;
+		audit_clear_stale_lock(a);
 		if (now_ms() > deadline) {
 			r = ae_error_set(err, AE_ERR_GIT, "'%s': "
 			    AUDIT_BRANCH " stayed busy for %ld s (locked or "

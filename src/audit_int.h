@@ -35,6 +35,20 @@ void audit_git_init(void);
 int audit_sync(struct audit *a, struct ae_error *err);
 
 /*
+ * Takes the lock that writers on this host hold while they move main,
+ * waiting until deadline (CLOCK_MONOTONIC ms). Returns the descriptor
+ * that holds it (closing it releases the lock), or -1.
+ */
+int audit_lock_writers(struct audit *a, long deadline);
+
+/*
+ * With the writers' lock held: removes main's ref lock if it is older
+ * than any live writer holds one, so a writer killed while holding it
+ * does not block the repository for ever.
+ */
+void audit_clear_stale_lock(struct audit *a);
+
+/*
  * Sets err from libgit2's last error for the failed call what (rc is its
  * return value) and returns AE_ERR_GIT.
  */

@@ -883,7 +883,7 @@ replay(struct audit *a, const git_oid *remote, const git_oid *local,
 	git_commit *c = NULL;
 	git_reference *ref = NULL;
 	git_oid id, base = *remote;
-	int r;
+	int r, lock = -1;
 
 	if ((r = git_revwalk_new(&w, a->repo)) != 0 ||
 	    (r = git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL |
@@ -911,14 +911,24 @@ replay(struct audit *a, const git_oid *remote, const git_oid *local,
 	if ((r = keeps_all(a, local, &base, err)) != 0 ||
 	    (r = audit_sync(a, err)) != 0)
 		goto out;
+	/* main moves with the writers' lock held, here as in audit.c */
+	if ((lock = audit_lock_writers(a, now_ms() + a->lock_timeout_ms)) ==
+	    -1) {
+		r = 1;
+		goto out;
+	}
 	r = git_reference_create_matching(&ref, a->repo, AUDIT_BRANCH, &base,
 	    1, local, "approve-exec: replay onto the remote");
+	if (r == GIT_ELOCKED)
+		audit_clear_stale_lock(a);
 	if (r == GIT_EMODIFIED || r == GIT_ELOCKED) {
 		git_error_clear();
 		r = 1;
 	} else if (r != 0)
 		r = audit_git_error(err, r, "unable to update " AUDIT_BRANCH);
  out:
+	if (lock != -1)
+		close(lock);	/* releases the lock */
 	git_reference_free(ref);
 	git_revwalk_free(w);
 	return r;
