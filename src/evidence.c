@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "evidence.h"
 #include "exec.h"
@@ -55,8 +56,29 @@ int
 evidence_decide(struct audit *a, struct record *rec, const char *result,
     const char *detail, const char *author, struct ae_error *err)
 {
+	struct ae_error oerr = AE_ERROR_INIT;
+	struct exec_result res;
+	char *why;
+	int r;
+
 	record_set_decision(rec, result, detail);
-	return commit(a, rec, result, author, err);
+	if ((r = commit(a, rec, result, author, err)) == 0 ||
+	    (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0))
+		return r;
+	/*
+	 * The commit may be on main even so (written, and then its sync
+	 * or its push failed): the record must not say the command was let
+	 * through and leave open whether it ran. It did not.
+	 */
+	memset(&res, 0, sizeof(res));
+	res.exit_status = 125;
+	clock_gettime(CLOCK_REALTIME, &res.started);
+	res.ended = res.started;
+	why = xasprintf("the decision could not be recorded: %s",
+	    err != NULL ? err->msg : "failed");
+	(void)evidence_outcome(a, rec, &res, why, author, &oerr);
+	free(why);
+	return r;
 }
 
 int

@@ -24,7 +24,9 @@ int evidence_open(struct audit **out, const struct config *cfg,
 /*
  * Sets the record's decision (allowed, approved, denied, timeout, error,
  * cancelled) and commits it; author is "Name <email>" of the requester.
- * Returns 0, or an error: then the command must not run.
+ * Returns 0, or an error: then the command must not run, and a record
+ * that lets it run is completed, if it can be, with an outcome that says
+ * it never started.
  */
 int evidence_decide(struct audit *a, struct record *rec, const char *result,
     const char *detail, const char *author, struct ae_error *err);

@@ -103,4 +103,20 @@ test_expect_success 'a writer killed holding the ref lock does not block the nex
 	verify_clean
 '
 
+test_expect_success 'a decision whose sync fails: 125, and its record says so' '
+	expect_status 125 strace -qq -o /dev/null -e trace=syncfs \
+	    -e inject=syncfs:error=EIO:when=2 \
+	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/s1" &&
+	! test -e "$ROOT/s1" &&
+	verify_clean &&
+	"$AE" log --config "$ROOT/etc/local.yaml" --json | python3 -c "
+import json, sys
+r = [r for r in map(json.loads, sys.stdin)
+     if r[\"request\"][\"argv\"][-1] == \"$ROOT/s1\"]
+assert len(r) == 1, r
+assert r[0][\"decision\"][\"result\"] == \"allowed\", r[0][\"decision\"]
+e = r[0][\"execution\"]
+assert e[\"exit_status\"] == 125 and \"could not be recorded\" in e[\"error\"], e"
+'
+
 test_done
