@@ -73,6 +73,28 @@ text(const char *s)
 	return j;
 }
 
+static void *
+json_xmalloc(size_t n)
+{
+	return xmalloc(n);
+}
+
+/*
+ * jansson reports a failed allocation by returning NULL, which its
+ * setters then take without a word: a record could lose request.argv
+ * and still be committed, and its command run. Here, as in util.h, an
+ * allocation that fails aborts instead.
+ */
+static void
+json_alloc_init(void)
+{
+	static int done;
+
+	if (!done)
+		json_set_alloc_funcs(json_xmalloc, free);
+	done = 1;
+}
+
 struct record *
 record_new(void)
 {
@@ -82,6 +104,7 @@ record_new(void)
 	struct timespec ts;
 	struct tm tm;
 
+	json_alloc_init();
 	ae_random(rnd, sizeof(rnd));
 	hex = ae_hex_encode(rnd, sizeof(rnd));
 	snprintf(r->id, sizeof(r->id), "%s", hex);
@@ -546,6 +569,7 @@ record_parse(struct record **out, const char *data, size_t len,
 	struct record *r;
 	size_t n;
 
+	json_alloc_init();
 	if (out != NULL)
 		*out = NULL;
 	if (len > RECORD_MAX_BYTES)
