@@ -82,6 +82,22 @@ $(O)/tests/bench/%: tests/bench/%.c $(O)/libae.a
 check: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 	AE_BUILD=$(O) sh tests/run.sh
 
+# LD_PRELOAD libraries for the tests: plain, whatever the build, since
+# they stand between the program and libc.
+PRELOAD = $(sort $(wildcard tests/helpers/preload/*.c))
+PRELOAD_SO = $(PRELOAD:%.c=$(O)/%.so)
+check: $(PRELOAD_SO)
+
+$(O)/tests/helpers/preload/%.so: tests/helpers/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+# Every fault of every kind in the run sequence (a few minutes); make
+# check runs the quick kinds only.
+.PHONY: check-faults
+check-faults: $(BIN) $(HELPER_BIN) $(PRELOAD_SO)
+	AE_BUILD=$(O) FAULTS_FULL=1 sh tests/system/t-faults.sh
+
 bench: $(BIN) $(BENCH_BIN)
 	AE_BUILD=$(O) sh tests/bench/run.sh
 

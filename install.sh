@@ -26,7 +26,7 @@ done
 # Build and library packages, then what the tests use.
 packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libsodium-dev libssl-dev libcmocka-dev libmicrohttpd-dev
-git openssh-client openssh-server mandoc python3 tmux procps"
+git openssh-client openssh-server mandoc python3 tmux procps strace"
 
 missing=""
 for p in $packages; do
