@@ -221,13 +221,24 @@ test_expect_success 'a corrupt repository stops the run (125)' '
 	! test -e ran
 '
 
-test_expect_success 'a branch locked past the retry budget stops the run (125)' '
+test_expect_success 'a ref lock left by a dead writer is removed; the run goes on' '
 	write_config locked "$KEYLINE" &&
 	"$AE" --config locked.yaml -- true &&
 	: >locked.git/refs/heads/main.lock &&
+	"$AE" --config locked.yaml -- touch ran &&
+	test -e ran && rm ran &&
+	! test -e locked.git/refs/heads/main.lock
+'
+
+test_expect_success 'writers busy past the retry budget stop the run (125)' '
+	flock locked.git/approve-exec.lock sh -c ": >held; sleep 5" &
+	i=0
+	while ! test -e held && test $i -lt 100; do sleep 0.05; i=$((i + 1)); done
 	expect_status 125 "$AE" --config locked.yaml -- touch ran 2>err &&
-	! test -e ran && grep -q "busy" err &&
-	rm locked.git/refs/heads/main.lock
+	! test -e ran && grep -q "writers. lock within 2 s" err
+	st=$?
+	wait
+	exit $st
 '
 
 test_expect_success 'records/ made a symlink in the repository stops the run' '

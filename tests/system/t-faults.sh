@@ -139,11 +139,18 @@ start_daemon() {
 	return 1
 }
 
+# traced ARGS...: strace -qq -o /dev/null ARGS... (LeakSanitizer cannot
+# work under ptrace)
+traced() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -qq -o /dev/null "$@"
+}
+
 # --- what the sweep found first, one case each --------------------------
 
 test_expect_success 'a writer killed holding the ref lock does not block the next' '
 	gate -- probe-allow "$ROOT/k0" &&
-	{ strace -qq -o /dev/null -e trace=rename \
+	{ traced -e trace=rename \
 	    -e inject=rename:signal=KILL:when=1 \
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/k1"
 	  test $? = 137; } &&
@@ -156,7 +163,7 @@ test_expect_success 'a writer killed holding the ref lock does not block the nex
 '
 
 test_expect_success 'a decision whose sync fails: 125, and its record says so' '
-	expect_status 125 strace -qq -o /dev/null -e trace=syncfs \
+	expect_status 125 traced -e trace=syncfs \
 	    -e inject=syncfs:error=EIO:when=2 \
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/s1" &&
 	! test -e "$ROOT/s1" &&
