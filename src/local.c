@@ -142,28 +142,28 @@ desc_text(const char *desc_json, uid_t uid, struct ae_error *err)
 }
 
 /*
- * Writes the description beside the socket through a fresh temporary
- * file, so that a reader sees the old text or the new, never half.
- * The temporary name is random: a predictable one could be taken first.
+ * Writes text and a newline to path (mode 0644, whatever the umask:
+ * others must read it) through a fresh temporary file, so that a reader
+ * sees the old text or the new, never half. The temporary name is
+ * random: a predictable one could be taken first. Sets *ino to the new
+ * file's inode if ino is not NULL.
  */
 static int
-desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
+put_file(const char *path, const char *text, ino_t *ino,
+    struct ae_error *err)
 {
 	unsigned char rnd[8];
-	char *text = NULL, *tmp = NULL;
+	char *tmp = NULL;
 	struct stat st;
 	int fd = -1, made = 0, ret = AE_ERR_CHANNEL;
 
-	if ((text = desc_text(desc_json, r->uid, err)) == NULL)
-		goto out;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		ae_error_set(err, AE_ERR_CHANNEL, "getrandom: %s",
 		    strerror(errno));
 		goto out;
 	}
-	tmp = xasprintf("%s.%02x%02x%02x%02x%02x%02x%02x%02x.tmp",
-	    r->desc_path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-	    rnd[6], rnd[7]);
+	tmp = xasprintf("%s.%02x%02x%02x%02x%02x%02x%02x%02x.tmp", path,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1) {
 		ae_error_set(err, AE_ERR_CHANNEL, "unable to create '%s': %s",
@@ -171,7 +171,6 @@ desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
 		goto out;
 	}
 	made = 1;
-	/* mode 0644 whatever the umask: approvers must read it */
 	if (fchmod(fd, 0644) == -1 || write_all(fd, text, strlen(text)) ||
 	    write_all(fd, "\n", 1) || fstat(fd, &st) == -1) {
 		ae_error_set(err, AE_ERR_CHANNEL, "unable to write '%s': %s",
@@ -180,12 +179,13 @@ desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
 	}
 	ret = close(fd);
 	fd = -1;
-	if (ret == -1 || rename(tmp, r->desc_path) == -1) {
+	if (ret == -1 || rename(tmp, path) == -1) {
 		ret = ae_error_set(err, AE_ERR_CHANNEL, "unable to write "
-		    "'%s': %s", r->desc_path, strerror(errno));
+		    "'%s': %s", path, strerror(errno));
 		goto out;
 	}
-	r->desc_ino = st.st_ino;
+	if (ino != NULL)
+		*ino = st.st_ino;
 	ret = 0;
  out:
 	if (fd != -1)
@@ -193,6 +193,19 @@ desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
 	if (ret != 0 && made)
 		unlink(tmp);	/* ours: O_EXCL made it */
 	free(tmp);
+	return ret;
+}
+
+/* Writes the description beside the socket. */
+static int
+desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
+{
+	char *text;
+	int ret;
+
+	if ((text = desc_text(desc_json, r->uid, err)) == NULL)
+		return AE_ERR_CHANNEL;
+	ret = put_file(r->desc_path, text, &r->desc_ino, err);
 	free(text);
 	return ret;
 }
@@ -823,13 +836,185 @@ read_reply(int fd, const char *id, char **reply, struct ae_error *err)
 	return r;
 }
 
+static char *
+ballot_path(const char *spool, const char *id, uid_t uid)
+{
+	return xasprintf("%s/%s.vote.%lu", spool, id, (unsigned long)uid);
+}
+
+void
+local_ballot_release(struct local_ballot *b)
+{
+	if (b == NULL)
+		return;
+	free(b->id);
+	free(b->digest);
+	free(b->decision);
+	free(b->reason);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Fills b from a ballot's text; 0, or AE_ERR_DENIED with why. */
+static int
+ballot_parse(const char *text, size_t len, const char *path, uid_t uid,
+    struct local_ballot *b, struct ae_error *err)
+{
+	json_t *o, *reason;
+	const char *id, *digest, *decision;
+	json_int_t buid, pid, at;
+	int r = 0;
+
+	memset(b, 0, sizeof(*b));
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    json_unpack(o, "{s:s, s:s, s:s, s:I, s:I, s:I}", "id", &id,
+	    "digest", &digest, "decision", &decision, "uid", &buid, "pid",
+	    &pid, "at", &at) != 0 ||
+	    ((reason = json_object_get(o, "reason")) != NULL &&
+	    !json_is_string(reason)) ||
+	    (strcmp(decision, "approve") != 0 &&
+	    strcmp(decision, "deny") != 0) ||
+	    buid != (json_int_t)uid || at <= 0) {
+		r = ae_error_set(err, AE_ERR_DENIED, "ballot '%s' is not a "
+		    "vote", path);
+		goto out;
+	}
+	b->id = xstrdup(id);
+	b->digest = xstrdup(digest);
+	b->decision = xstrdup(decision);
+	b->reason = reason != NULL ? xstrdup(json_string_value(reason)) :
+	    NULL;
+	b->uid = uid;
+	b->pid = (pid_t)pid;
+	b->at = (time_t)at;
+ out:
+	json_decref(o);
+	return r;
+}
+
+int
+local_ballot_read(const char *spool, const char *id, uid_t uid,
+    struct local_ballot *b, struct ae_error *err)
+{
+	char *path = ballot_path(spool, id, uid), text[LOCAL_MSG_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	memset(b, 0, sizeof(*b));
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		r = errno == ENOENT ? ae_error_set(err, AE_ERR_NOTFOUND,
+		    "no ballot '%s'", path) : ae_error_set(err, AE_ERR_DENIED,
+		    "unable to open ballot '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != uid || (st.st_mode & 022) != 0 ||
+	    st.st_size >= (off_t)sizeof(text)) {
+		r = ae_error_set(err, AE_ERR_DENIED, "ballot '%s' is not a "
+		    "regular file of uid %lu's", path, (unsigned long)uid);
+		goto out;
+	}
+	if ((n = read(fd, text, sizeof(text))) < 0 || n != st.st_size) {
+		r = ae_error_set(err, AE_ERR_DENIED, "unable to read ballot "
+		    "'%s'", path);
+		goto out;
+	}
+	if ((r = ballot_parse(text, (size_t)n, path, uid, b, err)) == 0 &&
+	    strcmp(b->id, id) != 0) {
+		local_ballot_release(b);
+		r = ae_error_set(err, AE_ERR_DENIED, "ballot '%s' names "
+		    "another request", path);
+	}
+ out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return r;
+}
+
+/* Returns the raw text of our ballot at path, or NULL if there is none. */
+static char *
+ballot_text(const char *path)
+{
+	char buf[LOCAL_MSG_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() ? read(fd, buf, sizeof(buf) - 1) : -1;
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/*
+ * Leaves our ballot for request p, naming the digest its description
+ * showed, before the vote is sent: a vote that counts always has one.
+ * *prev receives the ballot it replaced, if any (caller frees).
+ */
+static int
+ballot_write(const char *spool, const struct local_pending *p,
+    const char *decision, const char *reason, char **prev,
+    struct ae_error *err)
+{
+	json_t *o = NULL, *desc = NULL, *digest;
+	char *path = ballot_path(spool, p->id, geteuid()), *text = NULL;
+	int r;
+
+	*prev = ballot_text(path);
+	if ((desc = json_loads(p->desc_json, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL ||
+	    !json_is_string(digest = json_object_get(desc, "digest"))) {
+		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: its "
+		    "description names no digest", p->id);
+		goto out;
+	}
+	if ((o = json_pack("{s:s, s:O, s:s, s:I, s:I, s:I}", "id", p->id,
+	    "digest", digest, "decision", decision, "uid",
+	    (json_int_t)geteuid(), "pid", (json_int_t)getpid(), "at",
+	    (json_int_t)time(NULL))) == NULL ||
+	    (reason != NULL && json_object_set_new(o, "reason",
+	    json_string(reason)) != 0) ||
+	    (text = json_dumps(o, JSON_COMPACT)) == NULL) {
+		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
+		    "make the ballot", p->id);
+		goto out;
+	}
+	r = put_file(path, text, NULL, err);
+ out:
+	free(text);
+	json_decref(o);
+	json_decref(desc);
+	free(path);
+	return r;
+}
+
+/* A vote that did not count: puts back the ballot it replaced, or none. */
+static void
+ballot_undo(const char *spool, const char *id, const char *prev)
+{
+	char *path = ballot_path(spool, id, geteuid());
+
+	if (prev == NULL || put_file(path, prev, NULL, NULL) != 0)
+		unlink(path);
+	free(path);
+}
+
 int
 local_send(const char *spool, const char *id, const char *decision,
     const char *reason, const char *code, char **reply, struct ae_error *err)
 {
 	struct local_pending p = { 0 };
-	char *msg = NULL;
-	int fd = -1, r;
+	char *msg = NULL, *prev = NULL;
+	int fd = -1, cast = 0, r;
 
 	*reply = NULL;
 	if (strcmp(decision, "approve") != 0 && strcmp(decision, "deny") != 0)
@@ -841,6 +1026,9 @@ local_send(const char *spool, const char *id, const char *decision,
 	if ((r = find_request(spool, id, &p, err)) != 0 ||
 	    (r = sock_connect(spool, &p, &fd, err)) != 0)
 		goto out;
+	if ((r = ballot_write(spool, &p, decision, reason, &prev, err)) != 0)
+		goto out;
+	cast = 1;
 	if (send_all(fd, msg, strlen(msg), now_ms() + LOCAL_REPLY_MS) != 0) {
 		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
 		    "send: %s", p.id, strerror(errno));
@@ -848,9 +1036,12 @@ local_send(const char *spool, const char *id, const char *decision,
 	}
 	r = read_reply(fd, p.id, reply, err);
  out:
+	if (r != 0 && cast)
+		ballot_undo(spool, p.id, prev);
 	if (fd != -1)
 		close(fd);
 	pending_release(&p);
+	free(prev);
 	free(msg);
 	return r;
 }

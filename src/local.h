@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include <time.h>
+
 #include "error.h"
 
 #define LOCAL_DESC_MAX (256u * 1024)	/* a description file's size cap */
@@ -112,12 +114,40 @@ void local_pending_free(struct local_pending *p, size_t n);
 /*
  * Sends a decision for the pending request id (reqstore_send finds it by
  * id or code). Refuses a socket or description not owned by the
- * requester they name.
+ * requester they name. Before it sends, it leaves the vote's ballot in
+ * the spool (see local_ballot); a vote that does not count takes its
+ * ballot back (or puts back the one it replaced).
  * *reply receives the requester's answer text (caller frees). Returns 0
  * if the vote counted, AE_ERR_DENIED if the requester refused it (why in
  * *reply), or AE_ERR_CHANNEL.
  */
 int local_send(const char *spool, const char *id, const char *decision,
     const char *reason, const char *code, char **reply, struct ae_error *err);
+
+/*
+ * A ballot: the vote as its caster left it, spool/ID.vote.UID, written
+ * by the approver's own process (mode 0644). The spool is sticky, so the
+ * requester can neither write, remove nor rename it: it is what backs a
+ * vote that a --no-wait request's state file (which the requester may
+ * own) claims. It names the request's id and the digest its description
+ * showed.
+ */
+struct local_ballot {
+	char *id, *digest, *decision;	/* decision: "approve" or "deny" */
+	char *reason;		/* or NULL */
+	uid_t uid;		/* who cast it, as the file's owner */
+	pid_t pid;
+	time_t at;
+};
+
+/*
+ * Reads the ballot uid cast on request id: a regular file owned by uid,
+ * not writable by others, within LOCAL_MSG_MAX bytes, naming id and uid.
+ * Returns 0 and fills *b (release with local_ballot_release),
+ * AE_ERR_NOTFOUND when there is none, or AE_ERR_DENIED with why.
+ */
+int local_ballot_read(const char *spool, const char *id, uid_t uid,
+    struct local_ballot *b, struct ae_error *err);
+void local_ballot_release(struct local_ballot *b);
 
 #endif

@@ -360,6 +360,8 @@ report_request_json(const struct report_request *q)
 	o = json_object();
 	json_object_set_new(o, "id", json_string(q->id));
 	json_object_set_new(o, "code", json_string(q->code));
+	if (q->digest != NULL)
+		json_object_set_new(o, "digest", json_string(q->digest));
 	json_object_set_new(o, "argv", argv_json(q->argv));
 	json_object_set_new(o, "requester", text_json(q->requester));
 	json_object_set_new(o, "user", text_json(q->user));

@@ -34,6 +34,7 @@ char *report_outcome_json(const char *outcome, int exit_status,
 /* What a pending request shows its approvers. */
 struct report_request {
 	const char *id, *code;
+	const char *digest;	/* the request digest, or NULL */
 	char *const *argv;
 	const char *requester, *user, *host, *cwd;
 	const char *agent, *model, *on_behalf_of, *reason;
@@ -45,7 +46,7 @@ struct report_request {
 };
 
 /*
- * Returns the request as one JSON object (id, code, argv, requester,
+ * Returns the request as one JSON object (id, code, digest, argv, requester,
  * rule, rules, progress, eligible, expires_at, ...), for the local
  * channel's description. The caller frees it.
  */
