@@ -4,6 +4,7 @@
  * they happen.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,6 +596,7 @@ shown_init(const struct gate *g, const struct approval *a,
 	}
 	memset(sr, 0, sizeof(*sr));
 	q->id = record_id(g->rec);
+	q->digest = record_digest(g->rec);
 	q->argv = g->cmds.cmds[0].argv;
 	q->requester = a->requester != NULL ? a->requester : g->id.user;
 	q->user = g->id.user;
@@ -622,13 +624,16 @@ shown_release(struct session_request *sr)
 /*
  * --request ID|CODE: the run that uses what a --no-wait request was
  * granted. How the request ended is read from the shared spool (through
- * reqstore), so it is believed only when it is ours, names this very
- * command (the same request digest), is still within its ttl, and has
- * not been used: it is moved aside (ID.used) before the command runs, so
- * it runs once.
+ * reqstore), so it is believed only when it is ours and names this very
+ * command (the same request digest). Its votes are not believed: the
+ * state file may be the requester's own, so each vote counts only when
+ * its voter's ballot in the spool backs it, and the backed votes are
+ * judged afresh against this run's rules; the approval's time is that of
+ * the last ballot. It has not been used: it is moved aside (ID.used)
+ * before the command runs, so it runs once.
  */
 
-/* Returns 0 if s approves this run now, else refuses. */
+/* Returns 0 if s says approved for this run, else refuses. */
 static int
 check_state(struct gate *g, const struct reqstate *s, const char *shown)
 {
@@ -645,9 +650,6 @@ check_state(struct gate *g, const struct reqstate *s, const char *shown)
 		why = xasprintf("request %s ended %s, without approval", shown,
 		    s->state);
 		status = 75;
-	} else if (time(NULL) > s->decided_at + s->ttl) {
-		why = xasprintf("the approval of request %s expired", shown);
-		status = 75;
 	}
 	if (why != NULL)
 		r = refuse(g, status == 77 ? "denied" : "timeout", status, why);
@@ -655,7 +657,7 @@ check_state(struct gate *g, const struct reqstate *s, const char *shown)
 	return r;
 }
 
-/* The votes belong in this run's record: they are what lets it run. */
+/* The votes belong in this run's record: they are what decided it. */
 static void
 add_votes(struct gate *g, const struct reqstate *s)
 {
@@ -666,6 +668,124 @@ add_votes(struct gate *g, const struct reqstate *s)
 		    s->votes[i].decision, s->votes[i].channel, s->votes[i].at,
 		    s->votes[i].identity, s->votes[i].evidence,
 		    s->votes[i].reason, s->votes[i].self);
+}
+
+/*
+ * Finds the ballot of one of person's unix logins that backs vote v of
+ * request s: the same id, digest and decision. Returns 0 and fills *b,
+ * or -1.
+ */
+static int
+find_ballot(const struct gate *g, const struct reqstate *s,
+    const struct person *p, const struct reqstate_vote *v,
+    struct local_ballot *b)
+{
+	struct passwd *pw;
+	size_t i;
+
+	for (i = 0; p->unix_users != NULL && p->unix_users[i] != NULL; i++) {
+		if ((pw = getpwnam(p->unix_users[i])) == NULL ||
+		    reqstore_ballot(g->cfg->local.spool, s->id, pw->pw_uid, b,
+		    NULL) != 0)
+			continue;
+		if (strcmp(b->digest, s->digest) == 0 &&
+		    strcmp(b->decision, v->decision) == 0)
+			return 0;
+		local_ballot_release(b);
+	}
+	return -1;
+}
+
+/*
+ * Counts into a the votes of s that their voters' ballots back, as the
+ * ballots say them; *at is the last ballot's time. Returns why the first
+ * vote left out was (caller frees), or NULL.
+ */
+static char *
+backed_votes(const struct gate *g, const struct reqstate *s,
+    struct approval *a, time_t *at)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct reqstate_vote *v;
+	const struct person *p;
+	struct local_ballot b;
+	struct appr_vote av;
+	char *why = NULL, *identity, *evidence;
+	size_t i;
+
+	*at = 0;
+	for (i = 0; i < s->nvotes; i++) {
+		v = &s->votes[i];
+		p = approvers_person(g->ap, v->person);
+		if (strcmp(v->channel, "local") != 0 || p == NULL ||
+		    find_ballot(g, s, p, v, &b) != 0) {
+			if (why == NULL)
+				why = xasprintf("the vote by %s is not backed "
+				    "by %s's own ballot in the spool",
+				    v->person, v->person);
+			continue;
+		}
+		identity = xasprintf("{\"uid\":%lu,\"pid\":%ld}",
+		    (unsigned long)b.uid, (long)b.pid);
+		/* which request's ballot: two runs of one approval show */
+		evidence = xasprintf("{\"request\":\"%s\",\"ballot_at\":%lld}",
+		    s->id, (long long)b.at);
+		memset(&av, 0, sizeof(av));
+		av.person = p->name;
+		av.approve = strcmp(b.decision, "approve") == 0;
+		av.channel = "local";
+		av.identity = identity;
+		av.evidence = evidence;
+		av.reason = b.reason;
+		av.code = a->code;	/* checked when the vote came */
+		if (approval_vote(a, &av, &err) == 0) {
+			a->votes[a->nvotes - 1].at = b.at;
+			if (b.at > *at)
+				*at = b.at;
+		} else if (why == NULL)
+			why = xasprintf("the vote by %s does not count: %s",
+			    v->person, err.msg);
+		free(identity);
+		free(evidence);
+		local_ballot_release(&b);
+	}
+	return why;
+}
+
+/*
+ * Returns 0 if the votes of s that are backed still approve this run,
+ * and within their ttl; records them. Else refuses.
+ */
+static int
+check_backed(struct gate *g, const struct reqstate *s, const char *shown)
+{
+	const struct person *me = requester(g), *behalf = NULL;
+	struct approval a;
+	char *why, *msg = NULL, *progress = NULL;
+	time_t at;
+	int r = 0;
+
+	if (g->o->on_behalf_of != NULL)
+		behalf = approvers_person(g->ap, g->o->on_behalf_of);
+	approval_init(&a, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,
+	    behalf != NULL ? behalf->name : NULL);
+	why = backed_votes(g, s, &a, &at);
+	record_votes(g, &a);
+	if (approval_state(&a) != APPR_APPROVED) {
+		progress = approval_progress(&a);
+		msg = xasprintf("request %s is not approved by votes its "
+		    "voters backed (%s): %s", shown, why != NULL ? why :
+		    "none left out", progress);
+		r = refuse(g, "denied", 77, msg);
+	} else if (time(NULL) > at + a.ttl) {
+		msg = xasprintf("the approval of request %s expired", shown);
+		r = refuse(g, "timeout", 75, msg);
+	}
+	free(progress);
+	free(msg);
+	free(why);
+	approval_release(&a);
+	return r;
 }
 
 static int
@@ -694,15 +814,15 @@ use_request(struct gate *g)
 	} else if (r != 0)
 		/* a file of someone else's, or not a state: never a yes */
 		r = refuse(g, "denied", 77, err.msg);
-	else {
+	else if ((r = check_state(g, &e.state, shown)) != 0) {
+		/* a denial: who said so, as the state has it */
 		if (strcmp(e.state.digest, record_digest(g->rec)) == 0)
 			add_votes(g, &e.state);
-		if ((r = check_state(g, &e.state, shown)) == 0) {
-			if (reqstore_consume(spool, &e, &err) != 0)
-				r = refuse(g, "denied", 77, err.msg);
-			else
-				r = approved(g);
-		}
+	} else if ((r = check_backed(g, &e.state, shown)) == 0) {
+		if (reqstore_consume(spool, &e, &err) != 0)
+			r = refuse(g, "denied", 77, err.msg);
+		else
+			r = approved(g);
 	}
 	reqstore_entry_release(&e);
 	free(why);

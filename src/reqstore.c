@@ -158,3 +158,10 @@ reqstore_consume(const char *spool, const struct reqstore_entry *e,
 		    "there to use", e->id);
 	return reqstate_consume(spool, &e->state, err);
 }
+
+int
+reqstore_ballot(const char *spool, const char *id, uid_t uid,
+    struct local_ballot *b, struct ae_error *err)
+{
+	return local_ballot_read(spool, id, uid, b, err);
+}

@@ -73,4 +73,12 @@ int reqstore_save(const char *spool, const struct reqstate *s,
 int reqstore_consume(const char *spool, const struct reqstore_entry *e,
     struct ae_error *err);
 
+/*
+ * The ballot uid cast on request id (see local_ballot_read): what backs
+ * a vote a decided request's state claims. Returns 0 and fills *b
+ * (release with local_ballot_release), AE_ERR_NOTFOUND or AE_ERR_DENIED.
+ */
+int reqstore_ballot(const char *spool, const char *id, uid_t uid,
+    struct local_ballot *b, struct ae_error *err);
+
 #endif

@@ -1,0 +1,168 @@
+#!/bin/sh
+# A --no-wait request's state file may be the requester's own: a vote it
+# claims counts only when the voter's own ballot in the spool backs it,
+# for the same request, digest and decision, and the approval's time is
+# the ballot's. Real Unix users, so file ownership is real.
+. "$(dirname "$0")/../lib.sh"
+
+. "$(dirname "$0")/users.sh"
+need_users 'approval state the requester cannot forge' aef_req aef_bob
+W=$(mktemp -d /tmp/ae-forge.XXXXXX)
+chmod 755 "$W"
+
+mkdir "$W/req" && chown aef_req "$W/req" && chmod 755 "$W/req"
+cat >"$W/approvers.yaml" <<'YAML'
+people:
+  req: { unix: aef_req }
+  bob: { unix: aef_bob }
+groups:
+  dba: [bob]
+YAML
+cat >"$W/policy.yaml" <<'YAML'
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: touch-one
+    match: { command: touch, args: ["*one*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [local], timeout: 30s, ttl: 10m }
+  - id: touch-short
+    match: { command: touch, args: ["*short*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:dba", min: 1 }], channels: [local], timeout: 30s, ttl: 2s }
+YAML
+local_requester aef_req
+S=$W/spool
+BOB=$(id -u aef_bob)
+
+run_as() {
+	u=$1; shift
+	(cd "$W/req" && as "$u" env HOME="$W/req" "$AE" "$@")
+}
+verb() { u=$1; v=$2; shift 2; run_as "$u" "$v" --config "$W/config.yaml" "$@"; }
+nowait() {
+	run_as aef_req --config "$W/config.yaml" --no-wait -- "$@" >"$W/ids" 2>"$W/err"
+	st=$?
+	ID=$(cut -d" " -f1 "$W/ids"); CODE=$(cut -d" " -f2 "$W/ids")
+	return $st
+}
+use() {
+	id=$1; shift
+	run_as aef_req --config "$W/config.yaml" --request "$id" -- "$@" >"$W/out" 2>&1
+}
+last_record() {
+	git -C "$W/req/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
+	    xargs -I{} git -C "$W/req/audit.git" show "main:{}"
+}
+# forge FROM ID [DIGEST_FROM]: as the requester, writes spool/ID.state from
+# the state file FROM, renamed to ID, approved now, with the digest of the
+# state file DIGEST_FROM if given
+forge() {
+	python3 - "$1" "$2" "${3:-$1}" >"$W/forged" <<'PY' &&
+import json, sys, time
+src, rid, dsrc = sys.argv[1:4]
+o = json.load(open(src))
+o["id"] = rid; o["state"] = "approved"; o["decided_at"] = int(time.time())
+o["digest"] = json.load(open(dsrc))["digest"]
+print(json.dumps(o))
+PY
+	as aef_req sh -c "cat >'$S/$2.forged' && chmod 644 '$S/$2.forged' &&
+	    mv '$S/$2.forged' '$S/$2.state'" <"$W/forged"
+}
+
+test_expect_success 'a real approval: bob approves, the run uses it' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	cp "$S/$ID.json" desc.json &&
+	verb aef_bob approve "$CODE" --reason "go ahead" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	use "$ID" touch "$W/req/one" && test -e "$W/req/one" &&
+	echo "$ID" >"$W/good"
+'
+GOOD=$(cat "$W/good" 2>/dev/null)
+
+test_expect_success 'bob'"'"'s ballot is his and names the digest he was shown; the record names the request' '
+	test "$(stat -c %U:%a "$S/$GOOD.vote.$BOB")" = aef_bob:644 &&
+	python3 -c "
+import json
+b=json.load(open(\"$S/$GOOD.vote.$BOB\")); s=json.load(open(\"$S/$GOOD.used\"))
+d=json.load(open(\"desc.json\"))
+assert b[\"id\"]==\"$GOOD\" and b[\"digest\"]==s[\"digest\"]==d[\"digest\"], (b, s)
+assert b[\"decision\"]==\"approve\" and b[\"reason\"]==\"go ahead\", b
+assert b[\"uid\"]==$BOB, b" &&
+	last_record | python3 -c "
+import json,sys
+a=json.load(sys.stdin)[\"approvals\"]
+assert len(a)==1 and a[0][\"person\"]==\"bob\", a
+assert a[0][\"evidence\"][\"request\"]==\"$GOOD\", a"
+'
+
+test_expect_success 'a refused vote leaves no ballot behind' '
+	expect_status 75 nowait touch "$W/req/one" && echo "$ID" >"$W/pend" &&
+	! verb aef_req approve "$CODE" 2>/dev/null &&
+	! test -e "$S/$ID.vote.$(id -u aef_req)"
+'
+
+test_expect_success 'a forged state with a made-up vote by bob is refused (77), and why is recorded' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	forge "$S/$GOOD.used" "$ID" &&
+	rm -f "$W/req/one" &&
+	expect_status 77 use "$ID" touch "$W/req/one" &&
+	grep -q "vote by bob is not backed by bob" "$W/out" &&
+	! test -e "$W/req/one" &&
+	last_record | python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+assert r[\"decision\"][\"result\"]==\"denied\", r[\"decision\"]
+assert \"not backed by bob\" in json.dumps(r[\"decision\"]), r[\"decision\"]
+assert r[\"approvals\"]==[], r[\"approvals\"]"
+'
+
+test_expect_success 'a ballot the requester planted in bob'"'"'s name is refused (77)' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	forge "$S/$GOOD.used" "$ID" &&
+	python3 -c "
+import json, time
+s=json.load(open(\"$S/$GOOD.used\"))
+print(json.dumps({\"id\": \"$ID\", \"digest\": s[\"digest\"],
+    \"decision\": \"approve\", \"uid\": $BOB, \"pid\": 1,
+    \"at\": int(time.time())}))" >ballot &&
+	as aef_req sh -c "cat >\"$S/$ID.vote.$BOB\"" <ballot &&
+	expect_status 77 use "$ID" touch "$W/req/one" &&
+	grep -q "not backed by bob" "$W/out" && ! test -e "$W/req/one"
+'
+
+test_expect_success 'bob'"'"'s ballot for another digest does not back the vote (77)' '
+	expect_status 75 nowait touch "$W/req/one-other" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	forge "$S/$ID.state" "$ID" "$S/$GOOD.used" &&
+	expect_status 77 use "$ID" touch "$W/req/one" &&
+	grep -q "not backed by bob" "$W/out" && ! test -e "$W/req/one"
+'
+
+test_expect_success 'expiry runs from bob'"'"'s ballot, not the state'"'"'s decided_at (75)' '
+	expect_status 75 nowait touch "$W/req/short" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	sleep 3 &&
+	forge "$S/$ID.state" "$ID" &&
+	expect_status 75 use "$ID" touch "$W/req/short" &&
+	grep -q "expired" "$W/out" && ! test -e "$W/req/short"
+'
+
+# Cooperative mode: the requester owns ID.used and may rename it back.
+# The ballot still backs the vote within its ttl, so the approval runs
+# again; both records name the same request (approve-exec-security(7)).
+test_expect_success 'a used approval renamed back runs again, and both records name it' '
+	as aef_req mv "$S/$GOOD.used" "$S/$GOOD.state" &&
+	rm -f "$W/req/one" &&
+	use "$GOOD" touch "$W/req/one" && test -e "$W/req/one" &&
+	n=$(git -C "$W/req/audit.git" log --format=%B main |
+	    sed -n "s/^Record: //p" | sort -u | while read -r p; do
+		git -C "$W/req/audit.git" show "main:$p"; echo; done |
+	    grep -c "\"request\": *\"$GOOD\"") &&
+	test "$n" = 2
+'
+
+test_done
