@@ -31,6 +31,7 @@
 #define LOCAL_READ_MS 2000	/* a client gets this long to send its vote */
 #define LOCAL_WRITE_MS 1000	/* and this long to take the reply */
 #define LOCAL_REPLY_MS 10000	/* the approver waits this long for one */
+#define LOCAL_BALLOT_MAX (2 * LOCAL_MSG_MAX)	/* a vote, and what it names */
 
 struct local_req {
 	char *sock_path, *desc_path;
@@ -895,7 +896,7 @@ int
 local_ballot_read(const char *spool, const char *id, uid_t uid,
     struct local_ballot *b, struct ae_error *err)
 {
-	char *path = ballot_path(spool, id, uid), text[LOCAL_MSG_MAX];
+	char *path = ballot_path(spool, id, uid), *text = NULL;
 	struct stat st;
 	ssize_t n;
 	int fd, r;
@@ -910,12 +911,14 @@ local_ballot_read(const char *spool, const char *id, uid_t uid,
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != uid || (st.st_mode & 022) != 0 ||
-	    st.st_size >= (off_t)sizeof(text)) {
+	    st.st_size > LOCAL_BALLOT_MAX) {
 		r = ae_error_set(err, AE_ERR_DENIED, "ballot '%s' is not a "
 		    "regular file of uid %lu's", path, (unsigned long)uid);
 		goto out;
 	}
-	if ((n = read(fd, text, sizeof(text))) < 0 || n != st.st_size) {
+	text = xmalloc(LOCAL_BALLOT_MAX + 1);
+	if ((n = read(fd, text, LOCAL_BALLOT_MAX + 1)) < 0 ||
+	    n != st.st_size) {
 		r = ae_error_set(err, AE_ERR_DENIED, "unable to read ballot "
 		    "'%s'", path);
 		goto out;
@@ -929,6 +932,7 @@ local_ballot_read(const char *spool, const char *id, uid_t uid,
  out:
 	if (fd != -1)
 		close(fd);
+	free(text);
 	free(path);
 	return r;
 }
@@ -937,22 +941,25 @@ local_ballot_read(const char *spool, const char *id, uid_t uid,
 static char *
 ballot_text(const char *path)
 {
-	char buf[LOCAL_MSG_MAX];
 	struct stat st;
+	char *buf;
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return NULL;
+	buf = xmalloc(LOCAL_BALLOT_MAX + 1);
 	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_uid == geteuid() ? read(fd, buf, sizeof(buf) - 1) : -1;
+	    st.st_uid == geteuid() ? read(fd, buf, LOCAL_BALLOT_MAX) : -1;
 	close(fd);
-	if (n <= 0)
+	if (n <= 0) {
+		free(buf);
 		return NULL;
+	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	return xstrdup(buf);
+	return buf;
 }
 
 /*
