@@ -76,8 +76,10 @@ description(const char *id, const char *code, char **eligible, int refused)
 
 	for (; *eligible != NULL; eligible++)
 		json_array_append_new(el, json_string(*eligible));
-	o = json_pack("{s:s,s:s,s:[s,s,s],s:s,s:s,s:[s],s:o,s:s,s:i}",
-	    "id", id, "code", code, "argv", "rm", "-rf", "/tmp/x",
+	o = json_pack("{s:s,s:s,s:s,s:[s,s,s],s:s,s:s,s:[s],s:o,s:s,s:i}",
+	    "id", id, "code", code, "digest", "sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "argv", "rm", "-rf", "/tmp/x",
 	    "requester", "alice", "rule", "needs-approval", "rules",
 	    "needs-approval", "eligible", el, "expires_at",
 	    "2099-01-01T00:00:00Z", "refused", refused);
