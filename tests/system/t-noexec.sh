@@ -165,6 +165,31 @@ test_expect_success 'without noexec the record says so' '
 	grep "\"noexec\": false" rec
 '
 
+# lint and check name the technique of an allow rule without noexec
+test_expect_success 'lint warns of an allow rule without noexec, exit 0' '
+	"$AE" lint "$W/etc/policies/p.yaml" >out &&
+	grep "p.yaml:[0-9]*: warning: rule corpus allows awk" out &&
+	grep "awk: system()" out &&
+	grep "noexec: true" out
+'
+test_expect_success 'check warns of it for the command it decides' '
+	"$AE" check --config "$W/etc/config.yaml" -- sed -n 1p x >out &&
+	grep "^warning: rule corpus .*sed: the e command" out
+'
+policy true
+test_expect_success 'with noexec: true neither warns' '
+	"$AE" lint "$W/etc/policies/p.yaml" >out &&
+	! grep warning out &&
+	"$AE" check --config "$W/etc/config.yaml" -- sed -n 1p x >out &&
+	! grep warning out
+'
+test_expect_success 'noexec takes only true or false' '
+	sed -i "s/noexec: true/noexec: sometimes/" "$W/etc/policies/p.yaml" &&
+	expect_status 78 "$AE" lint "$W/etc/policies/p.yaml" 2>err &&
+	grep "p.yaml:[0-9]*" err
+'
+policy true
+
 # Launchers need no noexec: what they start is decided before anything
 # runs, and touch is denied.
 while read -r line; do
