@@ -146,6 +146,11 @@ test_expect_success 'less -F shows a short file and exits 0 under noexec' '
 	"$W/run" less -F "$W/work/input" >out </dev/null &&
 	grep "line two" out
 '
+test_expect_success 'find -exec of an allowed program is refused under noexec' '
+	expect_status 0 "$W/run" find input -exec awk 1 {} ";" >out 2>err &&
+	! grep "line one" out &&
+	grep -i "permission denied" err
+'
 test_expect_success 'an escape fails where the program reports it' '
 	rm -f "$W/work/MARK" &&
 	"$W/run" python3 -c "import os; print(os.system(\"touch MARK\"))" >out &&
