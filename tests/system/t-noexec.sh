@@ -163,7 +163,25 @@ test_expect_success 'the record says noexec applied, and check shows it' '
 	"$AE" check --config "$W/etc/config.yaml" -- awk 1 >chk &&
 	grep "^noexec:" chk
 '
+test_expect_success 'strictest wins: one matching rule with noexec is enough' '
+	cat >"$W/etc/policies/q.yaml" <<-YAML &&
+	version: 1
+	rules:
+	  - id: awk-plain
+	    match: { command: [awk, mawk] }
+	    action: allow
+	YAML
+	"$AE" check --config "$W/etc/config.yaml" -- awk 1 >chk &&
+	grep "^noexec:" chk && grep awk-plain chk &&
+	"$AE" check --json --config "$W/etc/config.yaml" -- awk 1 >chk &&
+	grep "\"noexec\":true" chk
+'
 policy false
+test_expect_success 'no rule with noexec: check shows none' '
+	"$AE" check --config "$W/etc/config.yaml" -- awk 1 >chk &&
+	! grep "^noexec:" chk &&
+	rm "$W/etc/policies/q.yaml"
+'
 test_expect_success 'without noexec the record says so' '
 	"$W/run" awk "BEGIN { print 1 }" >/dev/null &&
 	git --git-dir="$W/work/audit.git" show HEAD >rec &&
