@@ -303,7 +303,8 @@ report_text(FILE *f, const struct policy *pol, const struct norm_result *cmds,
 	fprintf(f, "decision: %s\n", pol_action_name(d->action));
 	if (d->noexec && d->action != POL_DENY)
 		fprintf(f, "noexec: it runs unable to start other programs "
-		    "(execve fails)\n");
+		    "(execve fails); what it does itself, such as writing "
+		    "files, is not stopped, and set-id bits give nothing\n");
 	for (i = 0; i < cmds->n; i++) {
 		text_command(f, &cmds->cmds[i], i, d->notes[i]);
 		for (k = 0; k < d->nmatches; k++) {
