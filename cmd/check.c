@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "identity.h"
+#include "noexec.h"
 #include "normalize.h"
 #include "report.h"
 #include "util.h"
@@ -142,6 +143,41 @@ exit_for(enum pol_action a)
 	}
 }
 
+/*
+ * A warning for each command that an allow rule without noexec lets run
+ * although the program can run any command from inside (awk's system(),
+ * a pager's !): the policy cannot see those. To f (stderr with --json,
+ * so the JSON stays one object).
+ */
+static void
+warn_hatches(FILE *f, const struct norm_result *cmds,
+    const struct pol_decision *d)
+{
+	const struct norm_cmd *c;
+	const char *t, *base;
+	size_t k;
+
+	if (d->noexec || d->action != POL_ALLOW)
+		return;
+	for (k = 0; k < d->nmatches; k++) {
+		const struct pol_rule *r = d->matches[k].rule;
+
+		if (r->action != POL_ALLOW)
+			continue;
+		c = &cmds->cmds[d->matches[k].cmd];
+		base = strrchr(c->argv[0], '/');
+		if ((t = noexec_hatch(base != NULL ? base + 1 : c->argv[0])) ==
+		    NULL && c->real != NULL)
+			t = noexec_hatch(strrchr(c->real, '/') + 1);
+		if (t == NULL)
+			continue;
+		fprintf(f, "warning: rule %s (%s:%lu) allows a program that can "
+		    "run any command (%s): add `noexec: true` or require "
+		    "approval\n", r->id, r->file, r->line, t);
+		return;
+	}
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -179,6 +215,7 @@ cmd_check(int argc, char **argv)
 		free(j);
 	} else
 		report_text(stdout, &s.pol, &cmds, &d);
+	warn_hatches(o.json ? stderr : stdout, &cmds, &d);
 	r = exit_for(d.action);
 	pol_decision_release(&d);
 	norm_result_release(&cmds);

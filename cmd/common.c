@@ -68,3 +68,30 @@ fail(const struct ae_error *err)
 	warnx_ae("%s", err->msg);
 	return ae_exit_status(err->code);
 }
+
+int
+repo_locate(const char *cli_repo, const char *config, struct config *cfg,
+    int *loaded, const char **repo, struct ae_error *err)
+{
+	char *path = NULL;
+	int r;
+
+	*loaded = 0;
+	*repo = cli_repo;
+	/* under sudo, root reads only what the system's configuration names */
+	if (identity_elevated() && (cli_repo != NULL || config != NULL ||
+	    getenv("APPROVE_EXEC_CONFIG") != NULL))
+		return ae_error_set(err, AE_ERR_CONFIG, "%s is not accepted "
+		    "under sudo or doas", cli_repo != NULL ? "--repo" :
+		    config != NULL ? "--config" : "APPROVE_EXEC_CONFIG");
+	if (cli_repo != NULL)
+		return 0;
+	/* policies play no part here: a broken one must not stop an audit */
+	if ((r = config_locate(config, &path, err)) == 0 &&
+	    (r = config_load(cfg, path, err)) == 0) {
+		*loaded = 1;
+		*repo = cfg->audit.repo;
+	}
+	free(path);
+	return r;
+}

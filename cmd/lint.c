@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "noexec.h"
 #include "ydoc.h"
 
 static const struct option longopts[] = {
@@ -62,6 +63,31 @@ lint_approvers(const char *config, struct approvers *ap)
 	free(path);
 }
 
+/*
+ * Warns of each allow rule without noexec that names a program able to
+ * run any command from inside (awk's system(), a pager's !): no policy
+ * can see those commands. A warning does not change the exit status.
+ */
+static void
+lint_hatches(const struct policy *pol)
+{
+	const struct pol_rule *r;
+	const char *t;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < pol->nrules; i++) {
+		r = &pol->rules[i];
+		if (r->action != POL_ALLOW || r->noexec ||
+		    (t = noexec_rule_hatch(r->commands, name,
+		    sizeof(name))) == NULL)
+			continue;
+		printf("%s:%lu: warning: rule %s allows %s, which can run any "
+		    "command (%s): add `noexec: true` or require approval\n",
+		    r->file, r->line, r->id, name, t);
+	}
+}
+
 static int
 lint_file(const char *path, const struct approvers *people)
 {
@@ -82,6 +108,7 @@ lint_file(const char *path, const struct approvers *people)
 	} else {
 		if ((r = policy_load(&pol, paths, people, &err)) == 0) {
 			printf("%s: ok (policy, %zu rules)\n", path, pol.nrules);
+			lint_hatches(&pol);
 			policy_release(&pol);
 			return 0;
 		}
@@ -125,6 +152,7 @@ cmd_lint(int argc, char **argv)
 	printf("%s: ok (%zu policy files, %zu rules, %zu people, %zu groups)\n",
 	    s.cfg.file != NULL ? s.cfg.file : "(embedded default)",
 	    s.pol.nfiles, s.pol.nrules, s.ap.npeople, s.ap.ngroups);
+	lint_hatches(&s.pol);
 	setup_release(&s);
 	return 0;
 }

@@ -1,3 +1,4 @@
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 
 #include "crypto.h"
 #include "exec.h"
+#include "noexec.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
@@ -209,7 +211,7 @@ signals_restore(const struct sigstate *st)
  */
 static void __attribute__((noreturn))
 child(int fd, const struct sigstate *st, const struct exec_file *f,
-    char *const argv[], char *const envp[])
+    char *const argv[], char *const envp[], int sock)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -235,6 +237,8 @@ child(int fd, const struct sigstate *st, const struct exec_file *f,
 				close((int)i);
 	if (f->script && fcntl(f->fd, F_SETFD, 0) != 0)
 		e = errno;
+	else if (f->noexec && noexec_child(sock) != 0)
+		e = errno;	/* never run without the filter asked for */
 	else {
 		execveat(f->fd, "", argv, envp, AT_EMPTY_PATH);
 		e = errno;
@@ -260,7 +264,7 @@ exec_run_then(const struct exec_file *f, char *const argv[],
 {
 	struct sigstate st;
 	struct timespec m0, m1;
-	int fds[2], status, e = 0, r = 0;
+	int fds[2], sv[2] = { -1, -1 }, listener = -1, status, e = 0, r = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -271,6 +275,13 @@ exec_run_then(const struct exec_file *f, char *const argv[],
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
 		    strerror(errno));
+	if (f->noexec && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return ae_error_set(err, AE_ERR_INTERNAL, "socketpair: %s",
+		    strerror(errno));
+	}
 	signals_take(&st);
 	clock_gettime(CLOCK_REALTIME, &res->started);
 	clock_gettime(CLOCK_MONOTONIC, &m0);
@@ -279,20 +290,31 @@ exec_run_then(const struct exec_file *f, char *const argv[],
 		    strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		if (f->noexec) {
+			close(sv[0]);
+			close(sv[1]);
+		}
 		goto out;
 	}
 	if (pid == 0)
-		child(fds[1], &st, f, argv, envp);
+		child(fds[1], &st, f, argv, envp, sv[1]);
 	child_pid = pid;
 	/* what arrived meanwhile is forwarded now */
 	sigprocmask(SIG_SETMASK, &st.mask, NULL);
 	close(fds[1]);
+	if (f->noexec) {
+		close(sv[1]);
+		listener = noexec_start(sv[0], pid);	/* lets its exec through */
+	}
 	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
 	close(fds[0]);
 	/* no errno came through the pipe: execve closed it, the command runs */
 	if (n == 0 && started != NULL)
 		started(arg);
+	res->noexec = listener >= 0 && n == 0;
+	if (listener >= 0)
+		noexec_wait(listener, pid);	/* every later exec refused */
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			r = ae_error_set(err, AE_ERR_INTERNAL, "waitpid: %s",

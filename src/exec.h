@@ -26,6 +26,7 @@ struct exec_result {
 	int signal;		/* the signal that ended it, or 0 */
 	struct timespec started, ended;	/* wall clock */
 	double seconds;		/* monotonic duration */
+	int noexec;		/* it ran unable to start other programs */
 };
 
 /* The executable, opened once: what was hashed is what runs. */
@@ -33,9 +34,10 @@ struct exec_file {
 	int fd;			/* -1 until opened */
 	int script;		/* not ELF: fd stays open across execve */
 	char *sha256;		/* hex; NULL when it could not be read */
+	int noexec;		/* run it unable to start others (noexec.h) */
 };
 
-#define EXEC_FILE_INIT { -1, 0, NULL }
+#define EXEC_FILE_INIT { -1, 0, NULL, 0 }
 
 /*
  * Checks that path can be executed, as env(1) would before running it.

@@ -273,6 +273,7 @@ execute(struct gate *g, const char *result)
 		credentials_free(env);
 		return r;
 	}
+	g->exe.noexec = g->d.noexec;
 	r = exec_run_then(&g->exe, c->argv, env, started, g, &res, &err);
 	credentials_free(env);
 	if (r != 0) {

@@ -20,63 +20,372 @@
 #include "shell.h"
 #include "util.h"
 
-/* How a launcher's options look; see parse_options. */
+/*
+ * The launcher catalogue: every program that runs its arguments as a
+ * command, and how its options look, as data. parse_options reads an
+ * entry as the real tool's getopt would, stopping where the command
+ * starts; an option an entry does not list makes the command opaque.
+ *
+ * Long options are "name", "name=" (an optional =value) or either with
+ * "/c": the same as option letter c, so that the letter lists below say
+ * what it does. Letters that are not the tool's own (!, @, %, ^) stand
+ * for long options that have no short form.
+ */
+#define L_ASSIGNS	0x0001	/* NAME=value words may come first */
+#define L_HIDDEN	0x0002	/* the command gets words we cannot see */
+#define L_SHELL		0x0004	/* with no command, it starts a shell */
+#define L_ACTS		0x0008	/* it does more than run it (writes a file) */
+#define L_PERMUTE	0x0010	/* options anywhere; a command only from -c */
+#define L_JOINED	0x0020	/* its words are joined and run by sh -c */
+#define L_NUMERIC	0x0040	/* an operand that is not a number: opaque */
+#define L_ARCH		0x0080	/* a first word that is no option: an operand */
+#define L_ROOT		0x0100	/* the command is found in another file tree */
+#define L_ANYLONG	0x0200	/* any other --name[=value] is a flag */
+#define L_CMDAFTER	0x0400	/* after the operands, -c STRING may come */
+#define L_DIR		0x0800	/* runs every program in a directory */
+#define L_SEP		0x1000	/* its command ends at ::: (parallel) */
+#define L_STDIN		0x2000	/* with no command, reads commands from stdin */
+#define L_DASH		0x4000	/* a lone "-" is an option (su -) */
+#define L_FIND		0x8000	/* find's -exec CMD ; (see expand_find) */
+
 struct launcher {
-	const char *name;
+	const char *name;		/* its names, "a|b": of the file that runs */
+	const char *sub;		/* words that come first: "stat", "netns exec" */
 	const char *short_arg;		/* options that take an argument */
 	const char *short_optarg;	/* ... only when attached (-e[EOF]) */
 	const char *short_flag;		/* options that take none */
 	const char *const *long_arg;
 	const char *const *long_flag;	/* "name=" : optional =value */
-	const char *no_command;		/* options after which nothing runs */
+	const char *const *long_arg2;	/* options that take two words */
+	const char *no_command;		/* letters after which nothing runs */
+	const char *opaque;		/* letters that hide what runs */
+	const char *acts;		/* letters that write a file, or such */
+	const char *cmd;		/* letters whose value is a shell string */
+	const char *chdir;		/* letters that change the directory */
+	const char *assign;		/* letters whose value is NAME=value */
+	const char *exec;		/* letters that undo L_JOINED (watch -x) */
+	const char *prog;		/* the program its words go to (capsh --) */
 	int operands;			/* words before the command (timeout) */
-	int assigns;			/* NAME=value words may come first */
-	int args_hidden;		/* the command gets arguments we can't see */
+	unsigned flags;
 };
 
-static const char *const env_la[] = { "chdir", "split-string", "unset",
-    NULL };
-static const char *const env_lf[] = { "ignore-environment", "null", "debug",
-    "block-signal=", "default-signal=", "ignore-signal=",
-    "list-signal-handling", NULL };
-static const char *const nice_la[] = { "adjustment", NULL };
-static const char *const timeout_la[] = { "kill-after", "signal", NULL };
-static const char *const timeout_lf[] = { "preserve-status", "foreground",
-    "verbose", NULL };
-static const char *const stdbuf_la[] = { "input", "output", "error", NULL };
-static const char *const ionice_la[] = { "class", "classdata", "pid", "pgid",
-    "uid", NULL };
-static const char *const ionice_lf[] = { "ignore", NULL };
-static const char *const time_la[] = { "format", "output", NULL };
-static const char *const time_lf[] = { "append", "portability", "verbose",
-    "quiet", NULL };
-static const char *const sudo_la[] = { "auth-type", "close-from", "chdir",
-    "group", "host", "prompt", "chroot", "role", "type", "command-timeout",
-    "other-user", "user", "login-class", NULL };
-static const char *const sudo_lf[] = { "askpass", "background", "bell",
-    "preserve-env=", "edit", "set-home", "login", "remove-timestamp",
-    "reset-timestamp", "list", "non-interactive", "preserve-groups",
-    "stdin", "shell", "validate", "help", "version", NULL };
-static const char *const xargs_la[] = { "arg-file", "delimiter",
-    "max-args", "max-procs", "max-chars", "process-slot-var", NULL };
-static const char *const xargs_lf[] = { "null", "eof=", "replace=",
-    "max-lines=", "interactive", "no-run-if-empty", "verbose", "exit",
-    "open-tty", "show-limits", "help", "version", NULL };
-static const char *const none[] = { NULL };
+#define LIST(...) (const char *const[]){ __VA_ARGS__, NULL }
 
 static const struct launcher launchers[] = {
-	{ "env", "CSu", "", "iv0", env_la, env_lf, "", 0, 1, 0 },
-	{ "nice", "n", "", "", nice_la, none, "", 0, 0, 0 },
-	{ "nohup", "", "", "", none, none, "", 0, 0, 0 },
-	{ "timeout", "ks", "", "v", timeout_la, timeout_lf, "", 1, 0, 0 },
-	{ "stdbuf", "ioe", "", "", stdbuf_la, none, "", 0, 0, 0 },
-	{ "ionice", "cnpPu", "", "t", ionice_la, ionice_lf, "pPu", 0, 0, 0 },
-	{ "time", "fo", "", "apqvV", time_la, time_lf, "V", 0, 0, 0 },
-	{ "sudo", "aCcDgpRrTtUu", "h", "ABbEeHiKklNnPSsVv", sudo_la, sudo_lf,
-	    "eKlVv", 0, 1, 0 },
-	{ "doas", "aCu", "", "Lns", none, none, "CL", 0, 0, 0 },
-	{ "xargs", "aEIdLnPs", "eil", "0oprtx", xargs_la, xargs_lf, "", 0, 0,
-	    1 },
+	{ .name = "env", .short_arg = "CSu", .short_flag = "iv0",
+	  .long_arg = LIST("chdir/C", "split-string/S", "unset/u"),
+	  .long_flag = LIST("ignore-environment/i", "null", "debug",
+	    "block-signal=", "default-signal=", "ignore-signal=",
+	    "list-signal-handling", "help", "version"),
+	  .flags = L_ASSIGNS },
+	{ .name = "nice", .short_arg = "n", .long_arg = LIST("adjustment"),
+	  .long_flag = LIST("help", "version") },
+	{ .name = "nohup", .long_flag = LIST("help", "version") },
+	{ .name = "timeout", .short_arg = "ks", .short_flag = "v",
+	  .long_arg = LIST("kill-after", "signal"),
+	  .long_flag = LIST("preserve-status", "foreground", "verbose", "help",
+	    "version"),
+	  .operands = 1 },
+	{ .name = "stdbuf", .short_arg = "ioe",
+	  .long_arg = LIST("input", "output", "error"),
+	  .long_flag = LIST("help", "version") },
+	{ .name = "ionice", .short_arg = "cnpPu", .short_flag = "t",
+	  .long_arg = LIST("class", "classdata", "pid/p", "pgid/P", "uid/u"),
+	  .long_flag = LIST("ignore", "help", "version"), .no_command = "pPu" },
+	{ .name = "time", .short_arg = "fo", .short_flag = "apqvV",
+	  .long_arg = LIST("format", "output/o"),
+	  .long_flag = LIST("append", "portability", "verbose", "quiet",
+	    "help", "version"),
+	  .no_command = "V", .acts = "o" },
+	{ .name = "sudo", .short_arg = "aCcDgpRrTtUu", .short_optarg = "h",
+	  .short_flag = "ABbEeHiKklNnPSsVv",
+	  .long_arg = LIST("auth-type", "close-from", "chdir/D", "group",
+	    "host", "prompt", "chroot/R", "role", "type", "command-timeout",
+	    "other-user", "user", "login-class"),
+	  .long_flag = LIST("askpass", "background", "bell", "preserve-env=",
+	    "edit/e", "set-home", "login/i", "remove-timestamp/K",
+	    "reset-timestamp", "list/l", "non-interactive", "preserve-groups",
+	    "stdin", "shell/s", "validate/v", "help", "version"),
+	  .no_command = "eKlVv", .flags = L_ASSIGNS },
+	{ .name = "doas", .short_arg = "aCu", .short_flag = "Lns",
+	  .no_command = "CL" },
+	{ .name = "xargs", .short_arg = "aEIdLnPs", .short_optarg = "eil",
+	  .short_flag = "0oprtx",
+	  .long_arg = LIST("arg-file", "delimiter", "max-args", "max-procs",
+	    "max-chars", "process-slot-var"),
+	  .long_flag = LIST("null", "eof=", "replace=/i", "max-lines=",
+	    "interactive", "no-run-if-empty", "verbose", "exit", "open-tty",
+	    "show-limits", "help", "version"),
+	  .flags = L_HIDDEN },
+
+	/* util-linux */
+	{ .name = "chrt", .short_arg = "TPD", .short_flag = "bdfiorRamvhV",
+	  .long_arg = LIST("sched-runtime", "sched-period", "sched-deadline"),
+	  .long_flag = LIST("batch", "deadline", "fifo", "idle", "other", "rr",
+	    "reset-on-fork", "all-tasks", "max/m", "pid/p", "verbose", "help",
+	    "version"),
+	  .no_command = "mphV", .operands = 1, .flags = L_NUMERIC },
+	{ .name = "choom", .short_arg = "np", .short_flag = "hV",
+	  .long_arg = LIST("adjust", "pid/p"),
+	  .long_flag = LIST("help", "version"), .no_command = "phV" },
+	{ .name = "flock", .short_arg = "wE", .short_flag = "sexnoFuhV",
+	  .long_arg = LIST("timeout", "conflict-exit-code"),
+	  .long_flag = LIST("shared", "exclusive", "unlock", "nonblock", "nb",
+	    "close", "no-fork", "verbose", "help", "version"),
+	  .no_command = "hV", .operands = 1, .flags = L_CMDAFTER | L_ACTS },
+	{ .name = "nsenter", .short_arg = "tSGW", .short_optarg = "muinpCUTrw",
+	  .short_flag = "aFZhV",
+	  .long_arg = LIST("target", "setuid", "setgid", "wdns/W"),
+	  .long_flag = LIST("all/a", "mount=/m", "uts=", "ipc=", "net=", "pid=",
+	    "cgroup=", "user=", "time=", "preserve-credentials", "root=/r",
+	    "wd=/w", "no-fork", "follow-context", "user-parent", "keep-caps",
+	    "env", "help", "version"),
+	  .no_command = "hV", .opaque = "amrwW", .flags = L_SHELL },
+	{ .name = "setarch", .short_flag = "BFILRSTXZ3vhV",
+	  .long_flag = LIST("32bit", "fdpic-funcptrs", "short-inode",
+	    "addr-compat-layout", "addr-no-randomize", "whole-seconds",
+	    "sticky-timeouts", "read-implies-exec", "mmap-page-zero", "3gb",
+	    "4gb", "uname-2.6", "verbose", "list/@", "help", "version"),
+	  .no_command = "@hV", .flags = L_ARCH | L_SHELL },
+	{ .name = "linux32|linux64|i386|i686|x86_64|uname26",
+	  .short_flag = "BFILRSTXZ3vhV",
+	  .long_flag = LIST("32bit", "fdpic-funcptrs", "short-inode",
+	    "addr-compat-layout", "addr-no-randomize", "whole-seconds",
+	    "sticky-timeouts", "read-implies-exec", "mmap-page-zero", "3gb",
+	    "4gb", "uname-2.6", "verbose", "help", "version"),
+	  .no_command = "hV", .flags = L_SHELL },
+	{ .name = "taskset", .short_flag = "apchV",
+	  .long_flag = LIST("all-tasks", "pid/p", "cpu-list", "help",
+	    "version"),
+	  .no_command = "phV", .operands = 1 },
+	{ .name = "unshare", .short_arg = "RwSG", .short_flag = "fmuinpCTUrchV",
+	  .long_arg = LIST("root/R", "wd/w", "setuid", "setgid", "propagation",
+	    "setgroups", "map-user", "map-group", "map-users", "map-groups",
+	    "monotonic", "boottime"),
+	  .long_flag = LIST("mount=", "uts=", "ipc=", "net=", "pid=", "user=",
+	    "cgroup=", "time=", "fork", "map-root-user", "map-current-user",
+	    "map-auto", "kill-child=", "mount-proc=", "keep-caps", "help",
+	    "version"),
+	  .no_command = "hV", .opaque = "R", .chdir = "w", .flags = L_SHELL },
+	{ .name = "setpriv", .short_flag = "dhV",
+	  .long_arg = LIST("ambient-caps", "inh-caps", "bounding-set", "ruid",
+	    "euid", "rgid", "egid", "reuid", "regid", "groups", "securebits",
+	    "pdeathsig", "selinux-label", "apparmor-profile"),
+	  .long_flag = LIST("dump/d", "nnp", "no-new-privs", "clear-groups",
+	    "keep-groups", "init-groups", "reset-env/!", "help", "version"),
+	  .no_command = "dhV", .opaque = "!" },
+	{ .name = "setsid", .short_flag = "cfwhV",
+	  .long_flag = LIST("ctty", "fork", "wait", "help", "version"),
+	  .no_command = "hV" },
+	{ .name = "su", .short_arg = "wgGsc", .short_flag = "lmpfPhV",
+	  .long_arg = LIST("whitelist-environment", "group", "supp-group",
+	    "shell/s", "command/c", "session-command/c"),
+	  .long_flag = LIST("login", "preserve-environment", "fast", "pty",
+	    "help", "version"),
+	  .no_command = "hV", .opaque = "s", .cmd = "c", .operands = 1,
+	  .flags = L_PERMUTE | L_SHELL | L_DASH },
+	{ .name = "runuser", .short_arg = "uwgGsc", .short_flag = "lmpfPhV",
+	  .long_arg = LIST("user/u", "whitelist-environment", "group",
+	    "supp-group", "shell/s", "command/c", "session-command/c"),
+	  .long_flag = LIST("login", "preserve-environment", "fast", "pty",
+	    "help", "version"),
+	  .no_command = "hV", .opaque = "s", .cmd = "c", .operands = 1,
+	  .flags = L_PERMUTE | L_SHELL | L_DASH },
+	{ .name = "script", .short_arg = "IOBTmEoc", .short_optarg = "t",
+	  .short_flag = "aefqhV",
+	  .long_arg = LIST("log-in", "log-out", "log-io", "log-timing",
+	    "logging-format", "command/c", "echo", "output-limit"),
+	  .long_flag = LIST("timing=", "append", "return", "flush", "force",
+	    "quiet", "help", "version"),
+	  .no_command = "hV", .cmd = "c", .operands = 1,
+	  .flags = L_PERMUTE | L_SHELL | L_ACTS },
+	{ .name = "prlimit", .short_arg = "po",
+	  .short_optarg = "cdefilmnqrstuvxy", .short_flag = "hV",
+	  .long_arg = LIST("pid/p", "output"),
+	  .long_flag = LIST("noheadings", "raw", "verbose", "core=", "data=",
+	    "nice=", "fsize=", "sigpending=", "memlock=", "rss=", "nofile=",
+	    "msgqueue=", "rtprio=", "stack=", "cpu=", "nproc=", "as=",
+	    "locks=", "rttime=", "help", "version"),
+	  .no_command = "phV" },
+	{ .name = "watch", .short_arg = "nq", .short_optarg = "d",
+	  .short_flag = "bcegptwxhv",
+	  .long_arg = LIST("interval", "equexit"),
+	  .long_flag = LIST("beep", "color", "no-color", "differences=",
+	    "errexit", "chgexit", "precise", "no-title", "no-wrap",
+	    "no-linewrap", "exec/x", "help", "version"),
+	  .no_command = "hv", .exec = "x", .flags = L_JOINED },
+
+	/* shadow, coreutils, debianutils, e2fsprogs, libcap */
+	{ .name = "sg", .operands = 1,
+	  .flags = L_JOINED | L_CMDAFTER | L_SHELL | L_DASH },
+	{ .name = "chroot", .long_arg = LIST("groups", "userspec"),
+	  .long_flag = LIST("skip-chdir", "help", "version"),
+	  .operands = 1, .flags = L_ROOT | L_SHELL },
+	{ .name = "run-parts", .short_arg = "ua", .short_flag = "vVh",
+	  .long_arg = LIST("umask", "arg", "regex"),
+	  .long_flag = LIST("test/@", "list/@", "verbose", "report", "reverse",
+	    "lsbsysinit", "exit-on-error", "new-session", "help", "version"),
+	  .no_command = "@Vh", .flags = L_DIR },
+	{ .name = "logsave", .short_flag = "asv", .operands = 1,
+	  .flags = L_ACTS },
+	{ .name = "capsh", .long_arg = LIST("shell/!", "chroot/!"),
+	  .opaque = "!", .prog = "/bin/bash", .flags = L_ANYLONG },
+
+	/* tracers and profilers */
+	{ .name = "strace", .short_arg = "abeEIoOpPsSuUX",
+	  .short_flag = "AcCdDfFhiknqrtTvVwxyzZY",
+	  .long_arg = LIST("columns", "trace", "trace-fds", "signal", "status",
+	    "inject", "fault", "kvm", "output/o", "attach", "trace-path",
+	    "env/E", "user", "string-limit", "summary-sort-by",
+	    "summary-columns", "const-print-style", "argv0"),
+	  .long_flag = LIST("abbrev=", "verbose=", "raw=", "read=", "write=",
+	    "quiet=", "silent=", "decode-fds=", "decode-pids=", "follow-forks",
+	    "output-separately", "summary-only", "summary",
+	    "summary-wall-clock", "seccomp-bpf", "syscall-times=",
+	    "absolute-timestamps=", "relative-timestamps=", "timestamps=",
+	    "instruction-pointer", "stack-trace=", "debug", "daemonize=",
+	    "no-abbrev", "successful-only", "failed-only", "help/h",
+	    "version/V"),
+	  .no_command = "hV", .opaque = "o", .assign = "E" },
+	{ .name = "ltrace", .short_arg = "aADeFlnopsuwx",
+	  .short_flag = "bcCfhiLrStTV",
+	  .long_arg = LIST("output/o", "config/F", "library/l", "indent",
+	    "align"),
+	  .long_flag = LIST("demangle", "help/h", "version/V"),
+	  .no_command = "hV", .opaque = "oF" },
+	{ .name = "valgrind", .short_flag = "hqvd",
+	  .long_flag = LIST("log-file=/%", "xml-file=/%", "log-socket=/%",
+	    "db-command=/!", "db-attach=/!", "vgdb-prefix=/!", "help/h",
+	    "version/V"),
+	  .no_command = "hV", .opaque = "!", .acts = "%", .flags = L_ANYLONG },
+	{ .name = "perf", .sub = "stat", .short_arg = "eptCrxGoIMD",
+	  .short_flag = "aAcdnqvBST",
+	  .long_arg = LIST("event", "pid/p", "tid/p", "cpu", "repeat",
+	    "field-separator", "cgroup", "output/o", "interval-print",
+	    "metrics", "delay", "log-fd", "pre/!", "post/!", "control/!"),
+	  .long_flag = LIST("all-cpus", "no-inherit", "scale", "verbose",
+	    "detailed", "null", "big-num", "no-aggr", "per-socket", "per-core",
+	    "per-thread", "per-node", "sync", "quiet", "append", "topdown",
+	    "transaction", "metric-only", "no-merge"),
+	  .no_command = "p", .opaque = "!", .acts = "o" },
+	{ .name = "perf", .sub = "record", .short_arg = "epctFoCGmjzkD",
+	  .short_flag = "agqvsTPnRdWNBi",
+	  .long_arg = LIST("event", "pid/p", "tid/p", "count", "freq",
+	    "output", "cpu", "cgroup", "mmap-pages", "branch-filter",
+	    "call-graph", "clockid", "delay", "user-regs", "intr-regs",
+	    "switch-output", "control/!"),
+	  .long_flag = LIST("all-cpus", "no-inherit", "no-buildid",
+	    "no-buildid-cache", "quiet", "verbose", "stat", "sample-cpu",
+	    "timestamp", "period", "data", "phys-data", "no-samples",
+	    "raw-samples", "running-time", "group", "overwrite"),
+	  .no_command = "p", .opaque = "!", .flags = L_ACTS },
+	{ .name = "perf", .sub = "trace", .short_arg = "eoptCumFG",
+	  .short_flag = "afsSTvlP",
+	  .long_arg = LIST("event", "expr", "output/o", "pid/p", "tid/p",
+	    "cpu", "uid", "mmap-pages", "pf", "cgroup", "duration",
+	    "call-graph", "max-stack", "min-stack", "max-events"),
+	  .long_flag = LIST("all-cpus", "summary", "summary-only",
+	    "with-summary", "time", "verbose", "full-time", "sched", "failure",
+	    "no-inherit", "comm", "syscalls", "kernel-syscall-graph"),
+	  .no_command = "p", .acts = "o" },
+
+	/* sessions, sandboxes, services */
+	{ .name = "ssh-agent", .short_arg = "aEOPt", .short_flag = "cdDskT",
+	  .no_command = "k" },
+	{ .name = "dbus-run-session",
+	  .long_arg = LIST("config-file", "dbus-daemon/!"),
+	  .long_flag = LIST("help", "version"), .opaque = "!" },
+	{ .name = "xvfb-run", .short_arg = "efnpsw", .short_flag = "alh",
+	  .long_arg = LIST("error-file", "auth-file", "server-num",
+	    "xauth-protocol", "server-args", "wait"),
+	  .long_flag = LIST("auto-servernum", "auto-display", "listen-tcp",
+	    "help/h"),
+	  .no_command = "h" },
+	{ .name = "fakeroot|fakeroot-sysv|fakeroot-tcp", .short_arg = "lisb", .short_flag = "uhv",
+	  .long_arg = LIST("lib/l", "faked/!"),
+	  .long_flag = LIST("unknown-is-real", "help/h", "version/v"),
+	  .no_command = "hv", .opaque = "l!", .acts = "s", .flags = L_SHELL },
+	{ .name = "systemd-run", .short_arg = "upEHM", .short_flag = "tPqGrdSh",
+	  .long_arg = LIST("unit", "property/p", "description", "slice",
+	    "service-type", "uid", "gid", "nice", "working-directory/^",
+	    "setenv/E", "host/H", "machine/M", "on-active", "on-boot",
+	    "on-startup", "on-unit-active", "on-unit-inactive", "on-calendar",
+	    "timer-property/p", "path-property/p", "socket-property/p"),
+	  .long_flag = LIST("remain-after-exit", "send-sighup", "pty", "pipe",
+	    "quiet", "collect", "user", "system", "scope", "no-block", "wait",
+	    "no-ask-password", "same-dir", "shell/S", "help/h", "version"),
+	  .no_command = "h", .opaque = "pHMS", .chdir = "^", .assign = "E" },
+	{ .name = "systemd-inhibit",
+	  .long_arg = LIST("what", "who", "why", "mode"),
+	  .long_flag = LIST("list/@", "no-pager", "no-legend", "help",
+	    "version"),
+	  .no_command = "@" },
+	{ .name = "firejail", .flags = L_ANYLONG | L_ROOT | L_SHELL },
+	{ .name = "bwrap",
+	  .long_arg = LIST("args/!", "chdir/^", "unsetenv", "lock-file",
+	    "sync-fd", "info-fd", "json-status-fd", "block-fd",
+	    "userns-block-fd", "seccomp", "add-seccomp-fd", "exec-label",
+	    "file-label", "remount-ro", "tmpfs", "proc", "dev", "dir",
+	    "mqueue", "uid", "gid", "hostname", "cap-add", "cap-drop", "perms",
+	    "size", "argv0", "userns", "userns2", "pidns"),
+	  .long_flag = LIST("unshare-all", "share-net", "unshare-user",
+	    "unshare-user-try", "unshare-ipc", "unshare-pid", "unshare-net",
+	    "unshare-uts", "unshare-cgroup", "unshare-cgroup-try", "clearenv",
+	    "new-session", "die-with-parent", "as-pid-1", "disable-userns",
+	    "assert-userns-disabled", "level-prefix", "help", "version"),
+	  .long_arg2 = LIST("bind", "bind-try", "dev-bind", "dev-bind-try",
+	    "ro-bind", "ro-bind-try", "symlink", "setenv", "file", "bind-data",
+	    "ro-bind-data", "chmod"),
+	  .opaque = "!", .chdir = "^", .flags = L_ROOT },
+	{ .name = "parallel", .short_arg = "jaNnd", .short_flag = "0kqvXm",
+	  .long_arg = LIST("jobs", "arg-file", "max-args", "delimiter", "halt",
+	    "joblog/%", "results/%", "sshlogin/!", "basefile/!"),
+	  .long_flag = LIST("null", "keep-order", "quote", "verbose", "xargs",
+	    "dry-run/@", "no-notice", "bar", "progress", "eta", "line-buffer",
+	    "group", "ungroup", "tag", "will-cite", "help", "version"),
+	  .no_command = "@", .opaque = "!", .acts = "%",
+	  .flags = L_JOINED | L_HIDDEN | L_SEP | L_STDIN },
+	{ .name = "pkexec", .long_arg = LIST("user"),
+	  .long_flag = LIST("disable-internal-agent", "keep-cwd", "help",
+	    "version"),
+	  .flags = L_SHELL },
+	{ .name = "ip", .sub = "net|netn|netns e|ex|exe|exec", .operands = 1 },
+	{ .name = "numactl", .short_arg = "ipPmNCw", .short_flag = "albsHhV",
+	  .long_arg = LIST("interleave", "preferred", "preferred-many",
+	    "membind", "cpunodebind", "physcpubind", "weighted-interleave"),
+	  .long_flag = LIST("all", "localalloc", "balancing", "show/s",
+	    "hardware/H", "help", "version"),
+	  .no_command = "sHhV" },
+	{ .name = "cgexec", .short_arg = "g", .short_flag = "h",
+	  .long_flag = LIST("sticky"), .no_command = "h" },
+	{ .name = "chpst", .short_arg = "uUbe/nlLmdofcprt",
+	  .short_flag = "vP012", .opaque = "e/", .acts = "lL" },
+	{ .name = "setuidgid", .operands = 1 },
+	{ .name = "softlimit", .short_arg = "acdflmoprst" },
+	{ .name = "setlock", .short_flag = "nNxX", .operands = 1,
+	  .flags = L_ACTS },
+	{ .name = "faketime", .short_flag = "mf",
+	  .long_arg = LIST("date-prog/!"),
+	  .long_flag = LIST("exclude-monotonic", "disable-shm"),
+	  .opaque = "!", .operands = 1 },
+	{ .name = "find", .flags = L_FIND },
+	{ .name = "eatmydata" },
+	{ .name = "chronic", .short_flag = "ev" },
+	{ .name = "ifne", .short_flag = "n" },
+	{ .name = "unbuffer", .short_flag = "p" },
+	{ .name = "torsocks", .short_arg = "upaP", .short_flag = "idqh",
+	  .long_flag = LIST("shell/!", "help/h", "version"),
+	  .no_command = "h", .opaque = "!" },
+	{ .name = "proxychains|proxychains4", .short_arg = "f",
+	  .short_flag = "q", .opaque = "f" },
+	{ .name = "sshpass", .short_arg = "fdpP", .short_flag = "evh",
+	  .no_command = "h" },
+	{ .name = "tini", .short_arg = "pe", .short_flag = "svglwh",
+	  .no_command = "h" },
+	{ .name = "dumb-init", .short_arg = "r", .short_flag = "cvVh",
+	  .long_arg = LIST("rewrite"),
+	  .long_flag = LIST("single-child", "verbose", "version/V", "help/h"),
+	  .no_command = "Vh" },
 };
 
 /*
@@ -293,34 +602,39 @@ struct launch {
 	int login;		/* sudo -i: the directory is the target's home */
 	int acts;		/* time -o: it does more than run the command */
 	int shell;		/* sudo -s: $SHELL -c runs the command */
+	const char *string;	/* su -c STRING: a shell runs it; borrowed */
+	int exec;		/* watch -x: the words are not joined */
+	int user_cmd;		/* runuser -u: the words are the command */
+	int dashdash;		/* capsh: "--" came, its words go to prog */
 };
 
 /*
  * Finds long option opt (len bytes) among l's as getopt_long does: the
  * name spelt out, else the only one it abbreviates, whichever list it is
- * in. Returns the name, or NULL if none or ambiguous; *takes is 1 if it
- * has an argument.
+ * in. Returns the name, or NULL if none or ambiguous; *takes is how
+ * many words of argument it has (0, 1 or 2).
  */
 static const char *
 long_lookup(const struct launcher *l, const char *opt, size_t len,
     int *takes)
 {
-	const char *const *lists[2] = { l->long_arg, l->long_flag };
+	const char *const *lists[3] = { l->long_flag, l->long_arg,
+	    l->long_arg2 };
 	const char *hit = NULL;
 	size_t i, k, n, count = 0;
 
-	for (k = 0; k < 2; k++)
-		for (i = 0; lists[k][i] != NULL; i++) {
-			n = strcspn(lists[k][i], "=");
+	for (k = 0; k < 3; k++)
+		for (i = 0; lists[k] != NULL && lists[k][i] != NULL; i++) {
+			n = strcspn(lists[k][i], "=/");
 			if (n < len || strncmp(lists[k][i], opt, len) != 0)
 				continue;
 			if (n == len) {		/* sudo --login, not login-class */
-				*takes = k == 0;
+				*takes = (int)k;
 				return lists[k][i];
 			}
 			if (count++ == 0) {
 				hit = lists[k][i];
-				*takes = k == 0;
+				*takes = (int)k;
 			}
 		}
 	return count == 1 ? hit : NULL;
@@ -370,22 +684,48 @@ sudo_option(struct launch *out, int opt, const char *arg)
 	return 0;
 }
 
+/* Whether option letter opt is in the letters set (which may be NULL). */
+static int
+has(const char *set, int opt)
+{
+	return set != NULL && opt != '\0' && strchr(set, opt) != NULL;
+}
+
 /*
- * Handles one option's effect: env's -i, -u, -C, -S, sudo's -D, -i, -R and
- * xargs's -I, -i; returns 0 or -1.
+ * Handles one option's effect: what the catalogue's letter lists say
+ * (opaque, acts, cmd, chdir, assign, exec), and env's -i, -u, -C, -S,
+ * sudo's -D, -i, -R, -s, runuser's -u and xargs's -I, -i; returns 0.
  */
 static int
 apply_option(const struct launcher *l, struct launch *out, int opt,
     const char *arg)
 {
+	if (has(l->opaque, opt) && out->bad == NULL)
+		out->bad = "an option that changes what runs or where";
+	if (has(l->acts, opt))
+		out->acts = 1;		/* writes (as root, perhaps) a file */
+	if (has(l->cmd, opt))
+		out->string = arg;
+	if (has(l->exec, opt))
+		out->exec = 1;
+	if (has(l->assign, opt) && (arg == NULL || !env_assign(&out->env, arg)))
+		out->bad = "an environment setting it does not show";
+	if (has(l->chdir, opt)) {
+		if (arg != NULL)
+			change_dir(out, arg);
+		else {
+			free(out->cwd);
+			out->cwd = NULL;
+		}
+	}
+	if (strcmp(l->name, "runuser") == 0 && opt == 'u')
+		out->user_cmd = 1;
 	if (strcmp(l->name, "xargs") == 0 && (opt == 'I' || opt == 'i')) {
 		out->replace = arg != NULL && *arg != '\0' ? arg : "{}";
 		return 0;
 	}
 	if (strcmp(l->name, "sudo") == 0)
 		return sudo_option(out, opt, arg);
-	if (strcmp(l->name, "time") == 0 && opt == 'o')
-		out->acts = 1;		/* writes (as root, perhaps) any file */
 	if (strcmp(l->name, "env") != 0)
 		return 0;
 	switch (opt) {
@@ -417,6 +757,19 @@ apply_option(const struct launcher *l, struct launch *out, int opt,
 	return 0;
 }
 
+/* The option letter a long option stands for ("output/o"), or 0. */
+static int
+letter_of(const char *hit)
+{
+	const char *slash = strchr(hit, '/');
+
+	return slash != NULL ? (unsigned char)slash[1] : 0;
+}
+
+/*
+ * One long option. Returns 0, 1 if it means no command runs, or -1 if
+ * not understood.
+ */
 static int
 long_option(const struct launcher *l, struct launch *out, char *const *argv,
     size_t *i)
@@ -424,47 +777,30 @@ long_option(const struct launcher *l, struct launch *out, char *const *argv,
 	const char *opt = argv[*i] + 2, *eq = strchr(opt, '='), *arg = NULL;
 	const char *hit;
 	size_t len = eq != NULL ? (size_t)(eq - opt) : strlen(opt);
-	int takes = 0;
+	int takes = 0, c;
 
 	if ((hit = long_lookup(l, opt, len, &takes)) == NULL)
-		return -1;
-	if (takes) {
+		/* valgrind, capsh: every option is one word */
+		return (l->flags & L_ANYLONG) ? 0 : -1;
+	if (takes > 0) {
 		if (eq != NULL)
 			arg = eq + 1;
 		else if (argv[*i + 1] != NULL)
 			arg = argv[++*i];
 		else
 			return -1;
-	} else if (eq != NULL && strchr(hit, '=') == NULL)
+		if (takes == 2 && argv[++*i] == NULL)
+			return -1;
+	} else if (eq != NULL && hit[strcspn(hit, "=/")] != '=')
 		return -1;
-	if (strcmp(l->name, "env") == 0) {
-		if (strcmp(hit, "ignore-environment") == 0)
-			return apply_option(l, out, 'i', NULL);
-		if (strncmp(hit, "unset", 5) == 0 || strncmp(hit, "chdir", 5) == 0
-		    || strncmp(hit, "split-string", 12) == 0)
-			return apply_option(l, out, hit[0] == 'u' ? 'u' :
-			    hit[0] == 'c' ? 'C' : 'S', arg);
-	}
-	if (strcmp(l->name, "time") == 0 && strcmp(hit, "output") == 0)
-		return apply_option(l, out, 'o', arg);
-	if (strcmp(l->name, "xargs") == 0 && strcmp(hit, "replace=") == 0)
-		return apply_option(l, out, 'i', eq != NULL ? eq + 1 : NULL);
-	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "chdir") == 0 ||
-	    strcmp(hit, "login") == 0 || strcmp(hit, "chroot") == 0 ||
-	    strcmp(hit, "shell") == 0))
-		return apply_option(l, out, hit[0] == 's' ? 's' : hit[2] == 'd' ?
-		    'D' : hit[2] == 'g' ? 'i' : 'R', arg);
-	if (strcmp(l->name, "sudo") == 0 && (strcmp(hit, "edit") == 0 ||
-	    strcmp(hit, "list") == 0 || strcmp(hit, "validate") == 0 ||
-	    strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
-	    strcmp(hit, "remove-timestamp") == 0))
+	else if (eq != NULL)
+		arg = eq + 1;
+	c = letter_of(hit);
+	if (has(l->no_command, c) || strncmp(hit, "help", 4) == 0 ||
+	    strncmp(hit, "version", 7) == 0 || strcmp(hit, "show-limits") == 0)
 		return 1;
-	if (strcmp(hit, "help") == 0 || strcmp(hit, "version") == 0 ||
-	    strcmp(hit, "show-limits") == 0)
-		return 1;
-	if (strcmp(l->name, "ionice") == 0 && (strcmp(hit, "pid") == 0 ||
-	    strcmp(hit, "pgid") == 0 || strcmp(hit, "uid") == 0))
-		return 1;
+	if (c != 0)
+		apply_option(l, out, c, arg);
 	return 0;
 }
 
@@ -480,18 +816,18 @@ short_options(const struct launcher *l, struct launch *out,
 	int stop = 0;
 
 	for (; *p != '\0'; p++) {
-		if (strchr(l->no_command, *p) != NULL)
+		if (has(l->no_command, *p))
 			stop = 1;
-		if (strchr(l->short_flag, *p) != NULL) {
+		if (has(l->short_flag, *p)) {
 			apply_option(l, out, *p, NULL);
 			continue;
 		}
-		if (strchr(l->short_optarg, *p) != NULL) {
+		if (has(l->short_optarg, *p)) {
 			/* the rest of the word is its value */
 			apply_option(l, out, *p, p + 1);
 			return stop;
 		}
-		if (strchr(l->short_arg, *p) == NULL)
+		if (!has(l->short_arg, *p))
 			return -1;
 		if (p[1] != '\0')
 			arg = p + 1;
@@ -551,17 +887,81 @@ resplit(struct launch *out, char *const **argv, size_t i)
 	return 0;
 }
 
+/* Whether w is a number, as a priority or a count is. */
+static int
+numeric(const char *w)
+{
+	if (*w == '-' || *w == '+')
+		w++;
+	return *w != '\0' && strspn(w, "0123456789") == strlen(w);
+}
+
 /*
- * Parses argv (argv[0] is the launcher) as l does, stopping at the first
- * operand, and fills out. out->inner stays 0 when no command runs.
+ * The words after the options: l->operands of them, then the command.
+ * Sets out->inner, or out->string for flock's and sg's -c STRING.
  */
 static void
-parse_options(const struct launcher *l, char *const *argv, struct launch *out)
+parse_operands(const struct launcher *l, char *const *argv, size_t i,
+    struct launch *out)
 {
-	size_t i, ops = 0;
+	size_t ops, want = out->user_cmd ? 0 : (size_t)l->operands;
+
+	for (ops = 0; argv[i] != NULL && ops < want; i++, ops++)
+		if ((l->flags & L_NUMERIC) && !numeric(argv[i])) {
+			/* chrt -o CMD: newer versions need no priority */
+			out->bad = "an operand that is not a number";
+			out->inner = i;
+			return;
+		}
+	if (ops < want)
+		return;
+	if ((l->flags & L_CMDAFTER) && argv[i] != NULL &&
+	    (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--command") == 0)) {
+		if ((out->string = argv[i + 1]) == NULL)
+			out->bad = "-c without a command string";
+		else if (argv[i + 2] != NULL)
+			out->bad = "words after the command string";
+		return;
+	}
+	for (; (l->flags & L_ASSIGNS) && argv[i] != NULL &&
+	    env_assign(&out->env, argv[i]); i++)
+		;
+	if (argv[i] != NULL)
+		out->inner = i;
+}
+
+/*
+ * su, runuser, script: options may come after operands (GNU getopt
+ * permutes them); the command is only a -c STRING, and a word beyond
+ * l->operands goes to the shell, which then runs a script: opaque.
+ * Returns 1 when the words are runuser -u's command, starting at *i.
+ */
+static int
+permuted_operand(const struct launcher *l, struct launch *out, size_t *ops)
+{
+	if (out->user_cmd)
+		return 1;
+	if (++*ops > (size_t)l->operands && out->bad == NULL)
+		out->bad = "arguments passed to the shell";
+	return 0;
+}
+
+/*
+ * Parses argv (argv[0] is the launcher, argv[first] its first word after
+ * its subcommand) as l does, stopping at the first operand, and fills
+ * out. out->inner stays 0 when no command runs.
+ */
+static void
+parse_options(const struct launcher *l, char *const *argv, size_t first,
+    struct launch *out)
+{
+	size_t i = first, ops = 0;
 	int r;
 
-	for (i = 1; argv[i] != NULL; i++) {
+	/* setarch ARCH [options] CMD */
+	if ((l->flags & L_ARCH) && argv[i] != NULL && argv[i][0] != '-')
+		i++;
+	for (; argv[i] != NULL; i++) {
 		const char *w = argv[i];
 
 		if (strcmp(w, "--") == 0) {
@@ -572,8 +972,14 @@ parse_options(const struct launcher *l, char *const *argv, struct launch *out)
 			apply_option(l, out, 'i', NULL);
 			continue;
 		}
-		if (w[0] != '-' || w[1] == '\0')
-			break;
+		if (strcmp(w, "-") == 0 && (l->flags & L_DASH))
+			continue;	/* su -: a login shell */
+		if (w[0] != '-' || w[1] == '\0') {
+			if (!(l->flags & L_PERMUTE) ||
+			    permuted_operand(l, out, &ops))
+				break;
+			continue;
+		}
 		if (nice_number(l, w))
 			continue;
 		r = w[1] == '-' ? long_option(l, out, argv, &i) :
@@ -592,15 +998,21 @@ parse_options(const struct launcher *l, char *const *argv, struct launch *out)
 			i = 0;		/* parse the new words from the start */
 		}
 	}
-	for (; argv[i] != NULL && ops < (size_t)l->operands; i++, ops++)
-		;
-	if (ops < (size_t)l->operands)
+	if (l->prog != NULL) {
+		/* capsh runs a program only after "--" */
+		if (i > first && strcmp(argv[i - 1], "--") == 0) {
+			out->dashdash = 1;
+			out->inner = i;
+		} else if (argv[i] != NULL)
+			out->bad = "a word it does not know";
 		return;
-	for (; l->assigns && argv[i] != NULL && env_assign(&out->env, argv[i]);
-	    i++)
-		;
-	if (argv[i] != NULL)
-		out->inner = i;
+	}
+	if (!(l->flags & L_PERMUTE) || out->user_cmd) {
+		parse_operands(l, argv, i, out);
+		return;
+	}
+	for (; argv[i] != NULL; i++)
+		permuted_operand(l, out, &ops);
 }
 
 struct normer {
@@ -737,38 +1149,110 @@ add_inner(struct normer *nz, size_t idx, char **argv, char **env,
 	expand(nz, k);
 }
 
+/* "/bin/sh -c STRING": what su -c, flock -c and watch run. */
+static char **
+sh_c(char *string)
+{
+	char **argv;
+
+	argv = strv_push(NULL, "/bin/sh");
+	argv = strv_push(argv, "-c");
+	return strv_push_take(argv, string);
+}
+
+/*
+ * The command a launcher starts: its words from la->inner (up to
+ * parallel's :::), or "/bin/sh -c STRING" for su -c and flock -c, or
+ * its words joined into such a string (watch, sg, parallel); capsh's
+ * words after "--" go to l->prog. Returns a new strv, or NULL if it
+ * starts nothing.
+ */
+static char **
+inner_argv(const struct launcher *l, const struct launch *la,
+    char *const *words)
+{
+	char **argv = NULL;
+	struct buf b;
+	size_t i, end;
+
+	if (la->string != NULL)
+		return sh_c(xstrdup(la->string));
+	if (la->inner == 0)
+		return NULL;
+	for (end = la->inner; words[end] != NULL; end++)
+		if ((l->flags & L_SEP) && strncmp(words[end], ":::", 3) == 0)
+			break;
+	if (end == la->inner && !la->dashdash)
+		return NULL;
+	if ((l->flags & L_JOINED) && !la->exec) {
+		buf_init(&b);
+		for (i = la->inner; i < end; i++) {
+			if (i > la->inner)
+				buf_addc(&b, ' ');
+			buf_adds(&b, words[i]);
+		}
+		return sh_c(buf_detach(&b));
+	}
+	if (l->prog != NULL)
+		argv = strv_push(argv, l->prog);
+	for (i = la->inner; i < end; i++)
+		argv = strv_push(argv, words[i]);
+	return argv;
+}
+
+/* What an entry's flags say about a launcher that parsed as la did. */
 static void
-expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
+launcher_flags(struct norm_cmd *c, const struct launcher *l,
+    struct launch *la, int runs)
+{
+	if (la->bad != NULL)
+		set_opaque(c, la->bad);
+	if (la->stopped)
+		return;
+	if (l->flags & L_ROOT)
+		set_opaque(c, "the command is found in another file tree");
+	if (l->flags & L_DIR)
+		set_opaque(c, "runs every program in a directory");
+	if (l->flags & L_ACTS)
+		la->acts = 1;
+	if (runs)
+		return;
+	if (l->flags & L_STDIN)
+		set_opaque(c, "reads commands from standard input");
+	if (l->flags & L_SHELL)
+		set_opaque(c, "starts an interactive shell");
+	/* xargs sudo: the command is among the words xargs appends */
+	if (c->args_uncertain)
+		set_opaque(c, "command in arguments that cannot be seen");
+}
+
+static void
+expand_launcher(struct normer *nz, size_t idx, const struct launcher *l,
+    size_t first)
 {
 	struct norm_cmd *c = &nz->out->cmds[idx];
 	struct launch la;
-	char **argv = NULL, *const *words;
-	size_t i;
+	char **argv = NULL;
+	const char *outer = nz->replace;
 
 	memset(&la, 0, sizeof(la));
 	c->kind = NORM_LAUNCHER;
 	la.env = strv_dup(c->env);
 	la.cwd = c->cwd != NULL ? xstrdup(c->cwd) : NULL;
-	parse_options(l, c->argv, &la);
-	if (la.bad != NULL)
-		set_opaque(c, la.bad);
-	/* xargs sudo: the command is among the words xargs appends */
-	if (la.inner == 0 && !la.stopped && c->args_uncertain)
-		set_opaque(c, "command in arguments that cannot be seen");
-	if (la.inner > 0) {
-		words = la.words != NULL ? la.words : c->argv;
-		for (i = la.inner; words[i] != NULL; i++)
-			argv = strv_push(argv, words[i]);
-		if (argv != NULL) {
-			const char *outer = nz->replace;
-
-			if (la.replace != NULL)
-				nz->replace = la.replace;
-			add_inner(nz, idx, argv, la.env, la.cwd, l->args_hidden,
-			    0);
-			nz->replace = outer;
-			la.env = NULL;	/* transferred */
-		}
+	parse_options(l, c->argv, first, &la);
+	if (!la.stopped)
+		argv = inner_argv(l, &la, la.words != NULL ? la.words :
+		    c->argv);
+	launcher_flags(c, l, &la, argv != NULL);
+	if (argv != NULL) {
+		if (la.replace != NULL)
+			nz->replace = la.replace;
+		else if (l->flags & L_SEP)
+			nz->replace = "{";	/* parallel's {}, {.}, {/}... */
+		add_inner(nz, idx, argv, la.env, la.cwd,
+		    (l->flags & L_HIDDEN) != 0, 0);
+		nz->replace = outer;
+		la.env = NULL;	/* transferred */
 	}
 	/* the default then covers what it does besides */
 	if (la.acts)
@@ -777,6 +1261,58 @@ expand_launcher(struct normer *nz, size_t idx, const struct launcher *l)
 	strv_free(la.split);
 	strv_free(la.words);
 	free(la.cwd);
+}
+
+/*
+ * find's actions that do something of their own: the default covers
+ * find then, whatever its -exec commands are.
+ */
+static const char *const find_acts[] = { "-delete", "-fprint", "-fprint0",
+    "-fprintf", "-fls", NULL };
+
+/*
+ * find PATH... EXPRESSION: each -exec, -execdir, -ok and -okdir starts a
+ * command of its own, up to ";" or "+", with "{}" replaced by the names
+ * found. Every one is added; a -exec without its end runs nothing (find
+ * refuses it).
+ */
+static void
+expand_find(struct normer *nz, size_t idx)
+{
+	char *const *v = nz->out->cmds[idx].argv;
+	char **argv;
+	const char *outer = nz->replace;
+	size_t i, k, end;
+	int acts = 0, found = 0, hidden;
+
+	for (i = 1; v[i] != NULL; i++) {
+		for (k = 0; find_acts[k] != NULL; k++)
+			acts |= strcmp(v[i], find_acts[k]) == 0;
+		if (strcmp(v[i], "-exec") != 0 && strcmp(v[i], "-execdir") != 0 &&
+		    strcmp(v[i], "-ok") != 0 && strcmp(v[i], "-okdir") != 0)
+			continue;
+		for (end = i + 1; v[end] != NULL && strcmp(v[end], ";") != 0 &&
+		    strcmp(v[end], "+") != 0; end++)
+			;
+		if (v[end] == NULL || end == i + 1)
+			break;
+		argv = NULL;
+		hidden = 0;
+		for (k = i + 1; k < end; k++) {
+			argv = strv_push(argv, v[k]);
+			hidden |= k > i + 1 && strstr(v[k], "{}") != NULL;
+		}
+		nz->out->cmds[idx].kind = NORM_LAUNCHER;
+		found = 1;
+		nz->replace = "{}";
+		add_inner(nz, idx, argv, strv_dup(nz->out->cmds[idx].env),
+		    nz->out->cmds[idx].cwd, hidden, 0);
+		nz->replace = outer;
+		v = nz->out->cmds[idx].argv;	/* cmds may have moved */
+		i = end;
+	}
+	if (found && acts)
+		nz->out->cmds[idx].transparent = 0;
 }
 
 /* busybox rm …, or a link called rm that leads to busybox */
@@ -1250,13 +1786,67 @@ resolve(const struct normer *nz, struct norm_cmd *c)
 		c->unsafe = unsafe_walk(c->path);
 }
 
+/* Whether w is one of the n bytes of alternatives at alt: "net|netns". */
+static int
+alt_has(const char *alt, size_t n, const char *w)
+{
+	const char *e = alt + n;
+	size_t k;
+
+	while (alt < e) {
+		k = strcspn(alt, "| ");
+		if (strlen(w) == k && strncmp(alt, w, k) == 0)
+			return 1;
+		alt += k + 1;
+	}
+	return 0;
+}
+
+/*
+ * The index of the word after l's subcommand words ("perf stat", "ip
+ * netns exec") in argv: 1 when l has none, 0 when argv does not start
+ * with them.
+ */
+static size_t
+sub_match(const struct launcher *l, char *const *argv)
+{
+	const char *p = l->sub;
+	size_t i = 1, n;
+
+	for (; p != NULL && *p != '\0'; i++) {
+		n = strcspn(p, " ");
+		if (argv[i] == NULL || !alt_has(p, n, argv[i]))
+			return 0;
+		p += n + strspn(p + n, " ");
+	}
+	return i;
+}
+
+/*
+ * perf --no-pager stat CMD, ip -all netns exec CMD: options before the
+ * subcommand, which are not modelled. Returns 1 if a later word may be
+ * l's subcommand.
+ */
+static int
+sub_hidden(const struct launcher *l, char *const *argv)
+{
+	size_t i;
+
+	if (l->sub == NULL || argv[1] == NULL || argv[1][0] != '-')
+		return 0;
+	for (i = 2; argv[i] != NULL; i++)
+		if (alt_has(l->sub, strcspn(l->sub, " "), argv[i]))
+			return 1;
+	return 0;
+}
+
 /* Looks inside command idx if it starts others. */
 static void
 expand(struct normer *nz, size_t idx)
 {
 	struct norm_cmd *c = &nz->out->cmds[idx];
 	const char *id;
-	size_t i;
+	size_t i, first;
 
 	if (c->name_unknown)
 		return;	/* nothing known to look into */
@@ -1279,11 +1869,25 @@ expand(struct normer *nz, size_t idx)
 			expand_shell(nz, idx);
 			return;
 		}
-	for (i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++)
-		if (strcmp(id, launchers[i].name) == 0) {
-			expand_launcher(nz, idx, &launchers[i]);
+	/* setarch and newgrp are linux32, sg... by the name they are run by */
+	if (strcmp(id, "setarch") == 0 || strcmp(id, "newgrp") == 0)
+		id = base_of(c->argv[0]);
+	for (i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++) {
+		const struct launcher *l = &launchers[i];
+
+		if (!alt_has(l->name, strlen(l->name), id))
+			continue;
+		if (l->flags & L_FIND) {
+			expand_find(nz, idx);
 			return;
 		}
+		if ((first = sub_match(l, c->argv)) > 0) {
+			expand_launcher(nz, idx, l, first);
+			return;
+		}
+		if (sub_hidden(l, c->argv))
+			set_opaque(c, "options before its subcommand");
+	}
 }
 
 int

@@ -1,7 +1,8 @@
 /*
  * normalize: what a command line really runs. Resolves the program as
  * execvp would (PATH, then symlinks), looks through launchers (env, nice,
- * nohup, timeout, stdbuf, ionice, time, sudo, doas, xargs, busybox and
+ * nohup, timeout, sudo, xargs, flock, taskset, unshare, strace, su -c,
+ * watch, find -exec... one catalogue of them in normalize.c; busybox and
  * toybox applets) and splits `sh -c STRING` and its kin into simple
  * commands, to any depth. The policy is matched against every command
  * found, launchers included.

@@ -23,7 +23,7 @@ static const char *const file_keys[] = { "version", "defaults", "rules",
 static const char *const defaults_keys[] = { "action", "approval", NULL };
 static const char *const rule_keys[] = { "id", "description", "match",
     "action", "approval", "controls", "record", "redact", "credentials",
-    NULL };
+    "noexec", NULL };
 static const char *const match_keys[] = { "command", "args", "env", "user",
     "host", "cwd", "setenv", "writes", NULL };
 static const char *const approval_keys[] = { "any_of", "deny_if", "reason",
@@ -450,6 +450,8 @@ parse_rule_body(struct loader *l, const struct ynode *n,
 		r = parse_prefixed(l, v, "redact", 0, &rule->redact);
 	if (r == 0 && (v = ydoc_get(n, "credentials")) != NULL)
 		r = parse_credentials(l, v, rule);
+	if (r == 0 && (v = ydoc_get(n, "noexec")) != NULL)
+		r = ydoc_bool(l->doc, v, "noexec", &rule->noexec, l->err);
 	return r;
 }
 
@@ -1232,6 +1234,8 @@ try_rule(struct decider *dc, size_t i, const struct norm_cmd *c, size_t ci,
 	    sizeof(*d->matches));
 	d->matches[d->nmatches].cmd = ci;
 	d->matches[d->nmatches++].rule = r;
+	/* strictest wins: one matching rule that says noexec is enough */
+	d->noexec |= r->noexec;
 	return (int)r->action;
 }
 

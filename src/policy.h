@@ -51,6 +51,7 @@ struct pol_rule {
 	char **controls, **record, **redact;
 	struct pol_kv *credentials;
 	size_t n_credentials;
+	int noexec;		/* the program may not start others */
 };
 
 struct pol_file {
@@ -112,6 +113,7 @@ struct pol_decision {
 	 */
 	char **notes;
 	size_t ncmds;
+	int noexec;		/* a matching rule says noexec: true */
 };
 
 /*

@@ -316,6 +316,7 @@ policy_json(const struct policy *pol, const struct norm_result *cmds,
 	json_object_set(o, "default", json_object_get(req, "default"));
 	json_decref(req);
 	json_object_set_new(o, "controls", rules_json(d, 1));
+	json_object_set_new(o, "noexec", json_boolean(d->noexec));
 	return o;
 }
 
@@ -414,6 +415,7 @@ record_set_execution(struct record *r, const struct exec_result *res,
 	    "signal", res->signal ? json_integer(res->signal) : json_null());
 	if (error != NULL)
 		json_object_set_new(e, "error", text(error));
+	json_object_set_new(e, "noexec", json_boolean(res->noexec));
 	json_object_set_new(r->root, "execution", e);
 }
 

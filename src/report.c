@@ -196,6 +196,7 @@ report_json(const struct policy *pol, const struct norm_result *cmds,
 	json_object_set_new(o, "decision",
 	    json_string(pol_action_name(d->action)));
 	json_object_set_new(o, "rules", rule_ids_json(d));
+	json_object_set_new(o, "noexec", json_boolean(d->noexec));
 	json_object_set_new(o, "commands", argvs);
 	json_object_set_new(o, "requirement", requirement_json(pol, d));
 	json_object_set_new(o, "matches", matches_json(d));
@@ -300,6 +301,10 @@ report_text(FILE *f, const struct policy *pol, const struct norm_result *cmds,
 	size_t i, k;
 
 	fprintf(f, "decision: %s\n", pol_action_name(d->action));
+	if (d->noexec && d->action != POL_DENY)
+		fprintf(f, "noexec: it runs unable to start other programs "
+		    "(execve fails); what it does itself, such as writing "
+		    "files, is not stopped, and set-id bits give nothing\n");
 	for (i = 0; i < cmds->n; i++) {
 		text_command(f, &cmds->cmds[i], i, d->notes[i]);
 		for (k = 0; k < d->nmatches; k++) {

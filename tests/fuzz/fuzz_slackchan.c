@@ -4,7 +4,8 @@
  * as a vote) and the outcome. The input holds one answer per method,
  * separated by NUL bytes, in the order of answers[] below; an answer
  * to a poll's call that starts with "429:" comes with that status and
- * the rest as its Retry-After. Every vote handed on must name one of the people.
+ * the rest as its Retry-After. Every vote handed on must be a Slack
+ * user one of the people lists.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "fuzz.h"
 #include "slackchan.h"
 #include "util.h"
+#include "voter.h"
 
 static const char *const answers[] = { "/chat.postMessage",
     "/reactions.get", "/conversations.replies", "/users.info",
@@ -56,8 +58,11 @@ static void
 vote(void *arg, const struct slackchan_vote *v)
 {
 	const struct approvers *ap = arg;
+	struct chan_vote cv = { .who = CHAN_WHO_SLACK, .name = v->user,
+	    .team = v->team };
 
-	if (approvers_person(ap, v->person) == NULL || v->identity == NULL ||
+	if (v->user == NULL || v->team == NULL ||
+	    voter_person(ap, &cv, NULL) == NULL || v->identity == NULL ||
 	    v->evidence == NULL || (v->approve != 0 && v->approve != 1))
 		abort();
 }

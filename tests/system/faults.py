@@ -27,9 +27,10 @@ After each injected run:
   itself), and, in the strace log, main's update was followed by a
   successful syncfs before any fork; a denied probe never runs;
 - the exit status is the probe's (0) if it ran; otherwise 125, 78 for a
-  configuration file that cannot be opened, the dynamic loader's 127 for
-  a library that cannot be, or SIGKILL; 77 for a denial only if the
-  denial is recorded. A failed allocation may also end the run with
+  configuration file that cannot be opened, 126 for an executable that
+  cannot be opened (as env(1) says of one it cannot run), the dynamic
+  loader's 127 for a library that cannot be, or SIGKILL; 77 for a denial
+  only if the denial is recorded. A failed allocation may also end the run with
   SIGABRT (util.h: allocation failures abort) or SIGSEGV (libgit2 1.5
   does not check every allocation): counted as crashes, and the rest
   must hold all the same; so may, in the sanitizer build, an open that
@@ -403,6 +404,9 @@ def check(case, st, err, trace, killed, loader):
                        re.M):
             # the configuration could not be read: unusable, as if invalid
             ok = {78}
+        elif re.search(r"^approve-exec: '[^']*probe[^']*': ", err, re.M):
+            # the gated program itself could not be opened to be hashed
+            ok = {126}
         rec = record_of(case.variant, mark)
         decision = rec.get('decision', {}).get('result') if rec else None
         # a denial, recorded (on the approved path: an approval that
