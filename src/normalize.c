@@ -1624,16 +1624,16 @@ static char *
 unsafe_walk(const char *path)
 {
 	struct stat st;
-	char *todo, *cur, *next, *why = NULL, link[PATH_MAX];
+	char *walk, *cur, *next, *why = NULL, link[PATH_MAX];
 	const char *p, *e;
 	ssize_t n;
 	int links = 0;
 
 	if (path[0] != '/')
 		return xstrdup("a path relative to an unknown directory");
-	todo = xstrdup(path);
+	walk = xstrdup(path);
 	cur = xstrdup("");
-	for (p = todo; why == NULL; p = e) {
+	for (p = walk; why == NULL; p = e) {
 		while (*p == '/')
 			p++;
 		if (*p == '\0')
@@ -1665,16 +1665,16 @@ unsafe_walk(const char *path)
 			break;		/* the kernel fails too: nothing runs */
 		link[n] = '\0';
 		next = xasprintf("%s/%s", link, e);
-		free(todo);
-		todo = next;
-		e = todo;
+		free(walk);
+		walk = next;
+		e = walk;
 		if (link[0] == '/')
 			cur[0] = '\0';
 	}
 	if (why == NULL && *cur != '\0' && stat(cur, &st) == 0 &&
 	    others_write(&st))
 		why = xasprintf("'%s' can be written by others than root", cur);
-	free(todo);
+	free(walk);
 	free(cur);
 	return why;
 }
