@@ -36,25 +36,6 @@ local_requester aef_req
 S=$W/spool
 BOB=$(id -u aef_bob)
 
-run_as() {
-	u=$1; shift
-	(cd "$W/req" && as "$u" env HOME="$W/req" "$AE" "$@")
-}
-verb() { u=$1; v=$2; shift 2; run_as "$u" "$v" --config "$W/config.yaml" "$@"; }
-nowait() {
-	run_as aef_req --config "$W/config.yaml" --no-wait -- "$@" >"$W/ids" 2>"$W/err"
-	st=$?
-	ID=$(cut -d" " -f1 "$W/ids"); CODE=$(cut -d" " -f2 "$W/ids")
-	return $st
-}
-use() {
-	id=$1; shift
-	run_as aef_req --config "$W/config.yaml" --request "$id" -- "$@" >"$W/out" 2>&1
-}
-last_record() {
-	git -C "$W/req/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C "$W/req/audit.git" show "main:{}"
-}
 # forge FROM ID [DIGEST_FROM]: as the requester, writes spool/ID.state from
 # the state file FROM, renamed to ID, approved now, with the digest of the
 # state file DIGEST_FROM if given

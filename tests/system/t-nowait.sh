@@ -36,31 +36,6 @@ YAML
 # the audit repository belongs to aew_req; root reads it here
 local_requester aew_req
 
-# run_as USER ARGS...: approve-exec as USER in $W/req (the cwd is bound)
-run_as() {
-	u=$1; shift
-	(cd "$W/req" && as "$u" env HOME="$W/req" "$AE" "$@")
-}
-# verb USER VERB ARGS...
-verb() { u=$1; v=$2; shift 2; run_as "$u" "$v" --config "$W/config.yaml" "$@"; }
-
-# nowait ARGS...: a --no-wait request; sets ID and CODE, returns its status
-nowait() {
-	run_as aew_req --config "$W/config.yaml" --no-wait -- "$@" >"$W/ids" 2>"$W/err"
-	st=$?
-	ID=$(cut -d" " -f1 "$W/ids"); CODE=$(cut -d" " -f2 "$W/ids")
-	return $st
-}
-# use ID ARGS...: the run that uses a decided request
-use() {
-	id=$1; shift
-	run_as aew_req --config "$W/config.yaml" --request "$id" -- "$@" >"$W/out" 2>&1
-}
-
-last_record() {
-	git -C "$W/req/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C "$W/req/audit.git" show "main:{}"
-}
 commits() { git -C "$W/req/audit.git" rev-list --count main 2>/dev/null || echo 0; }
 
 test_expect_success '--no-wait prints "ID CODE", says how to approve, exits 75 at once' '

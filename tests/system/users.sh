@@ -35,8 +35,9 @@ as() {
 # requester USER working in $W/req (made already) over the local
 # channel: its audit repository and key in $W/req, USER's; the spool
 # $W/spool, sticky; and git here may read USER's repository. The policy
-# and approvers files are the test's, beside it.
+# and approvers files are the test's, beside it. Sets REQUESTER.
 local_requester() {
+	REQUESTER=$1
 	cat >"$W/config.yaml" <<YAML
 policies: [policy.yaml]
 approvers: approvers.yaml
@@ -49,4 +50,34 @@ YAML
 	mkdir -m 1777 "$W/spool"
 	export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory \
 	    GIT_CONFIG_VALUE_0="*"
+}
+
+# After local_requester REQUESTER: approve-exec as its users.
+# run_as USER ARGS...: approve-exec as USER in $W/req (the cwd is bound)
+run_as() {
+	u=$1; shift
+	(cd "$W/req" && as "$u" env HOME="$W/req" "$AE" "$@")
+}
+# verb USER VERB ARGS...
+verb() { u=$1; v=$2; shift 2; run_as "$u" "$v" --config "$W/config.yaml" "$@"; }
+
+# nowait ARGS...: a --no-wait request of the requester's; sets ID and
+# CODE, returns its status
+nowait() {
+	run_as "$REQUESTER" --config "$W/config.yaml" --no-wait -- "$@" \
+	    >"$W/ids" 2>"$W/err"
+	st=$?
+	ID=$(cut -d" " -f1 "$W/ids"); CODE=$(cut -d" " -f2 "$W/ids")
+	return $st
+}
+# use ID ARGS...: the requester's run that uses a decided request
+use() {
+	id=$1; shift
+	run_as "$REQUESTER" --config "$W/config.yaml" --request "$id" -- "$@" \
+	    >"$W/out" 2>&1
+}
+# last_record: the newest record of the requester's audit repository
+last_record() {
+	git -C "$W/req/audit.git" log -1 --format=%B main | sed -n 's/^Record: //p' |
+	    xargs -I{} git -C "$W/req/audit.git" show "main:{}"
 }
