@@ -70,6 +70,20 @@ install_filter(void)
 }
 #endif
 
+/* A message of one byte, with room for a descriptor in control. */
+static void
+one_byte_msg(struct msghdr *msg, struct iovec *iov, char *byte, char *control,
+    size_t len)
+{
+	memset(msg, 0, sizeof(*msg));
+	iov->iov_base = byte;
+	iov->iov_len = 1;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = control;
+	msg->msg_controllen = len;
+}
+
 int
 noexec_child(int sock)
 {
@@ -87,14 +101,8 @@ noexec_child(int sock)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    (fd = install_filter()) < 0)
 		return -1;
-	memset(&msg, 0, sizeof(msg));
 	memset(&u, 0, sizeof(u));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	one_byte_msg(&msg, &iov, &byte, u.buf, sizeof(u.buf));
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -125,13 +133,7 @@ recv_fd(int sock)
 	ssize_t n;
 	int fd = -1;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	one_byte_msg(&msg, &iov, &byte, u.buf, sizeof(u.buf));
 	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 &&
 	    errno == EINTR)
 		;
