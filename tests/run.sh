@@ -10,7 +10,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 pass=0
 fail=0
-for t in "$AE_BUILD"/tests/unit/test_* tests/policy/run.sh tests/system/t*.sh; do
+for t in "$AE_BUILD"/tests/unit/test_* tests/policy/run.sh tests/system/t*.sh \
+    tests/docs/run.sh; do
 	[ -e "$t" ] || continue
 	case $t in *.sh) cmd="sh $t" ;; *) cmd=$t ;; esac
 	echo "# $t"
