@@ -28,7 +28,7 @@ so a block sees the files and directory the ones above it left. The
 shell runs in a sandbox made afresh for each file: private mount,
 network (no interface but a down loopback) and PID namespaces, as the
 user alice (HOME=/home/alice, an empty tmpfs, and XDG directories
-under it), with this build's approve-exec as /usr/local/bin/approve-exec
+under it; a user bob exists too, but nothing runs as him), with this build's approve-exec as /usr/local/bin/approve-exec
 and the shipped policies under /usr/local/share/approve-exec, as
 install.sh puts them, and empty /tmp, /etc/approve-exec and
 /var/lib/approve-exec. It needs root, unshare(1) and setpriv(1).
@@ -231,10 +231,12 @@ mount -t tmpfs -o mode=1777 docs /tmp
 for d in /etc/approve-exec /var/lib/approve-exec; do
 	if [ -d "$d" ]; then mount -t tmpfs -o mode=755 docs "$d"; fi
 done
-grep -v "^$U:" /etc/passwd >/tmp/.passwd
-grep -v "^$U:" /etc/group >/tmp/.group
+grep -v "^\($U\|bob\):" /etc/passwd >/tmp/.passwd
+grep -v "^\($U\|bob\):" /etc/group >/tmp/.group
 echo "$U:x:$UID_:$UID_:$U:/home/$U:/bin/sh" >>/tmp/.passwd
 echo "$U:x:$UID_:" >>/tmp/.group
+echo "bob:x:$((UID_ + 1)):$((UID_ + 1)):bob:/home/bob:/bin/sh" >>/tmp/.passwd
+echo "bob:x:$((UID_ + 1)):" >>/tmp/.group
 mount --bind /tmp/.passwd /etc/passwd
 mount --bind /tmp/.group /etc/group
 mount -t tmpfs -o mode=755 docs /home
