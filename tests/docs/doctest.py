@@ -228,17 +228,21 @@ mount -t tmpfs -o mode=755 docs /usr/local/share
 mkdir -p /usr/local/share/approve-exec/policies
 install -m 644 "$AE_TOP"/policies/*.yaml /usr/local/share/approve-exec/policies/
 mount -t tmpfs -o mode=1777 docs /tmp
+# /etc as an overlay, rather than files bound over passwd and group: a
+# useradd elsewhere renames a new passwd into place, which detaches those
+mkdir -m 700 /tmp/.etc && mkdir -m 755 /tmp/.etc/up /tmp/.etc/work
+mount -t overlay -o lowerdir=/etc,upperdir=/tmp/.etc/up,workdir=/tmp/.etc/work docs /etc
+for f in passwd group; do
+	grep -v "^\($U\|bob\):" /etc/$f >/tmp/.etc/$f
+	cat /tmp/.etc/$f >/etc/$f
+done
+echo "$U:x:$UID_:$UID_:$U:/home/$U:/bin/sh" >>/etc/passwd
+echo "$U:x:$UID_:" >>/etc/group
+echo "bob:x:$((UID_ + 1)):$((UID_ + 1)):bob:/home/bob:/bin/sh" >>/etc/passwd
+echo "bob:x:$((UID_ + 1)):" >>/etc/group
 for d in /etc/approve-exec /var/lib/approve-exec; do
 	if [ -d "$d" ]; then mount -t tmpfs -o mode=755 docs "$d"; fi
 done
-grep -v "^\($U\|bob\):" /etc/passwd >/tmp/.passwd
-grep -v "^\($U\|bob\):" /etc/group >/tmp/.group
-echo "$U:x:$UID_:$UID_:$U:/home/$U:/bin/sh" >>/tmp/.passwd
-echo "$U:x:$UID_:" >>/tmp/.group
-echo "bob:x:$((UID_ + 1)):$((UID_ + 1)):bob:/home/bob:/bin/sh" >>/tmp/.passwd
-echo "bob:x:$((UID_ + 1)):" >>/tmp/.group
-mount --bind /tmp/.passwd /etc/passwd
-mount --bind /tmp/.group /etc/group
 mount -t tmpfs -o mode=755 docs /home
 mkdir -m 755 /home/$U
 chown $UID_:$UID_ /home/$U
