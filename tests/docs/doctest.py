@@ -27,11 +27,13 @@ All the blocks of one file run in order in one shell, as a tour does,
 so a block sees the files and directory the ones above it left. The
 shell runs in a sandbox made afresh for each file: private mount,
 network (no interface but a down loopback) and PID namespaces, as the
-user alice (HOME=/home/alice, an empty tmpfs, and XDG directories
-under it; a user bob exists too, but nothing runs as him), with this build's approve-exec as /usr/local/bin/approve-exec
-and the shipped policies under /usr/local/share/approve-exec, as
-install.sh puts them, and empty /tmp, /etc/approve-exec and
-/var/lib/approve-exec. It needs root, unshare(1) and setpriv(1).
+user alice (HOME=/home/alice, an empty tmpfs, and XDG directories under
+it; a user bob exists too, but nothing runs as him), with this build's
+approve-exec as /usr/local/bin/approve-exec and the shipped policies
+under /usr/local/share/approve-exec, as install.sh puts them, and empty
+/tmp, /etc/approve-exec and /var/lib/approve-exec. Output goes to a
+terminal, as the reader's would, with PAGER=cat. A command has 60
+seconds. It needs root, unshare(1) and setpriv(1).
 
 Prints TAP: one test per block, then how many blocks ran and were
 skipped, and why.
@@ -249,7 +251,7 @@ chown $UID_:$UID_ /home/$U
 cd /home/$U
 exec setpriv --reuid=$UID_ --regid=$UID_ --clear-groups -- env -i \
 	HOME=/home/$U USER=$U LOGNAME=$U SHELL=/bin/sh LANG=C.UTF-8 TZ=UTC \
-	PATH=/usr/local/bin:/usr/bin:/bin \
+	PATH=/usr/local/bin:/usr/bin:/bin PAGER=cat GIT_PAGER=cat \
 	XDG_CONFIG_HOME=/home/$U/.config XDG_DATA_HOME=/home/$U/.local/share \
 	XDG_CACHE_HOME=/home/$U/.cache XDG_STATE_HOME=/home/$U/.local/state \
 	sh
