@@ -18,6 +18,16 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# Linked into the executable statically: each shared library costs its
+# start. Only libraries the module does not use, so that no two copies
+# meet in one process (jansson is the module's too). STATIC_LIBS= for
+# none.
+STATIC_LIBS ?= yaml-0.1 libsodium
+STATIC_PKG_LIBS := $(if $(STATIC_LIBS),$(shell pkg-config --libs $(STATIC_LIBS)))
+LD_STATIC = -Wl,-Bstatic
+LD_DYNAMIC = -Wl,-Bdynamic
+BIN_LIBS := $(if $(STATIC_LIBS),$(LD_STATIC) $(STATIC_PKG_LIBS) $(LD_DYNAMIC)) \
+	$(filter-out $(STATIC_PKG_LIBS),$(PKG_LIBS))
 CPPFLAGS += -D_GNU_SOURCE -DAE_VERSION='"$(VERSION)"' -Isrc
 
 ifeq ($(SANITIZE),1)
@@ -83,7 +93,7 @@ $(O)/libext.a: $(EXT_OBJ)
 $(BIN): $(CMD_OBJ) $(SRC_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(CMD_OBJ) $(SRC_OBJ) \
-		-Wl,--as-needed $(PKG_LIBS) -ldl
+		-Wl,--as-needed $(BIN_LIBS) -ldl
 
 $(EXT_SO): $(EXT_OBJ)
 	@mkdir -p $(@D)
