@@ -2,6 +2,9 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+# The executable finds its module as ../lib/approve-exec/ext.so: LIBDIR
+# sits beside BINDIR.
+LIBDIR = $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/approve-exec
 DESTDIR ?=
@@ -15,6 +18,16 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# Linked into the executable statically: each shared library costs its
+# start. Only libraries the module does not use, so that no two copies
+# meet in one process (jansson is the module's too). STATIC_LIBS= for
+# none.
+STATIC_LIBS ?= yaml-0.1 libsodium
+STATIC_PKG_LIBS := $(if $(STATIC_LIBS),$(shell pkg-config --libs $(STATIC_LIBS)))
+LD_STATIC = -Wl,-Bstatic
+LD_DYNAMIC = -Wl,-Bdynamic
+BIN_LIBS := $(if $(STATIC_LIBS),$(LD_STATIC) $(STATIC_PKG_LIBS) $(LD_DYNAMIC)) \
+	$(filter-out $(STATIC_PKG_LIBS),$(PKG_LIBS))
 CPPFLAGS += -D_GNU_SOURCE -DAE_VERSION='"$(VERSION)"' -Isrc
 
 ifeq ($(SANITIZE),1)
@@ -30,6 +43,18 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 SRC = $(sort $(wildcard src/*.c))
+# The module loaded on first need (src/ext.h): every file that needs
+# libcurl, cjose or libgit2's network and history walking. One line each.
+EXT_SRC += src/audit_remote.c
+EXT_SRC += src/audit_verify.c
+EXT_SRC += src/chan_slack.c
+EXT_SRC += src/ciid_oidc.c
+EXT_SRC += src/ext_ops.c
+EXT_SRC += src/http.c
+EXT_SRC += src/jwt.c
+EXT_SRC += src/slack.c
+EXT_SRC += src/slackchan.c
+MAIN_SRC = $(filter-out $(EXT_SRC),$(SRC))
 CMD = $(sort $(wildcard cmd/*.c))
 UNIT = $(sort $(wildcard tests/unit/test_*.c))
 BENCH = $(sort $(wildcard tests/bench/*.c))
@@ -38,28 +63,55 @@ FUZZ = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES = $(FUZZ:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY = $(FUZZ_NAMES:%=$(O)/tests/unit/test_fuzz_%)
 FUZZ_SECONDS ?= 60
-SRC_OBJ = $(SRC:%.c=$(O)/%.o) $(O)/gen/default_policy.o
+SRC_OBJ = $(MAIN_SRC:%.c=$(O)/%.o) $(O)/gen/default_policy.o
+EXT_OBJ = $(EXT_SRC:%.c=$(O)/pic/%.o)
+EXT_SO = $(O)/lib/approve-exec/ext.so
 CMD_OBJ = $(CMD:%.c=$(O)/%.o)
 UNIT_BIN = $(UNIT:%.c=$(O)/%)
 BENCH_BIN = $(BENCH:%.c=$(O)/%)
 HELPER_BIN = $(HELPERS:%.c=$(O)/%)
-BIN = $(O)/approve-exec
+BIN = $(O)/bin/approve-exec
 MAN = $(sort $(wildcard man/*.[1-8]))
 
-all: $(BIN)
-	@ln -sf $(BIN:build/%=%) build/approve-exec
+all: $(BIN) $(EXT_SO)
+	@ln -sf bin/approve-exec $(O)/approve-exec
+	@ln -sf $(O:build/%=%)/approve-exec build/approve-exec
 
 $(O)/libae.a: $(SRC_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(CMD_OBJ) $(O)/libae.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(O)/libae.a $(PKG_LIBS)
+$(O)/libext.a: $(EXT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# The executable holds every object outside the module, exports its
+# symbols for the module's calls back, and links only the libraries its
+# objects use (--as-needed): what the module needs stays in the module.
+$(BIN): $(CMD_OBJ) $(SRC_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(CMD_OBJ) $(SRC_OBJ) \
+		-Wl,--as-needed $(BIN_LIBS) -ldl
+
+$(EXT_SO): $(EXT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -shared -o $@ $(EXT_OBJ) -Wl,--as-needed \
+		$(PKG_LIBS)
+
+# Programs that carry the module's objects themselves (src/ext.c uses
+# their table) or, for the fuzz targets, only the ones they need.
+AE_LIBS = -Wl,--start-group $(O)/libae.a $(O)/libext.a -Wl,--end-group
+AE_LIBS_EXT = -Wl,-u,ext_table $(AE_LIBS)
 
 $(O)/%.o: %.c $(wildcard src/*.h cmd/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/pic/%.o: %.c $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 # The shipped default policy, compiled into the binary.
 $(O)/gen/default_policy.c: policies/default.yaml tests/gen-embed.sh
@@ -69,20 +121,22 @@ $(O)/gen/default_policy.c: policies/default.yaml tests/gen-embed.sh
 $(O)/gen/default_policy.o: $(O)/gen/default_policy.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/tests/unit/%: tests/unit/%.c $(O)/libae.a
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) \
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(AE_LIBS_EXT) $(PKG_LIBS) \
 		$(shell pkg-config --libs cmocka) $(ALL_LDFLAGS)
 
-$(O)/tests/helpers/%: tests/helpers/%.c $(O)/libae.a
+$(O)/tests/helpers/%: tests/helpers/%.c $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(AE_LIBS_EXT) $(PKG_LIBS) \
+		$(ALL_LDFLAGS)
 
-$(O)/tests/bench/%: tests/bench/%.c $(O)/libae.a
+$(O)/tests/bench/%: tests/bench/%.c $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(AE_LIBS_EXT) $(PKG_LIBS) \
+		$(ALL_LDFLAGS)
 
-check: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
+check: all $(UNIT_BIN) $(HELPER_BIN)
 	AE_BUILD=$(O) sh tests/run.sh
 
 # Fuzzing: the tests/fuzz targets with libFuzzer, ASan and UBSan, built
@@ -91,16 +145,16 @@ check: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 check: $(FUZZ_REPLAY)
 
 $(O)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
-    tests/fuzz/replay.c tests/fuzz/fuzz.h $(O)/libae.a
+    tests/fuzz/replay.c tests/fuzz/fuzz.h $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ \
-		$(filter %.c,$^) $(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS)
+		$(filter %.c,$^) $(AE_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS)
 
 $(O)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
-    tests/fuzz/fuzz.h $(O)/libae.a
+    tests/fuzz/fuzz.h $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $(filter %.c,$^) \
-		$(O)/libae.a $(PKG_LIBS) $(ALL_LDFLAGS) -fsanitize=fuzzer
+		$(AE_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS) -fsanitize=fuzzer
 
 fuzz-build:
 	$(MAKE) O=build/fuzz CC=clang CFLAGS='-O1 -g' \
@@ -123,20 +177,22 @@ $(O)/tests/helpers/preload/%.so: tests/helpers/preload/%.c
 # Every fault of every kind in the run sequence (a few minutes); make
 # check runs the quick kinds only.
 .PHONY: check-faults
-check-faults: $(BIN) $(HELPER_BIN) $(PRELOAD_SO)
+check-faults: all $(HELPER_BIN) $(PRELOAD_SO)
 	AE_BUILD=$(O) FAULTS_FULL=1 sh tests/system/t-faults.sh
 
-bench: $(BIN) $(BENCH_BIN)
+bench: all $(BENCH_BIN)
 	AE_BUILD=$(O) sh tests/bench/run.sh
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MAN)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+install: $(BIN) $(EXT_SO)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/approve-exec \
+		$(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(DATADIR)/policies
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/approve-exec
+	install -m 0644 $(EXT_SO) $(DESTDIR)$(LIBDIR)/approve-exec/ext.so
 	for m in $(MAN); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
@@ -144,6 +200,7 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/approve-exec
+	rm -rf $(DESTDIR)$(LIBDIR)/approve-exec
 	for m in $(MAN); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
 	done

@@ -60,4 +60,4 @@ if [ ! -w "$prefix" ] && [ ! -w "$(dirname "$prefix")" ] && [ "$(id -u)" != 0 ];
 	exit 1
 fi
 make -s install PREFIX="$prefix"
-echo "install.sh: installed $prefix/bin/approve-exec"
+echo "install.sh: installed $prefix/bin/approve-exec and $prefix/lib/approve-exec/ext.so"

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "cmd.h"
 #include "escape.h"
+#include "ext.h"
 #include "record.h"
 #include "util.h"
 
@@ -465,6 +466,7 @@ int
 cmd_log(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	const struct ext_ops *x;
 	struct log_opts o;
 	struct rows rows = { &o, NULL, 0 };
 	struct config cfg;
@@ -477,7 +479,8 @@ cmd_log(int argc, char **argv)
 		return r;
 	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
 		return fail(&err);
-	if ((r = audit_foreach_record(repo, collect, &rows, &err)) != 0) {
+	if ((r = ext_load(&x, &err)) != 0 ||
+	    (r = x->audit_foreach_record(repo, collect, &rows, &err)) != 0) {
 		r = fail(&err);
 		goto out;
 	}

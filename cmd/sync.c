@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "cmd.h"
+#include "ext.h"
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -57,6 +58,7 @@ load_config(struct config *cfg, const char *cli_path, struct ae_error *err)
 int
 cmd_sync(int argc, char **argv)
 {
+	const struct ext_ops *x;
 	struct ae_error err = AE_ERROR_INIT;
 	struct audit_opts o = { 0 };
 	struct audit *a = NULL;
@@ -94,9 +96,10 @@ cmd_sync(int argc, char **argv)
 		    "set audit.remote or give --remote");
 		goto out;
 	}
-	if ((r = audit_open(&a, &o, &err)) != 0 ||
-	    (n = audit_unpushed(a, &err)) < 0 ||
-	    (r = audit_push(a, &err)) != 0)
+	if ((r = ext_load(&x, &err)) != 0 ||
+	    (r = audit_open(&a, &o, &err)) != 0 ||
+	    (n = x->audit_unpushed(a, &err)) < 0 ||
+	    (r = x->audit_push(a, &err)) != 0)
 		goto out;
 	printf("pushed %d commit%s to ", n, n == 1 ? "" : "s");
 	print_url(o.remote);

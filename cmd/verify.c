@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "cmd.h"
+#include "ext.h"
 #include "identity.h"
 #include "escape.h"
 #include "util.h"
@@ -172,6 +173,7 @@ int
 cmd_verify(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	const struct ext_ops *x = NULL;
 	struct verify_opts o;
 	struct audit_verify_opts vo;
 	struct audit_verify_result res;
@@ -211,7 +213,8 @@ cmd_verify(int argc, char **argv)
 	vo.remote_url = loaded ? cfg.audit.remote : NULL;
 	vo.report = report;
 	vo.arg = &f;
-	if ((r = audit_verify_run(repo, &vo, &res, &err)) != 0) {
+	if ((r = ext_load(&x, &err)) != 0 ||
+	    (r = x->audit_verify_run(repo, &vo, &res, &err)) != 0) {
 		r = fail(&err);
 		goto out;
 	}
@@ -226,7 +229,8 @@ cmd_verify(int argc, char **argv)
 	r = res.problems == 0 ? 0 : 1;
  out:
 	fflush(stdout);
-	audit_verify_result_release(&res);
+	if (x != NULL)
+		x->audit_verify_result_release(&res);
 	json_decref(f.list);
 	free(anchor);
 	if (loaded)

@@ -59,7 +59,9 @@ int audit_put(struct audit *a, const char *path, const char *data,
 /*
  * After audit_put: if a remote is configured, pushes (audit_push); a
  * push failure is an error only with require_push, else it is kept for
- * audit_push_warning. Returns 0, or the push's error. In audit_remote.c.
+ * audit_push_warning. Returns 0, or the push's error. In
+ * audit_publish.c, which loads the module that pushes only when a remote
+ * is configured.
  */
 int audit_publish(struct audit *a, struct ae_error *err);
 
@@ -192,7 +194,7 @@ void audit_verify_result_release(struct audit_verify_result *res);
 /*
  * Returns the default anchor file of the repository at repo: beside it,
  * outside its work tree ("DIR.anchor" for DIR or DIR/.git), or NULL if
- * repo cannot be resolved. Caller frees.
+ * repo cannot be resolved. Caller frees. In audit_anchor.c.
  */
 char *audit_anchor_default(const char *repo);
 

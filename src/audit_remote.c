@@ -1138,25 +1138,6 @@ audit_unpushed(struct audit *a, struct ae_error *err)
 }
 
 int
-audit_publish(struct audit *a, struct ae_error *err)
-{
-	struct ae_error perr = AE_ERROR_INIT;
-	int r;
-
-	if (a->remote == NULL)
-		return 0;
-	if ((r = audit_push(a, &perr)) != 0) {
-		if (a->require_push)
-			return ae_error_set(err, r, "record committed but not "
-			    "pushed, and audit.require_push is set: %.900s",
-			    perr.msg);
-		snprintf(a->push_warning, sizeof(a->push_warning),
-		    "record kept locally, not pushed: %.900s", perr.msg);
-	}
-	return 0;
-}
-
-int
 audit_remote_tip(git_repository *repo, const char *url, git_oid *tip,
     int *has_tip, struct ae_error *err)
 {

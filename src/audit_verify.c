@@ -1490,28 +1490,6 @@ audit_verify_result_release(struct audit_verify_result *res)
 	res->nanchors = 0;
 }
 
-char *
-audit_anchor_default(const char *repo)
-{
-	char *real, *p, *out;
-	size_t n;
-
-	if ((real = realpath(repo, NULL)) == NULL)
-		return NULL;
-	/* a clone's git directory: beside the work tree, not inside it */
-	n = strlen(real);
-	if (n >= 5 && strcmp(real + n - 5, "/.git") == 0)
-		real[n - 5] = '\0';
-	if (*real == '\0' || ((p = strrchr(real, '/')) != NULL &&
-	    p[1] == '\0')) {
-		free(real);
-		return NULL;	/* the root directory has no beside */
-	}
-	out = xasprintf("%s.anchor", real);
-	free(real);
-	return out;
-}
-
 static void
 report_to_file(enum audit_finding kind, const char *text, void *arg)
 {

@@ -5,12 +5,12 @@
 
 #include "chan.h"
 
-extern const struct chan_ops chan_local, chan_tty, chan_slack;
+extern const struct chan_ops chan_local, chan_tty, chan_slack_ext;
 
 const struct chan_ops *const chan_table[] = {
 	&chan_local,
 	&chan_tty,
-	&chan_slack,
+	&chan_slack_ext,
 	NULL
 };
 

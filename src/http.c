@@ -3,8 +3,6 @@
  * with curl's own URL parser and that parsed handle is what curl
  * fetches, so the host we judged is the host we connect to.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -55,28 +53,6 @@ http_global_init(struct ae_error *err)
 	return 0;
 }
 
-/* Returns 1 for localhost, 127.0.0.0/8 and ::1 as curl's parser gives them. */
-static int
-host_is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	char v6[INET6_ADDRSTRLEN + 2];
-	size_t n = strlen(host);
-
-	if (strcasecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (n < 3 || n - 2 >= sizeof(v6) || host[0] != '[' ||
-	    host[n - 1] != ']')
-		return 0;
-	memcpy(v6, host + 1, n - 2);
-	v6[n - 2] = '\0';
-	return inet_pton(AF_INET6, v6, &a6) == 1 &&
-	    memcmp(&a6, &in6addr_loopback, sizeof(a6)) == 0;
-}
-
 /*
  * Parses url into *hp and judges it (see http_url_check). On success
  * *hp is the caller's to curl_url_cleanup and *shown a copy of the URL
@@ -103,7 +79,7 @@ url_parse(const char *url, CURLU **hp, char **shown, int *loopback,
 	}
 	if (curl_url_get(h, CURLUPART_PORT, &port, 0) != CURLUE_OK)
 		port = NULL;
-	lo = host_is_loopback(host);
+	lo = http_host_is_loopback(host);
 	*shown = xasprintf("%s://%s%s%s%s", scheme, host, port ? ":" : "",
 	    port ? port : "", path);
 	if (strcasecmp(scheme, "https") != 0 &&
@@ -132,20 +108,6 @@ url_parse(const char *url, CURLU **hp, char **shown, int *loopback,
 	curl_free(port);
 	curl_free(path);
 	return r;
-}
-
-int
-http_url_check(const char *url, int *loopback, struct ae_error *err)
-{
-	CURLU *h;
-	char *shown;
-	int r;
-
-	if ((r = url_parse(url, &h, &shown, loopback, err)) != 0)
-		return r;
-	curl_url_cleanup(h);
-	free(shown);
-	return 0;
 }
 
 static size_t

@@ -50,9 +50,13 @@ void http_resp_release(struct http_resp *resp);	/* accepts NULL */
  * http:// to 127.0.0.0/8, ::1 or localhost. Sets *loopback (if not NULL)
  * to 1 for a loopback host. Returns 0, or AE_ERR_CONFIG: "plain http only
  * for loopback" for http elsewhere, and a message for any other scheme or
- * an unparsable URL.
+ * an unparsable URL. In http_url.c, which needs no libcurl: the
+ * configuration is checked with it on every run.
  */
 int http_url_check(const char *url, int *loopback, struct ae_error *err);
+
+/* Returns 1 for localhost, 127.0.0.0/8 and ::1 (bracketed), else 0. */
+int http_host_is_loopback(const char *host);
 
 /*
  * Performs req and fills resp (initialised with http_resp_init; the

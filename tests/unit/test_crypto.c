@@ -220,7 +220,13 @@ static const struct hmac_row hmac_sha1_rows[] = {
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL,
 	    "Test Using Larger Than Block-Size Key - Hash Key First",
 	    "aa4ae5e15272d00e95705637ce8a3b55ed402112" },
-	/* an empty key must not reach libcrypto as a NULL pointer */
+	{ "RFC 2202 case 7 (message longer than a block)",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL,
+	    "Test Using Larger Than Block-Size Key and Larger Than One "
+	    "Block-Size Data", "e8e99d0f45237d786d6bbaa7965c7808bbff1a91" },
+	/* an empty key, given as a NULL pointer */
 	{ "empty key and message", NULL, "", "",
 	    "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d" },
 };

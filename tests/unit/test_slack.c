@@ -100,24 +100,40 @@ static const struct url_row {
 	const char *url;
 	int want;		/* 0 or an ae_code */
 	int loopback;
+	const char *why;	/* in the message; NULL: http's own rule */
 } url_rows[] = {
-	{ "http://127.0.0.1:8080/api", 0, 1 },
-	{ "http://127.1.2.3/api", 0, 1 },
-	{ "http://localhost:9/api", 0, 1 },
-	{ "http://LOCALHOST/api", 0, 1 },
-	{ "http://[::1]:8080/api", 0, 1 },
-	{ "https://slack.com/api", 0, 0 },
-	{ "https://127.0.0.1/api", 0, 1 },
-	{ "http://example.com/api", AE_ERR_CONFIG, 0 },
-	{ "http://128.0.0.1/api", AE_ERR_CONFIG, 0 },
-	{ "http://127.0.0.1.example.com/", AE_ERR_CONFIG, 0 },
-	{ "http://localhost.example.com/", AE_ERR_CONFIG, 0 },
-	{ "http://[::2]/", AE_ERR_CONFIG, 0 },
-	{ "http://[::ffff:8.8.8.8]/", AE_ERR_CONFIG, 0 },
-	{ "ftp://127.0.0.1/x", AE_ERR_CONFIG, 0 },
-	{ "file:///etc/passwd", AE_ERR_CONFIG, 0 },
-	{ "slack.com/api", AE_ERR_CONFIG, 0 },
-	{ "", AE_ERR_CONFIG, 0 },
+	{ "http://127.0.0.1:8080/api", 0, 1, NULL },
+	{ "http://127.1.2.3/api", 0, 1, NULL },
+	{ "http://localhost:9/api", 0, 1, NULL },
+	{ "http://LOCALHOST/api", 0, 1, NULL },
+	{ "http://[::1]:8080/api", 0, 1, NULL },
+	{ "https://slack.com/api", 0, 0, NULL },
+	{ "https://127.0.0.1/api", 0, 1, NULL },
+	{ "http://example.com/api", AE_ERR_CONFIG, 0, NULL },
+	{ "http://128.0.0.1/api", AE_ERR_CONFIG, 0, NULL },
+	{ "http://127.0.0.1.example.com/", AE_ERR_CONFIG, 0, NULL },
+	{ "http://localhost.example.com/", AE_ERR_CONFIG, 0, NULL },
+	{ "http://[::2]/", AE_ERR_CONFIG, 0, NULL },
+	{ "http://[::ffff:8.8.8.8]/", AE_ERR_CONFIG, 0, NULL },
+	{ "ftp://127.0.0.1/x", AE_ERR_CONFIG, 0, NULL },
+	{ "file:///etc/passwd", AE_ERR_CONFIG, 0, NULL },
+	{ "slack.com/api", AE_ERR_CONFIG, 0, NULL },
+	{ "", AE_ERR_CONFIG, 0, NULL },
+	/* the host is what follows the last '@' before the path */
+	{ "http://user:pw@127.0.0.1/api", 0, 1, NULL },
+	{ "http://127.0.0.1@evil.example/", AE_ERR_CONFIG, 0, NULL },
+	{ "http://127.0.0.1:80@evil.example/", AE_ERR_CONFIG, 0, NULL },
+	{ "http://evil.example#@127.0.0.1/", AE_ERR_CONFIG, 0, NULL },
+	{ "http://evil.example?@127.0.0.1/", AE_ERR_CONFIG, 0, NULL },
+	/* what a config file must not carry */
+	{ "http://evil.example\\@127.0.0.1/", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "http://127.0.0.1:99999/", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "http://127.0.0.1:8x/", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "http://127.0.0.1 /", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "http://[::1/", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "http:///api", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "://127.0.0.1/", AE_ERR_CONFIG, 0, "unusable URL" },
+	{ "HTTPS://slack.com", 0, 0, NULL },
 };
 
 static char *
@@ -139,7 +155,9 @@ test_url(void **state)
 	assert_int_equal(http_url_check(r->url, &lo, &err), r->want);
 	if (r->want == 0)
 		assert_int_equal(lo, r->loopback);
-	if (r->want != 0 && strncmp(r->url, "http://", 7) == 0)
+	if (r->want != 0 && r->why != NULL)
+		assert_non_null(strstr(err.msg, r->why));
+	else if (r->want != 0 && strncmp(r->url, "http://", 7) == 0)
 		assert_non_null(strstr(err.msg, "plain http only for loopback"));
 }
 
