@@ -789,6 +789,15 @@ check_backed(struct gate *g, const struct reqstate *s, const char *shown)
 	return r;
 }
 
+/* The store said no (77), or could not say (125). */
+static int
+refuse_store(struct gate *g, const struct ae_error *err)
+{
+	if (err->code == AE_ERR_DENIED)
+		return refuse(g, "denied", 77, err->msg);
+	return refuse(g, "error", 125, err->msg);
+}
+
 static int
 use_request(struct gate *g)
 {
@@ -814,14 +823,16 @@ use_request(struct gate *g)
 		r = refuse(g, "timeout", 75, why);
 	} else if (r != 0)
 		/* a file of someone else's, or not a state: never a yes */
-		r = refuse(g, "denied", 77, err.msg);
+		r = refuse_store(g, &err);
 	else if ((r = check_state(g, &e.state, shown)) != 0) {
 		/* a denial: who said so, as the state has it */
 		if (strcmp(e.state.digest, record_digest(g->rec)) == 0)
 			add_votes(g, &e.state);
 	} else if ((r = check_backed(g, &e.state, shown)) == 0) {
-		if (reqstore_consume(spool, &e, &err) != 0)
-			r = refuse(g, "denied", 77, err.msg);
+		/* used once, where renaming ID.used back cannot undo it */
+		if (reqstore_mark_used(audit_repo_path(g->audit), e.id,
+		    &err) != 0 || reqstore_consume(spool, &e, &err) != 0)
+			r = refuse_store(g, &err);
 		else
 			r = approved(g);
 	}

@@ -634,6 +634,26 @@ record_approvals(const struct record *r, const char *decision)
 }
 
 char **
+record_used_requests(const struct record *r)
+{
+	json_t *a = json_object_get(r->root, "approvals"), *v;
+	const char *id;
+	char **out = NULL;
+	size_t i, j;
+
+	json_array_foreach(a, i, v) {
+		id = json_string_value(json_object_get(json_object_get(v,
+		    "evidence"), "request"));
+		for (j = 0; id != NULL && out != NULL && out[j] != NULL; j++)
+			if (strcmp(out[j], id) == 0)
+				break;
+		if (id != NULL && (out == NULL || out[j] == NULL))
+			out = strv_push(out, id);
+	}
+	return out;
+}
+
+char **
 record_rules(const struct record *r)
 {
 	json_t *a = json_object_get(json_object_get(r->root, "policy"),

@@ -1,8 +1,14 @@
 /*
  * reqstore: the one lookup of requests, over the spool.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "reqid.h"
@@ -164,4 +170,53 @@ reqstore_ballot(const char *spool, const char *id, uid_t uid,
     struct local_ballot *b, struct ae_error *err)
 {
 	return local_ballot_read(spool, id, uid, b, err);
+}
+
+/* Beside the repository's objects: git ignores it, verify need not. */
+#define USED_DIR "approve-exec-used"
+
+int
+reqstore_mark_used(const char *repo, const char *id, struct ae_error *err)
+{
+	char *dir = NULL, *line = NULL;
+	int dfd = -1, fd = -1, r = 0;
+
+	if (!reqid_is_id(id))
+		return ae_error_set(err, AE_ERR_DENIED, "not a request id");
+	dir = xasprintf("%s/%s", repo, USED_DIR);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		r = ae_error_set(err, AE_ERR_IO, "unable to create '%s': %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		r = ae_error_set(err, AE_ERR_IO, "unable to open '%s': %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	if ((fd = openat(dfd, id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1) {
+		if (errno == EEXIST)
+			r = ae_error_set(err, AE_ERR_DENIED, "the approval of "
+			    "request %s was already used: the evidence "
+			    "repository says so ('%s/%s')", id, dir, id);
+		else
+			r = ae_error_set(err, AE_ERR_IO, "unable to create "
+			    "'%s/%s': %s", dir, id, strerror(errno));
+		goto out;
+	}
+	line = xasprintf("%lld\n", (long long)time(NULL));
+	if (write_all(fd, line, strlen(line)) != 0 || fsync(fd) != 0 ||
+	    fsync(dfd) != 0)
+		r = ae_error_set(err, AE_ERR_IO, "unable to write '%s/%s': %s",
+		    dir, id, strerror(errno));
+ out:
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	free(line);
+	free(dir);
+	return r;
 }

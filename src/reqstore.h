@@ -74,6 +74,15 @@ int reqstore_consume(const char *spool, const struct reqstore_entry *e,
     struct ae_error *err);
 
 /*
+ * Marks request id used in the evidence repository at repo, where a
+ * rename in the spool cannot undo it: creates approve-exec-used/ID in
+ * the repository's directory, once. Returns 0, AE_ERR_DENIED when a run
+ * used it already, or AE_ERR_IO.
+ */
+int reqstore_mark_used(const char *repo, const char *id,
+    struct ae_error *err);
+
+/*
  * The ballot uid cast on request id (see local_ballot_read): what backs
  * a vote a decided request's state claims. Returns 0 and fills *b
  * (release with local_ballot_release), AE_ERR_NOTFOUND or AE_ERR_DENIED.

@@ -132,18 +132,82 @@ test_expect_success 'expiry runs from bob'"'"'s ballot, not the state'"'"'s deci
 	grep -q "expired" "$W/out" && ! test -e "$W/req/short"
 '
 
-# Cooperative mode: the requester owns ID.used and may rename it back.
-# The ballot still backs the vote within its ttl, so the approval runs
-# again; both records name the same request (approve-exec-security(7)).
-test_expect_success 'a used approval renamed back runs again, and both records name it' '
+# io SYSCALLS ID ARGS...: the requester's run that uses ID, with every
+# SYSCALLS call on ID's state file failing with EIO
+io() {
+	sc=$1 id=$2
+	shift 2
+	(cd "$W/req" && strace -f -qq -o /dev/null -P "$S/$id.state" \
+	    -e trace="$sc" -e inject="$sc":error=EIO \
+	    setpriv --reuid=aef_req --regid="$(id -g aef_req)" --clear-groups \
+	    -- env HOME="$W/req" "$AE" --config "$W/config.yaml" \
+	    --request "$id" -- "$@" >"$W/out" 2>&1)
+}
+
+test_expect_success 'an I/O error reading the state is a failure (125), not a denial; the approval stays usable' '
+	command -v strace >/dev/null || { echo "strace is missing"; false; } &&
+	expect_status 75 nowait touch "$W/req/one-io" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	expect_status 125 io open,openat "$ID" touch "$W/req/one-io" &&
+	grep -q "Input/output error" "$W/out" && ! test -e "$W/req/one-io" &&
+	last_record | grep -q "\"result\": \"error\"" &&
+	use "$ID" touch "$W/req/one-io" && test -e "$W/req/one-io"
+'
+
+test_expect_success 'an I/O error using the approval up is a failure (125), and nothing runs' '
+	expect_status 75 nowait touch "$W/req/one-io2" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	expect_status 125 io rename,renameat,renameat2 "$ID" touch "$W/req/one-io2" &&
+	grep -q "could not be used" "$W/out" && ! test -e "$W/req/one-io2"
+'
+
+# approved_using ID: how many approved records at main's tip used request
+# ID's approval
+approved_using() {
+	git -C "$W/req/audit.git" ls-tree -r --name-only main records |
+	    while read -r p; do git -C "$W/req/audit.git" show "main:$p" |
+		python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+if r[\"decision\"][\"result\"] == \"approved\" and any(
+    (a.get(\"evidence\") or {}).get(\"request\") == \"$1\"
+    for a in r[\"approvals\"]):
+	print(r[\"id\"])"
+	    done | wc -l
+}
+
+# Single use is also kept in the evidence repository's directory, where
+# renaming ID.used back in the spool cannot undo it.
+test_expect_success 'a used approval renamed back is refused (77): the evidence repository says it was used' '
 	as aef_req mv "$S/$GOOD.used" "$S/$GOOD.state" &&
 	rm -f "$W/req/one" &&
+	expect_status 77 use "$GOOD" touch "$W/req/one" &&
+	grep -q "already used: the evidence repository says so" "$W/out" &&
+	! test -e "$W/req/one" &&
+	test "$(stat -c %U "$W/req/audit.git/approve-exec-used/$GOOD")" = aef_req
+'
+
+test_expect_success 'verify is clean while each approval ran once' '
+	verb aef_req verify >verify.out 2>&1 &&
+	! grep -q replay verify.out || { cat verify.out; false; }
+'
+
+# Cooperative mode: the requester owns the spool and the repository, so
+# removing the marker too replays the approval within its ttl. Then both
+# records name the request, and verify reports the replay.
+test_expect_success 'marker removed and ID.used renamed back: it runs again, and verify reports the replay (1)' '
+	rm -f verify.out &&
+	as aef_req rm -f "$W/req/audit.git/approve-exec-used/$GOOD" &&
+	{ test -e "$S/$GOOD.state" ||
+	    as aef_req mv "$S/$GOOD.used" "$S/$GOOD.state"; } &&
+	rm -f "$W/req/one" &&
 	use "$GOOD" touch "$W/req/one" && test -e "$W/req/one" &&
-	n=$(git -C "$W/req/audit.git" log --format=%B main |
-	    sed -n "s/^Record: //p" | sort -u | while read -r p; do
-		git -C "$W/req/audit.git" show "main:$p"; echo; done |
-	    grep -c "\"request\": *\"$GOOD\"") &&
-	test "$n" = 2
+	test "$(approved_using "$GOOD")" = 2 &&
+	expect_status 1 verb aef_req verify >verify.out 2>&1 &&
+	grep -q "replay: the approval of request $GOOD was used by two runs" \
+	    verify.out || { cat verify.out; false; }
 '
 
 test_done
