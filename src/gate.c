@@ -672,32 +672,6 @@ add_votes(struct gate *g, const struct reqstate *s)
 }
 
 /*
- * Finds the ballot of one of person's unix logins that backs vote v of
- * request s: the same id, digest and decision. Returns 0 and fills *b,
- * or -1.
- */
-static int
-find_ballot(const struct gate *g, const struct reqstate *s,
-    const struct person *p, const struct reqstate_vote *v,
-    struct local_ballot *b)
-{
-	struct passwd *pw;
-	size_t i;
-
-	for (i = 0; p->unix_users != NULL && p->unix_users[i] != NULL; i++) {
-		if ((pw = getpwnam(p->unix_users[i])) == NULL ||
-		    reqstore_ballot(g->cfg->local.spool, s->id, pw->pw_uid, b,
-		    NULL) != 0)
-			continue;
-		if (strcmp(b->digest, s->digest) == 0 &&
-		    strcmp(b->decision, v->decision) == 0)
-			return 0;
-		local_ballot_release(b);
-	}
-	return -1;
-}
-
-/*
  * Counts into a the votes of s that their voters' ballots back, as the
  * ballots say them; *at is the last ballot's time. Returns why the first
  * vote left out was (caller frees), or NULL.
@@ -719,7 +693,8 @@ backed_votes(const struct gate *g, const struct reqstate *s,
 		v = &s->votes[i];
 		p = approvers_person(g->ap, v->person);
 		if (strcmp(v->channel, "local") != 0 || p == NULL ||
-		    find_ballot(g, s, p, v, &b) != 0) {
+		    reqstore_vote_ballot(g->cfg->local.spool, s, p, v,
+		    &b) != 0) {
 			if (why == NULL)
 				why = xasprintf("the vote by %s is not backed "
 				    "by %s's own ballot in the spool",

@@ -26,20 +26,26 @@
 #define TIME_MAX 253402300799LL	/* 9999-12-31: beyond is no real time */
 
 void
+reqstate_vote_release(struct reqstate_vote *v)
+{
+	free(v->person);
+	free(v->decision);
+	free(v->channel);
+	free(v->identity);
+	free(v->evidence);
+	free(v->reason);
+	memset(v, 0, sizeof(*v));
+}
+
+void
 reqstate_release(struct reqstate *s)
 {
 	size_t i;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nvotes; i++) {
-		free(s->votes[i].person);
-		free(s->votes[i].decision);
-		free(s->votes[i].channel);
-		free(s->votes[i].identity);
-		free(s->votes[i].evidence);
-		free(s->votes[i].reason);
-	}
+	for (i = 0; i < s->nvotes; i++)
+		reqstate_vote_release(&s->votes[i]);
 	free(s->votes);
 	free(s->id);
 	free(s->code);

@@ -78,6 +78,15 @@ assert len(a)==1 and a[0][\"person\"]==\"bob\", a
 assert a[0][\"evidence\"][\"request\"]==\"$GOOD\", a"
 '
 
+test_expect_success 'status shows the vote bob'"'"'s ballot backs' '
+	verb aef_req status "$GOOD" --json >st.json &&
+	python3 -c "
+import json
+o = json.load(open(\"st.json\"))
+assert [v[\"person\"] for v in o[\"votes\"]] == [\"bob\"], o
+assert o[\"unbacked_votes\"] == [], o"
+'
+
 test_expect_success 'a refused vote leaves no ballot behind' '
 	expect_status 75 nowait touch "$W/req/one" && echo "$ID" >"$W/pend" &&
 	! verb aef_req approve "$CODE" 2>/dev/null &&
@@ -97,6 +106,21 @@ r=json.load(sys.stdin)
 assert r[\"decision\"][\"result\"]==\"denied\", r[\"decision\"]
 assert \"not backed by bob\" in json.dumps(r[\"decision\"]), r[\"decision\"]
 assert r[\"approvals\"]==[], r[\"approvals\"]"
+'
+
+test_expect_success 'status and wait do not show a vote no ballot backs' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	forge "$S/$GOOD.used" "$ID" &&
+	verb aef_req status "$ID" --json >st.json &&
+	verb aef_req wait "$ID" --json --timeout 2s >wait.json;
+	for f in st.json wait.json; do python3 -c "
+import json
+o = json.load(open(\"$f\"))
+assert o[\"votes\"] == [] and o[\"unbacked_votes\"] == [\"bob\"], o" ||
+	    return 1; done &&
+	verb aef_req status "$ID" >st.txt &&
+	! grep -q "vote  *bob" st.txt &&
+	grep -q "a vote by bob: no ballot of theirs backs it" st.txt
 '
 
 test_expect_success 'a ballot the requester planted in bob'"'"'s name is refused (77)' '
@@ -163,6 +187,17 @@ test_expect_success 'an I/O error using the approval up is a failure (125), and 
 	grep -q "could not be used" "$W/out" && ! test -e "$W/req/one-io2"
 '
 
+test_expect_success 'a voter'"'"'s ballots of requests used or denied are swept when they vote again' '
+	! test -e "$S/$GOOD.vote.$BOB" &&
+	expect_status 75 nowait touch "$W/req/one-denied" && d=$ID &&
+	verb aef_bob deny "$CODE" &&
+	expect_status 77 verb aef_req wait "$d" --timeout 10s >/dev/null &&
+	test -e "$S/$d.vote.$BOB" &&
+	expect_status 75 nowait touch "$W/req/one-next" &&
+	verb aef_bob approve "$CODE" &&
+	! test -e "$S/$d.vote.$BOB" && test -e "$S/$ID.vote.$BOB"
+'
+
 # approved_using ID: how many approved records at main's tip used request
 # ID's approval
 approved_using() {
@@ -181,6 +216,10 @@ if r[\"decision\"][\"result\"] == \"approved\" and any(
 # Single use is also kept in the evidence repository's directory, where
 # renaming ID.used back in the spool cannot undo it.
 test_expect_success 'a used approval renamed back is refused (77): the evidence repository says it was used' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	use "$ID" touch "$W/req/one" && echo "$ID" >"$W/again" && GOOD=$ID &&
 	as aef_req mv "$S/$GOOD.used" "$S/$GOOD.state" &&
 	rm -f "$W/req/one" &&
 	expect_status 77 use "$GOOD" touch "$W/req/one" &&
@@ -188,6 +227,8 @@ test_expect_success 'a used approval renamed back is refused (77): the evidence 
 	! test -e "$W/req/one" &&
 	test "$(stat -c %U "$W/req/audit.git/approve-exec-used/$GOOD")" = aef_req
 '
+
+GOOD=$(cat "$W/again" 2>/dev/null)
 
 test_expect_success 'verify is clean while each approval ran once' '
 	verb aef_req verify >verify.out 2>&1 &&
