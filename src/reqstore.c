@@ -292,7 +292,9 @@ ballot_dead(const char *spool, const char *id, const struct stat *st)
 	path = xasprintf("%s/%s.state", spool, id);
 	if (lstat(path, &sst) == 0 && reqstate_read(spool, id, 0, sst.st_uid,
 	    &s, NULL) == 0) {
-		dead = strcmp(s.state, "approved") != 0;
+		/* approved: until its ttl is over */
+		dead = strcmp(s.state, "approved") != 0 ||
+		    time(NULL) > s.decided_at + s.ttl;
 		reqstate_release(&s);
 	}
 	free(path);
