@@ -213,6 +213,15 @@ denied(struct gate *g)
 			buf_adds(&detail, "the policy's default");
 			shown++;
 		}
+	/* why: what a command sets or writes, or enforcing mode's refusal */
+	for (i = 0; i < d->ncmds; i++)
+		if (d->notes[i] != NULL) {
+			desc = esc_text(d->notes[i]);
+			say(g, "because: %s", desc);
+			free(desc);
+			buf_addf(&detail, "%s%s", detail.len ? "; " : "",
+			    d->notes[i]);
+		}
 	rc = decide(g, "denied", detail.p);
 	buf_release(&detail);
 	if (rc != 0)
