@@ -135,13 +135,16 @@ lookup(const char *spool, const struct approvers *ap, const char *which,
 	if (reqstore_find(spool, which, REQSTORE_DECIDED | REQSTORE_USED |
 	    REQSTORE_PENDING | REQSTORE_ANYONE, geteuid(), &e, err) != 0)
 		return NULL;
-	if (e.where != REQSTORE_PENDING) {
+	if (e.where == REQSTORE_DECIDED) {
 		/* the state file may be the requester's writing */
 		unbacked = reqstore_backed_only(spool, &e.state, ap);
 		o = from_state(&e.state);
 		json_object_set_new(o, "unbacked_votes", strv_json(unbacked));
 		strv_free(unbacked);
-	} else if ((o = from_desc(e.desc_json)) == NULL)
+	} else if (e.where == REQSTORE_USED)
+		/* its ballots may be swept: the run's record has the votes */
+		o = from_state(&e.state);
+	else if ((o = from_desc(e.desc_json)) == NULL)
 		ae_error_set(err, AE_ERR_NOTFOUND, "unreadable description");
 	reqstore_entry_release(&e);
 	return o;

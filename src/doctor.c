@@ -454,7 +454,7 @@ sudo_list(const char *sudo, const char *user)
 	char *const argv[] = { (char *)sudo, "-n", "-l", "-U", (char *)user,
 	    NULL };
 	struct buf b;
-	int p[2], st, devnull;
+	int p[2], st, devnull, status;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
@@ -476,9 +476,9 @@ sudo_list(const char *sudo, const char *user)
 	buf_init(&b);
 	st = read_fd_capped(p[0], SUDO_LIST_MAX, &b);
 	close(p[0]);
-	while (waitpid(pid, &p[1], 0) == -1 && errno == EINTR)
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
-	if (st != 0 || !WIFEXITED(p[1]) || WEXITSTATUS(p[1]) != 0) {
+	if (st != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		buf_release(&b);
 		return NULL;
 	}

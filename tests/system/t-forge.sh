@@ -79,7 +79,10 @@ assert a[0][\"evidence\"][\"request\"]==\"$GOOD\", a"
 '
 
 test_expect_success 'status shows the vote bob'"'"'s ballot backs' '
-	verb aef_req status "$GOOD" --json >st.json &&
+	expect_status 75 nowait touch "$W/req/one-shown" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	verb aef_req status "$ID" --json >st.json &&
 	python3 -c "
 import json
 o = json.load(open(\"st.json\"))
