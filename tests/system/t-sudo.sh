@@ -93,11 +93,10 @@ test_expect_success 'an approved request runs once, as root; the ballot is gone'
 	expect_status 75 nowait touch "$W/out/one" &&
 	bob approve "$CODE" --reason ok &&
 	agent wait "$ID" --timeout 10s &&
-	agent --request "$ID" -- touch "$W/out/one" &&
+	agent --request "$ID" -- touch "$W/out/one" && echo "$ID" >"$W/used" &&
 	test "$(stat -c %U "$W/out/one")" = root &&
 	test "$(stat -c %U:%a "$S/$ID.used")" = root:644 &&
-	! test -e "$S/$ID.vote.$BOB" &&
-	echo "$ID" >"$W/used"
+	! test -e "$S/$ID.vote.$BOB"
 '
 USED=$(cat "$W/used" 2>/dev/null)
 
