@@ -4,7 +4,6 @@
  * they happen.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -239,7 +239,7 @@ reqstore_vote_ballot(const char *spool, const struct reqstate *s,
 
 	for (i = 0; p->unix_users != NULL && p->unix_users[i] != NULL; i++) {
 		if ((pw = getpwnam(p->unix_users[i])) == NULL ||
-		    local_ballot_read(spool, s->id, pw->pw_uid, b, NULL) != 0)
+		    reqstore_ballot(spool, s->id, pw->pw_uid, b, NULL) != 0)
 			continue;
 		if (strcmp(b->digest, s->digest) == 0 &&
 		    strcmp(b->decision, v->decision) == 0)
