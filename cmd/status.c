@@ -89,6 +89,16 @@ from_state(const struct reqstate *s)
 	return o;
 }
 
+static json_t *
+strv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
 /* A live description as status shows it: pending, votes in progress. */
 static json_t *
 from_desc(const char *text)
@@ -115,15 +125,24 @@ from_desc(const char *text)
  * requests among the caller's own, pending ones of anyone.
  */
 static json_t *
-lookup(const char *spool, const char *which, struct ae_error *err)
+lookup(const char *spool, const struct approvers *ap, const char *which,
+    struct ae_error *err)
 {
 	struct reqstore_entry e;
 	json_t *o = NULL;
+	char **unbacked;
 
 	if (reqstore_find(spool, which, REQSTORE_DECIDED | REQSTORE_USED |
 	    REQSTORE_PENDING | REQSTORE_ANYONE, geteuid(), &e, err) != 0)
 		return NULL;
-	if (e.where != REQSTORE_PENDING)
+	if (e.where == REQSTORE_DECIDED) {
+		/* the state file may be the requester's writing */
+		unbacked = reqstore_backed_only(spool, &e.state, ap);
+		o = from_state(&e.state);
+		json_object_set_new(o, "unbacked_votes", strv_json(unbacked));
+		strv_free(unbacked);
+	} else if (e.where == REQSTORE_USED)
+		/* its ballots may be swept: the run's record has the votes */
 		o = from_state(&e.state);
 	else if ((o = from_desc(e.desc_json)) == NULL)
 		ae_error_set(err, AE_ERR_NOTFOUND, "unreadable description");
@@ -170,6 +189,12 @@ print_text(json_t *o)
 		    json_string_value(json_object_get(v, "channel")));
 		free(s[3]);
 	}
+	json_array_foreach(json_object_get(o, "unbacked_votes"), i, v) {
+		s[3] = esc_text(json_string_value(v));
+		printf("  not shown  a vote by %s: no ballot of theirs backs "
+		    "it\n", s[3]);
+		free(s[3]);
+	}
 	for (i = 0; i < 3; i++)
 		free(s[i]);
 	free(cmd);
@@ -210,7 +235,8 @@ pause_poll(void)
 }
 
 static int
-wait_for(const char *spool, const char *which, int json, long timeout)
+wait_for(const char *spool, const struct approvers *ap, const char *which,
+    int json, long timeout)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct sigaction sa;
@@ -225,7 +251,7 @@ wait_for(const char *spool, const char *which, int json, long timeout)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
-		if ((o = lookup(spool, which, &err)) == NULL) {
+		if ((o = lookup(spool, ap, which, &err)) == NULL) {
 			warnx_ae("%s", err.msg);
 			return 69;
 		}
@@ -281,8 +307,10 @@ status_main(int argc, char **argv, int waiting)
 	if (setup_load(&s, config, &err) != 0)
 		return fail(&err);
 	if (waiting)
-		st = wait_for(s.cfg.local.spool, argv[optind], json, timeout);
-	else if ((o = lookup(s.cfg.local.spool, argv[optind], &err)) == NULL) {
+		st = wait_for(s.cfg.local.spool, &s.ap, argv[optind], json,
+		    timeout);
+	else if ((o = lookup(s.cfg.local.spool, &s.ap, argv[optind],
+	    &err)) == NULL) {
 		warnx_ae("%s", err.msg);
 		st = 69;
 	} else {

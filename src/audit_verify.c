@@ -974,6 +974,68 @@ tip_record(const char *path, const char *data, size_t len, void *arg)
 	return 0;
 }
 
+/*
+ * Single use: a run that used an earlier request's approval names that
+ * request in its votes' evidence. Two approved runs naming one request
+ * are a replay (a used approval put back in a spool the requester owns).
+ */
+struct uses {
+	struct verify *v;
+	char **ids;	/* the requests used so far */
+	char **paths;	/* and, for each, the record that used it */
+};
+
+static int
+use_record(const char *path, const char *data, size_t len, void *arg)
+{
+	struct uses *u = arg;
+	struct record *r = NULL;
+	const char *result;
+	char **ids = NULL, *id, *a, *b;
+	size_t i, j;
+
+	if (data == NULL || record_parse(&r, data, len, path, NULL) != 0)
+		return 0;
+	if ((result = record_get(r, "decision.result")) != NULL &&
+	    strcmp(result, "approved") == 0)
+		ids = record_used_requests(r);
+	for (i = 0; ids != NULL && ids[i] != NULL; i++) {
+		for (j = 0; u->ids != NULL && u->ids[j] != NULL; j++)
+			if (strcmp(u->ids[j], ids[i]) == 0)
+				break;
+		if (u->ids == NULL || u->ids[j] == NULL) {
+			u->ids = strv_push(u->ids, ids[i]);
+			u->paths = strv_push(u->paths, path);
+			continue;
+		}
+		id = esc_text(ids[i]);
+		a = esc_text(u->paths[j]);
+		b = esc_text(path);
+		finding(u->v, AUDIT_PROBLEM, "replay: the approval of request "
+		    "%s was used by two runs: %s and %s", id, a, b);
+		free(id);
+		free(a);
+		free(b);
+	}
+	strv_free(ids);
+	record_free(r);
+	return 0;
+}
+
+static int
+check_single_use(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	struct uses u;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	u.v = v;
+	r = foreach_in_commit(v->repo, tip, use_record, &u, err);
+	strv_free(u.ids);
+	strv_free(u.paths);
+	return r;
+}
+
 static char *
 marker_path(git_repository *repo)
 {
@@ -1461,6 +1523,8 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	if ((r = check_append_only(&v, tip, err)) != 0 ||
 	    (r = verify_history(&v, tip, err)) != 0 ||
 	    (r = foreach_in_commit(v.repo, tip, tip_record, &v, err)) != 0)
+		goto out;
+	if ((r = check_single_use(&v, tip, err)) != 0)
 		goto out;
 	if (res->problems != 0)
 		goto out;

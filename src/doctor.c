@@ -6,9 +6,11 @@
  * Everything here is a stat or a read: doctor changes nothing.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
@@ -27,6 +29,7 @@
 #include "util.h"
 
 #define GROUPS_MAX	256
+#define SUDO_LIST_MAX	(256u * 1024)	/* sudo -l's answer, at most */
 
 struct doctor {
 	const struct doctor_opts *o;
@@ -438,6 +441,147 @@ check_path(struct doctor *d)
 	free(copy);
 }
 
+/*
+ * sudo -n -l -U USER, run with a fixed environment and nothing on
+ * stdin: what sudoers lets the requester run. Returns the text (caller
+ * frees), or NULL when sudo is not there or did not answer.
+ */
+static char *
+sudo_list(const char *sudo, const char *user)
+{
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	    "LC_ALL=C", NULL };
+	char *const argv[] = { (char *)sudo, "-n", "-l", "-U", (char *)user,
+	    NULL };
+	struct buf b;
+	int p[2], st, devnull, status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return NULL;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDWR);
+		if (devnull == -1 || dup2(devnull, 0) == -1 ||
+		    dup2(p[1], 1) == -1 || dup2(devnull, 2) == -1)
+			_exit(127);
+		execve(sudo, argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	buf_init(&b);
+	st = read_fd_capped(p[0], SUDO_LIST_MAX, &b);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (st != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Whether a sudoers runas list, "(root)" or "(ALL : ALL)", names root. */
+static int
+runas_root(const char *runas)
+{
+	return strstr(runas, "root") != NULL || strstr(runas, "ALL") != NULL;
+}
+
+/* Whether cmd (a sudoers command, with its arguments) is approve-exec. */
+static int
+is_self(const char *cmd, const char *self)
+{
+	size_t n = strcspn(cmd, " \t");
+	char *path = xstrndup(cmd, n), *real = realpath(path, NULL);
+	int yes;
+
+	yes = real != NULL && self != NULL && strcmp(real, self) == 0;
+	free(real);
+	free(path);
+	return yes;
+}
+
+/*
+ * One line of sudo -l's list, "(root) NOPASSWD: /a, /b args": each
+ * command that runs as root and is not approve-exec is a way round it.
+ */
+static void
+check_sudo_line(struct doctor *d, const char *user, char *line,
+    const char *self)
+{
+	char *runas, *cmds, *c, *save = NULL;
+
+	line += strspn(line, " \t");
+	if (*line != '(' || (cmds = strchr(line, ')')) == NULL)
+		return;
+	runas = xstrndup(line, (size_t)(cmds - line + 1));
+	cmds++;
+	/* tags: NOPASSWD:, SETENV:, ... */
+	for (;;) {
+		cmds += strspn(cmds, " \t");
+		c = cmds + strspn(cmds, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+		if (c == cmds || *c != ':')
+			break;
+		cmds = c + 1;
+	}
+	for (c = strtok_r(cmds, ",", &save); c != NULL && runas_root(runas);
+	    c = strtok_r(NULL, ",", &save)) {
+		c += strspn(c, " \t");
+		if (*c == '\0' || is_self(c, self))
+			continue;
+		add(d, "sudo", NULL, xasprintf("sudoers lets %s run '%s' as "
+		    "%s without approve-exec%s", user, c, runas,
+		    strcmp(c, "ALL") == 0 ? ": anything at all" : ""),
+		    xasprintf("in /etc/sudoers and /etc/sudoers.d, leave %s "
+		    "only the approve-exec line (approve-exec-security(7))",
+		    user));
+	}
+	free(runas);
+}
+
+/*
+ * The enforcing mode holds only if sudo lets the requester run nothing
+ * but approve-exec as root: asks sudo itself, when it is installed.
+ */
+static void
+check_sudo(struct doctor *d)
+{
+	static const char *const where[] = { "/usr/bin/sudo",
+	    "/usr/local/bin/sudo", "/bin/sudo", NULL };
+	struct passwd *pw;
+	char *text = NULL, *line, *save = NULL, *user, *self;
+	int listing = 0;
+	size_t i;
+
+	if (!d->o->enforcing || !d->o->has_requester ||
+	    (pw = getpwuid(d->o->requester_uid)) == NULL)
+		return;
+	for (i = 0; where[i] != NULL && text == NULL; i++)
+		if (access(where[i], X_OK) == 0)
+			text = sudo_list(where[i], pw->pw_name);
+	if (text == NULL)
+		return;
+	user = xstrdup(pw->pw_name);
+	self = realpath("/proc/self/exe", NULL);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, " may run the following commands") != NULL)
+			listing = 1;
+		else if (line[0] != ' ' && line[0] != '\t')
+			listing = 0;
+		else if (listing)
+			check_sudo_line(d, user, line, self);
+	}
+	free(self);
+	free(user);
+	free(text);
+}
+
 static void
 requester_groups(struct doctor *d)
 {
@@ -476,6 +620,7 @@ check_mode(struct doctor *d, const struct config *cfg)
 		    "as root"), xstrdup("write /etc/approve-exec/config.yaml "
 		    "and a policy for this mode (approve-exec-security(7))"));
 	check_path(d);
+	check_sudo(d);
 }
 
 int

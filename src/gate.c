@@ -4,7 +4,6 @@
  * they happen.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +211,15 @@ denied(struct gate *g)
 			free(w);
 			buf_adds(&detail, "the policy's default");
 			shown++;
+		}
+	/* why: what a command sets or writes, or enforcing mode's refusal */
+	for (i = 0; i < d->ncmds; i++)
+		if (d->notes[i] != NULL) {
+			desc = esc_text(d->notes[i]);
+			say(g, "because: %s", desc);
+			free(desc);
+			buf_addf(&detail, "%s%s", detail.len ? "; " : "",
+			    d->notes[i]);
 		}
 	rc = decide(g, "denied", detail.p);
 	buf_release(&detail);
@@ -672,32 +680,6 @@ add_votes(struct gate *g, const struct reqstate *s)
 }
 
 /*
- * Finds the ballot of one of person's unix logins that backs vote v of
- * request s: the same id, digest and decision. Returns 0 and fills *b,
- * or -1.
- */
-static int
-find_ballot(const struct gate *g, const struct reqstate *s,
-    const struct person *p, const struct reqstate_vote *v,
-    struct local_ballot *b)
-{
-	struct passwd *pw;
-	size_t i;
-
-	for (i = 0; p->unix_users != NULL && p->unix_users[i] != NULL; i++) {
-		if ((pw = getpwnam(p->unix_users[i])) == NULL ||
-		    reqstore_ballot(g->cfg->local.spool, s->id, pw->pw_uid, b,
-		    NULL) != 0)
-			continue;
-		if (strcmp(b->digest, s->digest) == 0 &&
-		    strcmp(b->decision, v->decision) == 0)
-			return 0;
-		local_ballot_release(b);
-	}
-	return -1;
-}
-
-/*
  * Counts into a the votes of s that their voters' ballots back, as the
  * ballots say them; *at is the last ballot's time. Returns why the first
  * vote left out was (caller frees), or NULL.
@@ -719,7 +701,8 @@ backed_votes(const struct gate *g, const struct reqstate *s,
 		v = &s->votes[i];
 		p = approvers_person(g->ap, v->person);
 		if (strcmp(v->channel, "local") != 0 || p == NULL ||
-		    find_ballot(g, s, p, v, &b) != 0) {
+		    reqstore_vote_ballot(g->cfg->local.spool, s, p, v,
+		    &b) != 0) {
 			if (why == NULL)
 				why = xasprintf("the vote by %s is not backed "
 				    "by %s's own ballot in the spool",
@@ -789,6 +772,15 @@ check_backed(struct gate *g, const struct reqstate *s, const char *shown)
 	return r;
 }
 
+/* The store said no (77), or could not say (125). */
+static int
+refuse_store(struct gate *g, const struct ae_error *err)
+{
+	if (err->code == AE_ERR_DENIED)
+		return refuse(g, "denied", 77, err->msg);
+	return refuse(g, "error", 125, err->msg);
+}
+
 static int
 use_request(struct gate *g)
 {
@@ -814,14 +806,16 @@ use_request(struct gate *g)
 		r = refuse(g, "timeout", 75, why);
 	} else if (r != 0)
 		/* a file of someone else's, or not a state: never a yes */
-		r = refuse(g, "denied", 77, err.msg);
+		r = refuse_store(g, &err);
 	else if ((r = check_state(g, &e.state, shown)) != 0) {
 		/* a denial: who said so, as the state has it */
 		if (strcmp(e.state.digest, record_digest(g->rec)) == 0)
 			add_votes(g, &e.state);
 	} else if ((r = check_backed(g, &e.state, shown)) == 0) {
-		if (reqstore_consume(spool, &e, &err) != 0)
-			r = refuse(g, "denied", 77, err.msg);
+		/* used once, where renaming ID.used back cannot undo it */
+		if (reqstore_mark_used(audit_repo_path(g->audit), e.id,
+		    &err) != 0 || reqstore_consume(spool, &e, &err) != 0)
+			r = refuse_store(g, &err);
 		else
 			r = approved(g);
 	}

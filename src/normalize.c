@@ -1526,7 +1526,7 @@ expand_shell(struct normer *nz, size_t idx)
 
 /* the targets that write nothing anyone keeps */
 static const char *const harmless_writes[] = { "/dev/null", "/dev/stdout",
-    "/dev/stderr", "/dev/fd/1", "/dev/fd/2", NULL };
+    "/dev/stderr", "/dev/fd/1", "/dev/fd/2", "/dev/tty", NULL };
 
 /* The real place of path's directory, joined to its last component. */
 static char *

@@ -59,8 +59,9 @@ struct norm_cmd {
 	 * The files its shell redirections write (see shell.h), made
 	 * absolute against cwd: each as spelt (with //, /./ and .. taken
 	 * out) and, where it differs, as the kernel would reach it through
-	 * symbolic links. Writes to /dev/null, /dev/stdout, /dev/stderr and
-	 * /dev/fd/1 and 2 are left out. Owned strv, NULL if none.
+	 * symbolic links. Writes to /dev/null, /dev/stdout, /dev/stderr,
+	 * /dev/fd/1 and 2 and /dev/tty (the caller's own terminal) are left
+	 * out. Owned strv, NULL if none.
 	 */
 	char **writes;
 	int writes_uncertain;	/* some target is not known (expansion, cwd) */

@@ -293,6 +293,49 @@ rules_json(const struct pol_decision *d, int controls)
 	return a;
 }
 
+/* Appends the texts of v to the array a, each once. */
+static void
+add_each(json_t *a, char *const *v)
+{
+	size_t i;
+	json_t *t;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		t = text(v[i]);
+		if (contains(a, json_string_value(t)))
+			json_decref(t);
+		else
+			json_array_append_new(a, t);
+	}
+}
+
+/*
+ * What the decision weighed besides the rules: the variables the
+ * command line sets, the files its redirections write (and whether some
+ * target is not known), and why the default or a refusal applied.
+ */
+static void
+decided_json(json_t *o, const struct norm_result *cmds,
+    const struct pol_decision *d)
+{
+	json_t *setenv = json_array(), *writes = json_array();
+	json_t *notes = json_array();
+	size_t i;
+	int unknown = 0;
+
+	for (i = 0; i < cmds->n; i++) {
+		add_each(setenv, cmds->cmds[i].setenv);
+		add_each(writes, cmds->cmds[i].writes);
+		unknown |= cmds->cmds[i].writes_uncertain;
+		if (i < d->ncmds && d->notes[i] != NULL)
+			json_array_append_new(notes, text(d->notes[i]));
+	}
+	json_object_set_new(o, "setenv", setenv);
+	json_object_set_new(o, "writes", writes);
+	json_object_set_new(o, "writes_unknown", json_boolean(unknown));
+	json_object_set_new(o, "notes", notes);
+}
+
 static json_t *
 policy_json(const struct policy *pol, const struct norm_result *cmds,
     const struct pol_decision *d)
@@ -317,6 +360,7 @@ policy_json(const struct policy *pol, const struct norm_result *cmds,
 	json_decref(req);
 	json_object_set_new(o, "controls", rules_json(d, 1));
 	json_object_set_new(o, "noexec", json_boolean(d->noexec));
+	decided_json(o, cmds, d);
 	return o;
 }
 
@@ -629,6 +673,26 @@ record_approvals(const struct record *r, const char *decision)
 		if (who != NULL && (decision == NULL ||
 		    (d != NULL && strcmp(d, decision) == 0)))
 			out = strv_push(out, who);
+	}
+	return out;
+}
+
+char **
+record_used_requests(const struct record *r)
+{
+	json_t *a = json_object_get(r->root, "approvals"), *v;
+	const char *id;
+	char **out = NULL;
+	size_t i, j;
+
+	json_array_foreach(a, i, v) {
+		id = json_string_value(json_object_get(json_object_get(v,
+		    "evidence"), "request"));
+		for (j = 0; id != NULL && out != NULL && out[j] != NULL; j++)
+			if (strcmp(out[j], id) == 0)
+				break;
+		if (id != NULL && (out == NULL || out[j] == NULL))
+			out = strv_push(out, id);
 	}
 	return out;
 }

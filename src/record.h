@@ -123,6 +123,13 @@ char *record_argv_display(const struct record *r, size_t max);
  */
 char **record_approvals(const struct record *r, const char *decision);
 
+/*
+ * Returns the ids of the earlier requests whose approval this record's
+ * run used (each approval's evidence.request, once each), as an owned
+ * strv (NULL when none).
+ */
+char **record_used_requests(const struct record *r);
+
 /* Returns policy.rules as an owned strv (NULL when none). */
 char **record_rules(const struct record *r);
 

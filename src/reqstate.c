@@ -26,20 +26,26 @@
 #define TIME_MAX 253402300799LL	/* 9999-12-31: beyond is no real time */
 
 void
+reqstate_vote_release(struct reqstate_vote *v)
+{
+	free(v->person);
+	free(v->decision);
+	free(v->channel);
+	free(v->identity);
+	free(v->evidence);
+	free(v->reason);
+	memset(v, 0, sizeof(*v));
+}
+
+void
 reqstate_release(struct reqstate *s)
 {
 	size_t i;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nvotes; i++) {
-		free(s->votes[i].person);
-		free(s->votes[i].decision);
-		free(s->votes[i].channel);
-		free(s->votes[i].identity);
-		free(s->votes[i].evidence);
-		free(s->votes[i].reason);
-	}
+	for (i = 0; i < s->nvotes; i++)
+		reqstate_vote_release(&s->votes[i]);
 	free(s->votes);
 	free(s->id);
 	free(s->code);
@@ -168,6 +174,17 @@ reqstate_write(const char *spool, const struct reqstate *s,
 }
 
 /*
+ * Whether a failed open or rename says the file is not ours to use (a
+ * link, another's, gone), rather than that the system failed.
+ */
+static int
+not_ours(int e)
+{
+	return e == ELOOP || e == EACCES || e == EPERM || e == ENOENT ||
+	    e == ENOTDIR || e == ENXIO || e == EWOULDBLOCK;
+}
+
+/*
  * Reads path if it is a regular file owned by uid, not writable by
  * group or others, of at most REQSTATE_MAX bytes; never follows a link
  * nor blocks on a FIFO. Returns the text (caller frees) and its stat.
@@ -182,8 +199,8 @@ read_owned(const char *path, uid_t uid, struct stat *st, int *r,
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1) {
 		*r = ae_error_set(err, errno == ENOENT ? AE_ERR_NOTFOUND :
-		    AE_ERR_DENIED, "unable to open '%s': %s", path,
-		    strerror(errno));
+		    not_ours(errno) ? AE_ERR_DENIED : AE_ERR_IO,
+		    "unable to open '%s': %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
@@ -196,11 +213,12 @@ read_owned(const char *path, uid_t uid, struct stat *st, int *r,
 		return NULL;
 	}
 	buf_init(&b);
-	n = read_fd_capped(fd, REQSTATE_MAX, &b);
+	n = read_fd_capped(fd, REQSTATE_MAX, &b) != 0 ? errno : 0;
 	close(fd);
 	if (n != 0 || !utf8_valid(b.p, b.len)) {
-		*r = ae_error_set(err, AE_ERR_DENIED, "unable to read '%s'",
-		    path);
+		*r = ae_error_set(err, n != 0 && n != EFBIG ? AE_ERR_IO :
+		    AE_ERR_DENIED, "unable to read '%s'%s%s", path,
+		    n != 0 ? ": " : "", n != 0 ? strerror(n) : "");
 		buf_release(&b);
 		return NULL;
 	}
@@ -460,8 +478,9 @@ reqstate_consume(const char *spool, const struct reqstate *s,
 	to = xasprintf("%s/%s.used", spool, s->id);
 	/* rename is the one step two runs cannot both win */
 	if (rename(from, to) == -1)
-		r = ae_error_set(err, AE_ERR_DENIED, "approval %s already "
-		    "used (%s)", s->id, strerror(errno));
+		r = ae_error_set(err, not_ours(errno) ? AE_ERR_DENIED :
+		    AE_ERR_IO, "approval %s %s (%s)", s->id, not_ours(errno) ?
+		    "already used" : "could not be used", strerror(errno));
 	else if (lstat(to, &st) == -1 || st.st_uid != s->uid ||
 	    st.st_ino != s->ino)
 		r = ae_error_set(err, AE_ERR_DENIED, "approval %s changed "

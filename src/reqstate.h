@@ -43,6 +43,8 @@ struct reqstate {
 };
 
 void reqstate_release(struct reqstate *s);
+/* Frees what one vote holds (reqstate_release does, for each). */
+void reqstate_vote_release(struct reqstate_vote *v);
 
 /*
  * Writes s as spool/ID.state (mode 0644) through a fresh O_EXCL,

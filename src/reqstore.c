@@ -1,8 +1,16 @@
 /*
  * reqstore: the one lookup of requests, over the spool.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "reqid.h"
@@ -139,6 +147,8 @@ reqstore_send(const char *spool, const char *which, const char *decision,
 	}
 	r = local_send(spool, e.id, decision, reason, which, reply, err);
 	reqstore_entry_release(&e);
+	if (r == 0)
+		reqstore_sweep(spool);	/* a voter clears their old ballots */
 	return r;
 }
 
@@ -153,10 +163,14 @@ int
 reqstore_consume(const char *spool, const struct reqstore_entry *e,
     struct ae_error *err)
 {
+	int r;
+
 	if (e->where != REQSTORE_DECIDED)
 		return ae_error_set(err, AE_ERR_DENIED, "approval %s is not "
 		    "there to use", e->id);
-	return reqstate_consume(spool, &e->state, err);
+	if ((r = reqstate_consume(spool, &e->state, err)) == 0)
+		reqstore_sweep(spool);
+	return r;
 }
 
 int
@@ -164,4 +178,151 @@ reqstore_ballot(const char *spool, const char *id, uid_t uid,
     struct local_ballot *b, struct ae_error *err)
 {
 	return local_ballot_read(spool, id, uid, b, err);
+}
+
+/* Beside the repository's objects: git ignores it, verify need not. */
+#define USED_DIR "approve-exec-used"
+
+int
+reqstore_mark_used(const char *repo, const char *id, struct ae_error *err)
+{
+	char *dir = NULL, *line = NULL;
+	int dfd = -1, fd = -1, r = 0;
+
+	if (!reqid_is_id(id))
+		return ae_error_set(err, AE_ERR_DENIED, "not a request id");
+	dir = xasprintf("%s/%s", repo, USED_DIR);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		r = ae_error_set(err, AE_ERR_IO, "unable to create '%s': %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		r = ae_error_set(err, AE_ERR_IO, "unable to open '%s': %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	if ((fd = openat(dfd, id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1) {
+		if (errno == EEXIST)
+			r = ae_error_set(err, AE_ERR_DENIED, "the approval of "
+			    "request %s was already used: the evidence "
+			    "repository says so ('%s/%s')", id, dir, id);
+		else
+			r = ae_error_set(err, AE_ERR_IO, "unable to create "
+			    "'%s/%s': %s", dir, id, strerror(errno));
+		goto out;
+	}
+	line = xasprintf("%lld\n", (long long)time(NULL));
+	if (write_all(fd, line, strlen(line)) != 0 || fsync(fd) != 0 ||
+	    fsync(dfd) != 0)
+		r = ae_error_set(err, AE_ERR_IO, "unable to write '%s/%s': %s",
+		    dir, id, strerror(errno));
+ out:
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	free(line);
+	free(dir);
+	return r;
+}
+
+int
+reqstore_vote_ballot(const char *spool, const struct reqstate *s,
+    const struct person *p, const struct reqstate_vote *v,
+    struct local_ballot *b)
+{
+	struct passwd *pw;
+	size_t i;
+
+	for (i = 0; p->unix_users != NULL && p->unix_users[i] != NULL; i++) {
+		if ((pw = getpwnam(p->unix_users[i])) == NULL ||
+		    reqstore_ballot(spool, s->id, pw->pw_uid, b, NULL) != 0)
+			continue;
+		if (strcmp(b->digest, s->digest) == 0 &&
+		    strcmp(b->decision, v->decision) == 0)
+			return 0;
+		local_ballot_release(b);
+	}
+	return -1;
+}
+
+char **
+reqstore_backed_only(const char *spool, struct reqstate *s,
+    const struct approvers *ap)
+{
+	const struct person *p;
+	struct local_ballot b;
+	char **out = NULL;
+	size_t i, kept = 0;
+
+	for (i = 0; i < s->nvotes; i++) {
+		p = approvers_person(ap, s->votes[i].person);
+		if (strcmp(s->votes[i].channel, "local") == 0 && p != NULL &&
+		    reqstore_vote_ballot(spool, s, p, &s->votes[i], &b) == 0) {
+			local_ballot_release(&b);
+			s->votes[kept++] = s->votes[i];
+			continue;
+		}
+		out = strv_push(out, s->votes[i].person);
+		reqstate_vote_release(&s->votes[i]);
+	}
+	s->nvotes = kept;
+	return out;
+}
+
+/* Whether request id's ballots back nothing any more. */
+static int
+ballot_dead(const char *spool, const char *id, const struct stat *st)
+{
+	struct reqstate s;
+	struct stat sst;
+	char *path;
+	int dead;
+
+	if (time(NULL) - st->st_mtime > REQSTORE_BALLOT_MAX_AGE)
+		return 1;
+	path = xasprintf("%s/%s.used", spool, id);
+	dead = lstat(path, &sst) == 0;
+	free(path);
+	if (dead)
+		return 1;
+	path = xasprintf("%s/%s.state", spool, id);
+	if (lstat(path, &sst) == 0 && reqstate_read(spool, id, 0, sst.st_uid,
+	    &s, NULL) == 0) {
+		/* approved: until its ttl is over */
+		dead = strcmp(s.state, "approved") != 0 ||
+		    time(NULL) > s.decided_at + s.ttl;
+		reqstate_release(&s);
+	}
+	free(path);
+	return dead;
+}
+
+void
+reqstore_sweep(const char *spool)
+{
+	uid_t me = geteuid();
+	struct dirent *de;
+	struct stat st;
+	char *id;
+	DIR *d;
+
+	if ((d = opendir(spool)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		/* ID.vote.UID */
+		if (strlen(de->d_name) <= REQID_LEN + 6 ||
+		    strncmp(de->d_name + REQID_LEN, ".vote.", 6) != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0 || (me != 0 && st.st_uid != me))
+			continue;
+		id = xstrndup(de->d_name, REQID_LEN);
+		if (reqid_is_id(id) && ballot_dead(spool, id, &st))
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+		free(id);
+	}
+	closedir(d);
 }

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include "approvers.h"
 #include "error.h"
 #include "local.h"
 #include "reqstate.h"
@@ -71,6 +72,40 @@ int reqstore_save(const char *spool, const struct reqstate *s,
  * AE_ERR_DENIED when another run used it first or it changed.
  */
 int reqstore_consume(const char *spool, const struct reqstore_entry *e,
+    struct ae_error *err);
+
+/*
+ * The ballot of one of person p's unix logins that backs vote v of the
+ * decided request s: the same id, digest and decision. Returns 0 and
+ * fills *b (release with local_ballot_release), or -1.
+ */
+int reqstore_vote_ballot(const char *spool, const struct reqstate *s,
+    const struct person *p, const struct reqstate_vote *v,
+    struct local_ballot *b);
+
+/*
+ * Leaves in s only the votes a ballot backs (see reqstore_vote_ballot),
+ * for showing: a state file may be its requester's writing. Returns the
+ * persons whose votes were left out, as an owned strv (NULL when none).
+ */
+char **reqstore_backed_only(const char *spool, struct reqstate *s,
+    const struct approvers *ap);
+
+/*
+ * Removes the ballots that back nothing any more and that we may
+ * remove (our own; anyone's when root): those of requests used or ended
+ * without approval, and any older than REQSTORE_BALLOT_MAX_AGE seconds.
+ */
+#define REQSTORE_BALLOT_MAX_AGE (7L * 24 * 3600)
+void reqstore_sweep(const char *spool);
+
+/*
+ * Marks request id used in the evidence repository at repo, where a
+ * rename in the spool cannot undo it: creates approve-exec-used/ID in
+ * the repository's directory, once. Returns 0, AE_ERR_DENIED when a run
+ * used it already, or AE_ERR_IO.
+ */
+int reqstore_mark_used(const char *repo, const char *id,
     struct ae_error *err);
 
 /*

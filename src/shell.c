@@ -15,7 +15,7 @@
  *   $((...)) holding quotes or substitutions, $[...], ${x@P}, zsh's
  *   ${(flags)...} and glob qualifiers (any '(' inside a command), bash
  *   arrays a=(...), $'...' holding \' (dash ends it earlier), "a &>f b"
- *   (sh reads '&' there), set -k, any word naming PS4 (set -x runs it),
+ *   (sh reads '&' there), set -k, setting PS4 (set -x runs it) in any way,
  *   a literal "[...$(" (bash evaluates subscripts), the builtins that
  *   run code or change lookup (enable, hash, mapfile, ...), coproc,
  *   repeat and loops. A here-document's body is read as commands.
@@ -662,9 +662,6 @@ lex_word(struct parser *p, struct token *t)
 		w.uncertain = 1;
 	if (w.sub == 3)
 		opaque(p, "command substitution in a subscript", NULL);
-	/* however it is set (PS4=, read, printf -v), set -x expands it */
-	if (strstr(w.b.p, "PS4") != NULL)
-		opaque(p, "PS4", NULL);
 	t->type = T_WORD;
 	if (w.plain && w.b.len > 0 && strspn(w.b.p, "0123456789") == w.b.len &&
 	    (cur(p) == '<' || cur(p) == '>'))
@@ -810,10 +807,25 @@ state_drop(struct parser *p, const char *name, size_t n)
 	p->assigns[j] = NULL;
 }
 
+/*
+ * Whether assignment w sets PS4: under set -x the shell expands it, as
+ * code, before each command it traces. Reading it is harmless.
+ */
+static int
+sets_ps4(const char *w)
+{
+	return strncmp(w, "PS4", 3) == 0 && (w[3] == '=' ||
+	    (w[3] == '+' && w[4] == '='));
+}
+
 static void
 state_set(struct parser *p, const char *w, int uncertain)
 {
 	size_t n = strcspn(w, "+=");
+
+	/* however it is set (PS4=, read, printf -v, ${PS4:=}...) */
+	if (sets_ps4(w))
+		opaque(p, "PS4", NULL);
 
 	/* += adds to a value that may come from outside */
 	if (uncertain || w[n] == '+')
@@ -1291,6 +1303,8 @@ parse_simple(struct parser *p)
 			if (c.args.n == 0 && t->assign) {
 				/* NAME+=value adds to a value from outside */
 				unc |= t->word[strcspn(t->word, "+=")] == '+';
+				if (sets_ps4(t->word))
+					opaque(p, "PS4", NULL);
 				vec_add(&c.pre, take(p), unc);
 			} else
 				vec_add(&c.args, take(p), unc);

@@ -329,8 +329,9 @@ open_trusted(const char *path, size_t max, int *fd, struct ae_error *err)
 		goto out;
 	/* the file a symlink leads to sits in its own directory */
 	if ((real = realpath(path, NULL)) == NULL) {
-		r = ae_error_set(err, AE_ERR_CONFIG,
-		    "unable to resolve '%s': %s", path, strerror(errno));
+		r = ae_error_set(err, errno == ENOMEM ? AE_ERR_INTERNAL :
+		    AE_ERR_CONFIG, "unable to resolve '%s': %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	if ((r = check_parent_dir(path, real, err)) != 0)

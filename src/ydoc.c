@@ -60,6 +60,10 @@ next_event(struct builder *b, yaml_event_t *ev)
 
 	if (yaml_parser_parse(&b->parser, ev))
 		return 0;
+	/* the file may be fine: the machine is not */
+	if (b->parser.error == YAML_MEMORY_ERROR)
+		return ae_error_set(b->err, AE_ERR_INTERNAL, "%s: out of memory "
+		    "while reading it", b->file);
 	what = b->parser.problem ? b->parser.problem : "malformed YAML";
 	/*
 	 * An unclosed quote or bracket is found where the file ends: say

@@ -114,6 +114,14 @@ def copy_repo(src, dst):
                 os.path.join(d, f), os.path.join(dst, rel, f))
 
 
+def put_back(src, dst):
+    """src copied to dst with its owner, as the voter left it."""
+    st = os.stat(src)
+    unlink(dst)
+    shutil.copy2(src, dst)
+    os.chown(dst, st.st_uid, st.st_gid)
+
+
 def reset(variant):
     copy_repo(os.path.join(ROOT, 'pristine', variant + '.git'), REPO)
     if variant == 'remote':
@@ -249,6 +257,11 @@ class Case:
             self.rid = approve(variant, PROBE[path], self.mark)
             self.state = os.path.join(SPOOL, self.rid + '.state')
             shutil.copy2(self.state, os.path.join(ROOT, 'approval'))
+            # the ballots that back it, which a run that uses it removes
+            self.ballots = [f for f in os.listdir(SPOOL)
+                            if f.startswith(self.rid + '.vote.')]
+            for f in self.ballots:
+                put_back(os.path.join(SPOOL, f), os.path.join(ROOT, f))
 
     def prepare(self):
         reset(self.variant)
@@ -257,6 +270,8 @@ class Case:
         if self.rid is not None:
             unlink(os.path.join(SPOOL, self.rid + '.used'))
             shutil.copy2(os.path.join(ROOT, 'approval'), self.state)
+            for f in self.ballots:
+                put_back(os.path.join(ROOT, f), os.path.join(SPOOL, f))
 
     def argv(self):
         a = [AE, '--config', conf(self.variant)]

@@ -78,6 +78,18 @@ assert len(a)==1 and a[0][\"person\"]==\"bob\", a
 assert a[0][\"evidence\"][\"request\"]==\"$GOOD\", a"
 '
 
+test_expect_success 'status shows the vote bob'"'"'s ballot backs' '
+	expect_status 75 nowait touch "$W/req/one-shown" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	verb aef_req status "$ID" --json >st.json &&
+	python3 -c "
+import json
+o = json.load(open(\"st.json\"))
+assert [v[\"person\"] for v in o[\"votes\"]] == [\"bob\"], o
+assert o[\"unbacked_votes\"] == [], o"
+'
+
 test_expect_success 'a refused vote leaves no ballot behind' '
 	expect_status 75 nowait touch "$W/req/one" && echo "$ID" >"$W/pend" &&
 	! verb aef_req approve "$CODE" 2>/dev/null &&
@@ -97,6 +109,21 @@ r=json.load(sys.stdin)
 assert r[\"decision\"][\"result\"]==\"denied\", r[\"decision\"]
 assert \"not backed by bob\" in json.dumps(r[\"decision\"]), r[\"decision\"]
 assert r[\"approvals\"]==[], r[\"approvals\"]"
+'
+
+test_expect_success 'status and wait do not show a vote no ballot backs' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	forge "$S/$GOOD.used" "$ID" &&
+	verb aef_req status "$ID" --json >st.json &&
+	verb aef_req wait "$ID" --json --timeout 2s >wait.json;
+	for f in st.json wait.json; do python3 -c "
+import json
+o = json.load(open(\"$f\"))
+assert o[\"votes\"] == [] and o[\"unbacked_votes\"] == [\"bob\"], o" ||
+	    return 1; done &&
+	verb aef_req status "$ID" >st.txt &&
+	! grep -q "vote  *bob" st.txt &&
+	grep -q "a vote by bob: no ballot of theirs backs it" st.txt
 '
 
 test_expect_success 'a ballot the requester planted in bob'"'"'s name is refused (77)' '
@@ -132,18 +159,101 @@ test_expect_success 'expiry runs from bob'"'"'s ballot, not the state'"'"'s deci
 	grep -q "expired" "$W/out" && ! test -e "$W/req/short"
 '
 
-# Cooperative mode: the requester owns ID.used and may rename it back.
-# The ballot still backs the vote within its ttl, so the approval runs
-# again; both records name the same request (approve-exec-security(7)).
-test_expect_success 'a used approval renamed back runs again, and both records name it' '
+# io SYSCALLS ID ARGS...: the requester's run that uses ID, with every
+# SYSCALLS call on ID's state file failing with EIO (LeakSanitizer cannot
+# work under ptrace)
+io() {
+	sc=$1 id=$2
+	shift 2
+	(cd "$W/req" && strace -f -qq -o /dev/null -P "$S/$id.state" \
+	    -e trace="$sc" -e inject="$sc":error=EIO \
+	    setpriv --reuid=aef_req --regid="$(id -g aef_req)" --clear-groups \
+	    -- env HOME="$W/req" ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+	    "$AE" --config "$W/config.yaml" --request "$id" -- "$@" \
+	    >"$W/out" 2>&1)
+}
+
+test_expect_success 'an I/O error reading the state is a failure (125), not a denial; the approval stays usable' '
+	command -v strace >/dev/null || { echo "strace is missing"; false; } &&
+	expect_status 75 nowait touch "$W/req/one-io" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	expect_status 125 io open,openat "$ID" touch "$W/req/one-io" &&
+	grep -q "Input/output error" "$W/out" && ! test -e "$W/req/one-io" &&
+	last_record | grep -q "\"result\": \"error\"" &&
+	use "$ID" touch "$W/req/one-io" && test -e "$W/req/one-io"
+'
+
+test_expect_success 'an I/O error using the approval up is a failure (125), and nothing runs' '
+	expect_status 75 nowait touch "$W/req/one-io2" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	expect_status 125 io rename,renameat,renameat2 "$ID" touch "$W/req/one-io2" &&
+	grep -q "could not be used" "$W/out" && ! test -e "$W/req/one-io2"
+'
+
+test_expect_success 'a voter'"'"'s ballots of requests used or denied are swept when they vote again' '
+	! test -e "$S/$GOOD.vote.$BOB" &&
+	expect_status 75 nowait touch "$W/req/one-denied" && d=$ID &&
+	verb aef_bob deny "$CODE" &&
+	expect_status 77 verb aef_req wait "$d" --timeout 10s >/dev/null &&
+	test -e "$S/$d.vote.$BOB" &&
+	expect_status 75 nowait touch "$W/req/one-next" &&
+	verb aef_bob approve "$CODE" &&
+	! test -e "$S/$d.vote.$BOB" && test -e "$S/$ID.vote.$BOB"
+'
+
+# approved_using ID: how many approved records at main's tip used request
+# ID's approval
+approved_using() {
+	git -C "$W/req/audit.git" ls-tree -r --name-only main records |
+	    while read -r p; do git -C "$W/req/audit.git" show "main:$p" |
+		python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+if r[\"decision\"][\"result\"] == \"approved\" and any(
+    (a.get(\"evidence\") or {}).get(\"request\") == \"$1\"
+    for a in r[\"approvals\"]):
+	print(r[\"id\"])"
+	    done | wc -l
+}
+
+# Single use is also kept in the evidence repository's directory, where
+# renaming ID.used back in the spool cannot undo it.
+test_expect_success 'a used approval renamed back is refused (77): the evidence repository says it was used' '
+	expect_status 75 nowait touch "$W/req/one" &&
+	verb aef_bob approve "$CODE" &&
+	verb aef_req wait "$ID" --timeout 10s >/dev/null &&
+	use "$ID" touch "$W/req/one" && echo "$ID" >"$W/again" && GOOD=$ID &&
 	as aef_req mv "$S/$GOOD.used" "$S/$GOOD.state" &&
 	rm -f "$W/req/one" &&
+	expect_status 77 use "$GOOD" touch "$W/req/one" &&
+	grep -q "already used: the evidence repository says so" "$W/out" &&
+	! test -e "$W/req/one" &&
+	test "$(stat -c %U "$W/req/audit.git/approve-exec-used/$GOOD")" = aef_req
+'
+
+GOOD=$(cat "$W/again" 2>/dev/null)
+
+test_expect_success 'verify is clean while each approval ran once' '
+	verb aef_req verify >verify.out 2>&1 &&
+	! grep -q replay verify.out || { cat verify.out; false; }
+'
+
+# Cooperative mode: the requester owns the spool and the repository, so
+# removing the marker too replays the approval within its ttl. Then both
+# records name the request, and verify reports the replay.
+test_expect_success 'marker removed and ID.used renamed back: it runs again, and verify reports the replay (1)' '
+	rm -f verify.out &&
+	as aef_req rm -f "$W/req/audit.git/approve-exec-used/$GOOD" &&
+	{ test -e "$S/$GOOD.state" ||
+	    as aef_req mv "$S/$GOOD.used" "$S/$GOOD.state"; } &&
+	rm -f "$W/req/one" &&
 	use "$GOOD" touch "$W/req/one" && test -e "$W/req/one" &&
-	n=$(git -C "$W/req/audit.git" log --format=%B main |
-	    sed -n "s/^Record: //p" | sort -u | while read -r p; do
-		git -C "$W/req/audit.git" show "main:$p"; echo; done |
-	    grep -c "\"request\": *\"$GOOD\"") &&
-	test "$n" = 2
+	test "$(approved_using "$GOOD")" = 2 &&
+	expect_status 1 verb aef_req verify >verify.out 2>&1 &&
+	grep -q "replay: the approval of request $GOOD was used by two runs" \
+	    verify.out || { cat verify.out; false; }
 '
 
 test_done
