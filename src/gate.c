@@ -930,11 +930,13 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	g.ap = ap;
 	g.pol = pol;
 	g.exe.fd = -1;
-	if (identity_current(&g.id, &err) != 0) {
+	if (identity_who(&g.id, &err) != 0) {
 		outcome(&g, "error", ae_exit_status(err.code), err.msg);
 		r = fail(&g, &err);
 		goto out;
 	}
+	if (policy_names_groups(pol))
+		identity_groups(&g.id);
 	timings_mark("identity");
 	normalize(&g.cmds, argv, environ, g.id.cwd);
 	subj.user = g.id.user;

@@ -1160,6 +1160,19 @@ match_env(const struct pol_kv *env, size_t n, const struct norm_cmd *c,
 	return 1;
 }
 
+int
+policy_names_groups(const struct policy *pol)
+{
+	size_t i, k;
+
+	for (i = 0; i < pol->nrules; i++)
+		for (k = 0; pol->rules[i].users != NULL &&
+		    pol->rules[i].users[k] != NULL; k++)
+			if (strncmp(pol->rules[i].users[k], "group:", 6) == 0)
+				return 1;
+	return 0;
+}
+
 static int
 match_user(char *const *pats, const struct pol_subject *s)
 {

@@ -126,6 +126,12 @@ int policy_decide(const struct policy *pol, const struct norm_result *cmds,
     const struct pol_subject *subject, struct pol_decision *d);
 void pol_decision_release(struct pol_decision *d);
 
+/*
+ * Returns 1 if some rule's user clause names a "group:", else 0: only
+ * then does a decision need the requester's groups.
+ */
+int policy_names_groups(const struct policy *pol);
+
 /* Returns "allow", "approve" or "deny". */
 const char *pol_action_name(enum pol_action a);
 
