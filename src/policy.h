@@ -69,6 +69,7 @@ struct policy {
 	struct pol_file *files;
 	size_t nfiles;
 	struct policy_index *index;	/* rules by literal command name */
+	void *cache;		/* loaded from polcache.h: what it holds */
 };
 
 /*
