@@ -15,10 +15,24 @@
 #include "polcache.h"
 #include "util.h"
 
+/* a new layout needs a new magic: an old cache is then simply not read */
 #define MAGIC "AEPOLC1\n"
 #define NONE 0xffffffffU	/* a NULL string or vector */
 #define CACHE_MAX (256u * 1024 * 1024)
 #define FRESH_SECONDS 2
+
+/*
+ * Every field of these is written and read below: a field added to one
+ * of them must be added here too, or a cached policy would lose it.
+ */
+_Static_assert(sizeof(struct pol_rule) == 224, "struct pol_rule changed: "
+    "cache the new field in polcache.c, then update this size");
+_Static_assert(sizeof(struct pol_approval) == 56, "struct pol_approval "
+    "changed: cache the new field in polcache.c, then update this size");
+_Static_assert(sizeof(struct policy) == 112, "struct policy changed: "
+    "cache the new field in polcache.c, then update this size");
+_Static_assert(sizeof(struct pol_file) == 80, "struct pol_file changed: "
+    "cache the new field in polcache.c, then update this size");
 
 /* What a policy read from the cache points into. */
 struct held {
