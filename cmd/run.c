@@ -174,6 +174,7 @@ cmd_run(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	if ((r = parse_opts(argc, argv, &o)) >= 0)
 		goto out;
+	policy_cache_writes();
 	if (setup_load(&s, o.config, &err) != 0) {
 		if (o.g.json) {
 			memset(&none, 0, sizeof(none));

@@ -41,7 +41,8 @@
 int polcache_load(struct policy *pol, char *const *paths);
 
 /*
- * Writes the cache for pol, loaded from paths starting at began (the
+ * Writes the cache for pol (only the run form asks: see
+ * policy_cache_writes), loaded from paths starting at began (the
  * wall clock before the first file was read), if it is large enough and
  * its files old enough; atomically, by rename. Failing to write it is
  * not an error: the next run parses again.

@@ -755,6 +755,14 @@ policy_load_buffer(struct policy *pol, const char *name, const char *data,
 	return r;
 }
 
+static int cache_writes;	/* see policy_cache_writes */
+
+void
+policy_cache_writes(void)
+{
+	cache_writes = 1;
+}
+
 /* Every threshold of thresholds can still be met by the approvers. */
 static int
 thresholds_hold(const struct pol_approval *a, const struct approvers *ap)
@@ -825,7 +833,7 @@ policy_load(struct policy *pol, char *const *paths, const struct approvers *ap,
 	free(l.rule_set);
 	if (r != 0)
 		policy_release(pol);
-	else
+	else if (cache_writes)
 		polcache_save(pol, paths, &began);
 	return r;
 }

@@ -81,6 +81,13 @@ struct policy {
 int policy_load(struct policy *pol, char *const *paths,
     const struct approvers *ap, struct ae_error *err);
 
+/*
+ * Lets the policy_load calls that follow write the compiled cache of a
+ * large policy (polcache.h); without it they only read one. The run form
+ * asks for it; check, lint and doctor change nothing on disk.
+ */
+void policy_cache_writes(void);
+
 /* As policy_load, from one in-memory file called name. */
 int policy_load_buffer(struct policy *pol, const char *name,
     const char *data, size_t len, const struct approvers *ap,
