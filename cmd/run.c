@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "gate.h"
 #include "report.h"
+#include "timings.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -24,7 +25,7 @@ struct run_opts {
 };
 
 enum { O_REASON = 256, O_AGENT, O_MODEL, O_BEHALF, O_TIMEOUT, O_CHANNEL,
-    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST };
+    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST, O_TIMINGS };
 
 static const struct option longopts[] = {
 	{ "reason", required_argument, NULL, O_REASON },
@@ -38,6 +39,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "config", required_argument, NULL, O_CONFIG },
+	{ "timings", no_argument, NULL, O_TIMINGS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -65,6 +67,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_REQUEST: o->g.request = optarg; break;
 		case O_JSON: o->g.json = 1; break;
 		case 'q': o->quiet = 1; break;
+		case O_TIMINGS: timings_start(); break;
 		case O_TIMEOUT:
 			if ((o->g.timeout = duration_parse(optarg)) <= 0) {
 				warnx_ae("--timeout '%s': expected a duration "
@@ -171,6 +174,7 @@ cmd_run(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	if ((r = parse_opts(argc, argv, &o)) >= 0)
 		goto out;
+	policy_cache_writes();
 	if (setup_load(&s, o.config, &err) != 0) {
 		if (o.g.json) {
 			memset(&none, 0, sizeof(none));
@@ -182,6 +186,7 @@ cmd_run(int argc, char **argv)
 		r = fail(&err);
 		goto out;
 	}
+	timings_mark("config");
 	memset(&ui, 0, sizeof(ui));
 	ui.s.say = ui_say;
 	ui.s.status = ui_status;
@@ -193,8 +198,21 @@ cmd_run(int argc, char **argv)
 	ui.request = ui_request;
 	o.g.channels = o.channels;
 	r = gate_run(&o.g, &s.cfg, &s.ap, &s.pol, argv + optind, &ui);
+#ifndef __SANITIZE_ADDRESS__
+	/*
+	 * The outcome is durable: freeing the policy, running exit hooks
+	 * and unloading the libraries would only make the caller wait.
+	 * (The sanitizer build goes the long way, for its leak check.)
+	 */
+	timings_mark("exit");
+	timings_print(stderr);
+	fflush(NULL);
+	_exit(r);
+#endif
  out:
 	setup_release(&s);
 	strv_free(o.channels);
+	timings_mark("exit");
+	timings_print(stderr);
 	return r;
 }

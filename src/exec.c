@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -5,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,21 +207,27 @@ signals_restore(const struct sigstate *st)
 }
 
 /*
- * In the child: the caller's dispositions for the forwarded signals and
- * SIGCHLD, a default SIGPIPE and no mask, then execveat of the open
- * file; errno goes back on fd.
+ * In the child, before execveat: the caller's dispositions for the
+ * forwarded signals and SIGCHLD, a default SIGPIPE and no mask. Every
+ * other handler goes back to the default first: in a child that shares
+ * our memory, none of ours may run once the mask is gone. Only
+ * async-signal-safe calls.
  */
-static void __attribute__((noreturn))
-child(int fd, const struct sigstate *st, const struct exec_file *f,
-    char *const argv[], char *const envp[], int sock)
+static void
+child_signals(const struct sigstate *st)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 	sigset_t none;
 	size_t i;
-	int e;
+	int sig;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &old) == 0 && (old.sa_flags &
+		    SA_SIGINFO || (old.sa_handler != SIG_DFL &&
+		    old.sa_handler != SIG_IGN)))
+			sigaction(sig, &sa, NULL);
 	for (i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], ignored(&st->fwd[i]) ? &st->fwd[i] :
 		    &sa, NULL);
@@ -227,15 +235,37 @@ child(int fd, const struct sigstate *st, const struct exec_file *f,
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/*
-	 * Every descriptor above 2, fd included, closes when execve
-	 * succeeds; a script's own stays open for its interpreter.
-	 */
+}
+
+/*
+ * In the child: every descriptor above 2 (keep excepted) closes when
+ * execve succeeds; a script's own stays open for its interpreter.
+ * Returns 0, or -1 with errno set.
+ */
+static int
+child_fds(const struct exec_file *f, int keep)
+{
+	int i;
+
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		for (i = 3; i < 65536; i++)
-			if ((int)i != fd && (int)i != f->fd)
-				close((int)i);
-	if (f->script && fcntl(f->fd, F_SETFD, 0) != 0)
+			if (i != keep && i != f->fd)
+				close(i);
+	return f->script ? fcntl(f->fd, F_SETFD, 0) : 0;
+}
+
+/*
+ * The child of fork (the noexec mode, whose child talks to us before
+ * its exec): execveat of the open file; errno goes back on fd.
+ */
+static void __attribute__((noreturn))
+child(int fd, const struct sigstate *st, const struct exec_file *f,
+    char *const argv[], char *const envp[], int sock)
+{
+	int e;
+
+	child_signals(st);
+	if (child_fds(f, fd) != 0)
 		e = errno;
 	else if (f->noexec && noexec_child(sock) != 0)
 		e = errno;	/* never run without the filter asked for */
@@ -245,6 +275,122 @@ child(int fd, const struct sigstate *st, const struct exec_file *f,
 	}
 	(void)!write(fd, &e, sizeof(e));
 	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* What the vfork-style child needs; on the suspended parent's stack. */
+struct spawn {
+	const struct sigstate *st;
+	const struct exec_file *f;
+	char *const *argv, *const *envp;
+	int err;		/* errno of what failed before or in execve */
+};
+
+/*
+ * The child of clone(CLONE_VM | CLONE_VFORK): it shares our memory
+ * while we are suspended, so it only makes system calls, and leaves
+ * errno in sp->err instead of a pipe.
+ */
+static int
+spawn_child(void *arg)
+{
+	struct spawn *sp = arg;
+
+	child_signals(sp->st);
+	if (child_fds(sp->f, -1) == 0)
+		execveat(sp->f->fd, "", sp->argv, sp->envp, AT_EMPTY_PATH);
+	sp->err = errno;
+	_exit(sp->err == ENOENT ? 127 : 126);
+}
+
+/* Whatever arrived meanwhile is forwarded from now on. */
+static void
+parent_ready(pid_t pid, const struct sigstate *st)
+{
+	child_pid = pid;
+	sigprocmask(SIG_SETMASK, &st->mask, NULL);
+}
+
+#define SPAWN_STACK (256 * 1024)
+
+/*
+ * Starts f as posix_spawn does, without copying our address space:
+ * clone(CLONE_VM | CLONE_VFORK) returns once the child has exec'd or
+ * exited. (posix_spawn itself cannot exec a descriptor.) All signals
+ * are blocked across it, so that none of our handlers runs in the
+ * child. Returns 0 with *pid and *e (0, or the errno that kept the
+ * command from starting), or AE_ERR_INTERNAL.
+ */
+static int
+start_spawned(const struct exec_file *f, char *const argv[],
+    char *const envp[], const struct sigstate *st, pid_t *pid, int *e,
+    struct ae_error *err)
+{
+	struct spawn sp = { st, f, argv, envp, 0 };
+	sigset_t all, before;
+	char *stack;
+
+	stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (stack == MAP_FAILED)
+		return ae_error_set(err, AE_ERR_INTERNAL, "mmap: %s",
+		    strerror(errno));
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &before);
+	*pid = clone(spawn_child, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK |
+	    SIGCHLD, &sp);
+	*e = *pid == -1 ? errno : 0;
+	sigprocmask(SIG_SETMASK, &before, NULL);
+	munmap(stack, SPAWN_STACK);
+	if (*pid == -1)
+		return ae_error_set(err, AE_ERR_INTERNAL, "clone: %s",
+		    strerror(*e));
+	*e = sp.err;
+	parent_ready(*pid, st);
+	return 0;
+}
+
+/*
+ * Starts f with fork, for the noexec mode: the child hands us the
+ * filter's listener before its exec (*listener, or -1). Returns 0 with
+ * *pid and *e as start_spawned, or AE_ERR_INTERNAL.
+ */
+static int
+start_forked(const struct exec_file *f, char *const argv[],
+    char *const envp[], const struct sigstate *st, pid_t *pid, int *e,
+    int *listener, struct ae_error *err)
+{
+	int fds[2], sv[2] = { -1, -1 }, got = 0;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
+		    strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return ae_error_set(err, AE_ERR_INTERNAL, "socketpair: %s",
+		    strerror(errno));
+	}
+	if ((*pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		close(sv[0]);
+		close(sv[1]);
+		return ae_error_set(err, AE_ERR_INTERNAL, "fork: %s",
+		    strerror(errno));
+	}
+	if (*pid == 0)
+		child(fds[1], st, f, argv, envp, sv[1]);
+	parent_ready(*pid, st);
+	close(fds[1]);
+	close(sv[1]);
+	*listener = noexec_start(sv[0], *pid);	/* lets its exec through */
+	while ((n = read(fds[0], &got, sizeof(got))) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	/* no errno came through the pipe: execve closed it, the command runs */
+	*e = n == (ssize_t)sizeof(got) ? got : 0;
+	return 0;
 }
 
 static void
@@ -264,55 +410,25 @@ exec_run_then(const struct exec_file *f, char *const argv[],
 {
 	struct sigstate st;
 	struct timespec m0, m1;
-	int fds[2], sv[2] = { -1, -1 }, listener = -1, status, e = 0, r = 0;
-	ssize_t n;
-	pid_t pid;
+	int listener = -1, status, e = 0, r = 0;
+	pid_t pid = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (f->fd < 0)
 		return ae_error_set(err, AE_ERR_INTERNAL, "'%s': not opened",
 		    argv[0]);
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return ae_error_set(err, AE_ERR_INTERNAL, "pipe: %s",
-		    strerror(errno));
-	if (f->noexec && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sv) != 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return ae_error_set(err, AE_ERR_INTERNAL, "socketpair: %s",
-		    strerror(errno));
-	}
 	signals_take(&st);
 	clock_gettime(CLOCK_REALTIME, &res->started);
 	clock_gettime(CLOCK_MONOTONIC, &m0);
-	if ((pid = fork()) == -1) {
-		r = ae_error_set(err, AE_ERR_INTERNAL, "fork: %s",
-		    strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		if (f->noexec) {
-			close(sv[0]);
-			close(sv[1]);
-		}
+	if (f->noexec)
+		r = start_forked(f, argv, envp, &st, &pid, &e, &listener, err);
+	else
+		r = start_spawned(f, argv, envp, &st, &pid, &e, err);
+	if (r != 0)
 		goto out;
-	}
-	if (pid == 0)
-		child(fds[1], &st, f, argv, envp, sv[1]);
-	child_pid = pid;
-	/* what arrived meanwhile is forwarded now */
-	sigprocmask(SIG_SETMASK, &st.mask, NULL);
-	close(fds[1]);
-	if (f->noexec) {
-		close(sv[1]);
-		listener = noexec_start(sv[0], pid);	/* lets its exec through */
-	}
-	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
-		;
-	close(fds[0]);
-	/* no errno came through the pipe: execve closed it, the command runs */
-	if (n == 0 && started != NULL)
+	if (e == 0 && started != NULL)
 		started(arg);
-	res->noexec = listener >= 0 && n == 0;
+	res->noexec = listener >= 0 && e == 0;
 	if (listener >= 0)
 		noexec_wait(listener, pid);	/* every later exec refused */
 	while (waitpid(pid, &status, 0) == -1) {
@@ -322,7 +438,7 @@ exec_run_then(const struct exec_file *f, char *const argv[],
 			goto out;
 		}
 	}
-	if (n == (ssize_t)sizeof(e)) {
+	if (e != 0) {
 		r = ae_error_set(err, e == ENOENT ? AE_ERR_NOTFOUND :
 		    AE_ERR_NOEXEC, "'%s': %s", argv[0], strerror(e));
 		goto out;

@@ -26,6 +26,7 @@
 #include "report.h"
 #include "reqstore.h"
 #include "session.h"
+#include "timings.h"
 #include "util.h"
 
 extern char **environ;
@@ -281,8 +282,10 @@ execute(struct gate *g, const char *result)
 		credentials_free(env);
 		return r;
 	}
+	timings_mark("decision");
 	g->exe.noexec = g->d.noexec;
 	r = exec_run_then(&g->exe, c->argv, env, started, g, &res, &err);
+	timings_mark("run");
 	credentials_free(env);
 	if (r != 0) {
 		/* allowed, but execve failed: the record still gets an end */
@@ -292,6 +295,7 @@ execute(struct gate *g, const char *result)
 		return fail(g, &err);
 	}
 	finish(g, &res, NULL);
+	timings_mark("outcome");
 	outcome(g, "ran", res.exit_status, NULL);
 	return res.exit_status;
 }
@@ -920,22 +924,27 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	g.ap = ap;
 	g.pol = pol;
 	g.exe.fd = -1;
-	if (identity_current(&g.id, &err) != 0) {
+	if (identity_who(&g.id, &err) != 0) {
 		outcome(&g, "error", ae_exit_status(err.code), err.msg);
 		r = fail(&g, &err);
 		goto out;
 	}
+	if (policy_names_groups(pol))
+		identity_groups(&g.id);
+	timings_mark("identity");
 	normalize(&g.cmds, argv, environ, g.id.cwd);
 	subj.user = g.id.user;
 	subj.groups = g.id.groups;
 	subj.host = g.id.host;
 	policy_decide(pol, &g.cmds, &subj, &g.d);
+	timings_mark("evaluate");
 	/* once: the requester's person and the record see the same job */
 	ciid_resolve(&g.ci, cfg, environ);
 	if (g.ci.problem != NULL)
 		say(&g, "%s", g.ci.problem);
 	if ((r = start_record(&g)) != 0)
 		goto out;
+	timings_mark("open");
 	switch (g.d.action) {
 	case POL_ALLOW:
 		r = execute(&g, "allowed");

@@ -59,7 +59,7 @@ group_names(const char *user, gid_t gid)
 }
 
 int
-identity_current(struct identity *id, struct ae_error *err)
+identity_who(struct identity *id, struct ae_error *err)
 {
 	struct passwd *pw;
 	char host[HOST_NAME_MAX + 1];
@@ -71,7 +71,7 @@ identity_current(struct identity *id, struct ae_error *err)
 		return ae_error_set(err, AE_ERR_INTERNAL,
 		    "uid %lu has no passwd entry", (unsigned long)id->uid);
 	id->user = xstrdup(pw->pw_name);
-	id->groups = group_names(pw->pw_name, pw->pw_gid);
+	id->gid = pw->pw_gid;
 	if (gethostname(host, sizeof(host)) != 0)
 		return ae_error_set(err, AE_ERR_INTERNAL, "gethostname: %s",
 		    strerror(errno));
@@ -81,6 +81,24 @@ identity_current(struct identity *id, struct ae_error *err)
 		return ae_error_set(err, AE_ERR_INTERNAL,
 		    "unable to get the working directory: %s", strerror(errno));
 	id->cwd = cwd;
+	return 0;
+}
+
+void
+identity_groups(struct identity *id)
+{
+	if (id->groups == NULL && id->user != NULL)
+		id->groups = group_names(id->user, id->gid);
+}
+
+int
+identity_current(struct identity *id, struct ae_error *err)
+{
+	int r;
+
+	if ((r = identity_who(id, err)) != 0)
+		return r;
+	identity_groups(id);
 	return 0;
 }
 

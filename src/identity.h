@@ -12,6 +12,7 @@
 struct identity {
 	uid_t uid;		/* the requester's uid */
 	char *user;		/* login name */
+	gid_t gid;		/* the login's primary group */
 	char **groups;		/* unix group names; owned strv */
 	char *host;		/* this host's name */
 	char *cwd;		/* working directory */
@@ -25,6 +26,14 @@ int identity_elevated(void);
 
 /* Fills id for this process. Returns 0 or AE_ERR_INTERNAL. */
 int identity_current(struct identity *id, struct ae_error *err);
+
+/*
+ * As identity_current, but leaves id->groups NULL: the group database
+ * is asked (once per group) only by identity_groups, for a policy that
+ * names groups.
+ */
+int identity_who(struct identity *id, struct ae_error *err);
+void identity_groups(struct identity *id);
 void identity_release(struct identity *id);
 
 #endif

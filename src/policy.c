@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "crypto.h"
 #include "glob.h"
 #include "identity.h"
 #include "policy.h"
+#include "polcache.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -753,12 +755,52 @@ policy_load_buffer(struct policy *pol, const char *name, const char *data,
 	return r;
 }
 
+static int cache_writes;	/* see policy_cache_writes */
+
+void
+policy_cache_writes(void)
+{
+	cache_writes = 1;
+}
+
+/* Every threshold of thresholds can still be met by the approvers. */
+static int
+thresholds_hold(const struct pol_approval *a, const struct approvers *ap)
+{
+	size_t i;
+	int size;
+
+	for (i = 0; i < a->n_any_of; i++)
+		if ((size = approvers_from_size(ap, a->any_of[i].from)) < 0 ||
+		    a->any_of[i].min > size)
+			return 0;
+	return 1;
+}
+
+/*
+ * A cached policy was checked against the approvers of its day: returns
+ * 1 if today's still have every group and person it names, in numbers.
+ */
+static int
+approvers_hold(const struct policy *pol, const struct approvers *ap)
+{
+	size_t i;
+
+	if (!thresholds_hold(&pol->default_approval, ap))
+		return 0;
+	for (i = 0; i < pol->nrules; i++)
+		if (!thresholds_hold(&pol->rules[i].approval, ap))
+			return 0;
+	return 1;
+}
+
 int
 policy_load(struct policy *pol, char *const *paths, const struct approvers *ap,
     struct ae_error *err)
 {
 	struct loader l;
 	struct stat st;
+	struct timespec began;
 	size_t i;
 	int r = 0;
 
@@ -766,6 +808,16 @@ policy_load(struct policy *pol, char *const *paths, const struct approvers *ap,
 		return policy_load_buffer(pol, "(embedded default policy)",
 		    default_policy_yaml, default_policy_yaml_len, ap, err);
 	loader_init(&l, pol, ap, err);
+	if (polcache_load(pol, paths) == 0) {
+		if (approvers_hold(pol, l.ap)) {
+			index_build(pol);
+			return 0;
+		}
+		/* parsed again, to say where the approvers fall short */
+		policy_release(pol);
+		loader_init(&l, pol, ap, err);
+	}
+	clock_gettime(CLOCK_REALTIME, &began);
 	for (i = 0; r == 0 && paths[i] != NULL; i++) {
 		if (stat(paths[i], &st) != 0)
 			r = ae_error_set(err, AE_ERR_CONFIG,
@@ -781,6 +833,8 @@ policy_load(struct policy *pol, char *const *paths, const struct approvers *ap,
 	free(l.rule_set);
 	if (r != 0)
 		policy_release(pol);
+	else if (cache_writes)
+		polcache_save(pol, paths, &began);
 	return r;
 }
 
@@ -814,6 +868,15 @@ policy_release(struct policy *pol)
 {
 	size_t i;
 
+	if (pol->cache != NULL) {
+		/* every string, vector and pair lives in the cache's memory */
+		free(pol->rules);
+		free(pol->files);
+		index_free(pol->index);
+		polcache_free(pol->cache);
+		memset(pol, 0, sizeof(*pol));
+		return;
+	}
 	for (i = 0; i < pol->nrules; i++) {
 		struct pol_rule *r = &pol->rules[i];
 
@@ -1158,6 +1221,19 @@ match_env(const struct pol_kv *env, size_t n, const struct norm_cmd *c,
 			return 0;
 	}
 	return 1;
+}
+
+int
+policy_names_groups(const struct policy *pol)
+{
+	size_t i, k;
+
+	for (i = 0; i < pol->nrules; i++)
+		for (k = 0; pol->rules[i].users != NULL &&
+		    pol->rules[i].users[k] != NULL; k++)
+			if (strncmp(pol->rules[i].users[k], "group:", 6) == 0)
+				return 1;
+	return 0;
 }
 
 static int

@@ -69,6 +69,7 @@ struct policy {
 	struct pol_file *files;
 	size_t nfiles;
 	struct policy_index *index;	/* rules by literal command name */
+	void *cache;		/* loaded from polcache.h: what it holds */
 };
 
 /*
@@ -79,6 +80,13 @@ struct policy {
  */
 int policy_load(struct policy *pol, char *const *paths,
     const struct approvers *ap, struct ae_error *err);
+
+/*
+ * Lets the policy_load calls that follow write the compiled cache of a
+ * large policy (polcache.h); without it they only read one. The run form
+ * asks for it; check, lint and doctor change nothing on disk.
+ */
+void policy_cache_writes(void);
 
 /* As policy_load, from one in-memory file called name. */
 int policy_load_buffer(struct policy *pol, const char *name,
@@ -125,6 +133,12 @@ struct pol_decision {
 int policy_decide(const struct policy *pol, const struct norm_result *cmds,
     const struct pol_subject *subject, struct pol_decision *d);
 void pol_decision_release(struct pol_decision *d);
+
+/*
+ * Returns 1 if some rule's user clause names a "group:", else 0: only
+ * then does a decision need the requester's groups.
+ */
+int policy_names_groups(const struct policy *pol);
 
 /* Returns "allow", "approve" or "deny". */
 const char *pol_action_name(enum pol_action a);

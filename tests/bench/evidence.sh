@@ -1,14 +1,21 @@
 #!/bin/sh
-# Evidence overhead. Prints figures; asserts only that the work was done.
-#   1. approve-exec -- true (allow rule, two signed commits) against true
-#      alone and against the script a user would otherwise write;
-#   2. the same with 100, 10,000 and 100,000 records already present;
-#   3. 50 concurrent invocations: records/s, all present, fsck clean.
+# The allowed path. Prints figures; asserts only that the work was done.
+#   a. interleaved medians: approve-exec -- true (allow rule, two signed
+#      commits), the shell + git script a user would otherwise write,
+#      true alone, sudo true and doas true;
+#   b. where one allowed run goes: --timings, median per phase;
+#   c. 100 to 100,000 rules: allowed run, check, peak RSS;
+#   d. 0, 10,000 and 100,000 records already present, packed and loose;
+#   e. 50 concurrent runs: records/s, none lost, verify clean.
+# BENCH_RUNS (default 30) sets the rounds of a and b; BENCH_RECORDS
+# (default "10000 100000") the sizes of d.
 set -eu
 AE_BUILD=${AE_BUILD:-build/default}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 AE="$TOP/$AE_BUILD/approve-exec"
-N=${BENCH_RUNS:-40}
+B="$TOP/tests/bench"
+N=${BENCH_RUNS:-30}
+RECORDS=${BENCH_RECORDS:-10000 100000}
 D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
 chmod 700 "$D"
@@ -20,21 +27,12 @@ ssh-keygen -q -t ed25519 -N '' -C bench -f key
 printf 'version: 1\nrules:\n  - id: t\n    match: { command: "true" }\n    action: allow\n' >p.yaml
 chmod 600 p.yaml
 
-cfg() {	# cfg NAME: config whose repository is NAME.git
-	printf 'policies: [p.yaml]\naudit:\n  repo: %s.git\n  signing_key: key\n  lock_timeout: 120s\n' "$1" >"$1.yaml"
+cfg() {	# cfg NAME [POLICY]: config whose repository is NAME.git
+	printf 'policies: [%s]\naudit:\n  repo: %s.git\n  signing_key: key\n  lock_timeout: 120s\n' "${2:-p.yaml}" "$1" >"$1.yaml"
 	chmod 600 "$1.yaml"
 }
 
 now() { date +%s%N; }
-
-# per_run_ms N CMD...: mean wall time of N runs of CMD, in ms (3 decimals)
-per_run_ms() {
-	n=$1; shift
-	t0=$(now); i=0
-	while [ $i -lt "$n" ]; do "$@" >/dev/null; i=$((i + 1)); done
-	t1=$(now)
-	echo "$t0 $t1 $n" | awk '{printf "%.3f", ($2 - $1) / 1e6 / $3}'
-}
 
 # The script a user would write instead: one JSON line, one signed commit.
 git init -q script && (cd script &&
@@ -50,10 +48,11 @@ git add log.jsonl && git commit -q -m "true" && true
 SH
 chmod +x script.sh
 
-# populate NAME COUNT: a repository holding COUNT records, over 30 days
-populate() {
+# records NAME COUNT: a repository holding COUNT records, over 30 days
+records() {
 	cfg "$1"
 	"$AE" --config "$1.yaml" -- true
+	[ "$2" -gt 0 ] || return 0
 	python3 - "$2" <<'PY' | git -C "$1.git" fast-import --quiet
 import sys, os, time
 n = int(sys.argv[1])
@@ -74,36 +73,102 @@ print()
 PY
 }
 
+# loosen NAME: every object of NAME.git loose, none packed
+loosen() {
+	mkdir "$1.packs"
+	mv "$1.git"/objects/pack/pack-* "$1.packs/" 2>/dev/null || return 0
+	for p in "$1.packs"/*.pack; do
+		git -C "$1.git" unpack-objects -q <"$p"
+	done
+	rm -rf "$1.packs"
+}
+
+echo "a. one allowed run, interleaved medians of $N rounds (ms; p10, p90):"
 cfg plain
-"$AE" --config plain.yaml -- true	# create the repository and key first
-t_true=$(per_run_ms "$N" true)
-t_ae=$(per_run_ms "$N" "$AE" --config plain.yaml -- true)
-t_script=$(per_run_ms "$N" ./script.sh script)
-echo "overhead (mean of $N runs, ms):"
-echo "  true alone                 $t_true"
-echo "  approve-exec -- true       $t_ae   (two signed commits)"
-echo "  shell script + git commit  $t_script   (one signed commit)"
-echo "$t_script $t_ae" | awk '{printf "  script / approve-exec      %.1fx\n", $1 / $2}'
+"$AE" --config plain.yaml -- true	# the repository and key first
+set -- "approve-exec=$AE --config plain.yaml -- true" \
+    "script=./script.sh script" "true=true"
+if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+	set -- "$@" "sudo=sudo -n true"
+else
+	echo "  sudo true: not installed (or not allowed without a password)"
+fi
+if command -v doas >/dev/null && doas -n true 2>/dev/null; then
+	set -- "$@" "doas=doas -n true"
+else
+	echo "  doas true: not installed (or not allowed without a password)"
+fi
+python3 "$B/medians.py" "$N" "$@" >medians
+awk '{printf "  %-14s %8.3f  (%.3f, %.3f)\n", $1, $2, $3, $4}' medians
+awk '$1 == "approve-exec" { a = $2 } $1 == "script" { s = $2 }
+    END { printf "  script / approve-exec  %.2fx\n", s / a }' medians
 
-echo "overhead by records already present (mean of $N runs, ms):"
-for count in 100 10000 100000; do
-	populate "r$count" "$count"
-	have=$(git -C "r$count.git" ls-tree -r --name-only main records | wc -l)
-	[ "$have" -ge "$count" ] || { echo "populate failed: $have" >&2; exit 1; }
-	t=$(per_run_ms "$N" "$AE" --config "r$count.yaml" -- true)
-	echo "  $count records: $t"
-	eval "t_$count=$t"
+echo "b. where one allowed run goes: --timings, median of $N runs (ms):"
+python3 "$B/phases.py" "$N" "$AE" --config plain.yaml -- true
+
+echo "c. rules, N files of 1,000 (every rule has a path glob, so none is indexed by name;"
+echo "   cached after the first run; allowed run and check: median of 5, ms; peak RSS, KiB):"
+for n in 100 1000 10000 100000; do
+	python3 - "$n" <<'PY'
+import os, sys
+n = int(sys.argv[1]); d = "rules%d" % n
+os.mkdir(d, 0o700)
+per = min(n, 1000)
+for j in range(max(1, n // per)):
+    path = "%s/%03d.yaml" % (d, j)
+    with open(path, "w") as f:
+        f.write("version: 1\nrules:\n")
+        if j == 0:
+            f.write("  - id: t\n    match: { command: \"true\" }\n    action: allow\n")
+        for i in range(j * per, (j + 1) * per):
+            f.write("  - id: r%d\n    description: rule %d\n"
+                    "    match: { command: [cmd%d, \"/opt/x%d/bin/*\"],"
+                    " args: [\"--x=%d*\"], user: [u%d] }\n"
+                    "    action: deny\n" % (i, i, i, i, i, i))
+    os.chmod(path, 0o600)
+PY
+	cfg "rules$n" "rules$n"
+	# policy files changed in the last two seconds are never cached
+	sleep 3
+	"$AE" --config "rules$n.yaml" -- true	# the repository, the cache
+	python3 "$B/medians.py" 5 \
+	    "run=$AE --config rules$n.yaml -- true" \
+	    "check=$AE check --config rules$n.yaml -- true" >m
+	rss_run=$(/usr/bin/time -f %M "$AE" --config "rules$n.yaml" -- true 2>&1 >/dev/null | tail -1)
+	rss_check=$(/usr/bin/time -f %M "$AE" check --config "rules$n.yaml" -- true 2>&1 >/dev/null | tail -1)
+	awk -v n="$n" -v rr="$rss_run" -v rc="$rss_check" '
+	    $1 == "run" { r = $2 } $1 == "check" { c = $2 }
+	    END { printf "  %6d rules: run %8.3f  check %8.3f  RSS run %6d  check %6d\n", n, r, c, rr, rc }' m
 done
-echo "$t_100000 $t_100" | awk '{printf "  100000 / 100               %.2fx\n", $1 / $2}'
 
+echo "d. records already present (allowed run, median of 15 interleaved, ms):"
+records rec0 0
+set -- "0=$AE --config rec0.yaml -- true"
+for count in $RECORDS; do
+	records "rp$count" "$count"
+	git -C "rp$count.git" gc -q
+	records "rl$count" "$count"
+	loosen "rl$count"
+	have=$(git -C "rp$count.git" ls-tree -r --name-only main records | wc -l)
+	[ "$have" -ge "$count" ] || { echo "records failed: $have" >&2; exit 1; }
+	set -- "$@" "$count-packed=$AE --config rp$count.yaml -- true" \
+	    "$count-loose=$AE --config rl$count.yaml -- true"
+done
+python3 "$B/medians.py" 15 "$@" >m
+awk '{printf "  %-14s %8.3f\n", $1, $2} $1 == "0" { z = $2 }
+    { last = $1; v[$1] = $2 }
+    END { for (k in v) if (k != "0") printf "  %-14s / 0: %.2fx\n", k, v[k] / z }' m
+
+echo "e. 50 concurrent allowed runs on one repository:"
 cfg conc
 "$AE" --config conc.yaml -- true
 t0=$(now); i=0
 while [ $i -lt 50 ]; do "$AE" --config conc.yaml -- true & i=$((i + 1)); done
 wait
 t1=$(now)
-got=$(git -C conc.git ls-tree -r --name-only main records | wc -l)
+got=$(git -C conc.git ls-tree -r --name-only main records | grep -c '\.json$' || :)
+echo "  records: $got of 51 ($((51 - got)) lost)"
 [ "$got" = 51 ] || { echo "concurrency: $got records, want 51" >&2; exit 1; }
-git -C conc.git fsck --strict 2>/dev/null
-echo "50 concurrent runs: all 50 records present, git fsck clean"
+"$AE" verify --repo conc.git >/dev/null 2>verify.err || { cat verify.err >&2; exit 1; }
+echo "  approve-exec verify: clean"
 echo "$t0 $t1" | awk '{s = ($2 - $1) / 1e9; printf "  %.2f s, %.1f records/s\n", s, 50 / s}'

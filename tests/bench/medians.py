@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Interleaved medians of wall times.
+
+    medians.py ROUNDS NAME=COMMAND [NAME=COMMAND...]
+
+Each round runs every command once, in turn, so that load on the
+machine weighs on all of them alike; prints "NAME MEDIAN_MS" lines (and
+the 10th and 90th percentiles). A command that exits non-zero is an
+error: a benchmark must not time a failure.
+"""
+import statistics
+import subprocess
+import sys
+import time
+
+
+def main():
+    rounds = int(sys.argv[1])
+    cmds = [a.split("=", 1) for a in sys.argv[2:]]
+    times = {name: [] for name, _ in cmds}
+    for _ in range(rounds):
+        for name, cmd in cmds:
+            t0 = time.perf_counter()
+            r = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL)
+            t1 = time.perf_counter()
+            if r.returncode != 0:
+                sys.exit("%s: exit status %d" % (cmd, r.returncode))
+            times[name].append((t1 - t0) * 1e3)
+    for name, _ in cmds:
+        v = sorted(times[name])
+        p10 = v[len(v) // 10]
+        p90 = v[(len(v) * 9) // 10 - 1 if len(v) >= 10 else -1]
+        print("%s %.3f %.3f %.3f" % (name, statistics.median(v), p10, p90))
+
+
+main()

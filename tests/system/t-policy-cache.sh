@@ -1,0 +1,133 @@
+#!/bin/sh
+# The compiled cache of a large policy (src/polcache.h): written by the
+# run form (check only reads it); the cached rules decide exactly as the
+# parsed ones; a changed, added or removed policy file is seen at once; a
+# cache that is not as trusted as the policy, or not whole, is ignored. A
+# planted rule id ("x5" for "r5") shows which of the two decided.
+. "$(dirname "$0")/../lib.sh"
+
+umask 077
+P=$TEST_DIR/policies
+CACHE=$P/.approve-exec-policy.cache
+mkdir "$P"
+python3 - "$P" <<'PY'
+import sys
+d = sys.argv[1]
+for j in range(3):
+    with open("%s/%d.yaml" % (d, j), "w") as f:
+        f.write("version: 1\nrules:\n")
+        if j == 0:
+            f.write("  - id: t\n    match: { command: \"true\" }\n"
+                    "    action: allow\n")
+        for i in range(j * 300, (j + 1) * 300):
+            f.write("  - id: r%d\n    match: { command: cmd%d }\n"
+                    "    action: deny\n" % (i, i))
+PY
+ssh-keygen -q -t ed25519 -N '' -C test -f "$TEST_DIR/key"
+printf 'policies: [policies]\naudit:\n  repo: audit.git\n  signing_key: key\n' \
+    >"$TEST_DIR/config.yaml"
+export HOME="$TEST_DIR" XDG_DATA_HOME="$TEST_DIR/data"
+chk() { "$AE" check --json --config "$TEST_DIR/config.yaml" -- "$@"; }
+# warm: an allowed run, which writes the cache if it should
+warm() { "$AE" --config "$TEST_DIR/config.yaml" -- true; }
+# rule_of CMD: the id of the rule that decides CMD, or "default"
+rule_of() {
+	chk "$@" | python3 -c 'import json, sys
+m = json.load(sys.stdin)["matches"]
+print(m[0]["rule"] if m else "default")'
+}
+# plant: the cache says x5 where the policy says r5
+plant() {
+	python3 - "$CACHE" <<'PY'
+import sys
+p = sys.argv[1]
+b = open(p, "rb").read()
+old = b"\x02\x00\x00\x00r5\x00"
+assert b.count(old) == 1
+open(p, "wb").write(b.replace(old, b"\x02\x00\x00\x00x5\x00"))
+PY
+}
+sleep 3	# a file changed within the last two seconds is not cached
+
+test_expect_success 'check leaves no cache behind' '
+	test "$(rule_of cmd5)" = r5 &&
+	test ! -e "$CACHE"
+'
+
+test_expect_success 'a settled policy of 900 rules is cached on its first run' '
+	warm &&
+	test -f "$CACHE" &&
+	test "$(stat -c %a "$CACHE")" = 600
+'
+
+test_expect_success 'the cache decides, exactly as the parsed policy' '
+	for c in cmd5 cmd899 true cmd-none; do chk $c >"cached.$c" || :; done &&
+	plant &&
+	test "$(rule_of cmd5)" = x5 &&
+	rm "$CACHE" &&
+	for c in cmd5 cmd899 true cmd-none; do
+		chk $c >"parsed.$c" || :
+		cmp "cached.$c" "parsed.$c" || return 1
+	done
+'
+
+test_expect_success 'a cache others can write is ignored' '
+	warm && plant &&
+	chmod g+w "$CACHE" &&
+	test "$(rule_of cmd5)" = r5 &&
+	rm -f "$CACHE"
+'
+
+if [ "$(id -u)" = 0 ]; then
+	test_expect_success 'a cache owned by someone the policy is not owned by is ignored' '
+		warm && plant &&
+		chown 4242 "$CACHE" &&
+		test "$(rule_of cmd5)" = r5 &&
+		rm -f "$CACHE"
+	'
+else
+	test_skip 'a cache owned by someone else is ignored' 'not root'
+fi
+
+test_expect_success 'a cache cut short or with bytes added is ignored' '
+	warm && plant &&
+	head -c 5000 "$CACHE" >short && cat short >"$CACHE" &&
+	test "$(rule_of cmd5)" = r5 &&
+	warm && plant &&
+	printf x >>"$CACHE" &&
+	test "$(rule_of cmd5)" = r5
+'
+
+test_expect_success 'a policy file changed in place, size kept, is seen at once' '
+	rm -f "$CACHE" && sleep 3 &&
+	warm && test -f "$CACHE" && plant &&
+	python3 -c "import sys
+f = open(sys.argv[1], \"r+b\"); b = f.read()
+f.seek(0); f.write(b.replace(b\"command: cmd7 }\", b\"command: cmq7 }\"))" \
+	    "$P/0.yaml" &&
+	test "$(rule_of cmd7)" = default &&
+	test "$(rule_of cmd5)" = r5
+'
+
+test_expect_success 'a policy file added or removed is seen at once' '
+	sleep 3 && warm && plant &&
+	test "$(rule_of cmd5)" = x5 &&
+	printf "version: 1\nrules:\n  - id: extra\n    match: { command: cmd-extra }\n    action: deny\n" >"$P/9.yaml" &&
+	test "$(rule_of cmd-extra)" = extra &&
+	test "$(rule_of cmd5)" = r5 &&
+	sleep 3 && warm && plant &&
+	rm "$P/9.yaml" &&
+	test "$(rule_of cmd-extra)" = default &&
+	test "$(rule_of cmd5)" = r5
+'
+
+test_expect_success 'a small policy leaves no cache behind' '
+	mkdir small &&
+	printf "version: 1\nrules:\n  - id: t\n    match: { command: \"true\" }\n    action: allow\n" >small/p.yaml &&
+	printf "policies: [small]\naudit:\n  repo: small.git\n  signing_key: key\n" >small.yaml &&
+	sleep 3 &&
+	"$AE" --config small.yaml -- true &&
+	test ! -e small/.approve-exec-policy.cache
+'
+
+test_done
