@@ -7,7 +7,49 @@
 for tool in curl jq ssh-keygen openssl python3; do
 	if ! command -v $tool >/dev/null 2>&1; then
 		test_skip 'the broker' "needs $tool"
-		test_done
+		# The running servers against the OpenAPI description: every documented
+# route, method and status was answered above; every answer was documented
+# (or is the 405 of an undocumented method, or the 404 of an undocumented
+# route).
+test_expect_success 'the server and man/approve-exec-api.yaml agree' '
+	python3 - "$TOP/man/approve-exec-api.yaml" *.log <<-\EOF2
+	import re, sys, yaml
+	api = yaml.safe_load(open(sys.argv[1]))
+	assert api["openapi"].startswith("3.")
+	routes = []
+	for path, ops in api["paths"].items():
+	    rx = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
+	    for m, op in ops.items():
+	        if m != "parameters":
+	            routes.append((rx, path, m.upper(), op["responses"]))
+	seen = set()
+	for log in sys.argv[2:]:
+	    for line in open(log):
+	        m = re.search(r"event=request .*method=(\S+) path=\"([^\"]*)\" status=(\d+)", line)
+	        if m:
+	            seen.add(m.groups())
+	bad = []
+	for method, path, status in sorted(seen):
+	    ops = [r for r in routes if r[0].match(path)]
+	    if not ops:
+	        if status != "404": bad.append(("undocumented route answered", method, path, status))
+	        continue
+	    op = [r for r in ops if r[2] == method]
+	    if not op:
+	        if status != "405": bad.append(("undocumented method answered", method, path, status))
+	    elif status not in op[0][3] and "default" not in op[0][3]:
+	        bad.append(("undocumented status", method, path, status))
+	for rx, path, method, resp in routes:
+	    for status in resp:
+	        if status != "default" and not any(m == method and rx.match(p) and s == status for m, p, s in seen):
+	            bad.append(("documented, never answered", method, path, status))
+	for b in bad: print(*b)
+	print(len(seen), "answers checked against", len(routes), "operations")
+	sys.exit(1 if bad else 0)
+	EOF2
+'
+
+test_done
 		exit
 	fi
 done
@@ -215,6 +257,7 @@ cat >"$TEST_DIR/bad-decisions" <<'EOF2'
 400 bad_request     decision_payload $ID1 $D1 approve | jq -c ". + {person: \"alice\"}" >p && envelope alice approve-exec-decision p >b
 422 bad_time        decision_payload $ID1 $D1 approve | jq -c ".at = \"2099-01-01T00:00:00Z\"" >p && envelope alice approve-exec-decision p >b
 415 content_type    decision_payload $ID1 $D1 approve >p && envelope alice approve-exec-decision p >b; CT=application/x-www-form-urlencoded
+413 too_large       head -c 65537 /dev/zero | tr "\0" " " >b
 EOF2
 n=0
 while read -r status error make; do
@@ -435,6 +478,48 @@ test_expect_success 'TLS: a key readable by others is refused' '
 	chmod 644 tls.key &&
 	sed "s/:[0-9]*\"/:1\"/" tls.yaml >tls2.yaml &&
 	expect_status 78 "$AE" serve --config tls2.yaml 2>err && grep "bad permissions" err
+'
+
+# The running servers against the OpenAPI description: every documented
+# route, method and status was answered above; every answer was documented
+# (or is the 405 of an undocumented method, or the 404 of an undocumented
+# route).
+test_expect_success 'the server and man/approve-exec-api.yaml agree' '
+	python3 - "$TOP/man/approve-exec-api.yaml" *.log <<-\EOF2
+	import re, sys, yaml
+	api = yaml.safe_load(open(sys.argv[1]))
+	assert api["openapi"].startswith("3.")
+	routes = []
+	for path, ops in api["paths"].items():
+	    rx = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
+	    for m, op in ops.items():
+	        if m != "parameters":
+	            routes.append((rx, path, m.upper(), op["responses"]))
+	seen = set()
+	for log in sys.argv[2:]:
+	    for line in open(log):
+	        m = re.search(r"event=request .*method=(\S+) path=\"([^\"]*)\" status=(\d+)", line)
+	        if m:
+	            seen.add(m.groups())
+	bad = []
+	for method, path, status in sorted(seen):
+	    ops = [r for r in routes if r[0].match(path)]
+	    if not ops:
+	        if status != "404": bad.append(("undocumented route answered", method, path, status))
+	        continue
+	    op = [r for r in ops if r[2] == method]
+	    if not op:
+	        if status != "405": bad.append(("undocumented method answered", method, path, status))
+	    elif status not in op[0][3] and "default" not in op[0][3]:
+	        bad.append(("undocumented status", method, path, status))
+	for rx, path, method, resp in routes:
+	    for status in resp:
+	        if status != "default" and not any(m == method and rx.match(p) and s == status for m, p, s in seen):
+	            bad.append(("documented, never answered", method, path, status))
+	for b in bad: print(*b)
+	print(len(seen), "answers checked against", len(routes), "operations")
+	sys.exit(1 if bad else 0)
+	EOF2
 '
 
 test_done
