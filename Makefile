@@ -136,12 +136,15 @@ lint-man:
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(DATADIR)/policies
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/approve-exec
 	for m in $(MAN); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
 	install -m 0644 policies/*.yaml $(DESTDIR)$(DATADIR)/policies/
+	install -m 0644 man/approve-exec-api.yaml \
+		man/approve-exec-serve.service $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/approve-exec

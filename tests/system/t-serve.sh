@@ -242,6 +242,31 @@ test_expect_success 'an approver signs a decision with stock ssh-keygen; a repla
 		.votes[0].reason == \"looks right\"" out
 '
 
+test_expect_success 'the worked example of approve-exec-serve(8) works as written' '
+	ID=00000000000000000000000000000005 &&
+	request_payload $ID $D2 >r5 && envelope host approve-exec-request r5 >r5.env &&
+	test "$(post /v1/requests r5.env)" = 201 &&
+	B=$URL && D=$(curl -s $B/v1/requests/$ID | jq -r .digest) &&
+	jq -cn --arg id "$ID" --arg d "$D" \
+	    --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	    "{schema: \"approve-exec/decision/v1\", request: \$id, digest: \$d,
+	      decision: \"approve\", reason: \"checked the plan\", at: \$at}" \
+	    >decision.json &&
+	ssh-keygen -Y sign -n approve-exec-decision \
+	    -f alice decision.json &&
+	jq -n --rawfile p decision.json --rawfile s decision.json.sig \
+	    "{payload: \$p, signature: \$s}" >body.json &&
+	curl -s -H "Content-Type: application/json" \
+	    --data-binary @body.json $B/v1/requests/$ID/decisions >out &&
+	jq -e ".person == \"alice\" and .duplicate == false" out &&
+	curl -s $B/v1/requests/$ID >r.json &&
+	jq -j ".votes[0].payload" r.json >vote &&
+	jq -j ".votes[0].signature" r.json >vote.sig &&
+	echo "alice $(cat alice.pub)" >signers &&
+	ssh-keygen -Y verify -f signers -I alice \
+	    -n approve-exec-decision -s vote.sig <vote
+'
+
 # Hostile decisions on ID1 (which exists) or on ID2 (which does not).
 request_payload $ID2 $D2 >"$TEST_DIR/r2"
 cat >"$TEST_DIR/bad-decisions" <<'EOF2'
@@ -321,10 +346,10 @@ test_expect_success 'a long poll on an expiring request ends when it expires' '
 
 test_expect_success 'metrics: requests by state, latency histogram, polls, store errors' '
 	test "$(get /metrics)" = 200 &&
-	grep -x "approve_exec_broker_requests{state=\"pending\"} 2" out &&
+	grep -x "approve_exec_broker_requests{state=\"pending\"} 3" out &&
 	grep -x "approve_exec_broker_requests{state=\"expired\"} 1" out &&
-	grep -x "approve_exec_broker_decision_latency_seconds_count 1" out &&
-	grep -x "approve_exec_broker_decision_latency_seconds_bucket{le=\"+Inf\"} 1" out &&
+	grep -x "approve_exec_broker_decision_latency_seconds_count 2" out &&
+	grep -x "approve_exec_broker_decision_latency_seconds_bucket{le=\"+Inf\"} 2" out &&
 	grep -x "approve_exec_broker_long_polls_open 0" out &&
 	grep -x "approve_exec_broker_store_errors_total 0" out
 '
@@ -383,9 +408,9 @@ test_expect_success 'kill -9 with 50 requests waiting loses none of them' '
 		test "$(post /v1/requests rk.env)" = 201 || exit 1
 		i=$((i + 1))
 	done &&
-	test "$(count)" = 52 &&
+	test "$(count)" = 53 &&
 	kill -9 "$(cat broker.pid)" && wait_gone broker &&
-	start broker "$URL" && test "$(count)" = 52 &&
+	start broker "$URL" && test "$(count)" = 53 &&
 	test "$(get /v1/requests/00000000000000000000000000000059)" = 200 &&
 	python3 -c "
 import sqlite3; c = sqlite3.connect(\"broker.db\")
