@@ -163,8 +163,10 @@ broker_conf_load(struct broker_conf *c, const char *path,
 	c->rate_limit = 600;
 	c->max_wait = 60;
 	c->file = xstrdup(path);
-	if ((r = ydoc_load(&doc, path, err)) != 0)
+	if ((r = ydoc_load(&doc, path, err)) != 0) {
+		broker_conf_release(c);
 		return r;
+	}
 	if (doc.root == NULL || doc.root->type != YN_MAP)
 		r = ae_error_set(err, AE_ERR_CONFIG, "%s: not a mapping of "
 		    "settings", path);
