@@ -11,9 +11,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -83,6 +85,9 @@ struct broker {
 	size_t nwaiters;
 	int stopping;
 	pthread_t timer;
+	/* votes stored by other brokers on a shared store */
+	pthread_t listener;
+	int listen_fd, stop_pipe[2], listening;
 	/* touched by the server thread only */
 	struct bucket rate[RATE_SLOTS];
 	uint64_t store_errors;
@@ -313,6 +318,44 @@ timer_main(void *arg)
 		pthread_cond_timedwait(&b->cond, &b->lock, &ts);
 	}
 	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/*
+ * Wakes the long polls whose requests got votes through other brokers.
+ * It sleeps in poll(2) on the store's notification descriptor and on a
+ * pipe that stop() writes to.
+ */
+static void *
+listener_main(void *arg)
+{
+	struct broker *b = arg;
+	struct ae_error err = AE_ERROR_INIT;
+	struct pollfd fds[2];
+	char **ids = NULL;
+	size_t i;
+
+	fds[0].fd = b->listen_fd;
+	fds[1].fd = b->stop_pipe[0];
+	fds[0].events = fds[1].events = POLLIN;
+	for (;;) {
+		if (poll(fds, 2, -1) == -1 && errno != EINTR)
+			break;
+		if (fds[1].revents != 0)
+			break;
+		if (fds[0].revents == 0)
+			continue;
+		if (store_notified(b->st, &ids, &err) != 0) {
+			log_line("store", "msg=\"%s; long polls now end at "
+			    "their deadline only\"", err.msg);
+			break;
+		}
+		for (i = 0; ids != NULL && ids[i] != NULL; i++)
+			wake(b, ids[i]);
+		strv_free(ids);
+		ids = NULL;
+	}
+	strv_free(ids);
 	return NULL;
 }
 
@@ -1138,19 +1181,36 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	    (r = read_tls(b->conf.tls_key, 1, &key, err)) != 0)) ||
 	    (r = store_open(&b->st, b->conf.store, b->conf.file, err)) != 0)
 		goto out;
+	if ((r = store_listen(b->st, &b->listen_fd, err)) != 0)
+		goto out;
 	if ((r = pthread_create(&b->timer, NULL, timer_main, b)) != 0) {
 		r = ae_error_set(err, AE_ERR_INTERNAL, "unable to start a "
 		    "thread: %s", strerror(r));
 		goto out;
 	}
+	if (b->listen_fd != -1 && pipe2(b->stop_pipe, O_CLOEXEC) == 0 &&
+	    pthread_create(&b->listener, NULL, listener_main, b) == 0)
+		b->listening = 1;
+	else if (b->listen_fd != -1)
+		log_line("store", "msg=\"unable to listen for other brokers' "
+		    "votes\"");
 	if ((r = start_daemon(b, cert, key, err)) == 0) {
-		log_line("start", "listen=%s:%u tls=%s store=\"%s\"",
+		/* a PostgreSQL url may hold a password: its kind only */
+		log_line("start", "listen=%s:%u tls=%s store=\"%s\"%s",
 		    b->conf.host, b->conf.port, cert != NULL ? "yes" : "no",
-		    b->conf.store);
+		    strncmp(b->conf.store, "sqlite:", 7) == 0 ?
+		    b->conf.store : "postgresql", b->listening ?
+		    " listen_votes=yes" : "");
 		sigwait_loop(b, set);
 	}
 	stop(b);
 	pthread_join(b->timer, NULL);
+	if (b->listening) {
+		(void)write_all(b->stop_pipe[1], "x", 1);
+		pthread_join(b->listener, NULL);
+		close(b->stop_pipe[0]);
+		close(b->stop_pipe[1]);
+	}
 out:
 	if (key != NULL)
 		ae_memzero(key, strlen(key));

@@ -9,6 +9,7 @@
 
 static const struct store_ops *const backends[] = {
 	&store_sqlite_ops,
+	&store_pg_ops,
 	NULL
 };
 
@@ -22,10 +23,15 @@ store_open(struct store **out, const char *url, const char *base_file,
 	int r;
 
 	*out = NULL;
+	/* libpq's other spelling */
+	if (strncmp(url, "postgres://", 11) == 0)
+		return store_pg_ops.open(out, url, err);
 	for (i = 0; (ops = backends[i]) != NULL; i++) {
 		n = strlen(ops->scheme);
 		if (strncmp(url, ops->scheme, n) != 0)
 			continue;
+		if (ops->keep_scheme)
+			return ops->open(out, url, err);
 		if (url[n] == '\0')
 			return ae_error_set(err, AE_ERR_CONFIG,
 			    "store '%s' names no database", url);
@@ -34,12 +40,8 @@ store_open(struct store **out, const char *url, const char *base_file,
 		free(path);
 		return r;
 	}
-	if (strncmp(url, "postgresql://", 13) == 0 ||
-	    strncmp(url, "postgres://", 11) == 0)
-		return ae_error_set(err, AE_ERR_CONFIG, "store '%s': "
-		    "PostgreSQL is not supported yet", url);
-	return ae_error_set(err, AE_ERR_CONFIG, "store '%s': unknown kind "
-	    "(use sqlite:PATH)", url);
+	return ae_error_set(err, AE_ERR_CONFIG, "store: unknown kind (use "
+	    "sqlite:PATH or postgresql://…)");
 }
 
 void
@@ -95,6 +97,20 @@ store_count(struct store *st, const char *const *states, int64_t now,
     uint64_t *counts, struct ae_error *err)
 {
 	return st->ops->count(st, states, now, counts, err);
+}
+
+int
+store_listen(struct store *st, int *fd, struct ae_error *err)
+{
+	*fd = -1;
+	return st->ops->listen != NULL ? st->ops->listen(st, fd, err) : 0;
+}
+
+int
+store_notified(struct store *st, char ***ids, struct ae_error *err)
+{
+	return st->ops->notified != NULL ? st->ops->notified(st, ids, err) :
+	    0;
 }
 
 void

@@ -1,6 +1,7 @@
 /*
  * store: where the broker keeps requests and votes. One interface, one
- * table of backends chosen by the store URL ("sqlite:PATH" today); the
+ * table of backends chosen by the store URL ("sqlite:PATH" or
+ * "postgresql://…"); the
  * SQL stays in store_*.c, with bound parameters only. Every write is
  * idempotent: writing what is already there changes nothing and says so.
  * A store is used by one thread at a time.
@@ -98,6 +99,21 @@ int store_list(struct store *st, const char *state, int64_t now, size_t max,
 int store_count(struct store *st, const char *const *states, int64_t now,
     uint64_t *counts, struct ae_error *err);
 
+/*
+ * For a store that several brokers share: starts listening for votes that
+ * any of them stores. Returns 0 and *fd, a descriptor that turns readable
+ * when store_notified has news, or -1 when there is no one else to hear
+ * from (SQLite); AE_ERR_IO if listening fails.
+ */
+int store_listen(struct store *st, int *fd, struct ae_error *err);
+
+/*
+ * Appends to *ids (a strv) the ids of requests that got a vote, anywhere,
+ * since the last call. It uses a connection of its own, so it may run in
+ * another thread than the other functions. Returns 0 or AE_ERR_IO.
+ */
+int store_notified(struct store *st, char ***ids, struct ae_error *err);
+
 void store_request_release(struct store_request *r);
 void store_requests_free(struct store_request *r, size_t n);
 void store_votes_free(struct store_vote *v, size_t n);
@@ -105,6 +121,7 @@ void store_votes_free(struct store_vote *v, size_t n);
 /* The backends' table, for store.c and the backends only. */
 struct store_ops {
 	const char *scheme;	/* "sqlite:" */
+	int keep_scheme;	/* open gets the whole url, not a path */
 	int (*open)(struct store **, const char *, struct ae_error *);
 	void (*close)(struct store *);
 	int (*check)(struct store *, struct ae_error *);
@@ -120,6 +137,9 @@ struct store_ops {
 	    struct store_request **, size_t *, struct ae_error *);
 	int (*count)(struct store *, const char *const *, int64_t, uint64_t *,
 	    struct ae_error *);
+	/* NULL for a store no other broker shares */
+	int (*listen)(struct store *, int *, struct ae_error *);
+	int (*notified)(struct store *, char ***, struct ae_error *);
 };
 
 /* Every backend's store begins with its ops. */
@@ -128,5 +148,6 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 #endif
