@@ -947,11 +947,16 @@ conn_new(struct broker *b, struct MHD_Connection *mc, const char *url,
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	const char *ct, *cl;
+	char *p;
 
 	c->b = b;
 	c->mc = mc;
 	snprintf(c->method, sizeof(c->method), "%s", method);
 	c->path = xstrndup(url, 512);
+	/* the path goes into the log between quotes: keep them its own */
+	for (p = c->path; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '_';
 	c->start_ms = mono_ms();
 	buf_init(&c->body);
 	client_addr(mc, c->client, sizeof(c->client));

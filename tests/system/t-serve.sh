@@ -253,6 +253,8 @@ test_expect_success 'one log line per request, and no signature or payload in it
 	grep -q "status=403 .*error=unknown_key" broker.log &&
 	! grep -q "SSH SIGNATURE" broker.log && ! grep -q "looks right" broker.log &&
 	! grep -q deploy broker.log &&
+	test "$(get "/v1/%22%20status=200%20%22")" = 404 &&
+	grep -q "path=\"/v1/_ status=200 _\" status=404" broker.log &&
 	test "$(grep -c "event=request" broker.log)" -gt 40
 '
 
