@@ -88,6 +88,7 @@ struct broker {
 	/* votes stored by other brokers on a shared store */
 	pthread_t listener;
 	int listen_fd, stop_pipe[2], listening;
+	uint64_t notified;	/* wake-ups from other brokers so far */
 	/* touched by the server thread only */
 	struct bucket rate[RATE_SLOTS];
 	uint64_t store_errors;
@@ -350,6 +351,9 @@ listener_main(void *arg)
 			    "their deadline only\"", err.msg);
 			break;
 		}
+		pthread_mutex_lock(&b->lock);
+		b->notified++;
+		pthread_mutex_unlock(&b->lock);
 		for (i = 0; ids != NULL && ids[i] != NULL; i++)
 			wake(b, ids[i]);
 		strv_free(ids);
@@ -651,6 +655,7 @@ get_request(struct conn *c, const char *id)
 	struct store_vote *votes = NULL;
 	size_t i, nvotes = 0;
 	long wait, seen;
+	uint64_t seen_notified;
 	int found;
 	json_t *j, *a;
 	enum MHD_Result ret;
@@ -659,6 +664,9 @@ get_request(struct conn *c, const char *id)
 	    query_num(c, "votes", 1000000, -1, &seen) != 0)
 		return respond_error(c, 400, "bad_query", "'wait' and 'votes' "
 		    "take a number of seconds and of votes");
+	pthread_mutex_lock(&c->b->lock);
+	seen_notified = c->b->notified;
+	pthread_mutex_unlock(&c->b->lock);
 	if (store_get(c->b->st, id, now_s(), &q, &votes, &nvotes, &found,
 	    &err) != 0)
 		return store_failed(c, &err);
@@ -675,6 +683,14 @@ get_request(struct conn *c, const char *id)
 		c->deadline_ms = mono_ms() + wait * 1000;
 		MHD_suspend_connection(c->mc);
 		pthread_mutex_lock(&c->b->lock);
+		if (c->b->notified != seen_notified) {
+			/* another broker's vote may have come since the read */
+			pthread_mutex_unlock(&c->b->lock);
+			c->resumed = 1;
+			MHD_resume_connection(c->mc);
+			ret = MHD_YES;
+			goto out;
+		}
 		c->waiting = 1;
 		c->next = c->b->waiters;
 		c->b->waiters = c;
