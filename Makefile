@@ -11,6 +11,7 @@ DESTDIR ?=
 
 VERSION = 0.1.0
 PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto cjose
+PKGS += libmicrohttpd sqlite3 libpq
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -190,6 +191,7 @@ install: $(BIN) $(EXT_SO)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/approve-exec \
 		$(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(DATADIR)/policies
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/approve-exec
 	install -m 0644 $(EXT_SO) $(DESTDIR)$(LIBDIR)/approve-exec/ext.so
@@ -197,6 +199,8 @@ install: $(BIN) $(EXT_SO)
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
 	install -m 0644 policies/*.yaml $(DESTDIR)$(DATADIR)/policies/
+	install -m 0644 man/approve-exec-api.yaml \
+		man/approve-exec-serve.service $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/approve-exec

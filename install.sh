@@ -26,7 +26,7 @@ done
 # Build and library packages, then what the tests use.
 packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libsodium-dev libssl-dev libcmocka-dev libmicrohttpd-dev
-libcjose-dev
+libcjose-dev libsqlite3-dev libpq-dev postgresql
 git openssh-client openssh-server mandoc python3 tmux procps strace"
 # and the enforcing mode's tests, which run approve-exec through sudo
 packages="$packages sudo"

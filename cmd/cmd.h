@@ -53,6 +53,7 @@ int cmd_pending(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);

@@ -24,7 +24,7 @@ static const struct verb verbs[] = {
 	{ "pending", cmd_pending },
 	{ "status", cmd_status }, { "wait", cmd_wait }, { "log", cmd_log },
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
-	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", NULL },
+	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", cmd_serve },
 	{ "doctor", cmd_doctor },
 };
 
@@ -62,6 +62,7 @@ usage_main(FILE *f)
 "       approve-exec init [--repo DIR]\n"
 "       approve-exec keygen [--file PATH]\n"
 "       approve-exec doctor [--json] [--user NAME]\n"
+"       approve-exec serve [--config FILE]\n"
 "       (each verb also takes --config FILE)\n"
 "\n"
 "Runs COMMAND if the policy allows it; refuses it if the policy denies it;\n"

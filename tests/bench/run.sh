@@ -15,3 +15,5 @@ echo "== tests/bench/approval.sh"
 sh tests/bench/approval.sh
 echo "== tests/bench/slack.sh"
 sh tests/bench/slack.sh
+echo "== tests/bench/broker.sh"
+sh tests/bench/broker.sh

@@ -1,0 +1,363 @@
+/*
+ * broker_conf: serve.yaml, the hosts' allowed_signers file and the
+ * approvers' keys, with the strict file checks of the rest.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "approvers.h"
+#include "broker_int.h"
+#include "util.h"
+#include "ydoc.h"
+
+#define HOSTS_MAX (1024u * 1024)
+
+static const char *const top_keys[] = { "listen", "public_url", "tls",
+    "store", "signing_key", "hosts", "approvers", "plain_http",
+    "rate_limit", "max_wait", "slack", "teams", "oidc", NULL };
+static const char *const tls_keys[] = { "cert", "key", NULL };
+/* accepted so that one serve.yaml serves every version, but not served yet */
+static const char *const later_keys[] = { "slack", "teams", "oidc", NULL };
+
+static int
+path_of(const struct ydoc *doc, const struct ynode *map, const char *key,
+    int required, char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+	char *s;
+	int r;
+
+	if (v == NULL)
+		return required ? ydoc_error(doc, map, err, "'%s' is missing",
+		    key) : 0;
+	if ((r = ydoc_str(doc, v, key, &s, err)) != 0)
+		return r;
+	*out = path_relative_to(doc->file, s);
+	free(s);
+	return 0;
+}
+
+/* "HOST:PORT" or "[V6]:PORT", HOST numeric. */
+static int
+parse_listen(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	unsigned char a[16];
+	char *s = NULL, *colon, *host;
+	long port;
+	int r, v6;
+
+	if ((r = ydoc_str(doc, n, "listen", &s, err)) != 0)
+		return r;
+	host = s;
+	if ((colon = strrchr(s, ':')) == NULL)
+		goto bad;
+	*colon = '\0';
+	if ((v6 = host[0] == '[')) {
+		if (colon[-1] != ']')
+			goto bad;
+		colon[-1] = '\0';
+		host++;
+	}
+	port = strtol(colon + 1, NULL, 10);
+	if (colon[1] < '1' || colon[1] > '9' || port < 1 || port > 65535 ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    inet_pton(v6 ? AF_INET6 : AF_INET, host, a) != 1)
+		goto bad;
+	c->host = xstrdup(host);
+	c->port = (unsigned)port;
+	c->loopback = v6 ? memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16)
+	    == 0 : a[0] == 127;
+	free(s);
+	return 0;
+bad:
+	free(s);
+	return ydoc_error(doc, n, err, "'listen' is not a numeric "
+	    "ADDRESS:PORT such as 127.0.0.1:8443 or [::1]:8443");
+}
+
+static int
+load_tls(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	int r;
+
+	if ((r = ydoc_check_keys(doc, n, "tls", tls_keys, err)) != 0 ||
+	    (r = path_of(doc, n, "cert", 1, &c->tls_cert, err)) != 0 ||
+	    (r = path_of(doc, n, "key", 1, &c->tls_key, err)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+load_numbers(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *root, struct ae_error *err)
+{
+	const struct ynode *v;
+	int r;
+
+	if ((v = ydoc_get(root, "plain_http")) != NULL &&
+	    (r = ydoc_bool(doc, v, "plain_http", &c->plain_http, err)) != 0)
+		return r;
+	if ((v = ydoc_get(root, "rate_limit")) != NULL &&
+	    (r = ydoc_int(doc, v, "rate_limit", 1, 1000000, &c->rate_limit,
+	    err)) != 0)
+		return r;
+	if ((v = ydoc_get(root, "max_wait")) != NULL &&
+	    (r = ydoc_duration(doc, v, "max_wait", &c->max_wait, err)) != 0)
+		return r;
+	if (c->max_wait > 3600)
+		return ydoc_error(doc, v, err, "'max_wait' is longer than 1h");
+	return 0;
+}
+
+static int
+load_root(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *root, struct ae_error *err)
+{
+	const struct ynode *v;
+	size_t i;
+	int r;
+
+	if ((r = ydoc_check_keys(doc, root, "serve.yaml", top_keys, err)) != 0)
+		return r;
+	if ((v = ydoc_get(root, "listen")) == NULL)
+		return ydoc_error(doc, root, err, "'listen' is missing");
+	if ((r = parse_listen(c, doc, v, err)) != 0 ||
+	    (r = path_of(doc, root, "hosts", 1, &c->hosts, err)) != 0 ||
+	    (r = path_of(doc, root, "approvers", 1, &c->approvers, err)) != 0 ||
+	    (r = path_of(doc, root, "signing_key", 0, &c->signing_key, err))
+	    != 0 || (r = load_numbers(c, doc, root, err)) != 0)
+		return r;
+	if ((v = ydoc_get(root, "store")) == NULL)
+		return ydoc_error(doc, root, err, "'store' is missing");
+	if ((r = ydoc_str(doc, v, "store", &c->store, err)) != 0)
+		return r;
+	if ((v = ydoc_get(root, "public_url")) != NULL &&
+	    (r = ydoc_str(doc, v, "public_url", &c->public_url, err)) != 0)
+		return r;
+	if ((v = ydoc_get(root, "tls")) != NULL &&
+	    (r = load_tls(c, doc, v, err)) != 0)
+		return r;
+	if (c->tls_cert == NULL && !c->loopback && !c->plain_http)
+		return ydoc_error(doc, ydoc_get(root, "listen"), err,
+		    "plain HTTP on '%s', which is not loopback: set 'tls', or "
+		    "'plain_http: true' behind a TLS proxy", c->host);
+	for (i = 0; later_keys[i] != NULL; i++)
+		if (ydoc_get(root, later_keys[i]) != NULL)
+			c->unsupported = strv_push(c->unsupported,
+			    later_keys[i]);
+	return 0;
+}
+
+int
+broker_conf_load(struct broker_conf *c, const char *path,
+    struct ae_error *err)
+{
+	struct ydoc doc;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->rate_limit = 600;
+	c->max_wait = 60;
+	c->file = xstrdup(path);
+	if ((r = ydoc_load(&doc, path, err)) != 0) {
+		broker_conf_release(c);
+		return r;
+	}
+	if (doc.root == NULL || doc.root->type != YN_MAP)
+		r = ae_error_set(err, AE_ERR_CONFIG, "%s: not a mapping of "
+		    "settings", path);
+	else
+		r = load_root(c, &doc, doc.root, err);
+	ydoc_release(&doc);
+	if (r != 0)
+		broker_conf_release(c);
+	return r;
+}
+
+void
+broker_conf_release(struct broker_conf *c)
+{
+	free(c->file);
+	free(c->host);
+	free(c->public_url);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->store);
+	free(c->signing_key);
+	free(c->hosts);
+	free(c->approvers);
+	strv_free(c->unsupported);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+keyring_add(struct keyring *kr, const char *name, struct sshkey *k)
+{
+	kr->v = xreallocarray(kr->v, kr->n + 1, sizeof(*kr->v));
+	kr->v[kr->n].name = xstrdup(name);
+	kr->v[kr->n++].key = k;	/* transferred */
+}
+
+/* namespaces="a,b": must name ours. */
+static int
+host_options(const char *opts)
+{
+	const char *p = "namespaces=\"";
+	size_t n = strlen(p), len = strlen(opts);
+	char *list, *tok, *save;
+	int ok = 0;
+
+	if (strncmp(opts, p, n) != 0 || len < n + 1 || opts[len - 1] != '"')
+		return 0;
+	list = xstrndup(opts + n, len - n - 1);
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		if (strcmp(tok, "approve-exec-request") == 0)
+			ok = 1;
+	free(list);
+	return ok;
+}
+
+static int
+host_line(struct keyring *kr, const char *file, unsigned long lineno,
+    char *line, struct ae_error *err)
+{
+	struct ae_error kerr = AE_ERROR_INIT;
+	struct sshkey *k = NULL;
+	char *name, *rest;
+	size_t n;
+
+	name = line;
+	n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._@-");
+	if (n == 0 || name[n] != ' ')
+		return ae_error_at(err, AE_ERR_CONFIG, file, lineno, 0,
+		    "expected a host name of letters, digits and ._@- then "
+		    "a key");
+	name[n] = '\0';
+	rest = name + n + 1;
+	rest += strspn(rest, " ");
+	if (strncmp(rest, "ssh-", 4) != 0) {
+		n = strcspn(rest, " ");
+		rest[n] = '\0';
+		if (!host_options(rest))
+			return ae_error_at(err, AE_ERR_CONFIG, file, lineno, 0,
+			    "host '%s': only the option namespaces=\"…\" naming "
+			    "approve-exec-request is understood", name);
+		rest += n + 1;
+		rest += strspn(rest, " ");
+	}
+	if (sshkey_parse_public(&k, rest, strlen(rest), file, &kerr) != 0)
+		return ae_error_at(err, AE_ERR_CONFIG, file, lineno, 0,
+		    "host '%s': %s", name, kerr.msg);
+	if (keyring_find(kr, k) != NULL) {
+		sshkey_free(k);
+		return ae_error_at(err, AE_ERR_CONFIG, file, lineno, 0,
+		    "host '%s': this key is listed twice", name);
+	}
+	keyring_add(kr, name, k);
+	return 0;
+}
+
+int
+broker_hosts_load(struct keyring *kr, const char *path, struct ae_error *err)
+{
+	char *text = NULL, *line, *next;
+	unsigned long lineno = 0;
+	size_t len;
+	int r;
+
+	memset(kr, 0, sizeof(*kr));
+	if ((r = read_trusted_file(path, HOSTS_MAX, &text, &len, err)) != 0)
+		return r;
+	if (!utf8_valid(text, len)) {
+		r = ae_error_set(err, AE_ERR_CONFIG, "%s: not UTF-8 text", path);
+		goto out;
+	}
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line += strspn(line, " \t");
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((r = host_line(kr, path, lineno, line, err)) != 0)
+			goto out;
+	}
+	if (kr->n == 0)
+		r = ae_error_set(err, AE_ERR_CONFIG, "%s: no host keys", path);
+out:
+	free(text);
+	if (r != 0)
+		keyring_release(kr);
+	return r;
+}
+
+int
+broker_approvers_load(struct keyring *kr, const char *path,
+    struct ae_error *err)
+{
+	struct ae_error kerr = AE_ERROR_INIT;
+	struct approvers ap;
+	const struct person *p;
+	struct sshkey *k;
+	size_t i, j;
+	int r;
+
+	memset(kr, 0, sizeof(*kr));
+	if ((r = approvers_load(&ap, path, err)) != 0)
+		return r;
+	for (i = 0; i < ap.npeople && r == 0; i++) {
+		p = &ap.people[i];
+		for (j = 0; p->ssh != NULL && p->ssh[j] != NULL && r == 0;
+		    j++) {
+			k = NULL;
+			if (sshkey_parse_public(&k, p->ssh[j],
+			    strlen(p->ssh[j]), path, &kerr) != 0)
+				r = ae_error_at(err, AE_ERR_CONFIG, path,
+				    p->line, 0, "person '%s': ssh: %s",
+				    p->name, kerr.msg);
+			else if (keyring_find(kr, k) != NULL) {
+				sshkey_free(k);
+				r = ae_error_at(err, AE_ERR_CONFIG, path,
+				    p->line, 0, "person '%s': ssh: this key "
+				    "belongs to someone else too", p->name);
+			} else
+				keyring_add(kr, p->name, k);
+		}
+	}
+	approvers_release(&ap);
+	if (r != 0)
+		keyring_release(kr);
+	return r;
+}
+
+const struct bkey *
+keyring_find(const struct keyring *kr, const struct sshkey *k)
+{
+	size_t i;
+
+	for (i = 0; i < kr->n; i++)
+		if (sshkey_equal_public(kr->v[i].key, k))
+			return &kr->v[i];
+	return NULL;
+}
+
+void
+keyring_release(struct keyring *kr)
+{
+	size_t i;
+
+	for (i = 0; kr != NULL && i < kr->n; i++) {
+		free(kr->v[i].name);
+		sshkey_free(kr->v[i].key);
+	}
+	if (kr != NULL) {
+		free(kr->v);
+		memset(kr, 0, sizeof(*kr));
+	}
+}

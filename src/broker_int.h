@@ -1,0 +1,64 @@
+/*
+ * The broker's parts, shared by broker*.c only.
+ */
+#ifndef AE_BROKER_INT_H
+#define AE_BROKER_INT_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "sshkey.h"
+
+struct broker_conf {
+	char *file;
+	char *host;		/* listen address, numeric */
+	unsigned port;
+	int loopback;		/* host is a loopback address */
+	char *public_url;
+	char *tls_cert, *tls_key;	/* paths, or NULL for plain HTTP */
+	int plain_http;		/* plain HTTP beyond loopback is intended */
+	char *store;		/* "sqlite:PATH" */
+	char *signing_key;
+	char *hosts;		/* allowed_signers file of host keys */
+	char *approvers;	/* approvers.yaml */
+	long rate_limit;	/* requests per minute per client address */
+	long max_wait;		/* longest long poll, seconds */
+	char **unsupported;	/* keys set that this version cannot serve */
+};
+
+/* Named public keys: the hosts, or the approvers' ssh keys. */
+struct bkey {
+	char *name;
+	struct sshkey *key;
+};
+
+struct keyring {
+	struct bkey *v;
+	size_t n;
+};
+
+/* Loads serve.yaml. Returns 0, or AE_ERR_CONFIG with file:line:col. */
+int broker_conf_load(struct broker_conf *c, const char *path,
+    struct ae_error *err);
+void broker_conf_release(struct broker_conf *c);
+
+/*
+ * Loads an allowed_signers file of host keys: "NAME [namespaces=\"…\"]
+ * ssh-ed25519 KEY [comment]". Returns 0, or AE_ERR_CONFIG (file:line).
+ */
+int broker_hosts_load(struct keyring *kr, const char *path,
+    struct ae_error *err);
+
+/*
+ * Loads the ssh keys of the people in approvers.yaml. Returns 0, or
+ * AE_ERR_CONFIG naming the file, line and person.
+ */
+int broker_approvers_load(struct keyring *kr, const char *path,
+    struct ae_error *err);
+
+/* Returns the entry whose key is k, or NULL. Borrowed. */
+const struct bkey *keyring_find(const struct keyring *kr,
+    const struct sshkey *k);
+void keyring_release(struct keyring *kr);
+
+#endif

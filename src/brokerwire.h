@@ -1,0 +1,85 @@
+/*
+ * brokerwire: the broker's signed messages, parsed and checked in one
+ * place for the server, its clients and the fuzzer. Each message is an
+ * envelope {"payload": TEXT, "signature": ARMOR} whose payload is a JSON
+ * object signed byte for byte (ssh-keygen -Y sign) in the namespace of
+ * its kind, so no canonical form of JSON is needed: what was signed is
+ * what is stored and handed on. Parsers refuse unknown or missing
+ * fields, duplicate keys, trailing bytes and text that is not UTF-8.
+ */
+#ifndef AE_BROKERWIRE_H
+#define AE_BROKERWIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define BW_NS_REQUEST	"approve-exec-request"
+#define BW_NS_DECISION	"approve-exec-decision"
+#define BW_SCHEMA_REQUEST	"approve-exec/request/v1"
+#define BW_SCHEMA_DECISION	"approve-exec/decision/v1"
+
+#define BW_BODY_MAX	(64u * 1024)	/* a whole HTTP body */
+#define BW_SIG_MAX	4096		/* an armored signature */
+#define BW_REASON_MAX	1000		/* bytes of a decision's reason */
+#define BW_DEPTH_MAX	16		/* nesting inside a payload */
+#define BW_TTL_MAX	(7 * 86400)	/* longest a request may wait */
+
+struct bw_envelope {
+	char *payload;		/* NUL-terminated, payload_len bytes */
+	size_t payload_len;
+	char *signature;	/* armored */
+};
+
+/*
+ * Parses an HTTP body as an envelope. Returns 0 and fills e (release with
+ * bw_envelope_release), or AE_ERR_PROTOCOL saying what is wrong.
+ */
+int bw_envelope_parse(struct bw_envelope *e, const char *body, size_t len,
+    struct ae_error *err);
+void bw_envelope_release(struct bw_envelope *e);
+
+/* A host's request, from its payload. */
+struct bw_request {
+	char *id;		/* 32 lowercase hex digits */
+	char *digest;		/* "sha256:" and 64 lowercase hex digits */
+	int64_t created_at, expires_at;
+};
+
+/*
+ * Parses a request payload: {"schema", "id", "digest", "request",
+ * "requirement", "context", "created_at", "expires_at"}. Returns 0 and
+ * fills q (release with bw_request_release), or AE_ERR_PROTOCOL.
+ */
+int bw_request_parse(struct bw_request *q, const char *payload, size_t len,
+    struct ae_error *err);
+void bw_request_release(struct bw_request *q);
+
+/* An approver's decision, from its payload. */
+struct bw_decision {
+	char *request;		/* the request id */
+	char *digest;
+	char *decision;		/* "approve" or "deny" */
+	char *reason;		/* may be "" */
+	int64_t at;
+};
+
+/*
+ * Parses a decision payload: {"schema", "request", "digest", "decision",
+ * "reason", "at"}. Returns 0 and fills d (release with
+ * bw_decision_release), or AE_ERR_PROTOCOL.
+ */
+int bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
+    struct ae_error *err);
+void bw_decision_release(struct bw_decision *d);
+
+/*
+ * Parses "YYYY-MM-DDTHH:MM:SSZ" (UTC, nothing else). Returns 0 and *out,
+ * or -1.
+ */
+int bw_time_parse(const char *s, int64_t *out);
+/* Writes t in that form into out (at least 21 bytes). */
+void bw_time_format(int64_t t, char *out, size_t outsz);
+
+#endif
