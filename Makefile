@@ -45,9 +45,13 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 SRC = $(sort $(wildcard src/*.c))
 # The module loaded on first need (src/ext.h): every file that needs
-# libcurl, cjose or libgit2's network and history walking. One line each.
+# libcurl, cjose, libgit2's network and history walking, or the broker's
+# libmicrohttpd, SQLite and libpq. One line each.
 EXT_SRC += src/audit_remote.c
 EXT_SRC += src/audit_verify.c
+EXT_SRC += src/broker.c
+EXT_SRC += src/broker_conf.c
+EXT_SRC += src/brokerwire.c
 EXT_SRC += src/chan_slack.c
 EXT_SRC += src/ciid_oidc.c
 EXT_SRC += src/ext_ops.c
@@ -55,6 +59,9 @@ EXT_SRC += src/http.c
 EXT_SRC += src/jwt.c
 EXT_SRC += src/slack.c
 EXT_SRC += src/slackchan.c
+EXT_SRC += src/store.c
+EXT_SRC += src/store_pg.c
+EXT_SRC += src/store_sqlite.c
 MAIN_SRC = $(filter-out $(EXT_SRC),$(SRC))
 CMD = $(sort $(wildcard cmd/*.c))
 UNIT = $(sort $(wildcard tests/unit/test_*.c))

@@ -7,6 +7,7 @@
 
 #include "broker.h"
 #include "cmd.h"
+#include "ext.h"
 
 #define SERVE_CONFIG "/etc/approve-exec/serve.yaml"
 
@@ -27,6 +28,7 @@ int
 cmd_serve(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	const struct ext_ops *x;
 	struct serve_opts o = { SERVE_CONFIG };
 	int c;
 
@@ -46,7 +48,7 @@ cmd_serve(int argc, char **argv)
 		usage_serve(stderr);
 		return 125;
 	}
-	if (broker_serve(&o, &err) != 0)
+	if (ext_load(&x, &err) != 0 || x->broker_serve(&o, &err) != 0)
 		return fail(&err);
 	return 0;
 }

@@ -1,10 +1,11 @@
 /*
  * ext: the module that holds everything that needs libcurl, libgit2's
- * network and history walking, or cjose (pushing and verifying evidence,
- * the Slack channel, CI tokens), loaded with dlopen on first need, so
- * that an allowed run with no remote and no Slack never loads those
- * libraries. The executable reaches the module through one versioned
- * table; the module calls back into the executable's own functions.
+ * network and history walking, cjose, libmicrohttpd, SQLite or libpq
+ * (pushing and verifying evidence, the Slack channel, CI tokens, the
+ * broker), loaded with dlopen on first need, so that an allowed run
+ * with no remote and no Slack never loads those libraries. The
+ * executable reaches the module through one versioned table; the module
+ * calls back into the executable's own functions.
  *
  * The module is <dir of the executable>/../lib/approve-exec/ext.so (make
  * install puts it under $(PREFIX)/lib/approve-exec/; the build trees
@@ -16,6 +17,7 @@
 #define AE_EXT_H
 
 #include "audit.h"
+#include "broker.h"
 #include "chan.h"
 #include "ciid_int.h"
 #include "error.h"
@@ -38,7 +40,8 @@ extern const struct chan_ops chan_slack;
 	X(audit_verify_run)				\
 	X(audit_verify_result_release)			\
 	X(ciid_verify_offered)				\
-	X(chan_slack)
+	X(chan_slack)					\
+	X(broker_serve)
 
 #define EXT_FIELD(f)	__typeof__(f) *f;
 
