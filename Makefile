@@ -8,6 +8,7 @@ DESTDIR ?=
 
 VERSION = 0.1.0
 PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto cjose
+PKGS += nettle zlib
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -28,6 +28,8 @@ packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libsodium-dev libssl-dev libcmocka-dev libmicrohttpd-dev
 libcjose-dev
 git openssh-client openssh-server mandoc python3 tmux procps strace"
+# and the evidence store's own object writer (SHA-1, deflate)
+packages="$packages nettle-dev zlib1g-dev"
 # and what make fuzz builds with (libFuzzer and the sanitizers)
 packages="$packages clang libclang-rt-14-dev"
 
