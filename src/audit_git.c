@@ -344,6 +344,8 @@ audit_git_put(struct audit *a, const char *path, const char *data, size_t len,
 	git_oid blob;
 	int r;
 
+	if (audit_git_repo(a, err) == NULL)
+		return AE_ERR_GIT;
 	if ((r = git_blob_create_from_buffer(&blob, a->repo, data, len)) != 0)
 		return audit_git_error(err, r, "unable to write the record");
 	return put_blob(a, path, &blob, message, author, err);
@@ -351,7 +353,8 @@ audit_git_put(struct audit *a, const char *path, const char *data, size_t len,
 
 /* The text of path in main's tip, or NULL in *out if there is none. */
 int
-audit_git_read(struct audit *a, const char *path, char **out, struct ae_error *err)
+audit_git_read(struct audit *a, const char *path, char **out,
+    struct ae_error *err)
 {
 	git_commit *head = NULL;
 	git_tree *tree = NULL;
@@ -360,6 +363,8 @@ audit_git_read(struct audit *a, const char *path, char **out, struct ae_error *e
 	int r;
 
 	*out = NULL;
+	if (audit_git_repo(a, err) == NULL)
+		return AE_ERR_GIT;
 	if ((r = tip(a, &head, err)) != 0 || head == NULL)
 		return r;
 	if ((r = git_commit_tree(&tree, head)) != 0) {
