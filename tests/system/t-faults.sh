@@ -150,8 +150,8 @@ traced() {
 
 test_expect_success 'a writer killed holding the ref lock does not block the next' '
 	gate -- probe-allow "$ROOT/k0" &&
-	{ traced -e trace=rename \
-	    -e inject=rename:signal=KILL:when=1 \
+	{ traced -P "$ROOT/work/audit.git/refs/heads/main.lock" \
+	    -e trace=rename -e inject=rename:signal=KILL:when=1 \
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/k1"
 	  test $? = 137; } &&
 	test -e "$ROOT/work/audit.git/refs/heads/main.lock" &&
