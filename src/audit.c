@@ -239,7 +239,7 @@ read_trees(struct audit *a, const struct gitobj_id *commit, char **comp,
 static int
 put_trees(struct audit *a, const struct gitobj_id *commit, const char *path,
     const struct gitobj_id *blob, struct gitobj_id *root,
-    struct gitobj_dirs *dirs, struct ae_error *err)
+    struct gitobj_batch *batch, struct ae_error *err)
 {
 	struct buf t[PATH_DEPTH], next;
 	char *copy = NULL, *comp[PATH_DEPTH], *what;
@@ -259,7 +259,7 @@ put_trees(struct audit *a, const struct gitobj_id *commit, const char *path,
 		if ((r = gitobj_tree_put(t[i].p, t[i].len, comp[i], mode, root,
 		    &next, what, err)) == 0)
 			r = gitobj_write(a->gitdir, GITOBJ_TREE, next.p,
-			    next.len, root, dirs, err);
+			    next.len, root, batch, err);
  out:
 	for (i = 0; i < PATH_DEPTH; i++)
 		buf_release(&t[i]);
@@ -315,7 +315,7 @@ add_person(struct buf *b, const char *field, const char *who, time_t when,
 static int
 write_commit(struct audit *a, const struct gitobj_id *tree,
     const struct gitobj_id *parent, const char *message, const char *author,
-    struct gitobj_id *id, struct gitobj_dirs *dirs, struct ae_error *err)
+    struct gitobj_id *id, struct gitobj_batch *batch, struct ae_error *err)
 {
 	struct buf c, s;
 	char hex[GITOBJ_HEXSZ + 1], *who, *armor = NULL, *p;
@@ -349,7 +349,7 @@ write_commit(struct audit *a, const struct gitobj_id *tree,
 	}
 	buf_addc(&s, '\n');
 	buf_add(&s, c.p + hlen, c.len - hlen);
-	r = gitobj_write(a->gitdir, GITOBJ_COMMIT, s.p, s.len, id, dirs, err);
+	r = gitobj_write(a->gitdir, GITOBJ_COMMIT, s.p, s.len, id, batch, err);
  out:
 	buf_release(&c);
 	buf_release(&s);
@@ -360,24 +360,25 @@ write_commit(struct audit *a, const struct gitobj_id *tree,
 
 /*
  * Commits path := data on main's tip: the blob, the trees and the signed
- * commit written and synced (each new file, each directory that gained
- * one) before main moves by compare-and-swap, retried while other
- * writers move it, until the lock timeout has passed.
+ * commit written, then synced together (each new file, each directory
+ * that gained one) before main moves by compare-and-swap, retried while
+ * other writers move it, until the lock timeout has passed.
  */
 static int
 fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
-	struct gitobj_dirs dirs = { NULL };
+	struct gitobj_batch batch;
 	struct gitobj_id blob, parent, tree, commit;
 	long deadline = audit_now_ms() + a->lock_timeout_ms;
 	int r, attempt, lock;
 
+	memset(&batch, 0, sizeof(batch));
 	if ((lock = audit_lock_writers(a, deadline)) == -1)
 		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
 		    "writers' lock within %ld s", a->path,
 		    a->lock_timeout_ms / 1000);
-	if ((r = gitobj_write(a->gitdir, GITOBJ_BLOB, data, len, &blob, &dirs,
+	if ((r = gitobj_write(a->gitdir, GITOBJ_BLOB, data, len, &blob, &batch,
 	    err)) != 0)
 		goto out;
 	for (attempt = 0;; attempt++) {
@@ -386,11 +387,11 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 			r = ae_error_set(err, AE_ERR_GIT, "'%s' has no "
 			    AUDIT_BRANCH, a->path);
 		if (r != 0 ||
-		    (r = put_trees(a, &parent, path, &blob, &tree, &dirs,
+		    (r = put_trees(a, &parent, path, &blob, &tree, &batch,
 		    err)) != 0 ||
 		    (r = write_commit(a, &tree, &parent, message, author,
-		    &commit, &dirs, err)) != 0 ||
-		    (r = gitobj_dirs_sync(&dirs, err)) != 0 ||
+		    &commit, &batch, err)) != 0 ||
+		    (r = gitobj_batch_commit(&batch, err)) != 0 ||
 		    (r = gitobj_ref_update(a->gitdir, AUDIT_BRANCH, &commit,
 		    &parent, err)) != GITOBJ_MOVED)
 			break;
@@ -406,7 +407,7 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 	}
  out:
 	close(lock);	/* releases the lock */
-	gitobj_dirs_release(&dirs);
+	gitobj_batch_release(&batch);
 	return r;
 }
 

@@ -307,10 +307,10 @@ gitobj_read(const char *gitdir, const struct gitobj_id *id,
 }
 
 static void
-dirs_add(struct gitobj_dirs *dirs, const char *dir)
+dirs_add(struct gitobj_batch *b, const char *dir)
 {
-	if (!strv_has(dirs->v, dir))
-		dirs->v = strv_push(dirs->v, dir);
+	if (!strv_has(b->dirs, dir))
+		b->dirs = strv_push(b->dirs, dir);
 }
 
 /*
@@ -352,37 +352,43 @@ deflate_object(const char *hdr, size_t hlen, const void *body, size_t len,
 }
 
 /*
- * Writes data to a new file in dir, synced; *tmp receives its path (to
- * free, and to unlink unless it is renamed).
+ * Writes data to a new file in dir and starts its write-back; the file
+ * joins batch, to be synced and named dst.
  */
 static int
-write_tmp(const char *dir, const unsigned char *data, size_t len, char **tmp,
-    struct ae_error *err)
+write_tmp(const char *dir, const char *dst, const unsigned char *data,
+    size_t len, struct gitobj_batch *b, struct ae_error *err)
 {
-	int fd, r = 0;
+	char *tmp = xasprintf("%s/tmp_obj_XXXXXX", dir);
+	size_t n = strv_len(b->tmp);
+	int fd;
 
-	*tmp = xasprintf("%s/tmp_obj_XXXXXX", dir);
-	if ((fd = mkostemp(*tmp, O_CLOEXEC)) == -1)
-		return ae_error_set(err, AE_ERR_GIT, "unable to create a file "
-		    "in '%s': %s", dir, strerror(errno));
-	if (fchmod(fd, 0444) != 0 || write_all(fd, data, len) != 0 ||
-	    fsync(fd) != 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
-		    *tmp, strerror(errno));
-	if (close(fd) != 0 && r == 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
-		    *tmp, strerror(errno));
-	return r;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		ae_error_set(err, AE_ERR_GIT, "unable to create a file in "
+		    "'%s': %s", dir, strerror(errno));
+		free(tmp);
+		return AE_ERR_GIT;
+	}
+	b->tmp = strv_push_take(b->tmp, tmp);
+	b->dst = strv_push(b->dst, dst);
+	b->fd = xreallocarray(b->fd, n + 1, sizeof(*b->fd));
+	b->fd[n] = fd;
+	if (fchmod(fd, 0444) != 0 || write_all(fd, data, len) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    tmp, strerror(errno));
+	/* only a head start for the fsync in gitobj_batch_commit */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
 }
 
 int
 gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
-    size_t len, struct gitobj_id *id, struct gitobj_dirs *dirs,
+    size_t len, struct gitobj_id *id, struct gitobj_batch *batch,
     struct ae_error *err)
 {
 	struct stat st;
 	unsigned char *z = NULL;
-	char hdr[32], *path = NULL, *dir = NULL, *tmp = NULL;
+	char hdr[32], *path = NULL, *dir = NULL, *objects;
 	size_t hlen, zlen = 0;
 	int r = 0;
 
@@ -392,14 +398,14 @@ gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
 	hlen = header(hdr, type, len);
 	gitobj_hash(id, type, body, len);
 	path = object_path(gitdir, id);
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+	if ((lstat(path, &st) == 0 && S_ISREG(st.st_mode)) ||
+	    strv_has(batch->dst, path))
 		goto out;	/* written before, and synced by its writer */
 	dir = xstrndup(path, strlen(path) - (GITOBJ_HEXSZ - 2) - 1);
 	if (mkdir(dir, 0777) == 0) {
-		tmp = xasprintf("%sobjects", gitdir);
-		dirs_add(dirs, tmp);
-		free(tmp);
-		tmp = NULL;
+		objects = xasprintf("%sobjects", gitdir);
+		dirs_add(batch, objects);
+		free(objects);
 	} else if (errno != EEXIST) {
 		r = ae_error_set(err, AE_ERR_GIT, "unable to create '%s': %s",
 		    dir, strerror(errno));
@@ -410,20 +416,9 @@ gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
 		    "object for '%s'", path);
 		goto out;
 	}
-	if ((r = write_tmp(dir, z, zlen, &tmp, err)) != 0)
-		goto out;
-	if (rename(tmp, path) != 0) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to rename '%s' to "
-		    "'%s': %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	dirs_add(dirs, dir);
+	if ((r = write_tmp(dir, path, z, zlen, batch, err)) == 0)
+		dirs_add(batch, dir);
  out:
-	if (tmp != NULL)
-		(void)unlink(tmp);
-	free(tmp);
 	free(dir);
 	free(path);
 	free(z);
@@ -445,23 +440,46 @@ sync_dir(const char *dir, struct ae_error *err)
 }
 
 int
-gitobj_dirs_sync(struct gitobj_dirs *dirs, struct ae_error *err)
+gitobj_batch_commit(struct gitobj_batch *b, struct ae_error *err)
 {
-	size_t i;
+	size_t i, n = strv_len(b->tmp);
 	int r = 0;
 
-	for (i = 0; r == 0 && dirs->v != NULL && dirs->v[i] != NULL; i++)
-		r = sync_dir(dirs->v[i], err);
-	if (r == 0)
-		gitobj_dirs_release(dirs);
+	for (i = 0; r == 0 && i < n; i++)
+		if (fsync(b->fd[i]) != 0)
+			r = ae_error_set(err, AE_ERR_GIT, "unable to write "
+			    "'%s': %s", b->tmp[i], strerror(errno));
+	for (i = 0; r == 0 && i < n; i++) {
+		if (rename(b->tmp[i], b->dst[i]) != 0)
+			r = ae_error_set(err, AE_ERR_GIT, "unable to rename "
+			    "'%s' to '%s': %s", b->tmp[i], b->dst[i],
+			    strerror(errno));
+		else {
+			free(b->tmp[i]);	/* named: nothing to remove */
+			b->tmp[i] = xstrdup("");
+		}
+	}
+	for (i = 0; r == 0 && b->dirs != NULL && b->dirs[i] != NULL; i++)
+		r = sync_dir(b->dirs[i], err);
+	gitobj_batch_release(b);
 	return r;
 }
 
 void
-gitobj_dirs_release(struct gitobj_dirs *dirs)
+gitobj_batch_release(struct gitobj_batch *b)
 {
-	strv_free(dirs->v);
-	dirs->v = NULL;
+	size_t i, n = strv_len(b->tmp);
+
+	for (i = 0; i < n; i++) {
+		if (*b->tmp[i] != '\0')
+			(void)unlink(b->tmp[i]);
+		close(b->fd[i]);
+	}
+	strv_free(b->tmp);
+	strv_free(b->dst);
+	strv_free(b->dirs);
+	free(b->fd);
+	memset(b, 0, sizeof(*b));
 }
 
 /* git's order of tree entries: a tree's name sorts as if it ended in '/'. */

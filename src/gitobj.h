@@ -45,11 +45,20 @@ struct gitobj_id {
 	unsigned char b[GITOBJ_RAWSZ];
 };
 
-/* Directories that gained an entry and must be synced before use. */
-struct gitobj_dirs {
-	char **v;	/* strv */
+/*
+ * Objects written but not yet named: each new object is written to a
+ * temporary file and its write-back started; gitobj_batch_commit syncs
+ * them all, names them, and syncs the directories that gained an entry.
+ * Syncing after all the writes lets a journalling file system commit
+ * them together, where an fsync right after each write waits for one
+ * journal commit per file.
+ */
+struct gitobj_batch {
+	char **tmp;	/* strv: the temporary files */
+	char **dst;	/* strv: the name each is to get */
+	int *fd;	/* open on each */
+	char **dirs;	/* strv: directories that gain an entry */
 };
-
 struct gitobj_entry {
 	unsigned int mode;
 	const char *name;	/* in the tree's buffer, NUL-terminated */
@@ -85,19 +94,23 @@ int gitobj_read(const char *gitdir, const struct gitobj_id *id,
     enum gitobj_type type, struct buf *body, struct ae_error *err);
 
 /*
- * Writes body as a loose object of type unless gitdir already has it;
- * *id receives its id. A new object file is synced (fsync) before it
- * gets its name; the directories that gained an entry are added to dirs,
- * to be synced with gitobj_dirs_sync before anything refers to it.
- * Returns 0 or AE_ERR_GIT.
+ * Writes body as a loose object of type into batch unless gitdir (or
+ * batch) already has it; *id receives its id. It is not there for
+ * readers until gitobj_batch_commit. Returns 0 or AE_ERR_GIT.
  */
 int gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
-    size_t len, struct gitobj_id *id, struct gitobj_dirs *dirs,
+    size_t len, struct gitobj_id *id, struct gitobj_batch *batch,
     struct ae_error *err);
 
-/* Syncs every directory in dirs and empties it. Returns 0 or AE_ERR_GIT. */
-int gitobj_dirs_sync(struct gitobj_dirs *dirs, struct ae_error *err);
-void gitobj_dirs_release(struct gitobj_dirs *dirs);
+/*
+ * Syncs every file of batch (fsync), names it, then syncs every directory
+ * that gained an entry: afterwards the objects are on disk and anything
+ * may refer to them. Empties batch. Returns 0 or AE_ERR_GIT.
+ */
+int gitobj_batch_commit(struct gitobj_batch *batch, struct ae_error *err);
+
+/* Removes the files of batch not yet named, and frees it. */
+void gitobj_batch_release(struct gitobj_batch *batch);
 
 /*
  * Steps through a tree: *off starts at 0; each call fills e with the

@@ -396,33 +396,50 @@ test_ref_update(void **state)
 	rm_tmpdir(tmp);
 }
 
-/* A written object reads back, and lists the directories to sync. */
+/*
+ * A written object is there once its batch is committed, and not before;
+ * a batch dropped leaves nothing behind.
+ */
 static void
 test_write_read(void **state)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	struct gitobj_dirs dirs = { NULL };
-	struct gitobj_id id;
+	struct gitobj_batch batch;
+	struct gitobj_id id, id2;
 	struct buf body;
-	char *tmp = tmpdir_new("gitobj"), *gitdir, *p;
+	char *tmp = tmpdir_new("gitobj"), *gitdir, *p, *cmd;
 
 	(void)state;
+	memset(&batch, 0, sizeof(batch));
 	gitdir = xasprintf("%s/", tmp);
 	p = xasprintf("%sobjects", gitdir);
 	assert_int_equal(mkdir(p, 0700), 0);
-	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id,
-	    &dirs, &err), 0);
-	assert_int_equal(strv_len(dirs.v), 2);	/* objects/ and objects/ce */
-	assert_true(strv_has(dirs.v, p));
-	assert_int_equal(gitobj_dirs_sync(&dirs, &err), 0);
-	assert_null(dirs.v);
-	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id,
-	    &dirs, &err), 0);
-	assert_null(dirs.v);	/* already there: nothing new */
 	buf_init(&body);
+	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id,
+	    &batch, &err), 0);
+	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id2,
+	    &batch, &err), 0);
+	assert_int_equal(strv_len(batch.tmp), 1);	/* once */
+	assert_int_equal(strv_len(batch.dirs), 2);	/* objects/, objects/ce */
+	assert_true(strv_has(batch.dirs, p));
+	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err),
+	    GITOBJ_ABSENT);
+	assert_int_equal(gitobj_batch_commit(&batch, &err), 0);
+	assert_null(batch.tmp);
+	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id,
+	    &batch, &err), 0);
+	assert_null(batch.tmp);	/* already there: nothing new */
 	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err), 0);
 	assert_int_equal(body.len, 6);
 	assert_memory_equal(body.p, "hello\n", 6);
+	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "bye\n", 4, &id,
+	    &batch, &err), 0);
+	gitobj_batch_release(&batch);
+	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err),
+	    GITOBJ_ABSENT);
+	cmd = xasprintf("test -z \"$(find '%s' -name 'tmp_obj_*')\"", p);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
 	buf_release(&body);
 	free(p);
 	free(gitdir);
