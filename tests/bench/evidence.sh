@@ -84,6 +84,12 @@ echo "  true alone                 $t_true"
 echo "  approve-exec -- true       $t_ae   (two signed commits)"
 echo "  shell script + git commit  $t_script   (one signed commit)"
 echo "$t_script $t_ae" | awk '{printf "  script / approve-exec      %.1fx\n", $1 / $2}'
+# what one run asks of the disk
+if command -v strace >/dev/null 2>&1 &&
+    strace -f -c -o "$D/syscalls" "$AE" --config plain.yaml -- true >/dev/null 2>&1; then
+	awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range|rename)$/ {
+		printf "  %-24s %s calls per run\n", $NF, $4 }' "$D/syscalls"
+fi
 
 echo "overhead by records already present (mean of $N runs, ms):"
 for count in 100 10000 100000; do
