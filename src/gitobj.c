@@ -139,7 +139,8 @@ config_value(const char *line, const char *key)
 
 /*
  * Only version 0, or 1 without extensions, and no includes that could
- * bring either: what this module knows how to write.
+ * bring either: what this module knows how to write. Nor shared
+ * permissions or reflogs, which it does not write.
  */
 static int
 config_ok(const char *cfg)
@@ -150,7 +151,9 @@ config_ok(const char *cfg)
 	    line += *line == '\n') {
 		line += strspn(line, " \t");
 		if (strncasecmp(line, "[extensions", 11) == 0 ||
-		    strncasecmp(line, "[include", 8) == 0)
+		    strncasecmp(line, "[include", 8) == 0 ||
+		    config_value(line, "sharedrepository") != NULL ||
+		    config_value(line, "logallrefupdates") != NULL)
 			return 0;
 		if ((v = config_value(line, "repositoryformatversion")) !=
 		    NULL && (*v != '0' && *v != '1'))
@@ -179,6 +182,12 @@ gitobj_repo_check(const char *gitdir, struct ae_error *err)
 	path = xasprintf("%sshallow", gitdir);
 	if (lstat(path, &st) == 0 || stat(gitdir, &st) != 0 ||
 	    st.st_uid != geteuid()) {
+		r = GITOBJ_UNSUPPORTED;
+		goto out;
+	}
+	free(path);
+	path = xasprintf("%slogs/refs/heads", gitdir);
+	if (lstat(path, &st) == 0) {
 		r = GITOBJ_UNSUPPORTED;
 		goto out;
 	}

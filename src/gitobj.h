@@ -79,7 +79,7 @@ void gitobj_hash(struct gitobj_id *id, enum gitobj_type type,
 /*
  * Checks that the git directory gitdir (ending in '/') is one this module
  * may write to: format version 0 (or 1 without extensions), not shallow,
- * owned by the effective user. Returns 0, GITOBJ_ABSENT if there is no
+ * no shared permissions or branch reflogs, owned by the effective user. Returns 0, GITOBJ_ABSENT if there is no
  * repository there, GITOBJ_UNSUPPORTED, or AE_ERR_GIT.
  */
 int gitobj_repo_check(const char *gitdir, struct ae_error *err);

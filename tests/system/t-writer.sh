@@ -136,6 +136,12 @@ test_expect_success 'a shallow repository goes through libgit2' '
 	traced shallow log && test -e ran && test "$(syncs log)" -ge 2
 '
 
+test_expect_success 'a repository that keeps reflogs goes through libgit2, which writes them' '
+	repo reflog && git -C reflog.git config core.logAllRefUpdates true &&
+	traced reflog log && test -e ran && test "$(syncs log)" -ge 2 &&
+	test -s reflog.git/logs/refs/heads/main && clean reflog
+'
+
 # corrupt NAME OBJECT: OBJECT's loose file of NAME.git replaced by garbage
 corrupt() {
 	id=$(git -C "$1.git" rev-parse "$2") &&
@@ -316,6 +322,12 @@ test_expect_success 'a shallow repository goes through libgit2' '
 	repo shallow &&
 	git -C shallow.git rev-list --max-parents=0 main >shallow.git/shallow &&
 	traced shallow log && test -e ran && test "$(syncs log)" -ge 2
+'
+
+test_expect_success 'a repository that keeps reflogs goes through libgit2, which writes them' '
+	repo reflog && git -C reflog.git config core.logAllRefUpdates true &&
+	traced reflog log && test -e ran && test "$(syncs log)" -ge 2 &&
+	test -s reflog.git/logs/refs/heads/main && clean reflog
 '
 
 # corrupt NAME OBJECT: OBJECT's loose file of NAME.git replaced by garbage
