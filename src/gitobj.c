@@ -695,7 +695,8 @@ gitobj_ref_read(const char *gitdir, const char *ref, struct gitobj_id *id,
 	}
 	if (b.len >= 5 && memcmp(b.p, "ref: ", 5) == 0)
 		r = GITOBJ_UNSUPPORTED;
-	else if (b.len != GITOBJ_HEXSZ + 1 || b.p[GITOBJ_HEXSZ] != '\n' ||
+	else if (b.len < GITOBJ_HEXSZ || b.len > GITOBJ_HEXSZ + 1 ||
+	    (b.len > GITOBJ_HEXSZ && b.p[GITOBJ_HEXSZ] != '\n') ||
 	    gitobj_id_parse(id, b.p) != 0)
 		r = ae_error_set(err, AE_ERR_GIT, "'%s' does not hold a commit "
 		    "id", path);

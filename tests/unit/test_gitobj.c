@@ -289,7 +289,8 @@ static const struct ref_row {
 	{ NULL, HEX " refs/heads/main", AE_ERR_GIT },
 	{ NULL, "zz" HEX " refs/heads/main\n", AE_ERR_GIT },
 	{ "ref: refs/heads/other\n", NULL, GITOBJ_UNSUPPORTED },
-	{ HEX, NULL, AE_ERR_GIT },
+	{ HEX, NULL, 0 },		/* git reads it without the newline */
+	{ HEX " ", NULL, AE_ERR_GIT },
 	{ HEX "\n\n", NULL, AE_ERR_GIT },
 	{ "0123456789ABCDEF0123456789abcdef01234567\n", NULL, AE_ERR_GIT },
 	{ "", NULL, AE_ERR_GIT },
