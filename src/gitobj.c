@@ -137,6 +137,16 @@ config_value(const char *line, const char *key)
 	return line + strspn(line, " \t");
 }
 
+/* Does the config line set key, to a value or (no '=') to true? */
+static int
+config_sets(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	return strncasecmp(line, key, n) == 0 &&
+	    strchr(" \t=\n#;", line[n]) != NULL;
+}
+
 /*
  * Only version 0, or 1 without extensions, and no includes that could
  * bring either: what this module knows how to write. Nor shared
@@ -152,8 +162,8 @@ config_ok(const char *cfg)
 		line += strspn(line, " \t");
 		if (strncasecmp(line, "[extensions", 11) == 0 ||
 		    strncasecmp(line, "[include", 8) == 0 ||
-		    config_value(line, "sharedrepository") != NULL ||
-		    config_value(line, "logallrefupdates") != NULL)
+		    config_sets(line, "sharedrepository") ||
+		    config_sets(line, "logallrefupdates"))
 			return 0;
 		if ((v = config_value(line, "repositoryformatversion")) !=
 		    NULL && (*v != '0' && *v != '1'))
@@ -251,7 +261,9 @@ inflate_object(const struct buf *raw, enum gitobj_type type,
 	zs.avail_out = sizeof(hdr);
 	rc = inflate(&zs, Z_NO_FLUSH);
 	got = sizeof(hdr) - zs.avail_out;
-	if ((rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) ||
+	if (rc == Z_BUF_ERROR)	/* the header buffer is full */
+		rc = Z_OK;
+	if ((rc != Z_OK && rc != Z_STREAM_END) ||
 	    (hlen = parse_header(hdr, got, type, &len)) == 0 ||
 	    got > hlen + len)
 		goto bad;
