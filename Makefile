@@ -12,6 +12,7 @@ DESTDIR ?=
 VERSION = 0.1.0
 PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto cjose
 PKGS += libmicrohttpd sqlite3 libpq
+PKGS += nettle zlib
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -47,6 +48,7 @@ SRC = $(sort $(wildcard src/*.c))
 # The module loaded on first need (src/ext.h): every file that needs
 # libcurl, cjose, libgit2's network and history walking, or the broker's
 # libmicrohttpd, SQLite and libpq. One line each.
+EXT_SRC += src/audit_git.c
 EXT_SRC += src/audit_remote.c
 EXT_SRC += src/audit_verify.c
 EXT_SRC += src/broker.c

@@ -30,6 +30,8 @@ libcjose-dev libsqlite3-dev libpq-dev postgresql
 git openssh-client openssh-server mandoc python3 tmux procps strace"
 # and the enforcing mode's tests, which run approve-exec through sudo
 packages="$packages sudo"
+# and the evidence store's own object writer (SHA-1, deflate)
+packages="$packages nettle-dev zlib1g-dev"
 # and what make fuzz builds with (libFuzzer and the sanitizers)
 packages="$packages clang libclang-rt-14-dev"
 

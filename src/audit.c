@@ -2,10 +2,16 @@
  * The evidence store, write side: a bare repository whose branch only
  * grows by signed commits, updated by compare-and-swap so that any number
  * of processes can record at once without losing a record.
+ *
+ * A record's commit is written here with gitobj: loose objects and the
+ * ref, each new file and directory synced, and nothing else loaded. What
+ * that cannot do (no repository yet, objects git gc packed, a format it
+ * does not know) goes to libgit2 in audit_git.c.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,58 +21,11 @@
 #include <unistd.h>
 
 #include "audit_int.h"
+#include "ext.h"
+#include "gitobj.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "util.h"
-
-
-static const char readme[] =
-"# approve-exec evidence\n"
-"\n"
-"Each commit here records one decision or one outcome of approve-exec,\n"
-"signed with the SSH key of the host that made it. Records are JSON files\n"
-"under records/YYYY/MM/DD/XX/ID.json (schema approve-exec/record/v1; see\n"
-"approve-exec-evidence(5)). History only grows: a record is added with its\n"
-"decision and completed once with its outcome.\n"
-"\n"
-"Verify with stock git, against signers you trust (the allowed_signers\n"
-"file in this repository only proves that it is self-consistent):\n"
-"\n"
-"    git -c gpg.ssh.allowedSignersFile=TRUSTED log --show-signature\n"
-"    git -c gpg.ssh.allowedSignersFile=TRUSTED verify-commit main\n"
-"\n"
-"or with approve-exec, which also checks every record and that nothing was\n"
-"removed or rewritten:\n"
-"\n"
-"    approve-exec verify --repo . --allowed-signers TRUSTED\n";
-
-void
-audit_git_init(void)
-{
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	git_libgit2_init();
-	/*
-	 * The decision must be on disk before the command starts; audit_sync
-	 * does that once per commit, where libgit2's fsync option would do
-	 * it for every object file and directory.
-	 */
-	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
-}
-
-int
-audit_git_error(struct ae_error *err, int rc, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	ae_error_set(err, AE_ERR_GIT, "%s: %s (libgit2 error %d)", what,
-	    e != NULL && e->message != NULL ? e->message : "failed", rc);
-	git_error_clear();
-	return AE_ERR_GIT;
-}
 
 const char *
 audit_signer_line(const struct audit *a)
@@ -80,8 +39,8 @@ audit_repo_path(const struct audit *a)
 	return a->path;
 }
 
-static int
-mkdirs(const char *path, mode_t mode)
+int
+audit_mkdirs(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path), *s;
 	int r = 0;
@@ -111,7 +70,7 @@ load_key(struct audit *a, const struct audit_opts *o, struct ae_error *err)
 		dir = xstrdup(o->key_path);
 		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 			*slash = '\0';
-			(void)mkdirs(dir, 0700);
+			(void)audit_mkdirs(dir, 0700);
 		}
 		free(dir);
 		r = sshkey_generate(&a->key, a->committer_email, err);
@@ -132,132 +91,8 @@ load_key(struct audit *a, const struct audit_opts *o, struct ae_error *err)
 	return 0;
 }
 
-int
-audit_sign_commit(struct audit *a, const char *buf, size_t len,
-    char oid_hex[41], struct ae_error *err)
-{
-	char *armor = NULL;
-	size_t n;
-	git_oid oid;
-	int r;
-
-	if ((r = sshsig_sign(&armor, a->key, "git", buf, len, err)) != 0)
-		return r;
-	/* a final newline would add a stray " \n" line to the header */
-	n = strlen(armor);
-	if (n > 0 && armor[n - 1] == '\n')
-		armor[n - 1] = '\0';
-	if ((r = git_commit_create_with_signature(&oid, a->repo, buf, armor,
-	    NULL)) != 0)
-		r = audit_git_error(err, r, "unable to write the signed commit");
-	else
-		git_oid_tostr(oid_hex, 41, &oid);
-	free(armor);
-	return r;
-}
-
-/*
- * One syncfs for everything a commit wrote, rather than an fsync per
- * loose object and directory: the same guarantee at a fraction of the
- * cost. Called before the branch moves (the objects are durable before
- * anything points at them) and after (the branch is).
- */
-int
-audit_sync(struct audit *a, struct ae_error *err)
-{
-	int fd, r = 0;
-
-	if ((fd = open(git_repository_path(a->repo), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || syncfs(fd) != 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
-		    a->path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	return r;
-}
-
-/* "Name <email>" → a signature dated now. */
-static int
-make_sig(git_signature **out, const char *who, struct ae_error *err)
-{
-	const char *lt = strchr(who, '<'), *gt = strrchr(who, '>');
-	char *name, *email;
-	int r;
-
-	if (lt == NULL || gt == NULL || gt < lt)
-		return ae_error_set(err, AE_ERR_GIT, "bad author '%s'", who);
-	name = xstrndup(who, (size_t)(lt - who));
-	while (*name != '\0' && name[strlen(name) - 1] == ' ')
-		name[strlen(name) - 1] = '\0';
-	email = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	if ((r = git_signature_new(out, *name ? name : "unknown", email,
-	    time(NULL), 0)) != 0)
-		r = audit_git_error(err, r, "unable to make a signature");
-	free(name);
-	free(email);
-	return r;
-}
-
-/*
- * Creates a signed commit of tree on parent (NULL: a root commit) and
- * moves main to it if main is still at parent. Returns 0, 1 if main
- * moved meanwhile (try again), or an error.
- */
-static int
-commit_cas(struct audit *a, const git_oid *tree_id, git_commit *parent,
-    const char *message, const char *author, struct ae_error *err)
-{
-	git_signature *au = NULL, *co = NULL;
-	git_tree *tree = NULL;
-	git_buf buf = GIT_BUF_INIT;
-	git_reference *ref = NULL;
-	const git_commit *parents[1] = { parent };
-	char hex[41], *who = NULL;
-	git_oid oid;
-	int r;
-
-	who = xasprintf("approve-exec <%s>", a->committer_email);
-	if ((r = make_sig(&au, author, err)) != 0 ||
-	    (r = make_sig(&co, who, err)) != 0)
-		goto out;
-	if ((r = git_tree_lookup(&tree, a->repo, tree_id)) != 0 ||
-	    (r = git_commit_create_buffer(&buf, a->repo, au, co, NULL, message,
-	    tree, parent != NULL ? 1 : 0, parents)) != 0) {
-		r = audit_git_error(err, r, "unable to build the commit");
-		goto out;
-	}
-	if ((r = audit_sign_commit(a, buf.ptr, buf.size, hex, err)) != 0)
-		goto out;
-	git_oid_fromstr(&oid, hex);
-	if (audit_sync(a, err) != 0) {
-		r = AE_ERR_GIT;
-		goto out;
-	}
-	if (parent != NULL)
-		r = git_reference_create_matching(&ref, a->repo, AUDIT_BRANCH,
-		    &oid, 1, git_commit_id(parent), "approve-exec: record");
-	else	/* force 0: fails if another process made the first commit */
-		r = git_reference_create(&ref, a->repo, AUDIT_BRANCH, &oid, 0,
-		    "approve-exec: create");
-	if (r == GIT_EMODIFIED || r == GIT_ELOCKED || r == GIT_EEXISTS) {
-		git_error_clear();
-		r = 1;
-	} else if (r != 0)
-		r = audit_git_error(err, r, "unable to update " AUDIT_BRANCH);
-	else if (audit_sync(a, err) != 0)
-		r = AE_ERR_GIT;
- out:
-	git_reference_free(ref);
-	git_buf_dispose(&buf);
-	git_tree_free(tree);
-	git_signature_free(au);
-	git_signature_free(co);
-	free(who);
-	return r;
-}
-
-static void
-backoff(int attempt)
+void
+audit_backoff(int attempt)
 {
 	struct timespec ts;
 	unsigned int ms = 1 + (unsigned)rand() % (unsigned)(attempt < 10 ?
@@ -268,77 +103,13 @@ backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-static long
-now_ms(void)
+long
+audit_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The commit main points at, or NULL in *out when there is none yet. */
-static int
-tip(struct audit *a, git_commit **out, struct ae_error *err)
-{
-	git_oid oid;
-	int r;
-
-	*out = NULL;
-	if ((r = git_reference_name_to_id(&oid, a->repo, AUDIT_BRANCH)) ==
-	    GIT_ENOTFOUND) {
-		git_error_clear();
-		return 0;
-	}
-	if (r != 0 || (r = git_commit_lookup(out, a->repo, &oid)) != 0)
-		return audit_git_error(err, r, "unable to read " AUDIT_BRANCH);
-	return 0;
-}
-
-/* Writes blobs for README.md and allowed_signers into a new root tree. */
-static int
-root_tree(struct audit *a, git_oid *tree_id, struct ae_error *err)
-{
-	git_treebuilder *tb = NULL;
-	git_oid blob;
-	char *signers = xasprintf("%s\n", a->signer);
-	int r;
-
-	if ((r = git_treebuilder_new(&tb, a->repo, NULL)) != 0 ||
-	    (r = git_blob_create_from_buffer(&blob, a->repo, readme,
-	    strlen(readme))) != 0 ||
-	    (r = git_treebuilder_insert(NULL, tb, "README.md", &blob,
-	    GIT_FILEMODE_BLOB)) != 0 ||
-	    (r = git_blob_create_from_buffer(&blob, a->repo, signers,
-	    strlen(signers))) != 0 ||
-	    (r = git_treebuilder_insert(NULL, tb, "allowed_signers", &blob,
-	    GIT_FILEMODE_BLOB)) != 0 ||
-	    (r = git_treebuilder_write(tree_id, tb)) != 0)
-		r = audit_git_error(err, r, "unable to write the first tree");
-	git_treebuilder_free(tb);
-	free(signers);
-	return r;
-}
-
-static int
-create_root(struct audit *a, struct ae_error *err)
-{
-	git_commit *head = NULL;
-	git_oid tree_id;
-	char *author;
-	int r;
-
-	if ((r = tip(a, &head, err)) != 0 || head != NULL) {
-		git_commit_free(head);
-		return r;
-	}
-	if ((r = root_tree(a, &tree_id, err)) != 0)
-		return r;
-	author = xasprintf("approve-exec <%s>", a->committer_email);
-	r = commit_cas(a, &tree_id, NULL, "approve-exec: evidence repository\n",
-	    author, err);
-	free(author);
-	return r == 1 ? 0 : r;	/* 1: another process created it first */
 }
 
 /*
@@ -354,14 +125,14 @@ audit_lock_writers(struct audit *a, long deadline)
 	char *path;
 	int fd;
 
-	path = xasprintf("%s/approve-exec.lock", git_repository_path(a->repo));
+	path = xasprintf("%sapprove-exec.lock", a->gitdir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	free(path);
 	if (fd == -1)
 		return -1;
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    now_ms() > deadline) {
+		    audit_now_ms() > deadline) {
 			close(fd);
 			return -1;
 		}
@@ -386,8 +157,7 @@ audit_clear_stale_lock(struct audit *a)
 	struct stat st;
 	char *path;
 
-	path = xasprintf("%s" AUDIT_BRANCH ".lock",
-	    git_repository_path(a->repo));
+	path = xasprintf("%s" AUDIT_BRANCH ".lock", a->gitdir);
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (now.tv_sec - st.st_mtim.tv_sec) * 1000L +
@@ -397,74 +167,346 @@ audit_clear_stale_lock(struct audit *a)
 }
 
 /*
- * Commits path := data on main's tip, retrying while other writers move
- * main, until the lock timeout has passed.
+ * The fast path: gitobj's loose objects and ref. Functions here return
+ * GITOBJ_ABSENT or GITOBJ_UNSUPPORTED when libgit2 must do the work
+ * instead (an object is packed, the ref is symbolic).
+ */
+
+#define PATH_DEPTH	8
+
+/* path split at '/' into comp (pointers into the copy *buf). */
+static int
+split_path(const char *path, char **buf, char *comp[PATH_DEPTH], size_t *n,
+    struct ae_error *err)
+{
+	char *s, *save = NULL;
+
+	*buf = xstrdup(path);
+	*n = 0;
+	for (s = strtok_r(*buf, "/", &save); s != NULL;
+	    s = strtok_r(NULL, "/", &save)) {
+		if (*n == PATH_DEPTH)
+			return ae_error_set(err, AE_ERR_GIT, "'%s': too deep",
+			    path);
+		comp[(*n)++] = s;
+	}
+	if (*n == 0)
+		return ae_error_set(err, AE_ERR_GIT, "an empty path");
+	return 0;
+}
+
+/*
+ * Reads the trees of commit along comp[0..n-2] into t[0..n-1] (an empty
+ * buffer for a directory not there yet).
  */
 static int
-put_blob(struct audit *a, const char *path, const git_oid *blob,
+read_trees(struct audit *a, const struct gitobj_id *commit, char **comp,
+    size_t n, struct buf *t, struct ae_error *err)
+{
+	struct gitobj_entry e;
+	struct gitobj_id id;
+	char hex[GITOBJ_HEXSZ + 1], *what = NULL;
+	size_t i;
+	int r;
+
+	if ((r = gitobj_read(a->gitdir, commit, GITOBJ_COMMIT, &t[0],
+	    err)) != 0 || (r = gitobj_commit_tree(t[0].p, t[0].len, &id,
+	    err)) != 0 || (r = gitobj_read(a->gitdir, &id, GITOBJ_TREE, &t[0],
+	    err)) != 0)
+		return r;
+	for (i = 0; r == 0 && i + 1 < n; i++) {
+		gitobj_id_hex(&id, hex);
+		free(what);
+		what = xasprintf("'%s': tree %s", a->path, hex);
+		buf_reset(&t[i + 1]);
+		if ((r = gitobj_tree_find(t[i].p, t[i].len, comp[i], &e, what,
+		    err)) == 1 && e.mode != GITOBJ_MODE_TREE)
+			r = ae_error_set(err, AE_ERR_GIT, "%s: '%s' is not a "
+			    "directory", what, comp[i]);
+		else if (r == 1) {
+			id = e.id;
+			r = gitobj_read(a->gitdir, &id, GITOBJ_TREE, &t[i + 1],
+			    err);
+		}
+	}
+	free(what);
+	return r;
+}
+
+/*
+ * Writes the trees of commit with path := blob; *root receives the new
+ * root tree.
+ */
+static int
+put_trees(struct audit *a, const struct gitobj_id *commit, const char *path,
+    const struct gitobj_id *blob, struct gitobj_id *root,
+    struct gitobj_batch *batch, struct ae_error *err)
+{
+	struct buf t[PATH_DEPTH], next;
+	char *copy = NULL, *comp[PATH_DEPTH], *what;
+	unsigned int mode = GITOBJ_MODE_BLOB;
+	size_t i, n = 0;
+	int r;
+
+	for (i = 0; i < PATH_DEPTH; i++)
+		buf_init(&t[i]);
+	buf_init(&next);
+	what = xasprintf("'%s': the tree of %s", a->path, path);
+	if ((r = split_path(path, &copy, comp, &n, err)) != 0 ||
+	    (r = read_trees(a, commit, comp, n, t, err)) != 0)
+		goto out;
+	*root = *blob;
+	for (i = n; r == 0 && i-- > 0; mode = GITOBJ_MODE_TREE)
+		if ((r = gitobj_tree_put(t[i].p, t[i].len, comp[i], mode, root,
+		    &next, what, err)) == 0)
+			r = gitobj_write(a->gitdir, GITOBJ_TREE, next.p,
+			    next.len, root, batch, err);
+ out:
+	for (i = 0; i < PATH_DEPTH; i++)
+		buf_release(&t[i]);
+	buf_release(&next);
+	free(copy);
+	free(what);
+	return r;
+}
+
+/*
+ * Adds "FIELD Name <email> TIME +0000\n" for who ("Name <email>"), as
+ * libgit2's git_signature_new and commit writer do: name and email
+ * trimmed, an empty name "unknown".
+ */
+static int
+add_person(struct buf *b, const char *field, const char *who, time_t when,
+    struct ae_error *err)
+{
+	const char *lt = strchr(who, '<'), *gt = strrchr(who, '>');
+	const char *n0 = who, *n1, *e0, *e1;
+
+	if (lt == NULL || gt == NULL || gt < lt)
+		return ae_error_set(err, AE_ERR_GIT, "bad author '%s'", who);
+	for (n1 = lt; n1 > n0 && n1[-1] == ' '; n1--)
+		;
+	for (; n0 < n1 && isspace((unsigned char)*n0); n0++)
+		;
+	for (; n1 > n0 && isspace((unsigned char)n1[-1]); n1--)
+		;
+	for (e0 = lt + 1; e0 < gt && isspace((unsigned char)*e0); e0++)
+		;
+	for (e1 = gt; e1 > e0 && isspace((unsigned char)e1[-1]); e1--)
+		;
+	if (e0 == e1 || memchr(e0, '<', (size_t)(e1 - e0)) != NULL ||
+	    memchr(e0, '>', (size_t)(e1 - e0)) != NULL ||
+	    memchr(e0, '\n', (size_t)(e1 - e0)) != NULL ||
+	    memchr(n0, '\n', (size_t)(n1 - n0)) != NULL)
+		return ae_error_set(err, AE_ERR_GIT, "bad author '%s'", who);
+	if (n0 == n1)
+		buf_addf(b, "%s unknown", field);
+	else
+		buf_addf(b, "%s %.*s", field, (int)(n1 - n0), n0);
+	buf_addf(b, " <%.*s> %lld +0000\n", (int)(e1 - e0), e0,
+	    (long long)when);
+	return 0;
+}
+
+/*
+ * Writes the commit of tree on parent, signed as libgit2's
+ * git_commit_create_with_signature lays it out: the signature in a
+ * "gpgsig" header after the committer, its lines indented by one space.
+ */
+static int
+write_commit(struct audit *a, const struct gitobj_id *tree,
+    const struct gitobj_id *parent, const char *message, const char *author,
+    struct gitobj_id *id, struct gitobj_batch *batch, struct ae_error *err)
+{
+	struct buf c, s;
+	char hex[GITOBJ_HEXSZ + 1], *who, *armor = NULL, *p;
+	time_t now = time(NULL);
+	size_t hlen;
+	int r;
+
+	buf_init(&c);
+	buf_init(&s);
+	who = xasprintf("approve-exec <%s>", a->committer_email);
+	gitobj_id_hex(tree, hex);
+	buf_addf(&c, "tree %s\n", hex);
+	gitobj_id_hex(parent, hex);
+	buf_addf(&c, "parent %s\n", hex);
+	if ((r = add_person(&c, "author", author, now, err)) != 0 ||
+	    (r = add_person(&c, "committer", who, now, err)) != 0)
+		goto out;
+	hlen = c.len;
+	buf_addf(&c, "\n%s", message);
+	if ((r = sshsig_sign(&armor, a->key, "git", c.p, c.len, err)) != 0)
+		goto out;
+	buf_add(&s, c.p, hlen);
+	buf_adds(&s, "gpgsig ");
+	for (p = armor; *p != '\0'; p++) {
+		/* a final newline would add a stray " \n" line */
+		if (*p == '\n' && p[1] == '\0')
+			break;
+		buf_addc(&s, *p);
+		if (*p == '\n')
+			buf_addc(&s, ' ');
+	}
+	buf_addc(&s, '\n');
+	buf_add(&s, c.p + hlen, c.len - hlen);
+	r = gitobj_write(a->gitdir, GITOBJ_COMMIT, s.p, s.len, id, batch, err);
+ out:
+	buf_release(&c);
+	buf_release(&s);
+	free(armor);
+	free(who);
+	return r;
+}
+
+/*
+ * Commits path := data on main's tip: the blob, the trees and the signed
+ * commit written, then synced together (each new file, each directory
+ * that gained one) before main moves by compare-and-swap, retried while
+ * other writers move it, until the lock timeout has passed.
+ */
+static int
+fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
-	git_tree_update upd;
-	git_commit *parent = NULL;
-	git_tree *base = NULL;
-	git_oid tree_id;
-	long deadline = now_ms() + a->lock_timeout_ms;
+	struct gitobj_batch batch;
+	struct gitobj_id blob, parent, tree, commit;
+	long deadline = audit_now_ms() + a->lock_timeout_ms;
 	int r, attempt, lock;
 
-	memset(&upd, 0, sizeof(upd));
-	upd.action = GIT_TREE_UPDATE_UPSERT;
-	upd.id = *blob;
-	upd.filemode = GIT_FILEMODE_BLOB;
-	upd.path = path;
+	memset(&batch, 0, sizeof(batch));
 	if ((lock = audit_lock_writers(a, deadline)) == -1)
 		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
 		    "writers' lock within %ld s", a->path,
 		    a->lock_timeout_ms / 1000);
+	if ((r = gitobj_write(a->gitdir, GITOBJ_BLOB, data, len, &blob, &batch,
+	    err)) != 0)
+		goto out;
 	for (attempt = 0;; attempt++) {
-		if ((r = tip(a, &parent, err)) != 0)
-			break;
-		if (parent == NULL) {
+		if ((r = gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &parent,
+		    err)) == GITOBJ_ABSENT)
 			r = ae_error_set(err, AE_ERR_GIT, "'%s' has no "
 			    AUDIT_BRANCH, a->path);
-			break;
-		}
-		if ((r = git_commit_tree(&base, parent)) != 0 ||
-		    (r = git_tree_create_updated(&tree_id, a->repo, base, 1,
-		    &upd)) != 0)
-			r = audit_git_error(err, r, "unable to add the record");
-		else
-			r = commit_cas(a, &tree_id, parent, message, author, err);
-		git_tree_free(base);
-		git_commit_free(parent);
-		base = NULL;
-		parent = NULL;
-		if (r != 1)
+		if (r != 0 ||
+		    (r = put_trees(a, &parent, path, &blob, &tree, &batch,
+		    err)) != 0 ||
+		    (r = write_commit(a, &tree, &parent, message, author,
+		    &commit, &batch, err)) != 0 ||
+		    (r = gitobj_batch_commit(&batch, err)) != 0 ||
+		    (r = gitobj_ref_update(a->gitdir, AUDIT_BRANCH, &commit,
+		    &parent, err)) != GITOBJ_MOVED)
 			break;
 		audit_clear_stale_lock(a);
-		if (now_ms() > deadline) {
+		if (audit_now_ms() > deadline) {
 			r = ae_error_set(err, AE_ERR_GIT, "'%s': "
 			    AUDIT_BRANCH " stayed busy for %ld s (locked or "
 			    "moving); gave up after %d attempts", a->path,
 			    a->lock_timeout_ms / 1000, attempt + 1);
 			break;
 		}
-		backoff(attempt);
+		audit_backoff(attempt);
 	}
+ out:
 	close(lock);	/* releases the lock */
+	gitobj_batch_release(&batch);
 	return r;
+}
+
+/* The text of path in main's tip, or NULL in *out if there is none. */
+static int
+fast_read(struct audit *a, const char *path, char **out, struct ae_error *err)
+{
+	struct buf t[PATH_DEPTH];
+	struct gitobj_entry e;
+	struct gitobj_id tip;
+	char *copy = NULL, *comp[PATH_DEPTH], *what;
+	size_t i, n = 0;
+	int r;
+
+	*out = NULL;
+	for (i = 0; i < PATH_DEPTH; i++)
+		buf_init(&t[i]);
+	what = xasprintf("'%s': the tree of %s", a->path, path);
+	if ((r = gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &tip, err)) != 0 ||
+	    (r = split_path(path, &copy, comp, &n, err)) != 0 ||
+	    (r = read_trees(a, &tip, comp, n, t, err)) != 0 ||
+	    (r = gitobj_tree_find(t[n - 1].p, t[n - 1].len, comp[n - 1], &e,
+	    what, err)) != 1)
+		goto out;
+	if (e.mode != GITOBJ_MODE_BLOB)
+		r = ae_error_set(err, AE_ERR_GIT, "%s: not a file", what);
+	else if ((r = gitobj_read(a->gitdir, &e.id, GITOBJ_BLOB, &t[0],
+	    err)) == 0) {
+		buf_addc(&t[0], '\0');
+		*out = buf_detach(&t[0]);
+		buf_init(&t[0]);
+	}
+ out:
+	for (i = 0; i < PATH_DEPTH; i++)
+		buf_release(&t[i]);
+	free(copy);
+	free(what);
+	return r == 1 ? 0 : r;
+}
+
+/* Is r the fast path's "libgit2 must do this"? */
+static int
+fall_back(int r)
+{
+	return r == GITOBJ_ABSENT || r == GITOBJ_UNSUPPORTED;
+}
+
+/*
+ * libgit2's side of the store (audit_git.c) is in the module, loaded the
+ * first time the repository needs what gitobj cannot do.
+ */
+static int
+git_open(struct audit *a, struct ae_error *err)
+{
+	const struct ext_ops *x;
+	int r;
+
+	if ((r = ext_load(&x, err)) != 0)
+		return r;
+	return x->audit_git_open(a, err);
+}
+
+static int
+git_put(struct audit *a, const char *path, const char *data, size_t len,
+    const char *message, const char *author, struct ae_error *err)
+{
+	const struct ext_ops *x;
+	int r;
+
+	if ((r = ext_load(&x, err)) != 0)
+		return r;
+	return x->audit_git_put(a, path, data, len, message, author, err);
+}
+
+static int
+git_read(struct audit *a, const char *path, char **out,
+    struct ae_error *err)
+{
+	const struct ext_ops *x;
+	int r;
+
+	*out = NULL;
+	if ((r = ext_load(&x, err)) != 0)
+		return r;
+	return x->audit_git_read(a, path, out, err);
 }
 
 int
 audit_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
-	git_oid blob;
 	int r;
 
 	a->push_warning[0] = '\0';
-	if ((r = git_blob_create_from_buffer(&blob, a->repo, data, len)) != 0)
-		return audit_git_error(err, r, "unable to write the record");
-	return put_blob(a, path, &blob, message, author, err);
+	if (a->fast && !fall_back(r = fast_put(a, path, data, len, message,
+	    author, err)))
+		return r;
+	return git_put(a, path, data, len, message, author, err);
 }
 
 const char *
@@ -473,52 +515,17 @@ audit_push_warning(const struct audit *a)
 	return a->push_warning[0] != '\0' ? a->push_warning : NULL;
 }
 
-/* The text of path in main's tip, or NULL in *out if there is none. */
-static int
-read_file(struct audit *a, const char *path, char **out, struct ae_error *err)
-{
-	git_commit *head = NULL;
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	int r;
-
-	*out = NULL;
-	if ((r = tip(a, &head, err)) != 0 || head == NULL)
-		return r;
-	if ((r = git_commit_tree(&tree, head)) != 0) {
-		r = audit_git_error(err, r, "unable to read the tree");
-		goto out;
-	}
-	if ((r = git_tree_entry_bypath(&e, tree, path)) == GIT_ENOTFOUND) {
-		git_error_clear();
-		r = 0;
-		goto out;
-	}
-	if (r != 0 || (r = git_blob_lookup(&blob, a->repo,
-	    git_tree_entry_id(e))) != 0) {
-		r = audit_git_error(err, r, "unable to read allowed_signers");
-		goto out;
-	}
-	*out = xstrndup(git_blob_rawcontent(blob),
-	    (size_t)git_blob_rawsize(blob));
- out:
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
-	git_commit_free(head);
-	return r;
-}
-
 /* A host that records here for the first time adds its key line. */
 static int
 ensure_signer(struct audit *a, struct ae_error *err)
 {
 	char *cur = NULL, *key, *next = NULL, *author;
-	git_oid blob;
 	int r;
 
-	if ((r = read_file(a, "allowed_signers", &cur, err)) != 0)
+	if (!a->fast || fall_back(r = fast_read(a, "allowed_signers", &cur,
+	    err)))
+		r = git_read(a, "allowed_signers", &cur, err);
+	if (r != 0)
 		return r;
 	key = sshkey_format_public(a->key);
 	key[strcspn(key, " ") + 1 + strcspn(key + strcspn(key, " ") + 1,
@@ -529,13 +536,8 @@ ensure_signer(struct audit *a, struct ae_error *err)
 	    cur != NULL && *cur != '\0' && cur[strlen(cur) - 1] != '\n' ?
 	    "\n" : "", a->signer);
 	author = xasprintf("approve-exec <%s>", a->committer_email);
-	if ((r = git_blob_create_from_buffer(&blob, a->repo, next,
-	    strlen(next))) != 0)
-		r = audit_git_error(err, r, "unable to write allowed_signers");
-	else
-		r = put_blob(a, "allowed_signers", &blob,
-		    "approve-exec: add the signing key of this host\n", author,
-		    err);
+	r = audit_put(a, "allowed_signers", next, strlen(next),
+	    "approve-exec: add the signing key of this host\n", author, err);
 	free(author);
  out:
 	free(cur);
@@ -544,33 +546,27 @@ ensure_signer(struct audit *a, struct ae_error *err)
 	return r;
 }
 
+/*
+ * Whether gitobj can write to the repository: it is there, in a format
+ * gitobj knows, with main loose or packed. Otherwise libgit2 opens it,
+ * creating it and its first commit if need be. Sets a->fast.
+ */
 static int
-open_or_init(struct audit *a, struct ae_error *err)
+open_repo(struct audit *a, struct ae_error *err)
 {
-	git_repository_init_options io;
-	char *parent, *slash;
+	struct gitobj_id tip;
 	int r;
 
-	git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-	r = git_repository_open_ext(&a->repo, a->path,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL);
-	if (r == 0)
+	if ((r = gitobj_repo_check(a->gitdir, err)) == 0 &&
+	    (r = gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &tip, err)) == 0) {
+		a->fast = 1;
 		return 0;
-	if (r != GIT_ENOTFOUND)
-		return audit_git_error(err, r, "unable to open the audit "
-		    "repository");
-	git_error_clear();
-	parent = xstrdup(a->path);
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
-		*slash = '\0';
-		(void)mkdirs(parent, 0700);
 	}
-	free(parent);
-	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
-	io.initial_head = "main";
-	if ((r = git_repository_init_ext(&a->repo, a->path, &io)) != 0)
-		return audit_git_error(err, r, "unable to create the audit "
-		    "repository");
+	if (r < 0 || (r = git_open(a, err)) != 0)
+		return r;
+	if ((r = gitobj_repo_check(a->gitdir, err)) < 0)
+		return r;
+	a->fast = r == 0;
 	return 0;
 }
 
@@ -583,11 +579,12 @@ audit_open(struct audit **out, const struct audit_opts *o,
 	int r;
 
 	*out = NULL;
-	audit_git_init();
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	a->path = xstrdup(o->repo);
+	a->gitdir = xasprintf("%s%s", o->repo, *o->repo != '\0' &&
+	    o->repo[strlen(o->repo) - 1] == '/' ? "" : "/");
 	a->committer_email = xasprintf("approve-exec@%s", host);
 	a->remote = o->remote != NULL ? xstrdup(o->remote) : NULL;
 	a->require_push = o->require_push;
@@ -599,8 +596,7 @@ audit_open(struct audit **out, const struct audit_opts *o,
 	a->signer = xasprintf("%s namespaces=\"git\" %s", a->committer_email,
 	    pub);
 	free(pub);
-	if ((r = open_or_init(a, err)) != 0 || (r = create_root(a, err)) != 0 ||
-	    (r = ensure_signer(a, err)) != 0)
+	if ((r = open_repo(a, err)) != 0 || (r = ensure_signer(a, err)) != 0)
 		goto out;
 	*out = a;	/* transferred */
 	a = NULL;
@@ -612,11 +608,16 @@ audit_open(struct audit **out, const struct audit_opts *o,
 void
 audit_close(struct audit *a)
 {
+	const struct ext_ops *x;
+	struct ae_error e = AE_ERROR_INIT;
+
 	if (a == NULL)
 		return;
-	git_repository_free(a->repo);
+	if (a->repo != NULL && ext_load(&x, &e) == 0)	/* loaded: it opened */
+		x->audit_git_close(a);
 	sshkey_free(a->key);
 	free(a->path);
+	free(a->gitdir);
 	free(a->signer);
 	free(a->committer_email);
 	free(a->remote);

@@ -3,7 +3,8 @@
  * "main" only grows: every decision and every outcome is one commit, each
  * signed in git's SSH signature format with the host's ed25519 key, so
  * that stock `git verify-commit` checks it. libgit2 stays in this module
- * (audit.c writes, audit_remote.c pushes, audit_verify.c reads).
+ * (audit.c writes through gitobj, and through libgit2 in audit_git.c what
+ * gitobj cannot; audit_remote.c pushes, audit_verify.c reads).
  *
  * Layout of every commit's tree:
  *   README.md                 how to verify, for auditors

@@ -1,17 +1,21 @@
 /*
- * Private to the evidence store (audit.c, audit_remote.c,
+ * Private to the evidence store (audit.c, audit_git.c, audit_remote.c,
  * audit_verify.c): the one header where libgit2's types may appear.
  */
 #ifndef AE_AUDIT_INT_H
 #define AE_AUDIT_INT_H
+
+#include <sys/types.h>
 
 #include <git2.h>
 
 #include "audit.h"
 
 struct audit {
-	git_repository *repo;
+	git_repository *repo;	/* NULL until audit_git_repo opens it */
 	char *path;
+	char *gitdir;		/* path, ending in '/' */
+	int fast;		/* gitobj can write here (audit.c) */
 	struct sshkey *key;
 	char *signer;		/* this host's allowed_signers line */
 	char *committer_email;	/* approve-exec@HOST */
@@ -20,6 +24,44 @@ struct audit {
 	long lock_timeout_ms;
 	char push_warning[AE_ERROR_MSG_MAX];	/* last push failure, or "" */
 };
+
+/*
+ * The repository through libgit2, which is initialised and opens it the
+ * first time this is called. Returns it (owned by a), or NULL with err
+ * set. In audit_git.c, as everything below that speaks of libgit2.
+ */
+git_repository *audit_git_repo(struct audit *a, struct ae_error *err);
+
+/* Frees what audit_git_repo opened. */
+void audit_git_close(struct audit *a);
+
+/*
+ * Opens the repository with libgit2, creating it (with README.md and
+ * allowed_signers in a first signed commit) if it does not exist or has
+ * no main. Returns 0 or AE_ERR_GIT.
+ */
+int audit_git_open(struct audit *a, struct ae_error *err);
+
+/* audit_put through libgit2: for what gitobj cannot write. */
+int audit_git_put(struct audit *a, const char *path, const char *data,
+    size_t len, const char *message, const char *author,
+    struct ae_error *err);
+
+/*
+ * The text of path in main's tip through libgit2, or NULL in *out if
+ * there is none. Returns 0 or AE_ERR_GIT. Caller frees *out.
+ */
+int audit_git_read(struct audit *a, const char *path, char **out,
+    struct ae_error *err);
+
+/* mkdir -p path with mode. Returns 0 or -1 (errno). In audit.c. */
+int audit_mkdirs(const char *path, mode_t mode);
+
+/* CLOCK_MONOTONIC in ms. In audit.c. */
+long audit_now_ms(void);
+
+/* Sleeps a little more each attempt, at random, to spread writers out. */
+void audit_backoff(int attempt);
 
 /*
  * Initialises libgit2 once per process, with its own fsync off: the store

@@ -1088,6 +1088,8 @@ audit_push(struct audit *a, struct ae_error *err)
 	if (a->remote == NULL)
 		return ae_error_set(err, AE_ERR_CONFIG, "no remote configured "
 		    "(audit.remote)");
+	if (audit_git_repo(a, err) == NULL)
+		return AE_ERR_GIT;
 	if ((r = remote_track(a, err)) != 0 || (r = reachable(a->remote,
 	    err)) != 0)
 		return r;
@@ -1118,6 +1120,8 @@ audit_unpushed(struct audit *a, struct ae_error *err)
 	git_oid id;
 	int r, has, n = -1;
 
+	if (audit_git_repo(a, err) == NULL)
+		return -1;
 	if ((has = ref_id(a, AUDIT_REMOTE_REF, &id, err)) < 0)
 		return -1;
 	if ((r = git_revwalk_new(&w, a->repo)) != 0 ||

@@ -17,6 +17,7 @@
 #define AE_EXT_H
 
 #include "audit.h"
+#include "audit_int.h"
 #include "broker.h"
 #include "chan.h"
 #include "ciid_int.h"
@@ -34,6 +35,10 @@ extern const struct chan_ops chan_slack;
  * module defines, reached through struct ext_ops under the same name.
  */
 #define EXT_ENTRIES(X)					\
+	X(audit_git_open)				\
+	X(audit_git_put)				\
+	X(audit_git_read)				\
+	X(audit_git_close)				\
 	X(audit_push)					\
 	X(audit_unpushed)				\
 	X(audit_foreach_record)				\

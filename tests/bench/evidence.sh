@@ -102,6 +102,12 @@ python3 "$B/medians.py" "$N" "$@" >medians
 awk '{printf "  %-14s %8.3f  (%.3f, %.3f)\n", $1, $2, $3, $4}' medians
 awk '$1 == "approve-exec" { a = $2 } $1 == "script" { s = $2 }
     END { printf "  script / approve-exec  %.2fx\n", s / a }' medians
+# what one run asks of the disk
+if command -v strace >/dev/null 2>&1 &&
+    strace -f -c -o "$D/syscalls" "$AE" --config plain.yaml -- true >/dev/null 2>&1; then
+	awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range|rename)$/ {
+		printf "  %-24s %s calls per run\n", $NF, $4 }' "$D/syscalls"
+fi
 
 echo "b. where one allowed run goes: --timings, median of $N runs (ms):"
 python3 "$B/phases.py" "$N" "$AE" --config plain.yaml -- true

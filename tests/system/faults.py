@@ -25,7 +25,7 @@ After each injected run:
 - the probe ran only if, when it started, main's tip was the decision
   commit of this very request letting it run (the probe reads the tip
   itself), and, in the strace log, main's update was followed by a
-  successful syncfs before any fork; a denied probe never runs;
+  successful fsync (of its directory) before any fork; a denied probe never runs;
 - the exit status is the probe's (0) if it ran; otherwise 125, 78 for a
   configuration file that cannot be opened, 126 for an executable that
   cannot be opened (as env(1) says of one it cannot run), the dynamic
@@ -78,7 +78,7 @@ SYSCALLS = {
 # the calls counted, and those the checks read in every log
 TRACED = ('openat,open,write,rename,renameat,renameat2,fsync,fdatasync,'
           'syncfs,link,unlink,mkdir,clone,clone3')
-CHECKED = 'rename,syncfs,clone,clone3'
+CHECKED = 'rename,syncfs,fsync,clone,clone3'
 PROBE = {'allowed': 'probe-allow', 'approved': 'probe-ask',
          'denied': 'probe-deny'}
 
@@ -183,14 +183,16 @@ REF_DONE = re.compile(r'^rename\(".*/refs/heads/main\.lock", '
 
 def synced_before_fork(trace):
     """None if every fork in the strace log comes after a successful
-    syncfs that followed the last update of main, else why not. A clone
-    that starts a process says SIGCHLD (fork) or CLONE_VFORK (spawn);
-    others are threads, such as the sanitizers' own."""
+    syncfs or fsync (of refs/heads) that followed the last update of
+    main, else why not. A clone that starts a process says SIGCHLD (fork)
+    or CLONE_VFORK (spawn); others are threads, such as the sanitizers'
+    own."""
     moved = synced = False
     for line in trace:
         if REF_DONE.match(line):
             moved, synced = True, False
-        elif line.startswith('syncfs(') and ' = 0' in line and moved:
+        elif line.startswith(('syncfs(', 'fsync(')) and ' = 0' in line \
+                and moved:
             synced = True
         elif line.startswith(('clone(', 'clone3(')) and \
                 ('SIGCHLD' in line or 'CLONE_VFORK' in line) and \

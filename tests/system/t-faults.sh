@@ -150,8 +150,8 @@ traced() {
 
 test_expect_success 'a writer killed holding the ref lock does not block the next' '
 	gate -- probe-allow "$ROOT/k0" &&
-	{ traced -e trace=rename \
-	    -e inject=rename:signal=KILL:when=1 \
+	{ traced -P "$ROOT/work/audit.git/refs/heads/main.lock" \
+	    -e trace=rename -e inject=rename:signal=KILL:when=1 \
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/k1"
 	  test $? = 137; } &&
 	test -e "$ROOT/work/audit.git/refs/heads/main.lock" &&
@@ -163,8 +163,8 @@ test_expect_success 'a writer killed holding the ref lock does not block the nex
 '
 
 test_expect_success 'a decision whose sync fails: 125, and its record says so' '
-	expect_status 125 traced -e trace=syncfs \
-	    -e inject=syncfs:error=EIO:when=2 \
+	expect_status 125 traced -P "$ROOT/work/audit.git/refs/heads" \
+	    -e trace=fsync -e inject=fsync:error=EIO:when=1 \
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/s1" &&
 	! test -e "$ROOT/s1" &&
 	verify_clean &&

@@ -1,0 +1,200 @@
+#!/bin/sh
+# The evidence writer's own loose objects and ref (gitobj): the objects
+# are the bytes git writes, the allowed path neither starts libgit2 nor
+# syncs the whole file system, what it cannot read (packed objects, a
+# format it does not know) goes through libgit2, and whatever is corrupt
+# stops the run before the command.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v strace >/dev/null 2>&1 ||
+    ! strace -qq -o /dev/null true 2>/dev/null; then
+	test_skip 'the evidence writer' 'needs strace'
+	test_done
+	exit 0
+fi
+
+cat >"$TEST_DIR/policy.yaml" <<'POL'
+version: 1
+rules:
+  - id: harmless
+    match: { command: ["true", touch] }
+    action: allow
+POL
+chmod 600 "$TEST_DIR/policy.yaml"
+
+export XDG_DATA_HOME="$TEST_DIR/data" HOME="$TEST_DIR"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+unset APPROVE_EXEC_CONFIG
+mkdir -p "$TEST_DIR/data/approve-exec"
+chmod 700 "$TEST_DIR/data" "$TEST_DIR/data/approve-exec"
+ssh-keygen -q -t ed25519 -N '' -C host -f "$TEST_DIR/data/approve-exec/signing_key"
+echo "approve-exec@$(hostname) namespaces=\"git\" $(cat "$TEST_DIR/data/approve-exec/signing_key.pub")" \
+    >"$TEST_DIR/trusted"
+
+# repo NAME: a config for NAME.git, and its first run
+repo() {
+	rm -f "$TEST_DIR/ran"
+	printf 'policies: [policy.yaml]\naudit:\n  repo: %s.git\n  signing_key: data/approve-exec/signing_key\n  lock_timeout: 30s\n' \
+	    "$1" >"$TEST_DIR/$1.yaml"
+	chmod 600 "$TEST_DIR/$1.yaml"
+	"$AE" --config "$1.yaml" -- true
+}
+
+# traced NAME LOG: one allowed run of touch ran under strace -f (where
+# the sanitizers' leak check cannot run)
+traced() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -qq -o "$2" -e trace=openat,fsync,syncfs,rename \
+	    "$AE" --config "$1.yaml" -- touch ran
+}
+
+# syncs LOG: the number of syncfs calls in LOG (libgit2's writer syncs
+# so; gitobj syncs each new file and directory instead)
+syncs() {
+	grep -c '^[0-9]* *syncfs(' "$1" || :
+}
+
+# clean NAME: stock git and approve-exec find nothing wrong
+clean() {
+	git -C "$1.git" fsck --strict 2>fsck.err && ! grep -q . fsck.err &&
+	"$AE" verify --repo "$1.git" --allowed-signers trusted >v.out 2>&1 &&
+	grep -q " 0 problems" v.out &&
+	git -C "$1.git" -c gpg.ssh.allowedSignersFile="$TEST_DIR/trusted" \
+	    verify-commit main
+}
+
+# Each object along the newest record's path, removed and written again
+# by git (hash-object for the blob, mktree for the trees): the same file,
+# byte for byte.
+test_expect_success 'blobs and trees are the bytes git hash-object and mktree write' '
+	repo same && "$AE" --config same.yaml -- true &&
+	path=$(git -C same.git log -1 --format= --name-only main) &&
+	test -n "$path" && objs="main:$path main:" && p=$path &&
+	while [ "$p" != records ]; do p=$(dirname "$p"); objs="$objs main:$p"; done &&
+	for obj in $objs; do
+		id=$(git -C same.git rev-parse "$obj") &&
+		type=$(git -C same.git cat-file -t "$id") &&
+		if [ "$type" = tree ]; then
+			git -C same.git ls-tree "$id" >body
+		else
+			git -C same.git cat-file blob "$id" >body
+		fi &&
+		f=same.git/objects/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-) &&
+		cp "$f" mine && rm -f "$f" &&
+		if [ "$type" = tree ]; then
+			got=$(git -C same.git mktree <body)
+		else
+			got=$(git -C same.git hash-object -w --stdin <body)
+		fi &&
+		test "$got" = "$id" && cmp mine "$f" || exit 1
+	done && echo "# $(echo $objs | wc -w) objects compared"
+'
+
+test_expect_success 'an allowed run: no syncfs, no CA bundle read, main synced before the command' '
+	repo quiet && traced quiet log && test -e ran &&
+	test "$(syncs log)" = 0 &&
+	! grep -q "ca-certificates\|/etc/ssl" log &&
+	grep -c "^[0-9]* *fsync(" log >n && echo "# $(cat n) fsync calls" &&
+	test "$(cat n)" -gt 0 &&
+	clean quiet
+'
+
+test_expect_success 'main in packed-refs is read, and moved by a loose ref' '
+	repo packed && git -C packed.git pack-refs --all &&
+	! test -e packed.git/refs/heads/main &&
+	traced packed log && test -e ran && test "$(syncs log)" = 0 &&
+	test -e packed.git/refs/heads/main && clean packed
+'
+
+test_expect_success 'after git gc --aggressive: libgit2 writes the decision, gitobj the outcome' '
+	repo gc && "$AE" --config gc.yaml -- true &&
+	git -C gc.git gc -q --aggressive --prune=now &&
+	test -z "$(find gc.git/objects -type f -path "*/objects/??/*")" &&
+	traced gc log && test -e ran &&
+	test "$(syncs log)" -ge 2 &&
+	last=$(grep -n "^[0-9]* *syncfs(" log | tail -1 | cut -d: -f1) &&
+	tail -n +"$last" log | grep -q "rename(.*refs/heads/main.lock" &&
+	clean gc && rm ran &&
+	"$AE" --config gc.yaml -- touch ran && test -e ran && clean gc
+'
+
+# libgit2 1.5.1 leaks the regular expression it checks extensions with:
+# not ours, and the ASan build would fail on it.
+echo "leak:libpcre2-8.so" >"$TEST_DIR/lsan-ext.supp"
+
+test_expect_success 'a repository with an extension goes through libgit2' '
+	repo ext && git -C ext.git config core.repositoryformatversion 1 &&
+	git -C ext.git config extensions.noop true &&
+	LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$TEST_DIR/lsan-ext.supp:print_suppressions=0" &&
+	export LSAN_OPTIONS &&
+	traced ext log && test -e ran && test "$(syncs log)" -ge 2 && clean ext
+'
+
+test_expect_success 'a shallow repository goes through libgit2' '
+	repo shallow &&
+	git -C shallow.git rev-list --max-parents=0 main >shallow.git/shallow &&
+	traced shallow log && test -e ran && test "$(syncs log)" -ge 2
+'
+
+test_expect_success 'a repository that keeps reflogs goes through libgit2, which writes them' '
+	repo reflog && git -C reflog.git config core.logAllRefUpdates true &&
+	traced reflog log && test -e ran && test "$(syncs log)" -ge 2 &&
+	test -s reflog.git/logs/refs/heads/main && clean reflog
+'
+
+# corrupt NAME OBJECT: OBJECT's loose file of NAME.git replaced by garbage
+corrupt() {
+	id=$(git -C "$1.git" rev-parse "$2") &&
+	f=$1.git/objects/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-) &&
+	chmod u+w "$f" && printf "%s" "$3" >"$f"
+}
+
+# A loose file holding another object of the same type, or nothing
+# git can inflate: the run stops (125) before the command.
+n=0
+for what in main main: main:records; do
+	n=$((n + 1))
+	test_expect_success "a corrupt loose object ($what) stops the run (125)" '
+		n=c$n && repo "$n" &&
+		other=$(git -C "$n.git" rev-parse "$what") &&
+		corrupt "$n" "$what" "not zlib" &&
+		expect_status 125 "$AE" --config "$n.yaml" -- touch ran 2>err &&
+		! test -e ran && grep -q "$(echo "$other" | cut -c3-)" err
+	'
+done
+
+test_expect_success 'a loose object that hashes to another name stops the run (125)' '
+	repo swap &&
+	a=$(git -C swap.git rev-parse main:) &&
+	b=$(git -C swap.git rev-parse main~1:) &&
+	test "$a" != "$b" &&
+	fa=swap.git/objects/$(echo "$a" | cut -c1-2)/$(echo "$a" | cut -c3-) &&
+	fb=swap.git/objects/$(echo "$b" | cut -c1-2)/$(echo "$b" | cut -c3-) &&
+	chmod u+w "$fa" && cp "$fb" "$fa" &&
+	expect_status 125 "$AE" --config swap.yaml -- touch ran 2>err &&
+	! test -e ran && grep -q "hash" err
+'
+
+test_expect_success 'main naming an object that is not there stops the run (125)' '
+	repo nowhere &&
+	echo 0123456789abcdef0123456789abcdef01234567 >nowhere.git/refs/heads/main &&
+	expect_status 125 "$AE" --config nowhere.yaml -- touch ran 2>err &&
+	! test -e ran
+'
+
+test_expect_success 'a record path through a file stops the run (125)' '
+	repo file &&
+	year=$(git -C file.git ls-tree --name-only main records/ | head -1) &&
+	blob=$(echo x | git -C file.git hash-object -w --stdin) &&
+	rec=$(printf "100644 blob %s\t%s\n" "$blob" "${year#records/}" |
+	    git -C file.git mktree) &&
+	git -C file.git ls-tree main | sed "s/[0-9a-f]\{40\}\trecords\$/$rec\trecords/" |
+	    git -C file.git mktree >tree &&
+	c=$(git -C file.git -c user.name=x -c user.email=x@x commit-tree \
+	    -p main -m x "$(cat tree)") &&
+	git -C file.git update-ref refs/heads/main "$c" &&
+	expect_status 125 "$AE" --config file.yaml -- touch ran 2>err &&
+	! test -e ran && grep -q "not a directory" err
+'
+
+test_done
