@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <nettle/hmac.h>
 #include <sodium.h>
 
 #include "crypto.h"
@@ -152,135 +152,17 @@ ae_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
 	sodium_memzero(&st, sizeof(st));
 }
 
-/*
- * SHA-1, for HMAC-SHA1 only: TOTP's default (RFC 6238) needs it and
- * libsodium has none, and a whole second crypto library at every start
- * would cost more than these lines (FIPS 180-4, section 6.1).
- */
-struct sha1 {
-	uint32_t h[5];
-	uint64_t len;		/* bytes hashed so far */
-	unsigned char buf[64];
-	size_t n;		/* bytes waiting in buf */
-};
-
-static uint32_t
-rol32(uint32_t x, int k)
-{
-	return x << k | x >> (32 - k);
-}
-
-static void
-sha1_block(uint32_t h[5], const unsigned char *p)
-{
-	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], t;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (i = 16; i < 80; i++)
-		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	for (i = 0; i < 80; i++) {
-		if (i < 20)
-			t = ((b & c) | (~b & d)) + 0x5a827999;
-		else if (i < 40)
-			t = (b ^ c ^ d) + 0x6ed9eba1;
-		else if (i < 60)
-			t = ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdc;
-		else
-			t = (b ^ c ^ d) + 0xca62c1d6;
-		t += rol32(a, 5) + e + w[i];
-		e = d;
-		d = c;
-		c = rol32(b, 30);
-		b = a;
-		a = t;
-	}
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-	sodium_memzero(w, sizeof(w));
-}
-
-static void
-sha1_init(struct sha1 *s)
-{
-	static const uint32_t iv[5] = { 0x67452301, 0xefcdab89, 0x98badcfe,
-	    0x10325476, 0xc3d2e1f0 };
-
-	memset(s, 0, sizeof(*s));
-	memcpy(s->h, iv, sizeof(iv));
-}
-
-static void
-sha1_update(struct sha1 *s, const void *msg, size_t len)
-{
-	const unsigned char *p = msg;
-	size_t k;
-
-	s->len += len;
-	while (len > 0) {
-		k = sizeof(s->buf) - s->n < len ? sizeof(s->buf) - s->n : len;
-		memcpy(s->buf + s->n, p, k);
-		s->n += k;
-		p += k;
-		len -= k;
-		if (s->n == sizeof(s->buf)) {
-			sha1_block(s->h, s->buf);
-			s->n = 0;
-		}
-	}
-}
-
-static void
-sha1_final(struct sha1 *s, unsigned char md[20])
-{
-	uint64_t bits = s->len * 8;
-	unsigned char pad[72] = { 0x80 };
-	size_t n = (s->n < 56 ? 56 : 120) - s->n;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		pad[n + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(s, pad, n + 8);
-	for (i = 0; i < 20; i++)
-		md[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-	sodium_memzero(s, sizeof(*s));
-}
-
+/* HMAC-SHA1 is TOTP's default (RFC 6238); libsodium has no SHA-1. */
 void
 ae_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t len,
     unsigned char mac[AE_HMAC_SHA1_LEN])
 {
-	unsigned char k0[64], pad[64], inner[20];
-	struct sha1 s;
-	size_t i;
+	struct hmac_sha1_ctx ctx;
 
-	memset(k0, 0, sizeof(k0));
-	if (keylen > sizeof(k0)) {
-		sha1_init(&s);
-		sha1_update(&s, key, keylen);
-		sha1_final(&s, k0);
-	} else if (keylen > 0)
-		memcpy(k0, key, keylen);
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] = k0[i] ^ 0x36;
-	sha1_init(&s);
-	sha1_update(&s, pad, sizeof(pad));
-	sha1_update(&s, msg, len);
-	sha1_final(&s, inner);
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] = k0[i] ^ 0x5c;
-	sha1_init(&s);
-	sha1_update(&s, pad, sizeof(pad));
-	sha1_update(&s, inner, sizeof(inner));
-	sha1_final(&s, mac);
-	sodium_memzero(k0, sizeof(k0));
-	sodium_memzero(pad, sizeof(pad));
-	sodium_memzero(inner, sizeof(inner));
+	hmac_sha1_set_key(&ctx, keylen, key);
+	hmac_sha1_update(&ctx, len, msg);
+	hmac_sha1_digest(&ctx, AE_HMAC_SHA1_LEN, mac);
+	sodium_memzero(&ctx, sizeof(ctx));
 }
 
 void
