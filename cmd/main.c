@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", NULL },
 	{ "doctor", cmd_doctor },
+	{ "show", cmd_status }, { "cancel", cmd_cancel },
 };
 
 int
@@ -57,6 +58,8 @@ usage_main(FILE *f)
 "       approve-exec pending [--json]\n"
 "       approve-exec approve|deny ID|CODE [--reason TEXT]\n"
 "       approve-exec status|wait ID|CODE [--json]\n"
+"       approve-exec show ID|CODE [--json]\n"
+"       approve-exec cancel ID|CODE\n"
 "       approve-exec totp enroll NAME [--file PATH]\n"
 "       approve-exec sync [--repo DIR] [--remote URL]\n"
 "       approve-exec init [--repo DIR]\n"

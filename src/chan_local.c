@@ -2,8 +2,10 @@
  * The local channel behind chan.h: a socket in the spool that another
  * user's `approve-exec approve` connects to; the kernel names the uid.
  */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chan.h"
 #include "local.h"
@@ -25,6 +27,7 @@ lc_open(struct chan **out, const struct chan_request *req,
     struct ae_error *err)
 {
 	struct local_info li;
+	const struct passwd *pw;
 	struct chan *c = xcalloc(1, sizeof(*c));
 	char *desc = report_request_json(req->q);
 	int r;
@@ -32,6 +35,9 @@ lc_open(struct chan **out, const struct chan_request *req,
 	li.id = req->q->id;
 	li.code = req->q->code;
 	li.desc_json = desc;
+	li.approvers = req->cfg->approvers;
+	li.requester_uid = (pw = getpwnam(req->q->user)) != NULL ?
+	    pw->pw_uid : geteuid();
 	if ((r = local_open(&c->r, req->cfg->local.spool, &li, err)) != 0) {
 		free(c);
 		c = NULL;
@@ -81,9 +87,20 @@ lc_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
     const struct chan_request *req, struct ae_error *err)
 {
 	struct relay rl = { judge, arg, req };
+	char *msg;
+	long by;
+	int r;
 
 	(void)revents;
-	return local_service(c->r, relay_vote, &rl, err);
+	r = local_service(c->r, relay_vote, &rl, err);
+	if (r == 0 && (by = local_cancelled(c->r)) >= 0) {
+		msg = xasprintf("request cancelled by uid %ld (local)", by);
+		req->say(req->arg, msg);
+		free(msg);
+		req->cancel(req->arg);
+		return CHAN_QUIET;
+	}
+	return r;
 }
 
 static void
