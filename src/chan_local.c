@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "escape.h"
+#include "identity.h"
 #include "local.h"
+#include "ttynotify.h"
 #include "util.h"
 
 struct chan {
@@ -21,6 +24,48 @@ struct relay {
 	void *arg;
 	const struct chan_request *req;
 };
+
+/*
+ * The logins of eligible people who asked to be told on their terminals
+ * (notify: tty), and the one line they are told, every byte of which
+ * from the request made visible. The system's utmp, unless a caller who
+ * chooses nothing here that they could not write themselves (not under
+ * sudo or doas) names another in APPROVE_EXEC_UTMP.
+ */
+static void
+notify(const struct chan_request *req)
+{
+	const struct report_request *q = req->q;
+	const struct person *p;
+	char **logins = NULL, *who, *cmd, *rule, *code, *text;
+	const char *utmp = getenv("APPROVE_EXEC_UTMP");
+	size_t i, j;
+
+	for (i = 0; q->eligible != NULL && q->eligible[i] != NULL; i++)
+		if ((p = approvers_person(req->ap, q->eligible[i])) != NULL &&
+		    p->notify_tty)
+			for (j = 0; p->unix_users != NULL &&
+			    p->unix_users[j] != NULL; j++)
+				logins = strv_push(logins, p->unix_users[j]);
+	if (logins == NULL)
+		return;
+	if (identity_elevated() || getuid() != geteuid())
+		utmp = NULL;
+	who = esc_text(q->requester != NULL ? q->requester : "?");
+	cmd = esc_argv(q->argv);
+	rule = esc_text(q->rules != NULL ? q->rules[0] : "(default)");
+	code = esc_text(q->code);
+	text = xasprintf("\r\napprove-exec: %s asks for approval: %s "
+	    "(rule %s); see `approve-exec show %s`\r\n", who, cmd, rule,
+	    code);
+	(void)ttynotify_send(utmp, logins, text);
+	free(text);
+	free(code);
+	free(rule);
+	free(cmd);
+	free(who);
+	strv_free(logins);
+}
 
 static int
 lc_open(struct chan **out, const struct chan_request *req,
@@ -41,7 +86,8 @@ lc_open(struct chan **out, const struct chan_request *req,
 	if ((r = local_open(&c->r, req->cfg->local.spool, &li, err)) != 0) {
 		free(c);
 		c = NULL;
-	}
+	} else
+		notify(req);
 	free(desc);
 	*out = c;
 	return r;

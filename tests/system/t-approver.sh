@@ -18,7 +18,7 @@ chown aep_alice "$W/req"; chown aep_bob "$W/bob"; chown aep_eve "$W/eve"
 cat >"$W/approvers.yaml" <<'YAML'
 people:
   alice: { unix: aep_alice }
-  bob: { unix: aep_bob }
+  bob: { unix: aep_bob, notify: tty }
 groups:
   ops: [bob]
 YAML
@@ -168,6 +168,52 @@ test_expect_success 'bob, with no configuration, approves; alice'"'"'s command r
 	expect_status 0 ae aep_alice wait "$CODE" --config "$W/config.yaml" --timeout 10s >/dev/null &&
 	ae aep_alice --config "$W/config.yaml" --request "$ID" -- touch "$W/req/five" &&
 	test -e "$W/req/five"
+'
+
+# tell MODE ARGS...: alice asks (--no-wait) while bob is logged in on a
+# pty (mode MODE, group alice's so that she may write it) that a utmp
+# file of the test's names; prints what bob's terminal received
+tell() {
+	mode=$1; shift
+	python3 - "$mode" "$W/utmp" "$AE" "$W" "$@" <<-'PY'
+	import os, pwd, grp, struct, subprocess, sys, time, select
+	mode, utmp, ae, w = int(sys.argv[1], 8), sys.argv[2], sys.argv[3], sys.argv[4]
+	master, slave = os.openpty()
+	name = os.ttyname(slave)
+	bob, alice = pwd.getpwnam("aep_bob"), pwd.getpwnam("aep_alice")
+	os.chown(name, bob.pw_uid, alice.pw_gid)
+	os.chmod(name, mode)
+	ent = struct.pack("<hxxi32s4s32s256shhi2i4i20s", 7, os.getpid(),
+	    name[len("/dev/"):].encode(), b"ae", b"aep_bob", b"", 0, 0, 0,
+	    int(time.time()), 0, 0, 0, 0, 0, b"")
+	open(utmp, "wb").write(ent)
+	os.chmod(utmp, 0o644)
+	env = dict(os.environ, HOME=w + "/req", APPROVE_EXEC_UTMP=utmp)
+	env.pop("XDG_CONFIG_HOME", None)
+	t0 = time.time()
+	p = subprocess.run(["setpriv", "--reuid=aep_alice", "--regid=%d" % alice.pw_gid,
+	    "--clear-groups", "--", ae, "--config", w + "/config.yaml", "--no-wait",
+	    "--", *sys.argv[5:]], cwd=w + "/req", env=env, capture_output=True)
+	sys.stderr.write("status %d in %.1fs\n" % (p.returncode, time.time() - t0))
+	got = b""
+	while select.select([master], [], [], 1.0)[0]:
+	    got += os.read(master, 4096)
+	sys.stdout.write(got.decode("utf-8", "replace"))
+	PY
+}
+
+test_expect_success 'notify: tty: bob'"'"'s terminal is told, escaped, and alice does not wait for it' '
+	tell 620 touch "$W/req/x$(printf "\033")[2J" >tty.out 2>tty.err &&
+	cat tty.out tty.err &&
+	grep -q "^status 75 in 0\." tty.err &&
+	grep -q "approve-exec: alice asks for approval: touch $W/req/x\\\\e\[2J (rule touch-one); see .approve-exec show [0-9A-Z]*-[0-9A-Z]*." tty.out &&
+	! grep -q "$(printf "\033")" tty.out
+'
+
+test_expect_success 'notify: a terminal with messages off (mesg n) is left alone' '
+	tell 600 touch "$W/req/y" >tty.out 2>tty.err &&
+	grep -q "^status 75" tty.err &&
+	! test -s tty.out
 '
 
 test_done
