@@ -63,6 +63,7 @@ usage_main(FILE *f)
 "       approve-exec totp enroll NAME [--file PATH]\n"
 "       approve-exec sync [--repo DIR] [--remote URL]\n"
 "       approve-exec init [--repo DIR]\n"
+"       approve-exec init --system [--root DIR]\n"
 "       approve-exec keygen [--file PATH]\n"
 "       approve-exec doctor [--json] [--user NAME]\n"
 "       (each verb also takes --config FILE)\n"
