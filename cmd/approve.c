@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,7 +39,11 @@ usage_approve(FILE *f)
 	    "       approve-exec pending [--json] [--config FILE]\n", f);
 }
 
-/* Loads the configuration; returns 0 or an exit status. */
+/*
+ * Loads the configuration and the approver list, not the policies: the
+ * requester's process judges the vote by its own. Returns 0 or an exit
+ * status.
+ */
 static int
 load(struct setup *s, const char *config)
 {
@@ -47,7 +52,7 @@ load(struct setup *s, const char *config)
 
 	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
 		return st;
-	if (setup_load(s, config, &err) != 0)
+	if (setup_load_approvers(s, config, &err) != 0)
 		return fail(&err);
 	if (!config_channel_enabled(&s->cfg, "local")) {
 		warnx_ae("the local channel is not enabled in the "
@@ -171,25 +176,125 @@ desc_rules(json_t *desc)
 	return buf_detach(&b);
 }
 
-/* One line: code, short id, requester, command, rules, expiry. */
+/*
+ * Seconds from now to an ISO 8601 UTC time ("2026-11-21T06:49:50Z"), at
+ * least 0; -1 if text is not one.
+ */
+static long long
+seconds_left(const char *text)
+{
+	struct tm tm;
+	const char *end;
+	time_t t, now = time(NULL);
+
+	memset(&tm, 0, sizeof(tm));
+	if (text == NULL || (end = strptime(text, "%Y-%m-%dT%H:%M:%SZ",
+	    &tm)) == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return t > now ? (long long)(t - now) : 0;
+}
+
+/* "4:59 left", "2h05 left", "3d left"; or the expiry as it was given. */
+static char *
+time_left(const char *expires)
+{
+	long long n = seconds_left(expires);
+
+	if (n < 0)
+		return esc_text(expires != NULL ? expires : "?");
+	if (n < 3600)
+		return xasprintf("%lld:%02lld left", n / 60, n % 60);
+	if (n < 86400)
+		return xasprintf("%lldh%02lld left", n / 3600, n / 60 % 60);
+	return xasprintf("%lldd left", n / 86400);
+}
+
+/*
+ * One line: code, short id, requester, command, rules, time left, and
+ * the requester's reason, if any, last: it is free text.
+ */
 static void
 print_request(json_t *desc, char **args)
 {
-	const char *fields[] = { "code", "id", "requester", "expires_at" };
-	char *s[4], *cmd = esc_argv(args), *rules = desc_rules(desc), *er;
+	const char *fields[] = { "code", "id", "requester", "reason" }, *v;
+	char *s[4], *cmd = esc_argv(args), *rules = desc_rules(desc), *er, *tl;
 	size_t i;
 
-	for (i = 0; i < 4; i++)
-		s[i] = esc_text(json_string_value(json_object_get(desc,
-		    fields[i])));
+	for (i = 0; i < 4; i++) {
+		v = json_string_value(json_object_get(desc, fields[i]));
+		s[i] = esc_text(v != NULL ? v : "");
+	}
 	er = esc_text(rules);
-	printf("%s  %.12s  %s  %s  rule %s  expires %s\n", s[0], s[1], s[2],
-	    cmd, er, s[3]);
+	tl = time_left(json_string_value(json_object_get(desc,
+	    "expires_at")));
+	printf("%s  %.12s  %s  %s  rule %s  %s%s%s\n", s[0], s[1], s[2], cmd,
+	    er, tl, s[3][0] != '\0' ? "  reason: " : "", s[3]);
 	for (i = 0; i < 4; i++)
 		free(s[i]);
+	free(tl);
 	free(er);
 	free(rules);
 	free(cmd);
+}
+
+/*
+ * Who the caller is to a request. Their own approver list says first;
+ * a caller it does not name (an approver with no configuration of their
+ * own) is looked up in the list the request's description names, the
+ * requester's, read only if the caller may trust it as any
+ * configuration file: root's or the caller's, in a directory alike, not
+ * writable by others. So an approver never takes a list the requester
+ * can write for the host's (under sudo the requester is root: its list
+ * is /etc/approve-exec's).
+ */
+struct whoami {
+	const struct approvers *own;
+	const char *login;	/* NULL: the uid has no name */
+	char *path;		/* the last list a request named */
+	struct approvers named;
+	int named_ok;
+	int known;		/* some list named the caller */
+	char why[512];		/* why a named list was not read */
+};
+
+static const char *
+whoami_person(struct whoami *me, json_t *desc)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *p;
+	const char *path;
+
+	if (me->login == NULL)
+		return NULL;
+	if ((p = approvers_by_unix(me->own, me->login)) != NULL) {
+		me->known = 1;
+		return p->name;
+	}
+	if (!json_is_string(json_object_get(desc, "approvers")) ||
+	    (path = json_string_value(json_object_get(desc, "approvers")))[0]
+	    != '/')
+		return NULL;
+	if (me->path == NULL || strcmp(me->path, path) != 0) {
+		approvers_release(&me->named);
+		memset(&me->named, 0, sizeof(me->named));
+		free(me->path);
+		me->path = xstrdup(path);
+		if (!(me->named_ok = approvers_load(&me->named, path,
+		    &err) == 0))
+			snprintf(me->why, sizeof(me->why), "%s", err.msg);
+	}
+	if (!me->named_ok ||
+	    (p = approvers_by_unix(&me->named, me->login)) == NULL)
+		return NULL;
+	me->known = 1;
+	return p->name;
+}
+
+static void
+whoami_release(struct whoami *me)
+{
+	approvers_release(&me->named);
+	free(me->path);
 }
 
 /*
@@ -198,13 +303,17 @@ print_request(json_t *desc, char **args)
  * an approver must not be asked about a command they cannot see.
  */
 static void
-show_request(const struct local_pending *p, const char *person, json_t *out)
+show_request(const struct local_pending *p, struct whoami *me, json_t *out)
 {
 	json_t *desc;
 	char **args = NULL, *rules;
+	const char *person;
+	long long left;
 
 	desc = json_loads(p->desc_json, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(desc) || !eligible(desc, person) ||
+	if (!json_is_object(desc) ||
+	    (person = whoami_person(me, desc)) == NULL ||
+	    !eligible(desc, person) ||
 	    (args = desc_argv(desc)) == NULL ||
 	    !json_is_string(json_object_get(desc, "requester")) ||
 	    !json_is_string(json_object_get(desc, "expires_at")))
@@ -218,46 +327,49 @@ show_request(const struct local_pending *p, const char *person, json_t *out)
 		json_object_set_new(desc, "rule", json_string(rules));
 		free(rules);
 	}
+	if ((left = seconds_left(json_string_value(json_object_get(desc,
+	    "expires_at")))) >= 0)
+		json_object_set_new(desc, "seconds_left", json_integer(left));
 	json_array_append(out, desc);
  out:
 	strv_free(args);
 	json_decref(desc);
 }
 
-/* The person the caller's login is, or NULL (with a word on stderr). */
-static const char *
-caller_person(const struct approvers *ap)
-{
-	const struct passwd *pw = getpwuid(geteuid());
-	const struct person *p;
-
-	if (pw == NULL) {
-		warnx_ae("uid %lu has no login name: no requests to show",
-		    (unsigned long)geteuid());
-		return NULL;
-	}
-	if ((p = approvers_by_unix(ap, pw->pw_name)) == NULL) {
-		warnx_ae("'%s' is not a listed approver: no requests to show",
-		    pw->pw_name);
-		return NULL;
-	}
-	return p->name;
-}
-
 static int
-list_pending(const char *spool, const char *person, int json)
+list_pending(const char *spool, const struct approvers *own, int json)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct local_pending *v = NULL;
+	const struct passwd *pw = getpwuid(geteuid());
+	struct whoami me;
 	json_t *out = NULL;
 	size_t n = 0, i;
+	char *shown;
 
-	if (person != NULL && reqstore_pending(spool, &v, &n, &err) != 0)
+	memset(&me, 0, sizeof(me));
+	me.own = own;
+	me.login = pw != NULL ? pw->pw_name : NULL;
+	if (reqstore_pending(spool, &v, &n, &err) != 0)
 		return fail(&err);
 	if (json)
 		out = json_array();
 	for (i = 0; i < n; i++)
-		show_request(&v[i], person, out);
+		show_request(&v[i], &me, out);
+	if (me.login == NULL)
+		warnx_ae("uid %lu has no login name: no requests to show",
+		    (unsigned long)geteuid());
+	else if (!me.known && (n > 0 || own->file != NULL)) {
+		shown = esc_text(me.why);
+		warnx_ae("'%s' is not a listed approver%s%s: no requests to "
+		    "show", me.login, own->file != NULL ? " in " : "",
+		    own->file != NULL ? own->file : "");
+		if (me.why[0] != '\0')
+			warnx_ae("the approver list a request names was not "
+			    "read: %s", shown);
+		free(shown);
+	}
+	whoami_release(&me);
 	if (json) {
 		/* ASCII only: a terminal shows no raw bidi or controls */
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -293,7 +405,7 @@ cmd_pending(int argc, char **argv)
 	}
 	if ((st = load(&s, config)) != 0)
 		return st;
-	st = list_pending(s.cfg.local.spool, caller_person(&s.ap), json);
+	st = list_pending(s.cfg.local.spool, &s.ap, json);
 	setup_release(&s);
 	return st;
 }

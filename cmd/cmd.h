@@ -26,6 +26,12 @@ struct setup {
  */
 int setup_load(struct setup *s, const char *cli_path, struct ae_error *err);
 void setup_release(struct setup *s);
+/*
+ * The same without the policies, for the approver's verbs: an approver
+ * may read the host's approver list where its policies are root's alone.
+ */
+int setup_load_approvers(struct setup *s, const char *cli_path,
+    struct ae_error *err);
 
 /*
  * Under sudo or doas the caller may not choose files or places: returns 0
@@ -54,6 +60,7 @@ int cmd_status(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);

@@ -33,6 +33,28 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
 }
 
 int
+setup_load_approvers(struct setup *s, const char *cli_path,
+    struct ae_error *err)
+{
+	char *path = NULL;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (identity_elevated() && (cli_path != NULL ||
+	    getenv("APPROVE_EXEC_CONFIG") != NULL))
+		return ae_error_set(err, AE_ERR_CONFIG, "%s is not accepted "
+		    "under sudo or doas: the configuration is "
+		    "/etc/approve-exec/config.yaml", cli_path != NULL ?
+		    "--config" : "APPROVE_EXEC_CONFIG");
+	if ((r = config_locate(cli_path, &path, err)) == 0 &&
+	    (r = config_load(&s->cfg, path, err)) == 0 &&
+	    s->cfg.approvers != NULL)
+		r = approvers_load(&s->ap, s->cfg.approvers, err);
+	free(path);
+	return r;
+}
+
+int
 refuse_elevated(const char *opt)
 {
 	if (opt == NULL || !identity_elevated())

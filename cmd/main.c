@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
 	{ "verify", cmd_verify }, { "sync", cmd_sync }, { "init", cmd_init },
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", cmd_serve },
 	{ "doctor", cmd_doctor },
+	{ "show", cmd_status }, { "cancel", cmd_cancel },
 };
 
 int
@@ -57,9 +58,12 @@ usage_main(FILE *f)
 "       approve-exec pending [--json]\n"
 "       approve-exec approve|deny ID|CODE [--reason TEXT]\n"
 "       approve-exec status|wait ID|CODE [--json]\n"
+"       approve-exec show ID|CODE [--json]\n"
+"       approve-exec cancel ID|CODE\n"
 "       approve-exec totp enroll NAME [--file PATH]\n"
 "       approve-exec sync [--repo DIR] [--remote URL]\n"
 "       approve-exec init [--repo DIR]\n"
+"       approve-exec init --system [--root DIR]\n"
 "       approve-exec keygen [--file PATH]\n"
 "       approve-exec doctor [--json] [--user NAME]\n"
 "       approve-exec serve [--config FILE]\n"

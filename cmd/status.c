@@ -1,5 +1,5 @@
 /*
- * approve-exec status ID|CODE [--json] [--config FILE]
+ * approve-exec status|show ID|CODE [--json] [--config FILE]
  * approve-exec wait ID|CODE [--json] [--timeout DURATION] [--config FILE]
  *
  * Where a request stands. A decided --no-wait request is read from its
@@ -47,7 +47,8 @@ on_signal(int sig)
 static void
 usage_status(FILE *f)
 {
-	fputs("usage: approve-exec status ID|CODE [--json] [--config FILE]\n"
+	fputs("usage: approve-exec status|show ID|CODE [--json] "
+	    "[--config FILE]\n"
 	    "       approve-exec wait ID|CODE [--json] [--timeout DURATION] "
 	    "[--config FILE]\n", f);
 }
@@ -104,7 +105,9 @@ static json_t *
 from_desc(const char *text)
 {
 	static const char *const keep[] = { "id", "code", "argv",
-	    "requester", "rule", "rules", "progress", "expires_at", NULL };
+	    "requester", "user", "host", "cwd", "agent", "model",
+	    "on_behalf_of", "reason", "rule", "rules", "description",
+	    "progress", "eligible", "digest", "expires_at", NULL };
 	json_t *d, *o, *v;
 	size_t i;
 
@@ -155,11 +158,30 @@ print_field(const char *label, json_t *v)
 {
 	char *s;
 
-	if (!json_is_string(v))
+	if (!json_is_string(v) || json_string_length(v) == 0)
 		return;
 	s = esc_text(json_string_value(v));
 	printf("  %-10s %s\n", label, s);
 	free(s);
+}
+
+/* A list of strings, escaped and comma-joined; nothing if empty. */
+static void
+print_list(const char *label, json_t *a)
+{
+	json_t *v;
+	char **items = NULL, *s;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			items = strv_push(items, json_string_value(v));
+	if (items == NULL)
+		return;
+	s = esc_argv(items);
+	printf("  %-10s %s\n", label, s);
+	free(s);
+	strv_free(items);
 }
 
 static void
@@ -178,8 +200,19 @@ print_text(json_t *o)
 	cmd = esc_argv(argv);
 	printf("request %s (%s): %s\n  command    %s\n", s[0], s[1], s[2], cmd);
 	print_field("requester", json_object_get(o, "requester"));
+	print_field("user", json_object_get(o, "user"));
+	print_field("host", json_object_get(o, "host"));
+	print_field("cwd", json_object_get(o, "cwd"));
+	print_field("agent", json_object_get(o, "agent"));
+	print_field("model", json_object_get(o, "model"));
+	print_field("for", json_object_get(o, "on_behalf_of"));
+	print_field("reason", json_object_get(o, "reason"));
 	print_field("rule", json_object_get(o, "rule"));
+	print_list("rules", json_object_get(o, "rules"));
+	print_field("about", json_object_get(o, "description"));
 	print_field("progress", json_object_get(o, "progress"));
+	print_list("eligible", json_object_get(o, "eligible"));
+	print_field("digest", json_object_get(o, "digest"));
 	print_field("expires", json_object_get(o, "expires_at"));
 	json_array_foreach(json_object_get(o, "votes"), i, v) {
 		s[3] = esc_text(json_string_value(json_object_get(v,
@@ -304,7 +337,7 @@ status_main(int argc, char **argv, int waiting)
 	}
 	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
 		return st;
-	if (setup_load(&s, config, &err) != 0)
+	if (setup_load_approvers(&s, config, &err) != 0)
 		return fail(&err);
 	if (waiting)
 		st = wait_for(s.cfg.local.spool, &s.ap, argv[optind], json,

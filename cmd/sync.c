@@ -55,6 +55,39 @@ load_config(struct config *cfg, const char *cli_path, struct ae_error *err)
 	return r;
 }
 
+/*
+ * A plain `git clone` of the remote checks out what its HEAD names: say
+ * how to make that main when it is not (git init --bare names master).
+ * A question the remote does not answer changes nothing that was pushed.
+ */
+static void
+head_advice(struct audit *a, const char *remote)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct ext_ops *x;
+	const char *dir = "DIR", *colon = strchr(remote, ':');
+	int r;
+
+	if ((r = ext_load(&x, &err)) == 0 &&
+	    (r = x->audit_remote_head(a, &err)) == 1)
+		return;
+	if (r < 0) {
+		warnx_ae("unable to ask the remote where its HEAD points: %s",
+		    err.msg);
+		return;
+	}
+	/* a path here is known; a server's directory is its owner's to say */
+	if (strncmp(remote, "file://", 7) == 0)
+		dir = remote + 7;
+	else if (colon == NULL || (strchr(remote, '/') != NULL &&
+	    strchr(remote, '/') < colon))
+		dir = remote;
+	warnx_ae("the remote's HEAD does not name main, so a plain git clone "
+	    "of it checks out nothing; where the repository is%s, run: "
+	    "git -C %s symbolic-ref HEAD refs/heads/main",
+	    strcmp(dir, "DIR") == 0 ? " (DIR, on its server)" : "", dir);
+}
+
 int
 cmd_sync(int argc, char **argv)
 {
@@ -98,15 +131,14 @@ cmd_sync(int argc, char **argv)
 	}
 	if ((r = ext_load(&x, &err)) != 0 ||
 	    (r = audit_open(&a, &o, &err)) != 0 ||
-	    (n = x->audit_unpushed(a, &err)) < 0 ||
-	    (r = x->audit_push(a, &err)) != 0)
+	    (r = x->audit_push_count(a, &n, &err)) != 0)
 		goto out;
 	printf("pushed %d commit%s to ", n, n == 1 ? "" : "s");
 	print_url(o.remote);
 	putchar('\n');
+	fflush(stdout);
+	head_advice(a, o.remote);
  out:
-	if (n < 0)
-		r = err.code;
 	if (r != 0)
 		r = fail(&err);
 	audit_close(a);

@@ -4,6 +4,7 @@
  * qrencode is installed) for their phone. There is deliberately no verb
  * that prints codes: the code generator belongs on the approver's phone.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -131,6 +132,42 @@ parse(int argc, char **argv, const char **config, const char **file,
 	return -1;
 }
 
+/*
+ * A fresh set-up has no directory for the secrets yet: makes the one
+ * that holds path (one level, mode 0700, as secrets are readable by
+ * their owner alone), and refuses one that exists but is not a
+ * directory or is writable by others. Returns 0 or an exit status.
+ */
+static int
+secret_dir(const char *path)
+{
+	struct stat st;
+	char *dir = xstrdup(path), *slash;
+	int r = 0;
+
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		goto out;
+	*slash = '\0';
+	if (mkdir(dir, 0700) == 0) {
+		/* ours: the umask may have taken bits we did not ask for */
+		if (chmod(dir, 0700) == 0)
+			goto out;
+	} else if (errno == EEXIST) {
+		if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (st.st_mode & 022) == 0)
+			goto out;
+		warnx_ae("'%s' is not a directory writable by its owner "
+		    "alone", dir);
+		r = 78;
+		goto out;
+	}
+	warnx_ae("unable to create '%s': %s", dir, strerror(errno));
+	r = 125;
+ out:
+	free(dir);
+	return r;
+}
+
 /* Prints the URI, the secret in it for typing in, and the QR code. */
 static void
 show(const char *path, const char *uri)
@@ -177,6 +214,8 @@ cmd_totp(int argc, char **argv)
 		r = 78;
 		goto out;
 	}
+	if ((r = secret_dir(file)) != 0)
+		goto out;
 	if ((r = totp_enroll(file, ISSUER, name, &uri, &err)) != 0) {
 		r = fail(&err);
 		goto out;

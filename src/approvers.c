@@ -8,7 +8,7 @@
 
 static const char *const top_keys[] = { "people", "groups", NULL };
 static const char *const person_keys[] = { "unix", "slack", "teams",
-    "email", "ssh", "totp", "ci", NULL };
+    "email", "ssh", "totp", "ci", "notify", NULL };
 
 /* Names of people and groups: letters, digits, '.', '_', '-'. */
 static int
@@ -42,6 +42,7 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 {
 	const struct ynode *totp, *ci;
 	const char *why;
+	char **notify = NULL;
 	size_t i;
 	int r;
 
@@ -67,6 +68,20 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 			    ci->kids[i] : ci, err, "bad pattern '%s' in ci: %s",
 			    p->ci[i], why);
 		}
+	if ((r = opt_list(doc, val, "notify", &notify, err)) != 0)
+		return r;
+	/* tty is the one way there is; anything else is a typo, not a no */
+	for (i = 0; notify != NULL && notify[i] != NULL; i++) {
+		if (strcmp(notify[i], "tty") != 0) {
+			ci = ydoc_get(val, "notify");
+			r = ydoc_error(doc, ci->type == YN_SEQ ? ci->kids[i] :
+			    ci, err, "notify must be tty, not '%s'", notify[i]);
+			strv_free(notify);
+			return r;
+		}
+		p->notify_tty = 1;
+	}
+	strv_free(notify);
 	if ((totp = ydoc_get(val, "totp")) != NULL) {
 		if ((r = ydoc_str(doc, totp, "totp", &p->totp, err)) != 0)
 			return r;

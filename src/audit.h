@@ -93,6 +93,15 @@ int audit_sign_commit(struct audit *a, const char *buf, size_t len,
  * Implemented in audit_remote.c.
  */
 int audit_push(struct audit *a, struct ae_error *err);
+/* The same; *sent is the number of commits the remote had not got. */
+int audit_push_count(struct audit *a, int *sent, struct ae_error *err);
+
+/*
+ * Asks the remote whether its HEAD names its main, as a plain git clone
+ * needs to check the evidence out. Returns 1 if it does, 0 if not (a
+ * bare repository made by `git init --bare` names master), or an error.
+ */
+int audit_remote_head(struct audit *a, struct ae_error *err);
 
 /* Number of local commits on main that the remote has not got, or -1. */
 int audit_unpushed(struct audit *a, struct ae_error *err);

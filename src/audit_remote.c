@@ -55,6 +55,8 @@ struct netctx {
 	git_oid pushed;		/* what the push sent for main */
 	int has_tip, downloaded;
 	git_oid tip;		/* the remote's main, when has_tip */
+	int has_head;		/* the remote advertised HEAD: it names a commit */
+	git_oid head;		/* that commit */
 	char why[512];		/* why a callback or the server said no */
 	int rc;			/* the exchange's result */
 	struct ae_error err;	/* and its message */
@@ -411,6 +413,9 @@ fetch_step(struct audit *a, struct netctx *c)
 		if (strcmp(heads[i]->name, AUDIT_BRANCH) == 0) {
 			c->tip = heads[i]->oid;
 			c->has_tip = 1;
+		} else if (strcmp(heads[i]->name, "HEAD") == 0) {
+			c->head = heads[i]->oid;
+			c->has_head = 1;
 		}
 	if ((r = git_repository_odb(&odb, a->repo)) != 0) {
 		c->rc = audit_git_error(&c->err, r, "unable to open the "
@@ -553,9 +558,96 @@ fetch_main(struct audit *a, struct netctx *c, git_oid *tip, int *has_tip,
 	return remote_advance(a, *has_tip, tip, err);
 }
 
-/* Pushes main. Returns 0, 1 if the remote refused it, or an error. */
+/*
+ * Counts the commits reachable from tip and not from hide (NULL: all of
+ * them). Returns the count, or -1 with why in err.
+ */
 static int
-push_main(struct audit *a, struct netctx *c, struct ae_error *err)
+count_commits(struct audit *a, const git_oid *tip, const git_oid *hide,
+    struct ae_error *err)
+{
+	git_revwalk *w = NULL;
+	git_oid id;
+	int r, n = -1;
+
+	if ((r = git_revwalk_new(&w, a->repo)) != 0 ||
+	    (r = git_revwalk_push(w, tip)) != 0 ||
+	    (hide != NULL && (r = git_revwalk_hide(w, hide)) != 0)) {
+		audit_git_error(err, r, "unable to count commits");
+		goto out;
+	}
+	for (n = 0; n < INT_MAX && (r = git_revwalk_next(&id, w)) == 0; n++)
+		;
+	if (r != 0 && r != GIT_ITEROVER) {
+		audit_git_error(err, r, "unable to count commits");
+		n = -1;
+	}
+ out:
+	git_revwalk_free(w);
+	return n;
+}
+
+/*
+ * The directory of a remote on this file system (a path, or a file://
+ * URL), or NULL for one reached over the network. Caller frees.
+ */
+static int url_endpoint(const char *url, char **host, char **port);
+
+static char *
+local_remote_dir(const char *url)
+{
+	char *host, *port;
+
+	if (strncmp(url, "file://", 7) == 0)
+		return url[7] == '/' ? xstrdup(url + 7) : NULL;
+	if (url[0] == '\0' || strstr(url, "://") != NULL)
+		return NULL;
+	if (url_endpoint(url, &host, &port)) {
+		free(host);
+		free(port);
+		return NULL;
+	}
+	return xstrdup(url);
+}
+
+/*
+ * `git init --bare` makes HEAD name master, which the evidence never
+ * has: a plain clone of the remote would check out nothing. On a remote
+ * this host can open as a repository, a HEAD that names a branch that
+ * does not exist is pointed at main; a HEAD that names an existing
+ * branch was chosen, and is left. Best effort: the push is done.
+ */
+static void
+head_fix_local(struct audit *a)
+{
+	git_repository *r = NULL;
+	git_reference *head = NULL, *target = NULL;
+	char *dir;
+
+	if ((dir = local_remote_dir(a->remote)) == NULL)
+		return;
+	if (git_repository_open_ext(&r, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+	    NULL) == 0 && git_reference_lookup(&head, r, "HEAD") == 0 &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    strcmp(git_reference_symbolic_target(head), AUDIT_BRANCH) != 0 &&
+	    git_reference_lookup(&target, r,
+	    git_reference_symbolic_target(head)) == GIT_ENOTFOUND)
+		(void)git_repository_set_head(r, AUDIT_BRANCH);
+	git_error_clear();
+	git_reference_free(target);
+	git_reference_free(head);
+	git_repository_free(r);
+	free(dir);
+}
+
+/*
+ * Pushes main; *sent is the number of commits the remote had not got
+ * (its main was at rtip, or it had none: rtip NULL). Returns 0, 1 if
+ * the remote refused it, or an error.
+ */
+static int
+push_main(struct audit *a, struct netctx *c, const git_oid *rtip, int *sent,
+    struct ae_error *err)
 {
 	int r;
 
@@ -563,9 +655,12 @@ push_main(struct audit *a, struct netctx *c, struct ae_error *err)
 		return r;
 	if (c->rc < 0)
 		return ae_error_set(err, c->rc, "%s", c->err.msg);
-	if (c->rc == 0 && c->pushed_set)
-		return remote_ref_set(a, &c->pushed, err);
-	return c->rc;
+	if (c->rc != 0 || !c->pushed_set)
+		return c->rc;
+	if ((*sent = count_commits(a, &c->pushed, rtip, err)) < 0)
+		return AE_ERR_GIT;
+	head_fix_local(a);
+	return remote_ref_set(a, &c->pushed, err);
 }
 
 /* Reads the blob id at path in t (NULL: empty). Returns 1, 0, or error. */
@@ -939,7 +1034,8 @@ replay(struct audit *a, const git_oid *remote, const git_oid *local,
  * the remote has main, 1 to go round again, or an error.
  */
 static int
-push_round(struct audit *a, struct netctx *c, struct ae_error *err)
+push_round(struct audit *a, struct netctx *c, int *sent,
+    struct ae_error *err)
 {
 	git_oid rtip, ltip;
 	int has_rtip, r;
@@ -955,7 +1051,7 @@ push_round(struct audit *a, struct netctx *c, struct ae_error *err)
 		if (r < 0 || (r = replay(a, &rtip, &ltip, err)) != 0)
 			return r;
 	}
-	return push_main(a, c, err);
+	return push_main(a, c, has_rtip ? &rtip : NULL, sent, err);
 }
 
 /*
@@ -1080,11 +1176,20 @@ pause_ms(long ms)
 int
 audit_push(struct audit *a, struct ae_error *err)
 {
+	int sent;
+
+	return audit_push_count(a, &sent, err);
+}
+
+int
+audit_push_count(struct audit *a, int *sent, struct ae_error *err)
+{
 	struct netctx c;
 	long start = now_ms();
 	char *u;
 	int r, round;
 
+	*sent = 0;
 	if (a->remote == NULL)
 		return ae_error_set(err, AE_ERR_CONFIG, "no remote configured "
 		    "(audit.remote)");
@@ -1101,7 +1206,7 @@ audit_push(struct audit *a, struct ae_error *err)
 			pause_ms(20L * round + rand() % 50);
 		if (now_ms() >= c.deadline)
 			break;
-		r = push_round(a, &c, err);
+		r = push_round(a, &c, sent, err);
 	}
 	if (r != 1)
 		return r;
@@ -1139,6 +1244,25 @@ audit_unpushed(struct audit *a, struct ae_error *err)
  out:
 	git_revwalk_free(w);
 	return n;
+}
+
+int
+audit_remote_head(struct audit *a, struct ae_error *err)
+{
+	struct netctx c;
+	git_oid tip;
+	int r;
+
+	if ((r = ref_id(a, AUDIT_BRANCH, &tip, err)) <= 0)
+		return r < 0 ? r : ae_error_set(err, AE_ERR_GIT, "'%s' has no "
+		    AUDIT_BRANCH, a->path);
+	memset(&c, 0, sizeof(c));
+	c.deadline = now_ms() + PUSH_SECONDS * 1000L;
+	if ((r = in_child(a, &c, fetch_step, err)) != 0)
+		return r;
+	if (c.rc != 0)
+		return ae_error_set(err, c.rc, "%s", c.err.msg);
+	return c.has_head && c.has_tip && git_oid_equal(&c.head, &c.tip);
 }
 
 int

@@ -61,6 +61,8 @@ struct chan_request {
 	void (*say)(void *arg, const char *msg);
 	/* the status line (caller frees), or NULL once decided */
 	char *(*status)(void *arg);
+	/* the requester (or root) ended the request: `approve-exec cancel` */
+	void (*cancel)(void *arg);
 	void *arg;
 };
 

@@ -2,11 +2,16 @@
  * The local channel behind chan.h: a socket in the spool that another
  * user's `approve-exec approve` connects to; the kernel names the uid.
  */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chan.h"
+#include "escape.h"
+#include "identity.h"
 #include "local.h"
+#include "ttynotify.h"
 #include "util.h"
 
 struct chan {
@@ -20,11 +25,54 @@ struct relay {
 	const struct chan_request *req;
 };
 
+/*
+ * The logins of eligible people who asked to be told on their terminals
+ * (notify: tty), and the one line they are told, every byte of which
+ * from the request made visible. The system's utmp, unless a caller who
+ * chooses nothing here that they could not write themselves (not under
+ * sudo or doas) names another in APPROVE_EXEC_UTMP.
+ */
+static void
+notify(const struct chan_request *req)
+{
+	const struct report_request *q = req->q;
+	const struct person *p;
+	char **logins = NULL, *who, *cmd, *rule, *code, *text;
+	const char *utmp = getenv("APPROVE_EXEC_UTMP");
+	size_t i, j;
+
+	for (i = 0; q->eligible != NULL && q->eligible[i] != NULL; i++)
+		if ((p = approvers_person(req->ap, q->eligible[i])) != NULL &&
+		    p->notify_tty)
+			for (j = 0; p->unix_users != NULL &&
+			    p->unix_users[j] != NULL; j++)
+				logins = strv_push(logins, p->unix_users[j]);
+	if (logins == NULL)
+		return;
+	if (identity_elevated() || getuid() != geteuid())
+		utmp = NULL;
+	who = esc_text(q->requester != NULL ? q->requester : "?");
+	cmd = esc_argv(q->argv);
+	rule = esc_text(q->rules != NULL ? q->rules[0] : "(default)");
+	code = esc_text(q->code);
+	text = xasprintf("\r\napprove-exec: %s asks for approval: %s "
+	    "(rule %s); see `approve-exec show %s`\r\n", who, cmd, rule,
+	    code);
+	(void)ttynotify_send(utmp, logins, text);
+	free(text);
+	free(code);
+	free(rule);
+	free(cmd);
+	free(who);
+	strv_free(logins);
+}
+
 static int
 lc_open(struct chan **out, const struct chan_request *req,
     struct ae_error *err)
 {
 	struct local_info li;
+	const struct passwd *pw;
 	struct chan *c = xcalloc(1, sizeof(*c));
 	char *desc = report_request_json(req->q);
 	int r;
@@ -32,10 +80,14 @@ lc_open(struct chan **out, const struct chan_request *req,
 	li.id = req->q->id;
 	li.code = req->q->code;
 	li.desc_json = desc;
+	li.approvers = req->cfg->approvers;
+	li.requester_uid = (pw = getpwnam(req->q->user)) != NULL ?
+	    pw->pw_uid : geteuid();
 	if ((r = local_open(&c->r, req->cfg->local.spool, &li, err)) != 0) {
 		free(c);
 		c = NULL;
-	}
+	} else
+		notify(req);
 	free(desc);
 	*out = c;
 	return r;
@@ -81,9 +133,20 @@ lc_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
     const struct chan_request *req, struct ae_error *err)
 {
 	struct relay rl = { judge, arg, req };
+	char *msg;
+	long by;
+	int r;
 
 	(void)revents;
-	return local_service(c->r, relay_vote, &rl, err);
+	r = local_service(c->r, relay_vote, &rl, err);
+	if (r == 0 && (by = local_cancelled(c->r)) >= 0) {
+		msg = xasprintf("request cancelled by uid %ld (local)", by);
+		req->say(req->arg, msg);
+		free(msg);
+		req->cancel(req->arg);
+		return CHAN_QUIET;
+	}
+	return r;
 }
 
 static void

@@ -40,7 +40,8 @@ extern const struct chan_ops chan_slack;
 	X(audit_git_read)				\
 	X(audit_git_close)				\
 	X(audit_push)					\
-	X(audit_unpushed)				\
+	X(audit_push_count)				\
+	X(audit_remote_head)				\
 	X(audit_foreach_record)				\
 	X(audit_verify_run)				\
 	X(audit_verify_result_release)			\

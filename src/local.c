@@ -35,8 +35,10 @@
 
 struct local_req {
 	char *sock_path, *desc_path;
+	char *approvers;	/* absolute, or NULL */
 	int fd;
-	uid_t uid;
+	uid_t uid, requester_uid;
+	long cancelled_by;	/* a uid, or -1 */
 	ino_t sock_ino, desc_ino;
 };
 
@@ -110,9 +112,13 @@ local_spool_prepare(const char *spool, struct ae_error *err)
 	return r;
 }
 
-/* Returns desc_json with our "uid" and "pid", as text (caller frees). */
+/*
+ * Returns desc_json with our "uid" and "pid", and the approver list, as
+ * text (caller frees).
+ */
 static char *
-desc_text(const char *desc_json, uid_t uid, struct ae_error *err)
+desc_text(const char *desc_json, uid_t uid, const char *approvers,
+    struct ae_error *err)
 {
 	json_t *o = NULL;
 	json_error_t je;
@@ -126,6 +132,8 @@ desc_text(const char *desc_json, uid_t uid, struct ae_error *err)
 	}
 	if (json_object_set_new(o, "uid", json_integer(uid)) != 0 ||
 	    json_object_set_new(o, "pid", json_integer(getpid())) != 0 ||
+	    (approvers != NULL && json_object_set_new(o, "approvers",
+	    json_string(approvers)) != 0) ||
 	    (s = json_dumps(o, JSON_COMPACT)) == NULL) {
 		ae_error_set(err, AE_ERR_CHANNEL, "unable to write the "
 		    "description");
@@ -204,7 +212,7 @@ desc_write(struct local_req *r, const char *desc_json, struct ae_error *err)
 	char *text;
 	int ret;
 
-	if ((text = desc_text(desc_json, r->uid, err)) == NULL)
+	if ((text = desc_text(desc_json, r->uid, r->approvers, err)) == NULL)
 		return AE_ERR_CHANNEL;
 	ret = put_file(r->desc_path, text, &r->desc_ino, err);
 	free(text);
@@ -273,6 +281,11 @@ local_open(struct local_req **out, const char *spool,
 	r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
 	r->uid = geteuid();
+	r->requester_uid = info->requester_uid;
+	r->cancelled_by = -1;
+	/* a list that cannot be named absolutely is not named at all */
+	if (info->approvers != NULL)
+		r->approvers = realpath(info->approvers, NULL);
 	r->sock_path = xasprintf("%s/%s.sock", spool, info->id);
 	r->desc_path = xasprintf("%s/%s.json", spool, info->id);
 	/* the socket first: a description names a live request */
@@ -320,6 +333,7 @@ local_close(struct local_req *r)
 		close(r->fd);
 	free(r->sock_path);
 	free(r->desc_path);
+	free(r->approvers);
 	free(r);
 }
 
@@ -332,7 +346,14 @@ local_detach(struct local_req *r)
 		close(r->fd);
 	free(r->sock_path);
 	free(r->desc_path);
+	free(r->approvers);
 	free(r);
+}
+
+long
+local_cancelled(const struct local_req *r)
+{
+	return r != NULL ? r->cancelled_by : -1;
 }
 
 /*
@@ -423,7 +444,8 @@ parse_vote(const char *text, size_t len, struct local_vote *v)
 			goto bad;
 	}
 	if (v->decision != NULL && (strcmp(v->decision, "approve") == 0 ||
-	    strcmp(v->decision, "deny") == 0))
+	    strcmp(v->decision, "deny") == 0 ||
+	    strcmp(v->decision, "cancel") == 0))
 		return o;
  bad:
 	json_decref(o);
@@ -454,11 +476,27 @@ reply(int fd, int ok, const char *message)
 }
 
 /*
+ * A cancel ends the request for its requester (or root, or the uid we
+ * run as), as the kernel names them; nobody else, whoever they claim to
+ * be. The session sees it through local_cancelled.
+ */
+static void
+serve_cancel(struct local_req *r, int c, uid_t uid)
+{
+	if (uid != 0 && uid != r->uid && uid != r->requester_uid) {
+		reply(c, 0, "only the requester or root may cancel a request");
+		return;
+	}
+	r->cancelled_by = (long)uid;
+	reply(c, 1, "request cancelled");
+}
+
+/*
  * One connection: the vote is read with a deadline so that a client
  * that says nothing holds the requester up for LOCAL_READ_MS at most.
  */
 static void
-serve_conn(int c, local_vote_fn fn, void *arg)
+serve_conn(struct local_req *r, int c, local_vote_fn fn, void *arg)
 {
 	struct ae_error why = AE_ERROR_INIT;
 	struct local_vote v;
@@ -480,6 +518,10 @@ serve_conn(int c, local_vote_fn fn, void *arg)
 		goto out;	/* a liveness probe (local_list) */
 	if (n < 0 || (o = parse_vote(b.p, b.len, &v)) == NULL) {
 		reply(c, 0, "malformed request");
+		goto out;
+	}
+	if (strcmp(v.decision, "cancel") == 0) {
+		serve_cancel(r, c, v.uid);
 		goto out;
 	}
 	if (fn(arg, &v, &why) == 0)
@@ -506,7 +548,7 @@ local_service(struct local_req *r, local_vote_fn fn, void *arg,
 		return ae_error_set(err, AE_ERR_CHANNEL, "accept on '%s': %s",
 		    r->sock_path, strerror(errno));
 	}
-	serve_conn(c, fn, arg);
+	serve_conn(r, c, fn, arg);
 	close(c);
 	return 0;
 }
@@ -1050,5 +1092,30 @@ local_send(const char *spool, const char *id, const char *decision,
 	pending_release(&p);
 	free(prev);
 	free(msg);
+	return r;
+}
+
+int
+local_cancel(const char *spool, const char *id, char **reply,
+    struct ae_error *err)
+{
+	struct local_pending p = { 0 };
+	const char *msg = "{\"decision\":\"cancel\"}\n";
+	int fd = -1, r;
+
+	*reply = NULL;
+	if ((r = find_request(spool, id, &p, err)) != 0 ||
+	    (r = sock_connect(spool, &p, &fd, err)) != 0)
+		goto out;
+	if (send_all(fd, msg, strlen(msg), now_ms() + LOCAL_REPLY_MS) != 0) {
+		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
+		    "send: %s", p.id, strerror(errno));
+		goto out;
+	}
+	r = read_reply(fd, p.id, reply, err);
+ out:
+	if (fd != -1)
+		close(fd);
+	pending_release(&p);
 	return r;
 }

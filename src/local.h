@@ -31,6 +31,12 @@ struct local_info {
 	const char *id;
 	const char *code;
 	const char *desc_json;
+	/*
+	 * The requester's approver list, or NULL: named in the description
+	 * as "approvers" (absolute), for approvers with no list of their own.
+	 */
+	const char *approvers;
+	uid_t requester_uid;	/* besides us and root, who may cancel */
 };
 
 /*
@@ -78,6 +84,13 @@ int local_service(struct local_req *r, local_vote_fn fn, void *arg,
     struct ae_error *err);
 
 /*
+ * Returns the uid that cancelled the request (a "cancel" message from
+ * the requester's uid, ours or root's, which local_service answered), or
+ * -1 while nobody has.
+ */
+long local_cancelled(const struct local_req *r);
+
+/*
  * Rewrites ID.json with a new description (progress), atomically.
  * Returns 0 or AE_ERR_CHANNEL.
  */
@@ -123,6 +136,15 @@ void local_pending_free(struct local_pending *p, size_t n);
  */
 int local_send(const char *spool, const char *id, const char *decision,
     const char *reason, const char *code, char **reply, struct ae_error *err);
+
+/*
+ * Asks the requester's process to end the pending request id: it does
+ * only for its requester or root, as the kernel names them. *reply
+ * receives its answer (caller frees). Returns 0 if it was cancelled,
+ * AE_ERR_DENIED if refused (why in *reply), or AE_ERR_CHANNEL.
+ */
+int local_cancel(const char *spool, const char *id, char **reply,
+    struct ae_error *err);
 
 /*
  * A ballot: the vote as its caster left it, spool/ID.vote.UID, written

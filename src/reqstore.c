@@ -153,6 +153,27 @@ reqstore_send(const char *spool, const char *which, const char *decision,
 }
 
 int
+reqstore_cancel(const char *spool, const char *which, char **reply,
+    struct ae_error *err)
+{
+	struct reqstore_entry e;
+	int r;
+
+	*reply = NULL;
+	if (reqid_is_id(which))
+		return local_cancel(spool, which, reply, err);
+	if ((r = reqstore_find(spool, which, REQSTORE_PENDING |
+	    REQSTORE_ANYONE, 0, &e, err)) != 0) {
+		if (r == AE_ERR_NOTFOUND || r == AE_ERR_DENIED)
+			r = err->code = AE_ERR_CHANNEL;
+		return r;
+	}
+	r = local_cancel(spool, e.id, reply, err);
+	reqstore_entry_release(&e);
+	return r;
+}
+
+int
 reqstore_save(const char *spool, const struct reqstate *s,
     struct ae_error *err)
 {

@@ -63,6 +63,14 @@ int reqstore_pending(const char *spool, struct local_pending **out,
 int reqstore_send(const char *spool, const char *which, const char *decision,
     const char *reason, char **reply, struct ae_error *err);
 
+/*
+ * Asks the requester's process to end the pending request which names
+ * (see local_cancel). Returns 0 if it was cancelled, AE_ERR_DENIED if
+ * refused (why in *reply, caller frees), or AE_ERR_CHANNEL.
+ */
+int reqstore_cancel(const char *spool, const char *which, char **reply,
+    struct ae_error *err);
+
 /* Keeps how a --no-wait request ended, for the run that uses it. */
 int reqstore_save(const char *spool, const struct reqstate *s,
     struct ae_error *err);

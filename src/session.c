@@ -38,6 +38,7 @@ struct session {
 	struct chan_request req;
 	/* the outcome's texts */
 	char *by, *why;
+	int cancelled;		/* a channel passed on a cancel */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -167,6 +168,15 @@ req_say(void *arg, const char *msg)
 	s->last_line = 0;
 }
 
+/* Ends the wait as Ctrl-C would: the request is cancelled. */
+static void
+req_cancel(void *arg)
+{
+	struct session *s = arg;
+
+	s->cancelled = 1;
+}
+
 /* Rebuilds what channels show from the request and the votes so far. */
 static void
 refresh(struct session *s)
@@ -187,6 +197,7 @@ refresh(struct session *s)
 	s->req.reason_required = s->a->reason_required;
 	s->req.say = req_say;
 	s->req.status = req_status;
+	s->req.cancel = req_cancel;
 	s->req.arg = s;
 }
 
@@ -404,7 +415,7 @@ loop(struct session *s, struct ae_error *err)
 			break;
 		}
 		end = CHAN_FAILED;
-		if (stop_signal != 0) {
+		if (stop_signal != 0 || s->cancelled) {
 			end = CHAN_CANCELLED;
 			break;
 		}

@@ -306,6 +306,72 @@ test_expect_success 'sync without a remote is a configuration error' '
 	grep -q "no remote" err
 '
 
+# --- remotes made by a plain `git init --bare`: HEAD names master ------
+
+# bare NAME: a bare repository under $SRV whose HEAD names master, as
+# `git init --bare` makes it with git's stock settings
+bare() {
+	git -c init.defaultBranch=master init -q --bare "$SRV/$1.git"
+}
+ssh-keygen -q -t ed25519 -N '' -C "host p" -f "$TEST_DIR/p.key"
+host p p-local
+
+test_expect_success 'sync counts every commit a new remote had not got' '
+	"$AE" --config p-local.yaml -- true &&
+	bare q1 &&
+	n=$(git -C p.git rev-list --count main) &&
+	"$AE" sync --config p-local.yaml --remote "$SRV/q1.git" >out &&
+	grep -q "^pushed $n commits to $SRV/q1.git\$" out &&
+	"$AE" --config p-local.yaml -- true &&
+	bare q2 &&
+	n=$(git -C p.git rev-list --count main) &&
+	"$AE" sync --config p-local.yaml --remote "$SRV/q2.git" >out &&
+	grep -q "^pushed $n commits to $SRV/q2.git\$" out &&
+	"$AE" sync --config p-local.yaml --remote "$SRV/q2.git" >out &&
+	grep -q "^pushed 0 commits" out
+'
+
+test_expect_success 'a bare remote on this host: HEAD names main, a plain clone checks out' '
+	bare q3 &&
+	host p p-q3 "remote: $SRV/q3.git" &&
+	"$AE" --config p-q3.yaml -- true 2>err &&
+	! grep . err &&
+	test "$(git -C "$SRV/q3.git" symbolic-ref HEAD)" = refs/heads/main &&
+	git clone -q "$SRV/q3.git" c3 2>err &&
+	! grep . err &&
+	test -s c3/allowed_signers && test -d c3/records
+'
+
+test_expect_success 'a file:// remote gets the same; sync says nothing more' '
+	bare q4 &&
+	"$AE" sync --config p-local.yaml --remote "file://$SRV/q4.git" >out 2>err &&
+	! grep . err &&
+	test "$(git -C "$SRV/q4.git" symbolic-ref HEAD)" = refs/heads/main &&
+	git clone -q "file://$SRV/q4.git" c4 && test -d c4/records
+'
+
+test_expect_success 'a HEAD that names an existing branch is left as it was chosen' '
+	bare q5 &&
+	git -C p.git push -q "$SRV/q5.git" main~1:refs/heads/master &&
+	"$AE" sync --config p-local.yaml --remote "$SRV/q5.git" >out 2>err &&
+	test "$(git -C "$SRV/q5.git" symbolic-ref HEAD)" = refs/heads/master &&
+	grep -q "run: git -C $SRV/q5.git symbolic-ref HEAD refs/heads/main\$" err
+'
+
+test_expect_success 'over git daemon, sync names the exact fix for a HEAD on master' '
+	bare q6 &&
+	"$AE" sync --config p-local.yaml --remote "${URL%/audit.git}/q6.git" \
+	    >out 2>err &&
+	grep -q "^pushed [1-9][0-9]* commits" out &&
+	grep -q "a plain git clone of it checks out nothing" err &&
+	grep -q "git -C DIR symbolic-ref HEAD refs/heads/main" err &&
+	git -C "$SRV/q6.git" symbolic-ref HEAD refs/heads/main &&
+	"$AE" sync --config p-local.yaml --remote "${URL%/audit.git}/q6.git" \
+	    >out 2>err &&
+	! grep . err &&
+	git clone -q "${URL%/audit.git}/q6.git" c6 && test -d c6/records
+'
+
 # --- http: git http-backend behind a small CGI server -------------------
 
 # start_http: git-http.py on a port of its choosing; 0 once it answers.

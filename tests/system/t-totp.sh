@@ -18,6 +18,8 @@ cat >"$ROOT/etc/approvers.yaml" <<EOT
 people:
   alice: { unix: alice, totp: totp/alice }
   bob: { unix: bob }
+  carol: { unix: carol, totp: fresh/carol }
+  dave: { unix: dave, totp: open/dave }
 EOT
 
 # now_code FILE [OFFSET]: the 6-digit code for now (plus OFFSET steps),
@@ -51,6 +53,22 @@ test_expect_success 'an existing secret is never replaced' '
 	grep "never replaced" err &&
 	! grep otpauth out &&
 	cmp before "$ROOT/etc/totp/alice"
+'
+
+test_expect_success 'on a fresh set-up totp enroll makes the directory, mode 0700' '
+	test ! -e "$ROOT/etc/fresh" &&
+	"$AE" totp enroll carol --config "$CONF" >out 2>err &&
+	test "$(stat -c %a "$ROOT/etc/fresh")" = 700 &&
+	test "$(stat -c %a "$ROOT/etc/fresh/carol")" = 600 &&
+	grep "^otpauth://totp/approve-exec:carol?secret=" out
+'
+
+test_expect_success 'a directory others may write is refused, and nothing written' '
+	mkdir -m 777 "$ROOT/etc/open" &&
+	chmod 777 "$ROOT/etc/open" &&
+	expect_status 78 "$AE" totp enroll dave --config "$CONF" 2>err &&
+	grep "open'"'"' is not a directory writable by its owner alone" err &&
+	test ! -e "$ROOT/etc/open/dave"
 '
 
 test_expect_success 'a person without totp: needs --file' '
