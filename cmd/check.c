@@ -55,9 +55,8 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 		case O_CWD: o->cwd = optarg; break;
 		case O_ENV:
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				warnx_ae("--env '%s': expected NAME=VALUE",
-				    optarg);
-				return 125;
+				return usage_error("check", "--env '%s': "
+				    "expected NAME=VALUE", optarg);
 			}
 			o->env = strv_push(o->env, optarg);
 			break;
@@ -65,14 +64,11 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 			usage_main(stdout);
 			return 0;
 		default:
-			usage_main(stderr);
-			return 125;
+			return usage_getopt("check", "+h", argv);
 		}
 	}
-	if (optind >= argc) {
-		usage_main(stderr);
-		return 125;
-	}
+	if (optind >= argc)
+		return usage_error("check", "no command given");
 	return -1;
 }
 

@@ -38,6 +38,35 @@ void warnx_ae(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's message and returns its exit status. */
 int fail(const struct ae_error *err);
 
+/*
+ * A usage error of verb (NULL: the run form): prints the message on one
+ * line and "Try 'approve-exec [VERB ]--help'." Returns 64 (EX_USAGE).
+ */
+int usage_error(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/*
+ * The usage error for the option getopt_long has just refused (opterr
+ * is 0: main sets it), optstring being the one it was given. Returns 64.
+ */
+int usage_getopt(const char *verb, const char *optstring, char **argv);
+/*
+ * Returns -1 when argv has want operands from optind on, else the usage
+ * error (no what given, or the first one too many): 64.
+ */
+int usage_operands(const char *verb, int argc, char **argv, int want,
+    const char *what);
+/* Returns -1 if which looks like a request's id or code, else 64. */
+int usage_request(const char *verb, const char *which);
+/*
+ * Returns -1 if which may name a pending request in spool, else says
+ * there is none and returns EXIT_NOREQUEST.
+ */
+int request_pending(const char *spool, const char *which);
+
+/* Exit statuses beyond product.md's table (sysexits.h's numbers). */
+#define EXIT_USAGE	64	/* bad command line */
+#define EXIT_NOREQUEST	66	/* no such request (or no longer pending) */
+
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
@@ -56,6 +85,12 @@ int cmd_doctor(int argc, char **argv);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);
+/*
+ * Returns the verb that word is most likely a typo of (one edit away, two
+ * for verbs of six letters or more, a swap counting as one), or NULL: also
+ * when word is a verb, an option, a path, or a program found in PATH.
+ */
+const char *verb_typo(const char *word);
 
 /*
  * The audit repository for verify and log: cli_repo (--repo) if not NULL,

@@ -2,9 +2,13 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "escape.h"
 #include "identity.h"
+#include "reqid.h"
+#include "reqstore.h"
 
 int
 setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
@@ -94,4 +98,89 @@ repo_locate(const char *cli_repo, const char *config, struct config *cfg,
 	}
 	free(path);
 	return r;
+}
+
+int
+usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("approve-exec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'approve-exec %s%s--help'.\n",
+	    verb != NULL ? verb : "", verb != NULL ? " " : "");
+	return 64;
+}
+
+int
+usage_getopt(const char *verb, const char *optstring, char **argv)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+
+	/* optopt: 0 for an unknown long option, else the option's value */
+	if (optopt == 0)
+		return usage_error(verb, "unknown option '%s'", word);
+	if (optopt < 256 && strchr(optstring, optopt) == NULL)
+		return usage_error(verb, "unknown option '-%c'", optopt);
+	if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL)
+		return usage_error(verb, "option '%.*s' takes no value",
+		    (int)strcspn(word, "="), word);
+	if (optopt < 256)
+		return usage_error(verb, "option '-%c' needs a value", optopt);
+	return usage_error(verb, "option '%s' needs a value", word);
+}
+
+int
+usage_operands(const char *verb, int argc, char **argv, int want,
+    const char *what)
+{
+	char *shown;
+	int r;
+
+	if (argc - optind < want)
+		return usage_error(verb, "no %s given", what);
+	if (argc - optind == want)
+		return -1;
+	shown = esc_text(argv[optind + want]);
+	r = usage_error(verb, "unexpected argument '%s'", shown);
+	free(shown);
+	return r;
+}
+
+int
+usage_request(const char *verb, const char *which)
+{
+	char *shown;
+	int r;
+
+	if (reqid_is_id(which) || reqid_is_code(which))
+		return -1;
+	shown = esc_text(which);
+	r = usage_error(verb, "'%s' is not a request ID (32 hex digits) or "
+	    "CODE (such as 7F3K-Q2)", shown);
+	free(shown);
+	return r;
+}
+
+int
+request_pending(const char *spool, const char *which)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct reqstore_entry e;
+	char *shown;
+	int r;
+
+	r = reqstore_find(spool, which, REQSTORE_PENDING | REQSTORE_ANYONE, 0,
+	    &e, &err);
+	if (r == 0)
+		reqstore_entry_release(&e);
+	if (r != AE_ERR_NOTFOUND)
+		return -1;	/* there, or the vote's own path says why not */
+	shown = esc_text(which);
+	warnx_ae("no pending request with id or code '%s': never made, or "
+	    "decided already", shown);
+	free(shown);
+	return EXIT_NOREQUEST;
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "escape.h"
+#include "normalize.h"
 
 struct verb {
 	const char *name;
@@ -113,6 +115,67 @@ usage_main(FILE *f)
 }
 
 /*
+ * The edit distance between a and b, counting a swap of two neighbours
+ * as one edit (so "stauts" is one from "status"). Words are short: both
+ * are capped, and a longer one is far from every verb anyway.
+ */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t d[17][17], i, j, la = strlen(a), lb = strlen(b), c, m;
+
+	if (la > 16 || lb > 16)
+		return 16;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] != b[j - 1];
+			m = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < m)
+				m = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < m)
+				m = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < m)
+				m = d[i - 2][j - 2] + 1;
+			d[i][j] = m;
+		}
+	return d[la][lb];
+}
+
+const char *
+verb_typo(const char *word)
+{
+	const char *best = NULL;
+	size_t i, dist, bestd = 3, allowed;
+	char *found;
+
+	/* a path, an option or a program PATH has is never a typo of ours */
+	if (word[0] == '-' || word[0] == '\0' || strchr(word, '/') != NULL ||
+	    is_verb(word))
+		return NULL;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		/* one edit for short verbs, two from six letters on */
+		allowed = strlen(verbs[i].name) >= 6 ? 2 : 1;
+		dist = distance(word, verbs[i].name);
+		if (dist <= allowed && dist < bestd) {
+			best = verbs[i].name;
+			bestd = dist;
+		}
+	}
+	if (best == NULL)
+		return NULL;
+	if ((found = norm_which(word, getenv("PATH"), NULL)) != NULL) {
+		free(found);
+		return NULL;
+	}
+	return best;
+}
+
+/*
  * A caller that starts us with stdout or stderr closed would have the
  * first file we open take its place, and our output land in it. Stdin
  * is the command's own: closed, it stays closed (what we open is
@@ -139,9 +202,21 @@ sanitise_stdfd(void)
 int
 main(int argc, char **argv)
 {
+	const char *near;
+	char *shown;
 	size_t i;
+	int r;
 
 	sanitise_stdfd();
+	opterr = 0;	/* usage errors are ours: one line, and where help is */
+	if (argc >= 2 && (near = verb_typo(argv[1])) != NULL) {
+		shown = esc_text(argv[1]);
+		r = usage_error(NULL, "'%s' is not a command; did you mean "
+		    "'%s'? (use -- to run a program named %s)", shown, near,
+		    shown);
+		free(shown);
+		return r;
+	}
 	if (argc >= 2) {
 		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 			if (strcmp(argv[1], verbs[i].name) != 0)

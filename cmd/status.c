@@ -227,7 +227,8 @@ wait_for(const char *spool, const char *which, int json, long timeout)
 	for (;;) {
 		if ((o = lookup(spool, which, &err)) == NULL) {
 			warnx_ae("%s", err.msg);
-			return 69;
+			return err.code == AE_ERR_NOTFOUND ? EXIT_NOREQUEST :
+			    69;
 		}
 		state = json_string_value(json_object_get(o, "state"));
 		if (strcmp(state, "pending") != 0 || interrupted ||
@@ -259,23 +260,21 @@ status_main(int argc, char **argv, int waiting)
 		case 'c': config = optarg; break;
 		case 'j': json = 1; break;
 		case 't':
-			if (!waiting || (timeout = duration_parse(optarg)) <= 0) {
-				usage_status(stderr);
-				return 125;
-			}
+			if (!waiting || (timeout = duration_parse(optarg)) <= 0)
+				return usage_error(argv[0], "--timeout '%s': "
+				    "expected a duration such as 90s or 10m",
+				    optarg);
 			break;
 		case 'h':
 			usage_status(stdout);
 			return 0;
 		default:
-			usage_status(stderr);
-			return 125;
+			return usage_getopt(argv[0], "h", argv);
 		}
 	}
-	if (argc - optind != 1) {
-		usage_status(stderr);
-		return 125;
-	}
+	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "
+	    "CODE")) >= 0 || (st = usage_request(argv[0], argv[optind])) >= 0)
+		return st;
 	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
 		return st;
 	if (setup_load(&s, config, &err) != 0)
@@ -284,7 +283,7 @@ status_main(int argc, char **argv, int waiting)
 		st = wait_for(s.cfg.local.spool, argv[optind], json, timeout);
 	else if ((o = lookup(s.cfg.local.spool, argv[optind], &err)) == NULL) {
 		warnx_ae("%s", err.msg);
-		st = 69;
+		st = err.code == AE_ERR_NOTFOUND ? EXIT_NOREQUEST : 69;
 	} else {
 		show(o, json);
 		json_decref(o);
