@@ -67,8 +67,8 @@ test_expect_success 'check exits 78 on a missing --config' '
 '
 
 test_expect_success 'check without a command is a usage error' '
-	expect_status 125 "$AE" check --config "$CONF" 2>err &&
-	grep "^usage:" err
+	expect_status 64 "$AE" check --config "$CONF" 2>err &&
+	grep "^Try .approve-exec check --help" err
 '
 
 test_expect_success 'check writes no evidence' '
