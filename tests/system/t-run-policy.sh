@@ -45,17 +45,17 @@ test_expect_success 'a rule description is shown escaped too' '
 '
 
 # Approval needed, but no channel can carry it: 69, nothing run.
-test_expect_success 'an approve rule exits 69 naming rule and channel' '
+test_expect_success 'an approve rule with no approver list exits 69 naming the rule' '
 	expect_status 69 ae -- sensitive m 2>err &&
 	test ! -e m &&
 	grep "rule ask-first" err &&
-	grep "through slack," err
+	grep "no approver list; name an approver list in" err
 '
 
-test_expect_success 'an approve rule exits 69 naming the --channel asked for' '
-	expect_status 69 ae --channel tty --timeout 1s -- sensitive m 2>err &&
+test_expect_success 'so does one with a --channel asked for, at once' '
+	expect_status 69 ae --channel tty -- sensitive m 2>err &&
 	test ! -e m &&
-	grep "through tty," err
+	grep "nobody can approve this" err
 '
 
 # Configuration invalid: 78, nothing run. conf NAME BODY writes a config
