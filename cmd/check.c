@@ -222,6 +222,7 @@ cmd_check(int argc, char **argv)
 		r = fail(&err);
 		goto done;
 	}
+	warn_embedded_root(&s);
 	if (identity_current(&id, &err) != 0) {
 		r = fail(&err);
 		goto out;

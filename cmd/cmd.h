@@ -27,6 +27,15 @@ struct setup {
 int setup_load(struct setup *s, const char *cli_path, struct ae_error *err);
 void setup_release(struct setup *s);
 
+#define SYSTEM_CONFIG "/etc/approve-exec/config.yaml"
+
+/*
+ * Run as root with no configuration file (the embedded default): a
+ * warning naming the file to create. Once per run: the run form and
+ * check call it after setup_load.
+ */
+void warn_embedded_root(const struct setup *s);
+
 /*
  * Under sudo or doas the caller may not choose files or places: returns 0
  * when not elevated or opt is NULL, else prints why and returns 78.

@@ -10,6 +10,21 @@
 #include "reqid.h"
 #include "reqstore.h"
 
+/* Under sudo: the file asked for is refused; names it, and what is read. */
+static int
+refused_config(const char *how, const char *asked, struct ae_error *err)
+{
+	char *shown = esc_text(asked);
+	int r;
+
+	r = ae_error_set(err, AE_ERR_CONFIG, "%s '%s' is not accepted under "
+	    "sudo or doas: root reads only %s%s", how, shown, SYSTEM_CONFIG, access(SYSTEM_CONFIG, F_OK) == 0 ? "" :
+	    ", which does not exist, so the embedded default applies (create "
+	    "it: approve-exec init --system)");
+	free(shown);
+	return r;
+}
+
 int
 setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
 {
@@ -18,12 +33,11 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
 
 	memset(s, 0, sizeof(*s));
 	/* enforcing mode: the system's configuration, or none */
-	if (identity_elevated() && (cli_path != NULL ||
-	    getenv("APPROVE_EXEC_CONFIG") != NULL))
-		return ae_error_set(err, AE_ERR_CONFIG, "%s is not accepted "
-		    "under sudo or doas: the configuration is "
-		    "/etc/approve-exec/config.yaml", cli_path != NULL ?
-		    "--config" : "APPROVE_EXEC_CONFIG");
+	if (identity_elevated() && cli_path != NULL)
+		return refused_config("--config", cli_path, err);
+	if (identity_elevated() && getenv("APPROVE_EXEC_CONFIG") != NULL)
+		return refused_config("APPROVE_EXEC_CONFIG",
+		    getenv("APPROVE_EXEC_CONFIG"), err);
 	if ((r = config_locate(cli_path, &path, err)) != 0 ||
 	    (r = config_load(&s->cfg, path, err)) != 0)
 		goto out;
@@ -34,6 +48,16 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
  out:
 	free(path);
 	return r;
+}
+
+void
+warn_embedded_root(const struct setup *s)
+{
+	if (s->cfg.file != NULL || geteuid() != 0)
+		return;
+	warnx_ae("warning: running as root on the embedded default policy: "
+	    "create %s to choose root's policy and approvers (approve-exec "
+	    "init --system)", SYSTEM_CONFIG);
 }
 
 int

@@ -187,6 +187,7 @@ cmd_run(int argc, char **argv)
 		r = fail(&err);
 		goto out;
 	}
+	warn_embedded_root(&s);
 	memset(&ui, 0, sizeof(ui));
 	ui.s.say = ui_say;
 	ui.s.status = ui_status;
