@@ -87,10 +87,12 @@ usage_main(FILE *f)
 "  -V, --version          the version\n"
 "\n"
 
-"Exit status: the command's own (128+N if killed by signal N); 75 no\n"
-"decision in time; 77 denied; 78 configuration invalid; 69 no approval\n"
-"channel reachable; 125 other failure (such as evidence that could not be\n"
-"recorded); 126/127 not executable/not found.\n"
+"Exit status: the command's own (128+N if killed by signal N); 64 usage\n"
+"error; 66 no such request; 69 nobody can approve, or no approval channel\n"
+"reachable; 75 no decision in time; 77 denied; 78 configuration invalid;\n"
+"125 other failure (such as evidence that could not be recorded); 126/127\n"
+"command not executable/not found; 130 interrupted while waiting.\n"
+"check: 0 would run, 1 needs approval, 69 nobody could approve, 77 denied.\n"
 "\n"
 "Reserved, not yet available:",
 	    f);

@@ -541,7 +541,7 @@ configure_hint(const struct reach *x)
 {
 	const struct chan_ops *ops;
 	struct buf b;
-	char *path;
+	char *path, *chans, *rules;
 	size_t i;
 
 	if (x->cfg->file == NULL) {
@@ -556,6 +556,19 @@ configure_hint(const struct reach *x)
 	if (x->cfg->approvers == NULL)
 		return xasprintf("name an approver list in %s (approvers: "
 		    "approvers.yaml)", x->cfg->file);
+	for (i = 0; x->want != NULL && x->want[i] != NULL; i++)
+		if (would_open(x, chan_find(x->want[i])))
+			break;
+	if (x->want == NULL || x->want[i] == NULL) {
+		chans = esc_argv(x->want);
+		rules = esc_argv(x->a->channels);
+		path = xasprintf("no channel asked for (%s) is one the rule "
+		    "names (%s) that this host enables and can serve", chans,
+		    rules);
+		free(chans);
+		free(rules);
+		return path;
+	}
 	buf_init(&b);
 	buf_addf(&b, "list people in %s who may approve, each with ",
 	    x->cfg->approvers);
@@ -565,8 +578,7 @@ configure_hint(const struct reach *x)
 			buf_addf(&b, "%s%s: (for %s)", b.p[b.len - 1] == ' ' ?
 			    "" : " or ", ops->reaches_key, ops->name);
 	if (b.p[b.len - 1] == ' ')
-		buf_adds(&b, "an identity on a channel the rule uses and "
-		    "this host enables");
+		buf_adds(&b, "an identity on a channel the rule uses");
 	return buf_detach(&b);
 }
 
