@@ -545,13 +545,12 @@ configure_hint(const struct reach *x)
 	size_t i;
 
 	if (x->cfg->file == NULL) {
-		path = config_to_create();
-		buf_init(&b);
-		buf_addf(&b, "create %s naming an approver list "
+		chans = config_to_create();
+		path = xasprintf("create %s naming an approver list "
 		    "(approvers: approvers.yaml), see approve-exec.conf(5)",
-		    path);
-		free(path);
-		return buf_detach(&b);
+		    chans);
+		free(chans);
+		return path;
 	}
 	if (x->cfg->approvers == NULL)
 		return xasprintf("name an approver list in %s (approvers: "

@@ -1,6 +1,6 @@
 #!/bin/sh
-# check: the decision without side effects (0 allow, 1 approve, 77 deny,
-# 78 configuration error); lint: 0 when sound, 78 with file:line:col.
+# check: the decision without side effects (0 allow, 1 approve, 69
+# approve but nobody could, 77 deny, 78 configuration error); lint: 0 when sound, 78 with file:line:col.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/setup-run.sh"
 
@@ -27,7 +27,7 @@ while IFS='|' read -r want decision cmd; do
 done <<'EOF'
 0|allow|marker m
 0|allow|$HELPERS/argv-dump m
-1|approve|sensitive m
+69|approve|sensitive m
 77|deny|danger m
 77|deny|env A=1 nice -n 5 danger m
 77|deny|$ROOT/unlisted m

@@ -157,7 +157,8 @@ EOF
 test_expect_success 'nobody can approve: an error record, and no request was shown' '
 	cd "$ROOT" &&
 	rm -f ran-two-sre &&
-	expect_status 69 "$AE" --config "$CONF" --json -- two-sre 2>err &&
+	expect_status 69 timeout 20 "$AE" --config "$CONF" --json -- two-sre \
+	    2>err &&
 	! test -e ran-two-sre &&
 	! ls spool | grep -q . &&
 	tail -n 1 err | grep -q "\"outcome\":\"no-approver\"" &&
@@ -167,7 +168,7 @@ test_expect_success 'nobody can approve: an error record, and no request was sho
 
 test_expect_success 'a command that is not found is recorded as an error, no request made' '
 	cd "$ROOT" &&
-	expect_status 127 "$AE" --config "$CONF" -- nosuchcmd 2>err &&
+	expect_status 127 timeout 20 "$AE" --config "$CONF" -- nosuchcmd 2>err &&
 	! ls spool | grep -q . &&
 	"$AE" log --config "$CONF" --decision error >log &&
 	grep -q "nosuchcmd" log
