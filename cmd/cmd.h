@@ -71,6 +71,12 @@ int usage_request(const char *verb, const char *which);
  * there is none and returns EXIT_NOREQUEST.
  */
 int request_pending(const char *spool, const char *which);
+/*
+ * The exit status for a request that could not be found with error code
+ * (an AE_ERR_*): EXIT_NOREQUEST when there is none (or no spool at all),
+ * else 69.
+ */
+int request_missing(const char *spool, int code);
 
 /* Exit statuses beyond product.md's table (sysexits.h's numbers). */
 #define EXIT_USAGE	64	/* bad command line */

@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -18,9 +21,10 @@ refused_config(const char *how, const char *asked, struct ae_error *err)
 	int r;
 
 	r = ae_error_set(err, AE_ERR_CONFIG, "%s '%s' is not accepted under "
-	    "sudo or doas: root reads only %s%s", how, shown, SYSTEM_CONFIG, access(SYSTEM_CONFIG, F_OK) == 0 ? "" :
-	    ", which does not exist, so the embedded default applies (create "
-	    "it: approve-exec init --system)");
+	    "sudo or doas: root reads only %s%s", how, shown, SYSTEM_CONFIG,
+	    access(SYSTEM_CONFIG, F_OK) == 0 ? "" : ", which does not exist, "
+	    "so the embedded default applies (create it: approve-exec init "
+	    "--system)");
 	free(shown);
 	return r;
 }
@@ -141,19 +145,26 @@ usage_error(const char *verb, const char *fmt, ...)
 int
 usage_getopt(const char *verb, const char *optstring, char **argv)
 {
-	const char *word = optind > 0 ? argv[optind - 1] : "";
+	char *word = esc_text(optind > 0 ? argv[optind - 1] : "");
+	int r;
 
 	/* optopt: 0 for an unknown long option, else the option's value */
 	if (optopt == 0)
-		return usage_error(verb, "unknown option '%s'", word);
-	if (optopt < 256 && strchr(optstring, optopt) == NULL)
-		return usage_error(verb, "unknown option '-%c'", optopt);
-	if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL)
-		return usage_error(verb, "option '%.*s' takes no value",
+		r = usage_error(verb, "unknown option '%s'", word);
+	else if (optopt < 256 && strchr(optstring, optopt) == NULL) {
+		free(word);
+		word = esc_text((char[]){ (char)optopt, '\0' });
+		r = usage_error(verb, "unknown option '-%s'", word);
+	}
+	else if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL)
+		r = usage_error(verb, "option '%.*s' takes no value",
 		    (int)strcspn(word, "="), word);
-	if (optopt < 256)
-		return usage_error(verb, "option '-%c' needs a value", optopt);
-	return usage_error(verb, "option '%s' needs a value", word);
+	else if (optopt < 256)
+		r = usage_error(verb, "option '-%c' needs a value", optopt);
+	else
+		r = usage_error(verb, "option '%s' needs a value", word);
+	free(word);
+	return r;
 }
 
 int
@@ -189,6 +200,16 @@ usage_request(const char *verb, const char *which)
 }
 
 int
+request_missing(const char *spool, int code)
+{
+	struct stat st;
+
+	/* no spool: no request was ever made here */
+	return code == AE_ERR_NOTFOUND || (code == AE_ERR_CHANNEL &&
+	    lstat(spool, &st) == -1 && errno == ENOENT) ? EXIT_NOREQUEST : 69;
+}
+
+int
 request_pending(const char *spool, const char *which)
 {
 	struct ae_error err = AE_ERROR_INIT;
@@ -200,7 +221,7 @@ request_pending(const char *spool, const char *which)
 	    &e, &err);
 	if (r == 0)
 		reqstore_entry_release(&e);
-	if (r != AE_ERR_NOTFOUND)
+	if (request_missing(spool, r) != EXIT_NOREQUEST)
 		return -1;	/* there, or the vote's own path says why not */
 	shown = esc_text(which);
 	warnx_ae("no pending request with id or code '%s': never made, or "

@@ -227,8 +227,7 @@ wait_for(const char *spool, const char *which, int json, long timeout)
 	for (;;) {
 		if ((o = lookup(spool, which, &err)) == NULL) {
 			warnx_ae("%s", err.msg);
-			return err.code == AE_ERR_NOTFOUND ? EXIT_NOREQUEST :
-			    69;
+			return request_missing(spool, err.code);
 		}
 		state = json_string_value(json_object_get(o, "state"));
 		if (strcmp(state, "pending") != 0 || interrupted ||
@@ -260,7 +259,10 @@ status_main(int argc, char **argv, int waiting)
 		case 'c': config = optarg; break;
 		case 'j': json = 1; break;
 		case 't':
-			if (!waiting || (timeout = duration_parse(optarg)) <= 0)
+			if (!waiting)
+				return usage_error(argv[0], "--timeout is an "
+				    "option of wait");
+			if ((timeout = duration_parse(optarg)) <= 0)
 				return usage_error(argv[0], "--timeout '%s': "
 				    "expected a duration such as 90s or 10m",
 				    optarg);
@@ -283,7 +285,7 @@ status_main(int argc, char **argv, int waiting)
 		st = wait_for(s.cfg.local.spool, argv[optind], json, timeout);
 	else if ((o = lookup(s.cfg.local.spool, argv[optind], &err)) == NULL) {
 		warnx_ae("%s", err.msg);
-		st = err.code == AE_ERR_NOTFOUND ? EXIT_NOREQUEST : 69;
+		st = request_missing(s.cfg.local.spool, err.code);
 	} else {
 		show(o, json);
 		json_decref(o);

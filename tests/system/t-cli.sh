@@ -154,6 +154,13 @@ c|69|approve-exec: nobody can approve this: rule bob-local needs 1 approval from
 c|75|approve-exec: no decision in time on request *|-q --timeout 1s -- bob-local
 EOF
 
+test_expect_success 'no spool at all: no request was ever made (66)' '
+	sed "s|spool: .*|spool: $ROOT/no-spool }|" "$CONF" >"$ROOT/etc/nospool.yaml" &&
+	expect_status 66 "$AE" status NOPE-00 --config "$ROOT/etc/nospool.yaml" &&
+	expect_status 66 "$AE" wait NOPE-00 --config "$ROOT/etc/nospool.yaml" &&
+	expect_status 66 "$AE" approve NOPE-00 --config "$ROOT/etc/nospool.yaml"
+'
+
 test_expect_success 'nobody can approve: an error record, and no request was shown' '
 	cd "$ROOT" &&
 	rm -f ran-two-sre &&
