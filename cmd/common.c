@@ -12,6 +12,7 @@
 #include "identity.h"
 #include "reqid.h"
 #include "reqstore.h"
+#include "util.h"
 
 /* Under sudo: the file asked for is refused; names it, and what is read. */
 static int
@@ -214,12 +215,18 @@ request_pending(const char *spool, const char *which)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct reqstore_entry e;
-	char *shown;
+	struct stat st;
+	char *shown, *desc;
 	int r;
 
-	r = reqstore_find(spool, which, REQSTORE_PENDING | REQSTORE_ANYONE, 0,
-	    &e, &err);
-	if (r == 0)
+	if (reqid_is_id(which)) {
+		/* an id is looked at by the vote itself, to say why not */
+		desc = xasprintf("%s/%s.json", spool, which);
+		r = lstat(desc, &st) == -1 && errno == ENOENT ?
+		    AE_ERR_NOTFOUND : 0;
+		free(desc);
+	} else if ((r = reqstore_find(spool, which, REQSTORE_PENDING |
+	    REQSTORE_ANYONE, 0, &e, &err)) == 0)
 		reqstore_entry_release(&e);
 	if (request_missing(spool, r) != EXIT_NOREQUEST)
 		return -1;	/* there, or the vote's own path says why not */
