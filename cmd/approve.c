@@ -80,17 +80,19 @@ decide(const char *decision, int argc, char **argv)
 			usage_approve(stdout);
 			return 0;
 		default:
-			usage_approve(stderr);
-			return 125;
+			return usage_getopt(argv[0], "h", argv);
 		}
 	}
-	if (argc - optind != 1) {
-		usage_approve(stderr);
-		return 125;
-	}
+	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "
+	    "CODE")) >= 0 || (st = usage_request(argv[0], argv[optind])) >= 0)
+		return st;
 	which = argv[optind];
 	if ((st = load(&s, config)) != 0)
 		return st;
+	if ((st = request_pending(s.cfg.local.spool, which)) >= 0) {
+		setup_release(&s);
+		return st;
+	}
 	st = reqstore_send(s.cfg.local.spool, which, decision, reason,
 	    &reply, &err);
 	shown = esc_text(reply != NULL ? reply : "");
@@ -395,14 +397,11 @@ cmd_pending(int argc, char **argv)
 			usage_approve(stdout);
 			return 0;
 		default:
-			usage_approve(stderr);
-			return 125;
+			return usage_getopt(argv[0], "h", argv);
 		}
 	}
-	if (optind != argc) {
-		usage_approve(stderr);
-		return 125;
-	}
+	if ((st = usage_operands(argv[0], argc, argv, 0, "")) >= 0)
+		return st;
 	if ((st = load(&s, config)) != 0)
 		return st;
 	st = list_pending(s.cfg.local.spool, &s.ap, json);

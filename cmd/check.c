@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "cmd.h"
+#include "gate.h"
 #include "identity.h"
 #include "noexec.h"
 #include "normalize.h"
@@ -55,9 +57,8 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 		case O_CWD: o->cwd = optarg; break;
 		case O_ENV:
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				warnx_ae("--env '%s': expected NAME=VALUE",
-				    optarg);
-				return 125;
+				return usage_error("check", "--env '%s': "
+				    "expected NAME=VALUE", optarg);
 			}
 			o->env = strv_push(o->env, optarg);
 			break;
@@ -65,14 +66,11 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 			usage_main(stdout);
 			return 0;
 		default:
-			usage_main(stderr);
-			return 125;
+			return usage_getopt("check", "+h", argv);
 		}
 	}
-	if (optind >= argc) {
-		usage_main(stderr);
-		return 125;
-	}
+	if (optind >= argc)
+		return usage_error("check", "no command given");
 	return -1;
 }
 
@@ -178,6 +176,32 @@ warn_hatches(FILE *f, const struct norm_result *cmds,
 	}
 }
 
+/*
+ * When approval is needed but nobody could ever give it, says why and
+ * what to configure (to f), and returns 69, as the run would end; else
+ * the status it was given.
+ */
+static int
+check_meetable(FILE *f, const struct setup *s, const struct identity *id,
+    const struct pol_decision *d, int status)
+{
+	const struct person *me = approvers_by_unix(&s->ap, id->user);
+	struct approval a;
+	char *why;
+
+	if (d->action != POL_APPROVE)
+		return status;
+	approval_init(&a, &s->pol, d, &s->ap, me != NULL ? me->name : NULL,
+	    NULL);
+	if ((why = gate_unmeetable(&s->cfg, &a, NULL, 0)) != NULL) {
+		fprintf(f, "%s\n", why);
+		status = 69;
+	}
+	free(why);
+	approval_release(&a);
+	return status;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -198,6 +222,7 @@ cmd_check(int argc, char **argv)
 		r = fail(&err);
 		goto done;
 	}
+	warn_embedded_root(&s);
 	if (identity_current(&id, &err) != 0) {
 		r = fail(&err);
 		goto out;
@@ -216,7 +241,8 @@ cmd_check(int argc, char **argv)
 	} else
 		report_text(stdout, &s.pol, &cmds, &d);
 	warn_hatches(o.json ? stderr : stdout, &cmds, &d);
-	r = exit_for(d.action);
+	r = check_meetable(o.json ? stderr : stdout, &s, &id, &d,
+	    exit_for(d.action));
 	pol_decision_release(&d);
 	norm_result_release(&cmds);
  out:

@@ -33,6 +33,15 @@ void setup_release(struct setup *s);
 int setup_load_approvers(struct setup *s, const char *cli_path,
     struct ae_error *err);
 
+#define SYSTEM_CONFIG "/etc/approve-exec/config.yaml"
+
+/*
+ * Run as root with no configuration file (the embedded default): a
+ * warning naming the file to create. Once per run: the run form and
+ * check call it after setup_load.
+ */
+void warn_embedded_root(const struct setup *s);
+
 /*
  * Under sudo or doas the caller may not choose files or places: returns 0
  * when not elevated or opt is NULL, else prints why and returns 78.
@@ -43,6 +52,41 @@ int refuse_elevated(const char *opt);
 void warnx_ae(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's message and returns its exit status. */
 int fail(const struct ae_error *err);
+
+/*
+ * A usage error of verb (NULL: the run form): prints the message on one
+ * line and "Try 'approve-exec [VERB ]--help'." Returns 64 (EX_USAGE).
+ */
+int usage_error(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/*
+ * The usage error for the option getopt_long has just refused (opterr
+ * is 0: main sets it), optstring being the one it was given. Returns 64.
+ */
+int usage_getopt(const char *verb, const char *optstring, char **argv);
+/*
+ * Returns -1 when argv has want operands from optind on, else the usage
+ * error (no what given, or the first one too many): 64.
+ */
+int usage_operands(const char *verb, int argc, char **argv, int want,
+    const char *what);
+/* Returns -1 if which looks like a request's id or code, else 64. */
+int usage_request(const char *verb, const char *which);
+/*
+ * Returns -1 if which may name a pending request in spool, else says
+ * there is none and returns EXIT_NOREQUEST.
+ */
+int request_pending(const char *spool, const char *which);
+/*
+ * The exit status for a request that could not be found with error code
+ * (an AE_ERR_*): EXIT_NOREQUEST when there is none (or no spool at all),
+ * else 69.
+ */
+int request_missing(const char *spool, int code);
+
+/* Exit statuses beyond product.md's table (sysexits.h's numbers). */
+#define EXIT_USAGE	64	/* bad command line */
+#define EXIT_NOREQUEST	66	/* no such request (or no longer pending) */
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -64,6 +108,12 @@ int cmd_cancel(int argc, char **argv);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);
+/*
+ * Returns the verb that word is most likely a typo of (one edit away, two
+ * for verbs of six letters or more, a swap counting as one), or NULL: also
+ * when word is a verb, an option, a path, or a program found in PATH.
+ */
+const char *verb_typo(const char *word);
 
 /*
  * The audit repository for verify and log: cli_repo (--repo) if not NULL,

@@ -1,10 +1,34 @@
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "escape.h"
 #include "identity.h"
+#include "reqid.h"
+#include "reqstore.h"
+#include "util.h"
+
+/* Under sudo: the file asked for is refused; names it, and what is read. */
+static int
+refused_config(const char *how, const char *asked, struct ae_error *err)
+{
+	char *shown = esc_text(asked);
+	int r;
+
+	r = ae_error_set(err, AE_ERR_CONFIG, "%s '%s' is not accepted under "
+	    "sudo or doas: root reads only %s%s", how, shown, SYSTEM_CONFIG,
+	    access(SYSTEM_CONFIG, F_OK) == 0 ? "" : ", which does not exist, "
+	    "so the embedded default applies (create it: approve-exec init "
+	    "--system)");
+	free(shown);
+	return r;
+}
 
 int
 setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
@@ -14,12 +38,11 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
 
 	memset(s, 0, sizeof(*s));
 	/* enforcing mode: the system's configuration, or none */
-	if (identity_elevated() && (cli_path != NULL ||
-	    getenv("APPROVE_EXEC_CONFIG") != NULL))
-		return ae_error_set(err, AE_ERR_CONFIG, "%s is not accepted "
-		    "under sudo or doas: the configuration is "
-		    "/etc/approve-exec/config.yaml", cli_path != NULL ?
-		    "--config" : "APPROVE_EXEC_CONFIG");
+	if (identity_elevated() && cli_path != NULL)
+		return refused_config("--config", cli_path, err);
+	if (identity_elevated() && getenv("APPROVE_EXEC_CONFIG") != NULL)
+		return refused_config("APPROVE_EXEC_CONFIG",
+		    getenv("APPROVE_EXEC_CONFIG"), err);
 	if ((r = config_locate(cli_path, &path, err)) != 0 ||
 	    (r = config_load(&s->cfg, path, err)) != 0)
 		goto out;
@@ -30,6 +53,16 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
  out:
 	free(path);
 	return r;
+}
+
+void
+warn_embedded_root(const struct setup *s)
+{
+	if (s->cfg.file != NULL || geteuid() != 0)
+		return;
+	warnx_ae("warning: running as root on the embedded default policy: "
+	    "create %s to choose root's policy and approvers (approve-exec "
+	    "init --system)", SYSTEM_CONFIG);
 }
 
 int
@@ -116,4 +149,112 @@ repo_locate(const char *cli_repo, const char *config, struct config *cfg,
 	}
 	free(path);
 	return r;
+}
+
+int
+usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("approve-exec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'approve-exec %s%s--help'.\n",
+	    verb != NULL ? verb : "", verb != NULL ? " " : "");
+	return 64;
+}
+
+int
+usage_getopt(const char *verb, const char *optstring, char **argv)
+{
+	char *word = esc_text(optind > 0 ? argv[optind - 1] : "");
+	int r;
+
+	/* optopt: 0 for an unknown long option, else the option's value */
+	if (optopt == 0)
+		r = usage_error(verb, "unknown option '%s'", word);
+	else if (optopt < 256 && strchr(optstring, optopt) == NULL) {
+		free(word);
+		word = esc_text((char[]){ (char)optopt, '\0' });
+		r = usage_error(verb, "unknown option '-%s'", word);
+	}
+	else if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL)
+		r = usage_error(verb, "option '%.*s' takes no value",
+		    (int)strcspn(word, "="), word);
+	else if (optopt < 256)
+		r = usage_error(verb, "option '-%c' needs a value", optopt);
+	else
+		r = usage_error(verb, "option '%s' needs a value", word);
+	free(word);
+	return r;
+}
+
+int
+usage_operands(const char *verb, int argc, char **argv, int want,
+    const char *what)
+{
+	char *shown;
+	int r;
+
+	if (argc - optind < want)
+		return usage_error(verb, "no %s given", what);
+	if (argc - optind == want)
+		return -1;
+	shown = esc_text(argv[optind + want]);
+	r = usage_error(verb, "unexpected argument '%s'", shown);
+	free(shown);
+	return r;
+}
+
+int
+usage_request(const char *verb, const char *which)
+{
+	char *shown;
+	int r;
+
+	if (reqid_is_id(which) || reqid_is_code(which))
+		return -1;
+	shown = esc_text(which);
+	r = usage_error(verb, "'%s' is not a request ID (32 hex digits) or "
+	    "CODE (such as 7F3K-Q2)", shown);
+	free(shown);
+	return r;
+}
+
+int
+request_missing(const char *spool, int code)
+{
+	struct stat st;
+
+	/* no spool: no request was ever made here */
+	return code == AE_ERR_NOTFOUND || (code == AE_ERR_CHANNEL &&
+	    lstat(spool, &st) == -1 && errno == ENOENT) ? EXIT_NOREQUEST : 69;
+}
+
+int
+request_pending(const char *spool, const char *which)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct reqstore_entry e;
+	struct stat st;
+	char *shown, *desc;
+	int r;
+
+	if (reqid_is_id(which)) {
+		/* an id is looked at by the vote itself, to say why not */
+		desc = xasprintf("%s/%s.json", spool, which);
+		r = lstat(desc, &st) == -1 && errno == ENOENT ?
+		    AE_ERR_NOTFOUND : 0;
+		free(desc);
+	} else if ((r = reqstore_find(spool, which, REQSTORE_PENDING |
+	    REQSTORE_ANYONE, 0, &e, &err)) == 0)
+		reqstore_entry_release(&e);
+	if (request_missing(spool, r) != EXIT_NOREQUEST)
+		return -1;	/* there, or the vote's own path says why not */
+	shown = esc_text(which);
+	warnx_ae("no pending request with id or code '%s': never made, or "
+	    "decided already", shown);
+	free(shown);
+	return EXIT_NOREQUEST;
 }

@@ -56,14 +56,11 @@ parse_opts(int argc, char **argv, struct doctor_cli *o)
 			usage_doctor(stdout);
 			return 0;
 		default:
-			usage_doctor(stderr);
-			return 125;
+			return usage_getopt("doctor", "+h", argv);
 		}
 	}
-	if (optind < argc) {
-		usage_doctor(stderr);
-		return 125;
-	}
+	if (optind < argc)
+		return usage_operands("doctor", argc, argv, 0, "");
 	return -1;
 }
 
@@ -82,8 +79,8 @@ find_requester(const struct doctor_cli *c, struct doctor_opts *o)
 	o->enforcing = geteuid() == 0;
 	if (c->user != NULL) {
 		if ((pw = getpwnam(c->user)) == NULL) {
-			warnx_ae("no such user '%s'", c->user);
-			return 125;
+			return usage_error("doctor", "--user '%s': no such "
+			    "user", c->user);
 		}
 		o->requester_uid = pw->pw_uid;
 		o->has_requester = 1;

@@ -46,18 +46,10 @@ parse(int argc, char **argv, const char **config, const char **path,
 			    argv[0], pathopt == 'r' ? "repo" : "file",
 			    pathopt == 'r' ? "DIR" : "PATH");
 			return 0;
-		} else {
-			fprintf(stderr, "usage: approve-exec %s [--config FILE] "
-			    "[--%s]\n", argv[0], pathopt == 'r' ? "repo DIR" :
-			    "file PATH");
-			return 125;
-		}
+		} else
+			return usage_getopt(argv[0], "+h", argv);
 	}
-	if (optind != argc) {
-		warnx_ae("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return 125;
-	}
-	return -1;
+	return usage_operands(argv[0], argc, argv, 0, "");
 }
 
 #define SYSTEM_DIR "/etc/approve-exec"

@@ -135,8 +135,7 @@ cmd_lint(int argc, char **argv)
 			usage_main(stdout);
 			return 0;
 		default:
-			usage_main(stderr);
-			return 125;
+			return usage_getopt("lint", "+h", argv);
 		}
 	}
 	if (optind < argc) {

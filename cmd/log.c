@@ -190,11 +190,9 @@ parse_bound(const char *name, const char *s, struct when *w, int until)
 {
 	int date_only;
 
-	if (parse_when(s, w, &date_only) != 0) {
-		warnx_ae("%s '%s': expected YYYY-MM-DD or an RFC 3339 time",
-		    name, s);
-		return -1;
-	}
+	if (parse_when(s, w, &date_only) != 0)
+		return usage_error("log", "%s '%s': expected YYYY-MM-DD or an "
+		    "RFC 3339 time", name, s);
 	if (until && date_only)
 		w->sec += 86400;
 	else if (until && ++w->nsec == 1000000000L) {
@@ -232,10 +230,9 @@ parse_opts(int argc, char **argv, struct log_opts *o)
 		case O_PERSON: o->person = optarg; break;
 		case O_DECISION:
 			if (!decision_known(optarg)) {
-				warnx_ae("--decision '%s': expected allowed, "
-				    "approved, denied, timeout, error or "
-				    "cancelled", optarg);
-				return 125;
+				return usage_error("log", "--decision '%s': "
+				    "expected allowed, approved, denied, "
+				    "timeout, error or cancelled", optarg);
 			}
 			o->decision = optarg;
 			break;
@@ -244,20 +241,17 @@ parse_opts(int argc, char **argv, struct log_opts *o)
 			if (parse_bound(c == O_SINCE ? "--since" : "--until",
 			    optarg, c == O_SINCE ? &o->since : &o->until,
 			    c == O_UNTIL) != 0)
-				return 125;
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			usage_log(stdout);
 			return 0;
 		default:
-			usage_log(stderr);
-			return 125;
+			return usage_getopt("log", "+h", argv);
 		}
 	}
-	if (optind < argc) {
-		usage_log(stderr);
-		return 125;
-	}
+	if (optind < argc)
+		return usage_operands("log", argc, argv, 0, "");
 	return -1;
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "escape.h"
+#include "normalize.h"
 
 struct verb {
 	const char *name;
@@ -90,10 +92,12 @@ usage_main(FILE *f)
 "  -V, --version          the version\n"
 "\n"
 
-"Exit status: the command's own (128+N if killed by signal N); 75 no\n"
-"decision in time; 77 denied; 78 configuration invalid; 69 no approval\n"
-"channel reachable; 125 other failure (such as evidence that could not be\n"
-"recorded); 126/127 not executable/not found.\n"
+"Exit status: the command's own (128+N if killed by signal N); 64 usage\n"
+"error; 66 no such request; 69 nobody can approve, or no approval channel\n"
+"reachable; 75 no decision in time; 77 denied; 78 configuration invalid;\n"
+"125 other failure (such as evidence that could not be recorded); 126/127\n"
+"command not executable/not found; 130 interrupted while waiting.\n"
+"check: 0 would run, 1 needs approval, 69 nobody could approve, 77 denied.\n"
 "\n"
 "Reserved, not yet available:",
 	    f);
@@ -115,6 +119,67 @@ usage_main(FILE *f)
 "See approve-exec(1), approve-exec-policy(5), approve-exec.conf(5),\n"
 "approve-exec-evidence(5), approve-exec-security(7).\n",
 	    f);
+}
+
+/*
+ * The edit distance between a and b, counting a swap of two neighbours
+ * as one edit (so "stauts" is one from "status"). Words are short: both
+ * are capped, and a longer one is far from every verb anyway.
+ */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t d[17][17], i, j, la = strlen(a), lb = strlen(b), c, m;
+
+	if (la > 16 || lb > 16)
+		return 16;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] != b[j - 1];
+			m = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < m)
+				m = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < m)
+				m = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < m)
+				m = d[i - 2][j - 2] + 1;
+			d[i][j] = m;
+		}
+	return d[la][lb];
+}
+
+const char *
+verb_typo(const char *word)
+{
+	const char *best = NULL;
+	size_t i, dist, bestd = 3, allowed;
+	char *found;
+
+	/* a path, an option or a program PATH has is never a typo of ours */
+	if (word[0] == '-' || word[0] == '\0' || strchr(word, '/') != NULL ||
+	    is_verb(word))
+		return NULL;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		/* one edit for short verbs, two from six letters on */
+		allowed = strlen(verbs[i].name) >= 6 ? 2 : 1;
+		dist = distance(word, verbs[i].name);
+		if (dist <= allowed && dist < bestd) {
+			best = verbs[i].name;
+			bestd = dist;
+		}
+	}
+	if (best == NULL)
+		return NULL;
+	if ((found = norm_which(word, getenv("PATH"), NULL)) != NULL) {
+		free(found);
+		return NULL;
+	}
+	return best;
 }
 
 /*
@@ -144,9 +209,21 @@ sanitise_stdfd(void)
 int
 main(int argc, char **argv)
 {
+	const char *near;
+	char *shown;
 	size_t i;
+	int r;
 
 	sanitise_stdfd();
+	opterr = 0;	/* usage errors are ours: one line, and where help is */
+	if (argc >= 2 && (near = verb_typo(argv[1])) != NULL) {
+		shown = esc_text(argv[1]);
+		r = usage_error(NULL, "'%s' is not a command; did you mean "
+		    "'%s'? (use -- to run a program named %s)", shown, near,
+		    shown);
+		free(shown);
+		return r;
+	}
 	if (argc >= 2) {
 		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 			if (strcmp(argv[1], verbs[i].name) != 0)

@@ -11,6 +11,7 @@
 
 #include "chan.h"
 #include "cmd.h"
+#include "escape.h"
 #include "gate.h"
 #include "report.h"
 #include "timings.h"
@@ -50,7 +51,9 @@ static int
 parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	const char *last = NULL;	/* the last option's argument */
-	int c;
+	const char *near;
+	char *shown;
+	int c, ours;
 
 	o->g.reason = getenv("APPROVE_EXEC_REASON");
 	o->g.agent = getenv("APPROVE_EXEC_AGENT");
@@ -70,16 +73,16 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_TIMINGS: timings_start(); break;
 		case O_TIMEOUT:
 			if ((o->g.timeout = duration_parse(optarg)) <= 0) {
-				warnx_ae("--timeout '%s': expected a duration "
-				    "such as 90s, 10m or 1h", optarg);
-				return 125;
+				return usage_error(NULL, "--timeout '%s': "
+				    "expected a duration such as 90s, 10m or "
+				    "1h", optarg);
 			}
 			break;
 		case O_CHANNEL:
 			if (!chan_known(optarg)) {
-				warnx_ae("--channel '%s': unknown channel "
-				    "(%s)", optarg, chan_names());
-				return 125;
+				return usage_error(NULL, "--channel '%s': "
+				    "unknown channel (%s)", optarg,
+				    chan_names());
 			}
 			o->channels = strv_push(o->channels, optarg);
 			break;
@@ -90,30 +93,32 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 			printf("approve-exec %s\n", AE_VERSION);
 			return 0;
 		default:
-			usage_main(stderr);
-			return 125;
+			return usage_getopt(NULL, "+qhV", argv);
 		}
 	}
-	if (optind >= argc) {
-		usage_main(stderr);
-		return 125;
-	}
-	if (o->g.no_wait && o->g.request != NULL) {
-		warnx_ae("--no-wait asks for a new request, --request uses a "
-		    "decided one: not both");
-		return 125;
-	}
+	if (optind >= argc)
+		return usage_error(NULL, "no command given");
+	if (o->g.no_wait && o->g.request != NULL)
+		return usage_error(NULL, "--no-wait asks for a new request, "
+		    "--request uses a decided one: not both");
 	/*
 	 * `approve-exec --json verify` most likely means the verb: running
 	 * a program called verify instead would surprise. Only a word after
 	 * a -- of our own (not an option's argument) is taken as a command.
 	 */
-	if (is_verb(argv[optind]) && (optind < 2 || argv[optind - 1] == last ||
-	    strcmp(argv[optind - 1], "--") != 0)) {
-		warnx_ae("'%s' is a verb and goes first (approve-exec %s ...); "
-		    "a command of that name goes after --", argv[optind],
-		    argv[optind]);
-		return 125;
+	ours = optind < 2 || argv[optind - 1] == last ||
+	    strcmp(argv[optind - 1], "--") != 0;
+	if (ours && is_verb(argv[optind]))
+		return usage_error(NULL, "'%s' is a verb and goes first "
+		    "(approve-exec %s ...); a command of that name goes after "
+		    "--", argv[optind], argv[optind]);
+	if (ours && (near = verb_typo(argv[optind])) != NULL) {
+		shown = esc_text(argv[optind]);
+		c = usage_error(NULL, "'%s' is not a command; did you mean "
+		    "'%s'? (use -- to run a program named %s)", shown, near,
+		    shown);
+		free(shown);
+		return c;
 	}
 	return -1;
 }
@@ -187,6 +192,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	timings_mark("config");
+	warn_embedded_root(&s);
 	memset(&ui, 0, sizeof(ui));
 	ui.s.say = ui_say;
 	ui.s.status = ui_status;

@@ -286,7 +286,7 @@ wait_for(const char *spool, const struct approvers *ap, const char *which,
 	for (;;) {
 		if ((o = lookup(spool, ap, which, &err)) == NULL) {
 			warnx_ae("%s", err.msg);
-			return 69;
+			return request_missing(spool, err.code);
 		}
 		state = json_string_value(json_object_get(o, "state"));
 		if (strcmp(state, "pending") != 0 || interrupted ||
@@ -318,23 +318,24 @@ status_main(int argc, char **argv, int waiting)
 		case 'c': config = optarg; break;
 		case 'j': json = 1; break;
 		case 't':
-			if (!waiting || (timeout = duration_parse(optarg)) <= 0) {
-				usage_status(stderr);
-				return 125;
-			}
+			if (!waiting)
+				return usage_error(argv[0], "--timeout is an "
+				    "option of wait");
+			if ((timeout = duration_parse(optarg)) <= 0)
+				return usage_error(argv[0], "--timeout '%s': "
+				    "expected a duration such as 90s or 10m",
+				    optarg);
 			break;
 		case 'h':
 			usage_status(stdout);
 			return 0;
 		default:
-			usage_status(stderr);
-			return 125;
+			return usage_getopt(argv[0], "h", argv);
 		}
 	}
-	if (argc - optind != 1) {
-		usage_status(stderr);
-		return 125;
-	}
+	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "
+	    "CODE")) >= 0 || (st = usage_request(argv[0], argv[optind])) >= 0)
+		return st;
 	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
 		return st;
 	if (setup_load_approvers(&s, config, &err) != 0)
@@ -345,7 +346,7 @@ status_main(int argc, char **argv, int waiting)
 	else if ((o = lookup(s.cfg.local.spool, &s.ap, argv[optind],
 	    &err)) == NULL) {
 		warnx_ae("%s", err.msg);
-		st = 69;
+		st = request_missing(s.cfg.local.spool, err.code);
 	} else {
 		show(o, json);
 		json_decref(o);

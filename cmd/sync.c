@@ -108,14 +108,11 @@ cmd_sync(int argc, char **argv)
 			usage_sync(stdout);
 			return 0;
 		default:
-			usage_sync(stderr);
-			return 125;
+			return usage_getopt("sync", "+h", argv);
 		}
 	}
-	if (optind != argc) {
-		usage_sync(stderr);
-		return 125;
-	}
+	if (optind != argc)
+		return usage_operands("sync", argc, argv, 0, "");
 	if ((r = refuse_elevated(repo != NULL ? "--repo" : remote != NULL ?
 	    "--remote" : config != NULL ? "--config" : NULL)) != 0)
 		return r;

@@ -105,9 +105,10 @@ parse(int argc, char **argv, const char **config, const char **file,
 	}
 	if (argc < 2 || strcmp(argv[1], "enroll") != 0) {
 		if (argc >= 2)
-			warnx_ae("totp: unknown command '%s'", argv[1]);
-		fputs(usage_text, stderr);
-		return 125;
+			return usage_error("totp", "unknown command '%s' "
+			    "(there is: enroll)", argv[1]);
+		return usage_error("totp", "no command given (there is: "
+		    "enroll)");
 	}
 	argc--;
 	argv++;
@@ -119,15 +120,12 @@ parse(int argc, char **argv, const char **config, const char **file,
 		else if (c == 'h') {
 			fputs(usage_text, stdout);
 			return 0;
-		} else {
-			fputs(usage_text, stderr);
-			return 125;
-		}
+		} else
+			return usage_getopt("totp enroll", "h", argv);
 	}
-	if (argc - optind != 1) {
-		warnx_ae("totp enroll: give one person's name");
-		return 125;
-	}
+	if ((c = usage_operands("totp enroll", argc, argv, 1, "person's "
+	    "name")) >= 0)
+		return c;
 	*name = argv[optind];
 	return -1;
 }

@@ -77,14 +77,11 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 			usage_verify(stdout);
 			return 0;
 		default:
-			usage_verify(stderr);
-			return 125;
+			return usage_getopt("verify", "+h", argv);
 		}
 	}
-	if (optind < argc) {
-		usage_verify(stderr);
-		return 125;
-	}
+	if (optind < argc)
+		return usage_operands("verify", argc, argv, 0, "");
 	return -1;
 }
 

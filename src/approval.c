@@ -408,3 +408,101 @@ approval_eligible(const struct approval *a)
 	}
 	return v;
 }
+
+/* The people who could vote for req through from (NULL: any), by stage. */
+struct appr_count {
+	long listed;		/* listed, not bots */
+	long allowed;		/* and not barred as the requester */
+	long reached;		/* and reached by some channel */
+};
+
+static void
+count_people(const struct approval *a, const struct pol_approval *req,
+    const char *from, int (*reach)(void *, const struct person *),
+    void *arg, struct appr_count *n)
+{
+	const struct person *p;
+	size_t i;
+
+	memset(n, 0, sizeof(*n));
+	for (i = 0; a->ap != NULL && i < a->ap->npeople; i++) {
+		p = &a->ap->people[i];
+		if (!eligible_for(a, req, p->name) || (from != NULL &&
+		    !approvers_from_has(a->ap, from, p->name)))
+			continue;
+		n->listed++;
+		if (is_self(a, p->name) && !a->self_approval)
+			continue;
+		n->allowed++;
+		if (reach(arg, p))
+			n->reached++;
+	}
+}
+
+/* Why one threshold cannot be met, or NULL; caller frees. */
+static char *
+threshold_short(const struct approval *a, const struct appr_need *need,
+    const char *from, long min, int (*reach)(void *, const struct person *),
+    void *arg)
+{
+	struct appr_count n;
+	const char *who = from != NULL ? from : "any listed person";
+
+	count_people(a, need->req, from, reach, arg, &n);
+	if (n.reached >= min)
+		return NULL;
+	if (a->ap == NULL || a->ap->file == NULL)
+		return xasprintf("rule %s needs %ld approval%s from %s, but "
+		    "there is no approver list", need->rule, min,
+		    min == 1 ? "" : "s", who);
+	if (n.listed < min)
+		return xasprintf("rule %s needs %ld approval%s from %s, but "
+		    "%s lists %ld such %s", need->rule, min, min == 1 ? "" :
+		    "s", who, a->ap->file, n.listed, n.listed == 1 ? "person" :
+		    "people");
+	if (n.allowed < min)
+		return xasprintf("rule %s needs %ld approval%s from %s, but "
+		    "only %ld may approve: the requester cannot approve "
+		    "their own request", need->rule, min, min == 1 ? "" : "s",
+		    who, n.allowed);
+	return xasprintf("rule %s needs %ld approval%s from %s, but only %ld "
+	    "of them can be reached on its channels", need->rule, min,
+	    min == 1 ? "" : "s", who, n.reached);
+}
+
+char *
+approval_unmeetable(const struct approval *a,
+    int (*reach)(void *arg, const struct person *p), void *arg)
+{
+	const struct pol_approval *q;
+	char *why, *first;
+	size_t i, k;
+
+	for (i = 0; i < a->nneeds; i++) {
+		q = a->needs[i].req;
+		if (q->n_any_of == 0) {
+			if ((why = threshold_short(a, &a->needs[i], NULL, 1,
+			    reach, arg)) != NULL)
+				return why;
+			continue;
+		}
+		first = NULL;
+		/* one threshold in reach is enough; else say the first's */
+		for (k = 0; k < q->n_any_of; k++) {
+			why = threshold_short(a, &a->needs[i],
+			    q->any_of[k].from, q->any_of[k].min, reach, arg);
+			if (why == NULL)
+				break;
+			if (first == NULL)
+				first = why;
+			else
+				free(why);
+		}
+		if (k < q->n_any_of) {
+			free(first);
+			continue;
+		}
+		return first;
+	}
+	return NULL;
+}

@@ -102,4 +102,14 @@ char *approval_progress(const struct approval *a);
  */
 char **approval_eligible(const struct approval *a);
 
+/*
+ * Whether the needs can ever be met: by listed people (not bots), not
+ * barred as the requester, that reach(arg, person) says a channel of
+ * the request can identify. Returns NULL if every need has a threshold
+ * enough such people could meet, else why the first one cannot, naming
+ * its rule (caller frees).
+ */
+char *approval_unmeetable(const struct approval *a,
+    int (*reach)(void *arg, const struct person *p), void *arg);
+
 #endif

@@ -86,6 +86,13 @@ struct chan_ops {
 	const char *how;
 	/* may be served by a --no-wait process that has no terminal */
 	int detachable;
+	/*
+	 * Returns 1 if the channel can identify p as a voter (p has an
+	 * identity on it), else 0; NULL: anyone listed. The approvers.yaml
+	 * key that gives that identity, for messages, in reaches_key.
+	 */
+	int (*reaches)(const struct person *p);
+	const char *reaches_key;
 
 	/*
 	 * Takes the request to people. Returns 0 and *out, or an error

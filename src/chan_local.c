@@ -188,10 +188,19 @@ lc_close(struct chan *c)
 	free(c);
 }
 
+/* The kernel names a uid: a person with a unix login. */
+static int
+lc_reaches(const struct person *p)
+{
+	return p->unix_users != NULL && p->unix_users[0] != NULL;
+}
+
 const struct chan_ops chan_local = {
 	.name = "local",
 	.how = "another user runs `approve-exec approve %s`",
 	.detachable = 1,
+	.reaches = lc_reaches,
+	.reaches_key = "unix",
 	.open = lc_open,
 	.wait_on = lc_wait_on,
 	.service = lc_service,

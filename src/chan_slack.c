@@ -223,9 +223,18 @@ sc_close(struct chan *c)
 	free(c);
 }
 
+/* Slack names a user ID: a person who lists one. */
+static int
+sc_reaches(const struct person *p)
+{
+	return p->slack != NULL && p->slack[0] != NULL;
+}
+
 const struct chan_ops chan_slack = {
 	.name = "slack",
 	.how = "an approver reacts or replies in Slack",
+	.reaches = sc_reaches,
+	.reaches_key = "slack",
 	.open = sc_open,
 	.wait_on = sc_wait_on,
 	.service = sc_service,

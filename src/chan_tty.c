@@ -218,9 +218,18 @@ tc_close(struct chan *c)
 	free(c);
 }
 
+/* A name is proven by its TOTP code: a person with a secret. */
+static int
+tc_reaches(const struct person *p)
+{
+	return p->totp != NULL;
+}
+
 const struct chan_ops chan_tty = {
 	.name = "tty",
 	.how = "an approver answers at this terminal with their TOTP code",
+	.reaches = tc_reaches,
+	.reaches_key = "totp",
 	.open = tc_open,
 	.wait_on = tc_wait_on,
 	.service = tc_service,

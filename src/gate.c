@@ -252,6 +252,23 @@ started(void *arg)
 }
 
 /*
+ * The command cannot run (not found: 127, not executable: 126): records
+ * the error, so the attempt is in the evidence, and says why as env(1)
+ * would. Before anyone is asked: nobody approves what cannot run.
+ */
+static int
+unrunnable(struct gate *g)
+{
+	struct ae_error err = g->exe_err;
+	int r;
+
+	if ((r = decide(g, "error", err.msg)) != 0)
+		return r;
+	outcome(g, "error", ae_exit_status(err.code), err.msg);
+	return fail(g, &err);
+}
+
+/*
  * Records result ("allowed" or "approved") and runs the open file.
  * Returns its exit status, or the failure's.
  */
@@ -264,13 +281,8 @@ execute(struct gate *g, const char *result)
 	char **env = NULL;
 	int r;
 
-	if (g->exe.fd < 0) {
-		err = g->exe_err;
-		if ((r = decide(g, "error", err.msg)) != 0)
-			return r;
-		outcome(g, "error", ae_exit_status(err.code), err.msg);
-		return fail(g, &err);
-	}
+	if (g->exe.fd < 0)
+		return unrunnable(g);
 	/* secrets are read only now that the command may run */
 	if (credentials_env(&env, environ, &g->d, &err) != 0) {
 		if ((r = decide(g, "error", err.msg)) != 0)
@@ -487,6 +499,137 @@ unreachable(struct gate *g, const struct approval *a,
 	free(chans);
 	free(rules);
 	strv_free(shown);
+	return r != 0 ? r : 69;
+}
+
+struct reach {
+	const struct config *cfg;
+	const struct approval *a;
+	char *const *want;
+	int no_wait;
+};
+
+/* Returns 1 if ops is a channel the request would be opened on. */
+static int
+would_open(const struct reach *x, const struct chan_ops *ops)
+{
+	return ops != NULL && strv_has(x->a->channels, ops->name) &&
+	    config_channel_enabled(x->cfg, ops->name) &&
+	    (!x->no_wait || ops->detachable);
+}
+
+/* Whether some channel the request would be opened on can identify p. */
+static int
+reaches(void *arg, const struct person *p)
+{
+	const struct reach *x = arg;
+	const struct chan_ops *ops;
+	size_t i;
+
+	for (i = 0; x->want != NULL && x->want[i] != NULL; i++)
+		if (would_open(x, ops = chan_find(x->want[i])) &&
+		    (ops->reaches == NULL || ops->reaches(p)))
+			return 1;
+	return 0;
+}
+
+/* The file the embedded default stands for; caller frees. */
+static char *
+config_to_create(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+
+	if (geteuid() == 0)
+		return xstrdup("/etc/approve-exec/config.yaml");
+	if (x != NULL && x[0] == '/')
+		return xasprintf("%s/approve-exec/config.yaml", x);
+	return xasprintf("%s/.config/approve-exec/config.yaml",
+	    h != NULL ? h : "~");
+}
+
+/* What to configure so that someone can approve; caller frees. */
+static char *
+configure_hint(const struct reach *x)
+{
+	const struct chan_ops *ops;
+	struct buf b;
+	char *path, *chans, *rules;
+	size_t i;
+
+	if (x->cfg->file == NULL) {
+		chans = config_to_create();
+		path = xasprintf("create %s naming an approver list "
+		    "(approvers: approvers.yaml), see approve-exec.conf(5)",
+		    chans);
+		free(chans);
+		return path;
+	}
+	if (x->cfg->approvers == NULL)
+		return xasprintf("name an approver list in %s (approvers: "
+		    "approvers.yaml)", x->cfg->file);
+	for (i = 0; x->want != NULL && x->want[i] != NULL; i++)
+		if (would_open(x, chan_find(x->want[i])))
+			break;
+	if (x->want == NULL || x->want[i] == NULL) {
+		chans = esc_argv(x->want);
+		rules = esc_argv(x->a->channels);
+		path = xasprintf("no channel asked for (%s) is one the rule "
+		    "names (%s) that this host enables and can serve", chans,
+		    rules);
+		free(chans);
+		free(rules);
+		return path;
+	}
+	buf_init(&b);
+	buf_addf(&b, "list people in %s who may approve, each with ",
+	    x->cfg->approvers);
+	for (i = 0; x->want != NULL && x->want[i] != NULL; i++)
+		if (would_open(x, ops = chan_find(x->want[i])) &&
+		    ops->reaches_key != NULL)
+			buf_addf(&b, "%s%s: (for %s)", b.p[b.len - 1] == ' ' ?
+			    "" : " or ", ops->reaches_key, ops->name);
+	if (b.p[b.len - 1] == ' ')
+		buf_adds(&b, "an identity on a channel the rule uses");
+	return buf_detach(&b);
+}
+
+char *
+gate_unmeetable(const struct config *cfg, const struct approval *a,
+    char *const *want, int no_wait)
+{
+	struct reach x;
+	char *why, *hint, *msg;
+
+	x.cfg = cfg;
+	x.a = a;
+	x.want = want != NULL ? want : a->channels;
+	x.no_wait = no_wait;
+	if ((why = approval_unmeetable(a, reaches, &x)) == NULL)
+		return NULL;
+	hint = configure_hint(&x);
+	msg = xasprintf("nobody can approve this: %s; %s", why, hint);
+	free(hint);
+	free(why);
+	return msg;
+}
+
+/*
+ * Fails fast, before anyone is asked, when nobody could ever approve:
+ * records the error and returns 69; else 0.
+ */
+static int
+unmeetable(struct gate *g, const struct approval *a)
+{
+	char *why;
+	int r;
+
+	if ((why = gate_unmeetable(g->cfg, a, g->o->channels,
+	    g->o->no_wait)) == NULL)
+		return 0;
+	say(g, "%s", why);
+	r = decide(g, "error", why);
+	outcome(g, "no-approver", 69, why);
+	free(why);
 	return r != 0 ? r : 69;
 }
 
@@ -869,6 +1012,8 @@ approval(struct gate *g)
 	if (g->o->timeout > 0 && g->o->timeout < a.timeout)
 		a.timeout = g->o->timeout;
 	shown_init(g, &a, &sr);
+	if ((r = unmeetable(g, &a)) != 0)
+		goto out;
 	/* from the moment the request can be seen, Ctrl-C cancels it */
 	if (session_open(&s, &a, &sr, wanted(g, &a), g->o->no_wait,
 	    time(NULL) + a.timeout, &g->ui->s, &err) != 0) {
@@ -950,7 +1095,7 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 		r = execute(&g, "allowed");
 		break;
 	case POL_APPROVE:
-		r = approval(&g);
+		r = g.exe.fd < 0 ? unrunnable(&g) : approval(&g);
 		break;
 	default:	/* deny, and anything not foreseen */
 		r = denied(&g);

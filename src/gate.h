@@ -8,6 +8,7 @@
 #ifndef AE_GATE_H
 #define AE_GATE_H
 
+#include "approval.h"
 #include "approvers.h"
 #include "config.h"
 #include "policy.h"
@@ -40,5 +41,16 @@ struct gate_ui {
 int gate_run(const struct gate_opts *o, const struct config *cfg,
     const struct approvers *ap, const struct policy *pol, char **argv,
     const struct gate_ui *ui);
+
+/*
+ * Whether nobody could ever approve a: no approver list, nobody eligible
+ * but the requester, no channel of want (NULL: a's own) that cfg enables
+ * (and that a --no-wait process can serve, with no_wait) reaches an
+ * eligible person, or fewer such people than a threshold. Returns NULL
+ * when the approval can be met, else why, naming the rule and what to
+ * configure (caller frees).
+ */
+char *gate_unmeetable(const struct config *cfg, const struct approval *a,
+    char *const *want, int no_wait);
 
 #endif

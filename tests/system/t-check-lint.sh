@@ -1,6 +1,6 @@
 #!/bin/sh
-# check: the decision without side effects (0 allow, 1 approve, 77 deny,
-# 78 configuration error); lint: 0 when sound, 78 with file:line:col.
+# check: the decision without side effects (0 allow, 1 approve, 69
+# approve but nobody could, 77 deny, 78 configuration error); lint: 0 when sound, 78 with file:line:col.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/setup-run.sh"
 
@@ -27,7 +27,7 @@ while IFS='|' read -r want decision cmd; do
 done <<'EOF'
 0|allow|marker m
 0|allow|$HELPERS/argv-dump m
-1|approve|sensitive m
+69|approve|sensitive m
 77|deny|danger m
 77|deny|env A=1 nice -n 5 danger m
 77|deny|$ROOT/unlisted m
@@ -67,8 +67,8 @@ test_expect_success 'check exits 78 on a missing --config' '
 '
 
 test_expect_success 'check without a command is a usage error' '
-	expect_status 125 "$AE" check --config "$CONF" 2>err &&
-	grep "^usage:" err
+	expect_status 64 "$AE" check --config "$CONF" 2>err &&
+	grep "^Try .approve-exec check --help" err
 '
 
 test_expect_success 'check writes no evidence' '

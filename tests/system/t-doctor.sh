@@ -171,9 +171,9 @@ test_expect_success 'under sudo: --config is refused (78); root for no one is to
 	has err "not accepted under sudo" &&
 	{ "$AE" doctor --config "$TEST_DIR/clean/etc/config.yaml" >out 2>err || :; } &&
 	has err "give --user NAME" &&
-	expect_status 125 "$AE" doctor --user no-such-user-here 2>err &&
+	expect_status 64 "$AE" doctor --user no-such-user-here 2>err &&
 	has err "no such user" &&
-	expect_status 125 "$AE" doctor extra
+	expect_status 64 "$AE" doctor extra
 '
 
 test_done

@@ -173,7 +173,7 @@ test_expect_success 'a request planted by carol as alice'"'"'s is refused and no
 	{ ae ae_bob approve $ID2 2>err; echo $? >st; } &&
 	test "$(cat st)" = 69 && grep -q "not owned by the requester" err &&
 	{ ae ae_bob approve FAKE-01 2>err; echo $? >st; } &&
-	test "$(cat st)" = 69 && grep -q "no pending request" err &&
+	test "$(cat st)" = 66 && grep -q "no pending request" err &&
 	ae ae_bob pending >list && grep -q 7F3K-Q2 list && ! grep -q FAKE list &&
 	! grep -q "^vote" fake.out; r=$?
 	kill $fake_pid; wait $fake_pid; stop
@@ -202,7 +202,7 @@ test_expect_success 'a stale request (requester gone) is not listed' '
 	kill -KILL $req_pid; wait $req_pid
 	test -S "$SPOOL/$ID1.sock" && test -e "$SPOOL/$ID1.json" &&
 	ae ae_bob pending >list 2>err && ! grep -q 7F3K list &&
-	expect_status 69 ae ae_bob approve 7F3K-Q2 2>err &&
+	expect_status 66 ae ae_bob approve 7F3K-Q2 2>err &&
 	as ae_alice rm -f "$SPOOL/$ID1.sock" "$SPOOL/$ID1.json"
 '
 
@@ -252,10 +252,10 @@ test_expect_success 'pending --json: an array with id, code, argv, requester, ru
 	stop; exit $r
 '
 
-test_expect_success 'approve: no such request (69), a bad id is refused by the requester' '
-	expect_status 69 ae ae_bob approve NOPE-00 2>err &&
+test_expect_success 'approve: no such request (66), a bad id is refused by the requester' '
+	expect_status 66 ae ae_bob approve NOPE-00 2>err &&
 	grep -q "no pending request" err &&
-	expect_status 125 ae ae_bob approve 2>/dev/null &&
+	expect_status 64 ae ae_bob approve 2>/dev/null &&
 	expect_status 3 as ae_alice "$ROOT/bin/local-requester" "$SPOOL" \
 	    ../../etc/passwd X ae_bob 2>err && grep -q "32 lowercase hex" err
 '

@@ -134,11 +134,11 @@ test_expect_success 'a state file planted by another user is refused' '
 	as aew_eve sh -c "cat >\"$W/spool/$ID.state\"" <planted &&
 	expect_status 77 use "$ID" touch "$W/req/one" &&
 	grep -q "not a regular file of ours" "$W/out" && ! test -e "$W/req/one" &&
-	expect_status 69 verb aew_req status "$ID.x" 2>/dev/null
+	expect_status 64 verb aew_req status "$ID.x" 2>/dev/null
 '
 
-test_expect_success 'unknown request: status exits 69' '
-	expect_status 69 verb aew_req status 0123456789abcdef0123456789abcdef
+test_expect_success 'unknown request: status exits 66' '
+	expect_status 66 verb aew_req status 0123456789abcdef0123456789abcdef
 '
 
 test_done

@@ -45,17 +45,17 @@ test_expect_success 'a rule description is shown escaped too' '
 '
 
 # Approval needed, but no channel can carry it: 69, nothing run.
-test_expect_success 'an approve rule exits 69 naming rule and channel' '
+test_expect_success 'an approve rule with no approver list exits 69 naming the rule' '
 	expect_status 69 ae -- sensitive m 2>err &&
 	test ! -e m &&
 	grep "rule ask-first" err &&
-	grep "through slack," err
+	grep "no approver list; name an approver list in" err
 '
 
-test_expect_success 'an approve rule exits 69 naming the --channel asked for' '
-	expect_status 69 ae --channel tty --timeout 1s -- sensitive m 2>err &&
+test_expect_success 'so does one with a --channel asked for, at once' '
+	expect_status 69 ae --channel tty -- sensitive m 2>err &&
 	test ! -e m &&
-	grep "through tty," err
+	grep "nobody can approve this" err
 '
 
 # Configuration invalid: 78, nothing run. conf NAME BODY writes a config
@@ -175,20 +175,23 @@ approvers: no-such-approvers.yaml" &&
 	grep "no-such-approvers.yaml" err
 '
 
-# Usage: 125 and the usage (or what was wrong) on stderr, nothing run.
+# Usage: 64 (EX_USAGE), what was wrong on one line and where help is,
+# nothing run.
 # what | arguments | what stderr says
 while IFS='|' read -r what args says; do
-	test_expect_success "usage error: $what exits 125" "
-		expect_status 125 ae $args 2>err &&
+	test_expect_success "usage error: $what exits 64" "
+		expect_status 64 ae $args 2>err &&
 		test ! -e m &&
-		grep -e '$says' err
+		grep -e '$says' err &&
+		test \$(wc -l <err) = 2 &&
+		tail -n 1 err | grep -x \"Try 'approve-exec --help'.\"
 	"
 done <<EOF
-no command||^usage: approve-exec
-only options|--json -q|^usage: approve-exec
-an unknown option|--bogus -- marker m|^usage: approve-exec
-an unknown short option|-Z -- marker m|^usage: approve-exec
-a missing option argument|--reason|^usage: approve-exec
+no command||no command given
+only options|--json -q|no command given
+an unknown option|--bogus -- marker m|unknown option .--bogus.
+an unknown short option|-Z -- marker m|unknown option .-Z.
+a missing option argument|--reason|option .--reason. needs a value
 a bad duration|--timeout soon -- marker m|timeout.*soon
 a zero duration|--timeout 0 -- marker m|timeout.*0
 a negative duration|--timeout -5m -- marker m|timeout.*-5m
@@ -196,9 +199,9 @@ a duration with a bad unit|--timeout 10x -- marker m|timeout.*10x
 an unknown channel|--channel pigeon -- marker m|channel.*pigeon
 EOF
 
-test_expect_success 'no arguments at all exits 125 with the usage' '
-	expect_status 125 "$AE" 2>err &&
-	grep "^usage: approve-exec" err
+test_expect_success 'no arguments at all exits 64, pointing to --help' '
+	expect_status 64 "$AE" 2>err &&
+	grep "^Try .approve-exec --help" err
 '
 
 test_expect_success '--help exits 0 with the usage on stdout' '
@@ -236,15 +239,15 @@ test_expect_success 'after -- a command named like a verb runs' '
 '
 
 test_expect_success 'a verb after options is refused, not run as a command' '
-	expect_status 125 ae verify m 2>err &&
+	expect_status 64 ae verify m 2>err &&
 	test ! -e m &&
 	grep "is a verb" err &&
-	expect_status 125 ae --json --reason x status m 2>err &&
+	expect_status 64 ae --json --reason x status m 2>err &&
 	test ! -e m
 '
 
 test_expect_success 'a -- that is an option'"'"'s argument does not end options' '
-	expect_status 125 ae --reason -- verify m 2>err &&
+	expect_status 64 ae --reason -- verify m 2>err &&
 	test ! -e m &&
 	ae --reason -- -- verify verb-ran &&
 	test -e verb-ran &&

@@ -97,11 +97,11 @@ else
 	test_skip 'under sudo --file is refused' 'needs root'
 fi
 
-test_expect_success 'totp has no verb that prints codes; bad use exits 125' '
-	expect_status 125 "$AE" totp code --file "$ROOT/etc/totp/alice" &&
-	expect_status 125 "$AE" totp &&
-	expect_status 125 "$AE" totp enroll --config "$CONF" &&
-	expect_status 125 "$AE" totp enroll alice bob --config "$CONF"
+test_expect_success 'totp has no verb that prints codes; bad use exits 64' '
+	expect_status 64 "$AE" totp code --file "$ROOT/etc/totp/alice" &&
+	expect_status 64 "$AE" totp &&
+	expect_status 64 "$AE" totp enroll --config "$CONF" &&
+	expect_status 64 "$AE" totp enroll alice bob --config "$CONF"
 '
 
 test_expect_success 'Python'"'"'s code for now is accepted by totp_check' '

@@ -680,10 +680,10 @@ test_expect_success 'log filters: --decision, --since, --until, --person, --rule
 
 test_expect_success 'log: bad dates and decisions are usage errors' '
 	logrepo &&
-	expect_status 125 "$AE" log --repo lg.git --since yesterday 2>err &&
+	expect_status 64 "$AE" log --repo lg.git --since yesterday 2>err &&
 	has err "since .yesterday." &&
-	expect_status 125 "$AE" log --repo lg.git --until 2026-02-30 &&
-	expect_status 125 "$AE" log --repo lg.git --decision maybe &&
+	expect_status 64 "$AE" log --repo lg.git --until 2026-02-30 &&
+	expect_status 64 "$AE" log --repo lg.git --decision maybe &&
 	expect_status 125 "$AE" log --repo nowhere
 '
 

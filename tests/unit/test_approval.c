@@ -660,6 +660,98 @@ load_fixture(void)
 	return r;
 }
 
+/*
+ * approval_unmeetable: who a channel reaches (space-separated, "*" for
+ * everyone), and the start of why the needs cannot be met (NULL: they
+ * can).
+ */
+static const struct unmeet_row {
+	const char *name;
+	int pol;
+	const char *rules;
+	int dflt;
+	const char *req, *obo;
+	const char *reach;
+	const char *why;
+} unmeet_rows[] = {
+	{ "one dba, reached", P_MAIN, "one-dba", 0, "alice", NULL, "*", NULL },
+	{ "the only dba is the requester", P_MAIN, "one-dba", 0, "carol", NULL,
+	  "*", "rule one-dba needs 1 approval from group:dba, but only 0 may "
+	  "approve: the requester cannot approve their own request" },
+	{ "the only dba is whom it is for", P_MAIN, "one-dba", 0, "alice",
+	  "carol", "*", "rule one-dba needs 1 approval from group:dba, but "
+	  "only 0 may approve" },
+	{ "the dba is not reached", P_MAIN, "one-dba", 0, "alice", NULL,
+	  "alice bob", "rule one-dba needs 1 approval from group:dba, but "
+	  "only 0 of them can be reached on its channels" },
+	{ "sre quorum: the requester leaves two", P_MAIN, "sre-quorum", 0,
+	  "alice", NULL, "*", NULL },
+	{ "sre quorum: the bot never counts", P_MAIN, "sre-quorum", 0, "alice",
+	  NULL, "bob ci-bot", "rule sre-quorum needs 2 approvals from "
+	  "group:sre, but only 1 of them can be reached" },
+	{ "any_of: the second threshold suffices", P_MAIN, "db-export", 0,
+	  "carol", NULL, "*", NULL },
+	{ "any_of: neither, the first is named", P_MAIN, "db-export", 0,
+	  "carol", NULL, "bob", "rule db-export needs 1 approval from "
+	  "group:dba, but only 0 may approve" },
+	{ "two needs: the second cannot be met", P_MAIN, "one-dba ops", 0,
+	  "alice", NULL, "carol", "rule ops needs 1 approval from group:ops, "
+	  "but only 0 of them can be reached" },
+	{ "self-approval lets the requester count", P_MAIN, "self-ok", 0,
+	  "alice", NULL, "alice", NULL },
+	{ "anyone: someone else reached", P_MAIN, "anyone", 0, "frank", NULL,
+	  "frank dave", NULL },
+	{ "anyone: only the requester reached", P_MAIN, "anyone", 0, "frank",
+	  NULL, "frank ci-bot", "rule anyone needs 1 approval from any listed "
+	  "person, but only 0 of them can be reached" },
+	{ "the default's need", P_OPS, NULL, 1, "dave", NULL, "frank", NULL },
+};
+
+static char *
+unmeet_name(const void *row)
+{
+	return xstrdup(((const struct unmeet_row *)row)->name);
+}
+
+static int
+row_reaches(void *arg, const struct person *p)
+{
+	const char *list = arg;
+	char *copy, *w, *save = NULL;
+	int found = 0;
+
+	if (strcmp(list, "*") == 0)
+		return 1;
+	copy = xstrdup(list);
+	for (w = strtok_r(copy, " ", &save); w != NULL && !found;
+	    w = strtok_r(NULL, " ", &save))
+		found = strcmp(w, p->name) == 0;
+	free(copy);
+	return found;
+}
+
+static void
+test_unmeet(void **state)
+{
+	const struct unmeet_row *row = *state;
+	struct pol_decision d;
+	struct approval a;
+	char *why;
+
+	make_decision(&d, &fx_pol[row->pol], row->rules, row->dflt);
+	approval_init(&a, &fx_pol[row->pol], &d, &fx_ap, row->req, row->obo);
+	why = approval_unmeetable(&a, row_reaches, (void *)row->reach);
+	if (row->why == NULL && why != NULL)
+		fail_msg("said unmeetable: %s", why);
+	if (row->why != NULL && (why == NULL ||
+	    strncmp(why, row->why, strlen(row->why)) != 0))
+		fail_msg("wanted '%s...', got '%s'", row->why,
+		    why != NULL ? why : "(meetable)");
+	free(why);
+	approval_release(&a);
+	pol_decision_release(&d);
+}
+
 int
 main(void)
 {
@@ -676,6 +768,9 @@ main(void)
 	fails += run_table("init", test_init, init_rows,
 	    sizeof(init_rows) / sizeof(init_rows[0]), sizeof(init_rows[0]),
 	    init_name);
+	fails += run_table("unmeetable", test_unmeet, unmeet_rows,
+	    sizeof(unmeet_rows) / sizeof(unmeet_rows[0]),
+	    sizeof(unmeet_rows[0]), unmeet_name);
 	fails += cmocka_run_group_tests_name("codes", misc, NULL, NULL);
 	for (i = 0; i < NPOL; i++)
 		policy_release(&fx_pol[i]);
