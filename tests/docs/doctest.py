@@ -226,6 +226,11 @@ SETUP = r"""
 set -e
 mount -t tmpfs -o mode=755 docs /usr/local/bin
 install -m 755 "$AE_BIN" /usr/local/bin/approve-exec
+# the module beside it, as make install puts it (nothing else of
+# /usr/local/lib is for the examples)
+mount -t tmpfs -o mode=755 docs /usr/local/lib
+mkdir -p /usr/local/lib/approve-exec
+install -m 644 "$(dirname "$(readlink -f "$AE_BIN")")"/../lib/approve-exec/ext.so /usr/local/lib/approve-exec/
 mount -t tmpfs -o mode=755 docs /usr/local/share
 mkdir -p /usr/local/share/approve-exec/policies
 install -m 644 "$AE_TOP"/policies/*.yaml /usr/local/share/approve-exec/policies/
