@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "escape.h"
 #include "evidence.h"
 #include "sshkey.h"
 #include "util.h"
@@ -205,6 +206,7 @@ cmd_init(int argc, char **argv)
 	const char *config = NULL, *repo = NULL, *root = NULL;
 	struct audit *a = NULL;
 	struct setup s;
+	char *shown;
 	int c, r, i, sys = 0;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -215,17 +217,19 @@ cmd_init(int argc, char **argv)
 		    NULL)) != -1) {
 			if (c == 'R')
 				root = optarg;
-			else if (c != 's') {
+			else if (c == 'h') {
 				fputs("usage: approve-exec init --system "
-				    "[--root DIR]\n", c == 'h' ? stdout :
-				    stderr);
-				return c == 'h' ? 0 : 125;
-			}
+				    "[--root DIR]\n", stdout);
+				return 0;
+			} else if (c != 's')
+				return usage_getopt("init", "+h", argv);
 		}
 		if (optind != argc) {
-			warnx_ae("init: unexpected argument '%s'",
-			    argv[optind]);
-			return 125;
+			shown = esc_text(argv[optind]);
+			r = usage_error("init", "unexpected argument '%s'",
+			    shown);
+			free(shown);
+			return r;
 		}
 		if ((r = refuse_elevated(root != NULL ? "--root" : NULL)) != 0)
 			return r;

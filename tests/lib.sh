@@ -45,3 +45,12 @@ test_done() {
 	echo "1..$test_count"
 	[ "$test_failed" = 0 ]
 }
+
+# ae_install DIR: the build's approve-exec and its module under DIR, laid
+# out as make install lays them (DIR/bin, DIR/lib/approve-exec), for tests
+# that need a copy in a directory of their own.
+ae_install() {
+	mkdir -p "$1/bin" "$1/lib/approve-exec" &&
+	cp "$AE" "$1/bin/approve-exec" &&
+	cp "$TOP/$AE_BUILD/lib/approve-exec/ext.so" "$1/lib/approve-exec/"
+}

@@ -67,8 +67,8 @@ test_expect_success 'without --root it needs root; under sudo --root is refused;
 	fi &&
 	SUDO_UID=65534 expect_status 78 "$AE" init --system --root r4 2>err &&
 	! test -e r4 &&
-	expect_status 125 "$AE" init --system extra 2>err &&
-	expect_status 125 "$AE" init --root r5 2>err && ! test -e r5
+	expect_status 64 "$AE" init --system extra 2>err &&
+	expect_status 64 "$AE" init --root r5 2>err && ! test -e r5
 '
 
 test_done

@@ -13,8 +13,8 @@ need_users 'local channel with real users' ae_alice ae_bob ae_carol ae_nobody
 umask 022
 chmod 755 "$TEST_DIR"
 ROOT=$(cd "$TEST_DIR" && pwd -P)
-mkdir "$ROOT/bin" "$ROOT/etc" "$ROOT/pub"
-cp "$AE" "$ROOT/bin/approve-exec"
+mkdir "$ROOT/etc" "$ROOT/pub"
+ae_install "$ROOT" || exit 1
 cp "$TOP/$AE_BUILD/tests/helpers/local-requester" "$ROOT/bin/" || exit 1
 chown ae_alice "$ROOT/pub"
 SPOOL=$ROOT/pub/spool

@@ -14,7 +14,7 @@ trap 'rm -rf "$TEST_DIR" "$W"' EXIT
 chmod 755 "$W"
 umask 022
 mkdir -p "$W/etc/policies" "$W/work" "$W/home"
-cp "$AE" "$W/approve-exec"
+ae_install "$W" || exit 1
 ssh-keygen -q -t ed25519 -N '' -C t-noexec -f "$W/etc/signing_key"
 cat >"$W/etc/config.yaml" <<YAML
 policies: [policies]
@@ -61,7 +61,7 @@ cat >"$W/run" <<SH
 cd "$W/work\${SUBDIR:+/\$SUBDIR}" || exit 125
 exec $as_user env HOME="$W/home" PATH="$PATH" SHELL=/bin/sh TERM="\${TERM:-dumb}" \
     PAGER="\${PAGER_FOR:-less}" \
-    "$W/approve-exec" --config "$W/etc/config.yaml" -- "\$@"
+    "$W/bin/approve-exec" --config "$W/etc/config.yaml" -- "\$@"
 SH
 chmod 755 "$W/run"
 $as_user sh -c "cd '$W/work' && git init -q repo && cd repo &&
