@@ -69,7 +69,7 @@ decide(const char *decision, int argc, char **argv)
 	struct ae_error err = AE_ERROR_INIT;
 	struct setup s;
 	const char *config = NULL, *reason = NULL, *which;
-	char *reply = NULL, *shown;
+	char *reply = NULL;
 	int c, st;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -95,16 +95,7 @@ decide(const char *decision, int argc, char **argv)
 	}
 	st = reqstore_send(s.cfg.local.spool, which, decision, reason,
 	    &reply, &err);
-	shown = esc_text(reply != NULL ? reply : "");
-	if (st == 0)
-		printf("%s\n", shown);
-	else if (st == AE_ERR_DENIED)
-		warnx_ae("%s: %s", err.msg, shown);
-	else
-		warnx_ae("%s", err.msg);
-	st = ae_exit_status(st);
-	free(shown);
-	free(reply);
+	st = reply_status(st, reply, &err);
 	setup_release(&s);
 	return st;
 }

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "cmd.h"
-#include "escape.h"
 #include "reqstore.h"
 
 static const struct option longopts[] = {
@@ -33,7 +32,7 @@ cmd_cancel(int argc, char **argv)
 	struct ae_error err = AE_ERROR_INIT;
 	struct setup s;
 	const char *config = NULL;
-	char *reply = NULL, *shown;
+	char *reply = NULL;
 	int c, st;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -43,29 +42,18 @@ cmd_cancel(int argc, char **argv)
 			usage_cancel(stdout);
 			return 0;
 		default:
-			usage_cancel(stderr);
-			return 125;
+			return usage_getopt("cancel", "h", argv);
 		}
 	}
-	if (argc - optind != 1) {
-		usage_cancel(stderr);
-		return 125;
-	}
+	if ((st = usage_operands("cancel", argc, argv, 1, "request ID or "
+	    "CODE")) >= 0 || (st = usage_request("cancel", argv[optind])) >= 0)
+		return st;
 	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
 		return st;
 	if (setup_load_approvers(&s, config, &err) != 0)
 		return fail(&err);
 	st = reqstore_cancel(s.cfg.local.spool, argv[optind], &reply, &err);
-	shown = esc_text(reply != NULL ? reply : "");
-	if (st == 0)
-		printf("%s\n", shown);
-	else if (st == AE_ERR_DENIED)
-		warnx_ae("%s: %s", err.msg, shown);
-	else
-		warnx_ae("%s", err.msg);
-	st = ae_exit_status(st);
-	free(shown);
-	free(reply);
+	st = reply_status(st, reply, &err);
 	setup_release(&s);
 	return st;
 }

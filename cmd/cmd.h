@@ -78,6 +78,11 @@ int usage_request(const char *verb, const char *which);
  */
 int request_pending(const char *spool, const char *which);
 /*
+ * Prints what a waiting process replied to a vote or a cancel (escaped),
+ * or why it failed (code, err); frees reply. Returns the exit status.
+ */
+int reply_status(int code, char *reply, const struct ae_error *err);
+/*
  * The exit status for a request that could not be found with error code
  * (an AE_ERR_*): EXIT_NOREQUEST when there is none (or no spool at all),
  * else 69.

@@ -258,3 +258,19 @@ request_pending(const char *spool, const char *which)
 	free(shown);
 	return EXIT_NOREQUEST;
 }
+
+int
+reply_status(int code, char *reply, const struct ae_error *err)
+{
+	char *shown = esc_text(reply != NULL ? reply : "");
+
+	if (code == 0)
+		printf("%s\n", shown);
+	else if (code == AE_ERR_DENIED)
+		warnx_ae("%s: %s", err->msg, shown);
+	else
+		warnx_ae("%s", err->msg);
+	free(shown);
+	free(reply);
+	return ae_exit_status(code);
+}

@@ -131,6 +131,10 @@ c|64|approve-exec: no request ID or CODE given|status
 c|64|approve-exec: no request ID or CODE given|wait
 c|64|approve-exec: no request ID or CODE given|approve
 c|64|approve-exec: unexpected argument 'x'|deny NOPE-00 x
+c|64|approve-exec: no request ID or CODE given|cancel
+c|64|approve-exec: unexpected argument 'x'|cancel NOPE-00 x
+c|64|approve-exec: unknown option '--bogus'|cancel --bogus NOPE-00
+c|64|approve-exec: 'bad/id' is not a request ID (32 hex digits) or CODE (such as 7F3K-Q2)|cancel bad/id
 c|64|approve-exec: 'bad/id' is not a request ID (32 hex digits) or CODE (such as 7F3K-Q2)|status bad/id
 c|64|approve-exec: unexpected argument 'x'|pending x
 c|64|approve-exec: unknown option '--bogus'|verify --bogus
