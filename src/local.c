@@ -1057,6 +1057,20 @@ ballot_undo(const char *spool, const char *id, const char *prev)
 	free(path);
 }
 
+/*
+ * Sends msg, one line, to the waiting process of request id, and reads
+ * its reply.
+ */
+static int
+exchange(int fd, const char *id, const char *msg, char **reply,
+    struct ae_error *err)
+{
+	if (send_all(fd, msg, strlen(msg), now_ms() + LOCAL_REPLY_MS) != 0)
+		return ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable "
+		    "to send: %s", id, strerror(errno));
+	return read_reply(fd, id, reply, err);
+}
+
 int
 local_send(const char *spool, const char *id, const char *decision,
     const char *reason, const char *code, char **reply, struct ae_error *err)
@@ -1078,12 +1092,7 @@ local_send(const char *spool, const char *id, const char *decision,
 	if ((r = ballot_write(spool, &p, decision, reason, &prev, err)) != 0)
 		goto out;
 	cast = 1;
-	if (send_all(fd, msg, strlen(msg), now_ms() + LOCAL_REPLY_MS) != 0) {
-		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
-		    "send: %s", p.id, strerror(errno));
-		goto out;
-	}
-	r = read_reply(fd, p.id, reply, err);
+	r = exchange(fd, p.id, msg, reply, err);
  out:
 	if (r != 0 && cast)
 		ballot_undo(spool, p.id, prev);
@@ -1107,12 +1116,7 @@ local_cancel(const char *spool, const char *id, char **reply,
 	if ((r = find_request(spool, id, &p, err)) != 0 ||
 	    (r = sock_connect(spool, &p, &fd, err)) != 0)
 		goto out;
-	if (send_all(fd, msg, strlen(msg), now_ms() + LOCAL_REPLY_MS) != 0) {
-		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
-		    "send: %s", p.id, strerror(errno));
-		goto out;
-	}
-	r = read_reply(fd, p.id, reply, err);
+	r = exchange(fd, p.id, msg, reply, err);
  out:
 	if (fd != -1)
 		close(fd);
