@@ -375,17 +375,24 @@ struct rd {
 	int bad;
 };
 
+/* Copies the next n bytes to v, or marks the cache bad (v stays zero). */
+static void
+get_raw(struct rd *r, void *v, size_t n)
+{
+	if (r->end - r->p < (ptrdiff_t)n)
+		r->bad = 1;
+	else {
+		memcpy(v, r->p, n);
+		r->p += n;
+	}
+}
+
 static uint32_t
 get_u32(struct rd *r)
 {
 	uint32_t v = 0;
 
-	if (r->end - r->p < (ptrdiff_t)sizeof(v))
-		r->bad = 1;
-	else {
-		memcpy(&v, r->p, sizeof(v));
-		r->p += sizeof(v);
-	}
+	get_raw(r, &v, sizeof(v));
 	return v;
 }
 
@@ -394,12 +401,7 @@ get_u64(struct rd *r)
 {
 	uint64_t v = 0;
 
-	if (r->end - r->p < (ptrdiff_t)sizeof(v))
-		r->bad = 1;
-	else {
-		memcpy(&v, r->p, sizeof(v));
-		r->p += sizeof(v);
-	}
+	get_raw(r, &v, sizeof(v));
 	return v;
 }
 
