@@ -365,6 +365,25 @@ write_commit(struct audit *a, const struct gitobj_id *tree,
  * that gained one) before main moves by compare-and-swap, retried while
  * other writers move it, until the lock timeout has passed.
  */
+/*
+ * After a race for the branch was lost: clears a lock its holder left
+ * behind, gives up once deadline (audit_now_ms) has passed, else waits a
+ * little. Returns 0 to try again, or AE_ERR_GIT.
+ */
+int
+audit_retry(struct audit *a, int attempt, long deadline,
+    struct ae_error *err)
+{
+	audit_clear_stale_lock(a);
+	if (audit_now_ms() > deadline)
+		return ae_error_set(err, AE_ERR_GIT, "'%s': " AUDIT_BRANCH
+		    " stayed busy for %ld s (locked or moving); gave up after "
+		    "%d attempts", a->path, a->lock_timeout_ms / 1000,
+		    attempt + 1);
+	audit_backoff(attempt);
+	return 0;
+}
+
 static int
 fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
@@ -396,15 +415,8 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 		    (r = gitobj_ref_update(a->gitdir, AUDIT_BRANCH, &commit,
 		    &parent, err)) != GITOBJ_MOVED)
 			break;
-		audit_clear_stale_lock(a);
-		if (audit_now_ms() > deadline) {
-			r = ae_error_set(err, AE_ERR_GIT, "'%s': "
-			    AUDIT_BRANCH " stayed busy for %ld s (locked or "
-			    "moving); gave up after %d attempts", a->path,
-			    a->lock_timeout_ms / 1000, attempt + 1);
+		if ((r = audit_retry(a, attempt, deadline, err)) != 0)
 			break;
-		}
-		audit_backoff(attempt);
 	}
  out:
 	close(lock);	/* releases the lock */

@@ -323,15 +323,8 @@ put_blob(struct audit *a, const char *path, const git_oid *blob,
 		parent = NULL;
 		if (r != 1)
 			break;
-		audit_clear_stale_lock(a);
-		if (audit_now_ms() > deadline) {
-			r = ae_error_set(err, AE_ERR_GIT, "'%s': "
-			    AUDIT_BRANCH " stayed busy for %ld s (locked or "
-			    "moving); gave up after %d attempts", a->path,
-			    a->lock_timeout_ms / 1000, attempt + 1);
+		if ((r = audit_retry(a, attempt, deadline, err)) != 0)
 			break;
-		}
-		audit_backoff(attempt);
 	}
 	close(lock);	/* releases the lock */
 	return r;

@@ -64,6 +64,14 @@ long audit_now_ms(void);
 void audit_backoff(int attempt);
 
 /*
+ * After a race for the branch was lost: clears a stale lock, gives up
+ * past deadline (AE_ERR_GIT), else backs off. Returns 0 to try again.
+ * In audit.c.
+ */
+int audit_retry(struct audit *a, int attempt, long deadline,
+    struct ae_error *err);
+
+/*
  * Initialises libgit2 once per process, with its own fsync off: the store
  * syncs once per commit with audit_sync instead.
  */
