@@ -52,6 +52,10 @@ cmd_cancel(int argc, char **argv)
 		return st;
 	if (setup_load_approvers(&s, config, &err) != 0)
 		return fail(&err);
+	if ((st = request_pending(s.cfg.local.spool, argv[optind])) >= 0) {
+		setup_release(&s);
+		return st;
+	}
 	st = reqstore_cancel(s.cfg.local.spool, argv[optind], &reply, &err);
 	st = reply_status(st, reply, &err);
 	setup_release(&s);

@@ -146,6 +146,7 @@ c|66|approve-exec: no request with id or code 'NOPE-00'|status NOPE-00
 c|66|approve-exec: no request with id or code '0123456789abcdef0123456789abcdef'|wait 0123456789abcdef0123456789abcdef
 c|66|approve-exec: no pending request with id or code 'NOPE-00': never made, or decided already|approve NOPE-00
 c|66|approve-exec: no pending request with id or code 'nope-00': never made, or decided already|deny nope-00
+c|66|approve-exec: no pending request with id or code 'NOPE-00': never made, or decided already|cancel NOPE-00
 # a command that cannot run: at once, before anyone is asked
 c|127|approve-exec: 'nosuchcmd': command not found|--timeout 2s -- nosuchcmd
 -|127|approve-exec: 'nosuchcmd': command not found|--timeout 2s -- nosuchcmd
