@@ -8,7 +8,10 @@
  *	AE_FAIL_MALLOC_COUNT=FILE	at exit, "CALLS INJECTED" goes there
  *
  * Both variables and LD_PRELOAD are removed from the environment once
- * read, so the programs the process starts are not counted.
+ * read, so the programs the process starts are not counted. The count
+ * is written by a destructor, and by _exit for a process that leaves
+ * without running destructors (a child that shares its memory is not
+ * that process, and writes nothing).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -28,9 +31,12 @@ typedef int main_fn(int, char **, char **);
 typedef int start_fn(main_fn *, int, char **, void (*)(void),
     void (*)(void), void (*)(void), void *);
 
+typedef void exit_fn(int);
+
 static unsigned long calls, fail_at;
 static char count_file[4096];
 static int ready, counting, injected;
+static pid_t main_pid;
 
 static void
 setup(void)
@@ -108,6 +114,7 @@ counted_main(int argc, char **argv, char **envp)
 	unsetenv("LD_PRELOAD");
 	unsetenv("AE_FAIL_MALLOC");
 	unsetenv("AE_FAIL_MALLOC_COUNT");
+	main_pid = getpid();
 	counting = 1;
 	return real_main(argc, argv, environ);
 }
@@ -137,4 +144,16 @@ end(void)
 	n = snprintf(line, sizeof(line), "%lu %d\n", calls, injected);
 	(void)!write(fd, line, (size_t)n);
 	close(fd);
+}
+
+void
+_exit(int status)
+{
+	exit_fn *real = (exit_fn *)dlsym(RTLD_NEXT, "_exit");
+
+	if (main_pid != 0 && getpid() == main_pid)
+		end();
+	real(status);
+	for (;;)
+		;	/* not reached */
 }
