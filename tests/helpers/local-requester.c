@@ -93,7 +93,7 @@ main(int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct local_req *r = NULL;
-	struct local_info info;
+	struct local_info info = { 0 };
 	struct state s = { NULL, NULL, NULL, NULL, 0, 0 };
 	struct pollfd pfd;
 	char *desc;
@@ -115,6 +115,7 @@ main(int argc, char **argv)
 	info.id = argv[2];
 	info.code = argv[3];
 	info.desc_json = desc;
+	info.requester_uid = getuid();
 	if (local_open(&r, argv[1], &info, &err) != 0) {
 		fprintf(stderr, "local-requester: %s\n", err.msg);
 		free(desc);
