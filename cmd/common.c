@@ -51,6 +51,8 @@ setup_load(struct setup *s, const char *cli_path, struct ae_error *err)
 		goto out;
 	r = policy_load(&s->pol, s->cfg.policies, &s->ap, err);
  out:
+	if (r != 0)
+		setup_release(s);	/* empty again: releasing twice is safe */
 	free(path);
 	return r;
 }
@@ -83,6 +85,8 @@ setup_load_approvers(struct setup *s, const char *cli_path,
 	    (r = config_load(&s->cfg, path, err)) == 0 &&
 	    s->cfg.approvers != NULL)
 		r = approvers_load(&s->ap, s->cfg.approvers, err);
+	if (r != 0)
+		setup_release(s);
 	free(path);
 	return r;
 }

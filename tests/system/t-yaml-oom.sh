@@ -20,6 +20,14 @@ rules:
 YAML
 chmod 600 "$TEST_DIR/p.yaml"
 
+# an LD_PRELOAD malloc does not go with ASan's own
+if ldd "$AE" 2>/dev/null | grep -q libasan; then
+	test_skip "lint counts its allocations" "the sanitizer build has its own malloc"
+	test_skip "each allocation failing: never 78" "the sanitizer build has its own malloc"
+	test_done
+	exit
+fi
+
 test_expect_success 'lint counts its allocations' '
 	LD_PRELOAD="$SHIM" AE_FAIL_MALLOC=0 AE_FAIL_MALLOC_COUNT=count \
 	    "$AE" lint p.yaml >/dev/null &&
