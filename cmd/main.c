@@ -85,6 +85,8 @@ usage_main(FILE *f)
 "  --channel NAME         approval channel to use (repeatable)\n"
 "  --no-wait              print the request id and code, and exit 75\n"
 "  --request ID|CODE      run with the approval that request received\n"
+"  --break-glass          run at once where the rule allows break-glass;\n"
+"                         needs --reason; an approver reviews it later\n"
 "  --json                 one JSON line on stderr with the outcome\n"
 "  -q, --quiet            print only errors\n"
 "  --config FILE          configuration file (APPROVE_EXEC_CONFIG)\n"

@@ -26,7 +26,7 @@ struct run_opts {
 };
 
 enum { O_REASON = 256, O_AGENT, O_MODEL, O_BEHALF, O_TIMEOUT, O_CHANNEL,
-    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST, O_TIMINGS };
+    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST, O_TIMINGS, O_BREAK_GLASS };
 
 static const struct option longopts[] = {
 	{ "reason", required_argument, NULL, O_REASON },
@@ -41,6 +41,7 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "timings", no_argument, NULL, O_TIMINGS },
+	{ "break-glass", no_argument, NULL, O_BREAK_GLASS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -51,6 +52,7 @@ static int
 parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	const char *last = NULL;	/* the last option's argument */
+	const char *reason = NULL;	/* --reason itself, not the environment */
 	const char *near;
 	char *shown;
 	int c, ours;
@@ -61,7 +63,8 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, "+qhV", longopts, NULL)) != -1) {
 		last = optarg;
 		switch (c) {
-		case O_REASON: o->g.reason = optarg; break;
+		case O_REASON: o->g.reason = reason = optarg; break;
+		case O_BREAK_GLASS: o->g.break_glass = 1; break;
 		case O_AGENT: o->g.agent = optarg; break;
 		case O_MODEL: o->g.model = optarg; break;
 		case O_BEHALF: o->g.on_behalf_of = optarg; break;
@@ -98,6 +101,14 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind >= argc)
 		return usage_error(NULL, "no command given");
+	/* the reason is the evidence's: typed for this run, not inherited */
+	if (o->g.break_glass && (reason == NULL ||
+	    reason[strspn(reason, " \t\n\r")] == '\0'))
+		return usage_error(NULL, "--break-glass needs --reason TEXT, "
+		    "saying why it cannot wait for approval");
+	if (o->g.break_glass && (o->g.no_wait || o->g.request != NULL))
+		return usage_error(NULL, "--break-glass runs at once: not with "
+		    "%s", o->g.no_wait ? "--no-wait" : "--request");
 	if (o->g.no_wait && o->g.request != NULL)
 		return usage_error(NULL, "--no-wait asks for a new request, "
 		    "--request uses a decided one: not both");

@@ -123,6 +123,13 @@ typedef int audit_record_fn(const char *path, const char *data, size_t len,
 int audit_foreach_record(const char *repo, audit_record_fn *fn, void *arg,
     struct ae_error *err);
 
+/*
+ * The same for every *.json file under reviews/: the reviews of
+ * break-glass runs (schema REVIEW_SCHEMA, record.h).
+ */
+int audit_foreach_review(const char *repo, audit_record_fn *fn, void *arg,
+    struct ae_error *err);
+
 enum audit_finding {
 	AUDIT_PROBLEM,		/* the evidence does not hold */
 	AUDIT_INCOMPLETE,	/* a command allowed to run, with no outcome */

@@ -495,10 +495,13 @@ walk_tree(struct walk *w, git_tree *tree, int depth)
 	return r;
 }
 
-/* Calls fn for each record in commit's tree; see audit_foreach_record. */
+/*
+ * Calls fn for each *.json file under dir ("records", "reviews") in
+ * commit's tree; see audit_foreach_record.
+ */
 static int
-foreach_in_commit(git_repository *repo, git_commit *c, audit_record_fn *fn,
-    void *arg, struct ae_error *err)
+foreach_under(git_repository *repo, git_commit *c, const char *dir,
+    audit_record_fn *fn, void *arg, struct ae_error *err)
 {
 	struct walk w = { repo, fn, arg, { NULL, 0, 0 }, err };
 	git_tree *tree = NULL, *records = NULL;
@@ -506,12 +509,12 @@ foreach_in_commit(git_repository *repo, git_commit *c, audit_record_fn *fn,
 	int r;
 
 	buf_init(&w.path);
-	buf_adds(&w.path, "records");
+	buf_adds(&w.path, dir);
 	if ((r = git_commit_tree(&tree, c)) != 0) {
 		r = audit_git_error(err, r, "unable to read a commit's tree");
 		goto out;
 	}
-	r = git_tree_entry_bypath(&e, tree, "records");
+	r = git_tree_entry_bypath(&e, tree, dir);
 	if (r == GIT_ENOTFOUND ||
 	    (r == 0 && git_tree_entry_filemode(e) != GIT_FILEMODE_TREE)) {
 		/* no records yet; or not a directory, which verify reports */
@@ -521,7 +524,7 @@ foreach_in_commit(git_repository *repo, git_commit *c, audit_record_fn *fn,
 	}
 	if (r != 0 || (r = git_tree_lookup(&records, repo,
 	    git_tree_entry_id(e))) != 0) {
-		r = audit_git_error(err, r, "unable to read records/");
+		r = audit_git_error(err, r, "unable to read a records tree");
 		goto out;
 	}
 	r = walk_tree(&w, records, 1);
@@ -585,6 +588,30 @@ tip_lookup(git_commit **out, git_repository *repo, const char *path,
 	if ((r = git_commit_lookup(out, repo, &id)) != 0)
 		return audit_git_error(err, r, "unable to read main's tip");
 	return 0;
+}
+
+/* Calls fn for each record in commit's tree; see audit_foreach_record. */
+static int
+foreach_in_commit(git_repository *repo, git_commit *c, audit_record_fn *fn,
+    void *arg, struct ae_error *err)
+{
+	return foreach_under(repo, c, "records", fn, arg, err);
+}
+
+int
+audit_foreach_review(const char *path, audit_record_fn *fn, void *arg,
+    struct ae_error *err)
+{
+	git_repository *repo = NULL;
+	git_commit *tip = NULL;
+	int r;
+
+	if ((r = repo_open(&repo, path, err)) == 0 &&
+	    (r = tip_lookup(&tip, repo, path, err)) == 0)
+		r = foreach_under(repo, tip, "reviews", fn, arg, err);
+	git_commit_free(tip);
+	git_repository_free(repo);
+	return r;
 }
 
 int
@@ -721,7 +748,7 @@ check_signature(struct verify *v, git_commit *c, git_commit *parent,
 
 /* ---- what each commit changes ---- */
 
-enum path_kind { P_RECORD, P_README, P_SIGNERS, P_OTHER };
+enum path_kind { P_RECORD, P_README, P_SIGNERS, P_OTHER, P_REVIEW };
 
 static enum path_kind
 path_kind(const char *path)
@@ -732,6 +759,8 @@ path_kind(const char *path)
 		return P_SIGNERS;
 	if (strncmp(path, "records/", 8) == 0 && ends_with(path, ".json"))
 		return P_RECORD;
+	if (strncmp(path, "reviews/", 8) == 0 && ends_with(path, ".json"))
+		return P_REVIEW;
 	return P_OTHER;
 }
 
@@ -854,6 +883,30 @@ mode_ok(struct verify *v, const char *path, unsigned int mode)
 	return 0;
 }
 
+/* A review of a break-glass run comes once and never changes. */
+static int
+check_review_added(struct verify *v, const git_diff_delta *d,
+    struct ae_error *err)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	const char *path = d->new_file.path;
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	if ((r = blob_read(v->repo, &d->new_file.id, RECORD_MAX_BYTES, &data,
+	    &len, err)) < 0)
+		return r;
+	if (r == 1)
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: larger than %u bytes",
+		    v->id, path, RECORD_MAX_BYTES);
+	else if (record_review_parse(NULL, data, len, path, &why) != 0)
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id, path,
+		    why.msg);
+	free(data);
+	return 0;
+}
+
 static int
 check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 {
@@ -872,6 +925,8 @@ check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 			    path, why.msg);
 		record_free(rec);
 		return r < 0 ? r : 0;
+	case P_REVIEW:
+		return check_review_added(v, d, err);
 	case P_SIGNERS:
 		return check_signers_change(v, d, err);
 	case P_README:
@@ -964,7 +1019,8 @@ tip_record(const char *path, const char *data, size_t len, void *arg)
 	at = record_get(r, "decision.at");
 	if (!record_complete(r) && result != NULL &&
 	    (strcmp(result, "allowed") == 0 ||
-	    strcmp(result, "approved") == 0)) {
+	    strcmp(result, "approved") == 0 ||
+	    strcmp(result, "break_glass") == 0)) {
 		argv = record_argv_display(r, 0);
 		finding(v, AUDIT_INCOMPLETE, "incomplete: %s: %s (decided "
 		    "%s, no outcome)", path, argv, at != NULL ? at : "?");
@@ -1033,6 +1089,88 @@ check_single_use(struct verify *v, git_commit *tip, struct ae_error *err)
 	r = foreach_in_commit(v->repo, tip, use_record, &u, err);
 	strv_free(u.ids);
 	strv_free(u.paths);
+	return r;
+}
+
+/*
+ * Each review at the tip closes a break-glass run that the tip holds,
+ * by someone other than its requester, once.
+ */
+struct reviews {
+	struct verify *v;
+	git_tree *tree;		/* the tip's */
+	char **ids;		/* the runs reviewed so far */
+};
+
+/* The record at path in the tip, parsed, or NULL. */
+static struct record *
+tip_lookup_record(struct reviews *rv, const char *path)
+{
+	git_tree_entry *e = NULL;
+	struct ae_error err = AE_ERROR_INIT;
+	struct record *rec = NULL;
+	char *data = NULL;
+	size_t len;
+
+	if (git_tree_entry_bypath(&e, rv->tree, path) == 0 &&
+	    git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB &&
+	    blob_read(rv->v->repo, git_tree_entry_id(e), RECORD_MAX_BYTES,
+	    &data, &len, &err) == 0)
+		(void)record_parse(&rec, data, len, path, NULL);
+	git_error_clear();
+	git_tree_entry_free(e);
+	free(data);
+	return rec;
+}
+
+static int
+tip_review(const char *path, const char *data, size_t len, void *arg)
+{
+	struct reviews *rv = arg;
+	struct record *review = NULL, *rec = NULL;
+	const char *of, *res, *who, *req;
+	char *p;
+
+	rv->v->res->records++;
+	if (data == NULL || record_review_parse(&review, data, len, path,
+	    NULL) != 0)
+		return 0;	/* reported by the commit that added it */
+	of = record_get(review, "review.request");
+	who = record_get(review, "review.reviewer");
+	rec = tip_lookup_record(rv, record_get(review, "review.record"));
+	res = rec != NULL ? record_get(rec, "decision.result") : NULL;
+	req = rec != NULL ? record_get(rec, "request.requester") : NULL;
+	p = esc_text(path);
+	if (res == NULL || strcmp(res, "break_glass") != 0)
+		finding(rv->v, AUDIT_PROBLEM, "review %s: reviews no "
+		    "break-glass run of this repository", p);
+	else if (who != NULL && req != NULL && strcmp(who, req) == 0)
+		finding(rv->v, AUDIT_PROBLEM, "review %s: the requester "
+		    "reviewed their own break-glass run", p);
+	else if (strv_has(rv->ids, of))
+		finding(rv->v, AUDIT_WARNING, "warning: review %s: break-glass "
+		    "run %s was reviewed more than once", p, of);
+	else
+		rv->ids = strv_push(rv->ids, of);
+	free(p);
+	record_free(rec);
+	record_free(review);
+	return 0;
+}
+
+static int
+check_reviews(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	struct reviews rv;
+	int r;
+
+	memset(&rv, 0, sizeof(rv));
+	rv.v = v;
+	if ((r = git_commit_tree(&rv.tree, tip)) != 0)
+		return audit_git_error(err, r, "unable to read a commit's tree");
+	r = foreach_under(v->repo, tip, "reviews", tip_review, &rv, err);
+	strv_free(rv.ids);
+	git_tree_free(rv.tree);
 	return r;
 }
 
@@ -1524,7 +1662,8 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	    (r = verify_history(&v, tip, err)) != 0 ||
 	    (r = foreach_in_commit(v.repo, tip, tip_record, &v, err)) != 0)
 		goto out;
-	if ((r = check_single_use(&v, tip, err)) != 0)
+	if ((r = check_single_use(&v, tip, err)) != 0 ||
+	    (r = check_reviews(&v, tip, err)) != 0)
 		goto out;
 	if (res->problems != 0)
 		goto out;

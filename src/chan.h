@@ -132,6 +132,15 @@ struct chan_ops {
 	 */
 	void (*ran)(struct chan *c, const struct chan_request *req,
 	    const struct chan_outcome *o, const char *text);
+	/*
+	 * Tells people of something that needs no answer (a break-glass
+	 * run), without opening a request: text is one line, not escaped
+	 * (the channel escapes it for its medium). Returns 0 once told, or
+	 * an error saying why nobody could be told. May be NULL: the
+	 * channel cannot tell.
+	 */
+	int (*notify)(const struct chan_request *req, const char *text,
+	    struct ae_error *err);
 	/* After fork(2): the other process serves it; frees ours. May be NULL. */
 	void (*detach)(struct chan *c);
 	/* Frees it; c may be NULL. */

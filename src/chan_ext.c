@@ -69,6 +69,18 @@ x_ran(struct chan *c, const struct chan_request *req,
 		slack()->ran(c, req, o, text);
 }
 
+static int
+x_notify(const struct chan_request *req, const char *text,
+    struct ae_error *err)
+{
+	const struct ext_ops *x;
+	int r;
+
+	if ((r = ext_load(&x, err)) != 0)
+		return r;
+	return x->chan_slack->notify(req, text, err);
+}
+
 static void
 x_close(struct chan *c)
 {
@@ -89,5 +101,6 @@ const struct chan_ops chan_slack_ext = {
 	.end = x_end,
 	.started = x_started,
 	.ran = x_ran,
+	.notify = x_notify,
 	.close = x_close,
 };

@@ -188,6 +188,41 @@ lc_close(struct chan *c)
 	free(c);
 }
 
+/*
+ * Nothing waits in the spool for a notice: approvers see it in
+ * `approve-exec pending` (read from the audit repository), and those
+ * who asked to be told on their terminals (notify: tty) get the line.
+ */
+static int
+lc_notify(const struct chan_request *req, const char *text,
+    struct ae_error *err)
+{
+	const struct report_request *q = req->q;
+	const struct person *p;
+	const char *utmp = getenv("APPROVE_EXEC_UTMP");
+	char **logins = NULL, *shown, *line;
+	size_t i, j;
+
+	(void)err;
+	for (i = 0; q->eligible != NULL && q->eligible[i] != NULL; i++)
+		if ((p = approvers_person(req->ap, q->eligible[i])) != NULL &&
+		    p->notify_tty)
+			for (j = 0; p->unix_users != NULL &&
+			    p->unix_users[j] != NULL; j++)
+				logins = strv_push(logins, p->unix_users[j]);
+	if (logins == NULL)
+		return 0;
+	if (identity_elevated() || getuid() != geteuid())
+		utmp = NULL;
+	shown = esc_text(text);
+	line = xasprintf("\r\napprove-exec: %s\r\n", shown);
+	(void)ttynotify_send(utmp, logins, line);
+	free(line);
+	free(shown);
+	strv_free(logins);
+	return 0;
+}
+
 /* The kernel names a uid: a person with a unix login. */
 static int
 lc_reaches(const struct person *p)
@@ -205,6 +240,7 @@ const struct chan_ops chan_local = {
 	.wait_on = lc_wait_on,
 	.service = lc_service,
 	.update = lc_update,
+	.notify = lc_notify,
 	.end = lc_end,
 	.detach = lc_detach,
 	.close = lc_close,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "slack.h"
 #include "slackchan.h"
 #include "util.h"
 
@@ -230,6 +231,45 @@ sc_reaches(const struct person *p)
 	return p->slack != NULL && p->slack[0] != NULL;
 }
 
+/*
+ * One message in the configured channel, naming the eligible people
+ * who have a Slack identity; nothing is polled: no answer is wanted.
+ */
+static int
+sc_notify(const struct chan_request *req, const char *text,
+    struct ae_error *err)
+{
+	const struct config *cfg = req->cfg;
+	const struct report_request *q = req->q;
+	const struct person *p;
+	struct slack *s = NULL;
+	struct buf b;
+	char *shown = NULL, *ts = NULL;
+	size_t i;
+	int r;
+
+	if (cfg->slack.channel == NULL || cfg->slack.token_file == NULL)
+		return ae_error_set(err, AE_ERR_CONFIG, "slack: channels.slack "
+		    "needs token_file and channel");
+	if ((r = slack_open(&s, cfg->slack.api_base, cfg->slack.token_file,
+	    err)) != 0)
+		return r;
+	buf_init(&b);
+	shown = slack_escape_mrkdwn(text);
+	buf_addf(&b, ":rotating_light: %s", shown != NULL ? shown : "");
+	for (i = 0; q->eligible != NULL && q->eligible[i] != NULL; i++)
+		if ((p = approvers_person(req->ap, q->eligible[i])) != NULL &&
+		    p->slack != NULL && p->slack[0] != NULL)
+			buf_addf(&b, " <@%s>", p->slack[0]);
+	r = slack_post_message(s, cfg->slack.channel, b.p, NULL, NULL, &ts,
+	    err);
+	free(ts);
+	free(shown);
+	buf_release(&b);
+	slack_close(s);
+	return r;
+}
+
 const struct chan_ops chan_slack = {
 	.name = "slack",
 	.how = "an approver reacts or replies in Slack",
@@ -241,5 +281,6 @@ const struct chan_ops chan_slack = {
 	.end = sc_end,
 	.started = show_outcome,
 	.ran = sc_ran,
+	.notify = sc_notify,
 	.close = sc_close,
 };

@@ -3,14 +3,18 @@
  * terminal; an approver types a decision, their name and a TOTP code
  * from their own secret, which proves the name.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chan.h"
+#include "escape.h"
 #include "totp.h"
 #include "ttyprompt.h"
 #include "util.h"
@@ -218,6 +222,35 @@ tc_close(struct chan *c)
 	free(c);
 }
 
+/*
+ * The notice on this terminal, where the people who answer at it sit.
+ * It never waits: a terminal that would block is no terminal to tell.
+ */
+static int
+tc_notify(const struct chan_request *req, const char *text,
+    struct ae_error *err)
+{
+	char *shown, *line;
+	ssize_t n;
+	int fd, r = 0;
+
+	(void)req;
+	if ((fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return ae_error_set(err, AE_ERR_CHANNEL, "tty: no terminal to "
+		    "tell: /dev/tty: %s", strerror(errno));
+	shown = esc_text(text);
+	line = xasprintf("\r\napprove-exec: %s\r\n", shown);
+	if ((n = write(fd, line, strlen(line))) < 0 ||
+	    (size_t)n != strlen(line))
+		r = ae_error_set(err, AE_ERR_CHANNEL, "tty: unable to write "
+		    "/dev/tty: %s", n < 0 ? strerror(errno) : "short write");
+	close(fd);
+	free(line);
+	free(shown);
+	return r;
+}
+
 /* A name is proven by its TOTP code: a person with a secret. */
 static int
 tc_reaches(const struct person *p)
@@ -235,6 +268,7 @@ const struct chan_ops chan_tty = {
 	.service = tc_service,
 	.update = tc_update,
 	.notice = tc_notice,
+	.notify = tc_notify,
 	.end = tc_end,
 	.close = tc_close,
 };

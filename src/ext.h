@@ -43,6 +43,7 @@ extern const struct chan_ops chan_slack;
 	X(audit_push_count)				\
 	X(audit_remote_head)				\
 	X(audit_foreach_record)				\
+	X(audit_foreach_review)				\
 	X(audit_verify_run)				\
 	X(audit_verify_result_release)			\
 	X(ciid_verify_offered)				\

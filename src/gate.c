@@ -1039,6 +1039,132 @@ approval(struct gate *g)
 	return r;
 }
 
+/*
+ * --break-glass needs every rule that asks for approval to allow it
+ * (rules never loosen each other), and no command left to the policy's
+ * default, which never does. Returns NULL with *within the shortest
+ * review_within and *rules their ids, or why not (caller frees).
+ */
+static char *
+glass_refused(const struct gate *g, long *within, char ***rules)
+{
+	const struct pol_decision *d = &g->d;
+	const struct pol_rule *r;
+	size_t i;
+
+	*within = 0;
+	*rules = NULL;
+	for (i = 0; i < d->nmatches; i++) {
+		r = d->matches[i].rule;
+		if (r->action != POL_APPROVE)
+			continue;
+		if (r->break_glass_review <= 0)
+			return xasprintf("rule '%s' (%s:%lu) does not allow "
+			    "break-glass", r->id, r->file, r->line);
+		if (*within == 0 || r->break_glass_review < *within)
+			*within = r->break_glass_review;
+		if (!strv_has(*rules, r->id))
+			*rules = strv_push(*rules, r->id);
+	}
+	for (i = 0; i < d->ncmds && *rules != NULL; i++)
+		if (d->defaulted[i])
+			break;
+	if (*rules == NULL || i < d->ncmds)
+		return xstrdup("the policy's default asks for approval here, "
+		    "and a default never allows break-glass");
+	return NULL;
+}
+
+/*
+ * Tells every channel of the rules that the command runs now; each
+ * channel's success or failure goes in the record. A channel that
+ * cannot be told does not stop the run: the record is what must hold,
+ * and the review is opened whatever the channels said.
+ */
+static void
+tell(struct gate *g, const struct approval *a, char *const *rules)
+{
+	const struct chan_ops *ops;
+	struct session_request sr;
+	struct chan_request req;
+	char **eligible = approval_eligible(a), *argv, *text;
+	const char *name, *why;
+	size_t i;
+
+	shown_init(g, a, &sr);
+	sr.q.eligible = eligible;
+	sr.q.code = "";
+	memset(&req, 0, sizeof(req));
+	req.q = &sr.q;
+	req.cfg = g->cfg;
+	req.ap = g->ap;
+	req.ci_url = sr.ci_url;
+	argv = esc_argv(g->cmds.cmds[0].argv);
+	text = xasprintf("BREAK-GLASS: %s ran %s (rule %s) without approval: "
+	    "%s; an approver reviews it with `approve-exec review %s "
+	    "--accept|--reject --reason TEXT`", sr.q.requester, argv,
+	    rules[0], g->o->reason, record_id(g->rec));
+	for (i = 0; a->channels != NULL && (name = a->channels[i]) != NULL;
+	    i++) {
+		struct ae_error err = AE_ERROR_INIT;
+
+		why = NULL;
+		if ((ops = chan_find(name)) == NULL || ops->notify == NULL)
+			why = "this host cannot tell it";
+		else if (!config_channel_enabled(g->cfg, name))
+			why = "not configured on this host";
+		else if (ops->notify(&req, text, &err) != 0)
+			why = err.msg;
+		record_add_notified(g->rec, name, why);
+		if (why != NULL)
+			say(g, "break-glass: channel %s was not told: %s", name,
+			    why);
+	}
+	free(text);
+	free(argv);
+	strv_free(eligible);
+	shown_release(&sr);
+}
+
+/*
+ * --break-glass where the policy asks for approval: runs the command at
+ * once if every rule allows it, after telling the rules' channels, and
+ * leaves the run open for review (approve-exec review). Else refuses.
+ */
+static int
+break_glass(struct gate *g)
+{
+	const struct person *me = requester(g), *behalf = NULL;
+	struct approval a;
+	char **rules = NULL, *why, *msg;
+	long within;
+	int r;
+
+	if ((why = glass_refused(g, &within, &rules)) != NULL) {
+		record_set_break_glass_refused(g->rec, g->o->reason, why);
+		msg = xasprintf("break-glass refused: %s", why);
+		r = refuse(g, "denied", 77, msg);
+		free(msg);
+		free(why);
+		return r;
+	}
+	if (g->o->on_behalf_of != NULL)
+		behalf = approvers_person(g->ap, g->o->on_behalf_of);
+	approval_init(&a, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,
+	    behalf != NULL ? behalf->name : NULL);
+	record_set_break_glass(g->rec, g->o->reason, rules, within);
+	tell(g, &a, rules);
+	approval_release(&a);
+	if (!g->ui->s.quiet)
+		say(g, "break-glass: %s runs now without approval; it must be "
+		    "reviewed by %s: `approve-exec review %s --accept|"
+		    "--reject --reason TEXT`", rules[0],
+		    record_get(g->rec, "break_glass.review_due"),
+		    record_id(g->rec));
+	strv_free(rules);
+	return execute(g, "break_glass");
+}
+
 static void
 gate_release(struct gate *g)
 {
@@ -1092,12 +1218,21 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	timings_mark("open");
 	switch (g.d.action) {
 	case POL_ALLOW:
+		if (o->break_glass && !ui->s.quiet)
+			say(&g, "break-glass: the policy allows this command; "
+			    "it runs as allowed, with no review to open");
 		r = execute(&g, "allowed");
 		break;
 	case POL_APPROVE:
-		r = g.exe.fd < 0 ? unrunnable(&g) : approval(&g);
+		r = g.exe.fd < 0 ? unrunnable(&g) : o->break_glass ?
+		    break_glass(&g) : approval(&g);
 		break;
 	default:	/* deny, and anything not foreseen */
+		if (o->break_glass) {
+			say(&g, "break-glass never runs what the policy denies");
+			record_set_break_glass_refused(g.rec, o->reason,
+			    "denied by the policy");
+		}
 		r = denied(&g);
 		break;
 	}

@@ -20,6 +20,7 @@ struct gate_opts {
 	char *const *channels;	/* --channel, or NULL: the rules' */
 	const char *request;	/* --request: use that decided request */
 	int no_wait, json;
+	int break_glass;	/* --break-glass: run now, review later */
 };
 
 /* What the gate has to say; the caller prints it. */

@@ -16,7 +16,7 @@
 #include "util.h"
 
 /* a new layout needs a new magic: an old cache is then simply not read */
-#define MAGIC "AEPOLC1\n"
+#define MAGIC "AEPOLC2\n"
 #define NONE 0xffffffffU	/* a NULL string or vector */
 #define CACHE_MAX (256u * 1024 * 1024)
 #define FRESH_SECONDS 2
@@ -25,7 +25,7 @@
  * Every field of these is written and read below: a field added to one
  * of them must be added here too, or a cached policy would lose it.
  */
-_Static_assert(sizeof(struct pol_rule) == 224, "struct pol_rule changed: "
+_Static_assert(sizeof(struct pol_rule) == 232, "struct pol_rule changed: "
     "cache the new field in polcache.c, then update this size");
 _Static_assert(sizeof(struct pol_approval) == 56, "struct pol_approval "
     "changed: cache the new field in polcache.c, then update this size");
@@ -224,6 +224,7 @@ put_rule(struct wr *w, const struct pol_rule *r, uint32_t file)
 	put_strv(w, r->redact);
 	put_kv(w, r->credentials, r->n_credentials);
 	put_u32(w, (uint32_t)r->noexec);
+	put_u64(w, (uint64_t)r->break_glass_review);
 }
 
 /*
@@ -535,6 +536,7 @@ get_rule(struct rd *r, struct pol_rule *x, const struct policy *pol)
 	x->redact = get_strv(r);
 	x->credentials = get_kv(r, &x->n_credentials);
 	x->noexec = get_u32(r) != 0;
+	x->break_glass_review = (long)get_u64(r);
 }
 
 /* A policy directory still lists what it listed. */

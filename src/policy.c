@@ -25,7 +25,8 @@ static const char *const file_keys[] = { "version", "defaults", "rules",
 static const char *const defaults_keys[] = { "action", "approval", NULL };
 static const char *const rule_keys[] = { "id", "description", "match",
     "action", "approval", "controls", "record", "redact", "credentials",
-    "noexec", NULL };
+    "noexec", "break_glass", NULL };
+static const char *const break_glass_keys[] = { "review_within", NULL };
 static const char *const match_keys[] = { "command", "args", "env", "user",
     "host", "cwd", "setenv", "writes", NULL };
 static const char *const approval_keys[] = { "any_of", "deny_if", "reason",
@@ -405,6 +406,34 @@ parse_credentials(struct loader *l, const struct ynode *n,
 	return 0;
 }
 
+/*
+ * break_glass: { review_within: DURATION }. Only an approve rule may have
+ * it: an allow rule needs none, and nothing ever runs what a rule denies.
+ */
+static int
+parse_break_glass(struct loader *l, const struct ynode *n,
+    struct pol_rule *rule)
+{
+	const struct ynode *v;
+	int r;
+
+	if (rule->action != POL_APPROVE)
+		return ydoc_error(l->doc, n, l->err, "break_glass applies only "
+		    "to rules whose action is approve (rule '%s' says %s)",
+		    rule->id, pol_action_name(rule->action));
+	if (n->type != YN_MAP)
+		return ydoc_error(l->doc, n, l->err, "break_glass must be a "
+		    "mapping such as { review_within: 24h }");
+	if ((r = ydoc_check_keys(l->doc, n, "break_glass", break_glass_keys,
+	    l->err)) != 0)
+		return r;
+	if ((v = ydoc_get(n, "review_within")) == NULL)
+		return ydoc_error(l->doc, n, l->err, "break_glass of rule '%s' "
+		    "has no review_within (a duration such as 24h)", rule->id);
+	return ydoc_duration(l->doc, v, "review_within",
+	    &rule->break_glass_review, l->err);
+}
+
 static int
 valid_rule_id(const char *s)
 {
@@ -454,6 +483,8 @@ parse_rule_body(struct loader *l, const struct ynode *n,
 		r = parse_credentials(l, v, rule);
 	if (r == 0 && (v = ydoc_get(n, "noexec")) != NULL)
 		r = ydoc_bool(l->doc, v, "noexec", &rule->noexec, l->err);
+	if (r == 0 && (v = ydoc_get(n, "break_glass")) != NULL)
+		r = parse_break_glass(l, v, rule);
 	return r;
 }
 

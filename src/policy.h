@@ -52,6 +52,11 @@ struct pol_rule {
 	struct pol_kv *credentials;
 	size_t n_credentials;
 	int noexec;		/* the program may not start others */
+	/*
+	 * break_glass: seconds within which a break-glass run must be
+	 * reviewed; 0: the rule does not allow break-glass.
+	 */
+	long break_glass_review;
 };
 
 struct pol_file {

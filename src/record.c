@@ -446,6 +446,68 @@ record_set_decision(struct record *r, const char *result, const char *detail)
 }
 
 void
+record_set_break_glass(struct record *r, const char *reason,
+    char *const *rules, long review_within)
+{
+	struct timespec due = { time(NULL) + review_within, 0 };
+	char when[32];
+
+	rfc3339(&due, when);
+	json_object_set_new(r->root, "break_glass", json_pack(
+	    "{s:o,s:o,s:I,s:s,s:[]}", "reason", text(reason), "rules",
+	    argv_json(rules), "review_within_s", (json_int_t)review_within,
+	    "review_due", when, "notified"));
+}
+
+void
+record_set_break_glass_refused(struct record *r, const char *reason,
+    const char *why)
+{
+	json_object_set_new(r->root, "break_glass", json_pack("{s:o,s:o}",
+	    "reason", text(reason), "refused", text(why)));
+}
+
+void
+record_add_notified(struct record *r, const char *channel,
+    const char *error)
+{
+	json_t *n = json_object_get(json_object_get(r->root, "break_glass"),
+	    "notified"), *v;
+
+	if (!json_is_array(n))
+		return;
+	v = json_pack("{s:s,s:b}", "channel", channel, "ok", error == NULL);
+	if (error != NULL)
+		json_object_set_new(v, "error", text(error));
+	json_array_append_new(n, v);
+}
+
+struct record *
+record_new_review(const struct record_review *v)
+{
+	struct record *r = record_new();
+	char *shard;
+
+	/* a record of its own, beside the records: reviews/… */
+	shard = xasprintf("reviews/%s", r->path + strlen("records/"));
+	free(r->path);
+	r->path = shard;
+	json_object_set_new(r->root, "schema", json_string(REVIEW_SCHEMA));
+	json_object_del(r->root, "request");
+	json_object_del(r->root, "policy");
+	json_object_del(r->root, "approvals");
+	json_object_del(r->root, "decision");
+	json_object_del(r->root, "execution");
+	json_object_set_new(r->root, "review", json_pack(
+	    "{s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:o,s:b}", "request", v->request,
+	    "record", v->record, "result", v->result, "reviewer",
+	    text(v->reviewer), "uid", (json_int_t)v->uid, "reason",
+	    text(v->reason), "at", json_string_value(json_object_get(r->root,
+	    "created_at")), "review_due", text(v->due), "late", v->late));
+	return r;
+}
+
+void
 record_set_execution(struct record *r, const struct exec_result *res,
     const char *error)
 {
@@ -532,7 +594,7 @@ static const char *
 check_shape(json_t *root)
 {
 	static const char *const results[] = { "allowed", "approved",
-	    "denied", "timeout", "error", "cancelled", NULL };
+	    "denied", "timeout", "error", "cancelled", "break_glass", NULL };
 	json_t *req = json_object_get(root, "request");
 	json_t *dec = json_object_get(root, "decision");
 	json_t *ex = json_object_get(root, "execution"), *v;
@@ -610,6 +672,88 @@ record_parse(struct record **out, const char *data, size_t len,
 			return ae_error_set(err, AE_ERR_PROTOCOL,
 			    "file name does not match the record's id");
 		}
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		record_free(r);
+	return 0;
+}
+
+/* Returns NULL if the review record has the v1 shape, else what is wrong. */
+static const char *
+check_review_shape(json_t *root)
+{
+	json_t *rv = json_object_get(root, "review");
+	const char *res, *path;
+	size_t n;
+
+	if (!is_hex(json_string_value(json_object_get(root, "id")),
+	    RECORD_ID_LEN))
+		return "id is not 32 hex characters";
+	if (!json_is_object(rv) || !is_hex(json_string_value(
+	    json_object_get(rv, "request")), RECORD_ID_LEN))
+		return "review.request is not a record id";
+	path = json_string_value(json_object_get(rv, "record"));
+	n = path != NULL ? strlen(path) : 0;
+	if (n < RECORD_ID_LEN + 5 || strncmp(path, "records/", 8) != 0 ||
+	    strncmp(path + n - RECORD_ID_LEN - 5, json_string_value(
+	    json_object_get(rv, "request")), RECORD_ID_LEN) != 0)
+		return "review.record is not the path of review.request";
+	res = json_string_value(json_object_get(rv, "result"));
+	if (res == NULL || (strcmp(res, "accepted") != 0 &&
+	    strcmp(res, "rejected") != 0))
+		return "review.result is neither accepted nor rejected";
+	if (!json_is_string(json_object_get(rv, "reviewer")) ||
+	    !json_is_string(json_object_get(rv, "reason")) ||
+	    *json_string_value(json_object_get(rv, "reason")) == '\0' ||
+	    !json_is_string(json_object_get(rv, "at")))
+		return "review.reviewer, review.reason or review.at is missing";
+	return NULL;
+}
+
+int
+record_review_parse(struct record **out, const char *data, size_t len,
+    const char *path, struct ae_error *err)
+{
+	json_error_t je;
+	json_t *root;
+	const char *why, *base;
+	struct record *r;
+
+	json_alloc_init();
+	if (out != NULL)
+		*out = NULL;
+	if (len > RECORD_MAX_BYTES)
+		return ae_error_set(err, AE_ERR_PROTOCOL, "larger than %u bytes",
+		    RECORD_MAX_BYTES);
+	if ((root = json_loadb(data, len, JSON_REJECT_DUPLICATES,
+	    &je)) == NULL)
+		return ae_error_set(err, AE_ERR_PROTOCOL,
+		    "not JSON: %s at line %d", je.text, je.line);
+	if (!json_is_string(json_object_get(root, "schema")) ||
+	    strcmp(json_string_value(json_object_get(root, "schema")),
+	    REVIEW_SCHEMA) != 0)
+		why = "schema is not " REVIEW_SCHEMA;
+	else
+		why = check_review_shape(root);
+	if (why != NULL) {
+		json_decref(root);
+		return ae_error_set(err, AE_ERR_PROTOCOL, "%s", why);
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->root = root;
+	snprintf(r->id, sizeof(r->id), "%s",
+	    json_string_value(json_object_get(root, "id")));
+	r->path = xstrdup(path != NULL ? path : "");
+	base = path != NULL && strrchr(path, '/') ? strrchr(path, '/') + 1 :
+	    path;
+	if (base != NULL && (strlen(base) != RECORD_ID_LEN + 5 ||
+	    strncmp(base, r->id, RECORD_ID_LEN) != 0 ||
+	    strcmp(base + RECORD_ID_LEN, ".json") != 0)) {
+		record_free(r);
+		return ae_error_set(err, AE_ERR_PROTOCOL,
+		    "file name does not match the review's id");
 	}
 	if (out != NULL)
 		*out = r;

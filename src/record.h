@@ -14,6 +14,7 @@
 #define RECORD_SCHEMA "approve-exec/record/v1"
 #define RECORD_ID_LEN 32	/* lowercase hex characters */
 #define RECORD_MAX_BYTES (1024u * 1024)
+#define REVIEW_SCHEMA "approve-exec/review/v1"
 
 struct record;
 struct exec_result;
@@ -74,6 +75,53 @@ void record_add_approval(struct record *r, const char *person,
     const char *decision, const char *channel, time_t at,
     const char *identity, const char *evidence, const char *reason,
     int self);
+
+/*
+ * Marks a break-glass run: break_glass.reason, .rules (the rules that
+ * allowed it), .review_within_s, .review_due (now + review_within), and
+ * an empty .notified that record_add_notified fills.
+ */
+void record_set_break_glass(struct record *r, const char *reason,
+    char *const *rules, long review_within);
+
+/* A break-glass run that was refused: break_glass.reason and .refused. */
+void record_set_break_glass_refused(struct record *r, const char *reason,
+    const char *why);
+
+/*
+ * Appends to break_glass.notified that channel was told (error NULL) or
+ * could not be (error says why).
+ */
+void record_add_notified(struct record *r, const char *channel,
+    const char *error);
+
+/* The review of a break-glass run (schema REVIEW_SCHEMA). */
+struct record_review {
+	const char *request;	/* the break-glass record's id */
+	const char *record;	/* and its path */
+	const char *result;	/* "accepted" or "rejected" */
+	const char *reviewer;	/* the person */
+	unsigned long uid;	/* the reviewer's uid, as the kernel said */
+	const char *reason;
+	const char *due;	/* the record's review_due, or NULL */
+	int late;		/* reviewed after due */
+};
+
+/*
+ * Returns a new review record of its own (fresh id, created now) at
+ * reviews/YYYY/MM/DD/XX/ID.json: schema, id, created_at and review
+ * (request, record, result, reviewer, uid, reason, at, review_due,
+ * late). record_id, record_path, record_get and record_dump apply.
+ */
+struct record *record_new_review(const struct record_review *v);
+
+/*
+ * As record_parse, for a review record: schema REVIEW_SCHEMA, the
+ * review's fields and types, id matching the file name when path is not
+ * NULL. Returns 0 or AE_ERR_PROTOCOL.
+ */
+int record_review_parse(struct record **out, const char *data, size_t len,
+    const char *path, struct ae_error *err);
 
 /*
  * Sets execution from the finished command; error (NULL: none) says why
