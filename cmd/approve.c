@@ -330,7 +330,8 @@ show_request(const struct local_pending *p, struct whoami *me, json_t *out)
 }
 
 static int
-list_pending(const char *spool, const struct approvers *own, int json)
+list_pending(const char *spool, const struct approvers *own, int json,
+    const struct config *cfg)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct local_pending *v = NULL;
@@ -363,6 +364,7 @@ list_pending(const char *spool, const struct approvers *own, int json)
 		free(shown);
 	}
 	whoami_release(&me);
+	(void)pending_reviews(cfg, out);	/* break-glass runs to review */
 	if (json) {
 		/* ASCII only: a terminal shows no raw bidi or controls */
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -395,7 +397,7 @@ cmd_pending(int argc, char **argv)
 		return st;
 	if ((st = load(&s, config)) != 0)
 		return st;
-	st = list_pending(s.cfg.local.spool, &s.ap, json);
+	st = list_pending(s.cfg.local.spool, &s.ap, json, &s.cfg);
 	setup_release(&s);
 	return st;
 }

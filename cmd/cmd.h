@@ -110,6 +110,14 @@ int cmd_wait(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+/*
+ * For pending: the break-glass runs in cfg's audit repository that await
+ * review, appended to out (a JSON array) or, out NULL, printed one a
+ * line. One that cannot be read is a warning. Returns 0.
+ */
+struct json_t;
+int pending_reviews(const struct config *cfg, struct json_t *out);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);

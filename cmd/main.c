@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", cmd_serve },
 	{ "doctor", cmd_doctor },
 	{ "show", cmd_status }, { "cancel", cmd_cancel },
+	{ "review", cmd_review },
 };
 
 int
@@ -62,6 +63,7 @@ usage_main(FILE *f)
 "       approve-exec status|wait ID|CODE [--json]\n"
 "       approve-exec show ID|CODE [--json]\n"
 "       approve-exec cancel ID|CODE\n"
+"       approve-exec review ID --accept|--reject --reason TEXT\n"
 "       approve-exec totp enroll NAME [--file PATH]\n"
 "       approve-exec sync [--repo DIR] [--remote URL]\n"
 "       approve-exec init [--repo DIR]\n"

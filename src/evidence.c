@@ -64,7 +64,8 @@ evidence_decide(struct audit *a, struct record *rec, const char *result,
 
 	record_set_decision(rec, result, detail);
 	if ((r = commit(a, rec, result, author, err)) == 0 ||
-	    (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0))
+	    (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0 &&
+	    strcmp(result, "break_glass") != 0))
 		return r;
 	/*
 	 * The commit may be on main even so (written, and then its sync

@@ -855,6 +855,20 @@ record_rules(const struct record *r)
 	return out;
 }
 
+char **
+record_break_glass_rules(const struct record *r)
+{
+	json_t *a = json_object_get(json_object_get(r->root, "break_glass"),
+	    "rules"), *v;
+	char **out = NULL;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			out = strv_push(out, json_string_value(v));
+	return out;
+}
+
 int
 record_exit(const struct record *r, int *status, int *signal)
 {

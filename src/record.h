@@ -181,6 +181,9 @@ char **record_used_requests(const struct record *r);
 /* Returns policy.rules as an owned strv (NULL when none). */
 char **record_rules(const struct record *r);
 
+/* Returns break_glass.rules as an owned strv (NULL when none). */
+char **record_break_glass_rules(const struct record *r);
+
 /*
  * Returns 1 and the exit status and signal (0: none) when the record has
  * an outcome, else 0.
