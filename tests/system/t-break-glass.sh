@@ -1,0 +1,268 @@
+#!/bin/sh
+# Break-glass in the cooperative mode, by one user: where every matching
+# rule allows it, --break-glass --reason runs the command at once, tells
+# the rules' channels (the terminal, local approvers, Slack on the fake)
+# and records break_glass with the reason; elsewhere it is refused and
+# nothing runs. The run stays open for review in `pending`, overdue once
+# review_within has passed, and its requester can never review it. The
+# reviews by other people are t-break-glass-review.sh's.
+. "$(dirname "$0")/../lib.sh"
+
+. "$TOP/tests/slack/fake.sh"
+W=$TEST_DIR
+
+TOKEN=xoxb-1-good
+start_slack --token "$TOKEN" --channel C123 --tier-scale 0
+
+ME=$(id -un)
+(umask 077 && echo "$TOKEN" >"$W/token" && echo xoxb-1-bad >"$W/badtoken")
+cat >"$W/approvers.yaml" <<YAML
+people:
+  req: { unix: $ME, slack: UREQ }
+  bob: { slack: UBOB }
+groups:
+  ops: [bob]
+YAML
+cat >"$W/policy.yaml" <<'YAML'
+version: 1
+defaults:
+  action: approve
+rules:
+  - id: restart
+    description: restart a service
+    match: { command: touch, args: ["*glass*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:ops", min: 1 }], channels: [local, tty, slack] }
+    break_glass: { review_within: 24h }
+  - id: quick
+    match: { command: touch, args: ["*quick*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:ops", min: 1 }], channels: [local] }
+    break_glass: { review_within: 1s }
+  - id: export
+    match: { command: touch, args: ["*export*"] }
+    action: approve
+    approval: { any_of: [{ from: "group:ops", min: 1 }], channels: [local] }
+  - id: never
+    match: { command: touch, args: ["*never*"] }
+    action: deny
+  - id: read
+    match: { command: ["true"] }
+    action: allow
+YAML
+ssh-keygen -q -t ed25519 -N '' -f "$W/key"
+mkdir -m 1777 "$W/spool"
+conf() {
+	cat >"$W/$1.yaml" <<YAML
+policies: [policy.yaml]
+approvers: approvers.yaml
+audit: { repo: $W/audit.git, signing_key: $W/key }
+channels:
+  local: { spool: $W/spool }
+  tty: {}
+  slack: { token_file: $W/$2, channel: C123, api_base: "$BASE/api" }
+YAML
+}
+conf config token
+conf badslack badtoken
+
+# ae VERB ARGS...: a verb with the configuration, no terminal
+ae() { v=$1; shift; "$AE" "$v" --config "$W/config.yaml" "$@" </dev/null; }
+# glass CONF ARGS...: a break-glass run with its messages in ./err
+glass() {
+	c=$1; shift
+	"$AE" --config "$W/$c.yaml" --break-glass "$@" </dev/null 2>err
+}
+# last FIELD...: the newest record's fields (dotted paths), one a line
+last() {
+	git -C "$W/audit.git" show "main:$(git -C "$W/audit.git" log -1 \
+	    --format=%B main | sed -n 's/^Record: //p')" >last.json &&
+	python3 - "$@" <<-'PY'
+	import json, sys
+	d = json.load(open("last.json"))
+	for f in sys.argv[1:]:
+	    v = d
+	    for k in f.split("."):
+	        v = v[int(k)] if isinstance(v, list) else v.get(k)
+	    print(json.dumps(v) if not isinstance(v, str) else v)
+	PY
+}
+commits() { git -C "$W/audit.git" rev-list --count main 2>/dev/null || echo 0; }
+last_id() {
+	git -C "$W/audit.git" log -1 --format=%B main | sed -n 's/^Request: //p'
+}
+
+# The policy grammar: each bad break_glass is refused with its place (78).
+sed 's/policy.yaml/bad.yaml/' "$W/config.yaml" >"$W/bad-config.yaml"
+while IFS='|' read -r what CLAUSE WANT; do
+	test_expect_success "lint: break_glass $what is refused at its line (78)" '
+		printf "version: 1\nrules:\n  - id: r\n    match: { command: ls }\n%b\n" \
+		    "$CLAUSE" >"$W/bad.yaml" &&
+		expect_status 78 "$AE" lint --config "$W/bad-config.yaml" 2>out &&
+		grep -q "bad.yaml:[0-9]*:[0-9]*: .*$WANT" out
+	'
+done <<'EOF'
+on an allow rule|    action: allow\n    break_glass: { review_within: 1h }|applies only to rules whose action is approve
+on a deny rule|    action: deny\n    break_glass: { review_within: 1h }|applies only to rules whose action is approve
+that is not a mapping|    action: approve\n    break_glass: true|must be a mapping
+without review_within|    action: approve\n    break_glass: {}|has no review_within
+with a bad duration|    action: approve\n    break_glass: { review_within: soon }|review_within
+with an unknown key|    action: approve\n    break_glass: { review_within: 1h, notify: all }|notify
+EOF
+
+test_expect_success 'lint accepts break_glass on an approve rule' '
+	"$AE" lint --config "$W/config.yaml"
+'
+
+test_expect_success 'a rule that allows it: the command runs at once, recorded as break_glass with the reason' '
+	start=$(date +%s) &&
+	glass config --reason "db is down" -- touch "$W/glass-one" &&
+	test -e "$W/glass-one" &&
+	test $(($(date +%s) - start)) -lt 10 &&
+	last decision.result break_glass.reason request.reason \
+	    break_glass.rules.0 break_glass.review_within_s \
+	    execution.exit_status >got &&
+	printf "%s\n" break_glass "db is down" "db is down" restart 86400 0 >want &&
+	diff want got &&
+	git -C "$W/audit.git" log -2 --format=%s main >subjects &&
+	grep -q "^break_glass: touch" subjects &&
+	grep -q "^outcome exit 0: touch" subjects &&
+	grep -q "must be reviewed by" err
+'
+
+test_expect_success 'every channel of the rule was told: local, tty (none here) and slack' '
+	last break_glass.notified >n.json &&
+	python3 -c "
+import json
+n = {c[\"channel\"]: c for c in json.load(open(\"n.json\"))}
+assert n[\"local\"][\"ok\"] and n[\"slack\"][\"ok\"], n
+assert not n[\"tty\"][\"ok\"] and \"/dev/tty\" in n[\"tty\"][\"error\"], n
+" &&
+	curl -s "$BASE/_test/messages" >msgs.json &&
+	python3 -c "
+import json
+m = [x for x in json.load(open(\"msgs.json\"))[\"messages\"] if \"BREAK-GLASS\" in x[\"text\"]]
+assert len(m) == 1 and m[0][\"channel\"] == \"C123\", m
+assert \"<@UBOB>\" in m[0][\"text\"] and \"db is down\" in m[0][\"text\"], m
+"
+'
+
+test_expect_success 'the terminal is told on /dev/tty' '
+	command -v script >/dev/null || exit 0
+	script -qec "\"$AE\" --config \"$W/config.yaml\" --break-glass \
+	    --reason tty-test -- touch \"$W/glass-tty\"" /dev/null >tty.out \
+	    </dev/null &&
+	grep -q "BREAK-GLASS: req ran touch .*glass-tty (rule restart)" tty.out &&
+	last break_glass.notified >n.json &&
+	grep -q "\"channel\": \"tty\", \"ok\": true" n.json
+'
+
+test_expect_success 'a channel that cannot be told is reported; the command runs all the same' '
+	glass badslack --reason "slack is down too" -- touch "$W/glass-two" &&
+	test -e "$W/glass-two" &&
+	grep -q "channel slack was not told" err &&
+	last break_glass.notified >n.json &&
+	grep -q "\"channel\": \"slack\", \"ok\": false" n.json
+'
+
+test_expect_success 'a rule without break_glass refuses it (77), naming the rule; nothing runs' '
+	expect_status 77 glass config --reason urgent -- touch "$W/export-one" &&
+	! test -e "$W/export-one" &&
+	grep -q "break-glass refused: rule .export. (.*policy.yaml:[0-9]*) does not allow break-glass" err &&
+	last decision.result break_glass.refused >got &&
+	grep -q "^denied$" got && grep -q "rule .export." got
+'
+
+test_expect_success 'rules never loosen each other: one rule without break_glass refuses it' '
+	expect_status 77 glass config --reason urgent -- touch "$W/glass-export" &&
+	! test -e "$W/glass-export" && grep -q "rule .export." err
+'
+
+test_expect_success 'a denied command is never run by break-glass (77)' '
+	expect_status 77 glass config --reason urgent -- touch "$W/glass-never" &&
+	! test -e "$W/glass-never" &&
+	grep -q "never runs what the policy denies" err &&
+	last decision.result >got && grep -q "^denied$" got
+'
+
+test_expect_success 'the policy default never allows break-glass (77)' '
+	expect_status 77 glass config --reason urgent -- touch "$W/plain" &&
+	! test -e "$W/plain" && grep -q "default never allows" err
+'
+
+test_expect_success 'an allowed command runs as allowed, with no review' '
+	glass config --reason whatever -- true &&
+	last decision.result >got && grep -q "^allowed$" got
+'
+
+while IFS='|' read -r what ARGS; do
+	test_expect_success "usage: $what (64), nothing runs or is recorded" '
+		before=$(commits) &&
+		eval "expect_status 64 glass config $ARGS -- touch \"\$W/glass-bad\"" &&
+		! test -e "$W/glass-bad" && test "$(commits)" = "$before"
+	'
+done <<'EOF'
+no --reason|
+an empty --reason|--reason ''
+a blank --reason|--reason '  '
+--no-wait|--reason x --no-wait
+--request|--reason x --request 0123456789abcdef0123456789abcdef
+EOF
+
+test_expect_success 'usage: a reason only in the environment is none (64)' '
+	APPROVE_EXEC_REASON=because expect_status 64 glass config -- \
+	    touch "$W/glass-bad" && ! test -e "$W/glass-bad"
+'
+
+test_expect_success 'pending lists the runs awaiting review; past review_within, overdue' '
+	glass config --reason "quick fix" -- touch "$W/quick-one" &&
+	QID=$(last_id) && sleep 2 &&
+	ae pending >list &&
+	grep -q "^break-glass  $QID  req  touch .*quick-one  rule quick  review by .*  OVERDUE  reason: quick fix" list &&
+	grep "glass-one" list | grep -vq OVERDUE &&
+	ae pending --json >list.json &&
+	python3 -c "
+import json
+d = {x[\"id\"]: x for x in json.load(open(\"list.json\"))}
+q = d[\"$QID\"]
+assert q[\"state\"] == \"awaiting_review\" and q[\"overdue\"] is True, q
+assert q[\"rule\"] == \"quick\" and q[\"requester\"] == \"req\", q
+assert sum(1 for x in d.values() if not x[\"overdue\"]) == 3, d
+"
+'
+
+test_expect_success 'the requester cannot review their own run (77), nothing is written' '
+	ID=$(ae pending --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	before=$(commits) &&
+	expect_status 77 ae review "$ID" --accept --reason "all good" 2>err &&
+	grep -q "its requester never reviews it" err &&
+	test "$(commits)" = "$before"
+'
+
+while IFS='|' read -r what ARGS WANT; do
+	test_expect_success "review: $what ($WANT)" '
+		eval "expect_status $WANT ae review $ARGS" 2>err
+	'
+done <<'EOF'
+no decision|0123456789abcdef0123456789abcdef --reason x|64
+both decisions|0123456789abcdef0123456789abcdef --accept --reject --reason x|64
+no reason|0123456789abcdef0123456789abcdef --accept|64
+a blank reason|0123456789abcdef0123456789abcdef --accept --reason ' '|64
+not an id|1234 --accept --reason x|64
+no such run|0123456789abcdef0123456789abcdef --accept --reason x|66
+EOF
+
+test_expect_success 'a refused break-glass is no run to review (66)' '
+	glass config --reason x -- touch "$W/export-two"
+	RID=$(last_id) &&
+	expect_status 66 ae review "$RID" --accept --reason x 2>err &&
+	grep -q "its decision was denied" err
+'
+
+test_expect_success 'verify accepts the break-glass records' '
+	git -C "$W/audit.git" show main:allowed_signers >signers &&
+	"$AE" verify --repo "$W/audit.git" --allowed-signers signers >out &&
+	grep -q " 0 problems" out
+'
+
+test_done
