@@ -195,23 +195,25 @@ test_expect_success 'an allowed command runs as allowed, with no review' '
 	last decision.result >got && grep -q "^allowed$" got
 '
 
-while IFS='|' read -r what ARGS; do
+while IFS='|' read -r what ARGS WANT; do
 	test_expect_success "usage: $what (64), nothing runs or is recorded" '
 		before=$(commits) &&
 		eval "expect_status 64 glass config $ARGS -- touch \"\$W/glass-bad\"" &&
+		grep -q -- "$WANT" err &&
 		! test -e "$W/glass-bad" && test "$(commits)" = "$before"
 	'
 done <<'EOF'
-no --reason|
-an empty --reason|--reason ''
-a blank --reason|--reason '  '
---no-wait|--reason x --no-wait
---request|--reason x --request 0123456789abcdef0123456789abcdef
+no --reason||--break-glass needs --reason TEXT
+an empty --reason|--reason ''|--break-glass needs --reason TEXT
+a blank --reason|--reason '  '|--break-glass needs --reason TEXT
+--no-wait|--reason x --no-wait|runs at once: not with --no-wait
+--request|--reason x --request 0123456789abcdef0123456789abcdef|runs at once: not with --request
 EOF
 
 test_expect_success 'usage: a reason only in the environment is none (64)' '
 	APPROVE_EXEC_REASON=because expect_status 64 glass config -- \
-	    touch "$W/glass-bad" && ! test -e "$W/glass-bad"
+	    touch "$W/glass-bad" && ! test -e "$W/glass-bad" &&
+	grep -q -- "--break-glass needs --reason TEXT" err
 '
 
 test_expect_success 'pending lists the runs awaiting review; past review_within, overdue' '
