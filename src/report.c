@@ -86,6 +86,16 @@ any_default(const struct pol_decision *d)
 	return 0;
 }
 
+/* Adds the rule's break_glass, if it has one, to its requirement o. */
+static json_t *
+glass_json(const struct pol_rule *r, json_t *o)
+{
+	if (r->break_glass_review > 0)
+		json_object_set_new(o, "break_glass", json_pack("{s:I}",
+		    "review_within", (json_int_t)r->break_glass_review));
+	return o;
+}
+
 /* The requirements that all have to be met: one per approve rule. */
 static json_t *
 requirement_json(const struct policy *pol, const struct pol_decision *d)
@@ -105,8 +115,8 @@ requirement_json(const struct policy *pol, const struct pol_decision *d)
 			if (d->matches[k].rule == r)
 				break;
 		if (k == i)
-			json_array_append_new(all, approval_json(r->id,
-			    &r->approval));
+			json_array_append_new(all, glass_json(r,
+			    approval_json(r->id, &r->approval)));
 	}
 	if (any_default(d) && pol->default_action == POL_APPROVE)
 		json_array_append_new(all, approval_json("(default)",
@@ -234,6 +244,7 @@ static void
 text_requirement(FILE *f, const struct policy *pol,
     const struct pol_decision *d)
 {
+	char t[32];
 	size_t i, k;
 
 	fprintf(f, "requirement (all of):\n");
@@ -243,8 +254,14 @@ text_requirement(FILE *f, const struct policy *pol,
 		for (k = 0; k < i; k++)
 			if (d->matches[k].rule == r)
 				break;
-		if (r->action == POL_APPROVE && k == i)
-			text_approval(f, r->id, &r->approval);
+		if (r->action != POL_APPROVE || k != i)
+			continue;
+		text_approval(f, r->id, &r->approval);
+		if (r->break_glass_review > 0) {
+			duration_format(r->break_glass_review, t, sizeof(t));
+			fprintf(f, "  %s: break-glass allowed, reviewed within "
+			    "%s\n", r->id, t);
+		}
 	}
 	if (any_default(d) && pol->default_action == POL_APPROVE)
 		text_approval(f, "(default)", &pol->default_approval);

@@ -114,6 +114,19 @@ test_expect_success 'lint accepts break_glass on an approve rule' '
 	"$AE" lint --config "$W/config.yaml"
 '
 
+test_expect_success 'check says which rules allow break-glass, and how soon the review is due' '
+	ae check -- touch "$W/glass-x" >out &&
+	grep -q "^  restart: break-glass allowed, reviewed within 1d" out &&
+	ae check --json -- touch "$W/glass-x" >out.json &&
+	python3 -c "
+import json
+r = json.load(open(\"out.json\"))[\"requirement\"][\"all_of\"][0]
+assert r[\"rule\"] == \"restart\" and r[\"break_glass\"] == {\"review_within\": 86400}, r
+" &&
+	ae check --json -- touch "$W/export-x" >out.json &&
+	! grep -q break_glass out.json
+'
+
 test_expect_success 'a rule that allows it: the command runs at once, recorded as break_glass with the reason' '
 	start=$(date +%s) &&
 	glass config --reason "db is down" -- touch "$W/glass-one" &&
