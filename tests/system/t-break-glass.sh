@@ -115,15 +115,15 @@ test_expect_success 'lint accepts break_glass on an approve rule' '
 '
 
 test_expect_success 'check says which rules allow break-glass, and how soon the review is due' '
-	ae check -- touch "$W/glass-x" >out &&
+	expect_status 1 ae check -- touch "$W/glass-x" >out &&
 	grep -q "^  restart: break-glass allowed, reviewed within 1d" out &&
-	ae check --json -- touch "$W/glass-x" >out.json &&
+	expect_status 1 ae check --json -- touch "$W/glass-x" >out.json &&
 	python3 -c "
 import json
 r = json.load(open(\"out.json\"))[\"requirement\"][\"all_of\"][0]
 assert r[\"rule\"] == \"restart\" and r[\"break_glass\"] == {\"review_within\": 86400}, r
 " &&
-	ae check --json -- touch "$W/export-x" >out.json &&
+	expect_status 69 ae check --json -- touch "$W/export-x" >out.json &&
 	! grep -q break_glass out.json
 '
 
