@@ -1050,29 +1050,34 @@ glass_refused(const struct gate *g, long *within, char ***rules)
 {
 	const struct pol_decision *d = &g->d;
 	const struct pol_rule *r;
+	char *why = NULL;
 	size_t i;
 
 	*within = 0;
 	*rules = NULL;
-	for (i = 0; i < d->nmatches; i++) {
+	for (i = 0; why == NULL && i < d->nmatches; i++) {
 		r = d->matches[i].rule;
 		if (r->action != POL_APPROVE)
 			continue;
 		if (r->break_glass_review <= 0)
-			return xasprintf("rule '%s' (%s:%lu) does not allow "
+			why = xasprintf("rule '%s' (%s:%lu) does not allow "
 			    "break-glass", r->id, r->file, r->line);
-		if (*within == 0 || r->break_glass_review < *within)
+		else if (*within == 0 || r->break_glass_review < *within)
 			*within = r->break_glass_review;
 		if (!strv_has(*rules, r->id))
 			*rules = strv_push(*rules, r->id);
 	}
-	for (i = 0; i < d->ncmds && *rules != NULL; i++)
+	for (i = 0; why == NULL && i < d->ncmds && *rules != NULL; i++)
 		if (d->defaulted[i])
 			break;
-	if (*rules == NULL || i < d->ncmds)
-		return xstrdup("the policy's default asks for approval here, "
+	if (why == NULL && (*rules == NULL || i < d->ncmds))
+		why = xstrdup("the policy's default asks for approval here, "
 		    "and a default never allows break-glass");
-	return NULL;
+	if (why != NULL) {
+		strv_free(*rules);
+		*rules = NULL;
+	}
+	return why;
 }
 
 /*
