@@ -274,6 +274,25 @@ test_expect_success 'a refused break-glass is no run to review (66)' '
 	grep -q "its decision was denied" err
 '
 
+test_expect_success 'a large policy read from its compiled cache keeps break_glass' '
+	mkdir -m 700 "$W/big" &&
+	python3 - "$W/big/0.yaml" <<-'PY' &&
+	import sys
+	with open(sys.argv[1], "w") as f:
+	    f.write("version: 1\nrules:\n  - id: t\n    match: { command: \"true\" }\n"
+	            "    action: allow\n  - id: big-glass\n    match: { command: touch }\n"
+	            "    action: approve\n    approval: { channels: [slack] }\n"
+	            "    break_glass: { review_within: 2h }\n")
+	    for i in range(900):
+	        f.write("  - id: r%d\n    match: { command: cmd%d }\n    action: deny\n" % (i, i))
+	PY
+	sed "s|policies: \[policy.yaml\]|policies: [big]|" "$W/config.yaml" >"$W/big.yaml" &&
+	sleep 3 && "$AE" --config "$W/big.yaml" -- true &&
+	test -s "$W/big/.approve-exec-policy.cache" &&
+	expect_status 1 "$AE" check --config "$W/big.yaml" -- touch x >out &&
+	grep -q "big-glass: break-glass allowed, reviewed within 2h" out
+'
+
 test_expect_success 'verify accepts the break-glass records' '
 	git -C "$W/audit.git" show main:allowed_signers >signers &&
 	"$AE" verify --repo "$W/audit.git" --allowed-signers signers >out &&
