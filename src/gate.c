@@ -1105,7 +1105,7 @@ tell(struct gate *g, const struct approval *a, char *const *rules)
 	req.ap = g->ap;
 	req.ci_url = sr.ci_url;
 	argv = esc_argv(g->cmds.cmds[0].argv);
-	text = xasprintf("BREAK-GLASS: %s ran %s (rule %s) without approval: "
+	text = xasprintf("BREAK-GLASS: %s runs %s (rule %s) without approval: "
 	    "%s; an approver reviews it with `approve-exec review %s "
 	    "--accept|--reject --reason TEXT`", sr.q.requester, argv,
 	    rules[0], g->o->reason, record_id(g->rec));
@@ -1161,9 +1161,9 @@ break_glass(struct gate *g)
 	tell(g, &a, rules);
 	approval_release(&a);
 	if (!g->ui->s.quiet)
-		say(g, "break-glass: %s runs now without approval; it must be "
-		    "reviewed by %s: `approve-exec review %s --accept|"
-		    "--reject --reason TEXT`", rules[0],
+		say(g, "break-glass: rule %s allows it, so it runs now without "
+		    "approval; it must be reviewed by %s: `approve-exec review "
+		    "%s --accept|--reject --reason TEXT`", rules[0],
 		    record_get(g->rec, "break_glass.review_due"),
 		    record_id(g->rec));
 	strv_free(rules);

@@ -165,7 +165,7 @@ test_expect_success 'the terminal is told on /dev/tty' '
 	script -qec "\"$AE\" --config \"$W/config.yaml\" --break-glass \
 	    --reason tty-test -- touch \"$W/glass-tty\"" /dev/null >tty.out \
 	    </dev/null &&
-	grep -q "BREAK-GLASS: req ran touch .*glass-tty (rule restart)" tty.out &&
+	grep -q "BREAK-GLASS: req runs touch .*glass-tty (rule restart)" tty.out &&
 	last break_glass.notified >n.json &&
 	grep -q "\"channel\": \"tty\", \"ok\": true" n.json
 '
@@ -204,7 +204,7 @@ test_expect_success 'local approvers who asked for notify: tty are told on their
 	sed "s/approvers.yaml/local-approvers.yaml/" "$W/config.yaml" >"$W/local.yaml" &&
 	told_local >told 2>status &&
 	grep -q "status 0" status && test -e "$W/glass-local" &&
-	grep -q "approve-exec: BREAK-GLASS: req ran touch .*glass-local (rule restart) without approval: disk full; an approver reviews it with .approve-exec review [0-9a-f]* --accept|--reject --reason TEXT." told
+	grep -q "approve-exec: BREAK-GLASS: req runs touch .*glass-local (rule restart) without approval: disk full; an approver reviews it with .approve-exec review [0-9a-f]* --accept|--reject --reason TEXT." told
 '
 
 test_expect_success 'a channel that cannot be told is reported; the command runs all the same' '
