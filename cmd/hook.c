@@ -33,6 +33,7 @@
 
 #define MARGIN 10	/* seconds between our timeout and the host's */
 #define POLL_MS 100
+#define TRANSCRIPT_TRIES 5	/* of POLL_MS */
 
 struct hook {
 	const struct hook_host *h;
@@ -344,6 +345,26 @@ pending(struct hook *k, struct setup *s)
 	return refused(k, r);
 }
 
+/*
+ * The model, from the transcript: the host may still be writing the
+ * message that called the tool (or have yet to create the file) when
+ * the hook starts, so a transcript with no model yet is read again for
+ * a short while.
+ */
+static char *
+transcript_model(const struct hook *k)
+{
+	char *m;
+	int i;
+
+	if (k->in.transcript == NULL)
+		return NULL;
+	for (i = 0; (m = hook_transcript_model(k->in.transcript)) == NULL &&
+	    i < TRANSCRIPT_TRIES; i++)
+		pause_poll();
+	return m;
+}
+
 static int
 gate(struct hook *k)
 {
@@ -356,7 +377,7 @@ gate(struct hook *k)
 		return deny(k, "approve-exec: unable to enter the command's "
 		    "directory '%s': %s", k->in.cwd, strerror(errno));
 	if (k->in.model == NULL)
-		k->in.model = hook_transcript_model(k->in.transcript);
+		k->in.model = transcript_model(k);
 	policy_cache_writes();
 	if (setup_load(&s, k->config, &err) != 0) {
 		r = deny(k, "approve-exec: the configuration is invalid, so "
