@@ -33,7 +33,8 @@
 
 #define MARGIN 10	/* seconds between our timeout and the host's */
 #define POLL_MS 100
-#define TRANSCRIPT_TRIES 5	/* of POLL_MS */
+#define TRANSCRIPT_TRIES 20	/* of TRANSCRIPT_MS */
+#define TRANSCRIPT_MS 10
 
 struct hook {
 	const struct hook_host *h;
@@ -239,11 +240,11 @@ decide(struct hook *k, struct setup *s, const char *request)
 	return gate_run(&o, &s->cfg, &s->ap, &s->pol, argv, &ui);
 }
 
-/* Sleeps POLL_MS. */
+/* Sleeps ms milliseconds (under a second). */
 static void
-pause_poll(void)
+pause_ms(long ms)
 {
-	struct timespec ts = { 0, POLL_MS * 1000000L };
+	struct timespec ts = { 0, ms * 1000000L };
 
 	(void)nanosleep(&ts, NULL);
 }
@@ -268,7 +269,7 @@ await(const struct hook *k, const char *spool, struct reqstore_entry *e,
 		reqstore_entry_release(e);
 		if (time(NULL) + 1 >= k->deadline)
 			return 1;
-		pause_poll();
+		pause_ms(POLL_MS);
 	}
 }
 
@@ -361,7 +362,7 @@ transcript_model(const struct hook *k)
 		return NULL;
 	for (i = 0; (m = hook_transcript_model(k->in.transcript)) == NULL &&
 	    i < TRANSCRIPT_TRIES; i++)
-		pause_poll();
+		pause_ms(TRANSCRIPT_MS);
 	return m;
 }
 
