@@ -470,45 +470,57 @@ hook_usage(int settings, int r)
 	return settings ? r : 2;
 }
 
+/* The options; returns -1 to go on, or the exit status. */
+static int
+parse_opts(int argc, char **argv, struct hook *k, int *settings)
+{
+	char *shown;
+	int c, r;
+
+	for (c = 1; c < argc; c++)
+		if (strcmp(argv[c], "--print-settings") == 0)
+			*settings = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if ((k->timeout = duration_parse(optarg)) <= 0)
+				return hook_usage(*settings, usage_error("hook",
+				    "--timeout '%s': expected a duration such "
+				    "as 50s", optarg));
+			break;
+		case 'c': k->config = optarg; break;
+		case 'p': *settings = 1; break;
+		case 'h':
+			usage_hook(stdout);
+			return 0;
+		default:
+			return hook_usage(*settings, usage_getopt("hook", "h",
+			    argv));
+		}
+	}
+	if ((r = usage_operands("hook", argc, argv, 1, "AGENT")) >= 0)
+		return hook_usage(*settings, r);
+	if ((k->h = hook_host_find(argv[optind])) == NULL) {
+		shown = esc_text(argv[optind]);
+		r = usage_error("hook", "unknown agent '%s' (%s)", shown,
+		    hook_host_names());
+		free(shown);
+		return hook_usage(*settings, r);
+	}
+	return -1;
+}
+
 int
 cmd_hook(int argc, char **argv)
 {
 	struct hook k;
 	char *cmd, *shown, *abs = NULL;
-	int c, settings = 0, r;
+	int settings = 0, r;
 
 	memset(&k, 0, sizeof(k));
 	buf_init(&k.said);
-	for (c = 1; c < argc; c++)
-		if (strcmp(argv[c], "--print-settings") == 0)
-			settings = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if ((k.timeout = duration_parse(optarg)) <= 0)
-				return hook_usage(settings, usage_error("hook",
-				    "--timeout '%s': expected a duration such "
-				    "as 50s", optarg));
-			break;
-		case 'c': k.config = optarg; break;
-		case 'p': settings = 1; break;
-		case 'h':
-			usage_hook(stdout);
-			return 0;
-		default:
-			return hook_usage(settings, usage_getopt("hook", "h",
-			    argv));
-		}
-	}
-	if ((r = usage_operands("hook", argc, argv, 1, "AGENT")) >= 0)
-		return hook_usage(settings, r);
-	if ((k.h = hook_host_find(argv[optind])) == NULL) {
-		shown = esc_text(argv[optind]);
-		r = usage_error("hook", "unknown agent '%s' (%s)", shown,
-		    hook_host_names());
-		free(shown);
-		return hook_usage(settings, r);
-	}
+	if ((r = parse_opts(argc, argv, &k, &settings)) >= 0)
+		goto out;
 	if (k.config != NULL && (abs = realpath(k.config, NULL)) != NULL)
 		k.config = abs;
 	if (k.timeout == 0)
@@ -524,6 +536,7 @@ cmd_hook(int argc, char **argv)
 		k.deadline = time(NULL) + k.timeout;
 		r = run_hook(&k);
 	}
+ out:
 	hook_input_release(&k.in);
 	buf_release(&k.said);
 	free(k.id);
