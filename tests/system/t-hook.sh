@@ -112,6 +112,12 @@ assert r.get("execution") is None, r.get("execution")
 PY
 '
 
+test_expect_success 'log shows who ran it instead of an exit status' '
+	"$AE" log --config "$W/config.yaml" >log.txt &&
+	grep "true recorded" log.txt | grep -q "allowed .* by claude-code$" &&
+	grep "rm -rf /srv/x" log.txt | grep -q "denied .* -$"
+'
+
 test_expect_success 'verify counts a hook-allowed record as complete' '
 	"$AE" verify --config "$W/config.yaml" >v.txt 2>&1 &&
 	grep -q " 0 incomplete, 0 problems" v.txt
