@@ -523,8 +523,13 @@ cmd_hook(int argc, char **argv)
 		goto out;
 	if (k.config != NULL && (abs = realpath(k.config, NULL)) != NULL)
 		k.config = abs;
+	/*
+	 * The printed settings set both timeouts; a hook installed by hand
+	 * with neither must still answer before the host's own default.
+	 */
 	if (k.timeout == 0)
-		k.timeout = hook_host_timeout(k.h) - MARGIN;
+		k.timeout = (settings ? hook_host_timeout(k.h) :
+		    hook_host_default_timeout(k.h)) - MARGIN;
 	if (settings) {
 		cmd = hook_command(&k);
 		shown = hook_settings(k.h, cmd, (int)k.timeout + MARGIN);

@@ -26,6 +26,7 @@ struct hook_host {
 	const char *session_key;
 	int rewrites;		/* runs the command the hook rewrote */
 	int timeout;		/* seconds, in the settings we print */
+	int host_default;	/* seconds, when the settings give none */
 	json_t *(*answer)(const struct hook_input *, enum hook_verdict,
 	    const char *, const char *);
 	char *(*settings)(const char *, int);
@@ -197,19 +198,19 @@ static const char *const copilot_tool[] = { "bash", NULL };
 
 static const struct hook_host hosts[] = {
 	{ "claude-code", "hook_event_name", "PreToolUse", "tool_name",
-	    bash_tool, 0, "tool_input", "session_id", 1, 120,
+	    bash_tool, 0, "tool_input", "session_id", 1, 120, 60,
 	    answer_claude, settings_claude },
 	{ "codex", "hook_event_name", "PreToolUse", "tool_name", bash_tool, 0,
-	    "tool_input", "session_id", 0, 120, answer_codex,
+	    "tool_input", "session_id", 0, 120, 60, answer_codex,
 	    settings_codex },
 	{ "gemini", "hook_event_name", "BeforeTool", "tool_name", gemini_tool,
-	    0, "tool_input", "session_id", 0, 120, answer_gemini,
+	    0, "tool_input", "session_id", 0, 120, 60, answer_gemini,
 	    settings_gemini },
 	{ "cursor", "hook_event_name", "beforeShellExecution", NULL, NULL, 0,
-	    NULL, "conversation_id", 0, 120, answer_cursor,
+	    NULL, "conversation_id", 0, 120, 30, answer_cursor,
 	    settings_cursor },
 	{ "copilot", NULL, NULL, "toolName", copilot_tool, 1, "toolArgs",
-	    "sessionId", 0, 120, answer_copilot, settings_copilot },
+	    "sessionId", 0, 120, 30, answer_copilot, settings_copilot },
 };
 
 const struct hook_host *
@@ -245,6 +246,12 @@ int
 hook_host_timeout(const struct hook_host *h)
 {
 	return h->timeout;
+}
+
+int
+hook_host_default_timeout(const struct hook_host *h)
+{
+	return h->host_default;
 }
 
 void

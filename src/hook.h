@@ -43,6 +43,11 @@ const char *hook_host_name(const struct hook_host *h);
 int hook_host_rewrites(const struct hook_host *h);
 /* The hook timeout, in seconds, that the printed settings give the host. */
 int hook_host_timeout(const struct hook_host *h);
+/*
+ * The host's own hook timeout when its settings name none, in seconds
+ * (the least of what its versions use, where they differ).
+ */
+int hook_host_default_timeout(const struct hook_host *h);
 
 /* hook_parse's return for a tool that is not a shell: not ours. */
 #define HOOK_NOT_SHELL 1
