@@ -55,6 +55,26 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# A test tool from npm: the real Claude Code CLI, which
+# tests/system/t-hook-claude.sh drives offline (it skips without it).
+# Pinned, as the hook's input format is checked against this version.
+claude_code=2.1.197
+if ! claude --version 2>/dev/null | grep -q "^$claude_code "; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "install.sh: Claude Code $claude_code is missing (its tests will be skipped): run as root to install it" >&2
+	else
+		if ! command -v npm >/dev/null 2>&1; then
+			echo "install.sh: installing nodejs npm"
+			export DEBIAN_FRONTEND=noninteractive
+			apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+		fi
+		echo "install.sh: installing @anthropic-ai/claude-code@$claude_code (tests only)"
+		npm install -g --no-fund --no-audit --loglevel=error \
+		    "@anthropic-ai/claude-code@$claude_code" >/dev/null ||
+		    echo "install.sh: Claude Code could not be installed; its tests will be skipped" >&2
+	fi
+fi
+
 [ "$deps_only" = 1 ] && { echo "install.sh: dependencies are in place"; exit 0; }
 
 cd "$(dirname "$0")"

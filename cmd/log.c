@@ -306,15 +306,23 @@ static char *
 exit_cell(const struct record *r)
 {
 	const char *res = record_get(r, "decision.result");
+	char *host, *cell;
 	int status, sig;
 
 	if (record_exit(r, &status, &sig))
 		return sig != 0 ? xasprintf("signal %d", sig) :
 		    xasprintf("%d", status);
-	if (res != NULL && (strcmp(res, "allowed") == 0 ||
-	    strcmp(res, "approved") == 0))
-		return xstrdup("incomplete");
-	return xstrdup("-");
+	if (res == NULL || (strcmp(res, "allowed") != 0 &&
+	    strcmp(res, "approved") != 0))
+		return xstrdup("-");
+	/* an agent's host ran it: its status never comes back */
+	if (record_get(r, "request.hook") != NULL) {
+		host = esc_text(record_get(r, "request.hook"));
+		cell = xasprintf("by %s", host);
+		free(host);
+		return cell;
+	}
+	return xstrdup("incomplete");
 }
 
 static void

@@ -30,6 +30,7 @@ static const struct verb verbs[] = {
 	{ "doctor", cmd_doctor },
 	{ "show", cmd_status }, { "cancel", cmd_cancel },
 	{ "review", cmd_review },
+	{ "hook", cmd_hook },
 };
 
 int
@@ -71,6 +72,8 @@ usage_main(FILE *f)
 "       approve-exec keygen [--file PATH]\n"
 "       approve-exec doctor [--json] [--user NAME]\n"
 "       approve-exec serve [--config FILE]\n"
+"       approve-exec hook [--timeout DURATION] AGENT < HOOK-JSON\n"
+"       approve-exec hook --print-settings AGENT\n"
 "       (each verb also takes --config FILE)\n"
 "\n"
 "Runs COMMAND if the policy allows it; refuses it if the policy denies it;\n"

@@ -60,6 +60,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	o->g.reason = getenv("APPROVE_EXEC_REASON");
 	o->g.agent = getenv("APPROVE_EXEC_AGENT");
 	o->g.model = getenv("APPROVE_EXEC_MODEL");
+	o->g.session = getenv("APPROVE_EXEC_SESSION");
 	while ((c = getopt_long(argc, argv, "+qhV", longopts, NULL)) != -1) {
 		last = optarg;
 		switch (c) {

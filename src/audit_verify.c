@@ -1017,7 +1017,9 @@ tip_record(const char *path, const char *data, size_t len, void *arg)
 		return 0;
 	result = record_get(r, "decision.result");
 	at = record_get(r, "decision.at");
+	/* an agent's host ran what its hook allowed: no outcome comes */
 	if (!record_complete(r) && result != NULL &&
+	    record_get(r, "request.hook") == NULL &&
 	    (strcmp(result, "allowed") == 0 ||
 	    strcmp(result, "approved") == 0 ||
 	    strcmp(result, "break_glass") == 0)) {

@@ -20,6 +20,7 @@
 #include "evidence.h"
 #include "exec.h"
 #include "gate.h"
+#include "hookreq.h"
 #include "identity.h"
 #include "normalize.h"
 #include "record.h"
@@ -173,6 +174,8 @@ start_record(struct gate *g)
 	q.model = g->o->model;
 	q.on_behalf_of = g->o->on_behalf_of;
 	q.reason = g->o->reason;
+	q.session = g->o->session;
+	q.hook = g->o->hand_off;
 	q.envp = environ;
 	q.ci = g->ci.record;
 	g->rec = record_new();
@@ -269,6 +272,25 @@ unrunnable(struct gate *g)
 }
 
 /*
+ * An agent's host runs the command (gate_opts.hand_off): the decision is
+ * recorded and nothing runs here. Returns 0, or 125.
+ */
+static int
+handed_off(struct gate *g, const char *result)
+{
+	char *detail;
+	int r;
+
+	detail = xasprintf("%s; %s runs it (hook)", result, g->o->hand_off);
+	r = decide(g, result, detail);
+	free(detail);
+	if (r != 0)
+		return r;
+	outcome(g, result, 0, NULL);
+	return 0;
+}
+
+/*
  * Records result ("allowed" or "approved") and runs the open file.
  * Returns its exit status, or the failure's.
  */
@@ -283,6 +305,8 @@ execute(struct gate *g, const char *result)
 
 	if (g->exe.fd < 0)
 		return unrunnable(g);
+	if (g->o->hand_off != NULL)
+		return handed_off(g, result);
 	/* secrets are read only now that the command may run */
 	if (credentials_env(&env, environ, &g->d, &err) != 0) {
 		if ((r = decide(g, "error", err.msg)) != 0)
@@ -972,6 +996,27 @@ use_request(struct gate *g)
 	return r;
 }
 
+/*
+ * An agent's hook that asks again for the same command finds the
+ * request it made before, pending or approved and unused, by the
+ * request's digest among our own: it is handed back (75), so that a
+ * retry uses that approval instead of asking again. Returns -1 when
+ * there is none.
+ */
+static int
+asked_before(struct gate *g)
+{
+	char *id = NULL, *code = NULL;
+
+	if (hookreq_find(g->cfg->local.spool, record_digest(g->rec),
+	    geteuid(), &id, &code) != 0)
+		return -1;
+	g->ui->request(g->ui->s.arg, id, code);
+	free(id);
+	free(code);
+	return 75;
+}
+
 /* The start line: which request, and how each channel reached approves. */
 static void
 how_to_approve(const struct gate *g, const struct approval *a,
@@ -1005,6 +1050,8 @@ approval(struct gate *g)
 
 	if (g->o->request != NULL)
 		return use_request(g);
+	if (g->o->hand_off != NULL && (r = asked_before(g)) >= 0)
+		return r;
 	if (g->o->on_behalf_of != NULL)
 		behalf = approvers_person(g->ap, g->o->on_behalf_of);
 	approval_init(&a, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,

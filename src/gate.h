@@ -21,6 +21,16 @@ struct gate_opts {
 	const char *request;	/* --request: use that decided request */
 	int no_wait, json;
 	int break_glass;	/* --break-glass: run now, review later */
+	const char *session;	/* the agent's session id, or NULL */
+	/*
+	 * An agent's pre-tool hook (hook.h): the agent's host runs the
+	 * command, not us. Allowed and approved are recorded (request.hook
+	 * names the host) and return 0 without exec; a command that needs
+	 * approval is asked for as with no_wait, but a request already made
+	 * for this very command (same digest), pending or approved, is
+	 * handed back through ui->request instead of a new one: 75.
+	 */
+	const char *hand_off;
 };
 
 /* What the gate has to say; the caller prints it. */

@@ -408,6 +408,12 @@ record_set_request(struct record *r, const struct record_request *q,
 	json_object_set_new(req, "claims", json_pack("{s:o,s:o,s:o}",
 	    "agent", text(q->agent), "model", text(q->model),
 	    "on_behalf_of", text(q->on_behalf_of)));
+	if (q->session != NULL)
+		json_object_set_new(json_object_get(req, "claims"), "session",
+		    text(q->session));
+	/* the host runs what its hook was told: no outcome comes back */
+	if (q->hook != NULL)
+		json_object_set_new(req, "hook", text(q->hook));
 	json_object_set_new(req, "ci", object_or_empty(q->ci));
 	json_object_set_new(req, "env", recorded_env(d, q->envp));
 	json_object_set_new(req, "reason", text(q->reason));

@@ -31,6 +31,8 @@ struct record_request {
 	unsigned long uid;
 	const char *requester;	/* the person, or the unix user */
 	const char *agent, *model, *on_behalf_of, *reason;	/* or NULL */
+	const char *session;	/* the agent's session id, or NULL */
+	const char *hook;	/* the agent host whose hook asked, or NULL */
 	char *const *envp;	/* for the rules' record: env:NAME entries */
 	const char *ci;		/* request.ci, a JSON object text (ciid.h) */
 };
