@@ -74,7 +74,8 @@ int usage_operands(const char *verb, int argc, char **argv, int want,
 int usage_request(const char *verb, const char *which);
 /*
  * Returns -1 if which may name a pending request in spool, else says
- * there is none and returns EXIT_NOREQUEST.
+ * why not and returns EXIT_DECIDED (a --no-wait request decided already)
+ * or EXIT_NOREQUEST.
  */
 int request_pending(const char *spool, const char *which);
 /*
@@ -92,6 +93,11 @@ int request_missing(const char *spool, int code);
 /* Exit statuses beyond product.md's table (sysexits.h's numbers). */
 #define EXIT_USAGE	64	/* bad command line */
 #define EXIT_NOREQUEST	66	/* no such request (or no longer pending) */
+/*
+ * A vote or a cancel on a request decided already: the request refuses
+ * it, as it refuses a vote that does not count (product.md's 77).
+ */
+#define EXIT_DECIDED	77
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -236,11 +237,34 @@ request_missing(const char *spool, int code)
 	    lstat(spool, &st) == -1 && errno == ENOENT) ? EXIT_NOREQUEST : 69;
 }
 
+/* A vote or a cancel that came too late: says how s ended; EXIT_DECIDED. */
+static int
+decided_already(struct reqstate *s)
+{
+	char *code = esc_text(s->code), when[32];
+	struct tm tm;
+
+	gmtime_r(&s->decided_at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strcmp(s->state, "done") == 0)
+		warnx_ae("request %s (%s) was decided already, approved, and "
+		    "its approval used: nothing to vote on or cancel", code,
+		    s->id);
+	else
+		warnx_ae("request %s (%s) was decided already: %s at %s; "
+		    "nothing to vote on or cancel", code, s->id, s->state,
+		    when);
+	free(code);
+	reqstate_release(s);
+	return EXIT_DECIDED;
+}
+
 int
 request_pending(const char *spool, const char *which)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct reqstore_entry e;
+	struct reqstate s;
 	struct stat st;
 	char *shown, *desc;
 	int r;
@@ -256,6 +280,8 @@ request_pending(const char *spool, const char *which)
 		reqstore_entry_release(&e);
 	if (request_missing(spool, r) != EXIT_NOREQUEST)
 		return -1;	/* there, or the vote's own path says why not */
+	if (reqstore_decided(spool, which, &s) == 0)
+		return decided_already(&s);
 	shown = esc_text(which);
 	warnx_ae("no pending request with id or code '%s': never made, or "
 	    "decided already", shown);

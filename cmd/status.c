@@ -82,11 +82,11 @@ from_state(const struct reqstate *s)
 		    "person", s->votes[i].person, "decision",
 		    s->votes[i].decision, "channel", s->votes[i].channel, "at",
 		    iso_time(s->votes[i].at), "reason", s->votes[i].reason));
-	o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s?,s:s?,s:o,s:o}", "id", s->id,
-	    "code", s->code, "state", state, "votes", votes, "argv", argv,
+	o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s?,s:s?,s:o,s:o,s:s*}", "id",
+	    s->id, "code", s->code, "state", state, "votes", votes, "argv", argv,
 	    "requester", s->requester, "rule", s->rule, "decided_at",
 	    iso_time(s->decided_at), "expires_at",
-	    iso_time(s->decided_at + s->ttl));
+	    iso_time(s->decided_at + s->ttl), "detail", s->detail);
 	return o;
 }
 
@@ -214,6 +214,7 @@ print_text(json_t *o)
 	print_list("eligible", json_object_get(o, "eligible"));
 	print_field("digest", json_object_get(o, "digest"));
 	print_field("expires", json_object_get(o, "expires_at"));
+	print_field("detail", json_object_get(o, "detail"));
 	json_array_foreach(json_object_get(o, "votes"), i, v) {
 		s[3] = esc_text(json_string_value(json_object_get(v,
 		    "person")));
