@@ -124,6 +124,28 @@ from_desc(const char *text)
 }
 
 /*
+ * An approval that no ballot backs is none: the state file may be the
+ * requester's writing, and --request would refuse it as denied (77).
+ * Says so in s, where every approving vote of an approved s was left out.
+ */
+static void
+unbacked_approval(struct reqstate *s, char **unbacked)
+{
+	size_t i;
+
+	if (strcmp(s->state, "approved") != 0 || unbacked == NULL)
+		return;
+	for (i = 0; i < s->nvotes; i++)
+		if (strcmp(s->votes[i].decision, "approve") == 0)
+			return;
+	free(s->state);
+	s->state = xstrdup("denied");
+	free(s->detail);
+	s->detail = xstrdup("the state file says approved, but no "
+	    "approver's ballot backs a vote for it: not an approval");
+}
+
+/*
  * Returns where which stands as a JSON object, or NULL with why: decided
  * requests among the caller's own, pending ones of anyone.
  */
@@ -141,6 +163,7 @@ lookup(const char *spool, const struct approvers *ap, const char *which,
 	if (e.where == REQSTORE_DECIDED) {
 		/* the state file may be the requester's writing */
 		unbacked = reqstore_backed_only(spool, &e.state, ap);
+		unbacked_approval(&e.state, unbacked);
 		o = from_state(&e.state);
 		json_object_set_new(o, "unbacked_votes", strv_json(unbacked));
 		strv_free(unbacked);
