@@ -6,6 +6,7 @@
 #ifndef AE_CMD_H
 #define AE_CMD_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "approvers.h"
@@ -64,6 +65,12 @@ int usage_error(const char *verb, const char *fmt, ...)
  * is 0: main sets it), optstring being the one it was given. Returns 64.
  */
 int usage_getopt(const char *verb, const char *optstring, char **argv);
+/*
+ * The same, and for an unknown long option close to one of longopts
+ * (as verb_typo judges it) "did you mean '--NAME'?". Returns 64.
+ */
+int usage_option(const char *verb, const char *optstring,
+    const struct option *longopts, char **argv);
 /*
  * Returns -1 when argv has want operands from optind on, else the usage
  * error (no what given, or the first one too many): 64.
@@ -125,6 +132,11 @@ int is_verb(const char *name);
  * when word is a verb, an option, a path, or a program found in PATH.
  */
 const char *verb_typo(const char *word);
+/*
+ * The edit distance between a and b, a swap of neighbours counting as one;
+ * 16 for words longer than that.
+ */
+size_t typo_distance(const char *a, const char *b);
 
 /*
  * The audit repository for verify and log: cli_repo (--repo) if not NULL,

@@ -170,14 +170,54 @@ usage_error(const char *verb, const char *fmt, ...)
 	return 64;
 }
 
+/*
+ * The long option that arg ("--NAME" or "--NAME=VALUE") is most likely a
+ * typo of: one edit away, two for names of six letters or more. Or NULL.
+ */
+static const char *
+option_typo(const struct option *longopts, const char *arg)
+{
+	const char *best = NULL;
+	size_t n, d, bestd = 3, allowed;
+	char name[17];
+
+	if (longopts == NULL || strncmp(arg, "--", 2) != 0)
+		return NULL;
+	if ((n = strcspn(arg + 2, "=")) == 0 || n >= sizeof(name))
+		return NULL;
+	memcpy(name, arg + 2, n);
+	name[n] = '\0';
+	for (; longopts->name != NULL; longopts++) {
+		allowed = strlen(longopts->name) >= 6 ? 2 : 1;
+		d = typo_distance(name, longopts->name);
+		if (d <= allowed && d < bestd) {
+			best = longopts->name;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
 int
 usage_getopt(const char *verb, const char *optstring, char **argv)
 {
-	char *word = esc_text(optind > 0 ? argv[optind - 1] : "");
+	return usage_option(verb, optstring, NULL, argv);
+}
+
+int
+usage_option(const char *verb, const char *optstring,
+    const struct option *longopts, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char *word = esc_text(arg);
+	const char *near;
 	int r;
 
 	/* optopt: 0 for an unknown long option, else the option's value */
-	if (optopt == 0)
+	if (optopt == 0 && (near = option_typo(longopts, arg)) != NULL)
+		r = usage_error(verb, "unknown option '%s'; did you mean "
+		    "'--%s'?", word, near);
+	else if (optopt == 0)
 		r = usage_error(verb, "unknown option '%s'", word);
 	else if (optopt < 256 && strchr(optstring, optopt) == NULL) {
 		free(word);

@@ -354,7 +354,7 @@ status_main(int argc, char **argv, int waiting)
 			usage_status(stdout);
 			return 0;
 		default:
-			return usage_getopt(argv[0], "h", argv);
+			return usage_option(argv[0], "h", longopts, argv);
 		}
 	}
 	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "
