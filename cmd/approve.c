@@ -80,7 +80,7 @@ decide(const char *decision, int argc, char **argv)
 			usage_approve(stdout);
 			return 0;
 		default:
-			return usage_getopt(argv[0], "h", argv);
+			return usage_option(argv[0], "h", longopts, argv);
 		}
 	}
 	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "
@@ -390,7 +390,7 @@ cmd_pending(int argc, char **argv)
 			usage_approve(stdout);
 			return 0;
 		default:
-			return usage_getopt(argv[0], "h", argv);
+			return usage_option(argv[0], "h", longopts, argv);
 		}
 	}
 	if ((st = usage_operands(argv[0], argc, argv, 0, "")) >= 0)

@@ -42,7 +42,7 @@ cmd_cancel(int argc, char **argv)
 			usage_cancel(stdout);
 			return 0;
 		default:
-			return usage_getopt("cancel", "h", argv);
+			return usage_option("cancel", "h", longopts, argv);
 		}
 	}
 	if ((st = usage_operands("cancel", argc, argv, 1, "request ID or "

@@ -66,7 +66,7 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 			usage_main(stdout);
 			return 0;
 		default:
-			return usage_getopt("check", "+h", argv);
+			return usage_option("check", "+h", longopts, argv);
 		}
 	}
 	if (optind >= argc)

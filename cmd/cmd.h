@@ -6,6 +6,7 @@
 #ifndef AE_CMD_H
 #define AE_CMD_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "approvers.h"
@@ -65,6 +66,12 @@ int usage_error(const char *verb, const char *fmt, ...)
  */
 int usage_getopt(const char *verb, const char *optstring, char **argv);
 /*
+ * The same, and for an unknown long option close to one of longopts
+ * (as verb_typo judges it) "did you mean '--NAME'?". Returns 64.
+ */
+int usage_option(const char *verb, const char *optstring,
+    const struct option *longopts, char **argv);
+/*
  * Returns -1 when argv has want operands from optind on, else the usage
  * error (no what given, or the first one too many): 64.
  */
@@ -74,7 +81,8 @@ int usage_operands(const char *verb, int argc, char **argv, int want,
 int usage_request(const char *verb, const char *which);
 /*
  * Returns -1 if which may name a pending request in spool, else says
- * there is none and returns EXIT_NOREQUEST.
+ * why not and returns EXIT_DECIDED (a --no-wait request decided already)
+ * or EXIT_NOREQUEST.
  */
 int request_pending(const char *spool, const char *which);
 /*
@@ -92,6 +100,11 @@ int request_missing(const char *spool, int code);
 /* Exit statuses beyond product.md's table (sysexits.h's numbers). */
 #define EXIT_USAGE	64	/* bad command line */
 #define EXIT_NOREQUEST	66	/* no such request (or no longer pending) */
+/*
+ * A vote or a cancel on a request decided already: the request refuses
+ * it, as it refuses a vote that does not count (product.md's 77).
+ */
+#define EXIT_DECIDED	77
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -128,6 +141,11 @@ int is_verb(const char *name);
  * when word is a verb, an option, a path, or a program found in PATH.
  */
 const char *verb_typo(const char *word);
+/*
+ * The edit distance between a and b, a swap of neighbours counting as one;
+ * 16 for words longer than that.
+ */
+size_t typo_distance(const char *a, const char *b);
 
 /*
  * The audit repository for verify and log: cli_repo (--repo) if not NULL,

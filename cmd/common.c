@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -169,14 +170,54 @@ usage_error(const char *verb, const char *fmt, ...)
 	return 64;
 }
 
+/*
+ * The long option that arg ("--NAME" or "--NAME=VALUE") is most likely a
+ * typo of: one edit away, two for names of six letters or more. Or NULL.
+ */
+static const char *
+option_typo(const struct option *longopts, const char *arg)
+{
+	const char *best = NULL;
+	size_t n, d, bestd = 3, allowed;
+	char name[17];
+
+	if (longopts == NULL || strncmp(arg, "--", 2) != 0)
+		return NULL;
+	if ((n = strcspn(arg + 2, "=")) == 0 || n >= sizeof(name))
+		return NULL;
+	memcpy(name, arg + 2, n);
+	name[n] = '\0';
+	for (; longopts->name != NULL; longopts++) {
+		allowed = strlen(longopts->name) >= 6 ? 2 : 1;
+		d = typo_distance(name, longopts->name);
+		if (d <= allowed && d < bestd) {
+			best = longopts->name;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
 int
 usage_getopt(const char *verb, const char *optstring, char **argv)
 {
-	char *word = esc_text(optind > 0 ? argv[optind - 1] : "");
+	return usage_option(verb, optstring, NULL, argv);
+}
+
+int
+usage_option(const char *verb, const char *optstring,
+    const struct option *longopts, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char *word = esc_text(arg);
+	const char *near;
 	int r;
 
 	/* optopt: 0 for an unknown long option, else the option's value */
-	if (optopt == 0)
+	if (optopt == 0 && (near = option_typo(longopts, arg)) != NULL)
+		r = usage_error(verb, "unknown option '%s'; did you mean "
+		    "'--%s'?", word, near);
+	else if (optopt == 0)
 		r = usage_error(verb, "unknown option '%s'", word);
 	else if (optopt < 256 && strchr(optstring, optopt) == NULL) {
 		free(word);
@@ -236,11 +277,34 @@ request_missing(const char *spool, int code)
 	    lstat(spool, &st) == -1 && errno == ENOENT) ? EXIT_NOREQUEST : 69;
 }
 
+/* A vote or a cancel that came too late: says how s ended; EXIT_DECIDED. */
+static int
+decided_already(struct reqstate *s)
+{
+	char *code = esc_text(s->code), when[32];
+	struct tm tm;
+
+	gmtime_r(&s->decided_at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strcmp(s->state, "done") == 0)
+		warnx_ae("request %s (%s) was decided already, approved, and "
+		    "its approval used: nothing to vote on or cancel", code,
+		    s->id);
+	else
+		warnx_ae("request %s (%s) was decided already: %s at %s; "
+		    "nothing to vote on or cancel", code, s->id, s->state,
+		    when);
+	free(code);
+	reqstate_release(s);
+	return EXIT_DECIDED;
+}
+
 int
 request_pending(const char *spool, const char *which)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct reqstore_entry e;
+	struct reqstate s;
 	struct stat st;
 	char *shown, *desc;
 	int r;
@@ -256,6 +320,8 @@ request_pending(const char *spool, const char *which)
 		reqstore_entry_release(&e);
 	if (request_missing(spool, r) != EXIT_NOREQUEST)
 		return -1;	/* there, or the vote's own path says why not */
+	if (reqstore_decided(spool, which, &s) == 0)
+		return decided_already(&s);
 	shown = esc_text(which);
 	warnx_ae("no pending request with id or code '%s': never made, or "
 	    "decided already", shown);

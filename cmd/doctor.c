@@ -56,7 +56,7 @@ parse_opts(int argc, char **argv, struct doctor_cli *o)
 			usage_doctor(stdout);
 			return 0;
 		default:
-			return usage_getopt("doctor", "+h", argv);
+			return usage_option("doctor", "+h", longopts, argv);
 		}
 	}
 	if (optind < argc)

@@ -48,7 +48,7 @@ parse(int argc, char **argv, const char **config, const char **path,
 			    pathopt == 'r' ? "DIR" : "PATH");
 			return 0;
 		} else
-			return usage_getopt(argv[0], "+h", argv);
+			return usage_option(argv[0], "+h", longopts, argv);
 	}
 	return usage_operands(argv[0], argc, argv, 0, "");
 }
@@ -222,7 +222,8 @@ cmd_init(int argc, char **argv)
 				    "[--root DIR]\n", stdout);
 				return 0;
 			} else if (c != 's')
-				return usage_getopt("init", "+h", argv);
+				return usage_option("init", "+h", longopts,
+			    argv);
 		}
 		if (optind != argc) {
 			shown = esc_text(argv[optind]);

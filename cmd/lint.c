@@ -135,7 +135,7 @@ cmd_lint(int argc, char **argv)
 			usage_main(stdout);
 			return 0;
 		default:
-			return usage_getopt("lint", "+h", argv);
+			return usage_option("lint", "+h", longopts, argv);
 		}
 	}
 	if (optind < argc) {

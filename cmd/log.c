@@ -247,7 +247,7 @@ parse_opts(int argc, char **argv, struct log_opts *o)
 			usage_log(stdout);
 			return 0;
 		default:
-			return usage_getopt("log", "+h", argv);
+			return usage_option("log", "+h", longopts, argv);
 		}
 	}
 	if (optind < argc)

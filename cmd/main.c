@@ -101,7 +101,8 @@ usage_main(FILE *f)
 
 "Exit status: the command's own (128+N if killed by signal N); 64 usage\n"
 "error; 66 no such request; 69 nobody can approve, or no approval channel\n"
-"reachable; 75 no decision in time; 77 denied; 78 configuration invalid;\n"
+"reachable; 75 no decision in time; 77 denied (approve, deny, cancel: refused,\n"
+"or decided already); 78 configuration invalid;\n"
 "125 other failure (such as evidence that could not be recorded); 126/127\n"
 "command not executable/not found; 130 interrupted while waiting.\n"
 "check: 0 would run, 1 needs approval, 69 nobody could approve, 77 denied.\n"
@@ -133,8 +134,8 @@ usage_main(FILE *f)
  * as one edit (so "stauts" is one from "status"). Words are short: both
  * are capped, and a longer one is far from every verb anyway.
  */
-static size_t
-distance(const char *a, const char *b)
+size_t
+typo_distance(const char *a, const char *b)
 {
 	size_t d[17][17], i, j, la = strlen(a), lb = strlen(b), c, m;
 
@@ -174,7 +175,7 @@ verb_typo(const char *word)
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		/* one edit for short verbs, two from six letters on */
 		allowed = strlen(verbs[i].name) >= 6 ? 2 : 1;
-		dist = distance(word, verbs[i].name);
+		dist = typo_distance(word, verbs[i].name);
 		if (dist <= allowed && dist < bestd) {
 			best = verbs[i].name;
 			bestd = dist;

@@ -36,8 +36,8 @@ usage_review(FILE *f)
 	    "Closes the review of a break-glass run (ID as the run printed "
 	    "it, or as\n`approve-exec pending` lists it). The reviewer must "
 	    "be an approver the\nrun's rules list, and not its requester.\n"
-	    "Exit status: 0 reviewed; 64 usage error; 66 no such run, or "
-	    "reviewed\nalready; 77 not allowed to review it; 78 configuration "
+	    "Exit status: 0 reviewed; 64 usage error; 66 no such run; 77 not "
+	    "allowed to\nreview it, or reviewed already; 78 configuration "
 	    "invalid.\n", f);
 }
 

@@ -97,7 +97,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 			printf("approve-exec %s\n", AE_VERSION);
 			return 0;
 		default:
-			return usage_getopt(NULL, "+qhV", argv);
+			return usage_option(NULL, "+qhV", longopts, argv);
 		}
 	}
 	if (optind >= argc)

@@ -82,11 +82,11 @@ from_state(const struct reqstate *s)
 		    "person", s->votes[i].person, "decision",
 		    s->votes[i].decision, "channel", s->votes[i].channel, "at",
 		    iso_time(s->votes[i].at), "reason", s->votes[i].reason));
-	o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s?,s:s?,s:o,s:o}", "id", s->id,
-	    "code", s->code, "state", state, "votes", votes, "argv", argv,
+	o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s?,s:s?,s:o,s:o,s:s*}", "id",
+	    s->id, "code", s->code, "state", state, "votes", votes, "argv", argv,
 	    "requester", s->requester, "rule", s->rule, "decided_at",
 	    iso_time(s->decided_at), "expires_at",
-	    iso_time(s->decided_at + s->ttl));
+	    iso_time(s->decided_at + s->ttl), "detail", s->detail);
 	return o;
 }
 
@@ -124,6 +124,28 @@ from_desc(const char *text)
 }
 
 /*
+ * An approval that no ballot backs is none: the state file may be the
+ * requester's writing, and --request would refuse it as denied (77).
+ * Says so in s, where every approving vote of an approved s was left out.
+ */
+static void
+unbacked_approval(struct reqstate *s, char **unbacked)
+{
+	size_t i;
+
+	if (strcmp(s->state, "approved") != 0 || unbacked == NULL)
+		return;
+	for (i = 0; i < s->nvotes; i++)
+		if (strcmp(s->votes[i].decision, "approve") == 0)
+			return;
+	free(s->state);
+	s->state = xstrdup("denied");
+	free(s->detail);
+	s->detail = xstrdup("the state file says approved, but no "
+	    "approver's ballot backs a vote for it: not an approval");
+}
+
+/*
  * Returns where which stands as a JSON object, or NULL with why: decided
  * requests among the caller's own, pending ones of anyone.
  */
@@ -141,6 +163,7 @@ lookup(const char *spool, const struct approvers *ap, const char *which,
 	if (e.where == REQSTORE_DECIDED) {
 		/* the state file may be the requester's writing */
 		unbacked = reqstore_backed_only(spool, &e.state, ap);
+		unbacked_approval(&e.state, unbacked);
 		o = from_state(&e.state);
 		json_object_set_new(o, "unbacked_votes", strv_json(unbacked));
 		strv_free(unbacked);
@@ -214,6 +237,7 @@ print_text(json_t *o)
 	print_list("eligible", json_object_get(o, "eligible"));
 	print_field("digest", json_object_get(o, "digest"));
 	print_field("expires", json_object_get(o, "expires_at"));
+	print_field("detail", json_object_get(o, "detail"));
 	json_array_foreach(json_object_get(o, "votes"), i, v) {
 		s[3] = esc_text(json_string_value(json_object_get(v,
 		    "person")));
@@ -330,7 +354,7 @@ status_main(int argc, char **argv, int waiting)
 			usage_status(stdout);
 			return 0;
 		default:
-			return usage_getopt(argv[0], "h", argv);
+			return usage_option(argv[0], "h", longopts, argv);
 		}
 	}
 	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "

@@ -108,7 +108,7 @@ cmd_sync(int argc, char **argv)
 			usage_sync(stdout);
 			return 0;
 		default:
-			return usage_getopt("sync", "+h", argv);
+			return usage_option("sync", "+h", longopts, argv);
 		}
 	}
 	if (optind != argc)

@@ -121,7 +121,7 @@ parse(int argc, char **argv, const char **config, const char **file,
 			fputs(usage_text, stdout);
 			return 0;
 		} else
-			return usage_getopt("totp enroll", "h", argv);
+			return usage_option("totp enroll", "h", longopts, argv);
 	}
 	if ((c = usage_operands("totp enroll", argc, argv, 1, "person's "
 	    "name")) >= 0)

@@ -77,7 +77,7 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 			usage_verify(stdout);
 			return 0;
 		default:
-			return usage_getopt("verify", "+h", argv);
+			return usage_option("verify", "+h", longopts, argv);
 		}
 	}
 	if (optind < argc)

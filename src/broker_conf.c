@@ -164,6 +164,7 @@ broker_conf_load(struct broker_conf *c, const char *path,
 	c->max_wait = 60;
 	c->file = xstrdup(path);
 	if ((r = ydoc_load(&doc, path, err)) != 0) {
+		ydoc_release(&doc);	/* a failed parse still names its file */
 		broker_conf_release(c);
 		return r;
 	}

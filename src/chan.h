@@ -61,8 +61,11 @@ struct chan_request {
 	void (*say)(void *arg, const char *msg);
 	/* the status line (caller frees), or NULL once decided */
 	char *(*status)(void *arg);
-	/* the requester (or root) ended the request: `approve-exec cancel` */
-	void (*cancel)(void *arg);
+	/*
+	 * the requester (or root) ended the request: `approve-exec cancel`;
+	 * by names who, as the kernel told ("NAME (uid N)"), and is copied
+	 */
+	void (*cancel)(void *arg, const char *by);
 	void *arg;
 };
 

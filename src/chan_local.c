@@ -133,17 +133,22 @@ lc_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
     const struct chan_request *req, struct ae_error *err)
 {
 	struct relay rl = { judge, arg, req };
-	char *msg;
+	struct passwd *pw;
+	char *msg, *who;
 	long by;
 	int r;
 
 	(void)revents;
 	r = local_service(c->r, relay_vote, &rl, err);
 	if (r == 0 && (by = local_cancelled(c->r)) >= 0) {
-		msg = xasprintf("request cancelled by uid %ld (local)", by);
+		who = (pw = getpwuid((uid_t)by)) != NULL ?
+		    xasprintf("%s (uid %ld)", pw->pw_name, by) :
+		    xasprintf("uid %ld", by);
+		msg = xasprintf("request cancelled by %s (local)", who);
 		req->say(req->arg, msg);
 		free(msg);
-		req->cancel(req->arg);
+		req->cancel(req->arg, who);
+		free(who);
 		return CHAN_QUIET;
 	}
 	return r;

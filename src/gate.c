@@ -461,7 +461,8 @@ conclude(struct gate *g, const struct approval *a, struct session *s,
 		return r != 0 ? r : 75;
 	case CHAN_CANCELLED:
 		say(g, "request %s cancelled", a->code);
-		r = decide(g, "cancelled", "interrupted while waiting");
+		r = decide(g, "cancelled", session_cancelled_by(s) != NULL ?
+		    session_cancelled_by(s) : "interrupted while waiting");
 		outcome(g, "cancelled", 130, NULL);
 		return r != 0 ? r : 130;
 	default:
@@ -716,6 +717,8 @@ serve_detached(struct gate *g, const struct approval *a, struct session *s)
 		_exit(1);
 	}
 	fill_state(g, a, end, &st);
+	if (end == CHAN_CANCELLED && session_cancelled_by(s) != NULL)
+		st.detail = xstrdup(session_cancelled_by(s));
 	/* the state first: a reader never finds neither file */
 	(void)reqstore_save(g->cfg->local.spool, &st, NULL);
 	reqstate_release(&st);
@@ -827,8 +830,10 @@ check_state(struct gate *g, const struct reqstate *s, const char *shown)
 	else if (strcmp(s->state, "denied") == 0)
 		why = xasprintf("request %s was denied", shown);
 	else if (strcmp(s->state, "approved") != 0) {
-		why = xasprintf("request %s ended %s, without approval", shown,
-		    s->state);
+		why = xasprintf("request %s ended %s%s%s%s, without approval",
+		    shown, s->state, s->detail != NULL ? " (" : "",
+		    s->detail != NULL ? s->detail : "",
+		    s->detail != NULL ? ")" : "");
 		status = 75;
 	}
 	if (why != NULL)

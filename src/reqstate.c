@@ -54,6 +54,7 @@ reqstate_release(struct reqstate *s)
 	strv_free(s->argv);
 	free(s->requester);
 	free(s->rule);
+	free(s->detail);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -102,12 +103,12 @@ state_text(const struct reqstate *s)
 
 	for (i = 0; s->argv != NULL && s->argv[i] != NULL; i++)
 		json_array_append_new(argv, json_string(s->argv[i]));
-	o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:s?,s:s?,s:o}",
+	o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:s?,s:s?,s:o,s:s*}",
 	    "id", s->id, "code", s->code, "digest", s->digest,
 	    "state", s->state, "decided_at", (json_int_t)s->decided_at,
 	    "ttl", (json_int_t)s->ttl, "uid", (json_int_t)s->uid,
 	    "argv", argv, "requester", s->requester, "rule", s->rule,
-	    "votes", votes_json(s));
+	    "votes", votes_json(s), "detail", s->detail);
 	if (o != NULL && (text = json_dumps(o, JSON_INDENT(2) |
 	    JSON_ENSURE_ASCII)) != NULL && strlen(text) < REQSTATE_MAX)
 		out = xasprintf("%s\n", text);
@@ -339,6 +340,7 @@ parse_state(const char *text, const char *id, const struct stat *st,
 	s->state = str_dup(o, "state");
 	s->requester = str_dup(o, "requester");
 	s->rule = str_dup(o, "rule");
+	s->detail = str_dup(o, "detail");
 	if (at < 0 || ttl < 0 || uid != (long long)st->st_uid ||
 	    s->id == NULL || strcmp(s->id, id) != 0 || s->code == NULL ||
 	    s->digest == NULL || strncmp(s->digest, "sha256:", 7) != 0 ||

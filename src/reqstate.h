@@ -34,6 +34,7 @@ struct reqstate {
 				   "done" when read back from ID.used */
 	char **argv;		/* as the approvers saw it */
 	char *requester, *rule;
+	char *detail;		/* how it ended, e.g. who cancelled; or NULL */
 	time_t decided_at;
 	long ttl;		/* seconds an approval stays good */
 	uid_t uid;		/* the requester's, as the file's owner */

@@ -294,6 +294,52 @@ reqstore_backed_only(const char *spool, struct reqstate *s,
 	return out;
 }
 
+/* Reads spool's state or used file name into out if it is one of which. */
+static int
+decided_as(const char *spool, int dfd, const char *name, const char *which,
+    struct reqstate *out)
+{
+	struct stat st;
+	size_t n = strlen(name);
+	char *id;
+	int used, r = AE_ERR_NOTFOUND;
+
+	used = n == REQID_LEN + 5 && strcmp(name + REQID_LEN, ".used") == 0;
+	if (!used && (n != REQID_LEN + 6 ||
+	    strcmp(name + REQID_LEN, ".state") != 0))
+		return r;
+	id = xstrndup(name, REQID_LEN);
+	if (reqid_is_id(id) && fstatat(dfd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && reqstate_read(spool, id, used,
+	    st.st_uid, out, NULL) == 0) {
+		if (reqid_names(which, out->id, out->code))
+			r = 0;
+		else
+			reqstate_release(out);
+	}
+	free(id);
+	return r;
+}
+
+int
+reqstore_decided(const char *spool, const char *which,
+    struct reqstate *out)
+{
+	struct dirent *de;
+	DIR *d;
+	int r = AE_ERR_NOTFOUND;
+
+	memset(out, 0, sizeof(*out));
+	if (!reqid_is_id(which) && !reqid_is_code(which))
+		return r;
+	if ((d = opendir(spool)) == NULL)
+		return r;
+	while (r != 0 && (de = readdir(d)) != NULL)
+		r = decided_as(spool, dirfd(d), de->d_name, which, out);
+	closedir(d);
+	return r;
+}
+
 /* Whether request id's ballots back nothing any more. */
 static int
 ballot_dead(const char *spool, const char *id, const struct stat *st)

@@ -100,6 +100,16 @@ char **reqstore_backed_only(const char *spool, struct reqstate *s,
     const struct approvers *ap);
 
 /*
+ * Whether which names a --no-wait request that was decided already (its
+ * state or used file, anyone's, read as its owner's): for telling an
+ * approver or a requester why a vote or a cancel found nothing pending.
+ * Returns 0 and fills *out (release with reqstate_release), or
+ * AE_ERR_NOTFOUND. Nothing is believed from it but the words shown.
+ */
+int reqstore_decided(const char *spool, const char *which,
+    struct reqstate *out);
+
+/*
  * Removes the ballots that back nothing any more and that we may
  * remove (our own; anyone's when root): those of requests used or ended
  * without approval, and any older than REQSTORE_BALLOT_MAX_AGE seconds.

@@ -242,7 +242,7 @@ review_close(const struct review_opts *o, const struct config *cfg,
 	if ((r = find(&f, cfg->audit.repo, err)) != 0)
 		goto out;
 	if (f.review != NULL) {
-		r = ae_error_set(err, AE_ERR_NOTFOUND, "break-glass run %s is "
+		r = ae_error_set(err, AE_ERR_DENIED, "break-glass run %s is "
 		    "reviewed already: %s by %s at %s", o->id,
 		    record_get(f.review, "review.result"),
 		    record_get(f.review, "review.reviewer"),

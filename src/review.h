@@ -29,8 +29,8 @@ struct review_opts {
  * under the run's rules as the policy now states them. Commits the
  * review record. Returns 0 with *path its path in the repository
  * (caller frees), or: AE_ERR_NOTFOUND when there is no such break-glass
- * run or it is reviewed already; AE_ERR_DENIED when the user may not
- * review it; AE_ERR_CONFIG when a rule of the run is gone from the
+ * run; AE_ERR_DENIED when the user may not review it or it is reviewed
+ * already; AE_ERR_CONFIG when a rule of the run is gone from the
  * policy; AE_ERR_GIT and the like when the evidence cannot be read or
  * written. err says why.
  */

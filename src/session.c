@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -39,6 +40,7 @@ struct session {
 	/* the outcome's texts */
 	char *by, *why;
 	int cancelled;		/* a channel passed on a cancel */
+	char *cancel_text;	/* who cancelled and when, for the record */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -170,11 +172,26 @@ req_say(void *arg, const char *msg)
 
 /* Ends the wait as Ctrl-C would: the request is cancelled. */
 static void
-req_cancel(void *arg)
+req_cancel(void *arg, const char *by)
 {
 	struct session *s = arg;
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
 
 	s->cancelled = 1;
+	if (s->cancel_text != NULL)
+		return;		/* the first one ended it */
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	s->cancel_text = xasprintf("cancelled by %s at %s with approve-exec "
+	    "cancel", by, when);
+}
+
+const char *
+session_cancelled_by(const struct session *s)
+{
+	return s != NULL ? s->cancel_text : NULL;
 }
 
 /* Rebuilds what channels show from the request and the votes so far. */
@@ -625,5 +642,6 @@ session_close(struct session *s)
 	strv_free(s->eligible);
 	free(s->by);
 	free(s->why);
+	free(s->cancel_text);
 	free(s);
 }

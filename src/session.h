@@ -58,6 +58,13 @@ int session_open(struct session **out, struct approval *a,
 /* Returns 1 if a signal cancelled the request (or its opening). */
 int session_interrupted(void);
 
+/*
+ * After a wait that ended CHAN_CANCELLED: who cancelled, through which
+ * channel's word, and when, as "cancelled by NAME (uid N) at TIME with
+ * approve-exec cancel"; NULL when a signal did it. Borrowed.
+ */
+const char *session_cancelled_by(const struct session *s);
+
 /* How approvers answer, ", or "-joined, for the start line; caller frees. */
 char *session_how(const struct session *s);
 

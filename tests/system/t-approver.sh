@@ -129,7 +129,7 @@ test_expect_success 'cancel by the requester: wait exits 130, the state says can
 	! test -e "$W/req/one"
 '
 
-test_expect_success 'a waiting run that its requester cancels exits 130; the record says cancelled' '
+test_expect_success 'a waiting run that its requester cancels exits 130; the record says who and when' '
 	(ae aep_alice --config "$W/config.yaml" -- touch "$W/req/two" \
 	    >fg.out 2>fg.err; echo $? >fg.st) &
 	for i in $(seq 50); do grep -q "request [0-9A-Z-]* (" fg.err 2>/dev/null && break; sleep 0.1; done &&
@@ -137,18 +137,33 @@ test_expect_success 'a waiting run that its requester cancels exits 130; the rec
 	ae aep_alice cancel "$code" --config "$W/config.yaml" &&
 	for i in $(seq 50); do test -s fg.st && break; sleep 0.1; done &&
 	test "$(cat fg.st)" = 130 &&
-	grep -q "cancelled by uid $(id -u aep_alice)" fg.err &&
+	grep -q "cancelled by aep_alice (uid $(id -u aep_alice)) (local)" fg.err &&
 	! test -e "$W/req/two" &&
 	rec=$(git -C "$W/req/audit.git" log -1 --format=%B main | sed -n "s/^Record: //p") &&
 	git -C "$W/req/audit.git" show "main:$rec" >rec.json &&
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"decision\"]; assert d[\"result\"]==\"cancelled\", d" rec.json
+	python3 - rec.json "$(id -u aep_alice)" <<-PY
+	import json, re, sys
+	d = json.load(open(sys.argv[1]))["decision"]
+	assert d["result"] == "cancelled", d
+	m = re.fullmatch(r"cancelled by aep_alice \(uid (\d+)\) at "
+	                 r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) with approve-exec cancel",
+	                 d["detail"])
+	assert m and m.group(1) == sys.argv[2], d
+	assert m.group(2)[:19] <= d["at"][:19], d
+	PY
 '
 
-test_expect_success 'root may cancel; cancelling what is not pending is an error' '
+test_expect_success 'root may cancel; cancelling a request decided already is 77, and says how it ended' '
 	expect_status 75 ask config touch "$W/req/three" &&
 	"$AE" cancel "$CODE" >out && grep -q "request cancelled" out &&
-	! expect_status 0 ae aep_alice cancel "$CODE" --config "$W/config.yaml" 2>err &&
-	grep -q "no pending request" err
+	expect_status 77 ae aep_alice cancel "$CODE" --config "$W/config.yaml" 2>err &&
+	grep -q "^approve-exec: request $CODE ($ID) was decided already: cancelled at 20[0-9-]*T[0-9:]*Z; nothing to vote on or cancel\$" err &&
+	expect_status 77 ae aep_bob approve "$ID" 2>err &&
+	grep -q "was decided already: cancelled" err &&
+	expect_status 130 ae aep_alice wait "$CODE" --config "$W/config.yaml" >st.txt &&
+	grep -q "^  detail     cancelled by root (uid 0) at 20[0-9-]*T[0-9:]*Z with approve-exec cancel\$" st.txt &&
+	expect_status 75 ae aep_alice --config "$W/config.yaml" --request "$ID" -- touch "$W/req/three" 2>err &&
+	grep -q "ended cancelled (cancelled by root (uid 0) at .*), without approval" err
 '
 
 test_expect_success 'a list the requester can write is not the host'"'"'s: bob sees nothing, and why' '
@@ -167,7 +182,11 @@ test_expect_success 'bob, with no configuration, approves; alice'"'"'s command r
 	ae aep_bob approve "$CODE" >out &&
 	expect_status 0 ae aep_alice wait "$CODE" --config "$W/config.yaml" --timeout 10s >/dev/null &&
 	ae aep_alice --config "$W/config.yaml" --request "$ID" -- touch "$W/req/five" &&
-	test -e "$W/req/five"
+	test -e "$W/req/five" &&
+	expect_status 77 ae aep_bob deny "$CODE" 2>err &&
+	grep -q "^approve-exec: request $CODE ($ID) was decided already, approved, and its approval used" err &&
+	expect_status 66 ae aep_bob approve ZZZZ-99 2>err &&
+	grep -q "no pending request with id or code .ZZZZ-99.: never made" err
 '
 
 # tell MODE ARGS...: alice asks (--no-wait) while bob is logged in on a

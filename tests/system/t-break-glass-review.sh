@@ -120,12 +120,12 @@ test_expect_success 'bob accepts it: a review record of its own, signed by the h
 	PY
 '
 
-test_expect_success 'bob rejects another; a run is reviewed once (66)' '
+test_expect_success 'bob rejects another; a run is reviewed once (77)' '
 	glass "$W/out/two" 2>err &&
 	ae aeg_bob review "$ID" --reject --reason "could have waited" >out &&
 	grep -q "rejected: reviews/" out &&
 	show_tip rv.json && grep -q "\"result\": \"rejected\"" rv.json &&
-	expect_status 66 ae aeg_bob review "$ID" --accept --reason again 2>err &&
+	expect_status 77 ae aeg_bob review "$ID" --accept --reason again 2>err &&
 	grep -q "reviewed already: rejected by bob" err
 '
 

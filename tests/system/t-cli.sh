@@ -114,7 +114,16 @@ c|0||stauts
 c|0||-- stauts
 c|127|approve-exec: 'chek': command not found|-- chek
 # usage errors: one line, then where help is
-c|64|approve-exec: unknown option '--tiemout'|--tiemout 2s -- true
+c|64|approve-exec: unknown option '--tiemout'; did you mean '--timeout'?|--tiemout 2s -- true
+# an unknown option close to one of the verb's: did you mean
+c|64|approve-exec: unknown option '--no-wiat'; did you mean '--no-wait'?|--no-wiat -- true
+c|64|approve-exec: unknown option '--resaon=x'; did you mean '--reason'?|--resaon=x -- true
+c|64|approve-exec: unknown option '--jsno'; did you mean '--json'?|wait --jsno NOPE-00
+c|64|approve-exec: unknown option '--sinse'; did you mean '--since'?|log --sinse 2026-01-01
+c|64|approve-exec: unknown option '--alowed-signers'; did you mean '--allowed-signers'?|verify --alowed-signers x
+c|64|approve-exec: unknown option '--reasn'; did you mean '--reason'?|approve NOPE-00 --reasn x
+c|64|approve-exec: unknown option '--confg'; did you mean '--config'?|cancel --confg x NOPE-00
+c|64|approve-exec: unknown option '--zzz'|--zzz -- true
 c|64|approve-exec: unknown option '-Z'|-Z -- true
 c|64|approve-exec: option '--timeout' needs a value|--timeout
 c|64|approve-exec: option '--json' takes no value|--json=yes -- true
@@ -126,7 +135,7 @@ c|64|approve-exec: --decision 'foo': expected allowed, approved, denied, timeout
 c|64|approve-exec: --since 'soon': expected YYYY-MM-DD or an RFC 3339 time|log --since soon
 c|64|approve-exec: unexpected argument 'x'|log x
 c|64|approve-exec: no command given|check
-c|64|approve-exec: unknown option '--jsn'|check --jsn -- true
+c|64|approve-exec: unknown option '--jsn'; did you mean '--json'?|check --jsn -- true
 c|64|approve-exec: no request ID or CODE given|status
 c|64|approve-exec: no request ID or CODE given|wait
 c|64|approve-exec: no request ID or CODE given|approve

@@ -111,17 +111,19 @@ assert \"not backed by bob\" in json.dumps(r[\"decision\"]), r[\"decision\"]
 assert r[\"approvals\"]==[], r[\"approvals\"]"
 '
 
-test_expect_success 'status and wait do not show a vote no ballot backs' '
+test_expect_success 'status and wait show neither a vote no ballot backs nor an approval none backs (wait 77)' '
 	expect_status 75 nowait touch "$W/req/one" &&
 	forge "$S/$GOOD.used" "$ID" &&
 	verb aef_req status "$ID" --json >st.json &&
-	verb aef_req wait "$ID" --json --timeout 2s >wait.json;
+	expect_status 77 verb aef_req wait "$ID" --json --timeout 2s >wait.json &&
 	for f in st.json wait.json; do python3 -c "
 import json
 o = json.load(open(\"$f\"))
-assert o[\"votes\"] == [] and o[\"unbacked_votes\"] == [\"bob\"], o" ||
+assert o[\"votes\"] == [] and o[\"unbacked_votes\"] == [\"bob\"], o
+assert o[\"state\"] == \"denied\" and \"not an approval\" in o[\"detail\"], o" ||
 	    return 1; done &&
 	verb aef_req status "$ID" >st.txt &&
+	grep -q "^request .* ($ID): denied\$" st.txt &&
 	! grep -q "vote  *bob" st.txt &&
 	grep -q "a vote by bob: no ballot of theirs backs it" st.txt
 '
