@@ -58,10 +58,11 @@ fi
 [ "$deps_only" = 1 ] && { echo "install.sh: dependencies are in place"; exit 0; }
 
 cd "$(dirname "$0")"
-make -s
+make -s PREFIX="$prefix"
 if [ ! -w "$prefix" ] && [ ! -w "$(dirname "$prefix")" ] && [ "$(id -u)" != 0 ]; then
 	echo "install.sh: cannot write to $prefix: run as root or pass --prefix" >&2
 	exit 1
 fi
 make -s install PREFIX="$prefix"
 echo "install.sh: installed $prefix/bin/approve-exec and $prefix/lib/approve-exec/ext.so"
+echo "install.sh: sudo's plugin is $prefix/lib/approve-exec/approve_exec_sudo.so (approve-exec-sudo(8))"

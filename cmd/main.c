@@ -29,6 +29,8 @@ static const struct verb verbs[] = {
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", cmd_serve },
 	{ "doctor", cmd_doctor },
 	{ "show", cmd_status }, { "cancel", cmd_cancel },
+	/* internal: what sudo's approval plugin runs */
+	{ "sudo-gate", cmd_sudo_gate },
 };
 
 int

@@ -53,6 +53,13 @@ struct gate {
 static void say(const struct gate *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The command's environment: the caller's, when another program runs it. */
+static char *const *
+gate_env(const struct gate *g)
+{
+	return g->o->env != NULL ? g->o->env : environ;
+}
+
 /* A line for the requester ("approve-exec: " is the printer's). */
 static void
 say(const struct gate *g, const char *fmt, ...)
@@ -173,7 +180,7 @@ start_record(struct gate *g)
 	q.model = g->o->model;
 	q.on_behalf_of = g->o->on_behalf_of;
 	q.reason = g->o->reason;
-	q.envp = environ;
+	q.envp = gate_env(g);
 	q.ci = g->ci.record;
 	g->rec = record_new();
 	record_set_request(g->rec, &q, g->pol, &g->cmds, &g->d);
@@ -269,6 +276,51 @@ unrunnable(struct gate *g)
 }
 
 /*
+ * Another program runs the command (gate_opts.handoff): what this gate
+ * cannot apply there is refused before the decision is recorded as
+ * result; then it is handed over, and its end recorded.
+ */
+static int
+handed_off(struct gate *g, const char *result)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct exec_result res;
+	char *why;
+	size_t i;
+	int r;
+
+	for (i = 0; i < g->d.nmatches; i++)
+		if (g->d.matches[i].rule->n_credentials > 0) {
+			why = xasprintf("rule '%s' gives the command "
+			    "credentials, which cannot reach a command that "
+			    "sudo runs: use approve-exec -- COMMAND",
+			    g->d.matches[i].rule->id);
+			r = refuse(g, "error", 78, why);
+			free(why);
+			return r;
+		}
+	if (g->d.noexec && !g->o->noexec_there)
+		return refuse(g, "denied", 77, "the rule says noexec: true, "
+		    "and sudo would not run the command with NOEXEC: add the "
+		    "NOEXEC tag to its sudoers entry, or use approve-exec -- "
+		    "COMMAND");
+	if ((r = decide(g, result, NULL)) != 0)
+		return r;
+	started(g);
+	memset(&res, 0, sizeof(res));
+	if (g->o->handoff(g->o->handoff_arg, &res, &err) != 0) {
+		res.exit_status = ae_exit_status(err.code);
+		finish(g, &res, err.msg);
+		outcome(g, "error", res.exit_status, err.msg);
+		return fail(g, &err);
+	}
+	res.noexec = g->d.noexec;
+	finish(g, &res, NULL);
+	outcome(g, "ran", res.exit_status, NULL);
+	return res.exit_status;
+}
+
+/*
  * Records result ("allowed" or "approved") and runs the open file.
  * Returns its exit status, or the failure's.
  */
@@ -284,6 +336,8 @@ execute(struct gate *g, const char *result)
 	if (g->exe.fd < 0)
 		return unrunnable(g);
 	/* secrets are read only now that the command may run */
+	if (g->o->handoff != NULL)
+		return handed_off(g, result);
 	if (credentials_env(&env, environ, &g->d, &err) != 0) {
 		if ((r = decide(g, "error", err.msg)) != 0)
 			return r;
@@ -1077,14 +1131,14 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	if (policy_names_groups(pol))
 		identity_groups(&g.id);
 	timings_mark("identity");
-	normalize(&g.cmds, argv, environ, g.id.cwd);
+	normalize(&g.cmds, argv, gate_env(&g), g.id.cwd);
 	subj.user = g.id.user;
 	subj.groups = g.id.groups;
 	subj.host = g.id.host;
 	policy_decide(pol, &g.cmds, &subj, &g.d);
 	timings_mark("evaluate");
 	/* once: the requester's person and the record see the same job */
-	ciid_resolve(&g.ci, cfg, environ);
+	ciid_resolve(&g.ci, cfg, gate_env(&g));
 	if (g.ci.problem != NULL)
 		say(&g, "%s", g.ci.problem);
 	if ((r = start_record(&g)) != 0)
