@@ -60,6 +60,25 @@ gate_env(const struct gate *g)
 	return g->o->env != NULL ? g->o->env : environ;
 }
 
+/* A line of the CI job's summary, when there is one (ciid_summary). */
+static void
+summary(const struct gate *g, const char *what)
+{
+	char *argv, *cmd, *line;
+
+	if (g->rec == NULL ||
+	    norm_getenv(gate_env(g), "GITHUB_STEP_SUMMARY") == NULL)
+		return;
+	argv = record_argv_display(g->rec, 200);
+	cmd = ciid_summary_code(argv, 200);
+	line = xasprintf("- approve-exec: `%s` %s (request `%s`)", cmd, what,
+	    record_id(g->rec));
+	ciid_summary(gate_env(g), line);
+	free(line);
+	free(cmd);
+	free(argv);
+}
+
 /* A line for the requester ("approve-exec: " is the printer's). */
 static void
 say(const struct gate *g, const char *fmt, ...)
@@ -108,6 +127,7 @@ decide(struct gate *g, const char *result, const char *detail)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	const char *w;
+	char *what;
 
 	if (evidence_decide(g->audit, g->rec, result, detail, g->author,
 	    &err) != 0) {
@@ -118,6 +138,12 @@ decide(struct gate *g, const char *result, const char *detail)
 	}
 	if ((w = audit_push_warning(g->audit)) != NULL && !g->ui->s.quiet)
 		say(g, "warning: %s", w);
+	/* a command that runs is summed up with its exit status */
+	if (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0) {
+		what = xasprintf("**%s**", result);
+		summary(g, what);
+		free(what);
+	}
 	return 0;
 }
 
@@ -243,9 +269,16 @@ finish(struct gate *g, const struct exec_result *res, const char *error)
 {
 	struct ae_error err = AE_ERROR_INIT;
 
+	const char *result = record_get(g->rec, "decision.result");
+	char *what;
+
 	if (evidence_outcome(g->audit, g->rec, res, error, g->author,
 	    &err) != 0)
 		say(g, "the outcome could not be recorded: %s", err.msg);
+	what = xasprintf("**%s**, exit status %d", result != NULL ? result :
+	    "run", res->exit_status);
+	summary(g, what);
+	free(what);
 }
 
 /* The approved command has started: the channels say approved. */
@@ -1041,6 +1074,29 @@ how_to_approve(const struct gate *g, const struct approval *a,
 	free(how);
 }
 
+/* The job summary: which request, how to approve, and where. */
+static void
+pending_summary(const struct gate *g, const struct approval *a,
+    const struct session *s)
+{
+	char *how, *shown, *page = NULL, *what;
+
+	if (norm_getenv(gate_env(g), "GITHUB_STEP_SUMMARY") == NULL)
+		return;
+	how = session_how(s);
+	shown = ciid_summary_code(how, 400);
+	if (g->cfg->broker.enabled && g->cfg->broker.url != NULL)
+		page = xasprintf("; approval page: %s/approve/%s",
+		    g->cfg->broker.url, record_id(g->rec));
+	what = xasprintf("needs approval: request **%s**, `%s`%s", a->code,
+	    shown, page != NULL ? page : "");
+	summary(g, what);
+	free(what);
+	free(page);
+	free(shown);
+	free(how);
+}
+
 /*
  * The command needs approval: asks on the channels that can be reached,
  * waits, records the votes and the decision, and runs the command if
@@ -1076,6 +1132,7 @@ approval(struct gate *g)
 		    CHAN_CANCELLED, &err) : unreachable(g, &a, &err);
 		goto out;
 	}
+	pending_summary(g, &a, s);
 	if (g->o->no_wait) {
 		r = no_wait(g, &a, s);
 		s = NULL;	/* consumed */
