@@ -1083,12 +1083,13 @@ pending_summary(const struct gate *g, const struct approval *a,
 
 	if (norm_getenv(gate_env(g), "GITHUB_STEP_SUMMARY") == NULL)
 		return;
+	/* our own words and the code: Markdown as they are, escaped */
 	how = session_how(s);
-	shown = ciid_summary_code(how, 400);
+	shown = esc_text(how);
 	if (g->cfg->broker.enabled && g->cfg->broker.url != NULL)
 		page = xasprintf("; approval page: %s/approve/%s",
 		    g->cfg->broker.url, record_id(g->rec));
-	what = xasprintf("needs approval: request **%s**, `%s`%s", a->code,
+	what = xasprintf("needs approval: request **%s**, %s%s", a->code,
 	    shown, page != NULL ? page : "");
 	summary(g, what);
 	free(what);
