@@ -191,7 +191,7 @@ child(int sock, const char *cwd, char **argv)
 	    e_user, NULL };
 	sigset_t none;
 	gid_t root = 0;
-	int sig, nul;
+	int sig, nul, fd;
 
 	snprintf(e_uid, sizeof(e_uid), "SUDO_UID=%s", user_uid);
 	snprintf(e_gid, sizeof(e_gid), "SUDO_GID=%s", user_gid);
@@ -207,7 +207,9 @@ child(int sock, const char *cwd, char **argv)
 	if ((nul = open("/dev/null", O_RDONLY)) < 0 || dup2(nul, 0) != 0 ||
 	    dup2(2, 1) != 1)
 		_exit(125);
-	syscall(SYS_close_range, PLUGIN_FD + 1, ~0U, 0);
+	if (syscall(SYS_close_range, PLUGIN_FD + 1, ~0U, 0) != 0)
+		for (fd = PLUGIN_FD + 1; fd < 65536; fd++)
+			close(fd);
 	if (setgroups(1, &root) != 0 || setresgid(0, 0, 0) != 0 ||
 	    setresuid(0, 0, 0) != 0) {
 		dprintf(2, "approve-exec: cannot become root: %s\n",
@@ -225,7 +227,10 @@ child(int sock, const char *cwd, char **argv)
 	_exit(127);
 }
 
-/* Reads the first line the child sends into buf; -1 if none. */
+/*
+ * Reads the first line the child sends into buf, without its newline;
+ * -1 if none (buf then holds what came, possibly nothing).
+ */
 static int
 answer(int fd, char *buf, size_t size)
 {
@@ -233,17 +238,19 @@ answer(int fd, char *buf, size_t size)
 	ssize_t r;
 	char c;
 
+	buf[0] = '\0';
 	while (n + 1 < size) {
 		if ((r = read(fd, &c, 1)) < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return -1;
+			break;
 		if (c == '\n') {
 			buf[n] = '\0';
 			return 0;
 		}
 		buf[n++] = c;
 	}
+	buf[n] = '\0';
 	return -1;
 }
 

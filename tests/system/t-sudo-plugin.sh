@@ -77,6 +77,10 @@ rules:
   - id: harmless
     match: { command: [id, "true", fail3, ls] }
     action: allow
+  - id: confined
+    match: { command: whoami }
+    action: allow
+    noexec: true
 YAML
 chmod 644 /etc/approve-exec/*.yaml
 printf 'aes_req ALL=(ALL) NOPASSWD: ALL\n' >/etc/sudoers.d/ae-plugin
@@ -182,6 +186,18 @@ test_expect_success 'the requester cannot approve its own sudo; a denial refuses
 	{ wait $pid; test $? = 1; } &&
 	! test -e "$W/out/systemctl.0" &&
 	test "$(last decision.result)" = denied
+'
+
+test_expect_success 'noexec: true is refused unless sudo runs it with NOEXEC' '
+	expect_status 1 req whoami && ! grep -q "^root$" "$W/out.txt" &&
+	grep -q "NOEXEC" "$W/out.txt" &&
+	test "$(last decision.result)" = denied &&
+	printf "aes_req ALL=(ALL) NOPASSWD:NOEXEC: /usr/bin/whoami\n" \
+	    >/etc/sudoers.d/ae-plugin2 && chmod 440 /etc/sudoers.d/ae-plugin2 &&
+	req whoami && test "$(cat "$W/out.txt")" = root &&
+	test "$(last decision.result)" = allowed &&
+	test "$(last execution.noexec)" = true &&
+	rm /etc/sudoers.d/ae-plugin2
 '
 
 test_expect_success 'a broken policy refuses every sudo command, naming the file' '
