@@ -268,7 +268,6 @@ static void
 finish(struct gate *g, const struct exec_result *res, const char *error)
 {
 	struct ae_error err = AE_ERROR_INIT;
-
 	const char *result = record_get(g->rec, "decision.result");
 	char *what;
 
@@ -368,9 +367,9 @@ execute(struct gate *g, const char *result)
 
 	if (g->exe.fd < 0)
 		return unrunnable(g);
-	/* secrets are read only now that the command may run */
 	if (g->o->handoff != NULL)
 		return handed_off(g, result);
+	/* secrets are read only now that the command may run */
 	if (credentials_env(&env, environ, &g->d, &err) != 0) {
 		if ((r = decide(g, "error", err.msg)) != 0)
 			return r;
