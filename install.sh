@@ -28,7 +28,8 @@ packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libsodium-dev libssl-dev libcmocka-dev libmicrohttpd-dev
 libcjose-dev libsqlite3-dev libpq-dev postgresql
 git openssh-client openssh-server mandoc python3 tmux procps strace"
-# and the enforcing mode's tests, which run approve-exec through sudo
+# and the enforcing mode's tests, which run approve-exec through sudo;
+# sudo also ships sudo_plugin.h, which the sudo plugin is built with
 packages="$packages sudo"
 # and the evidence store's own object writer (SHA-1, deflate)
 packages="$packages nettle-dev zlib1g-dev"
