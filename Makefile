@@ -64,7 +64,11 @@ EXT_SRC += src/slackchan.c
 EXT_SRC += src/store.c
 EXT_SRC += src/store_pg.c
 EXT_SRC += src/store_sqlite.c
-MAIN_SRC = $(filter-out $(EXT_SRC),$(SRC))
+# sudo's approval and audit plugin (approve-exec-sudo(8)): a shared
+# object of its own, libc only, never sanitized (sudo is setuid).
+PLUGIN_SRC = src/sudo_plugin.c
+SUDO_SO = $(O)/lib/approve-exec/approve_exec_sudo.so
+MAIN_SRC = $(filter-out $(EXT_SRC) $(PLUGIN_SRC),$(SRC))
 CMD = $(sort $(wildcard cmd/*.c))
 UNIT = $(sort $(wildcard tests/unit/test_*.c))
 BENCH = $(sort $(wildcard tests/bench/*.c))
@@ -83,7 +87,7 @@ HELPER_BIN = $(HELPERS:%.c=$(O)/%)
 BIN = $(O)/bin/approve-exec
 MAN = $(sort $(wildcard man/*.[1-8]))
 
-all: $(BIN) $(EXT_SO)
+all: $(BIN) $(EXT_SO) $(SUDO_SO)
 	@ln -sf bin/approve-exec $(O)/approve-exec
 	@ln -sf $(O:build/%=%)/approve-exec build/approve-exec
 
@@ -109,6 +113,20 @@ $(EXT_SO): $(EXT_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -shared -o $@ $(EXT_OBJ) -Wl,--as-needed \
 		$(PKG_LIBS)
+
+# The plugin runs $(BINDIR)/approve-exec: rebuilt when BINDIR changes.
+$(O)/gen/sudo_exec.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define AE_SUDO_EXEC "%s"\n' '$(BINDIR)/approve-exec' >$@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+
+$(SUDO_SO): $(PLUGIN_SRC) $(O)/gen/sudo_exec.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -DAE_VERSION='"$(VERSION)"' \
+		-include $(O)/gen/sudo_exec.h -fPIC -fvisibility=hidden \
+		-shared -o $@ $(PLUGIN_SRC)
+
+FORCE:
 
 # Programs that carry the module's objects themselves (src/ext.c uses
 # their table) or, for the fuzz targets, only the ones they need.
@@ -196,7 +214,7 @@ bench: all $(BENCH_BIN)
 lint-man:
 	mandoc -Tlint -Wwarning $(MAN)
 
-install: $(BIN) $(EXT_SO)
+install: $(BIN) $(EXT_SO) $(SUDO_SO)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/approve-exec \
 		$(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
@@ -204,6 +222,8 @@ install: $(BIN) $(EXT_SO)
 		$(DESTDIR)$(DATADIR)/policies
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/approve-exec
 	install -m 0644 $(EXT_SO) $(DESTDIR)$(LIBDIR)/approve-exec/ext.so
+	install -m 0644 $(SUDO_SO) \
+		$(DESTDIR)$(LIBDIR)/approve-exec/approve_exec_sudo.so
 	for m in $(MAN); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
@@ -222,5 +242,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all check bench lint-man install uninstall clean fuzz fuzz-build
+.PHONY: all check bench lint-man install uninstall clean fuzz fuzz-build FORCE
 .SUFFIXES:

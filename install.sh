@@ -28,7 +28,8 @@ packages="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libsodium-dev libssl-dev libcmocka-dev libmicrohttpd-dev
 libcjose-dev libsqlite3-dev libpq-dev postgresql
 git openssh-client openssh-server mandoc python3 tmux procps strace"
-# and the enforcing mode's tests, which run approve-exec through sudo
+# and the enforcing mode's tests, which run approve-exec through sudo;
+# sudo also ships sudo_plugin.h, which the sudo plugin is built with
 packages="$packages sudo"
 # and the evidence store's own object writer (SHA-1, deflate)
 packages="$packages nettle-dev zlib1g-dev"
@@ -78,10 +79,11 @@ fi
 [ "$deps_only" = 1 ] && { echo "install.sh: dependencies are in place"; exit 0; }
 
 cd "$(dirname "$0")"
-make -s
+make -s PREFIX="$prefix"
 if [ ! -w "$prefix" ] && [ ! -w "$(dirname "$prefix")" ] && [ "$(id -u)" != 0 ]; then
 	echo "install.sh: cannot write to $prefix: run as root or pass --prefix" >&2
 	exit 1
 fi
 make -s install PREFIX="$prefix"
 echo "install.sh: installed $prefix/bin/approve-exec and $prefix/lib/approve-exec/ext.so"
+echo "install.sh: sudo's plugin is $prefix/lib/approve-exec/approve_exec_sudo.so (approve-exec-sudo(8))"

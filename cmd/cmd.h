@@ -132,6 +132,7 @@ int cmd_review(int argc, char **argv);
 struct json_t;
 int pending_reviews(const struct config *cfg, struct json_t *out);
 int cmd_hook(int argc, char **argv);
+int cmd_sudo_gate(int argc, char **argv);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);

@@ -31,6 +31,8 @@ static const struct verb verbs[] = {
 	{ "show", cmd_status }, { "cancel", cmd_cancel },
 	{ "review", cmd_review },
 	{ "hook", cmd_hook },
+	/* internal: what sudo's approval plugin runs */
+	{ "sudo-gate", cmd_sudo_gate },
 };
 
 int

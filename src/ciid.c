@@ -4,16 +4,22 @@
  * network, which is loaded only then. Any failure leaves the job
  * unproven and says why.
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "ciid_int.h"
 #include "error.h"
+#include "escape.h"
 #include "ext.h"
+#include "identity.h"
 #include "normalize.h"
 #include "util.h"
 
@@ -185,4 +191,44 @@ ciid_release(struct ciid *id)
 	free(id->record);
 	free(id->problem);
 	memset(id, 0, sizeof(*id));
+}
+
+void
+ciid_summary(char *const *envp, const char *line)
+{
+	const char *v = norm_getenv(envp, "GITHUB_ACTIONS");
+	const char *path = norm_getenv(envp, "GITHUB_STEP_SUMMARY");
+	struct stat st;
+	size_t n = strnlen(line, CIID_SUMMARY_MAX);
+	int fd;
+
+	if (v == NULL || strcmp(v, "true") != 0 || path == NULL ||
+	    path[0] != '/' || identity_elevated() || getuid() != geteuid())
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == getuid() && write(fd, line, n) == (ssize_t)n)
+		(void)write(fd, "\n", 1);
+	close(fd);
+}
+
+char *
+ciid_summary_code(const char *s, size_t max)
+{
+	char *e = esc_text(s), *p;
+	struct buf b;
+
+	buf_init(&b);
+	for (p = e; *p != '\0' && b.len < max; p++) {
+		if (*p == '`')
+			buf_adds(&b, "\\x60");
+		else
+			buf_addc(&b, *p);
+	}
+	if (*p != '\0')
+		buf_adds(&b, "...");
+	free(e);
+	return buf_detach(&b);
 }

@@ -38,4 +38,23 @@ void ciid_resolve(struct ciid *id, const struct config *cfg,
     char *const *envp);
 void ciid_release(struct ciid *id);
 
+#define CIID_SUMMARY_MAX 2048	/* bytes of one summary line */
+
+/*
+ * In a GitHub Actions step (envp says GITHUB_ACTIONS=true), appends line
+ * and a newline to the job summary, the file $GITHUB_STEP_SUMMARY names:
+ * a regular file that exists already and is the real user's, opened
+ * without following a symlink. Never under sudo or doas, where the
+ * caller would choose what root writes. Anything amiss: nothing is
+ * written; a summary never stops a run.
+ */
+void ciid_summary(char *const *envp, const char *line);
+
+/*
+ * Returns s made safe inside a Markdown code span: control characters
+ * and backticks become visible (\x60), cut after about max bytes with
+ * "...". Caller frees.
+ */
+char *ciid_summary_code(const char *s, size_t max);
+
 #endif

@@ -54,6 +54,32 @@ struct gate {
 static void say(const struct gate *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The command's environment: the caller's, when another program runs it. */
+static char *const *
+gate_env(const struct gate *g)
+{
+	return g->o->env != NULL ? g->o->env : environ;
+}
+
+/* A line of the CI job's summary, when there is one (ciid_summary). */
+static void
+summary(const struct gate *g, const char *what)
+{
+	char *argv, *cmd, *line;
+
+	if (g->rec == NULL ||
+	    norm_getenv(gate_env(g), "GITHUB_STEP_SUMMARY") == NULL)
+		return;
+	argv = record_argv_display(g->rec, 200);
+	cmd = ciid_summary_code(argv, 200);
+	line = xasprintf("- approve-exec: `%s` %s (request `%s`)", cmd, what,
+	    record_id(g->rec));
+	ciid_summary(gate_env(g), line);
+	free(line);
+	free(cmd);
+	free(argv);
+}
+
 /* A line for the requester ("approve-exec: " is the printer's). */
 static void
 say(const struct gate *g, const char *fmt, ...)
@@ -102,6 +128,7 @@ decide(struct gate *g, const char *result, const char *detail)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	const char *w;
+	char *what;
 
 	if (evidence_decide(g->audit, g->rec, result, detail, g->author,
 	    &err) != 0) {
@@ -112,6 +139,12 @@ decide(struct gate *g, const char *result, const char *detail)
 	}
 	if ((w = audit_push_warning(g->audit)) != NULL && !g->ui->s.quiet)
 		say(g, "warning: %s", w);
+	/* a command that runs is summed up with its exit status */
+	if (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0) {
+		what = xasprintf("**%s**", result);
+		summary(g, what);
+		free(what);
+	}
 	return 0;
 }
 
@@ -176,7 +209,7 @@ start_record(struct gate *g)
 	q.reason = g->o->reason;
 	q.session = g->o->session;
 	q.hook = g->o->hand_off;
-	q.envp = environ;
+	q.envp = gate_env(g);
 	q.ci = g->ci.record;
 	g->rec = record_new();
 	record_set_request(g->rec, &q, g->pol, &g->cmds, &g->d);
@@ -238,10 +271,16 @@ static void
 finish(struct gate *g, const struct exec_result *res, const char *error)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	const char *result = record_get(g->rec, "decision.result");
+	char *what;
 
 	if (evidence_outcome(g->audit, g->rec, res, error, g->author,
 	    &err) != 0)
 		say(g, "the outcome could not be recorded: %s", err.msg);
+	what = xasprintf("**%s**, exit status %d", result != NULL ? result :
+	    "run", res->exit_status);
+	summary(g, what);
+	free(what);
 }
 
 /* The approved command has started: the channels say approved. */
@@ -272,22 +311,64 @@ unrunnable(struct gate *g)
 }
 
 /*
- * An agent's host runs the command (gate_opts.hand_off): the decision is
- * recorded and nothing runs here. Returns 0, or 125.
+ * Another program runs the command: an agent's host (gate_opts.hand_off),
+ * or sudo (gate_opts.handoff). What this gate cannot apply there is
+ * refused before the decision is recorded as result. An agent's host
+ * runs it after we return 0, so its end is not ours to record; sudo's
+ * is handed over here, and its end recorded.
  */
 static int
 handed_off(struct gate *g, const char *result)
 {
-	char *detail;
+	struct ae_error err = AE_ERROR_INIT;
+	struct exec_result res;
+	const char *runner = g->o->handoff != NULL ? "sudo" : g->o->hand_off;
+	char *why, *detail;
+	size_t i;
 	int r;
 
-	detail = xasprintf("%s; %s runs it (hook)", result, g->o->hand_off);
-	r = decide(g, result, detail);
-	free(detail);
-	if (r != 0)
+	for (i = 0; i < g->d.nmatches; i++)
+		if (g->d.matches[i].rule->n_credentials > 0) {
+			why = xasprintf("rule '%s' gives the command "
+			    "credentials, which cannot reach a command that "
+			    "%s runs: use approve-exec -- COMMAND",
+			    g->d.matches[i].rule->id, runner);
+			r = refuse(g, "error", 78, why);
+			free(why);
+			return r;
+		}
+	if (g->d.noexec && !g->o->noexec_there) {
+		why = xasprintf("the rule says noexec: true, and %s would not "
+		    "run the command with it: %s", runner, g->o->handoff !=
+		    NULL ? "add the NOEXEC tag to its sudoers entry, or use "
+		    "approve-exec -- COMMAND" : "use approve-exec -- COMMAND");
+		r = refuse(g, "denied", 77, why);
+		free(why);
 		return r;
-	outcome(g, result, 0, NULL);
-	return 0;
+	}
+	if (g->o->handoff == NULL) {
+		detail = xasprintf("%s; %s runs it (hook)", result, runner);
+		r = decide(g, result, detail);
+		free(detail);
+		if (r != 0)
+			return r;
+		outcome(g, result, 0, NULL);
+		return 0;
+	}
+	if ((r = decide(g, result, NULL)) != 0)
+		return r;
+	started(g);
+	memset(&res, 0, sizeof(res));
+	if (g->o->handoff(g->o->handoff_arg, &res, &err) != 0) {
+		res.exit_status = ae_exit_status(err.code);
+		finish(g, &res, err.msg);
+		outcome(g, "error", res.exit_status, err.msg);
+		return fail(g, &err);
+	}
+	res.noexec = g->d.noexec;
+	finish(g, &res, NULL);
+	outcome(g, "ran", res.exit_status, NULL);
+	return res.exit_status;
 }
 
 /*
@@ -305,7 +386,7 @@ execute(struct gate *g, const char *result)
 
 	if (g->exe.fd < 0)
 		return unrunnable(g);
-	if (g->o->hand_off != NULL)
+	if (g->o->hand_off != NULL || g->o->handoff != NULL)
 		return handed_off(g, result);
 	/* secrets are read only now that the command may run */
 	if (credentials_env(&env, environ, &g->d, &err) != 0) {
@@ -1037,6 +1118,30 @@ how_to_approve(const struct gate *g, const struct approval *a,
 	free(how);
 }
 
+/* The job summary: which request, how to approve, and where. */
+static void
+pending_summary(const struct gate *g, const struct approval *a,
+    const struct session *s)
+{
+	char *how, *shown, *page = NULL, *what;
+
+	if (norm_getenv(gate_env(g), "GITHUB_STEP_SUMMARY") == NULL)
+		return;
+	/* our own words and the code: Markdown as they are, escaped */
+	how = session_how(s);
+	shown = esc_text(how);
+	if (g->cfg->broker.enabled && g->cfg->broker.url != NULL)
+		page = xasprintf("; approval page: %s/approve/%s",
+		    g->cfg->broker.url, record_id(g->rec));
+	what = xasprintf("needs approval: request **%s**, %s%s", a->code,
+	    shown, page != NULL ? page : "");
+	summary(g, what);
+	free(what);
+	free(page);
+	free(shown);
+	free(how);
+}
+
 /*
  * The command needs approval: asks on the channels that can be reached,
  * waits, records the votes and the decision, and runs the command if
@@ -1074,6 +1179,7 @@ approval(struct gate *g)
 		    CHAN_CANCELLED, &err) : unreachable(g, &a, &err);
 		goto out;
 	}
+	pending_summary(g, &a, s);
 	if (g->o->no_wait) {
 		r = no_wait(g, &a, s);
 		s = NULL;	/* consumed */
@@ -1260,14 +1366,14 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	if (policy_names_groups(pol))
 		identity_groups(&g.id);
 	timings_mark("identity");
-	normalize(&g.cmds, argv, environ, g.id.cwd);
+	normalize(&g.cmds, argv, gate_env(&g), g.id.cwd);
 	subj.user = g.id.user;
 	subj.groups = g.id.groups;
 	subj.host = g.id.host;
 	policy_decide(pol, &g.cmds, &subj, &g.d);
 	timings_mark("evaluate");
 	/* once: the requester's person and the record see the same job */
-	ciid_resolve(&g.ci, cfg, environ);
+	ciid_resolve(&g.ci, cfg, gate_env(&g));
 	if (g.ci.problem != NULL)
 		say(&g, "%s", g.ci.problem);
 	if ((r = start_record(&g)) != 0)

@@ -14,6 +14,8 @@
 #include "policy.h"
 #include "session.h"
 
+struct exec_result;
+
 struct gate_opts {
 	const char *reason, *agent, *model, *on_behalf_of;
 	long timeout;		/* seconds, 0: the policy's */
@@ -31,6 +33,19 @@ struct gate_opts {
 	 * handed back through ui->request instead of a new one: 75.
 	 */
 	const char *hand_off;
+	/*
+	 * The command is run by another program (sudo, through its
+	 * approval plugin) in env (NULL: ours), which the policy and the
+	 * record see. Once the decision is recorded, handoff(arg) lets it
+	 * run and returns 0 with how it ended in *res, or an error. That
+	 * program applies noexec when noexec_there; a rule's credentials
+	 * cannot reach its command, so such a rule is refused.
+	 */
+	char *const *env;
+	int (*handoff)(void *arg, struct exec_result *res,
+	    struct ae_error *err);
+	void *handoff_arg;
+	int noexec_there;
 };
 
 /* What the gate has to say; the caller prints it. */
