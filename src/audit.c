@@ -23,6 +23,7 @@
 #include "audit_int.h"
 #include "ext.h"
 #include "gitobj.h"
+#include "gitpack.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "util.h"
@@ -172,6 +173,18 @@ audit_clear_stale_lock(struct audit *a)
  * instead (an object is packed, the ref is symbolic).
  */
 
+/* Object id of type, loose or in a pack. */
+static int
+read_obj(struct audit *a, const struct gitobj_id *id, enum gitobj_type type,
+    struct buf *body, struct ae_error *err)
+{
+	int r;
+
+	if ((r = gitobj_read(a->gitdir, id, type, body, err)) != GITOBJ_ABSENT)
+		return r;
+	return gitpack_read(a->packs, id, type, body, err);
+}
+
 #define PATH_DEPTH	8
 
 /* path split at '/' into comp (pointers into the copy *buf). */
@@ -209,9 +222,9 @@ read_trees(struct audit *a, const struct gitobj_id *commit, char **comp,
 	size_t i;
 	int r;
 
-	if ((r = gitobj_read(a->gitdir, commit, GITOBJ_COMMIT, &t[0],
+	if ((r = read_obj(a, commit, GITOBJ_COMMIT, &t[0],
 	    err)) != 0 || (r = gitobj_commit_tree(t[0].p, t[0].len, &id,
-	    err)) != 0 || (r = gitobj_read(a->gitdir, &id, GITOBJ_TREE, &t[0],
+	    err)) != 0 || (r = read_obj(a, &id, GITOBJ_TREE, &t[0],
 	    err)) != 0)
 		return r;
 	for (i = 0; r == 0 && i + 1 < n; i++) {
@@ -225,7 +238,7 @@ read_trees(struct audit *a, const struct gitobj_id *commit, char **comp,
 			    "directory", what, comp[i]);
 		else if (r == 1) {
 			id = e.id;
-			r = gitobj_read(a->gitdir, &id, GITOBJ_TREE, &t[i + 1],
+			r = read_obj(a, &id, GITOBJ_TREE, &t[i + 1],
 			    err);
 		}
 	}
@@ -384,6 +397,22 @@ audit_retry(struct audit *a, int attempt, long deadline,
 	return 0;
 }
 
+/*
+ * Each commit is a pack of its own (gitobj_batch_commit); merged a few at
+ * a time so that readers, git's included, find few. The record is on
+ * disk already: a pack that cannot be merged now is merged later, and a
+ * corrupt one fails the next read that needs it, which says which.
+ */
+#define REPACK_OVER	12
+
+static void
+repack(struct audit *a)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+
+	(void)gitpack_repack(a->gitdir, REPACK_OVER, &ignored);
+}
+
 static int
 fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
@@ -418,6 +447,8 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 		if ((r = audit_retry(a, attempt, deadline, err)) != 0)
 			break;
 	}
+	if (r == 0)
+		repack(a);
  out:
 	close(lock);	/* releases the lock */
 	gitobj_batch_release(&batch);
@@ -447,7 +478,7 @@ fast_read(struct audit *a, const char *path, char **out, struct ae_error *err)
 		goto out;
 	if (e.mode != GITOBJ_MODE_BLOB)
 		r = ae_error_set(err, AE_ERR_GIT, "%s: not a file", what);
-	else if ((r = gitobj_read(a->gitdir, &e.id, GITOBJ_BLOB, &t[0],
+	else if ((r = read_obj(a, &e.id, GITOBJ_BLOB, &t[0],
 	    err)) == 0) {
 		buf_addc(&t[0], '\0');
 		*out = buf_detach(&t[0]);
@@ -598,6 +629,7 @@ audit_open(struct audit **out, const struct audit_opts *o,
 	a->gitdir = xasprintf("%s%s", o->repo, *o->repo != '\0' &&
 	    o->repo[strlen(o->repo) - 1] == '/' ? "" : "/");
 	a->committer_email = xasprintf("approve-exec@%s", host);
+	a->packs = gitpack_set_new(a->gitdir);
 	a->remote = o->remote != NULL ? xstrdup(o->remote) : NULL;
 	a->require_push = o->require_push;
 	a->lock_timeout_ms = (o->lock_timeout > 0 ? o->lock_timeout : 20) *
@@ -628,6 +660,7 @@ audit_close(struct audit *a)
 	if (a->repo != NULL && ext_load(&x, &e) == 0)	/* loaded: it opened */
 		x->audit_git_close(a);
 	sshkey_free(a->key);
+	gitpack_set_free(a->packs);
 	free(a->path);
 	free(a->gitdir);
 	free(a->signer);

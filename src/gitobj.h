@@ -46,18 +46,16 @@ struct gitobj_id {
 };
 
 /*
- * Objects written but not yet named: each new object is written to a
- * temporary file and its write-back started; gitobj_batch_commit syncs
- * them all, names them, and syncs the directories that gained an entry.
- * Syncing after all the writes lets a journalling file system commit
- * them together, where an fsync right after each write waits for one
- * journal commit per file.
+ * Objects written but not yet stored: gitobj_batch_commit writes them
+ * all as one pack (gitpack.h), synced once, where as loose objects each
+ * file and each fan-out directory would need its own fsync.
  */
 struct gitobj_batch {
-	char **tmp;	/* strv: the temporary files */
-	char **dst;	/* strv: the name each is to get */
-	int *fd;	/* open on each */
-	char **dirs;	/* strv: directories that gain an entry */
+	char *gitdir;
+	struct gitobj_id *ids;
+	enum gitobj_type *types;
+	struct buf *bodies;
+	size_t n;
 };
 struct gitobj_entry {
 	unsigned int mode;
@@ -94,8 +92,8 @@ int gitobj_read(const char *gitdir, const struct gitobj_id *id,
     enum gitobj_type type, struct buf *body, struct ae_error *err);
 
 /*
- * Writes body as a loose object of type into batch unless gitdir (or
- * batch) already has it; *id receives its id. It is not there for
+ * Adds body as an object of type to batch unless gitdir has it loose
+ * (or batch has it already); *id receives its id. It is not there for
  * readers until gitobj_batch_commit. Returns 0 or AE_ERR_GIT.
  */
 int gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
@@ -103,13 +101,13 @@ int gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
     struct ae_error *err);
 
 /*
- * Syncs every file of batch (fsync), names it, then syncs every directory
- * that gained an entry: afterwards the objects are on disk and anything
- * may refer to them. Empties batch. Returns 0 or AE_ERR_GIT.
+ * Writes the objects of batch as one pack and its index, synced and
+ * named (gitpack_write): afterwards they are on disk and anything may
+ * refer to them. Empties batch. Returns 0 or AE_ERR_GIT.
  */
 int gitobj_batch_commit(struct gitobj_batch *batch, struct ae_error *err);
 
-/* Removes the files of batch not yet named, and frees it. */
+/* Drops the objects of batch not yet written. */
 void gitobj_batch_release(struct gitobj_batch *batch);
 
 /*
