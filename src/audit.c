@@ -3,10 +3,11 @@
  * grows by signed commits, updated by compare-and-swap so that any number
  * of processes can record at once without losing a record.
  *
- * A record's commit is written here with gitobj: loose objects and the
- * ref, each new file and directory synced, and nothing else loaded. What
- * that cannot do (no repository yet, objects git gc packed, a format it
- * does not know) goes to libgit2 in audit_git.c.
+ * A record's commit is written here with gitobj: its objects as one pack
+ * (gitpack), then the ref, each new file and directory synced, and
+ * nothing else loaded. What that cannot do (no repository yet, objects
+ * git gc stored as deltas, a format it does not know) goes to libgit2 in
+ * audit_git.c.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -168,9 +169,9 @@ audit_clear_stale_lock(struct audit *a)
 }
 
 /*
- * The fast path: gitobj's loose objects and ref. Functions here return
+ * The fast path: gitobj's objects and ref. Functions here return
  * GITOBJ_ABSENT or GITOBJ_UNSUPPORTED when libgit2 must do the work
- * instead (an object is packed, the ref is symbolic).
+ * instead (an object is a delta, the ref is symbolic).
  */
 
 /* Object id of type, loose or in a pack. */
@@ -418,6 +419,7 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
 	struct gitobj_batch batch;
+	struct gitobj_reflock ref;
 	struct gitobj_id blob, parent, tree, commit;
 	long deadline = audit_now_ms() + a->lock_timeout_ms;
 	int r, attempt, lock;
@@ -431,18 +433,28 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 	    err)) != 0)
 		goto out;
 	for (attempt = 0;; attempt++) {
+		memset(&ref, 0, sizeof(ref));
+		ref.fd = -1;
 		if ((r = gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &parent,
 		    err)) == GITOBJ_ABSENT)
 			r = ae_error_set(err, AE_ERR_GIT, "'%s' has no "
 			    AUDIT_BRANCH, a->path);
-		if (r != 0 ||
+		/*
+		 * main's lock is taken before the pack is synced, so that
+		 * the lock file is synced with it; main is named only once
+		 * the pack is on disk
+		 */
+		if (r == 0 &&
 		    (r = put_trees(a, &parent, path, &blob, &tree, &batch,
-		    err)) != 0 ||
+		    err)) == 0 &&
 		    (r = write_commit(a, &tree, &parent, message, author,
-		    &commit, &batch, err)) != 0 ||
-		    (r = gitobj_batch_commit(&batch, err)) != 0 ||
-		    (r = gitobj_ref_update(a->gitdir, AUDIT_BRANCH, &commit,
-		    &parent, err)) != GITOBJ_MOVED)
+		    &commit, &batch, err)) == 0 &&
+		    (r = gitobj_ref_lock(a->gitdir, AUDIT_BRANCH, &commit,
+		    &parent, &ref, err)) == 0 &&
+		    (r = gitobj_batch_commit(&batch, err)) == 0)
+			r = gitobj_ref_commit(&ref, err);
+		gitobj_ref_unlock(&ref);
+		if (r != GITOBJ_MOVED)
 			break;
 		if ((r = audit_retry(a, attempt, deadline, err)) != 0)
 			break;

@@ -649,49 +649,77 @@ ref_holds(const char *gitdir, const char *ref, const struct gitobj_id *old,
 }
 
 int
+gitobj_ref_lock(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err)
+{
+	char hex[GITOBJ_HEXSZ + 2];
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->path = xasprintf("%s%s", gitdir, ref);
+	l->lock = xasprintf("%s.lock", l->path);
+	l->dir = xstrndup(l->path, (size_t)(strrchr(l->path, '/') - l->path));
+	if ((l->fd = open(l->lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0666)) == -1)
+		return errno == EEXIST ? GITOBJ_MOVED : ae_error_set(err,
+		    AE_ERR_GIT, "unable to create '%s': %s", l->lock,
+		    strerror(errno));
+	l->held = 1;
+	gitobj_id_hex(id, hex);
+	hex[GITOBJ_HEXSZ] = '\n';
+	if ((r = ref_holds(gitdir, ref, old, err)) != 0)
+		return r;
+	if (write_all(l->fd, hex, sizeof(hex) - 1) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    l->lock, strerror(errno));
+	/* a head start for the fsync in gitobj_ref_commit */
+	(void)sync_file_range(l->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+int
+gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err)
+{
+	int r;
+
+	if (fsync(l->fd) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    l->lock, strerror(errno));
+	r = close(l->fd);
+	l->fd = -1;
+	if (r != 0 || rename(l->lock, l->path) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to update '%s': %s",
+		    l->path, strerror(errno));
+	l->held = 0;	/* the lock is the ref now */
+	return sync_dir(l->dir, err);
+}
+
+void
+gitobj_ref_unlock(struct gitobj_reflock *l)
+{
+	if (l->fd != -1)
+		close(l->fd);
+	if (l->held)
+		(void)unlink(l->lock);
+	free(l->path);
+	free(l->lock);
+	free(l->dir);
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+}
+
+int
 gitobj_ref_update(const char *gitdir, const char *ref,
     const struct gitobj_id *id, const struct gitobj_id *old,
     struct ae_error *err)
 {
-	char hex[GITOBJ_HEXSZ + 2], *path, *lock, *dir;
-	int fd = -1, r, locked = 0;
+	struct gitobj_reflock l;
+	int r;
 
-	path = xasprintf("%s%s", gitdir, ref);
-	lock = xasprintf("%s.lock", path);
-	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	if ((fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0666)) == -1) {
-		r = errno == EEXIST ? GITOBJ_MOVED : ae_error_set(err,
-		    AE_ERR_GIT, "unable to create '%s': %s", lock,
-		    strerror(errno));
-		goto out;
-	}
-	locked = 1;
-	gitobj_id_hex(id, hex);
-	hex[GITOBJ_HEXSZ] = '\n';
-	if ((r = ref_holds(gitdir, ref, old, err)) != 0)
-		goto out;
-	if (write_all(fd, hex, sizeof(hex) - 1) != 0 || fsync(fd) != 0) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
-		    lock, strerror(errno));
-		goto out;
-	}
-	r = close(fd);
-	fd = -1;
-	if (r != 0 || rename(lock, path) != 0) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to update '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	locked = 0;	/* the lock is the ref now */
-	r = sync_dir(dir, err);
- out:
-	if (fd != -1)
-		close(fd);
-	if (locked)
-		(void)unlink(lock);
-	free(dir);
-	free(lock);
-	free(path);
+	if ((r = gitobj_ref_lock(gitdir, ref, id, old, &l, err)) == 0)
+		r = gitobj_ref_commit(&l, err);
+	gitobj_ref_unlock(&l);
 	return r;
 }

@@ -1,11 +1,12 @@
 /*
- * gitobj: git's loose objects and refs, read and written as git does,
- * without libgit2 (zlib and nettle's SHA-1 only). Enough for the evidence
- * store's common path: read a branch, its tip commit and the trees along
- * one path, write a blob, trees and a commit, move the branch by
- * compare-and-swap. Whatever it does not handle (packed objects, unknown
- * repository formats) it says so with GITOBJ_ABSENT / GITOBJ_UNSUPPORTED,
- * so that the caller can use a full git implementation instead.
+ * gitobj: git's objects and refs, read and written as git does, without
+ * libgit2 (zlib and nettle's SHA-1 only). Enough for the evidence store's
+ * common path: read a branch, its tip commit and the trees along one path
+ * (loose here, packed through gitpack.h), write a blob, trees and a
+ * commit (as one pack), move the branch by compare-and-swap. Whatever it
+ * does not handle (deltas, unknown repository formats) it says so with
+ * GITOBJ_ABSENT / GITOBJ_UNSUPPORTED, so that the caller can use a full
+ * git implementation instead.
  *
  * Everything read is hostile: object sizes, headers, tree modes and names,
  * ref contents are checked, and every object read is hashed against its
@@ -146,6 +147,38 @@ int gitobj_commit_tree(const char *commit, size_t len,
  */
 int gitobj_ref_read(const char *gitdir, const char *ref,
     struct gitobj_id *id, struct ae_error *err);
+
+/*
+ * A ref's lock held: the new value is in "REF.lock" until
+ * gitobj_ref_commit names it REF. Zeroed with fd -1 before first use.
+ */
+struct gitobj_reflock {
+	char *path, *lock, *dir;
+	int fd;
+	int held;
+};
+
+/*
+ * Takes ref's lock ("REF.lock", with O_EXCL, as git does) if ref holds
+ * old (NULL: if it does not exist), and writes id into it, not yet
+ * synced: taken before the objects id needs are synced, it is synced
+ * with them. Release l with gitobj_ref_unlock whatever this returns.
+ * Returns 0, GITOBJ_MOVED if the ref is locked or no longer holds old,
+ * or AE_ERR_GIT.
+ */
+int gitobj_ref_lock(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err);
+
+/*
+ * Syncs the lock, names it the ref and syncs the ref's directory:
+ * afterwards the ref holds the new value on disk. Call it only once
+ * everything the value refers to is on disk. Returns 0 or AE_ERR_GIT.
+ */
+int gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err);
+
+/* Removes the lock unless it became the ref, and frees l. */
+void gitobj_ref_unlock(struct gitobj_reflock *l);
 
 /*
  * Moves ref to id if it holds old (NULL: if it does not exist), as git
