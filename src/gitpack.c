@@ -29,6 +29,7 @@
 #define IDX_MAX		(1024UL * 1024 * 1024)
 #define PACK_HEAD	12
 #define CHUNK		(64 * 1024)
+#define FIRST_READ	4096
 
 /* Pack type codes (gitformat-pack): 1-4 whole objects, 6-7 deltas. */
 #define PACK_OFS_DELTA	6
@@ -59,14 +60,17 @@ obj_cmp(const void *a, const void *b)
 	return memcmp(x->id.b, y->id.b, GITOBJ_RAWSZ);
 }
 
-/* Appends one object's entry: its header, then its deflated body. */
+/*
+ * Appends one object's entry: its header, then its body deflated with zs
+ * (reset here: one stream serves every object of a pack, where a stream
+ * each would set up zlib's 256 KiB of state each time).
+ */
 static int
-add_entry(struct buf *pack, const struct gitpack_obj *o)
+add_entry(struct buf *pack, z_stream *zs, const struct gitpack_obj *o)
 {
 	unsigned char hdr[16], *out;
 	size_t n = 0, left = o->len;
 	uLong bound;
-	z_stream zs;
 	int rc;
 
 	hdr[n] = (unsigned char)((unsigned)o->type << 4 | (left & 0x0f));
@@ -75,20 +79,18 @@ add_entry(struct buf *pack, const struct gitpack_obj *o)
 		hdr[n] = (unsigned char)(left & 0x7f);
 	}
 	buf_add(pack, hdr, n + 1);
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
+	if (deflateReset(zs) != Z_OK)
 		return -1;
-	bound = deflateBound(&zs, (uLong)o->len);
+	bound = deflateBound(zs, (uLong)o->len);
 	out = xmalloc(bound);
-	zs.next_in = (unsigned char *)o->body;
-	zs.avail_in = (uInt)o->len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)bound;
-	while ((rc = deflate(&zs, Z_FINISH)) == Z_OK)
+	zs->next_in = (unsigned char *)o->body;
+	zs->avail_in = (uInt)o->len;
+	zs->next_out = out;
+	zs->avail_out = (uInt)bound;
+	while ((rc = deflate(zs, Z_FINISH)) == Z_OK)
 		;
 	if (rc == Z_STREAM_END)
-		buf_add(pack, out, zs.total_out);
-	deflateEnd(&zs);
+		buf_add(pack, out, zs->total_out);
 	free(out);
 	return rc == Z_STREAM_END ? 0 : -1;
 }
@@ -104,8 +106,12 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
 	unsigned char b[4], sum[GITOBJ_RAWSZ];
 	uint32_t fan[256], *crc, *off;
 	struct sha1_ctx ctx;
+	z_stream zs;
 	size_t i;
 
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
+		return -1;
 	crc = xreallocarray(NULL, n, sizeof(*crc));
 	off = xreallocarray(NULL, n, sizeof(*off));
 	memset(fan, 0, sizeof(fan));
@@ -116,7 +122,8 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
 	buf_add(pack, b, 4);
 	for (i = 0; i < n; i++) {
 		off[i] = (uint32_t)pack->len;
-		if (add_entry(pack, sorted[i]) != 0) {
+		if (add_entry(pack, &zs, sorted[i]) != 0) {
+			deflateEnd(&zs);
 			free(crc);
 			free(off);
 			return -1;
@@ -125,6 +132,7 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
 		    off[i], (uInt)(pack->len - off[i]));
 		fan[sorted[i]->id.b[0]]++;
 	}
+	deflateEnd(&zs);
 	sha1_init(&ctx);
 	sha1_update(&ctx, pack->len, (const uint8_t *)pack->p);
 	sha1_digest(&ctx, GITOBJ_RAWSZ, sum);
@@ -637,7 +645,8 @@ pack_inflate(const struct pack *p, uint64_t off, const struct gitobj_id *id,
 	int rc = Z_OK, r = 0, zinit = 0;
 
 	in = xmalloc(CHUNK);
-	want = end - pos < CHUNK ? (size_t)(end - pos) : CHUNK;
+	/* most objects here are small: read a little first */
+	want = end - pos < FIRST_READ ? (size_t)(end - pos) : FIRST_READ;
 	if ((got_n = pread(p->fd, in, want, (off_t)pos)) != (ssize_t)want ||
 	    (h = entry_header(in, want, &t, &size)) == 0)
 		goto bad;
