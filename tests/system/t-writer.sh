@@ -124,7 +124,7 @@ test_expect_success 'past a dozen packs they are merged: few remain, none is los
 	repo merge && i=0 &&
 	while [ $i -lt 30 ]; do "$AE" --config merge.yaml -- true || exit 1; i=$((i + 1)); done &&
 	n=$(ls merge.git/objects/pack/*.idx | wc -l) && echo "# $n packs after 31 runs" &&
-	test "$n" -le 13 &&
+	test "$n" -ge 1 && test "$n" -le 13 &&
 	test "$(git -C merge.git ls-tree -r --name-only main records | grep -c "\.json$")" = 31 &&
 	clean merge
 '
@@ -156,7 +156,7 @@ test_expect_success 'a repository that keeps reflogs goes through libgit2, which
 # loosen NAME: every object of NAME.git loose, none packed
 loosen() {
 	mkdir "$1.packs" &&
-	mv "$1.git"/objects/pack/pack-* "$1.packs/" &&
+	{ mv "$1.git"/objects/pack/pack-* "$1.packs/" 2>/dev/null || return 0; } &&
 	for p in "$1.packs"/*.pack; do
 		git -C "$1.git" unpack-objects -q <"$p" || return 1
 	done && rm -rf "$1.packs"
