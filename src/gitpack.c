@@ -836,7 +836,7 @@ gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
 	struct gitobj_id name;
 	struct pack **c = NULL;
 	char hex[GITOBJ_HEXSZ + 1];
-	size_t i, k, n = 0;
+	size_t i, k, n = 0, before;
 	int r;
 
 	if ((r = list_packs(s, err)) != 0 || s->n <= many)
@@ -844,12 +844,22 @@ gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
 	c = xreallocarray(NULL, s->n, sizeof(*c));
 	if ((k = choose(s, c, err)) == 0)
 		goto out;
-	for (i = 0; r == 0 && i < k; i++)
-		r = take_all(c[i], &objs, &bodies, &n, err);
-	if (r == GITOBJ_UNSUPPORTED) {	/* git's deltas: git gc's business */
-		r = 0;
-		goto out;
+	for (i = 0; r == 0 && i < k; i++) {
+		before = n;
+		if ((r = take_all(c[i], &objs, &bodies, &n, err)) ==
+		    GITOBJ_UNSUPPORTED) {
+			/*
+			 * git's deltas, git gc's business: that pack stays,
+			 * the smaller ones before it are merged all the same
+			 */
+			while (n > before)
+				buf_release(&bodies[--n]);
+			k = i;
+			r = 0;
+		}
 	}
+	if (k < 2)
+		goto out;
 	for (i = 0; i < n; i++) {
 		objs[i].body = bodies[i].p;
 		objs[i].len = bodies[i].len;

@@ -51,9 +51,9 @@ int gitpack_write(const char *gitdir, const struct gitpack_obj *objs,
  * the size of the smaller ones together, are merged into one pack
  * (written as gitpack_write does), and only then removed. So a pack per
  * commit leaves a number of packs that grows with the logarithm of the
- * history. Packs with a ".keep" file are left alone, and so is
- * everything if one chosen holds a delta (what git gc wrote, git gc
- * repacks). Call it with the writers' lock held. Returns 0 or AE_ERR_GIT.
+ * history. Packs with a ".keep" file are left alone, and so are a pack
+ * holding a delta (what git gc wrote, git gc repacks) and those larger
+ * than it. Call it with the writers' lock held. Returns 0 or AE_ERR_GIT.
  */
 int gitpack_repack(const char *gitdir, size_t many, struct ae_error *err);
 

@@ -398,12 +398,51 @@ test_repack(void **state)
 	fixture_free(&f);
 }
 
+/*
+ * A pack holding a delta (git gc's) is left as it is, and the smaller
+ * packs before it are merged all the same.
+ */
+static void
+test_repack_delta(void **state)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct gitpack_obj o;
+	struct gitobj_id name;
+	struct fixture f;
+	struct buf b;
+	char hex[GITOBJ_HEXSZ + 1], *delta;
+	const char *body = "the largest of the small ones\n";
+
+	(void)state;
+	fixture_make(&f);
+	many_packs(f.gitdir, 20);
+	o.body = body;
+	o.len = strlen(body);
+	o.type = GITOBJ_BLOB;
+	gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
+	assert_int_equal(gitpack_write(f.gitdir, &o, 1, &name, &err), 0);
+	gitobj_id_hex(&name, hex);
+	delta = xasprintf("%sobjects/pack/pack-%s.pack", f.gitdir, hex);
+	b = slurp(delta);
+	b.p[12] = (char)(((unsigned char)b.p[12] & 0x8f) | 7 << 4);
+	spew(delta, &b);
+	buf_release(&b);
+	assert_int_equal(count_packs(f.gitdir), 22);
+	assert_int_equal(gitpack_repack(f.gitdir, 12, &err), 0);
+	assert_int_equal(count_packs(f.gitdir), 3);	/* big, merged, delta */
+	assert_int_equal(access(delta, F_OK), 0);
+	all_there(f.gitdir, 20);
+	free(delta);
+	fixture_free(&f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest once[] = {
 		cmocka_unit_test(test_git_reads),
 		cmocka_unit_test(test_repack),
+		cmocka_unit_test(test_repack_delta),
 	};
 	int fails = 0;
 
