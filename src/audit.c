@@ -3,10 +3,11 @@
  * grows by signed commits, updated by compare-and-swap so that any number
  * of processes can record at once without losing a record.
  *
- * A record's commit is written here with gitobj: loose objects and the
- * ref, each new file and directory synced, and nothing else loaded. What
- * that cannot do (no repository yet, objects git gc packed, a format it
- * does not know) goes to libgit2 in audit_git.c.
+ * A record's commit is written here with gitobj: its objects as one pack
+ * (gitpack), then the ref, each new file and directory synced, and
+ * nothing else loaded. What that cannot do (no repository yet, objects
+ * git gc stored as deltas, a format it does not know) goes to libgit2 in
+ * audit_git.c.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "audit_int.h"
 #include "ext.h"
 #include "gitobj.h"
+#include "gitpack.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "util.h"
@@ -167,10 +169,22 @@ audit_clear_stale_lock(struct audit *a)
 }
 
 /*
- * The fast path: gitobj's loose objects and ref. Functions here return
+ * The fast path: gitobj's objects and ref. Functions here return
  * GITOBJ_ABSENT or GITOBJ_UNSUPPORTED when libgit2 must do the work
- * instead (an object is packed, the ref is symbolic).
+ * instead (an object is a delta, the ref is symbolic).
  */
+
+/* Object id of type, loose or in a pack. */
+static int
+read_obj(struct audit *a, const struct gitobj_id *id, enum gitobj_type type,
+    struct buf *body, struct ae_error *err)
+{
+	int r;
+
+	if ((r = gitobj_read(a->gitdir, id, type, body, err)) != GITOBJ_ABSENT)
+		return r;
+	return gitpack_read(a->packs, id, type, body, err);
+}
 
 #define PATH_DEPTH	8
 
@@ -209,9 +223,9 @@ read_trees(struct audit *a, const struct gitobj_id *commit, char **comp,
 	size_t i;
 	int r;
 
-	if ((r = gitobj_read(a->gitdir, commit, GITOBJ_COMMIT, &t[0],
+	if ((r = read_obj(a, commit, GITOBJ_COMMIT, &t[0],
 	    err)) != 0 || (r = gitobj_commit_tree(t[0].p, t[0].len, &id,
-	    err)) != 0 || (r = gitobj_read(a->gitdir, &id, GITOBJ_TREE, &t[0],
+	    err)) != 0 || (r = read_obj(a, &id, GITOBJ_TREE, &t[0],
 	    err)) != 0)
 		return r;
 	for (i = 0; r == 0 && i + 1 < n; i++) {
@@ -225,7 +239,7 @@ read_trees(struct audit *a, const struct gitobj_id *commit, char **comp,
 			    "directory", what, comp[i]);
 		else if (r == 1) {
 			id = e.id;
-			r = gitobj_read(a->gitdir, &id, GITOBJ_TREE, &t[i + 1],
+			r = read_obj(a, &id, GITOBJ_TREE, &t[i + 1],
 			    err);
 		}
 	}
@@ -384,11 +398,28 @@ audit_retry(struct audit *a, int attempt, long deadline,
 	return 0;
 }
 
+/*
+ * Each commit is a pack of its own (gitobj_batch_commit); merged a few at
+ * a time so that readers, git's included, find few. The record is on
+ * disk already: a pack that cannot be merged now is merged later, and a
+ * corrupt one fails the next read that needs it, which says which.
+ */
+#define REPACK_OVER	12
+
+static void
+repack(struct audit *a)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+
+	(void)gitpack_repack(a->gitdir, REPACK_OVER, &ignored);
+}
+
 static int
 fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
 	struct gitobj_batch batch;
+	struct gitobj_reflock ref;
 	struct gitobj_id blob, parent, tree, commit;
 	long deadline = audit_now_ms() + a->lock_timeout_ms;
 	int r, attempt, lock;
@@ -402,22 +433,34 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 	    err)) != 0)
 		goto out;
 	for (attempt = 0;; attempt++) {
+		memset(&ref, 0, sizeof(ref));
+		ref.fd = -1;
 		if ((r = gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &parent,
 		    err)) == GITOBJ_ABSENT)
 			r = ae_error_set(err, AE_ERR_GIT, "'%s' has no "
 			    AUDIT_BRANCH, a->path);
-		if (r != 0 ||
+		/*
+		 * main's lock is taken before the pack is synced, so that
+		 * the lock file is synced with it; main is named only once
+		 * the pack is on disk
+		 */
+		if (r == 0 &&
 		    (r = put_trees(a, &parent, path, &blob, &tree, &batch,
-		    err)) != 0 ||
+		    err)) == 0 &&
 		    (r = write_commit(a, &tree, &parent, message, author,
-		    &commit, &batch, err)) != 0 ||
-		    (r = gitobj_batch_commit(&batch, err)) != 0 ||
-		    (r = gitobj_ref_update(a->gitdir, AUDIT_BRANCH, &commit,
-		    &parent, err)) != GITOBJ_MOVED)
+		    &commit, &batch, err)) == 0 &&
+		    (r = gitobj_ref_lock(a->gitdir, AUDIT_BRANCH, &commit,
+		    &parent, &ref, err)) == 0 &&
+		    (r = gitobj_batch_commit(&batch, err)) == 0)
+			r = gitobj_ref_commit(&ref, err);
+		gitobj_ref_unlock(&ref);
+		if (r != GITOBJ_MOVED)
 			break;
 		if ((r = audit_retry(a, attempt, deadline, err)) != 0)
 			break;
 	}
+	if (r == 0)
+		repack(a);
  out:
 	close(lock);	/* releases the lock */
 	gitobj_batch_release(&batch);
@@ -447,7 +490,7 @@ fast_read(struct audit *a, const char *path, char **out, struct ae_error *err)
 		goto out;
 	if (e.mode != GITOBJ_MODE_BLOB)
 		r = ae_error_set(err, AE_ERR_GIT, "%s: not a file", what);
-	else if ((r = gitobj_read(a->gitdir, &e.id, GITOBJ_BLOB, &t[0],
+	else if ((r = read_obj(a, &e.id, GITOBJ_BLOB, &t[0],
 	    err)) == 0) {
 		buf_addc(&t[0], '\0');
 		*out = buf_detach(&t[0]);
@@ -598,6 +641,7 @@ audit_open(struct audit **out, const struct audit_opts *o,
 	a->gitdir = xasprintf("%s%s", o->repo, *o->repo != '\0' &&
 	    o->repo[strlen(o->repo) - 1] == '/' ? "" : "/");
 	a->committer_email = xasprintf("approve-exec@%s", host);
+	a->packs = gitpack_set_new(a->gitdir);
 	a->remote = o->remote != NULL ? xstrdup(o->remote) : NULL;
 	a->require_push = o->require_push;
 	a->lock_timeout_ms = (o->lock_timeout > 0 ? o->lock_timeout : 20) *
@@ -628,6 +672,7 @@ audit_close(struct audit *a)
 	if (a->repo != NULL && ext_load(&x, &e) == 0)	/* loaded: it opened */
 		x->audit_git_close(a);
 	sshkey_free(a->key);
+	gitpack_set_free(a->packs);
 	free(a->path);
 	free(a->gitdir);
 	free(a->signer);

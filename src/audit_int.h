@@ -11,11 +11,14 @@
 
 #include "audit.h"
 
+struct gitpack_set;
+
 struct audit {
 	git_repository *repo;	/* NULL until audit_git_repo opens it */
 	char *path;
 	char *gitdir;		/* path, ending in '/' */
 	int fast;		/* gitobj can write here (audit.c) */
+	struct gitpack_set *packs;	/* its packs, as gitobj reads them */
 	struct sshkey *key;
 	char *signer;		/* this host's allowed_signers line */
 	char *committer_email;	/* approve-exec@HOST */

@@ -1,6 +1,7 @@
 /*
  * crypto: the primitives approve-exec uses, with libsodium behind them
- * (and OpenSSL's libcrypto for HMAC-SHA1, which libsodium lacks). This is
+ * (and nettle for SHA-256, which it does several times faster, and for
+ * HMAC-SHA1, which libsodium lacks). This is
  * the only module that includes <sodium.h> or <openssl/...>; their types
  * never leave crypto.c. Names are prefixed ae_ because libsodium owns crypto_.
  *

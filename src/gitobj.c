@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "gitobj.h"
+#include "gitpack.h"
 
 #define CONFIG_MAX	(1024 * 1024)
 #define REF_MAX		256
@@ -327,161 +328,61 @@ gitobj_read(const char *gitdir, const struct gitobj_id *id,
 	return r;
 }
 
-static void
-dirs_add(struct gitobj_batch *b, const char *dir)
-{
-	if (!strv_has(b->dirs, dir))
-		b->dirs = strv_push(b->dirs, dir);
-}
-
-/*
- * Deflates header and body as git does for loose objects (at git's
- * default core.looseCompression). Returns the bytes (caller frees), or
- * NULL.
- */
-static unsigned char *
-deflate_object(const char *hdr, size_t hlen, const void *body, size_t len,
-    size_t *outlen)
-{
-	unsigned char *out = NULL;
-	z_stream zs;
-	uLong bound;
-	int rc;
-
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
-		return NULL;
-	bound = deflateBound(&zs, (uLong)(hlen + len));
-	out = xmalloc(bound);
-	zs.next_out = out;
-	zs.avail_out = (uInt)bound;
-	zs.next_in = (unsigned char *)hdr;
-	zs.avail_in = (uInt)hlen;
-	while ((rc = deflate(&zs, Z_NO_FLUSH)) == Z_OK && zs.avail_in > 0)
-		;
-	zs.next_in = (unsigned char *)body;
-	zs.avail_in = (uInt)len;
-	while (rc == Z_OK && (rc = deflate(&zs, Z_FINISH)) == Z_OK)
-		;
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	if (rc != Z_STREAM_END) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-/*
- * Writes data to a new file in dir and starts its write-back; the file
- * joins batch, to be synced and named dst.
- */
-static int
-write_tmp(const char *dir, const char *dst, const unsigned char *data,
-    size_t len, struct gitobj_batch *b, struct ae_error *err)
-{
-	char *tmp = xasprintf("%s/tmp_obj_XXXXXX", dir);
-	size_t n = strv_len(b->tmp);
-	int fd;
-
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		ae_error_set(err, AE_ERR_GIT, "unable to create a file in "
-		    "'%s': %s", dir, strerror(errno));
-		free(tmp);
-		return AE_ERR_GIT;
-	}
-	b->tmp = strv_push_take(b->tmp, tmp);
-	b->dst = strv_push(b->dst, dst);
-	b->fd = xreallocarray(b->fd, n + 1, sizeof(*b->fd));
-	b->fd[n] = fd;
-	if (fchmod(fd, 0444) != 0 || write_all(fd, data, len) != 0)
-		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
-		    tmp, strerror(errno));
-	/* only a head start for the fsync in gitobj_batch_commit */
-	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	return 0;
-}
-
 int
 gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
     size_t len, struct gitobj_id *id, struct gitobj_batch *batch,
     struct ae_error *err)
 {
 	struct stat st;
-	unsigned char *z = NULL;
-	char hdr[32], *path = NULL, *dir = NULL, *objects;
-	size_t hlen, zlen = 0;
-	int r = 0;
+	char *path;
+	size_t i, n = batch->n;
+	int there;
 
 	if (len > GITOBJ_MAX - 32)
 		return ae_error_set(err, AE_ERR_GIT, "object too large "
 		    "(%zu bytes)", len);
-	hlen = header(hdr, type, len);
 	gitobj_hash(id, type, body, len);
+	for (i = 0; i < n; i++)
+		if (memcmp(batch->ids[i].b, id->b, GITOBJ_RAWSZ) == 0)
+			return 0;
 	path = object_path(gitdir, id);
-	if ((lstat(path, &st) == 0 && S_ISREG(st.st_mode)) ||
-	    strv_has(batch->dst, path))
-		goto out;	/* written before, and synced by its writer */
-	dir = xstrndup(path, strlen(path) - (GITOBJ_HEXSZ - 2) - 1);
-	if (mkdir(dir, 0777) == 0) {
-		objects = xasprintf("%sobjects", gitdir);
-		dirs_add(batch, objects);
-		free(objects);
-	} else if (errno != EEXIST) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to create '%s': %s",
-		    dir, strerror(errno));
-		goto out;
-	}
-	if ((z = deflate_object(hdr, hlen, body, len, &zlen)) == NULL) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to compress an "
-		    "object for '%s'", path);
-		goto out;
-	}
-	if ((r = write_tmp(dir, path, z, zlen, batch, err)) == 0)
-		dirs_add(batch, dir);
- out:
-	free(dir);
+	there = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 	free(path);
-	free(z);
-	return r;
-}
-
-static int
-sync_dir(const char *dir, struct ae_error *err)
-{
-	int fd, r = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(fd) != 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
-		    dir, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	return r;
+	if (there)
+		return 0;	/* written before, and synced by its writer */
+	if (batch->gitdir == NULL)
+		batch->gitdir = xstrdup(gitdir);
+	batch->ids = xreallocarray(batch->ids, n + 1, sizeof(*batch->ids));
+	batch->types = xreallocarray(batch->types, n + 1,
+	    sizeof(*batch->types));
+	batch->bodies = xreallocarray(batch->bodies, n + 1,
+	    sizeof(*batch->bodies));
+	batch->ids[n] = *id;
+	batch->types[n] = type;
+	buf_init(&batch->bodies[n]);
+	buf_add(&batch->bodies[n], body, len);
+	batch->n = n + 1;
+	return 0;
 }
 
 int
 gitobj_batch_commit(struct gitobj_batch *b, struct ae_error *err)
 {
-	size_t i, n = strv_len(b->tmp);
+	struct gitpack_obj *objs;
+	size_t i;
 	int r = 0;
 
-	for (i = 0; r == 0 && i < n; i++)
-		if (fsync(b->fd[i]) != 0)
-			r = ae_error_set(err, AE_ERR_GIT, "unable to write "
-			    "'%s': %s", b->tmp[i], strerror(errno));
-	for (i = 0; r == 0 && i < n; i++) {
-		if (rename(b->tmp[i], b->dst[i]) != 0)
-			r = ae_error_set(err, AE_ERR_GIT, "unable to rename "
-			    "'%s' to '%s': %s", b->tmp[i], b->dst[i],
-			    strerror(errno));
-		else {
-			free(b->tmp[i]);	/* named: nothing to remove */
-			b->tmp[i] = xstrdup("");
+	if (b->n > 0) {
+		objs = xreallocarray(NULL, b->n, sizeof(*objs));
+		for (i = 0; i < b->n; i++) {
+			objs[i].id = b->ids[i];
+			objs[i].type = b->types[i];
+			objs[i].body = b->bodies[i].p;
+			objs[i].len = b->bodies[i].len;
 		}
+		r = gitpack_write(b->gitdir, objs, b->n, NULL, err);
+		free(objs);
 	}
-	for (i = 0; r == 0 && b->dirs != NULL && b->dirs[i] != NULL; i++)
-		r = sync_dir(b->dirs[i], err);
 	gitobj_batch_release(b);
 	return r;
 }
@@ -489,17 +390,14 @@ gitobj_batch_commit(struct gitobj_batch *b, struct ae_error *err)
 void
 gitobj_batch_release(struct gitobj_batch *b)
 {
-	size_t i, n = strv_len(b->tmp);
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (*b->tmp[i] != '\0')
-			(void)unlink(b->tmp[i]);
-		close(b->fd[i]);
-	}
-	strv_free(b->tmp);
-	strv_free(b->dst);
-	strv_free(b->dirs);
-	free(b->fd);
+	for (i = 0; i < b->n; i++)
+		buf_release(&b->bodies[i]);
+	free(b->gitdir);
+	free(b->ids);
+	free(b->types);
+	free(b->bodies);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -718,6 +616,20 @@ gitobj_ref_read(const char *gitdir, const char *ref, struct gitobj_id *id,
 	return r;
 }
 
+static int
+sync_dir(const char *dir, struct ae_error *err)
+{
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) != 0)
+		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
+		    dir, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
 /* With ref's lock held: does ref hold old (or nothing, old NULL)? */
 static int
 ref_holds(const char *gitdir, const char *ref, const struct gitobj_id *old,
@@ -737,49 +649,77 @@ ref_holds(const char *gitdir, const char *ref, const struct gitobj_id *old,
 }
 
 int
+gitobj_ref_lock(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err)
+{
+	char hex[GITOBJ_HEXSZ + 2];
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->path = xasprintf("%s%s", gitdir, ref);
+	l->lock = xasprintf("%s.lock", l->path);
+	l->dir = xstrndup(l->path, (size_t)(strrchr(l->path, '/') - l->path));
+	if ((l->fd = open(l->lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0666)) == -1)
+		return errno == EEXIST ? GITOBJ_MOVED : ae_error_set(err,
+		    AE_ERR_GIT, "unable to create '%s': %s", l->lock,
+		    strerror(errno));
+	l->held = 1;
+	gitobj_id_hex(id, hex);
+	hex[GITOBJ_HEXSZ] = '\n';
+	if ((r = ref_holds(gitdir, ref, old, err)) != 0)
+		return r;
+	if (write_all(l->fd, hex, sizeof(hex) - 1) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    l->lock, strerror(errno));
+	/* a head start for the fsync in gitobj_ref_commit */
+	(void)sync_file_range(l->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+int
+gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err)
+{
+	int r;
+
+	if (fsync(l->fd) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    l->lock, strerror(errno));
+	r = close(l->fd);
+	l->fd = -1;
+	if (r != 0 || rename(l->lock, l->path) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to update '%s': %s",
+		    l->path, strerror(errno));
+	l->held = 0;	/* the lock is the ref now */
+	return sync_dir(l->dir, err);
+}
+
+void
+gitobj_ref_unlock(struct gitobj_reflock *l)
+{
+	if (l->fd != -1)
+		close(l->fd);
+	if (l->held)
+		(void)unlink(l->lock);
+	free(l->path);
+	free(l->lock);
+	free(l->dir);
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+}
+
+int
 gitobj_ref_update(const char *gitdir, const char *ref,
     const struct gitobj_id *id, const struct gitobj_id *old,
     struct ae_error *err)
 {
-	char hex[GITOBJ_HEXSZ + 2], *path, *lock, *dir;
-	int fd = -1, r, locked = 0;
+	struct gitobj_reflock l;
+	int r;
 
-	path = xasprintf("%s%s", gitdir, ref);
-	lock = xasprintf("%s.lock", path);
-	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	if ((fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0666)) == -1) {
-		r = errno == EEXIST ? GITOBJ_MOVED : ae_error_set(err,
-		    AE_ERR_GIT, "unable to create '%s': %s", lock,
-		    strerror(errno));
-		goto out;
-	}
-	locked = 1;
-	gitobj_id_hex(id, hex);
-	hex[GITOBJ_HEXSZ] = '\n';
-	if ((r = ref_holds(gitdir, ref, old, err)) != 0)
-		goto out;
-	if (write_all(fd, hex, sizeof(hex) - 1) != 0 || fsync(fd) != 0) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
-		    lock, strerror(errno));
-		goto out;
-	}
-	r = close(fd);
-	fd = -1;
-	if (r != 0 || rename(lock, path) != 0) {
-		r = ae_error_set(err, AE_ERR_GIT, "unable to update '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	locked = 0;	/* the lock is the ref now */
-	r = sync_dir(dir, err);
- out:
-	if (fd != -1)
-		close(fd);
-	if (locked)
-		(void)unlink(lock);
-	free(dir);
-	free(lock);
-	free(path);
+	if ((r = gitobj_ref_lock(gitdir, ref, id, old, &l, err)) == 0)
+		r = gitobj_ref_commit(&l, err);
+	gitobj_ref_unlock(&l);
 	return r;
 }

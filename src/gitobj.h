@@ -1,11 +1,12 @@
 /*
- * gitobj: git's loose objects and refs, read and written as git does,
- * without libgit2 (zlib and nettle's SHA-1 only). Enough for the evidence
- * store's common path: read a branch, its tip commit and the trees along
- * one path, write a blob, trees and a commit, move the branch by
- * compare-and-swap. Whatever it does not handle (packed objects, unknown
- * repository formats) it says so with GITOBJ_ABSENT / GITOBJ_UNSUPPORTED,
- * so that the caller can use a full git implementation instead.
+ * gitobj: git's objects and refs, read and written as git does, without
+ * libgit2 (zlib and nettle's SHA-1 only). Enough for the evidence store's
+ * common path: read a branch, its tip commit and the trees along one path
+ * (loose here, packed through gitpack.h), write a blob, trees and a
+ * commit (as one pack), move the branch by compare-and-swap. Whatever it
+ * does not handle (deltas, unknown repository formats) it says so with
+ * GITOBJ_ABSENT / GITOBJ_UNSUPPORTED, so that the caller can use a full
+ * git implementation instead.
  *
  * Everything read is hostile: object sizes, headers, tree modes and names,
  * ref contents are checked, and every object read is hashed against its
@@ -46,18 +47,16 @@ struct gitobj_id {
 };
 
 /*
- * Objects written but not yet named: each new object is written to a
- * temporary file and its write-back started; gitobj_batch_commit syncs
- * them all, names them, and syncs the directories that gained an entry.
- * Syncing after all the writes lets a journalling file system commit
- * them together, where an fsync right after each write waits for one
- * journal commit per file.
+ * Objects written but not yet stored: gitobj_batch_commit writes them
+ * all as one pack (gitpack.h), synced once, where as loose objects each
+ * file and each fan-out directory would need its own fsync.
  */
 struct gitobj_batch {
-	char **tmp;	/* strv: the temporary files */
-	char **dst;	/* strv: the name each is to get */
-	int *fd;	/* open on each */
-	char **dirs;	/* strv: directories that gain an entry */
+	char *gitdir;
+	struct gitobj_id *ids;
+	enum gitobj_type *types;
+	struct buf *bodies;
+	size_t n;
 };
 struct gitobj_entry {
 	unsigned int mode;
@@ -94,8 +93,8 @@ int gitobj_read(const char *gitdir, const struct gitobj_id *id,
     enum gitobj_type type, struct buf *body, struct ae_error *err);
 
 /*
- * Writes body as a loose object of type into batch unless gitdir (or
- * batch) already has it; *id receives its id. It is not there for
+ * Adds body as an object of type to batch unless gitdir has it loose
+ * (or batch has it already); *id receives its id. It is not there for
  * readers until gitobj_batch_commit. Returns 0 or AE_ERR_GIT.
  */
 int gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
@@ -103,13 +102,13 @@ int gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
     struct ae_error *err);
 
 /*
- * Syncs every file of batch (fsync), names it, then syncs every directory
- * that gained an entry: afterwards the objects are on disk and anything
- * may refer to them. Empties batch. Returns 0 or AE_ERR_GIT.
+ * Writes the objects of batch as one pack and its index, synced and
+ * named (gitpack_write): afterwards they are on disk and anything may
+ * refer to them. Empties batch. Returns 0 or AE_ERR_GIT.
  */
 int gitobj_batch_commit(struct gitobj_batch *batch, struct ae_error *err);
 
-/* Removes the files of batch not yet named, and frees it. */
+/* Drops the objects of batch not yet written. */
 void gitobj_batch_release(struct gitobj_batch *batch);
 
 /*
@@ -148,6 +147,38 @@ int gitobj_commit_tree(const char *commit, size_t len,
  */
 int gitobj_ref_read(const char *gitdir, const char *ref,
     struct gitobj_id *id, struct ae_error *err);
+
+/*
+ * A ref's lock held: the new value is in "REF.lock" until
+ * gitobj_ref_commit names it REF. Zeroed with fd -1 before first use.
+ */
+struct gitobj_reflock {
+	char *path, *lock, *dir;
+	int fd;
+	int held;
+};
+
+/*
+ * Takes ref's lock ("REF.lock", with O_EXCL, as git does) if ref holds
+ * old (NULL: if it does not exist), and writes id into it, not yet
+ * synced: taken before the objects id needs are synced, it is synced
+ * with them. Release l with gitobj_ref_unlock whatever this returns.
+ * Returns 0, GITOBJ_MOVED if the ref is locked or no longer holds old,
+ * or AE_ERR_GIT.
+ */
+int gitobj_ref_lock(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err);
+
+/*
+ * Syncs the lock, names it the ref and syncs the ref's directory:
+ * afterwards the ref holds the new value on disk. Call it only once
+ * everything the value refers to is on disk. Returns 0 or AE_ERR_GIT.
+ */
+int gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err);
+
+/* Removes the lock unless it became the ref, and frees l. */
+void gitobj_ref_unlock(struct gitobj_reflock *l);
 
 /*
  * Moves ref to id if it holds old (NULL: if it does not exist), as git

@@ -8,7 +8,9 @@
 #   d. 0, 10,000 and 100,000 records already present, packed and loose;
 #   e. 50 concurrent runs: records/s, none lost, verify clean.
 # BENCH_RUNS (default 30) sets the rounds of a and b; BENCH_RECORDS
-# (default "10000 100000") the sizes of d.
+# (default "10000 100000") the sizes of d; BENCH_BASELINE, another
+# approve-exec (e.g. an older build), adds it to a and b, with a
+# repository of its own, for a before/after in one interleaved run.
 set -eu
 AE_BUILD=${AE_BUILD:-build/default}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -88,6 +90,11 @@ cfg plain
 "$AE" --config plain.yaml -- true	# the repository and key first
 set -- "approve-exec=$AE --config plain.yaml -- true" \
     "script=./script.sh script" "true=true"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+	cfg base
+	"$BENCH_BASELINE" --config base.yaml -- true
+	set -- "$@" "baseline=$BENCH_BASELINE --config base.yaml -- true"
+fi
 if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
 	set -- "$@" "sudo=sudo -n true"
 else
@@ -101,7 +108,9 @@ fi
 python3 "$B/medians.py" "$N" "$@" >medians
 awk '{printf "  %-14s %8.3f  (%.3f, %.3f)\n", $1, $2, $3, $4}' medians
 awk '$1 == "approve-exec" { a = $2 } $1 == "script" { s = $2 }
-    END { printf "  script / approve-exec  %.2fx\n", s / a }' medians
+    $1 == "baseline" { b = $2 }
+    END { printf "  script / approve-exec  %.2fx\n", s / a
+	if (b > 0) printf "  script / baseline      %.2fx\n", s / b }' medians
 # what one run asks of the disk
 if command -v strace >/dev/null 2>&1 &&
     strace -f -c -o "$D/syscalls" "$AE" --config plain.yaml -- true >/dev/null 2>&1; then
@@ -111,6 +120,11 @@ fi
 
 echo "b. where one allowed run goes: --timings, median of $N runs (ms):"
 python3 "$B/phases.py" "$N" "$AE" --config plain.yaml -- true
+if [ -n "${BENCH_BASELINE:-}" ]; then
+	echo "   the baseline's:"
+	python3 "$B/phases.py" "$N" "$BENCH_BASELINE" --config base.yaml -- true
+fi
+echo "   packs in the repository after the runs above: $(ls plain.git/objects/pack/*.pack | wc -l)"
 
 echo "c. rules, N files of 1,000 (every rule has a path glob, so none is indexed by name;"
 echo "   cached after the first run; allowed run and check: median of 5, ms; peak RSS, KiB):"

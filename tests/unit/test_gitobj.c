@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "gitobj.h"
+#include "gitpack.h"
 #include "table.h"
 #include "util.h"
 
@@ -398,14 +399,15 @@ test_ref_update(void **state)
 }
 
 /*
- * A written object is there once its batch is committed, and not before;
- * a batch dropped leaves nothing behind.
+ * A written object is there once its batch is committed (in a pack of
+ * its own), and not before; a batch dropped leaves nothing behind.
  */
 static void
 test_write_read(void **state)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct gitobj_batch batch;
+	struct gitpack_set *packs;
 	struct gitobj_id id, id2;
 	struct buf body;
 	char *tmp = tmpdir_new("gitobj"), *gitdir, *p, *cmd;
@@ -420,27 +422,28 @@ test_write_read(void **state)
 	    &batch, &err), 0);
 	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id2,
 	    &batch, &err), 0);
-	assert_int_equal(strv_len(batch.tmp), 1);	/* once */
-	assert_int_equal(strv_len(batch.dirs), 2);	/* objects/, objects/ce */
-	assert_true(strv_has(batch.dirs, p));
-	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err),
+	assert_int_equal(batch.n, 1);	/* once */
+	packs = gitpack_set_new(gitdir);
+	assert_int_equal(gitpack_read(packs, &id, GITOBJ_BLOB, &body, &err),
 	    GITOBJ_ABSENT);
 	assert_int_equal(gitobj_batch_commit(&batch, &err), 0);
-	assert_null(batch.tmp);
-	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "hello\n", 6, &id,
-	    &batch, &err), 0);
-	assert_null(batch.tmp);	/* already there: nothing new */
-	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err), 0);
+	assert_int_equal(batch.n, 0);
+	/* the set lists the packs again when an object is not in those known */
+	assert_int_equal(gitpack_read(packs, &id, GITOBJ_BLOB, &body, &err), 0);
 	assert_int_equal(body.len, 6);
 	assert_memory_equal(body.p, "hello\n", 6);
+	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err),
+	    GITOBJ_ABSENT);	/* packed, not loose */
 	assert_int_equal(gitobj_write(gitdir, GITOBJ_BLOB, "bye\n", 4, &id,
 	    &batch, &err), 0);
 	gitobj_batch_release(&batch);
-	assert_int_equal(gitobj_read(gitdir, &id, GITOBJ_BLOB, &body, &err),
+	assert_int_equal(gitpack_read(packs, &id, GITOBJ_BLOB, &body, &err),
 	    GITOBJ_ABSENT);
-	cmd = xasprintf("test -z \"$(find '%s' -name 'tmp_obj_*')\"", p);
+	cmd = xasprintf("test -z \"$(find '%s' -name 'tmp_*')\" && "
+	    "test $(ls '%s/pack' | wc -l) = 2", p, p);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
+	gitpack_set_free(packs);
 	buf_release(&body);
 	free(p);
 	free(gitdir);

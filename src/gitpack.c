@@ -1,0 +1,885 @@
+/*
+ * git's pack files without libgit2: see gitpack.h. The formats are
+ * git's Documentation/gitformat-pack.txt: a pack is "PACK", version 2,
+ * the object count, each object as a type-and-size header and its
+ * zlib-deflated body, and the SHA-1 of all that; its index (version 2)
+ * is a fan-out table of 256 counts, the sorted ids, each object's CRC-32,
+ * its offset (4 bytes, or an index into a table of 8-byte offsets), the
+ * pack's checksum and the index's own.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nettle/sha1.h>
+#include <zlib.h>
+
+#include "gitpack.h"
+
+#define IDX_MAGIC	"\377tOc"
+#define IDX_HEAD	(8 + 256 * 4)	/* magic, version, fan-out */
+#define IDX_MAX		(1024UL * 1024 * 1024)
+#define PACK_HEAD	12
+#define CHUNK		(64 * 1024)
+#define FIRST_READ	4096
+
+/* Pack type codes (gitformat-pack): 1-4 whole objects, 6-7 deltas. */
+#define PACK_OFS_DELTA	6
+#define PACK_REF_DELTA	7
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+obj_cmp(const void *a, const void *b)
+{
+	const struct gitpack_obj *x = *(const struct gitpack_obj *const *)a;
+	const struct gitpack_obj *y = *(const struct gitpack_obj *const *)b;
+
+	return memcmp(x->id.b, y->id.b, GITOBJ_RAWSZ);
+}
+
+/*
+ * Appends one object's entry: its header, then its body deflated with zs
+ * (reset here: one stream serves every object of a pack, where a stream
+ * each would set up zlib's 256 KiB of state each time).
+ */
+static int
+add_entry(struct buf *pack, z_stream *zs, const struct gitpack_obj *o)
+{
+	unsigned char hdr[16], *out;
+	size_t n = 0, left = o->len;
+	uLong bound;
+	int rc;
+
+	hdr[n] = (unsigned char)((unsigned)o->type << 4 | (left & 0x0f));
+	for (left >>= 4; left > 0; left >>= 7) {
+		hdr[n++] |= 0x80;
+		hdr[n] = (unsigned char)(left & 0x7f);
+	}
+	buf_add(pack, hdr, n + 1);
+	if (deflateReset(zs) != Z_OK)
+		return -1;
+	bound = deflateBound(zs, (uLong)o->len);
+	out = xmalloc(bound);
+	zs->next_in = (unsigned char *)o->body;
+	zs->avail_in = (uInt)o->len;
+	zs->next_out = out;
+	zs->avail_out = (uInt)bound;
+	while ((rc = deflate(zs, Z_FINISH)) == Z_OK)
+		;
+	if (rc == Z_STREAM_END)
+		buf_add(pack, out, zs->total_out);
+	free(out);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/*
+ * Lays out the pack and its index for the distinct objects of sorted
+ * (sorted by id). Returns 0, or -1 if an object cannot be compressed.
+ */
+static int
+build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
+    struct buf *idx)
+{
+	unsigned char b[4], sum[GITOBJ_RAWSZ];
+	uint32_t fan[256], *crc, *off;
+	struct sha1_ctx ctx;
+	z_stream zs;
+	size_t i;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
+		return -1;
+	crc = xreallocarray(NULL, n, sizeof(*crc));
+	off = xreallocarray(NULL, n, sizeof(*off));
+	memset(fan, 0, sizeof(fan));
+	buf_add(pack, "PACK", 4);
+	put32(b, 2);
+	buf_add(pack, b, 4);
+	put32(b, (uint32_t)n);
+	buf_add(pack, b, 4);
+	for (i = 0; i < n; i++) {
+		off[i] = (uint32_t)pack->len;
+		if (add_entry(pack, &zs, sorted[i]) != 0) {
+			deflateEnd(&zs);
+			free(crc);
+			free(off);
+			return -1;
+		}
+		crc[i] = (uint32_t)crc32(0, (const unsigned char *)pack->p +
+		    off[i], (uInt)(pack->len - off[i]));
+		fan[sorted[i]->id.b[0]]++;
+	}
+	deflateEnd(&zs);
+	sha1_init(&ctx);
+	sha1_update(&ctx, pack->len, (const uint8_t *)pack->p);
+	sha1_digest(&ctx, GITOBJ_RAWSZ, sum);
+	buf_add(pack, sum, GITOBJ_RAWSZ);
+
+	buf_add(idx, IDX_MAGIC, 4);
+	put32(b, 2);
+	buf_add(idx, b, 4);
+	for (i = 1; i < 256; i++)
+		fan[i] += fan[i - 1];
+	for (i = 0; i < 256; i++) {
+		put32(b, fan[i]);
+		buf_add(idx, b, 4);
+	}
+	for (i = 0; i < n; i++)
+		buf_add(idx, sorted[i]->id.b, GITOBJ_RAWSZ);
+	for (i = 0; i < n; i++) {
+		put32(b, crc[i]);
+		buf_add(idx, b, 4);
+	}
+	for (i = 0; i < n; i++) {
+		put32(b, off[i]);
+		buf_add(idx, b, 4);
+	}
+	buf_add(idx, sum, GITOBJ_RAWSZ);
+	sha1_init(&ctx);
+	sha1_update(&ctx, idx->len, (const uint8_t *)idx->p);
+	sha1_digest(&ctx, GITOBJ_RAWSZ, sum);
+	buf_add(idx, sum, GITOBJ_RAWSZ);
+	free(crc);
+	free(off);
+	return 0;
+}
+
+/*
+ * A new file in dir holding data, its write-back started; *tmp receives
+ * its name, *fd a descriptor to sync it with. Both files of a pack are
+ * written before either is synced, so that the file system can commit
+ * them together.
+ */
+static int
+write_tmp(const char *dir, const char *prefix, const struct buf *data,
+    char **tmp, int *fd, struct ae_error *err)
+{
+	*tmp = xasprintf("%s%s_XXXXXX", dir, prefix);
+	if ((*fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
+		ae_error_set(err, AE_ERR_GIT, "unable to create a file in "
+		    "'%s': %s", dir, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return AE_ERR_GIT;
+	}
+	if (fchmod(*fd, 0444) != 0 || write_all(*fd, data->p, data->len) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    *tmp, strerror(errno));
+	(void)sync_file_range(*fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+static int
+sync_file(int fd, const char *name, struct ae_error *err)
+{
+	if (fsync(fd) != 0)
+		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
+		    name, strerror(errno));
+	return 0;
+}
+
+static int
+sync_dir(const char *dir, struct ae_error *err)
+{
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) != 0)
+		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
+		    dir, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+/* objects/pack of gitdir, made (and objects/ synced) if missing. */
+static int
+pack_dir(const char *gitdir, char **dir, struct ae_error *err)
+{
+	char *objects;
+	int r = 0;
+
+	*dir = xasprintf("%sobjects/pack/", gitdir);
+	if (mkdir(*dir, 0777) == 0) {
+		objects = xasprintf("%sobjects", gitdir);
+		r = sync_dir(objects, err);
+		free(objects);
+	} else if (errno != EEXIST)
+		r = ae_error_set(err, AE_ERR_GIT, "unable to create '%s': %s",
+		    *dir, strerror(errno));
+	return r;
+}
+
+int
+gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
+    struct gitobj_id *name, struct ae_error *err)
+{
+	const struct gitpack_obj **sorted = NULL;
+	struct gitobj_id sum;
+	struct buf pack, idx;
+	char hex[GITOBJ_HEXSZ + 1], *dir = NULL, *tpack = NULL, *tidx = NULL;
+	char *npack = NULL, *nidx = NULL;
+	size_t i, k;
+	int r, fpack = -1, fidx = -1;
+
+	buf_init(&pack);
+	buf_init(&idx);
+	if ((r = pack_dir(gitdir, &dir, err)) != 0)
+		goto out;
+	sorted = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*sorted));
+	for (i = 0; i < n; i++)
+		sorted[i] = &objs[i];
+	qsort(sorted, n, sizeof(*sorted), obj_cmp);
+	for (i = k = 0; i < n; i++)	/* each object once */
+		if (k == 0 || obj_cmp(&sorted[k - 1], &sorted[i]) != 0)
+			sorted[k++] = sorted[i];
+	if (build(sorted, k, &pack, &idx) != 0) {
+		r = ae_error_set(err, AE_ERR_GIT, "unable to compress an "
+		    "object for '%s'", dir);
+		goto out;
+	}
+	if (pack.len > INT32_MAX) {
+		r = ae_error_set(err, AE_ERR_GIT, "a pack for '%s' would be "
+		    "too large (%zu bytes)", dir, pack.len);
+		goto out;
+	}
+	memcpy(sum.b, (const unsigned char *)pack.p + pack.len - GITOBJ_RAWSZ,
+	    GITOBJ_RAWSZ);
+	gitobj_id_hex(&sum, hex);
+	if (name != NULL)
+		*name = sum;
+	npack = xasprintf("%spack-%s.pack", dir, hex);
+	nidx = xasprintf("%spack-%s.idx", dir, hex);
+	/* the index last: a pack is there for readers once its index is */
+	if ((r = write_tmp(dir, "tmp_pack", &pack, &tpack, &fpack, err)) != 0 ||
+	    (r = write_tmp(dir, "tmp_idx", &idx, &tidx, &fidx, err)) != 0 ||
+	    (r = sync_file(fpack, tpack, err)) != 0 ||
+	    (r = sync_file(fidx, tidx, err)) != 0)
+		goto out;
+	if (rename(tpack, npack) != 0) {
+		r = ae_error_set(err, AE_ERR_GIT, "unable to rename '%s' to "
+		    "'%s': %s", tpack, npack, strerror(errno));
+		goto out;
+	}
+	free(tpack);
+	tpack = NULL;
+	if (rename(tidx, nidx) != 0) {
+		r = ae_error_set(err, AE_ERR_GIT, "unable to rename '%s' to "
+		    "'%s': %s", tidx, nidx, strerror(errno));
+		goto out;
+	}
+	free(tidx);
+	tidx = NULL;
+	r = sync_dir(dir, err);
+ out:
+	if (fpack != -1)
+		close(fpack);
+	if (fidx != -1)
+		close(fidx);
+	if (tpack != NULL)
+		(void)unlink(tpack);
+	if (tidx != NULL)
+		(void)unlink(tidx);
+	free(sorted);
+	free(tpack);
+	free(tidx);
+	free(npack);
+	free(nidx);
+	free(dir);
+	buf_release(&pack);
+	buf_release(&idx);
+	return r;
+}
+
+/* Reading. */
+
+struct pack {
+	char *idx_path;
+	char *pack_path;
+	struct timespec mtime;
+	int state;			/* 0: not opened, 1: open, -1: gone */
+	const unsigned char *idx;	/* mapped */
+	size_t idx_len;
+	uint32_t count;
+	int fd;				/* the pack */
+	uint64_t pack_len;
+};
+
+struct gitpack_set {
+	char *dir;
+	struct pack *p;
+	size_t n;
+	int listed;
+};
+
+struct gitpack_set *
+gitpack_set_new(const char *gitdir)
+{
+	struct gitpack_set *s = xcalloc(1, sizeof(*s));
+
+	s->dir = xasprintf("%sobjects/pack/", gitdir);
+	return s;
+}
+
+static void
+pack_close(struct pack *p)
+{
+	if (p->state == 1) {
+		munmap((void *)p->idx, p->idx_len);
+		close(p->fd);
+	}
+	p->state = -1;
+}
+
+void
+gitpack_set_free(struct gitpack_set *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		pack_close(&s->p[i]);
+		free(s->p[i].idx_path);
+		free(s->p[i].pack_path);
+	}
+	free(s->p);
+	free(s->dir);
+	free(s);
+}
+
+/* "pack-" 40 hex ".idx" */
+static int
+idx_name(const char *name)
+{
+	size_t i;
+
+	if (strncmp(name, "pack-", 5) != 0 || strlen(name) != 5 +
+	    GITOBJ_HEXSZ + 4 || strcmp(name + 5 + GITOBJ_HEXSZ, ".idx") != 0)
+		return 0;
+	for (i = 5; i < 5 + GITOBJ_HEXSZ; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Newest first: the objects a commit needs are mostly the last ones. */
+static int
+newer_first(const void *a, const void *b)
+{
+	const struct pack *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+	return strcmp(x->idx_path, y->idx_path);
+}
+
+static int
+known(const struct gitpack_set *s, const char *name)
+{
+	size_t i, n = strlen(s->dir);
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->p[i].idx_path + n, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Adds the indexes of s->dir not yet known, and sorts those newest
+ * first after the ones known before.
+ */
+static int
+list_packs(struct gitpack_set *s, struct ae_error *err)
+{
+	struct dirent *d;
+	struct stat st;
+	struct pack *p;
+	size_t first = s->n;
+	DIR *dir;
+
+	if ((dir = opendir(s->dir)) == NULL)
+		return errno == ENOENT ? 0 : ae_error_set(err, AE_ERR_GIT,
+		    "unable to read '%s': %s", s->dir, strerror(errno));
+	while ((d = readdir(dir)) != NULL) {
+		if (!idx_name(d->d_name) || known(s, d->d_name) ||
+		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;	/* not an index, or gone meanwhile */
+		s->p = xreallocarray(s->p, s->n + 1, sizeof(*s->p));
+		p = &s->p[s->n++];
+		memset(p, 0, sizeof(*p));
+		p->idx_path = xasprintf("%s%s", s->dir, d->d_name);
+		p->pack_path = xasprintf("%s%.*s.pack", s->dir,
+		    (int)(strlen(d->d_name) - 4), d->d_name);
+		p->mtime = st.st_mtim;
+		p->fd = -1;
+	}
+	closedir(dir);
+	qsort(s->p + first, s->n - first, sizeof(*s->p), newer_first);
+	return 0;
+}
+
+/*
+ * Checks the index's layout: magic, version, a fan-out that only grows,
+ * a length that fits its count exactly (with at most one 8-byte offset
+ * per object).
+ */
+static int
+idx_check(struct pack *p, struct ae_error *err)
+{
+	const unsigned char *m = p->idx;
+	size_t i, fixed;
+	uint32_t prev = 0, v;
+
+	if (p->idx_len < IDX_HEAD + 2 * GITOBJ_RAWSZ ||
+	    memcmp(m, IDX_MAGIC, 4) != 0 || get32(m + 4) != 2)
+		goto bad;
+	for (i = 0; i < 256; i++) {
+		if ((v = get32(m + 8 + 4 * i)) < prev)
+			goto bad;
+		prev = v;
+	}
+	p->count = prev;
+	fixed = IDX_HEAD + (size_t)p->count * (GITOBJ_RAWSZ + 8) +
+	    2 * GITOBJ_RAWSZ;
+	if (p->count > IDX_MAX / (GITOBJ_RAWSZ + 8) || p->idx_len < fixed ||
+	    (p->idx_len - fixed) % 8 != 0 ||
+	    (p->idx_len - fixed) / 8 > p->count)
+		goto bad;
+	return 0;
+ bad:
+	return ae_error_set(err, AE_ERR_GIT, "'%s': corrupt or truncated "
+	    "pack index", p->idx_path);
+}
+
+/* The pack's header names the index's count; its trailer, its checksum. */
+static int
+pack_check(struct pack *p, struct ae_error *err)
+{
+	unsigned char head[PACK_HEAD], sum[GITOBJ_RAWSZ];
+	struct stat st;
+
+	if (fstat(p->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto bad;
+	p->pack_len = (uint64_t)st.st_size;
+	if (p->pack_len < PACK_HEAD + GITOBJ_RAWSZ ||
+	    pread(p->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    pread(p->fd, sum, sizeof(sum), (off_t)(p->pack_len -
+	    GITOBJ_RAWSZ)) != (ssize_t)sizeof(sum) ||
+	    memcmp(head, "PACK", 4) != 0 || get32(head + 4) != 2 ||
+	    get32(head + 8) != p->count ||
+	    memcmp(sum, p->idx + p->idx_len - 2 * GITOBJ_RAWSZ,
+	    GITOBJ_RAWSZ) != 0)
+		goto bad;
+	return 0;
+ bad:
+	return ae_error_set(err, AE_ERR_GIT, "'%s': corrupt or truncated "
+	    "pack (it does not match '%s')", p->pack_path, p->idx_path);
+}
+
+/*
+ * Maps the index and opens the pack. A pair removed meanwhile (by git gc
+ * or a repack) is gone, as it would be had it never been listed.
+ */
+static int
+pack_open(struct pack *p, struct ae_error *err)
+{
+	struct stat st;
+	void *m;
+	int fd, r;
+
+	if ((fd = open(p->idx_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		p->state = -1;
+		return errno == ENOENT ? 0 : ae_error_set(err, AE_ERR_GIT,
+		    "unable to open '%s': %s", p->idx_path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > IDX_MAX ||
+	    st.st_size < IDX_HEAD + 2 * GITOBJ_RAWSZ ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+	    0)) == MAP_FAILED) {
+		close(fd);
+		p->state = -1;
+		return ae_error_set(err, AE_ERR_GIT, "'%s': corrupt or "
+		    "truncated pack index", p->idx_path);
+	}
+	close(fd);
+	p->idx = m;
+	p->idx_len = (size_t)st.st_size;
+	if ((r = idx_check(p, err)) != 0) {
+		munmap(m, p->idx_len);
+		p->state = -1;
+		return r;
+	}
+	if ((p->fd = open(p->pack_path, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		munmap(m, p->idx_len);
+		p->state = -1;
+		/*
+		 * removed with its index by a repack meanwhile: what it held
+		 * is elsewhere now, or absent, and the caller reads it with
+		 * git, which reports a loss
+		 */
+		return errno == ENOENT ? 0 : ae_error_set(err, AE_ERR_GIT,
+		    "unable to open '%s': %s", p->pack_path, strerror(errno));
+	}
+	p->state = 1;
+	if ((r = pack_check(p, err)) != 0)
+		pack_close(p);
+	return r;
+}
+
+/* Where id is in p's pack: 1 with *off, 0 if p has no such object. */
+static int
+pack_find(const struct pack *p, const struct gitobj_id *id, uint64_t *off,
+    struct ae_error *err)
+{
+	const unsigned char *fan = p->idx + 8, *ids = fan + 256 * 4;
+	const unsigned char *offs = ids + (size_t)p->count * (GITOBJ_RAWSZ + 4);
+	const unsigned char *large = offs + (size_t)p->count * 4;
+	size_t nlarge = (p->idx_len - IDX_HEAD - 2 * GITOBJ_RAWSZ -
+	    (size_t)p->count * (GITOBJ_RAWSZ + 8)) / 8;
+	uint32_t lo, hi, mid = 0, v;
+	int c;
+
+	lo = id->b[0] == 0 ? 0 : get32(fan + 4 * (id->b[0] - 1));
+	hi = get32(fan + 4 * id->b[0]);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(ids + (size_t)mid * GITOBJ_RAWSZ, id->b,
+		    GITOBJ_RAWSZ);
+		if (c == 0)
+			break;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= hi)
+		return 0;
+	v = get32(offs + (size_t)mid * 4);
+	if (v & 0x80000000u) {
+		v &= 0x7fffffffu;
+		if (v >= nlarge)
+			goto bad;
+		*off = (uint64_t)get32(large + (size_t)v * 8) << 32 |
+		    get32(large + (size_t)v * 8 + 4);
+	} else
+		*off = v;
+	if (*off < PACK_HEAD || *off >= p->pack_len - GITOBJ_RAWSZ)
+		goto bad;
+	return 1;
+ bad:
+	return ae_error_set(err, AE_ERR_GIT, "'%s': an offset out of range",
+	    p->idx_path);
+}
+
+/*
+ * Parses the entry header in in[0..n-1]: *type, *size, and the header's
+ * length. Returns 0 if it is malformed or longer than n.
+ */
+static size_t
+entry_header(const unsigned char *in, size_t n, unsigned int *type,
+    size_t *size)
+{
+	size_t i = 0, v;
+	unsigned int shift = 4;
+
+	if (n == 0)
+		return 0;
+	*type = (in[0] >> 4) & 7;
+	v = in[0] & 0x0f;
+	while (in[i] & 0x80) {
+		if (++i >= n || shift > 28)
+			return 0;
+		v |= (size_t)(in[i] & 0x7f) << shift;
+		shift += 7;
+	}
+	*size = v;
+	return i + 1;
+}
+
+/*
+ * Inflates the object at off of p into body; checks its type against
+ * *type (0: any whole object, then set), its size and its id.
+ */
+static int
+pack_inflate(const struct pack *p, uint64_t off, const struct gitobj_id *id,
+    enum gitobj_type *ptype, struct buf *body, struct ae_error *err)
+{
+	static const char *const names[] = { "", "commit", "tree", "blob" };
+	enum gitobj_type type = *ptype;
+	unsigned char *in, *all = NULL;
+	uint64_t end = p->pack_len - GITOBJ_RAWSZ, pos = off;
+	struct gitobj_id got;
+	unsigned int t = 0;
+	size_t size = 0, h, want;
+	ssize_t got_n;
+	z_stream zs;
+	int rc = Z_OK, r = 0, zinit = 0;
+
+	in = xmalloc(CHUNK);
+	/* most objects here are small: read a little first */
+	want = end - pos < FIRST_READ ? (size_t)(end - pos) : FIRST_READ;
+	if ((got_n = pread(p->fd, in, want, (off_t)pos)) != (ssize_t)want ||
+	    (h = entry_header(in, want, &t, &size)) == 0)
+		goto bad;
+	if (t == PACK_OFS_DELTA || t == PACK_REF_DELTA) {
+		r = GITOBJ_UNSUPPORTED;
+		goto out;
+	}
+	if (*ptype == 0 && t >= GITOBJ_COMMIT && t <= GITOBJ_BLOB)
+		*ptype = (enum gitobj_type)t;
+	type = *ptype;
+	if (t != (unsigned int)type || size > GITOBJ_MAX - 32) {
+		r = ae_error_set(err, AE_ERR_GIT, "'%s': corrupt object, or no "
+		    "%s, at offset %llu", p->pack_path, type == 0 ? "object" :
+		    names[type], (unsigned long long)off);
+		goto out;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		goto bad;
+	zinit = 1;
+	all = xmalloc(size + 1);	/* one more, to see a longer stream */
+	zs.next_out = all;
+	zs.avail_out = (uInt)(size + 1);
+	zs.next_in = in + h;
+	zs.avail_in = (uInt)(want - h);
+	pos += want;
+	for (;;) {
+		rc = inflate(&zs, Z_NO_FLUSH);
+		if (rc != Z_OK || zs.avail_in > 0)
+			break;
+		if (pos >= end)
+			goto bad;
+		want = end - pos < CHUNK ? (size_t)(end - pos) : CHUNK;
+		if (pread(p->fd, in, want, (off_t)pos) != (ssize_t)want)
+			goto bad;
+		pos += want;
+		zs.next_in = in;
+		zs.avail_in = (uInt)want;
+	}
+	if (rc != Z_STREAM_END || zs.total_out != size)
+		goto bad;
+	gitobj_hash(&got, type, all, size);
+	if (memcmp(got.b, id->b, GITOBJ_RAWSZ) != 0) {
+		r = ae_error_set(err, AE_ERR_GIT, "'%s': corrupt object at "
+		    "offset %llu (its contents do not hash to its name)",
+		    p->pack_path, (unsigned long long)off);
+		goto out;
+	}
+	buf_add(body, all, size);
+	goto out;
+ bad:
+	r = ae_error_set(err, AE_ERR_GIT, "'%s': corrupt or truncated object "
+	    "at offset %llu", p->pack_path, (unsigned long long)off);
+ out:
+	if (zinit)
+		inflateEnd(&zs);
+	free(all);
+	free(in);
+	return r;
+}
+
+int
+gitpack_read(struct gitpack_set *s, const struct gitobj_id *id,
+    enum gitobj_type type, struct buf *body, struct ae_error *err)
+{
+	uint64_t off = 0;
+	size_t i;
+	int r, relisted = 0;
+
+	buf_reset(body);
+	if (!s->listed) {
+		if ((r = list_packs(s, err)) != 0)
+			return r;
+		s->listed = 1;
+	}
+	for (i = 0;; i++) {
+		/* not found: a pack written since the listing may have it */
+		if (i == s->n && !relisted) {
+			relisted = 1;
+			if ((r = list_packs(s, err)) != 0)
+				return r;
+		}
+		if (i >= s->n)
+			break;
+		if (s->p[i].state == 0 && (r = pack_open(&s->p[i], err)) != 0)
+			return r;
+		if (s->p[i].state != 1)
+			continue;
+		if ((r = pack_find(&s->p[i], id, &off, err)) < 0)
+			return r;
+		if (r == 1)
+			return pack_inflate(&s->p[i], off, id, &type, body,
+			    err);
+	}
+	return GITOBJ_ABSENT;
+}
+
+/* Repacking. */
+
+static int
+smaller_first(const void *a, const void *b)
+{
+	const struct pack *x = *(const struct pack *const *)a;
+	const struct pack *y = *(const struct pack *const *)b;
+
+	if (x->pack_len != y->pack_len)
+		return x->pack_len < y->pack_len ? -1 : 1;
+	return strcmp(x->idx_path, y->idx_path);
+}
+
+/* Does p come with a ".keep" file (git's "never repack this")? */
+static int
+kept(const struct pack *p)
+{
+	struct stat st;
+	char *keep;
+	int r;
+
+	keep = xasprintf("%.*s.keep", (int)(strlen(p->pack_path) - 5),
+	    p->pack_path);
+	r = lstat(keep, &st) == 0;
+	free(keep);
+	return r;
+}
+
+/*
+ * The packs of s to merge: those that may be (open, not kept), smallest
+ * first, as long as each is at most twice the ones before together.
+ * Returns their number (at least 2), or 0 for none.
+ */
+static size_t
+choose(struct gitpack_set *s, struct pack **c, struct ae_error *err)
+{
+	uint64_t sum;
+	size_t i, n = 0, k;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->p[i].state == 0 && pack_open(&s->p[i], err) != 0)
+			return 0;
+		if (s->p[i].state == 1 && !kept(&s->p[i]))
+			c[n++] = &s->p[i];
+	}
+	if (n < 2)
+		return 0;
+	qsort(c, n, sizeof(*c), smaller_first);
+	sum = c[0]->pack_len;
+	for (k = 1; k < n && c[k]->pack_len <= 2 * sum; k++)
+		sum += c[k]->pack_len;
+	return k >= 2 ? k : 0;
+}
+
+/* Appends every object of p to *objs (bodies in *bodies). */
+static int
+take_all(const struct pack *p, struct gitpack_obj **objs, struct buf **bodies,
+    size_t *n, struct ae_error *err)
+{
+	const unsigned char *ids = p->idx + IDX_HEAD;
+	struct gitpack_obj *o;
+	uint64_t off = 0;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < p->count; i++) {
+		*objs = xreallocarray(*objs, *n + 1, sizeof(**objs));
+		*bodies = xreallocarray(*bodies, *n + 1, sizeof(**bodies));
+		o = &(*objs)[*n];
+		memset(o, 0, sizeof(*o));
+		memcpy(o->id.b, ids + (size_t)i * GITOBJ_RAWSZ, GITOBJ_RAWSZ);
+		buf_init(&(*bodies)[*n]);
+		(*n)++;
+		if ((r = pack_find(p, &o->id, &off, err)) != 1)
+			return r == 0 ? ae_error_set(err, AE_ERR_GIT, "'%s': "
+			    "unsorted pack index", p->idx_path) : r;
+		if ((r = pack_inflate(p, off, &o->id, &o->type,
+		    &(*bodies)[*n - 1], err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
+{
+	struct gitpack_set *s = gitpack_set_new(gitdir);
+	struct gitpack_obj *objs = NULL;
+	struct buf *bodies = NULL;
+	struct gitobj_id name;
+	struct pack **c = NULL;
+	char hex[GITOBJ_HEXSZ + 1];
+	size_t i, k, n = 0, before;
+	int r;
+
+	if ((r = list_packs(s, err)) != 0 || s->n <= many)
+		goto out;
+	c = xreallocarray(NULL, s->n, sizeof(*c));
+	if ((k = choose(s, c, err)) == 0)
+		goto out;
+	for (i = 0; r == 0 && i < k; i++) {
+		before = n;
+		if ((r = take_all(c[i], &objs, &bodies, &n, err)) ==
+		    GITOBJ_UNSUPPORTED) {
+			/*
+			 * git's deltas, git gc's business: that pack stays,
+			 * the smaller ones before it are merged all the same
+			 */
+			while (n > before)
+				buf_release(&bodies[--n]);
+			k = i;
+			r = 0;
+		}
+	}
+	if (k < 2)
+		goto out;
+	for (i = 0; i < n; i++) {
+		objs[i].body = bodies[i].p;
+		objs[i].len = bodies[i].len;
+	}
+	if (r != 0 || (r = gitpack_write(gitdir, objs, n, &name, err)) != 0)
+		goto out;
+	/* the merged pack is on disk: the old ones are duplicates now */
+	gitobj_id_hex(&name, hex);
+	for (i = 0; i < k; i++) {
+		if (strstr(c[i]->idx_path, hex) != NULL)
+			continue;	/* the same objects, the same pack */
+		(void)unlink(c[i]->idx_path);
+		(void)unlink(c[i]->pack_path);
+	}
+ out:
+	for (i = 0; i < n; i++)
+		buf_release(&bodies[i]);
+	free(bodies);
+	free(objs);
+	free(c);
+	gitpack_set_free(s);
+	return r;
+}
