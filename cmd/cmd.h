@@ -111,6 +111,12 @@ int cmd_doctor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 void usage_main(FILE *f);
+/* The verbs against a broker, in broker.c; each returns an exit status. */
+int broker_decide(const char *decision, const char *which, const char *reason,
+    const char *url, const char *keyfile, const char *config);
+int broker_pending(const char *url, const char *config, int json);
+int broker_status(const char *url, const char *config, const char *which,
+    int json, long timeout);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);
 /*
