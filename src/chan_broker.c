@@ -459,18 +459,63 @@ cb_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
 	return 0;
 }
 
+/* Closes the request at the broker with how it ended, signed. */
+static int
+close_at_broker(struct chan *c, const struct chan_request *req,
+    const char *state, struct ae_error *err)
+{
+	struct sshkey *key = NULL;
+	char at[32], *payload = NULL, *sig = NULL, *env = NULL, *path = NULL;
+	char *reply = NULL;
+	json_t *j;
+	int r;
+
+	bw_time_format((int64_t)time(NULL), at, sizeof(at));
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "schema", BW_SCHEMA_CLOSE,
+	    "request", c->id, "digest", c->digest, "state", state, "at", at);
+	payload = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if ((r = host_key(&key, req->cfg, err)) != 0 ||
+	    (r = sshsig_sign(&sig, key, BW_NS_REQUEST, payload,
+	    strlen(payload), err)) != 0)
+		goto out;
+	j = json_pack("{s:s,s:s}", "payload", payload, "signature", sig);
+	env = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	path = xasprintf("/v1/requests/%s/close", c->id);
+	r = brokercli_call(&c->b, path, env, 10000, NULL, &reply, err);
+out:
+	sshkey_free(key);
+	free(payload);
+	free(sig);
+	free(env);
+	free(path);
+	free(reply);
+	return r;
+}
+
 static void
 cb_end(struct chan *c, const struct chan_request *req,
     const struct chan_outcome *o)
 {
-	(void)req;
-	(void)o;
+	static const char *const state[] = {
+		[CHAN_APPROVED] = "approved",
+		[CHAN_DENIED] = "denied",
+		[CHAN_TIMEOUT] = "expired",
+		[CHAN_CANCELLED] = "cancelled",
+		[CHAN_FAILED] = "cancelled",
+	};
+	struct ae_error err = AE_ERROR_INIT;
+
 	if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		c->pid = 0;
 	}
+	if (close_at_broker(c, req, state[o->end], &err) != 0)
+		say(req, "api: the request could not be closed at the broker: "
+		    "%s%s", err.msg, "");
 }
 
 /* The other process serves it and owns the poller. */

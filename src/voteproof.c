@@ -45,7 +45,10 @@ check_vote(const json_t *rec, const json_t *v)
 		why = xstrdup(err.msg);
 		goto out;
 	}
-	if (str(rec, "id") == NULL || strcmp(d.request, str(rec, "id")) != 0)
+	/* a run that used a --no-wait request names it in the evidence */
+	if (str(rec, "id") == NULL || (strcmp(d.request, str(rec, "id")) != 0 &&
+	    (str(ev, "request") == NULL ||
+	    strcmp(d.request, str(ev, "request")) != 0)))
 		why = xstrdup("the signed decision is for another request");
 	else if (digest == NULL || strcmp(d.digest, digest) != 0)
 		why = xstrdup("the signed decision is for another digest");
@@ -84,4 +87,62 @@ voteproof_check(const char *data, size_t len)
 	}
 	json_decref(rec);
 	return why;
+}
+
+int
+voteproof_vote(const char *evidence, const char *id, const char *digest,
+    char **key, int *approve, char **reason, struct ae_error *err)
+{
+	json_t *ev = json_loads(evidence != NULL ? evidence : "", 0, NULL);
+	const char *payload = str(ev, "payload"), *sig = str(ev, "signature");
+	struct sshkey *k = NULL;
+	struct bw_decision d;
+	int r;
+
+	*key = *reason = NULL;
+	*approve = 0;
+	memset(&d, 0, sizeof(d));
+	if (payload == NULL || sig == NULL) {
+		r = ae_error_set(err, AE_ERR_SIGNATURE, "no signed decision");
+		goto out;
+	}
+	if ((r = sshsig_signer(&k, sig, strlen(sig), err)) != 0 ||
+	    (r = sshsig_verify(sig, strlen(sig), k, BW_NS_DECISION, payload,
+	    strlen(payload), err)) != 0)
+		goto out;
+	if (bw_decision_parse(&d, payload, strlen(payload), err) != 0) {
+		r = ae_error_set(err, AE_ERR_SIGNATURE, "the signed decision: "
+		    "%s", err->msg);
+		goto out;
+	}
+	if (strcmp(d.request, id) != 0 || strcmp(d.digest, digest) != 0) {
+		r = ae_error_set(err, AE_ERR_DENIED, "the decision was signed "
+		    "for another request");
+		goto out;
+	}
+	*key = sshkey_format_public(k);
+	*approve = strcmp(d.decision, "approve") == 0;
+	if (d.reason[0] != '\0')
+		*reason = xstrdup(d.reason);
+out:
+	sshkey_free(k);
+	bw_decision_release(&d);
+	json_decref(ev);
+	return r;
+}
+
+char *
+voteproof_evidence(const char *evidence, const char *id)
+{
+	json_t *ev = json_loads(evidence, 0, NULL);
+	char *s;
+
+	if (!json_is_object(ev)) {
+		json_decref(ev);
+		ev = json_object();
+	}
+	json_object_set_new(ev, "request", json_string(id));
+	s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(ev);
+	return s;
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 /*
  * Checks every vote of the record (len bytes of JSON) that came through
  * the broker (channel "api"): its signature verifies with the key in its
@@ -19,5 +21,23 @@
  * frees). A record that is not JSON is left to the record checks.
  */
 char *voteproof_check(const char *data, size_t len);
+
+/*
+ * Checks the proof of one broker vote, from its evidence (a JSON object
+ * text holding the signed payload and its signature): the signature
+ * verifies with the key it names, in namespace approve-exec-decision,
+ * and the payload is a decision on request id with digest. Returns 0
+ * with *key, that key's public line (caller frees), *approve and
+ * *reason (caller frees; NULL for none); else AE_ERR_SIGNATURE or
+ * AE_ERR_DENIED with why in err.
+ */
+int voteproof_vote(const char *evidence, const char *id, const char *digest,
+    char **key, int *approve, char **reason, struct ae_error *err);
+
+/*
+ * Returns evidence (a JSON object text) with "request": id added, for a
+ * run that uses the votes of request id (caller frees).
+ */
+char *voteproof_evidence(const char *evidence, const char *id);
 
 #endif

@@ -166,9 +166,9 @@ test_expect_success 'a decision signed for another request is refused; a replay 
 	test "$(post /v1/requests/$id/decisions replay.env)" = 422 &&
 	jq -e ".error == \"wrong_request\"" out &&
 	decide alice deny "$code" --reason "not now" &&
-	decide alice deny "$code" --reason "not now" >again 2>&1 &&
-	grep -q "nothing changed" again &&
 	test "$(finished)" = 77 && ! test -e "$W/req/three" &&
+	expect_status 66 decide alice approve "$id" --reason "changed my mind" 2>again &&
+	grep -q "is denied, not pending" again &&
 	last_record | jq -e ".decision.result == \"denied\" and (.approvals | length) == 1"
 '
 
@@ -179,7 +179,7 @@ test_expect_success 'a decision made with stock ssh-keygen -Y sign is accepted' 
 	decision_payload "$(jq -r .id st.json)" "$(jq -r .digest st.json)" approve stock >d.json &&
 	envelope alice/key approve-exec-decision d.json >d.env &&
 	test "$(post /v1/requests/$(jq -r .id st.json)/decisions d.env)" = 201 &&
-	test "$(finished)" = 0 && test -e "$W/req/four" &&
+	test "$(finished)" = 0 && test -e "$W/req/four" && echo released &&
 	last_record | jq -e ".approvals[0].reason == \"stock\"" &&
 	as aeb_req env HOME="$W/req" "$AE" verify --repo "$W/req/audit.git" >v.out 2>&1 &&
 	grep -q " 0 problems" v.out
@@ -189,6 +189,36 @@ test_expect_success 'status --broker shows the votes; an unknown request is 66' 
 	"$AE" status "$(jq -r .id st.json)" --broker "$URL" --json >s2.json &&
 	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\"" s2.json &&
 	expect_status 66 "$AE" status 0123456789abcdef0123456789abcdef --broker "$URL"
+'
+
+test_expect_success 'wait --broker on another machine ends as the host closed the request' '
+	code=$(request touch "$W/req/six") && id=$(id_of "$code") &&
+	{ (cd "$W/mal" && as aeb_mal env HOME="$W/mal" "$AE" wait "$id" --broker "$URL" \
+	    --timeout 20s >"$W/mal/w.out" 2>&1; echo $? >"$W/mal/w.st")  & } &&
+	sleep 0.5 && test ! -s "$W/mal/w.st" &&
+	decide alice approve "$code" --reason go &&
+	test "$(finished)" = 0 &&
+	n=0 && while [ ! -s "$W/mal/w.st" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
+	test "$(cat "$W/mal/w.st")" = 0 && grep -q "^approved: " "$W/mal/w.out" &&
+	code=$(request touch "$W/req/seven") && id=$(id_of "$code") &&
+	decide alice deny "$code" --reason no && test "$(finished)" = 77 &&
+	expect_status 77 "$AE" wait "$id" --broker "$URL" --timeout 5s &&
+	"$AE" status "$id" --broker "$URL" --json | jq -e ".state == \"denied\""
+'
+
+test_expect_success 'a --no-wait request is decided through the broker and used once' '
+	(cd "$W/req" && as aeb_req env HOME="$W/req" "$AE" --config "$W/config.yaml" --no-wait -- \
+	    touch "$W/req/eight") >ids 2>nw.err; test $? = 75 &&
+	id=$(cut -d" " -f1 ids) && code=$(cut -d" " -f2 ids) &&
+	decide alice approve "$code" --reason later &&
+	"$AE" wait "$id" --broker "$URL" --timeout 10s &&
+	(cd "$W/req" && as aeb_req env HOME="$W/req" "$AE" --config "$W/config.yaml" \
+	    --request "$id" -- touch "$W/req/eight") && test -e "$W/req/eight" &&
+	last_record | jq -e ".approvals[0] | .channel == \"api\" and .evidence.request == \"$id\"" &&
+	as aeb_req env HOME="$W/req" "$AE" verify --repo "$W/req/audit.git" >v.out 2>&1 &&
+	grep -q " 0 problems" v.out &&
+	(cd "$W/req" && as aeb_req env HOME="$W/req" "$AE" --config "$W/config.yaml" \
+	    --request "$id" -- touch "$W/req/eight") 2>used.err; test $? != 0
 '
 
 test_expect_success 'with the broker down, a run needing it is refused with 69 and runs nothing' '
