@@ -37,7 +37,7 @@ struct chan {
 	char *id, *digest;
 	int fd;			/* the poller's answers; -1 once it is gone */
 	pid_t pid;		/* the poller */
-	char **seen;		/* signatures of the votes handed on */
+	char **seen;		/* the votes handed on: payload, signature */
 	char *failing;		/* the failure last said */
 	struct buf in;		/* what the pipe gave, not yet a frame */
 };
@@ -363,16 +363,21 @@ answer(struct chan *c, const char *body, chan_judge_fn judge, void *arg,
 	struct ae_error why;
 	json_t *j = json_loads(body, 0, NULL), *jv;
 	const char *st = json_string_value(json_object_get(j, "state"));
-	const char *sig, *person;
+	const char *person;
 	struct chan_vote v;
-	char **keep;
+	char **keep, *seen;
 	size_t i;
 
 	json_array_foreach(json_object_get(j, "votes"), i, jv) {
-		sig = json_string_value(json_object_get(jv, "signature"));
-		if (sig == NULL || strv_has(c->seen, sig))
+		/* a vote is its payload and signature: each judged once */
+		seen = xasprintf("%s\n%s", json_string_value(
+		    json_object_get(jv, "payload")), json_string_value(
+		    json_object_get(jv, "signature")));
+		if (strv_has(c->seen, seen)) {
+			free(seen);
 			continue;	/* a replay changes nothing */
-		c->seen = strv_push(c->seen, sig);
+		}
+		c->seen = strv_push_take(c->seen, seen);
 		keep = NULL;
 		memset(&why, 0, sizeof(why));
 		person = NULL;

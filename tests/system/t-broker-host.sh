@@ -53,7 +53,7 @@ listen: "127.0.0.1:$PORT"
 store: sqlite:broker.db
 hosts: hosts
 approvers: broker-approvers.yaml
-max_wait: 30s
+max_wait: 2s
 EOF
 cat >policy.yaml <<EOF
 version: 1
@@ -172,6 +172,30 @@ test_expect_success 'a decision signed for another request is refused; a replay 
 	last_record | jq -e ".decision.result == \"denied\" and (.approvals | length) == 1"
 '
 
+# A broker that lies (its store written behind its back) hands on votes
+# it should not have taken: the host checks each one itself.
+test_expect_success 'votes the broker should have refused are not counted by the host' '
+	code=$(request touch "$W/req/lie") && id=$(id_of "$code") &&
+	python3 - "$id" rec.json <<-\EOF2 &&
+	import json, sqlite3, sys, time
+	rid, rec = sys.argv[1], json.load(open(sys.argv[2]))
+	ev = rec["approvals"][0]["evidence"]
+	other = json.loads(ev["payload"]); other["request"] = rid
+	now = int(time.time())
+	c = sqlite3.connect("broker.db")
+	for person, payload in (("x-other", ev["payload"]), ("x-forged", json.dumps(other))):
+	    c.execute("INSERT INTO votes (request_id, person, decision, payload, signature, at, received_at)"
+	              " VALUES (?, ?, ?, ?, ?, ?, ?)", (rid, person, "approve", payload, ev["signature"], now, now))
+	c.commit()
+	EOF2
+	sleep 3 && test ! -s "$W/req/status" &&
+	grep -q "not counted: the decision was signed for another request (its id)" "$W/req/out" &&
+	grep -q "not counted: .*signature" "$W/req/out" &&
+	decide alice approve "$code" --reason real &&
+	test "$(finished)" = 0 && test -e "$W/req/lie" &&
+	last_record | jq -e "(.approvals | length) == 1 and .approvals[0].reason == \"real\""
+'
+
 test_expect_success 'a decision made with stock ssh-keygen -Y sign is accepted' '
 	code=$(request touch "$W/req/four") &&
 	"$AE" status "$code" --broker "$URL" --json >st.json &&
@@ -199,7 +223,8 @@ test_expect_success 'wait --broker on another machine ends as the host closed th
 	decide alice approve "$code" --reason go &&
 	test "$(finished)" = 0 &&
 	n=0 && while [ ! -s "$W/mal/w.st" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
-	test "$(cat "$W/mal/w.st")" = 0 && grep -q "^approved: " "$W/mal/w.out" &&
+	cat "$W/mal/w.out" && test "$(cat "$W/mal/w.st")" = 0 &&
+	grep -q "^approved: " "$W/mal/w.out" &&
 	code=$(request touch "$W/req/seven") && id=$(id_of "$code") &&
 	decide alice deny "$code" --reason no && test "$(finished)" = 77 &&
 	expect_status 77 "$AE" wait "$id" --broker "$URL" --timeout 5s &&
