@@ -95,7 +95,7 @@ decide(const char *decision, int argc, char **argv)
 	    "CODE")) >= 0 || (st = usage_request(argv[0], argv[optind])) >= 0)
 		return st;
 	which = argv[optind];
-	/* with a key, or a broker named: the decision goes to the broker */
+	/* a broker named, or a key: the decision goes to the broker */
 	if (url != NULL || key != NULL)
 		return broker_decide(decision, which, reason, url, key,
 		    config);

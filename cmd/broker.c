@@ -108,14 +108,18 @@ print_line(FILE *f, json_t *q, json_t *full)
 	strv_free(args);
 }
 
-/* The approver's key: --key FILE. */
+/* The approver's key: --key FILE, else the ssh-agent's (*key NULL). */
 static int
 signer_load(struct sshkey **key, const char *file, struct ae_error *err)
 {
-	if (file == NULL)
+	*key = NULL;
+	if (file != NULL)
+		return sshkey_load_private(key, file, err);
+	if (getenv("SSH_AUTH_SOCK") == NULL || *getenv("SSH_AUTH_SOCK") == '\0')
 		return ae_error_set(err, AE_ERR_CONFIG, "no key to sign the "
-		    "decision with: give --key FILE");
-	return sshkey_load_private(key, file, err);
+		    "decision with: give --key FILE, or run an ssh-agent "
+		    "(SSH_AUTH_SOCK)");
+	return 0;
 }
 
 int
@@ -150,7 +154,8 @@ broker_decide(const char *decision, const char *which, const char *reason,
 	}
 	fputs(decision[0] == 'a' ? "approving: " : "denying: ", stderr);
 	print_line(stderr, q, NULL);
-	if (brokercli_decision(&env, body, decision, reason, key, &err) != 0) {
+	if (brokercli_decision(&env, body, decision, reason, key,
+	    getenv("SSH_AUTH_SOCK"), &err) != 0) {
 		st = fail(&err);
 		goto out;
 	}

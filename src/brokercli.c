@@ -13,6 +13,7 @@
 #include "ext.h"
 #include "http.h"
 #include "reqid.h"
+#include "sshagent.h"
 #include "sshsig.h"
 #include "util.h"
 
@@ -159,8 +160,10 @@ brokercli_get(const struct brokercli *b, const char *which, long wait,
 
 int
 brokercli_decision(char **envelope, const char *req, const char *decision,
-    const char *reason, const struct sshkey *key, struct ae_error *err)
+    const char *reason, const struct sshkey *key, const char *agent,
+    struct ae_error *err)
 {
+	struct sshkey *held = NULL;
 	json_t *j = json_loads(req, 0, NULL), *p = NULL;
 	const char *id, *digest;
 	char at[32], *payload = NULL, *sig = NULL;
@@ -184,14 +187,16 @@ brokercli_decision(char **envelope, const char *req, const char *decision,
 		    "(is the reason UTF-8?)");
 		goto out;
 	}
-	if ((r = sshsig_sign(&sig, key, BW_NS_DECISION, payload,
-	    strlen(payload), err)) != 0)
+	if ((r = key != NULL ? sshsig_sign(&sig, key, BW_NS_DECISION, payload,
+	    strlen(payload), err) : sshagent_sign(&sig, &held, agent,
+	    BW_NS_DECISION, payload, strlen(payload), err)) != 0)
 		goto out;
 	json_decref(p);
 	p = json_pack("{s:s,s:s}", "payload", payload, "signature", sig);
 	*envelope = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	r = 0;
 out:
+	sshkey_free(held);
 	json_decref(j);
 	json_decref(p);
 	free(payload);

@@ -76,14 +76,16 @@ int brokercli_get(const struct brokercli *b, const char *which, long wait,
     char **out, struct ae_error *err);
 
 /*
- * Makes and signs with key (its secret held) a decision on the request
- * that the JSON req describes (as brokercli_get returns it): decision
- * "approve" or "deny", reason (or NULL for ""), at now. Returns 0 and
+ * Makes and signs a decision on the request that the JSON req describes
+ * (as brokercli_get returns it): decision "approve" or "deny", reason
+ * (or NULL for ""), at now; signed with key (its secret held) or, if key
+ * is NULL, by the ssh-agent at socket path agent. Returns 0 and
  * *envelope, the body to POST (caller frees), or AE_ERR_PROTOCOL (req
- * names no id or digest) or AE_ERR_CRYPTO.
+ * names no id or digest), AE_ERR_CONFIG (no agent, or no ed25519 key in
+ * it) or AE_ERR_CRYPTO.
  */
 int brokercli_decision(char **envelope, const char *req,
     const char *decision, const char *reason, const struct sshkey *key,
-    struct ae_error *err);
+    const char *agent, struct ae_error *err);
 
 #endif
