@@ -246,6 +246,55 @@ test_expect_success 'a --no-wait request is decided through the broker and used 
 	    --request "$id" -- touch "$W/req/eight") 2>used.err; test $? != 0
 '
 
+test_expect_success 'an approver whose key is in ssh-agent approves without --key' '
+	as aeb_alice ssh-agent -a "$W/alice/agent.sock" >"$W/alice/agent.env" &&
+	sed -n "s/^SSH_AGENT_PID=\([0-9]*\).*/\1/p" "$W/alice/agent.env" >agent.pid &&
+	as aeb_alice env SSH_AUTH_SOCK="$W/alice/agent.sock" ssh-add -q "$W/alice/key" &&
+	code=$(request touch "$W/req/agent") &&
+	(cd "$W/alice" && as aeb_alice env HOME="$W/alice" SSH_AUTH_SOCK="$W/alice/agent.sock" \
+	    "$AE" approve "$code" --broker "$URL" --reason "from the agent") &&
+	test "$(finished)" = 0 && test -e "$W/req/agent" &&
+	last_record | jq -e ".approvals[0].person == \"alice\" and .approvals[0].reason == \"from the agent\"" &&
+	expect_status 78 env -u SSH_AUTH_SOCK "$AE" approve "$code" --broker "$URL" 2>err &&
+	grep -q "give --key FILE, or run an ssh-agent" err &&
+	kill "$(cat agent.pid)"
+'
+
+# TLS with a throwaway CA: a certificate for localhost only
+test_expect_success 'over TLS the broker is verified against ca_file; a wrong name or an unknown CA is 69' '
+	openssl req -x509 -newkey ed25519 -nodes -keyout ca.key -out ca.crt \
+		-subj "/CN=test CA" -days 1 2>/dev/null &&
+	openssl req -newkey ed25519 -nodes -keyout tls.key -out tls.csr \
+		-subj "/CN=localhost" 2>/dev/null &&
+	printf "subjectAltName=DNS:localhost\n" >ext &&
+	openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+		-out tls.crt -days 1 -extfile ext 2>/dev/null &&
+	chmod 600 tls.key && ssh-keygen -q -t ed25519 -N "" -C root -f rootkey &&
+	{ cat hosts; echo "root-1 $(cat rootkey.pub)"; } >hosts2 && chmod 644 hosts2 &&
+	P5=$(free_port) &&
+	sed "s/:$PORT/:$P5/; s/broker.db/tls.db/; s/^hosts: hosts/hosts: hosts2/" broker.yaml >tls.yaml &&
+	echo "tls: { cert: tls.crt, key: tls.key }" >>tls.yaml &&
+	start tls "https://localhost:$P5" &&
+	T=https://localhost:$P5 &&
+	printf "policies: [policy.yaml]\napprovers: approvers.yaml\n" >ctls.yaml &&
+	printf "audit: { repo: $W/root.git, signing_key: $W/rootkey }\n" >>ctls.yaml &&
+	printf "channels: { broker: { url: \"$T\", ca_file: ca.crt } }\n" >>ctls.yaml &&
+	sed "/ca_file/s/, ca_file: ca.crt//" ctls.yaml >cnoca.yaml &&
+	sed "s|localhost:$P5|127.0.0.1:$P5|" ctls.yaml >cname.yaml && chmod 644 ./*.yaml &&
+	{ "$AE" --config ctls.yaml -- touch "$W/tls1" >tls.out 2>&1; echo $? >tls.st; } &
+	n=0 && while ! grep -q "needs approval" tls.out 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
+	code=$(sed -n "s/.*request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval.*/\1/p" tls.out) &&
+	"$AE" pending --config ctls.yaml --broker "$T" | grep -q "^$code " &&
+	expect_status 69 "$AE" pending --config cnoca.yaml --broker "$T" 2>err &&
+	expect_status 69 "$AE" pending --config cname.yaml --broker "https://127.0.0.1:$P5" 2>err2 &&
+	"$AE" approve --config ctls.yaml "$code" --key alice/key --reason tls &&
+	n=0 && while [ ! -s tls.st ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
+	test "$(cat tls.st)" = 0 && test -e "$W/tls1" &&
+	expect_status 69 "$AE" --config cnoca.yaml -- touch "$W/tls2" 2>err3 &&
+	! test -e "$W/tls2" && grep -q "broker is not reached" err3 &&
+	kill "$(cat tls.pid)" && wait_gone tls
+'
+
 test_expect_success 'with the broker down, a run needing it is refused with 69 and runs nothing' '
 	kill "$(cat broker.pid)" && wait_gone broker &&
 	(cd "$W/req" && as aeb_req env HOME="$W/req" "$AE" --config "$W/config.yaml" -- \
