@@ -281,7 +281,7 @@ test_expect_success 'over TLS the broker is verified against ca_file; a wrong na
 	printf "channels: { broker: { url: \"$T\", ca_file: ca.crt } }\n" >>ctls.yaml &&
 	sed "/ca_file/s/, ca_file: ca.crt//" ctls.yaml >cnoca.yaml &&
 	sed "s|localhost:$P5|127.0.0.1:$P5|" ctls.yaml >cname.yaml && chmod 644 ./*.yaml &&
-	{ "$AE" --config ctls.yaml -- touch "$W/tls1" >tls.out 2>&1; echo $? >tls.st; } &
+	{ ("$AE" --config ctls.yaml -- touch "$W/tls1" >tls.out 2>&1; echo $? >tls.st) & } &&
 	n=0 && while ! grep -q "needs approval" tls.out 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
 	code=$(sed -n "s/.*request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval.*/\1/p" tls.out) &&
 	"$AE" pending --config ctls.yaml --broker "$T" | grep -q "^$code " &&
