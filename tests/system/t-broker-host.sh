@@ -287,7 +287,9 @@ test_expect_success 'over TLS the broker is verified against ca_file; a wrong na
 	"$AE" pending --config ctls.yaml --broker "$T" | grep -q "^$code " &&
 	expect_status 69 "$AE" pending --config cnoca.yaml --broker "$T" 2>err &&
 	expect_status 69 "$AE" pending --config cname.yaml --broker "https://127.0.0.1:$P5" 2>err2 &&
-	"$AE" approve --config ctls.yaml "$code" --key alice/key --reason tls &&
+	chmod 644 ca.crt &&
+	(cd "$W/alice" && as aeb_alice env HOME="$W/alice" "$AE" approve --config "$W/ctls.yaml" \
+	    "$code" --key "$W/alice/key" --reason tls) &&
 	n=0 && while [ ! -s tls.st ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
 	test "$(cat tls.st)" = 0 && test -e "$W/tls1" &&
 	expect_status 69 "$AE" --config cnoca.yaml -- touch "$W/tls2" 2>err3 &&
