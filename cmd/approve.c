@@ -27,6 +27,8 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "reason", required_argument, NULL, 'r' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "broker", required_argument, NULL, 'b' },
+	{ "key", required_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -36,7 +38,10 @@ usage_approve(FILE *f)
 {
 	fputs("usage: approve-exec approve|deny ID|CODE [--reason TEXT] "
 	    "[--config FILE]\n"
-	    "       approve-exec pending [--json] [--config FILE]\n", f);
+	    "       approve-exec approve|deny ID|CODE [--reason TEXT] "
+	    "[--broker URL] --key FILE\n"
+	    "       approve-exec pending [--json] [--config FILE] "
+	    "[--broker URL]\n", f);
 }
 
 /*
@@ -68,7 +73,8 @@ decide(const char *decision, int argc, char **argv)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct setup s;
-	const char *config = NULL, *reason = NULL, *which;
+	const char *config = NULL, *reason = NULL, *which, *url = NULL;
+	const char *key = NULL;
 	char *reply = NULL;
 	int c, st;
 
@@ -76,6 +82,8 @@ decide(const char *decision, int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'r': reason = optarg; break;
+		case 'b': url = optarg; break;
+		case 'k': key = optarg; break;
 		case 'h':
 			usage_approve(stdout);
 			return 0;
@@ -87,6 +95,10 @@ decide(const char *decision, int argc, char **argv)
 	    "CODE")) >= 0 || (st = usage_request(argv[0], argv[optind])) >= 0)
 		return st;
 	which = argv[optind];
+	/* a broker named, or a key: the decision goes to the broker */
+	if (url != NULL || key != NULL)
+		return broker_decide(decision, which, reason, url, key,
+		    config);
 	if ((st = load(&s, config)) != 0)
 		return st;
 	if ((st = request_pending(s.cfg.local.spool, which)) >= 0) {
@@ -379,13 +391,14 @@ int
 cmd_pending(int argc, char **argv)
 {
 	struct setup s;
-	const char *config = NULL;
+	const char *config = NULL, *url = NULL;
 	int c, json = 0, st;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'j': json = 1; break;
+		case 'b': url = optarg; break;
 		case 'h':
 			usage_approve(stdout);
 			return 0;
@@ -395,6 +408,8 @@ cmd_pending(int argc, char **argv)
 	}
 	if ((st = usage_operands(argv[0], argc, argv, 0, "")) >= 0)
 		return st;
+	if (url != NULL)
+		return broker_pending(url, config, json);
 	if ((st = load(&s, config)) != 0)
 		return st;
 	st = list_pending(s.cfg.local.spool, &s.ap, json, &s.cfg);

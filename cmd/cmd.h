@@ -134,6 +134,12 @@ int pending_reviews(const struct config *cfg, struct json_t *out);
 int cmd_hook(int argc, char **argv);
 int cmd_sudo_gate(int argc, char **argv);
 void usage_main(FILE *f);
+/* The verbs against a broker, in broker.c; each returns an exit status. */
+int broker_decide(const char *decision, const char *which, const char *reason,
+    const char *url, const char *keyfile, const char *config);
+int broker_pending(const char *url, const char *config, int json);
+int broker_status(const char *url, const char *config, const char *which,
+    int json, long timeout);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);
 /*

@@ -32,6 +32,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "broker", required_argument, NULL, 'b' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -48,9 +49,9 @@ static void
 usage_status(FILE *f)
 {
 	fputs("usage: approve-exec status|show ID|CODE [--json] "
-	    "[--config FILE]\n"
+	    "[--config FILE] [--broker URL]\n"
 	    "       approve-exec wait ID|CODE [--json] [--timeout DURATION] "
-	    "[--config FILE]\n", f);
+	    "[--config FILE] [--broker URL]\n", f);
 }
 
 static json_t *
@@ -332,7 +333,7 @@ status_main(int argc, char **argv, int waiting)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct setup s;
-	const char *config = NULL;
+	const char *config = NULL, *url = NULL;
 	long timeout = 0;
 	json_t *o;
 	int c, json = 0, st;
@@ -341,6 +342,7 @@ status_main(int argc, char **argv, int waiting)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'j': json = 1; break;
+		case 'b': url = optarg; break;
 		case 't':
 			if (!waiting)
 				return usage_error(argv[0], "--timeout is an "
@@ -362,6 +364,9 @@ status_main(int argc, char **argv, int waiting)
 		return st;
 	if ((st = refuse_elevated(config != NULL ? "--config" : NULL)) != 0)
 		return st;
+	if (url != NULL)	/* no timeout: as long as a request may wait */
+		return broker_status(url, config, argv[optind], json,
+		    !waiting ? 0 : timeout > 0 ? timeout : 7 * 86400L);
 	if (setup_load_approvers(&s, config, &err) != 0)
 		return fail(&err);
 	if (waiting)

@@ -28,6 +28,7 @@
 #include "sshkey.h"
 #include "sshsig.h"
 #include "util.h"
+#include "voteproof.h"
 
 #define SIGNERS_MAX_BYTES	(1024u * 1024)
 #define SIGNERS_LINE_MAX	8192
@@ -1009,12 +1010,16 @@ tip_record(const char *path, const char *data, size_t len, void *arg)
 	struct verify *v = arg;
 	struct record *r = NULL;
 	const char *result, *at;
-	char *argv;
+	char *argv, *why;
 
 	v->res->records++;
 	/* one that does not parse was reported by the commit that made it */
 	if (data == NULL || record_parse(&r, data, len, path, NULL) != 0)
 		return 0;
+	if ((why = voteproof_check(data, len)) != NULL) {
+		finding(v, AUDIT_PROBLEM, "vote proof: %s: %s", path, why);
+		free(why);
+	}
 	result = record_get(r, "decision.result");
 	at = record_get(r, "decision.at");
 	/* an agent's host ran what its hook allowed: no outcome comes */

@@ -629,6 +629,78 @@ out:
 	return ret;
 }
 
+/* The host that submitted a request says it is over. */
+static enum MHD_Result
+post_close(struct conn *c, const char *id)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct store_request q;
+	struct store_vote *votes = NULL;
+	struct bw_envelope e;
+	struct bw_close p;
+	enum store_put res;
+	enum MHD_Result ret;
+	char *host = NULL;
+	size_t nvotes = 0;
+	int found = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&q, 0, sizeof(q));
+	if (bw_envelope_parse(&e, c->body.p, c->body.len, &err) != 0)
+		return respond_error(c, 400, "bad_request", "%s", err.msg);
+	if (check_signed(c, &e, BW_NS_REQUEST, &c->b->hosts,
+	    "a host's (not in hosts:)", &host, &ret) != 0)
+		goto out;
+	free(c->note);
+	c->note = xasprintf("id=%s host=%s", id, host);
+	if (bw_close_parse(&p, e.payload, e.payload_len, &err) != 0) {
+		ret = respond_error(c, 400, "bad_request", "%s", err.msg);
+		goto out;
+	}
+	if (strcmp(p.request, id) != 0) {
+		ret = respond_error(c, 422, "wrong_request", "the close is for "
+		    "request %s, not %s", p.request, id);
+		goto out;
+	}
+	if (store_get(c->b->st, id, now_s(), &q, &votes, &nvotes, &found,
+	    &err) != 0) {
+		ret = store_failed(c, &err);
+		goto out;
+	}
+	if (found && strcmp(q.digest, p.digest) != 0) {
+		ret = respond_error(c, 422, "wrong_digest", "the close's digest "
+		    "is not the request's");
+		goto out;
+	}
+	if (!found || store_close_request(c->b->st, id, host, p.state, &res,
+	    &err) != 0) {
+		ret = found ? store_failed(c, &err) : respond_error(c, 404,
+		    "unknown_request", "no request %s", id);
+		goto out;
+	}
+	if (res == STORE_MISSING)
+		ret = respond_error(c, 404, "unknown_request", "no request %s",
+		    id);
+	else if (res == STORE_CONFLICT)
+		ret = respond_error(c, 409, "request_closed", "request %s is "
+		    "closed already, or another host's", id);
+	else {
+		if (res == STORE_NEW)
+			wake(c->b, id);
+		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
+		    json_pack("{s:s,s:s,s:b,s:s}", "id", id, "state", p.state,
+		    "duplicate", res == STORE_SAME, "message", res == STORE_NEW ?
+		    "closed" : "closed already; nothing changed"));
+	}
+out:
+	free(host);
+	store_request_release(&q);
+	store_votes_free(votes, nvotes);
+	bw_close_release(&p);
+	bw_envelope_release(&e);
+	return ret;
+}
+
 /* *out = the unsigned decimal query argument key, or dflt. */
 static int
 query_num(struct conn *c, const char *key, long max, long dflt, long *out)
@@ -864,7 +936,7 @@ route_v1(struct conn *c)
 	id[REQID_LEN] = '\0';
 	rest += 1 + REQID_LEN;
 	if (!reqid_is_id(id) || (*rest != '\0' &&
-	    strcmp(rest, "/decisions") != 0))
+	    strcmp(rest, "/decisions") != 0 && strcmp(rest, "/close") != 0))
 		return respond_error(c, 404, "not_found", "no such route");
 	if (*rest == '\0') {
 		if (is_post(c))
@@ -879,7 +951,8 @@ route_v1(struct conn *c)
 	if (!query_ok(c, none))
 		return respond_error(c, 400, "bad_query", "no query arguments "
 		    "here");
-	return post_decision(c, id);
+	return strcmp(rest, "/close") == 0 ? post_close(c, id) :
+	    post_decision(c, id);
 }
 
 static enum MHD_Result

@@ -15,6 +15,8 @@
 static const char *const envelope_keys[] = { "payload", "signature", NULL };
 static const char *const request_keys[] = { "schema", "id", "digest",
     "request", "requirement", "context", "created_at", "expires_at", NULL };
+static const char *const close_keys[] = { "schema", "request", "digest",
+    "state", "at", NULL };
 static const char *const decision_keys[] = { "schema", "request", "digest",
     "decision", "reason", "at", NULL };
 
@@ -290,6 +292,47 @@ bw_decision_release(struct bw_decision *d)
 	free(d->decision);
 	free(d->reason);
 	memset(d, 0, sizeof(*d));
+}
+
+int
+bw_close_parse(struct bw_close *c, const char *payload, size_t len,
+    struct ae_error *err)
+{
+	static const char *const states[] = { "approved", "denied",
+	    "expired", "cancelled", NULL };
+	json_t *j = NULL;
+	size_t i;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = load_object(&j, payload, len, "payload", err)) != 0 ||
+	    (r = check_keys(j, close_keys, "payload", err)) != 0 ||
+	    (r = check_schema(j, BW_SCHEMA_CLOSE, err)) != 0 ||
+	    (r = get_id(j, "request", &c->request, err)) != 0 ||
+	    (r = get_digest(j, &c->digest, err)) != 0 ||
+	    (r = get_str(j, "state", 16, &c->state, err)) != 0 ||
+	    (r = get_time(j, "at", &c->at, err)) != 0)
+		goto out;
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(states[i], c->state) == 0)
+			break;
+	if (states[i] == NULL)
+		r = bad(err, "field '%s' is not approved, denied, expired or "
+		    "cancelled", "state");
+out:
+	json_decref(j);
+	if (r != 0)
+		bw_close_release(c);
+	return r;
+}
+
+void
+bw_close_release(struct bw_close *c)
+{
+	free(c->request);
+	free(c->digest);
+	free(c->state);
+	memset(c, 0, sizeof(*c));
 }
 
 int

@@ -19,6 +19,7 @@
 #define BW_NS_DECISION	"approve-exec-decision"
 #define BW_SCHEMA_REQUEST	"approve-exec/request/v1"
 #define BW_SCHEMA_DECISION	"approve-exec/decision/v1"
+#define BW_SCHEMA_CLOSE		"approve-exec/close/v1"
 
 #define BW_BODY_MAX	(64u * 1024)	/* a whole HTTP body */
 #define BW_SIG_MAX	4096		/* an armored signature */
@@ -73,6 +74,24 @@ struct bw_decision {
 int bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
     struct ae_error *err);
 void bw_decision_release(struct bw_decision *d);
+
+/* The host's word that a request is over, from its payload. */
+struct bw_close {
+	char *request;		/* the request id */
+	char *digest;
+	char *state;		/* approved, denied, expired or cancelled */
+	int64_t at;
+};
+
+/*
+ * Parses a close payload, signed by the host that submitted the request
+ * in BW_NS_REQUEST: {"schema", "request", "digest", "state", "at"}.
+ * Returns 0 and fills c (release with bw_close_release), or
+ * AE_ERR_PROTOCOL.
+ */
+int bw_close_parse(struct bw_close *c, const char *payload, size_t len,
+    struct ae_error *err);
+void bw_close_release(struct bw_close *c);
 
 /*
  * Parses "YYYY-MM-DDTHH:MM:SSZ" (UTC, nothing else). Returns 0 and *out,

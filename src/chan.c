@@ -5,17 +5,19 @@
 
 #include "chan.h"
 
-extern const struct chan_ops chan_local, chan_tty, chan_slack_ext;
+extern const struct chan_ops chan_local, chan_tty, chan_slack_ext,
+    chan_broker;
 
 const struct chan_ops *const chan_table[] = {
 	&chan_local,
 	&chan_tty,
 	&chan_slack_ext,
+	&chan_broker,
 	NULL
 };
 
 /* Reached through a broker only: named, never opened on this host. */
-static const char *const brokered[] = { "teams", "api", NULL };
+static const char *const brokered[] = { "teams", NULL };
 
 const struct chan_ops *
 chan_find(const char *name)

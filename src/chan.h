@@ -26,13 +26,19 @@ enum chan_who {
 	CHAN_WHO_UID,		/* the kernel named the uid (SO_PEERCRED) */
 	CHAN_WHO_PERSON,	/* the person's own secret proved the name (TOTP) */
 	CHAN_WHO_SLACK,		/* Slack named the user (and team) */
+	CHAN_WHO_SSH,		/* the person's SSH key signed the vote */
 };
 
 /* One answer, in the one shape every channel hands back. */
 struct chan_vote {
 	enum chan_who who;
 	uid_t uid;		/* CHAN_WHO_UID */
-	const char *name;	/* CHAN_WHO_PERSON: person; CHAN_WHO_SLACK: user ID */
+	/*
+	 * CHAN_WHO_PERSON: person; CHAN_WHO_SLACK: user ID; CHAN_WHO_SSH:
+	 * the public key line ("ssh-ed25519 BASE64") whose signature the
+	 * channel checked
+	 */
+	const char *name;
 	const char *team;	/* CHAN_WHO_SLACK: team ID, or NULL */
 	int approve;		/* 1: approve, 0: deny */
 	const char *reason;	/* or NULL */

@@ -27,7 +27,8 @@ static const char *const slack_methods[] = { "chat.postMessage",
     NULL };
 static const char *const teams_keys[] = { "webhook_url_file",
     "outgoing_secret_file", NULL };
-static const char *const broker_keys[] = { "url", "public_key", NULL };
+static const char *const broker_keys[] = { "url", "public_key", "key",
+    "ca_file", NULL };
 static const char *const ci_keys[] = { "github", "gitlab", NULL };
 static const char *const ci_github_keys[] = { "issuer", "audience", NULL };
 static const char *const ci_gitlab_keys[] = { "issuer", "audience",
@@ -220,7 +221,9 @@ load_channels(struct config *cfg, const struct ydoc *doc,
 	c = ydoc_get(n, "broker");
 	if ((r = opt_str(doc, c, "url", &cfg->broker.url, err)) != 0 ||
 	    (r = opt_path(doc, c, "public_key", &cfg->broker.public_key,
-	    err)) != 0)
+	    err)) != 0 ||
+	    (r = opt_path(doc, c, "key", &cfg->broker.key, err)) != 0 ||
+	    (r = opt_path(doc, c, "ca_file", &cfg->broker.ca_file, err)) != 0)
 		return r;
 	return 0;
 }
@@ -440,6 +443,8 @@ config_release(struct config *cfg)
 	free(cfg->teams.outgoing_secret_file);
 	free(cfg->broker.url);
 	free(cfg->broker.public_key);
+	free(cfg->broker.key);
+	free(cfg->broker.ca_file);
 	free(cfg->ci.github.issuer);
 	free(cfg->ci.github.audience);
 	free(cfg->ci.github.token_env);

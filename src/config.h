@@ -54,6 +54,8 @@ struct config {
 	struct {
 		int enabled;
 		char *url, *public_key;
+		char *key;	/* signs requests; NULL: the audit key */
+		char *ca_file;	/* PEM CAs for its TLS; NULL: the system's */
 	} broker;
 	struct {
 		struct config_ci github, gitlab;

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "audit_int.h"
 #include "broker.h"
+#include "brokercli.h"
 #include "chan.h"
 #include "ciid_int.h"
 #include "error.h"
@@ -48,7 +49,8 @@ extern const struct chan_ops chan_slack;
 	X(audit_verify_result_release)			\
 	X(ciid_verify_offered)				\
 	X(chan_slack)					\
-	X(broker_serve)
+	X(broker_serve)					\
+	X(broker_http)
 
 #define EXT_FIELD(f)	__typeof__(f) *f;
 

@@ -29,6 +29,8 @@
 #include "session.h"
 #include "timings.h"
 #include "util.h"
+#include "voteproof.h"
+#include "voter.h"
 
 extern char **environ;
 
@@ -803,6 +805,8 @@ serve_detached(struct gate *g, const struct approval *a, struct session *s)
 	/* the state first: a reader never finds neither file */
 	(void)reqstore_save(g->cfg->local.spool, &st, NULL);
 	reqstate_release(&st);
+	/* then the channels show it: a broker closes the request */
+	session_end(s, (enum chan_end)end);
 	session_close(s);
 	_exit(0);	/* no exit handlers: they belong to the parent */
 }
@@ -937,6 +941,60 @@ add_votes(struct gate *g, const struct reqstate *s)
 }
 
 /*
+ * A vote that came through the broker is backed by its proof: the
+ * approver's signature over a decision on this very request, by a key
+ * that approvers.yaml gives the person it names. Counts it into a, or
+ * returns why not (caller frees).
+ */
+static char *
+signed_vote(const struct gate *g, const struct reqstate *s,
+    const struct reqstate_vote *v, struct approval *a)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *p;
+	struct chan_vote cv;
+	struct appr_vote av;
+	char *key = NULL, *reason = NULL, *evidence = NULL, *why = NULL;
+	int approve;
+
+	if (voteproof_vote(v->evidence, s->id, s->digest, &key, &approve,
+	    &reason, &err) != 0) {
+		why = xasprintf("the vote by %s does not count: %s", v->person,
+		    err.msg);
+		goto out;
+	}
+	memset(&cv, 0, sizeof(cv));
+	cv.who = CHAN_WHO_SSH;
+	cv.name = key;
+	if ((p = voter_person(g->ap, &cv, &err)) == NULL ||
+	    strcmp(p->name, v->person) != 0) {
+		why = xasprintf("the vote by %s does not count: %s", v->person,
+		    p == NULL ? err.msg : "signed by another person's key");
+		goto out;
+	}
+	/* which request: two runs of one approval show in verify */
+	evidence = voteproof_evidence(v->evidence, s->id);
+	memset(&av, 0, sizeof(av));
+	av.person = p->name;
+	av.approve = approve;
+	av.channel = "api";
+	av.identity = v->identity;
+	av.evidence = evidence;
+	av.reason = reason;
+	av.code = a->code;	/* checked when the vote came */
+	if (approval_vote(a, &av, &err) == 0)
+		a->votes[a->nvotes - 1].at = v->at;
+	else
+		why = xasprintf("the vote by %s does not count: %s",
+		    v->person, err.msg);
+out:
+	free(key);
+	free(reason);
+	free(evidence);
+	return why;
+}
+
+/*
  * Counts into a the votes of s that their voters' ballots back, as the
  * ballots say them; *at is the last ballot's time. Returns why the first
  * vote left out was (caller frees), or NULL.
@@ -950,13 +1008,21 @@ backed_votes(const struct gate *g, const struct reqstate *s,
 	const struct person *p;
 	struct local_ballot b;
 	struct appr_vote av;
-	char *why = NULL, *identity, *evidence;
+	char *why = NULL, *identity, *evidence, *bad;
 	size_t i;
 
 	*at = 0;
 	for (i = 0; i < s->nvotes; i++) {
 		v = &s->votes[i];
 		p = approvers_person(g->ap, v->person);
+		if (strcmp(v->channel, "api") == 0) {
+			bad = signed_vote(g, s, v, a);
+			if (why == NULL)
+				why = bad;
+			else
+				free(bad);
+			continue;
+		}
 		if (strcmp(v->channel, "local") != 0 || p == NULL ||
 		    reqstore_vote_ballot(g->cfg->local.spool, s, p, v,
 		    &b) != 0) {

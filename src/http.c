@@ -228,6 +228,9 @@ setup_request(CURL *c, const struct http_req *req, CURLU *u,
 	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) ||
 	    curl_easy_setopt(c, CURLOPT_HEADERDATA, s))
 		return -1;
+	if (req->ca_file != NULL &&
+	    curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file))
+		return -1;
 	if (req->method == HTTP_GET)
 		return curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) ? -1 : 0;
 	if (curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,

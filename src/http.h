@@ -33,6 +33,7 @@ struct http_req {
 	long connect_ms;	/* 0: HTTP_CONNECT_MS */
 	long timeout_ms;	/* whole request; 0: HTTP_TIMEOUT_MS */
 	size_t body_max;	/* response cap; 0: HTTP_BODY_MAX */
+	const char *ca_file;	/* PEM CAs to trust instead of the system's */
 };
 
 struct http_resp {

@@ -59,18 +59,41 @@ put_signed_data(struct sshbuf *b, const char *ns, const char *hashalg,
 	sshbuf_put_string(b, md, mdlen);
 }
 
+/* Signs with the secret key the pointer names. */
+static int
+sign_local(void *arg, const unsigned char *data, size_t len,
+    unsigned char sig[AE_ED25519_SIG_LEN], struct ae_error *err)
+{
+	const struct sshkey *key = arg;
+
+	(void)err;
+	ae_ed25519_sign(data, len, key->sk, sig);
+	return 0;
+}
+
 int
 sshsig_sign(char **armor, const struct sshkey *key, const char *ns,
     const void *payload, size_t len, struct ae_error *err)
 {
-	unsigned char sig[AE_ED25519_SIG_LEN];
-	struct sshbuf tosign, pub, sigblob, blob;
-	size_t nslen = strlen(ns);
-
 	*armor = NULL;
 	if (!key->has_secret)
 		return ae_error_set(err, AE_ERR_CRYPTO,
 		    "unable to sign: no secret key");
+	return sshsig_sign_with(armor, key, sign_local, (void *)key, ns,
+	    payload, len, err);
+}
+
+int
+sshsig_sign_with(char **armor, const struct sshkey *key, sshsig_sign_fn fn,
+    void *arg, const char *ns, const void *payload, size_t len,
+    struct ae_error *err)
+{
+	unsigned char sig[AE_ED25519_SIG_LEN];
+	struct sshbuf tosign, pub, sigblob, blob;
+	size_t nslen = strlen(ns);
+	int r;
+
+	*armor = NULL;
 	if (nslen == 0 || nslen > SSHSIG_NAMESPACE_MAX)
 		return ae_error_set(err, AE_ERR_CRYPTO,
 		    "unable to sign: namespace must be 1 to %u bytes",
@@ -80,8 +103,16 @@ sshsig_sign(char **armor, const struct sshkey *key, const char *ns,
 	sshbuf_init(&sigblob);
 	sshbuf_init(&blob);
 	put_signed_data(&tosign, ns, SIG_HASHALG, payload, len);
-	ae_ed25519_sign(sshbuf_ptr(&tosign), sshbuf_avail(&tosign), key->sk,
-	    sig);
+	if ((r = fn(arg, sshbuf_ptr(&tosign), sshbuf_avail(&tosign), sig,
+	    err)) != 0)
+		goto out;
+	/* a signer that is not this key's is caught before it is handed on */
+	if (fn != sign_local && ae_ed25519_verify(sig, sshbuf_ptr(&tosign),
+	    sshbuf_avail(&tosign), key->pk) != 0) {
+		r = ae_error_set(err, AE_ERR_CRYPTO, "unable to sign: the "
+		    "signature does not verify with the key");
+		goto out;
+	}
 	sshkey_put_public(&pub, key);
 	sshbuf_put_cstring(&sigblob, SSHKEY_TYPE);
 	sshbuf_put_string(&sigblob, sig, sizeof(sig));
@@ -94,12 +125,12 @@ sshsig_sign(char **armor, const struct sshkey *key, const char *ns,
 	sshbuf_put_cstring(&blob, SIG_HASHALG);
 	sshbuf_put_stringb(&blob, &sigblob);
 	*armor = sshbuf_armor(&blob, SIG_LABEL);
-
+out:
 	sshbuf_release(&tosign);
 	sshbuf_release(&pub);
 	sshbuf_release(&sigblob);
 	sshbuf_release(&blob);
-	return 0;
+	return r;
 }
 
 /* Reads the signature blob, string type ‖ string sig, into s->sig. */

@@ -27,6 +27,23 @@ int sshsig_sign(char **armor, const struct sshkey *key, const char *ns,
     const void *payload, size_t len, struct ae_error *err);
 
 /*
+ * Makes sig, the Ed25519 signature of the len bytes at data with the
+ * key the caller means (an ssh-agent's, say). Returns 0 or an error.
+ */
+typedef int (*sshsig_sign_fn)(void *arg, const unsigned char *data,
+    size_t len, unsigned char sig[64], struct ae_error *err);
+
+/*
+ * As sshsig_sign, for a key whose secret is elsewhere: fn(arg, ...)
+ * signs, and key is the public key it signs for (its signature is
+ * checked before it is used). Returns 0 and *armor, fn's error, or
+ * AE_ERR_CRYPTO.
+ */
+int sshsig_sign_with(char **armor, const struct sshkey *key,
+    sshsig_sign_fn fn, void *arg, const char *ns, const void *payload,
+    size_t len, struct ae_error *err);
+
+/*
  * Checks that armor (armorlen bytes, one armored signature with at most a
  * final newline after it) is key's signature of payload for namespace
  * ns. The signature's own key, namespace, version (1), hash ("sha512" or

@@ -72,6 +72,13 @@ store_add_vote(struct store *st, const char *id, const struct store_vote *v,
 }
 
 int
+store_close_request(struct store *st, const char *id, const char *host,
+    const char *state, enum store_put *res, struct ae_error *err)
+{
+	return st->ops->close_request(st, id, host, state, res, err);
+}
+
+int
 store_get(struct store *st, const char *id, int64_t now,
     struct store_request *r, struct store_vote **votes, size_t *nvotes,
     int *found, struct ae_error *err)

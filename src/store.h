@@ -75,6 +75,16 @@ int store_add_vote(struct store *st, const char *id,
     struct ae_error *err);
 
 /*
+ * Closes request id with state (not "pending") if host submitted it and
+ * it is pending; *res: STORE_NEW (closed now), STORE_SAME (closed with
+ * this state already), STORE_CONFLICT (closed otherwise, or another
+ * host's), STORE_MISSING. A close wakes long polls as a vote does.
+ * Returns 0 or AE_ERR_IO.
+ */
+int store_close_request(struct store *st, const char *id, const char *host,
+    const char *state, enum store_put *res, struct ae_error *err);
+
+/*
  * Reads request id into *r and its votes, oldest first, into *votes
  * (*nvotes of them); release with store_request_release and
  * store_votes_free. *found is 0 when there is no such request. A pending
@@ -130,6 +140,8 @@ struct store_ops {
 	int (*add_vote)(struct store *, const char *,
 	    const struct store_vote *, int64_t, enum store_put *,
 	    struct ae_error *);
+	int (*close_request)(struct store *, const char *, const char *,
+	    const char *, enum store_put *, struct ae_error *);
 	int (*get)(struct store *, const char *, int64_t,
 	    struct store_request *, struct store_vote **, size_t *, int *,
 	    struct ae_error *);

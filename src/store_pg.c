@@ -305,6 +305,45 @@ out:
 	return r;
 }
 
+static int
+pgs_close_request(struct store *base, const char *id, const char *host,
+    const char *state, enum store_put *res, struct ae_error *err)
+{
+	struct pg *s = (struct pg *)base;
+	const char *p[3] = { id, host, state };
+	const char *notify[2] = { CHANNEL, id };
+	PGresult *pr = NULL;
+	int r;
+
+	if ((r = pg_run(s, NULL, "BEGIN", 0, NULL, err)) != 0 ||
+	    (r = pg_run(s, &pr, "SELECT host = $2, state = $3, state = "
+	    "'pending' FROM requests WHERE id = $1 FOR UPDATE", 3, p,
+	    err)) != 0)
+		goto out;
+	if (PQntuples(pr) == 0)
+		*res = STORE_MISSING;
+	else if (strcmp(PQgetvalue(pr, 0, 0), "t") != 0)
+		*res = STORE_CONFLICT;
+	else if (strcmp(PQgetvalue(pr, 0, 1), "t") == 0)
+		*res = STORE_SAME;
+	else if (strcmp(PQgetvalue(pr, 0, 2), "t") != 0)
+		*res = STORE_CONFLICT;
+	else
+		*res = STORE_NEW;
+	PQclear(pr);
+	if (*res != STORE_NEW)
+		goto out;
+	if ((r = pg_run(s, NULL, "UPDATE requests SET state = $3 WHERE id = "
+	    "$1 AND host = $2", 3, p, err)) != 0 ||
+	    (r = pg_run(s, NULL, "SELECT pg_notify($1, $2)", 2, notify,
+	    err)) != 0)
+		goto out;
+	return pg_run(s, NULL, "COMMIT", 0, NULL, err);
+out:
+	pg_rollback(s);
+	return r;
+}
+
 static void
 read_request(PGresult *pr, int row, struct store_request *q)
 {
@@ -453,6 +492,7 @@ const struct store_ops store_pg_ops = {
 	.check = pgs_check,
 	.put_request = pgs_put_request,
 	.add_vote = pgs_add_vote,
+	.close_request = pgs_close_request,
 	.get = pgs_get,
 	.list = pgs_list,
 	.count = pgs_count,

@@ -309,6 +309,57 @@ out:
 	return r;
 }
 
+static int
+sq_close_request(struct store *base, const char *id, const char *host,
+    const char *state, enum store_put *res, struct ae_error *err)
+{
+	struct sq *s = (struct sq *)base;
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = sq_exec(s, "BEGIN IMMEDIATE", err)) != 0 ||
+	    (r = sq_prepare(s, &st, "SELECT host = ?2, state FROM requests"
+	    " WHERE id = ?1", err)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		*res = STORE_MISSING;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = sq_fail(s, err, "unable to read a request");
+		goto out;
+	}
+	if (!sqlite3_column_int(st, 0))
+		*res = STORE_CONFLICT;
+	else if (strcmp((const char *)sqlite3_column_text(st, 1), state) == 0)
+		*res = STORE_SAME;
+	else if (strcmp((const char *)sqlite3_column_text(st, 1),
+	    "pending") != 0)
+		*res = STORE_CONFLICT;
+	else
+		*res = STORE_NEW;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (*res != STORE_NEW)
+		goto out;
+	if ((r = sq_prepare(s, &st, "UPDATE requests SET state = ?2"
+	    " WHERE id = ?1", err)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sq_fail(s, err, "unable to close a request");
+		goto out;
+	}
+	r = sq_exec(s, "COMMIT", err);
+out:
+	sqlite3_finalize(st);
+	sq_rollback(s);
+	return r;
+}
+
 #define REQ_COLS "id, host, digest, payload, signature, " STATE_AT ", " \
 	"created_at, expires_at, received_at, " \
 	"(SELECT count(*) FROM votes WHERE request_id = id)"
@@ -444,6 +495,7 @@ const struct store_ops store_sqlite_ops = {
 	.check = sq_check,
 	.put_request = sq_put_request,
 	.add_vote = sq_add_vote,
+	.close_request = sq_close_request,
 	.get = sq_get,
 	.list = sq_list,
 	.count = sq_count,

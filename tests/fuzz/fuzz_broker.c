@@ -1,7 +1,7 @@
 /*
  * The broker's parsers: the bytes as an HTTP body (an envelope), then its
- * payload as a host's request and as an approver's decision; and the
- * bytes themselves as both payloads. What parses must hold what the
+ * payload as a host's request, an approver's decision and a host's
+ * close; and the bytes themselves as each payload. What parses must hold what the
  * parsers promise: ids, digests and times of the documented shapes.
  */
 #include <stdint.h>
@@ -25,6 +25,7 @@ payloads(const char *p, size_t len)
 	struct ae_error err = AE_ERROR_INIT;
 	struct bw_request q;
 	struct bw_decision d;
+	struct bw_close c;
 	char when[32];
 	int64_t t;
 
@@ -44,6 +45,12 @@ payloads(const char *p, size_t len)
 			abort();
 		check_digest(d.digest);
 		bw_decision_release(&d);
+	}
+	if (bw_close_parse(&c, p, len, &err) == 0) {
+		if (!reqid_is_id(c.request) || strcmp(c.state, "pending") == 0)
+			abort();
+		check_digest(c.digest);
+		bw_close_release(&c);
 	}
 }
 

@@ -22,6 +22,12 @@ decision_payload() {
 	printf '"decision":"%s","reason":"%s","at":"%s"}' "$3" "${4:-looks right}" "$(at 0)"
 }
 
+# close_payload ID DIGEST STATE: the host's word that a request is over
+close_payload() {
+	printf '{"schema":"approve-exec/close/v1","request":"%s","digest":"%s",' "$1" "$2"
+	printf '"state":"%s","at":"%s"}' "$3" "$(at 0)"
+}
+
 # envelope KEY NAMESPACE PAYLOAD-FILE: the signed envelope on stdout
 envelope() {
 	rm -f "$3.sig"

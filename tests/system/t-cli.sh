@@ -128,7 +128,7 @@ c|64|approve-exec: unknown option '-Z'|-Z -- true
 c|64|approve-exec: option '--timeout' needs a value|--timeout
 c|64|approve-exec: option '--json' takes no value|--json=yes -- true
 c|64|approve-exec: --timeout 'soon': expected a duration such as 90s, 10m or 1h|--timeout soon -- true
-c|64|approve-exec: --channel 'pigeon': unknown channel (local, tty, slack, teams, api)|--channel pigeon -- true
+c|64|approve-exec: --channel 'pigeon': unknown channel (local, tty, slack, api, teams)|--channel pigeon -- true
 c|64|approve-exec: no command given|--json
 c|64|approve-exec: 'log' is a verb and goes first (approve-exec log ...); a command of that name goes after --|--json log
 c|64|approve-exec: --decision 'foo': expected allowed, approved, denied, timeout, error or cancelled|log --decision foo

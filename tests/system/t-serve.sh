@@ -401,6 +401,25 @@ test_expect_success 'TLS: a key readable by others is refused' '
 	expect_status 78 "$AE" serve --config tls2.yaml 2>err && grep "bad permissions" err
 '
 
+test_expect_success 'the host that submitted a request closes it; a replay changes nothing' '
+	I=00000000000000000000000000000059 &&
+	close_payload $I $D1 approved >c && envelope host approve-exec-request c >c.env &&
+	test "$(post /v1/requests/$I/close c.env)" = 201 &&
+	test "$(get /v1/requests/$I)" = 200 && jq -e ".state == \"approved\"" out &&
+	test "$(post /v1/requests/$I/close c.env)" = 200 && jq -e ".duplicate == true" out &&
+	close_payload $I $D1 denied >c2 && envelope host approve-exec-request c2 >c2.env &&
+	test "$(post /v1/requests/$I/close c2.env)" = 409 &&
+	jq -e ".error == \"request_closed\"" out &&
+	close_payload $ID2 $D2 denied >c3 && envelope host approve-exec-request c3 >c3.env &&
+	test "$(post /v1/requests/$ID2/close c3.env)" = 404 &&
+	envelope host2 approve-exec-request c >c4.env &&
+	test "$(post /v1/requests/$I/close c4.env)" = 403 &&
+	test "$(post /v1/requests/00000000000000000000000000000058/close c.env)" = 422 &&
+	close_payload $I $D1 done >c5 && envelope host approve-exec-request c5 >c5.env &&
+	test "$(post /v1/requests/$I/close c5.env)" = 400 &&
+	test "$(get /v1/requests/$I)" = 200 && jq -e ".state == \"approved\"" out
+'
+
 # The running servers against the OpenAPI description: every documented
 # route, method and status was answered above; every answer was documented
 # (or is the 405 of an undocumented method, or the 404 of an undocumented

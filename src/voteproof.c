@@ -1,0 +1,148 @@
+/*
+ * voteproof: a broker vote's proof, checked again from the record alone.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "brokerwire.h"
+#include "sshkey.h"
+#include "sshsig.h"
+#include "util.h"
+#include "voteproof.h"
+
+static const char *
+str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* NULL if vote v of record rec holds, else why (caller frees). */
+static char *
+check_vote(const json_t *rec, const json_t *v)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const json_t *id = json_object_get(v, "identity");
+	const json_t *ev = json_object_get(v, "evidence");
+	const char *key = str(id, "ssh_key"), *payload = str(ev, "payload");
+	const char *sig = str(ev, "signature"), *reason = str(v, "reason");
+	const char *digest = str(json_object_get(rec, "request"), "digest");
+	struct sshkey *k = NULL;
+	struct bw_decision d;
+	char *why = NULL;
+
+	memset(&d, 0, sizeof(d));
+	if (key == NULL || payload == NULL || sig == NULL) {
+		why = xstrdup("no signed decision, or no key, in its proof");
+		goto out;
+	}
+	if (sshkey_parse_public(&k, key, strlen(key), "identity.ssh_key",
+	    &err) != 0 ||
+	    sshsig_verify(sig, strlen(sig), k, BW_NS_DECISION, payload,
+	    strlen(payload), &err) != 0 ||
+	    bw_decision_parse(&d, payload, strlen(payload), &err) != 0) {
+		why = xstrdup(err.msg);
+		goto out;
+	}
+	/* a run that used a --no-wait request names it in the evidence */
+	if (str(rec, "id") == NULL || (strcmp(d.request, str(rec, "id")) != 0 &&
+	    (str(ev, "request") == NULL ||
+	    strcmp(d.request, str(ev, "request")) != 0)))
+		why = xstrdup("the signed decision is for another request");
+	else if (digest == NULL || strcmp(d.digest, digest) != 0)
+		why = xstrdup("the signed decision is for another digest");
+	else if (str(v, "decision") == NULL ||
+	    strcmp(d.decision, str(v, "decision")) != 0)
+		why = xasprintf("the signed decision is '%s', the record's "
+		    "'%s'", d.decision, str(v, "decision") != NULL ?
+		    str(v, "decision") : "");
+	else if (strcmp(d.reason, reason != NULL ? reason : "") != 0)
+		why = xstrdup("the signed reason is not the record's");
+out:
+	sshkey_free(k);
+	bw_decision_release(&d);
+	return why;
+}
+
+char *
+voteproof_check(const char *data, size_t len)
+{
+	json_t *rec = json_loadb(data, len, 0, NULL), *v;
+	const char *person;
+	char *why = NULL, *bad;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "approvals"), i, v) {
+		if (str(v, "channel") == NULL ||
+		    strcmp(str(v, "channel"), "api") != 0)
+			continue;
+		if ((bad = check_vote(rec, v)) == NULL)
+			continue;
+		person = str(v, "person");
+		why = xasprintf("vote %zu (%s, api): %s", i + 1,
+		    person != NULL ? person : "?", bad);
+		free(bad);
+		break;
+	}
+	json_decref(rec);
+	return why;
+}
+
+int
+voteproof_vote(const char *evidence, const char *id, const char *digest,
+    char **key, int *approve, char **reason, struct ae_error *err)
+{
+	json_t *ev = json_loads(evidence != NULL ? evidence : "", 0, NULL);
+	const char *payload = str(ev, "payload"), *sig = str(ev, "signature");
+	struct sshkey *k = NULL;
+	struct bw_decision d;
+	int r;
+
+	*key = *reason = NULL;
+	*approve = 0;
+	memset(&d, 0, sizeof(d));
+	if (payload == NULL || sig == NULL) {
+		r = ae_error_set(err, AE_ERR_SIGNATURE, "no signed decision");
+		goto out;
+	}
+	if ((r = sshsig_signer(&k, sig, strlen(sig), err)) != 0 ||
+	    (r = sshsig_verify(sig, strlen(sig), k, BW_NS_DECISION, payload,
+	    strlen(payload), err)) != 0)
+		goto out;
+	if (bw_decision_parse(&d, payload, strlen(payload), err) != 0) {
+		r = ae_error_set(err, AE_ERR_SIGNATURE, "the signed decision: "
+		    "%s", err->msg);
+		goto out;
+	}
+	if (strcmp(d.request, id) != 0 || strcmp(d.digest, digest) != 0) {
+		r = ae_error_set(err, AE_ERR_DENIED, "the decision was signed "
+		    "for another request");
+		goto out;
+	}
+	*key = sshkey_format_public(k);
+	*approve = strcmp(d.decision, "approve") == 0;
+	if (d.reason[0] != '\0')
+		*reason = xstrdup(d.reason);
+out:
+	sshkey_free(k);
+	bw_decision_release(&d);
+	json_decref(ev);
+	return r;
+}
+
+char *
+voteproof_evidence(const char *evidence, const char *id)
+{
+	json_t *ev = json_loads(evidence, 0, NULL);
+	char *s;
+
+	if (!json_is_object(ev)) {
+		json_decref(ev);
+		ev = json_object();
+	}
+	json_object_set_new(ev, "request", json_string(id));
+	s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(ev);
+	return s;
+}
