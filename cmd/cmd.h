@@ -110,6 +110,7 @@ int cmd_wait(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 void usage_main(FILE *f);
 /* Returns 1 if name is a verb (reserved ones included), else 0. */
 int is_verb(const char *name);

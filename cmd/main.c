@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "keygen", cmd_keygen }, { "totp", cmd_totp }, { "serve", cmd_serve },
 	{ "doctor", cmd_doctor },
 	{ "show", cmd_status }, { "cancel", cmd_cancel },
+	{ "report", cmd_report },
 };
 
 int
@@ -54,6 +55,8 @@ usage_main(FILE *f)
 "       approve-exec lint [--config FILE] [FILE...]\n"
 "       approve-exec log [--json] [--repo DIR] [--since DATE] [--until DATE]\n"
 "                        [--decision RESULT] [--rule ID] [--person NAME]\n"
+"       approve-exec report [--since DATE] [--until DATE] [--control ID] [--rule ID]\n"
+"                           [--format text|json|csv|html|oscal] [REPO]\n"
 "       approve-exec verify [--json] [--repo DIR] [--allowed-signers FILE]\n"
 "                           [--anchor COMMIT] [--anchor-file FILE]\n"
 "                           [--update-anchor] [--remote]\n"

@@ -59,6 +59,7 @@ struct verify {
 	int have_trusted;
 	char id[SHORT_ID + 1];	/* the commit being checked */
 	int root;		/* it has no parent */
+	char **touched;		/* records it adds or completes */
 };
 
 /* Reports one finding, escaped: paths and argv come from the repository. */
@@ -866,6 +867,8 @@ check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 		return 0;
 	switch (path_kind(path)) {
 	case P_RECORD:
+		if (v->o->record_commit != NULL)
+			v->touched = strv_push(v->touched, path);
 		if ((r = record_load(v, &d->new_file.id, path, &rec, &why,
 		    err)) == 1)
 			finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id,
@@ -903,6 +906,8 @@ check_delta(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 			return 0;
 		switch (path_kind(path)) {
 		case P_RECORD:
+			if (v->o->record_commit != NULL)
+				v->touched = strv_push(v->touched, path);
 			return check_record_change(v, d, err);
 		case P_SIGNERS:
 			return check_signers_change(v, d, err);
@@ -1355,6 +1360,9 @@ static int
 verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 {
 	git_commit *c = NULL, *parent = NULL;
+	char full[GIT_OID_HEXSZ + 1];
+	unsigned long problems;
+	size_t i;
 	int r;
 
 	git_oid_tostr(v->id, sizeof(v->id), id);
@@ -1371,9 +1379,18 @@ verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 		r = audit_git_error(err, r, "unable to read a parent commit");
 		goto out;
 	}
+	problems = v->res->problems;
 	if ((r = check_signature(v, c, parent, err)) == 0)
 		r = check_changes(v, c, parent, err);
+	if (r == 0 && v->o->record_commit != NULL) {
+		git_oid_tostr(full, sizeof(full), id);
+		for (i = 0; v->touched != NULL && v->touched[i] != NULL; i++)
+			v->o->record_commit(v->touched[i], full,
+			    v->res->problems == problems, v->o->arg);
+	}
  out:
+	strv_free(v->touched);
+	v->touched = NULL;
 	git_commit_free(parent);
 	git_commit_free(c);
 	return r;
