@@ -12,7 +12,7 @@
 #include "audreport_int.h"
 #include "util.h"
 
-#define HTML_LIST_MAX	200	/* exception rows per kind */
+#define HTML_LIST_MAX	25	/* exception rows per kind */
 #define WEEK		(7 * 86400)
 #define WEEKS_MAX	104	/* bars in the weekly chart */
 #define CHART_W		720
@@ -138,6 +138,10 @@ exceptions(FILE *f, const struct audreport *r)
 			free(rules);
 		}
 		fputs("</table>\n", f);
+		for (n = 0; i < r->n; i++)
+			n += (size_t)ar_is_exc(&r->v[i], k);
+		if (n > 0)
+			fprintf(f, "<p>and %zu more: see the CSV.</p>\n", n);
 	}
 	if (any == 0)
 		fputs("<p class=\"good\">None.</p>\n", f);
@@ -156,10 +160,12 @@ chart_weeks(FILE *f, const struct audreport *r)
 
 	if (r->n == 0)
 		return;
-	start = r->first - (r->first % WEEK);
+	/* weeks from Monday: the epoch fell on a Thursday */
+	start = r->first - ((r->first - 4 * 86400) % WEEK + WEEK) % WEEK;
 	nw = (size_t)((r->last - start) / WEEK) + 1;
 	if (nw > WEEKS_MAX) {
-		start = r->last - (r->last % WEEK) - (WEEKS_MAX - 1) * WEEK;
+		start = r->last - ((r->last - 4 * 86400) % WEEK + WEEK) %
+		    WEEK - (WEEKS_MAX - 1) * WEEK;
 		nw = WEEKS_MAX;
 	}
 	wk = xcalloc(nw, sizeof(*wk));

@@ -307,7 +307,8 @@ record_json(const char *id, int64_t t, long lat, unsigned long i,
 	    "id", id, "created_at", created, "request", "argv", g->rule,
 	    i % 11 == 0 ? "=HYPERLINK(\"x\")" : "--now", "path", "/usr/bin/x",
 	    "exe_sha256", "00", "cwd", "/", "host", hosts[(i / 3) % 4], "user",
-	    "u", "uid", 1000, "requester", i % 2 ? "dave" : "erin", "claims",
+	    "u", "uid", 1000, "requester", i % 101 == 50 ? "=2+5" :
+	    i % 2 ? "dave" : "erin", "claims",
 	    "agent", i % 5 == 0 ? "claude-code" : NULL, "model", i % 5 == 0 ?
 	    "claude-opus" : NULL, "on_behalf_of", "ci", "env", "reason", "gen",
 	    "digest", DIGEST, "policy", "files", "rules", g->rule, "action",
