@@ -53,7 +53,7 @@ usage_main(FILE *f)
 "       approve-exec check [--json] [--config FILE] [--user NAME] [--group NAME]\n"
 "                          [--host NAME] [--cwd DIR] [--env NAME=VALUE] [--] COMMAND [ARG...]\n"
 "       approve-exec lint [--config FILE] [FILE...]\n"
-"       approve-exec log [--json] [--repo DIR] [--since DATE] [--until DATE]\n"
+"       approve-exec log [--json] [--follow] [--repo DIR] [--since DATE] [--until DATE]\n"
 "                        [--decision RESULT] [--rule ID] [--person NAME]\n"
 "       approve-exec report [--since DATE] [--until DATE] [--control ID] [--rule ID]\n"
 "                           [--format text|json|csv|html|oscal] [REPO]\n"

@@ -171,4 +171,64 @@ test_expect_success 'lint: the shipped policies name only known controls' '
 	for p in "$TOP"/policies/*.yaml; do "$AE" lint "$p" >/dev/null || exit 1; done
 '
 
+# log --json and --follow, with records the real program writes
+cat >"$TEST_DIR/policy.yaml" <<'POL'
+version: 1
+defaults:
+  action: deny
+rules:
+  - id: harmless
+    match: { command: ["true", "false"] }
+    action: allow
+    controls: ["SOC2:CC6.1"]
+POL
+cat >"$TEST_DIR/config.yaml" <<'CFG'
+policies: [policy.yaml]
+audit:
+  repo: live.git
+CFG
+chmod 600 "$TEST_DIR/policy.yaml" "$TEST_DIR/config.yaml"
+
+test_expect_success 'log --json: one record a line, each a whole record' '
+	"$AE" --config config.yaml -- true &&
+	expect_status 1 "$AE" --config config.yaml -- false &&
+	"$AE" log --config config.yaml --json >l.json &&
+	test "$(wc -l <l.json)" = 2 &&
+	python3 -c "
+import json, sys
+for line in open(\"l.json\"):
+    r = json.loads(line)
+    assert r[\"schema\"] == \"approve-exec/record/v1\", r
+    assert r[\"decision\"][\"result\"] == \"allowed\"
+    assert r[\"execution\"][\"exit_status\"] in (0, 1)
+"
+'
+
+test_expect_success 'log --follow: prints the records that land, as they land' '
+	"$AE" log --config config.yaml --json --follow >f.json 2>f.err &
+	pid=$! &&
+	sleep 1.5 &&
+	test "$(wc -l <f.json)" = 2 &&
+	"$AE" --config config.yaml -- true &&
+	n=0 && until grep -q "\"exit_status\":0" f.json.tail 2>/dev/null ||
+	    [ $n -ge 50 ]; do
+		sleep 0.2; n=$((n + 1)); tail -n +3 f.json >f.json.tail; done &&
+	kill $pid && wait $pid 2>/dev/null;
+	python3 -c "
+import json
+old = [json.loads(l) for l in open(\"l.json\")]
+new = [json.loads(l) for l in open(\"f.json\")][2:]
+assert new, \"nothing followed\"
+assert {r[\"id\"] for r in new} == {new[-1][\"id\"]}, new
+assert new[-1][\"id\"] not in {r[\"id\"] for r in old}
+assert new[-1][\"execution\"][\"exit_status\"] == 0
+"
+'
+
+test_expect_success 'report over what the program wrote: 3 decisions, signatures good' '
+	"$AE" report --config config.yaml --format json >live.json &&
+	grep -q "\"decisions\": 3" live.json &&
+	grep -q "\"status\": \"good\"" live.json
+'
+
 test_done
