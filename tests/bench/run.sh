@@ -17,3 +17,5 @@ echo "== tests/bench/slack.sh"
 sh tests/bench/slack.sh
 echo "== tests/bench/broker.sh"
 sh tests/bench/broker.sh
+echo "== tests/bench/report.sh"
+sh tests/bench/report.sh
