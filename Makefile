@@ -51,6 +51,7 @@ SRC = $(sort $(wildcard src/*.c))
 EXT_SRC += src/audit_git.c
 EXT_SRC += src/audit_remote.c
 EXT_SRC += src/audit_verify.c
+EXT_SRC += src/audreport_git.c
 EXT_SRC += src/broker.c
 EXT_SRC += src/broker_conf.c
 EXT_SRC += src/brokerhttp.c

@@ -33,6 +33,9 @@ git openssh-client openssh-server mandoc python3 tmux procps strace"
 packages="$packages sudo"
 # and the evidence store's own object writer (SHA-1, deflate)
 packages="$packages nettle-dev zlib1g-dev"
+# and what the report tests check with: a JSON-schema validator for OSCAL
+# (regex for its \p{L} patterns) and a browser that renders the HTML
+packages="$packages python3-jsonschema python3-regex chromium"
 # and what make fuzz builds with (libFuzzer and the sanitizers)
 packages="$packages clang libclang-rt-14-dev"
 

@@ -133,6 +133,7 @@ struct json_t;
 int pending_reviews(const struct config *cfg, struct json_t *out);
 int cmd_hook(int argc, char **argv);
 int cmd_sudo_gate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 void usage_main(FILE *f);
 /* The verbs against a broker, in broker.c; each returns an exit status. */
 int broker_decide(const char *decision, const char *which, const char *reason,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "controls.h"
 #include "noexec.h"
 #include "ydoc.h"
 
@@ -88,6 +89,37 @@ lint_hatches(const struct policy *pol)
 	}
 }
 
+/*
+ * Refuses each control id that is not in the catalogue, with the nearest
+ * one that is. Returns 0, or 78 when some id is unknown.
+ */
+static int
+lint_controls(const struct policy *pol)
+{
+	const struct pol_rule *r;
+	const char *near;
+	char buf[64];
+	size_t i, k;
+	int bad = 0;
+
+	for (i = 0; i < pol->nrules; i++) {
+		r = &pol->rules[i];
+		for (k = 0; r->controls != NULL && r->controls[k] != NULL;
+		    k++) {
+			if (controls_find(r->controls[k]) != NULL)
+				continue;
+			near = controls_suggest(r->controls[k], buf,
+			    sizeof(buf));
+			warnx_ae("%s:%lu: rule %s: unknown control '%s'%s%s%s",
+			    r->file, r->line, r->id, r->controls[k],
+			    near != NULL ? " (did you mean '" : "",
+			    near != NULL ? near : "", near != NULL ? "'?)" : "");
+			bad = 1;
+		}
+	}
+	return bad ? 78 : 0;
+}
+
 static int
 lint_file(const char *path, const struct approvers *people)
 {
@@ -107,10 +139,12 @@ lint_file(const char *path, const struct approvers *people)
 			approvers_release(&ap);
 	} else {
 		if ((r = policy_load(&pol, paths, people, &err)) == 0) {
-			printf("%s: ok (policy, %zu rules)\n", path, pol.nrules);
+			if ((r = lint_controls(&pol)) == 0)
+				printf("%s: ok (policy, %zu rules)\n", path,
+				    pol.nrules);
 			lint_hatches(&pol);
 			policy_release(&pol);
-			return 0;
+			return r;
 		}
 	}
 	if (r != 0)
@@ -148,6 +182,10 @@ cmd_lint(int argc, char **argv)
 	}
 	if (setup_load(&s, config, &err) != 0)
 		return fail(&err);
+	if ((r = lint_controls(&s.pol)) != 0) {
+		setup_release(&s);
+		return r;
+	}
 	printf("%s: ok (%zu policy files, %zu rules, %zu people, %zu groups)\n",
 	    s.cfg.file != NULL ? s.cfg.file : "(embedded default)",
 	    s.pol.nfiles, s.pol.nrules, s.ap.npeople, s.ap.ngroups);

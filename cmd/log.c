@@ -1,7 +1,10 @@
 /*
  * approve-exec log: the records at the tip of the evidence repository,
- * oldest decision first, as a table for people or one JSON line each.
- * It reads what is there; whether it is genuine is verify's question.
+ * oldest decision first, as a table for people or one JSON line each;
+ * with --follow, then each record as it lands, and again if its outcome
+ * lands later (a line per look at main, newest version), for a shipper
+ * to tail. It reads what is there; whether it is
+ * genuine is verify's question.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -9,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
+#include "audreport.h"
 #include "cmd.h"
 #include "escape.h"
 #include "ext.h"
@@ -20,6 +25,7 @@
 #define CMD_COLS	60	/* the command column, ellipsis included */
 #define TEXT_COLS	32	/* requester and approvers */
 #define ID_COLS		12
+#define FOLLOW_MS	1000	/* how often --follow looks at main */
 
 enum { C_TIME, C_ID, C_REQUESTER, C_COMMAND, C_DECISION, C_APPROVERS,
     C_EXIT, NCOLS };
@@ -33,7 +39,7 @@ struct when {
 struct log_opts {
 	const char *config, *repo, *decision, *rule, *person;
 	struct when since, until;	/* until: the first instant excluded */
-	int json;
+	int json, follow;
 };
 
 struct row {
@@ -50,7 +56,7 @@ struct rows {
 };
 
 enum { O_JSON = 256, O_CONFIG, O_REPO, O_SINCE, O_UNTIL, O_DECISION,
-    O_RULE, O_PERSON };
+    O_RULE, O_PERSON, O_FOLLOW };
 
 static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
@@ -61,6 +67,7 @@ static const struct option longopts[] = {
 	{ "decision", required_argument, NULL, O_DECISION },
 	{ "rule", required_argument, NULL, O_RULE },
 	{ "person", required_argument, NULL, O_PERSON },
+	{ "follow", no_argument, NULL, O_FOLLOW },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -71,7 +78,7 @@ usage_log(FILE *f)
 	fputs("usage: approve-exec log [--repo DIR] [--since DATE] "
 	    "[--until DATE] [--decision RESULT]\n"
 	    "                        [--rule ID] [--person NAME] [--json] "
-	    "[--config FILE]\n"
+	    "[--follow] [--config FILE]\n"
 	    "DATE is YYYY-MM-DD (UTC; --until includes that day) or RFC 3339.\n",
 	    f);
 }
@@ -224,6 +231,7 @@ parse_opts(int argc, char **argv, struct log_opts *o)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: o->json = 1; break;
+		case O_FOLLOW: o->follow = 1; break;
 		case O_CONFIG: o->config = optarg; break;
 		case O_REPO: o->repo = optarg; break;
 		case O_RULE: o->rule = optarg; break;
@@ -462,6 +470,54 @@ rows_release(struct rows *rows)
 			free(rows->v[i].col[k]);
 	}
 	free(rows->v);
+	rows->v = NULL;
+	rows->n = 0;
+}
+
+/* --follow: the rows as they come, unaligned (the widths are not known). */
+static void
+print_rows(const struct rows *rows)
+{
+	size_t i, k;
+
+	for (i = 0; i < rows->n; i++) {
+		if (rows->o->json) {
+			printf("%s\n", rows->v[i].json);
+			continue;
+		}
+		for (k = 0; k < NCOLS; k++)
+			printf(k + 1 < NCOLS ? "%s  " : "%s\n",
+			    rows->v[i].col[k]);
+	}
+	fflush(stdout);
+}
+
+/*
+ * Prints each record that main gains from tip on, newest version, until
+ * killed or main can no longer be read. A record that lands while the
+ * first listing is read may be printed twice, never not at all.
+ */
+static int
+follow(const struct ext_ops *x, const char *repo, struct rows *rows,
+    char tip[41], struct ae_error *err)
+{
+	char next[41];
+	int r;
+
+	for (;;) {
+		usleep(FOLLOW_MS * 1000);
+		if ((r = x->audreport_changes(repo, tip, next, collect, rows,
+		    err)) != 0)
+			return r;
+		memcpy(tip, next, sizeof(next));
+		if (rows->n > 0)
+			qsort(rows->v, rows->n, sizeof(*rows->v), row_cmp);
+		print_rows(rows);
+		rows_release(rows);
+		if (ferror(stdout))
+			return ae_error_set(err, AE_ERR_IO, "unable to write "
+			    "to the standard output");
+	}
 }
 
 int
@@ -473,6 +529,7 @@ cmd_log(int argc, char **argv)
 	struct rows rows = { &o, NULL, 0 };
 	struct config cfg;
 	const char *repo;
+	char tip[41] = "";
 	size_t i;
 	int r, loaded = 0;
 
@@ -481,7 +538,9 @@ cmd_log(int argc, char **argv)
 		return r;
 	if (repo_locate(o.repo, o.config, &cfg, &loaded, &repo, &err) != 0)
 		return fail(&err);
-	if ((r = ext_load(&x, &err)) != 0 ||
+	if ((r = ext_load(&x, &err)) != 0 || (o.follow &&
+	    (r = x->audreport_changes(repo, "", tip, collect, &rows,
+	    &err)) != 0) ||
 	    (r = x->audit_foreach_record(repo, collect, &rows, &err)) != 0) {
 		r = fail(&err);
 		goto out;
@@ -494,6 +553,12 @@ cmd_log(int argc, char **argv)
 	else
 		print_table(&rows);
 	r = 0;
+	if (o.follow) {
+		fflush(stdout);
+		rows_release(&rows);
+		if ((r = follow(x, repo, &rows, tip, &err)) != 0)
+			r = fail(&err);
+	}
  out:
 	fflush(stdout);
 	rows_release(&rows);

@@ -33,6 +33,7 @@ static const struct verb verbs[] = {
 	{ "hook", cmd_hook },
 	/* internal: what sudo's approval plugin runs */
 	{ "sudo-gate", cmd_sudo_gate },
+	{ "report", cmd_report },
 };
 
 int
@@ -56,8 +57,10 @@ usage_main(FILE *f)
 "       approve-exec check [--json] [--config FILE] [--user NAME] [--group NAME]\n"
 "                          [--host NAME] [--cwd DIR] [--env NAME=VALUE] [--] COMMAND [ARG...]\n"
 "       approve-exec lint [--config FILE] [FILE...]\n"
-"       approve-exec log [--json] [--repo DIR] [--since DATE] [--until DATE]\n"
+"       approve-exec log [--json] [--follow] [--repo DIR] [--since DATE] [--until DATE]\n"
 "                        [--decision RESULT] [--rule ID] [--person NAME]\n"
+"       approve-exec report [--since DATE] [--until DATE] [--control ID] [--rule ID]\n"
+"                           [--format text|json|csv|html|oscal] [REPO]\n"
 "       approve-exec verify [--json] [--repo DIR] [--allowed-signers FILE]\n"
 "                           [--anchor COMMIT] [--anchor-file FILE]\n"
 "                           [--update-anchor] [--remote]\n"

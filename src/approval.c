@@ -126,6 +126,11 @@ approval_release(struct approval *a)
 		free(a->votes[i].reason);
 	}
 	free(a->votes);
+	for (i = 0; i < a->nrefused; i++) {
+		free(a->refused[i].person);
+		free(a->refused[i].channel);
+	}
+	free(a->refused);
 	free(a->needs);
 	free(a->requester);
 	free(a->on_behalf_of);
@@ -254,6 +259,27 @@ dup_or_null(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/*
+ * Keeps a listed person's refused vote on their own request, so that the
+ * record shows the attempt; a few, so that votes cannot swell it.
+ */
+static void
+note_refused(struct approval *a, const struct appr_vote *v)
+{
+	size_t n = a->nrefused;
+
+	if (v->person == NULL || !is_self(a, v->person) || a->ap == NULL ||
+	    approvers_person(a->ap, v->person) == NULL ||
+	    n >= APPROVAL_REFUSED_MAX)
+		return;
+	a->refused = xreallocarray(a->refused, n + 1, sizeof(*a->refused));
+	a->refused[n].person = xstrdup(v->person);
+	a->refused[n].channel = dup_or_null(v->channel);
+	a->refused[n].approve = v->approve != 0;
+	a->refused[n].at = time(NULL);
+	a->nrefused = n + 1;
+}
+
 int
 approval_vote(struct approval *a, const struct appr_vote *v,
     struct ae_error *err)
@@ -261,8 +287,10 @@ approval_vote(struct approval *a, const struct appr_vote *v,
 	size_t n = a->nvotes;
 	int r;
 
-	if ((r = check_vote(a, v, err)) != 0)
+	if ((r = check_vote(a, v, err)) != 0) {
+		note_refused(a, v);
 		return r;
+	}
 	a->votes = xreallocarray(a->votes, n + 1, sizeof(*a->votes));
 	memset(&a->votes[n], 0, sizeof(a->votes[n]));
 	a->votes[n].person = xstrdup(v->person);

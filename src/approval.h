@@ -50,7 +50,15 @@ struct approval {
 		time_t at;
 	} *votes;		/* counted votes, in order; owned */
 	size_t nvotes;
+	struct {
+		char *person, *channel;
+		int approve;
+		time_t at;
+	} *refused;		/* self-approvals refused, for the record */
+	size_t nrefused;	/* at most APPROVAL_REFUSED_MAX */
 };
+
+#define APPROVAL_REFUSED_MAX 16
 
 enum appr_state { APPR_PENDING, APPR_APPROVED, APPR_DENIED };
 

@@ -157,6 +157,14 @@ struct audit_verify_opts {
 	 */
 	void (*report)(enum audit_finding kind, const char *line, void *arg);
 	void *arg;
+	/*
+	 * Called, if not NULL, with the same arg for each record a commit
+	 * adds or completes, once that commit is checked: the record's path,
+	 * the commit (40 hex digits) and whether the commit raised no
+	 * problem (its signature and its changes). Oldest commit first.
+	 */
+	void (*record_commit)(const char *path, const char *commit, int ok,
+	    void *arg);
 };
 
 enum audit_anchor_kind {

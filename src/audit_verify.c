@@ -60,6 +60,7 @@ struct verify {
 	int have_trusted;
 	char id[SHORT_ID + 1];	/* the commit being checked */
 	int root;		/* it has no parent */
+	char **touched;		/* records it adds or completes */
 };
 
 /* Reports one finding, escaped: paths and argv come from the repository. */
@@ -920,6 +921,8 @@ check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 		return 0;
 	switch (path_kind(path)) {
 	case P_RECORD:
+		if (v->o->record_commit != NULL)
+			v->touched = strv_push(v->touched, path);
 		if ((r = record_load(v, &d->new_file.id, path, &rec, &why,
 		    err)) == 1)
 			finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id,
@@ -959,6 +962,8 @@ check_delta(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 			return 0;
 		switch (path_kind(path)) {
 		case P_RECORD:
+			if (v->o->record_commit != NULL)
+				v->touched = strv_push(v->touched, path);
 			return check_record_change(v, d, err);
 		case P_SIGNERS:
 			return check_signers_change(v, d, err);
@@ -974,28 +979,127 @@ check_delta(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 	}
 }
 
-/* Diffs c against parent (NULL: the empty tree) and checks each change. */
+/*
+ * One change of a tree walk, as check_delta reads it: a blob (or link,
+ * or submodule) at path added, deleted or modified.
+ */
+static int
+tree_change(struct verify *v, git_delta_t status, const char *path,
+    const git_tree_entry *old, const git_tree_entry *new,
+    struct ae_error *err)
+{
+	git_diff_delta d;
+
+	memset(&d, 0, sizeof(d));
+	d.status = status;
+	d.old_file.path = d.new_file.path = path;
+	if (old != NULL) {
+		git_oid_cpy(&d.old_file.id, git_tree_entry_id(old));
+		d.old_file.mode = (uint16_t)git_tree_entry_filemode(old);
+	}
+	if (new != NULL) {
+		git_oid_cpy(&d.new_file.id, git_tree_entry_id(new));
+		d.new_file.mode = (uint16_t)git_tree_entry_filemode(new);
+	}
+	return check_delta(v, &d, err);
+}
+
+static int diff_trees(struct verify *, const git_tree_entry *,
+    const git_tree_entry *, struct buf *, int, struct ae_error *);
+
+/*
+ * The changes between the trees a and b (either NULL: empty) under
+ * path, entering only subtrees whose ids differ: what a commit changed
+ * costs what it changed, not the size of the repository.
+ */
+static int
+diff_tree_pair(struct verify *v, git_tree *a, git_tree *b, struct buf *path,
+    int depth, struct ae_error *err)
+{
+	const git_tree_entry *e, *o;
+	size_t i, n;
+	int r = 0;
+
+	if (depth > TREE_DEPTH_MAX) {
+		finding(v, AUDIT_PROBLEM, "commit %s: %s: nested too deep",
+		    v->id, path->p);
+		return 0;
+	}
+	n = a != NULL ? git_tree_entrycount(a) : 0;
+	for (i = 0; r == 0 && i < n; i++) {
+		e = git_tree_entry_byindex(a, i);
+		if (b == NULL || git_tree_entry_byname(b, git_tree_entry_name(e))
+		    == NULL)
+			r = diff_trees(v, e, NULL, path, depth, err);
+	}
+	n = b != NULL ? git_tree_entrycount(b) : 0;
+	for (i = 0; r == 0 && i < n; i++) {
+		e = git_tree_entry_byindex(b, i);
+		o = a != NULL ? git_tree_entry_byname(a,
+		    git_tree_entry_name(e)) : NULL;
+		if (o == NULL || git_tree_entry_filemode(o) !=
+		    git_tree_entry_filemode(e) || !git_oid_equal(
+		    git_tree_entry_id(o), git_tree_entry_id(e)))
+			r = diff_trees(v, o, e, path, depth, err);
+	}
+	return r;
+}
+
+/* The changes from entry a to entry b (one may be NULL), same name. */
+static int
+diff_trees(struct verify *v, const git_tree_entry *a,
+    const git_tree_entry *b, struct buf *path, int depth,
+    struct ae_error *err)
+{
+	const git_tree_entry *any = b != NULL ? b : a;
+	git_tree *ta = NULL, *tb = NULL;
+	size_t len = path->len;
+	int r = 0, a_dir, b_dir;
+
+	a_dir = a != NULL && git_tree_entry_filemode(a) == GIT_FILEMODE_TREE;
+	b_dir = b != NULL && git_tree_entry_filemode(b) == GIT_FILEMODE_TREE;
+	buf_addf(path, "%s%s", len > 0 ? "/" : "", git_tree_entry_name(any));
+	if ((a_dir && (r = git_tree_lookup(&ta, v->repo,
+	    git_tree_entry_id(a))) != 0) || (b_dir && (r = git_tree_lookup(&tb,
+	    v->repo, git_tree_entry_id(b))) != 0)) {
+		r = audit_git_error(err, r, "unable to read a tree");
+		goto out;
+	}
+	if (a_dir || b_dir)
+		r = diff_tree_pair(v, ta, tb, path, depth + 1, err);
+	/* a blob replaced by a tree, or the other way: deleted, then added */
+	if (r == 0 && a != NULL && !a_dir)
+		r = tree_change(v, b != NULL && !b_dir ? GIT_DELTA_MODIFIED :
+		    GIT_DELTA_DELETED, path->p, a, b != NULL && !b_dir ? b :
+		    NULL, err);
+	if (r == 0 && b != NULL && !b_dir && (a == NULL || a_dir))
+		r = tree_change(v, GIT_DELTA_ADDED, path->p, NULL, b, err);
+ out:
+	git_tree_free(ta);
+	git_tree_free(tb);
+	path->len = len;
+	path->p[len] = '\0';
+	return r;
+}
+
+/* Walks c against parent (NULL: the empty tree) and checks each change. */
 static int
 check_changes(struct verify *v, git_commit *c, git_commit *parent,
     struct ae_error *err)
 {
 	git_tree *old = NULL, *new = NULL;
-	git_diff *diff = NULL;
-	size_t i, n;
+	struct buf path;
 	int r;
 
+	buf_init(&path);
 	if ((parent != NULL && (r = git_commit_tree(&old, parent)) != 0) ||
-	    (r = git_commit_tree(&new, c)) != 0 ||
-	    (r = git_diff_tree_to_tree(&diff, v->repo, old, new,
-	    NULL)) != 0) {
-		r = audit_git_error(err, r, "unable to diff a commit");
+	    (r = git_commit_tree(&new, c)) != 0) {
+		r = audit_git_error(err, r, "unable to read a commit's tree");
 		goto out;
 	}
-	n = git_diff_num_deltas(diff);
-	for (i = 0; r == 0 && i < n; i++)
-		r = check_delta(v, git_diff_get_delta(diff, i), err);
+	r = diff_tree_pair(v, old, new, &path, 0, err);
  out:
-	git_diff_free(diff);
+	buf_release(&path);
 	git_tree_free(old);
 	git_tree_free(new);
 	return r;
@@ -1500,6 +1604,9 @@ static int
 verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 {
 	git_commit *c = NULL, *parent = NULL;
+	char full[GIT_OID_HEXSZ + 1];
+	unsigned long problems;
+	size_t i;
 	int r;
 
 	git_oid_tostr(v->id, sizeof(v->id), id);
@@ -1516,9 +1623,18 @@ verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 		r = audit_git_error(err, r, "unable to read a parent commit");
 		goto out;
 	}
+	problems = v->res->problems;
 	if ((r = check_signature(v, c, parent, err)) == 0)
 		r = check_changes(v, c, parent, err);
+	if (r == 0 && v->o->record_commit != NULL) {
+		git_oid_tostr(full, sizeof(full), id);
+		for (i = 0; v->touched != NULL && v->touched[i] != NULL; i++)
+			v->o->record_commit(v->touched[i], full,
+			    v->res->problems == problems, v->o->arg);
+	}
  out:
+	strv_free(v->touched);
+	v->touched = NULL;
 	git_commit_free(parent);
 	git_commit_free(c);
 	return r;

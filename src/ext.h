@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "audit_int.h"
+#include "audreport.h"
 #include "broker.h"
 #include "brokercli.h"
 #include "chan.h"
@@ -47,6 +48,8 @@ extern const struct chan_ops chan_slack;
 	X(audit_foreach_review)				\
 	X(audit_verify_run)				\
 	X(audit_verify_result_release)			\
+	X(audreport_unpushed)				\
+	X(audreport_changes)				\
 	X(ciid_verify_offered)				\
 	X(chan_slack)					\
 	X(broker_serve)					\

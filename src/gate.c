@@ -463,7 +463,7 @@ approve_rules(const struct gate *g)
 	return buf_detach(&b);
 }
 
-/* Puts every counted vote in the record. */
+/* Puts every counted vote in the record, and the refused self-approvals. */
 static void
 record_votes(struct gate *g, const struct approval *a)
 {
@@ -475,6 +475,10 @@ record_votes(struct gate *g, const struct approval *a)
 		    a->votes[i].channel, a->votes[i].at,
 		    a->votes[i].identity, a->votes[i].evidence,
 		    a->votes[i].reason, a->votes[i].self);
+	for (i = 0; i < a->nrefused; i++)
+		record_add_refusal(g->rec, a->refused[i].person,
+		    a->refused[i].approve ? "approve" : "deny",
+		    a->refused[i].channel, a->refused[i].at, "self_approval");
 }
 
 /* Who denied and why, for the message and the record; caller frees. */

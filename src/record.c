@@ -445,6 +445,24 @@ record_add_approval(struct record *r, const char *person,
 }
 
 void
+record_add_refusal(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at, const char *why)
+{
+	struct timespec ts = { at, 0 };
+	json_t *list = json_object_get(r->root, "refused_votes");
+	char when[32];
+
+	rfc3339(&ts, when);
+	if (!json_is_array(list)) {
+		list = json_array();
+		json_object_set_new(r->root, "refused_votes", list);
+	}
+	json_array_append_new(list, json_pack("{s:o,s:s,s:o,s:s,s:s}",
+	    "person", text(person), "decision", decision, "channel",
+	    text(channel), "at", when, "why", why));
+}
+
+void
 record_set_decision(struct record *r, const char *result, const char *detail)
 {
 	json_object_set_new(r->root, "decision", json_pack("{s:s,s:o,s:o}",

@@ -126,6 +126,13 @@ int record_review_parse(struct record **out, const char *data, size_t len,
     const char *path, struct ae_error *err);
 
 /*
+ * Appends a vote that did not count to refused_votes: person, decision,
+ * channel (or NULL), at, and why ("self_approval").
+ */
+void record_add_refusal(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at, const char *why);
+
+/*
  * Sets execution from the finished command; error (NULL: none) says why
  * it could not be started, when execve failed after the decision.
  */

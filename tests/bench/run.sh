@@ -19,3 +19,5 @@ echo "== tests/bench/broker.sh"
 sh tests/bench/broker.sh
 echo "== tests/bench/hook.sh"
 sh tests/bench/hook.sh
+echo "== tests/bench/report.sh"
+sh tests/bench/report.sh

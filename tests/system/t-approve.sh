@@ -97,7 +97,13 @@ test_expect_success 'the requester cannot approve their own request' '
 	expect_status 77 as aeq_req "$AE" approve --config "$W/config.yaml" "$code" 2>err &&
 	grep -qi "own request" err &&
 	as aeq_bob "$AE" deny --config "$W/config.yaml" "$code" --reason "cleanup" &&
-	test "$(finished)" = 77 && ! test -e "$W/req/one"
+	test "$(finished)" = 77 && ! test -e "$W/req/one" &&
+	last_record | python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+v=r[\"refused_votes\"]
+assert len(v)==1 and v[0][\"why\"]==\"self_approval\" and v[0][\"decision\"]==\"approve\", v
+assert [a[\"person\"] for a in r[\"approvals\"]]==[\"bob\"], r[\"approvals\"]"
 '
 
 test_expect_success 'someone not in the approver list is refused' '
