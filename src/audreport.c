@@ -287,6 +287,8 @@ read_break_glass(struct ar_rec *e, json_t *root, int64_t at_ms)
 		    "break_glass");
 	if (!json_is_true(bg) && !json_is_object(bg))
 		return;
+	if (json_object_get(bg, "refused") != NULL)
+		return;		/* a refused break-glass ran nothing */
 	e->break_glass = 1;
 	e->review = AR_REV_PENDING;
 	within = parse_duration(str_at(bg, "review_within", NULL));
@@ -310,7 +312,11 @@ read_break_glass(struct ar_rec *e, json_t *root, int64_t at_ms)
 		e->review_by = safe(str_at(rv, "person", NULL));
 }
 
-/* A review record: {"review": {"of": ID, "decision": accept|reject}}. */
+/*
+ * A review record: {"review": {"request": ID, "result": accepted|rejected,
+ * "reviewer": PERSON}} as approve-exec review writes it under reviews/,
+ * or {"review": {"of": ID, "decision": accept|reject, "person": P}}.
+ */
 static int
 read_review(struct build *b, json_t *root)
 {
@@ -327,7 +333,8 @@ read_review(struct build *b, json_t *root)
 	d = str_at(rv, "decision", NULL);
 	if (d == NULL)
 		d = str_at(rv, "result", NULL);
-	if ((by = str_at(rv, "person", NULL)) == NULL)
+	if ((by = str_at(rv, "reviewer", NULL)) == NULL &&
+	    (by = str_at(rv, "person", NULL)) == NULL)
 		by = str_at(root, "request", "requester");
 	b->revs = xreallocarray(b->revs, b->nrevs + 1, sizeof(*b->revs));
 	b->revs[b->nrevs].of = xstrdup(of);
@@ -421,6 +428,22 @@ rec_read(struct ar_rec *e, json_t *root, const char *path)
 	    json_is_string(json_object_get(ex, "ended_at")));
 	e->ran_unapproved = ran && !e->break_glass && action != NULL &&
 	    strcmp(action, "approve") == 0 && strv_len(e->approvers) == 0;
+	return 0;
+}
+
+/* audit_foreach_review's callback: the reviews of break-glass runs. */
+static int
+on_review(const char *path, const char *data, size_t len, void *arg)
+{
+	json_t *root;
+
+	(void)path;
+	if (data == NULL || (root = json_loadb(data, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return 0;	/* verify reported it */
+	if (json_is_object(root))
+		read_review(arg, root);
+	json_decref(root);
 	return 0;
 }
 
@@ -736,7 +759,8 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 	b.r->repo = esc_text(o->repo);
 	if ((r = ext_load(&x, err)) != 0 || (r = verify(&b, x, err)) != 0 ||
 	    (r = x->audreport_unpushed(o->repo, &b.r->unpushed, err)) != 0 ||
-	    (r = x->audit_foreach_record(o->repo, on_record, &b, err)) != 0)
+	    (r = x->audit_foreach_record(o->repo, on_record, &b, err)) != 0 ||
+	    (r = x->audit_foreach_review(o->repo, on_review, &b, err)) != 0)
 		goto out;
 	attach_commits(&b);
 	attach_reviews(&b);

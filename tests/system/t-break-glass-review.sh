@@ -147,6 +147,21 @@ test_expect_success 'stock git verify-commit and approve-exec verify accept ever
 	grep -q " 0 problems" out
 '
 
+test_expect_success 'report counts the runs and their reviews as review wrote them' '
+	st=0 &&
+	"$AE" report --repo "$W/audit.git" --allowed-signers "$W/signers" \
+	    --format json >rep.json || st=$? &&
+	test "$st" = 0 -o "$st" = 2 &&
+	python3 - <<-'PY'
+	import json
+	d = json.load(open("rep.json"))
+	assert d["signature"]["verified"] is True, d["signature"]["findings"]
+	bg = d["totals"]["break_glass"]
+	assert bg == {"runs": 3, "accepted": 1, "rejected": 1, "pending": 1,
+	    "overdue": 0}, bg
+	PY
+'
+
 # tamper REPO EDIT...: a clone's commit, pushed back to REPO
 tamper() {
 	repo=$1
