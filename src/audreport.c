@@ -23,7 +23,7 @@
 #define REVIEW_DEFAULT	DAY	/* break_glass.review_within when absent */
 
 const char *const ar_result_names[AR_NRESULTS] = { "allowed", "approved",
-	"denied", "timeout", "error", "cancelled" };
+	"denied", "timeout", "error", "cancelled", "break_glass" };
 const char *const ar_review_names[] = { "none", "accepted", "rejected",
 	"pending", "overdue" };
 
@@ -422,9 +422,10 @@ rec_read(struct ar_rec *e, json_t *root, const char *path)
 			    json_object_get(ex, "signal"));
 	}
 	ran = json_is_object(ex) || e->result == AR_ALLOWED ||
-	    e->result == AR_APPROVED;
+	    e->result == AR_APPROVED || e->result == AR_BREAK_GLASS;
 	e->missing_outcome = (e->result == AR_ALLOWED ||
-	    e->result == AR_APPROVED) && !(json_is_object(ex) &&
+	    e->result == AR_APPROVED || e->result == AR_BREAK_GLASS) &&
+	    !(json_is_object(ex) &&
 	    json_is_string(json_object_get(ex, "ended_at")));
 	e->ran_unapproved = ran && !e->break_glass && action != NULL &&
 	    strcmp(action, "approve") == 0 && strv_len(e->approvers) == 0;

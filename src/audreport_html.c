@@ -19,7 +19,7 @@
 #define CHART_H		180
 
 static const char *const colours[AR_NRESULTS] = { "#4c78a8", "#54a24b",
-	"#e45756", "#f58518", "#b279a2", "#9d9da0" };
+	"#e45756", "#f58518", "#b279a2", "#9d9da0", "#eeca3b" };
 
 /* Writes s with & < > " ' as entities. */
 static void

@@ -10,7 +10,7 @@
 #include "audreport.h"
 
 enum ar_result { AR_ALLOWED, AR_APPROVED, AR_DENIED, AR_TIMEOUT, AR_ERROR,
-	AR_CANCELLED, AR_NRESULTS };
+	AR_CANCELLED, AR_BREAK_GLASS, AR_NRESULTS };
 
 extern const char *const ar_result_names[AR_NRESULTS];
 

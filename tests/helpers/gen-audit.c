@@ -31,11 +31,11 @@
 
 static const char *const ctl_ids[NCTL] = { "SOC2:CC8.1", "NIST800-53:CM-3",
 	"SOC2:CC6.1", "SOC2:CC7.2", "NIST800-53:AC-6" };
-static const char *const results[6] = { "allowed", "approved", "denied",
-	"timeout", "error", "cancelled" };
+static const char *const results[7] = { "allowed", "approved", "denied",
+	"timeout", "error", "cancelled", "break_glass" };
 
 struct tally {
-	unsigned long n, res[6], unapproved, bg, acc, rej, overdue, missing,
+	unsigned long n, res[7], unapproved, bg, acc, rej, overdue, missing,
 	    refused, approvals;
 	long *lat;
 	size_t nlat;
@@ -72,7 +72,7 @@ make_id(unsigned long i, const char *salt, char id[33])
 }
 
 static void
-put(const char *id, int64_t t, json_t *rec)
+put_under(const char *dir, const char *id, int64_t t, json_t *rec)
 {
 	char day[32], *path, *text;
 	time_t s = (time_t)t;
@@ -81,7 +81,7 @@ put(const char *id, int64_t t, json_t *rec)
 
 	gmtime_r(&s, &tm);
 	strftime(day, sizeof(day), "%Y/%m/%d", &tm);
-	path = xasprintf("records/%s/%.2s/%s.json", day, id, id);
+	path = xasprintf("%s/%s/%.2s/%s.json", dir, day, id, id);
 	text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (git_blob_create_from_buffer(&oid, A->repo, text,
 	    strlen(text)) != 0)
@@ -196,12 +196,13 @@ tally_json(struct tally *t)
 		qsort(t->lat, t->nlat, sizeof(long), lcmp);
 	m = (t->nlat * 50 + 99) / 100;
 	p = (t->nlat * 90 + 99) / 100;
-	return json_pack("{s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,"
+	return json_pack("{s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,"
 	    "s:I,s:I,s:I,s:I,s:I,s:o}", "decisions", (json_int_t)t->n,
 	    "results", "allowed", (json_int_t)t->res[0], "approved",
 	    (json_int_t)t->res[1], "denied", (json_int_t)t->res[2], "timeout",
 	    (json_int_t)t->res[3], "error", (json_int_t)t->res[4], "cancelled",
-	    (json_int_t)t->res[5], "ran_without_approval",
+	    (json_int_t)t->res[5], "break_glass", (json_int_t)t->res[6],
+	    "ran_without_approval",
 	    (json_int_t)t->unapproved, "break_glass", (json_int_t)t->bg,
 	    "accepted", (json_int_t)t->acc, "rejected", (json_int_t)t->rej,
 	    "overdue", (json_int_t)t->overdue, "missing_outcome",
@@ -269,7 +270,7 @@ kind(unsigned long i, struct gen *g)
 		g->who = "carol";
 		g->refused = 1;
 	} else {
-		g->res = 0;
+		g->res = 6;
 		g->exec = 1;
 		g->bg = 1;
 	}
@@ -280,7 +281,7 @@ record_json(const char *id, int64_t t, long lat, unsigned long i,
     const struct gen *g)
 {
 	static const char *const hosts[4] = { "web-1", "web-2", "db-1", "ci-1" };
-	char created[32], at[32], ended[32];
+	char created[32], at[32], ended[32], due[32];
 	json_t *r, *ctl = json_array(), *ap = json_array(), *ex;
 
 	rfc(t - (lat > 0 ? lat / 1000 : 0), created);
@@ -319,29 +320,39 @@ record_json(const char *id, int64_t t, long lat, unsigned long i,
 		    "s:s,s:s,s:s}]", "person", i % 2 ? "dave" : "erin",
 		    "decision", "approve", "channel", "local", "at", at, "why",
 		    "self_approval"));
-	if (g->bg)
-		json_object_set_new(r, "break_glass", json_pack("{s:s,s:s}",
-		    "reason", "outage", "review_within", "24h"));
+	if (g->bg) {
+		rfc(t + 86400, due);
+		json_object_set_new(r, "break_glass", json_pack("{s:s,s:[s],s:i,"
+		    "s:s,s:[]}", "reason", "outage", "rules", g->rule,
+		    "review_within_s", 86400, "review_due", due, "notified"));
+	}
 	return r;
 }
 
-/* The review of break-glass record of, as a record of its own. */
+/*
+ * The review of break-glass run of (made at run_t), as approve-exec review
+ * writes it: a record of its own under reviews/.
+ */
 static void
-review(const char *of, int64_t t, unsigned long i, int accept)
+review(const char *of, int64_t run_t, int64_t t, unsigned long i, int accept)
 {
-	char id[33], at[32];
+	char id[33], at[32], due[32], day[32], *rec;
+	time_t s = (time_t)run_t;
+	struct tm tm;
 
 	make_id(i, "review", id);
 	rfc(t, at);
-	put(id, t, json_pack("{s:s,s:s,s:s,s:{s:[s,s],s:s,s:s},s:{},s:[],"
-	    "s:{s:s,s:s},s:o,s:{s:s,s:s,s:s,s:s}}", "schema",
-	    "approve-exec/record/v1", "id", id, "created_at", at, "request",
-	    "argv", "review", of, "requester", "alice", "digest", DIGEST,
-	    "policy", "approvals", "decision", "result", accept ? "approved" :
-	    "denied", "at", at, "execution", accept ? json_pack("{s:s,s:s,s:i}",
-	    "started_at", at, "ended_at", at, "exit_status", 0) : json_null(),
-	    "review", "of", of, "decision", accept ? "accept" : "reject",
-	    "person", "alice", "at", at));
+	rfc(run_t + 86400, due);
+	gmtime_r(&s, &tm);
+	strftime(day, sizeof(day), "%Y/%m/%d", &tm);
+	rec = xasprintf("records/%s/%.2s/%s.json", day, of, of);
+	put_under("reviews", id, t, json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,"
+	    "s:s,s:i,s:s,s:s,s:s,s:b}}", "schema", "approve-exec/review/v1",
+	    "id", id, "created_at", at, "review", "request", of, "record", rec,
+	    "result", accept ? "accepted" : "rejected", "reviewer", "alice",
+	    "uid", 1001, "reason", "reviewed", "at", at, "review_due", due,
+	    "late", 0));
+	free(rec);
 }
 
 static void
@@ -373,10 +384,6 @@ generate(unsigned long n, unsigned long unapproved, int64_t start)
 		    (double)(n + unapproved));
 		make_id(i, "record", id);
 		kind(i, &g);
-		if (i % (n / (unapproved + 1) + 1) == 7 && unapproved > 0 &&
-		    i >= n - 0) {
-			/* never reached: the extra records come below */
-		}
 		if (i >= n) {
 			memset(&g, 0, sizeof(g));
 			g.rule = "deploy";
@@ -392,9 +399,9 @@ generate(unsigned long n, unsigned long unapproved, int64_t start)
 		if (g.bg) {
 			rs = (i / 20) % 3 == 0 ? 1 : (i / 20) % 3 == 1 ? 2 : 3;
 			if (rs != 3)
-				review(id, t + 3600, i, rs == 1);
+				review(id, t, t + 3600, i, rs == 1);
 		}
-		put(id, t, record_json(id, t, lat, i, &g));
+		put_under("records", id, t, record_json(id, t, lat, i, &g));
 		tally_rec(&g, g.res, lat, rs);
 		if (nupd >= BATCH)
 			commit(t, 0);
@@ -412,7 +419,7 @@ tamper(int64_t start)
 	make_id(8, "record", id);
 	kind(8, &g);
 	g.res = 1;
-	put(id, start + (int64_t)((double)SPAN * 8.0 / 1e9), record_json(id,
+	put_under("records", id, start + (int64_t)((double)SPAN * 8.0 / 1e9), record_json(id,
 	    start, -1, 8, &g));
 	commit(start + SPAN, 1);
 }

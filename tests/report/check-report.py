@@ -8,7 +8,8 @@ import json
 import re
 import sys
 
-RESULTS = ["allowed", "approved", "denied", "timeout", "error", "cancelled"]
+RESULTS = ["allowed", "approved", "denied", "timeout", "error", "cancelled",
+           "break_glass"]
 bad = []
 
 
