@@ -5,10 +5,11 @@
 # CODE --broker URL --key FILE`. Each is timed from the start of the
 # approve command (it signs, then POSTs) to the exit of the gated
 # command (it checks the vote again, runs true, commits the evidence),
-# with the approve command's own time beside it: p50 and p99, on SQLite
-# and, with PostgreSQL installed, on a temporary cluster (BENCH_PG=0
-# leaves it out). Prints figures; fails only if a run is lost (not
-# released, or not recorded) or released twice.
+# with the approve command's own time and the host's time after its
+# decision record (--timings: run, outcome record, exit) beside it: p50
+# and p99, on SQLite and, with PostgreSQL installed, on a temporary
+# cluster (BENCH_PG=0 leaves it out). Prints figures; fails only if a run
+# is lost (not released, or not recorded) or released twice.
 set -eu
 AE_BUILD=${AE_BUILD:-build/default}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,8 +55,10 @@ for _ in range(200):
         time.sleep(0.05)
 code_re = re.compile(r"request ([0-9A-Z]+-[0-9A-Z]+) \(.*needs approval")
 total, client, lost, failed = [], [], 0, 0
+after = []	# the host's time from the end of its decision to its exit
+tim_re = re.compile(r"timing (\w+) +([0-9.]+) ms")
 for i in range(n):
-    g = subprocess.Popen([ae, "--config", "config.yaml", "--", "true"],
+    g = subprocess.Popen([ae, "--config", "config.yaml", "--timings", "--", "true"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     code = None
     for line in g.stderr:
@@ -78,11 +81,15 @@ for i in range(n):
             a.stderr.decode(), rest))
         continue
     total.append((t2 - t0) * 1000); client.append((t1 - t0) * 1000)
+    ph = dict((m.group(1), float(m.group(2))) for m in tim_re.finditer(rest))
+    after.append(sum(ph.get(k, 0) for k in ("run", "outcome", "exit")))
 pc = lambda v, q: sorted(v)[max(0, int(len(v) * q + 0.5) - 1)] if v else float("nan")
 print("%s: approve start -> gated exit, %d runs: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
     % (label, len(total), pc(total, .5), pc(total, .99), max(total or [0])))
 print("%s: of which the approve command itself: p50 %.1f ms, p99 %.1f ms"
     % (label, pc(client, .5), pc(client, .99)))
+print("%s: of which the host after its decision record (run, outcome record, exit): p50 %.1f ms, p99 %.1f ms"
+    % (label, pc(after, .5), pc(after, .99)))
 # each run recorded once, approved, with one vote
 out = subprocess.run(["git", "-C", "audit.git", "log", "--format=%B", "main"],
     capture_output=True, text=True).stdout
