@@ -25,7 +25,7 @@ struct pg {
 	struct store base;	/* first: a struct store * is a struct pg * */
 	PGconn *db;
 	PGconn *listen;		/* NULL until store_listen */
-	volatile int listen_down;	/* set by the listening thread */
+	int listen_down;	/* set by the listening thread, atomically */
 	char *url;
 };
 
