@@ -323,6 +323,34 @@ timer_main(void *arg)
 }
 
 /*
+ * After the store's LISTEN connection failed: listens anew, trying again
+ * every second until it works or stop() is called (then -1), and wakes
+ * every long poll, since votes stored meanwhile were not announced.
+ */
+static int
+relisten(struct broker *b, int *fd, struct ae_error *err)
+{
+	struct pollfd stop;
+
+	log_line("store", "msg=\"%s; listening again\"", err->msg);
+	stop.fd = b->stop_pipe[0];
+	stop.events = POLLIN;
+	for (;;) {
+		memset(err, 0, sizeof(*err));
+		if (store_listen(b->st, fd, err) == 0 && *fd != -1)
+			break;
+		if (poll(&stop, 1, 1000) > 0)
+			return -1;	/* stop() */
+	}
+	log_line("store", "msg=\"listening for votes again\"");
+	pthread_mutex_lock(&b->lock);
+	b->notified++;
+	pthread_mutex_unlock(&b->lock);
+	wake(b, NULL);
+	return 0;
+}
+
+/*
  * Wakes the long polls whose requests got votes through other brokers.
  * It sleeps in poll(2) on the store's notification descriptor and on a
  * pipe that stop() writes to.
@@ -347,9 +375,9 @@ listener_main(void *arg)
 		if (fds[0].revents == 0)
 			continue;
 		if (store_notified(b->st, &ids, &err) != 0) {
-			log_line("store", "msg=\"%s; long polls now end at "
-			    "their deadline only\"", err.msg);
-			break;
+			if (relisten(b, &fds[0].fd, &err) != 0)
+				break;
+			continue;
 		}
 		pthread_mutex_lock(&b->lock);
 		b->notified++;

@@ -113,7 +113,9 @@ int store_count(struct store *st, const char *const *states, int64_t now,
  * For a store that several brokers share: starts listening for votes that
  * any of them stores. Returns 0 and *fd, a descriptor that turns readable
  * when store_notified has news, or -1 when there is no one else to hear
- * from (SQLite); AE_ERR_IO if listening fails.
+ * from (SQLite); AE_ERR_IO if listening fails. After store_notified
+ * failed, the same thread may call it again to listen anew (the
+ * descriptor may change); votes stored meanwhile were not announced.
  */
 int store_listen(struct store *st, int *fd, struct ae_error *err);
 

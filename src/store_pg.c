@@ -4,6 +4,9 @@
  * lock so that instances starting together migrate once. A vote is
  * announced with NOTIFY in the transaction that stores it; every
  * instance LISTENs on a second connection and wakes its own long polls.
+ * A connection the server dropped (a restart) is made again: the one for
+ * statements before its next statement, the one for LISTEN when the
+ * broker calls store_listen again; until then the store is unhealthy.
  */
 #include <poll.h>
 #include <libpq-fe.h>
@@ -22,6 +25,7 @@ struct pg {
 	struct store base;	/* first: a struct store * is a struct pg * */
 	PGconn *db;
 	PGconn *listen;		/* NULL until store_listen */
+	int listen_down;	/* set by the listening thread, atomically */
 	char *url;
 };
 
@@ -79,11 +83,23 @@ pg_run(struct pg *s, PGresult **out, const char *sql, int n,
 {
 	PGresult *res;
 	ExecStatusType st;
+	int idle, tries = 0;
 
+again:
+	if (PQstatus(s->db) != CONNECTION_OK)
+		PQreset(s->db);
+	idle = PQtransactionStatus(s->db) == PQTRANS_IDLE;
 	res = PQexecParams(s->db, sql, n, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		PQclear(res);
+		/*
+		 * The server dropped the connection (it restarted): outside a
+		 * transaction the statement is tried once more on a new one;
+		 * every write is idempotent.
+		 */
+		if (idle && tries++ == 0 && PQstatus(s->db) == CONNECTION_BAD)
+			goto again;
 		return pg_fail(s, s->db, err, "a statement failed");
 	}
 	if (out != NULL)
@@ -196,8 +212,10 @@ pgs_check(struct store *base, struct ae_error *err)
 {
 	struct pg *s = (struct pg *)base;
 
-	if (PQstatus(s->db) != CONNECTION_OK)
-		PQreset(s->db);
+	if (s->listen != NULL && __atomic_load_n(&s->listen_down,
+	    __ATOMIC_ACQUIRE))
+		return ae_error_set(err, AE_ERR_IO, "store (PostgreSQL): the "
+		    "LISTEN connection is down");
 	return pg_run(s, NULL, "SELECT value FROM meta WHERE key = 'version'",
 	    0, NULL, err);
 }
@@ -455,7 +473,11 @@ pgs_listen(struct store *base, int *fd, struct ae_error *err)
 	struct pg *s = (struct pg *)base;
 	PGresult *res;
 
-	s->listen = PQconnectdb(s->url);
+	/* again after a failure: a new connection */
+	if (s->listen == NULL)
+		s->listen = PQconnectdb(s->url);
+	else
+		PQreset(s->listen);
 	if (PQstatus(s->listen) != CONNECTION_OK)
 		return pg_fail(s, s->listen, err, "unable to connect to listen");
 	res = PQexec(s->listen, "LISTEN " CHANNEL);
@@ -465,6 +487,7 @@ pgs_listen(struct store *base, int *fd, struct ae_error *err)
 	}
 	PQclear(res);
 	*fd = PQsocket(s->listen);
+	__atomic_store_n(&s->listen_down, 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -474,9 +497,12 @@ pgs_notified(struct store *base, char ***ids, struct ae_error *err)
 	struct pg *s = (struct pg *)base;
 	PGnotify *n;
 
-	if (!PQconsumeInput(s->listen))
+	if (!PQconsumeInput(s->listen) ||
+	    PQstatus(s->listen) != CONNECTION_OK) {
+		__atomic_store_n(&s->listen_down, 1, __ATOMIC_RELEASE);
 		return pg_fail(s, s->listen, err, "the LISTEN connection "
 		    "failed");
+	}
 	while ((n = PQnotifies(s->listen)) != NULL) {
 		*ids = strv_push(*ids, n->extra);
 		PQfreemem(n);

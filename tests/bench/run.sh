@@ -17,6 +17,8 @@ echo "== tests/bench/slack.sh"
 sh tests/bench/slack.sh
 echo "== tests/bench/broker.sh"
 sh tests/bench/broker.sh
+echo "== tests/bench/broker-host.sh"
+sh tests/bench/broker-host.sh
 echo "== tests/bench/hook.sh"
 sh tests/bench/hook.sh
 echo "== tests/bench/report.sh"

@@ -33,6 +33,25 @@ cd "$TEST_DIR" || exit 1
 . "$TOP/tests/system/broker.sh"
 
 PGPORT=$(free_port)
+# healthy URL: its healthz answers 200 within 10 s
+healthy() {
+	i=0
+	while [ "$(curl -s -o /dev/null -w "%{http_code}" "$1/healthz")" != 200 ]; do
+		[ $i -lt 100 ] || return 1
+		i=$((i + 1)); sleep 0.1
+	done
+}
+# host_waits URL ID: long polls as a host does, until a vote comes (into
+# host.out), or 60 s
+host_waits() {
+	end=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt $end ]; do
+		curl -s -o host.out "$1/v1/requests/$2?wait=20&votes=0" &&
+		    jq -e "(.votes | length) > 0" host.out >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
 pg_start() {
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
 		-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1" start >/dev/null
@@ -108,7 +127,27 @@ test_expect_success 'healthz fails while the database is down, and recovers' '
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null &&
 	URL=$A && test "$(get /healthz)" = 503 &&
 	jq -e ".error == \"store_unavailable\"" out &&
-	pg_start && test "$(get /healthz)" = 200
+	pg_start && healthy $A
+'
+
+test_expect_success 'a restart of the database: the broker listens again and its host is released' '
+	ID2=00000000000000000000000000000002 &&
+	request_payload $ID2 $D >r2 && envelope host approve-exec-request r2 >r2.env &&
+	decision_payload $ID2 $D approve >d3 && envelope alice approve-exec-decision d3 >d3.env &&
+	URL=$A && test "$(post /v1/requests r2.env)" = 201 &&
+	{ host_waits $A $ID2 & hpid=$!; } &&
+	sleep 0.3 &&
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null &&
+	test "$(get /healthz)" = 503 && pg_start && healthy $A &&
+	grep -q "LISTEN connection failed.*listening again" a.log &&
+	grep -q "listening for votes again" a.log &&
+	sleep 0.5 && kill -0 $hpid &&
+	t0=$(date +%s%N) &&
+	URL=$B && test "$(post /v1/requests/$ID2/decisions d3.env)" = 201 &&
+	wait $hpid &&
+	ms=$((($(date +%s%N) - t0) / 1000000)) && echo "released after $ms ms" &&
+	test "$ms" -lt 5000 &&
+	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\"" host.out
 '
 
 test_expect_success 'an unreachable database stops serve at start, and its password is not printed' '
