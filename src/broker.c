@@ -85,8 +85,8 @@ struct broker {
 	pthread_cond_t cond;
 	struct keyring hosts, approvers;
 	struct idmap slack_people;	/* under lock, like the keys */
-	struct sshkey *signer;		/* signing_key, for countersigned clicks */
-	char *slack_secret;		/* signing secret; NULL: no interactivity */
+	struct sshkey *signer;		/* signing_key: countersigns clicks */
+	char *slack_secret;		/* NULL: no Slack interactivity */
 	size_t slack_secret_len;
 	struct conn *waiters;
 	size_t nwaiters;
@@ -973,7 +973,8 @@ slack_vote(struct conn *c, const struct slack_click *k, const char *person)
 	    payload, strlen(payload), &err) != 0) {
 		log_line("slack", "msg=\"unable to countersign: %s\"",
 		    err.msg);
-		ret = respond_error(c, 500, "internal", "unable to countersign");
+		ret = respond_error(c, 500, "internal", "unable to "
+		    "countersign");
 		goto out;
 	}
 	v.person = (char *)person;
@@ -1318,7 +1319,8 @@ read_tls(const char *path, int secret, char **out, struct ae_error *err)
 		free(*out);
 		*out = NULL;
 		return ae_error_set(err, AE_ERR_CONFIG, "'%s': bad permissions:"
-		    " a key or secret must not be accessible by group or others",
+		    " a key or secret must not be accessible by group or "
+		    "others",
 		    path);
 	}
 	return 0;

@@ -131,13 +131,15 @@ load_slack(struct broker_conf *c, const struct ydoc *doc,
 	    err)) != 0)
 		return r;
 	if (c->slack_secret_file == NULL)
-		return ydoc_error(doc, n, err, "slack: 'signing_secret_file' is "
-		    "missing: clicks are taken over HTTP interactivity only");
+		return ydoc_error(doc, n, err, "slack: 'signing_secret_file' "
+		    "is missing: clicks are taken over HTTP interactivity "
+		    "only");
 	/* the team the approvers' Slack IDs belong to */
 	if ((r = slack_id(doc, n, "team", "TE", &c->slack_team, err)) != 0)
 		return r;
 	if (ydoc_get(n, "app_token_file") != NULL)
-		c->unsupported = strv_push(c->unsupported, "slack.app_token_file");
+		c->unsupported = strv_push(c->unsupported,
+		    "slack.app_token_file");
 	return 0;
 }
 

@@ -24,7 +24,7 @@ struct broker_conf {
 	long rate_limit;	/* requests per minute per client address */
 	long max_wait;		/* longest long poll, seconds */
 	char **unsupported;	/* keys set that this version cannot serve */
-	/* slack: buttons; interactivity is served when signing_secret_file is set */
+	/* slack: its buttons are served when slack_secret_file is set */
 	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
 };
 

@@ -12,14 +12,14 @@
 
 #include "error.h"
 
-#define SLACK_SKEW	300	/* seconds a request's timestamp may be off */
+#define SLACK_SKEW	300	/* seconds a timestamp may be off */
 #define BROKER_VOTE_NS	"approve-exec-broker-vote"
 
 /* One click, as Slack describes it. All strings owned. */
 struct slack_click {
 	char *team;		/* team.id, checked equal to user.team_id */
 	char *user;		/* user.id */
-	char *action_ts;	/* the action's own timestamp: a click's identity */
+	char *action_ts;	/* the click's own time, and its identity */
 	char *action;		/* action_id: "approve" or "deny" */
 	char *request;		/* value: the request id */
 	char *response_url;	/* may be NULL */
