@@ -29,7 +29,10 @@
 #include "broker.h"
 #include "broker_int.h"
 #include "brokerwire.h"
+#include "crypto.h"
 #include "reqid.h"
+#include "slack_interact.h"
+#include "sshkey.h"
 #include "sshsig.h"
 #include "store.h"
 #include "util.h"
@@ -81,6 +84,10 @@ struct broker {
 	pthread_mutex_t lock;	/* keys, waiters, stopping */
 	pthread_cond_t cond;
 	struct keyring hosts, approvers;
+	struct idmap slack_people;	/* under lock, like the keys */
+	struct sshkey *signer;		/* signing_key: countersigns clicks */
+	char *slack_secret;		/* NULL: no Slack interactivity */
+	size_t slack_secret_len;
 	struct conn *waiters;
 	size_t nwaiters;
 	int stopping;
@@ -177,7 +184,9 @@ respond(struct conn *c, int status, char *body, const char *type)
 	if (status == 405)
 		MHD_add_response_header(resp, "Allow",
 		    strcmp(c->path, "/v1/requests") == 0 ? "GET, POST" :
-		    strstr(c->path, "/decisions") != NULL ? "POST" : "GET");
+		    strstr(c->path, "/decisions") != NULL ||
+		    strcmp(c->path, "/slack/interactivity") == 0 ? "POST" :
+		    "GET");
 	c->status = status;
 	ret = MHD_queue_response(c->mc, (unsigned)status, resp);
 	MHD_destroy_response(resp);
@@ -937,6 +946,131 @@ query_ok(struct conn *c, const char *const *known)
 	return !q.unknown;
 }
 
+/* ---- Slack's button clicks ---- */
+
+/* Slack shows text to the clicker only; its status is always 200. */
+static enum MHD_Result
+slack_answer(struct conn *c, const char *result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result
+slack_answer(struct conn *c, const char *result, const char *fmt, ...)
+{
+	char msg[AE_ERROR_MSG_MAX], *note;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	note = xasprintf("%s%sslack=%s", c->note != NULL ? c->note : "",
+	    c->note != NULL ? " " : "", result);
+	free(c->note);
+	c->note = note;	/* transferred */
+	return respond_json(c, 200, json_pack("{s:s,s:s,s:b,s:s}",
+	    "response_type", "ephemeral", "text", msg, "replace_original", 0,
+	    "result", result));
+}
+
+/* Countersigns the click k by person and stores it as their vote. */
+static enum MHD_Result
+slack_vote(struct conn *c, const struct slack_click *k, const char *person)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct store_request q;
+	struct store_vote v, *votes = NULL;
+	enum store_put res;
+	enum MHD_Result ret;
+	char *payload = NULL, *sig = NULL;
+	size_t nvotes = 0;
+	int found = 0;
+	int64_t now = now_s();
+
+	memset(&q, 0, sizeof(q));
+	if (store_get(c->b->st, k->request, now, &q, &votes, &nvotes, &found,
+	    &err) != 0) {
+		ret = store_failed(c, &err);
+		goto out;
+	}
+	if (!found) {
+		ret = slack_answer(c, "unknown_request", "There is no request "
+		    "%s.", k->request);
+		goto out;
+	}
+	payload = slack_click_vote_payload(k, q.digest, person);
+	if (payload == NULL || sshsig_sign(&sig, c->b->signer, BROKER_VOTE_NS,
+	    payload, strlen(payload), &err) != 0) {
+		log_line("slack", "msg=\"unable to countersign: %s\"",
+		    err.msg);
+		ret = respond_error(c, 500, "internal", "unable to "
+		    "countersign");
+		goto out;
+	}
+	v.person = (char *)person;
+	v.decision = strcmp(k->action, "approve") == 0 ? "approve" : "deny";
+	v.payload = payload;
+	v.signature = sig;
+	v.at = k->at;
+	v.received_at = now;
+	if (store_add_vote(c->b->st, k->request, &v, now, &res, &err) != 0)
+		ret = store_failed(c, &err);
+	else if (res == STORE_NEW) {
+		latency_add(c->b, (double)(now - q.received_at));
+		wake(c->b, k->request);
+		ret = slack_answer(c, "stored", "Your %s of %s is recorded.",
+		    v.decision, k->request);
+	} else
+		ret = slack_answer(c, res == STORE_SAME ? "duplicate" :
+		    res == STORE_CONFLICT ? "already_voted" : res ==
+		    STORE_CLOSED ? "request_closed" : "unknown_request", "%s",
+		    res == STORE_SAME ? "This click is recorded already." :
+		    res == STORE_CONFLICT ? "You have voted on this request "
+		    "already; the first vote stands." : "The request takes no "
+		    "more votes.");
+out:
+	free(payload);
+	free(sig);
+	store_request_release(&q);
+	store_votes_free(votes, nvotes);
+	return ret;
+}
+
+static enum MHD_Result
+post_slack(struct conn *c)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct broker *b = c->b;
+	struct slack_click k;
+	enum MHD_Result ret;
+	const char *ts, *sig;
+	char *person = NULL;
+
+	ts = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "X-Slack-Request-Timestamp");
+	sig = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "X-Slack-Signature");
+	if (slack_interact_verify(b->slack_secret, b->slack_secret_len, ts,
+	    sig, c->body.p, c->body.len, now_s(), &err) != 0)
+		return respond_error(c, 401, "bad_signature", "%s", err.msg);
+	if (slack_interact_parse(&k, c->body.p, c->body.len, &err) != 0)
+		return respond_error(c, 400, "bad_request", "%s", err.msg);
+	pthread_mutex_lock(&b->lock);
+	if (!k.is_bot && strcmp(k.team, b->conf.slack_team) == 0 &&
+	    idmap_find(&b->slack_people, k.user) != NULL)
+		person = xstrdup(idmap_find(&b->slack_people, k.user));
+	pthread_mutex_unlock(&b->lock);
+	if (person == NULL)
+		ret = slack_answer(c, "not_an_approver", "You are not an "
+		    "approver here: your click is not counted.");
+	else {
+		free(c->note);
+		c->note = xasprintf("id=%s person=%s", k.request, person);
+		ret = slack_vote(c, &k, person);
+	}
+	free(person);
+	slack_click_release(&k);
+	return ret;
+}
+
 static int
 is_post(const struct conn *c)
 {
@@ -996,6 +1130,15 @@ route(struct conn *c)
 		if (!get)
 			return respond_error(c, 405, "method", "use GET");
 		return c->path[1] == 'h' ? healthz(c) : metrics(c);
+	}
+	if (strcmp(c->path, "/slack/interactivity") == 0 &&
+	    c->b->slack_secret != NULL) {
+		if (!is_post(c))
+			return respond_error(c, 405, "method", "use POST");
+		if (c->bad_type)
+			return respond_error(c, 415, "content_type", "the body "
+			    "must be application/x-www-form-urlencoded");
+		return post_slack(c);
 	}
 	if (strcmp(c->path, "/v1/requests") != 0 &&
 	    strncmp(c->path, "/v1/requests/", 13) != 0)
@@ -1078,8 +1221,12 @@ conn_new(struct broker *b, struct MHD_Connection *mc, const char *url,
 	buf_init(&c->body);
 	client_addr(mc, c->client, sizeof(c->client));
 	ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
-	c->bad_type = ct == NULL || (strcmp(ct, "application/json") != 0 &&
-	    strncmp(ct, "application/json;", 17) != 0);
+	if (strcmp(c->path, "/slack/interactivity") == 0)
+		c->bad_type = ct == NULL ||
+		    strcmp(ct, "application/x-www-form-urlencoded") != 0;
+	else
+		c->bad_type = ct == NULL || (strcmp(ct, "application/json")
+		    != 0 && strncmp(ct, "application/json;", 17) != 0);
 	cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 	    "Content-Length");
 	c->too_big = cl != NULL && strtoull(cl, NULL, 10) > BW_BODY_MAX;
@@ -1157,6 +1304,7 @@ static int
 load_keys(struct broker *b, int reload, struct ae_error *err)
 {
 	struct keyring hosts, people;
+	struct idmap slack;
 	int r;
 
 	if ((r = broker_hosts_load(&hosts, b->conf.hosts, err)) != 0)
@@ -1165,11 +1313,19 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 		keyring_release(&hosts);
 		return r;
 	}
+	if ((r = broker_slack_people_load(&slack, b->conf.approvers, err))
+	    != 0) {
+		keyring_release(&hosts);
+		keyring_release(&people);
+		return r;
+	}
 	pthread_mutex_lock(&b->lock);
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
+	idmap_release(&b->slack_people);
 	b->hosts = hosts;	/* transferred */
 	b->approvers = people;
+	b->slack_people = slack;
 	pthread_mutex_unlock(&b->lock);
 	log_line(reload ? "reload" : "keys", "hosts=%zu approver_keys=%zu",
 	    hosts.n, people.n);
@@ -1191,9 +1347,25 @@ read_tls(const char *path, int secret, char **out, struct ae_error *err)
 		free(*out);
 		*out = NULL;
 		return ae_error_set(err, AE_ERR_CONFIG, "'%s': bad permissions:"
-		    " a TLS key must not be accessible by group or others",
+		    " a key or secret must not be accessible by group or "
+		    "others",
 		    path);
 	}
+	return 0;
+}
+
+static int
+read_slack_secret(struct broker *b, struct ae_error *err)
+{
+	int r;
+
+	if ((r = read_tls(b->conf.slack_secret_file, 1, &b->slack_secret,
+	    err)) != 0)
+		return r;
+	b->slack_secret_len = strcspn(b->slack_secret, "\r\n");
+	if (b->slack_secret_len == 0 || b->slack_secret_len > 256)
+		return ae_error_set(err, AE_ERR_CONFIG, "'%s': not a Slack "
+		    "signing secret on one line", b->conf.slack_secret_file);
 	return 0;
 }
 
@@ -1284,7 +1456,6 @@ sigwait_loop(struct broker *b, const sigset_t *set)
 static int
 run(struct broker *b, const sigset_t *set, struct ae_error *err)
 {
-	struct sshkey *sk = NULL;
 	char *cert = NULL, *key = NULL;
 	size_t i;
 	int r;
@@ -1294,9 +1465,12 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 		log_line("config", "msg=\"%s: '%s' is not supported yet; it is "
 		    "not served\"", b->conf.file, b->conf.unsupported[i]);
 	if (b->conf.signing_key != NULL &&
-	    (r = sshkey_load_private(&sk, b->conf.signing_key, err)) != 0)
+	    (r = sshkey_load_private(&b->signer, b->conf.signing_key, err))
+	    != 0)
 		return r;
-	sshkey_free(sk);
+	if (b->conf.slack_secret_file != NULL &&
+	    (r = read_slack_secret(b, err)) != 0)
+		return r;
 	if ((r = load_keys(b, 0, err)) != 0 ||
 	    (b->conf.tls_cert != NULL &&
 	    ((r = read_tls(b->conf.tls_cert, 0, &cert, err)) != 0 ||
@@ -1371,6 +1545,11 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	store_close(b->st);
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
+	idmap_release(&b->slack_people);
+	sshkey_free(b->signer);
+	if (b->slack_secret != NULL)
+		ae_memzero(b->slack_secret, strlen(b->slack_secret));
+	free(b->slack_secret);
 	broker_conf_release(&b->conf);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);

@@ -18,8 +18,10 @@ static const char *const top_keys[] = { "listen", "public_url", "tls",
     "store", "signing_key", "hosts", "approvers", "plain_http",
     "rate_limit", "max_wait", "slack", "teams", "oidc", NULL };
 static const char *const tls_keys[] = { "cert", "key", NULL };
+static const char *const slack_keys[] = { "token_file", "signing_secret_file",
+    "app_token_file", "channel", "team", "api_base", NULL };
 /* accepted so that one serve.yaml serves every version, but not served yet */
-static const char *const later_keys[] = { "slack", "teams", "oidc", NULL };
+static const char *const later_keys[] = { "teams", "oidc", NULL };
 
 static int
 path_of(const struct ydoc *doc, const struct ynode *map, const char *key,
@@ -91,6 +93,56 @@ load_tls(struct broker_conf *c, const struct ydoc *doc,
 	return 0;
 }
 
+/* Slack IDs: an upper-case letter then upper-case letters and digits. */
+static int
+slack_id(const struct ydoc *doc, const struct ynode *map, const char *key,
+    const char *first, char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+	size_t n;
+	int r;
+
+	if (v == NULL)
+		return ydoc_error(doc, map, err, "slack: '%s' is missing", key);
+	if ((r = ydoc_str(doc, v, key, out, err)) != 0)
+		return r;
+	n = strlen(*out);
+	if (n < 2 || n > 32 || strchr(first, (*out)[0]) == NULL ||
+	    strspn(*out, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n)
+		return ydoc_error(doc, v, err, "slack: '%s' is not a Slack ID "
+		    "(%s…)", key, first);
+	return 0;
+}
+
+static int
+load_slack(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	int r;
+
+	if (n->type != YN_MAP)
+		return ydoc_error(doc, n, err, "'slack' is not a mapping");
+	if ((r = ydoc_check_keys(doc, n, "slack", slack_keys, err)) != 0 ||
+	    (r = path_of(doc, n, "token_file", 1, &c->slack_token_file,
+	    err)) != 0 ||
+	    (r = path_of(doc, n, "signing_secret_file", 0,
+	    &c->slack_secret_file, err)) != 0 ||
+	    (r = slack_id(doc, n, "channel", "CGD", &c->slack_channel,
+	    err)) != 0)
+		return r;
+	if (c->slack_secret_file == NULL)
+		return ydoc_error(doc, n, err, "slack: 'signing_secret_file' "
+		    "is missing: clicks are taken over HTTP interactivity "
+		    "only");
+	/* the team the approvers' Slack IDs belong to */
+	if ((r = slack_id(doc, n, "team", "TE", &c->slack_team, err)) != 0)
+		return r;
+	if (ydoc_get(n, "app_token_file") != NULL)
+		c->unsupported = strv_push(c->unsupported,
+		    "slack.app_token_file");
+	return 0;
+}
+
 static int
 load_numbers(struct broker_conf *c, const struct ydoc *doc,
     const struct ynode *root, struct ae_error *err)
@@ -141,6 +193,12 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	if ((v = ydoc_get(root, "tls")) != NULL &&
 	    (r = load_tls(c, doc, v, err)) != 0)
 		return r;
+	if ((v = ydoc_get(root, "slack")) != NULL &&
+	    (r = load_slack(c, doc, v, err)) != 0)
+		return r;
+	if (c->slack_secret_file != NULL && c->signing_key == NULL)
+		return ydoc_error(doc, root, err, "'slack' needs 'signing_key': "
+		    "the broker countersigns every click");
 	if (c->tls_cert == NULL && !c->loopback && !c->plain_http)
 		return ydoc_error(doc, ydoc_get(root, "listen"), err,
 		    "plain HTTP on '%s', which is not loopback: set 'tls', or "
@@ -192,6 +250,10 @@ broker_conf_release(struct broker_conf *c)
 	free(c->hosts);
 	free(c->approvers);
 	strv_free(c->unsupported);
+	free(c->slack_token_file);
+	free(c->slack_secret_file);
+	free(c->slack_channel);
+	free(c->slack_team);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -335,6 +397,61 @@ broker_approvers_load(struct keyring *kr, const char *path,
 	if (r != 0)
 		keyring_release(kr);
 	return r;
+}
+
+int
+broker_slack_people_load(struct idmap *m, const char *path,
+    struct ae_error *err)
+{
+	struct approvers ap;
+	const struct person *p;
+	size_t i, j;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if ((r = approvers_load(&ap, path, err)) != 0)
+		return r;
+	/* approvers_load refuses an identity that two people share */
+	for (i = 0; i < ap.npeople; i++) {
+		p = &ap.people[i];
+		for (j = 0; p->slack != NULL && p->slack[j] != NULL; j++) {
+			m->id = xreallocarray(m->id, m->n + 1,
+			    sizeof(*m->id));
+			m->person = xreallocarray(m->person, m->n + 1,
+			    sizeof(*m->person));
+			m->id[m->n] = xstrdup(p->slack[j]);
+			m->person[m->n++] = xstrdup(p->name);
+		}
+	}
+	approvers_release(&ap);
+	return 0;
+}
+
+const char *
+idmap_find(const struct idmap *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->id[i], id) == 0)
+			return m->person[i];
+	return NULL;
+}
+
+void
+idmap_release(struct idmap *m)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->n; i++) {
+		free(m->id[i]);
+		free(m->person[i]);
+	}
+	if (m != NULL) {
+		free(m->id);
+		free(m->person);
+		memset(m, 0, sizeof(*m));
+	}
 }
 
 const struct bkey *

@@ -24,6 +24,8 @@ struct broker_conf {
 	long rate_limit;	/* requests per minute per client address */
 	long max_wait;		/* longest long poll, seconds */
 	char **unsupported;	/* keys set that this version cannot serve */
+	/* slack: its buttons are served when slack_secret_file is set */
+	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */
@@ -55,6 +57,19 @@ int broker_hosts_load(struct keyring *kr, const char *path,
  */
 int broker_approvers_load(struct keyring *kr, const char *path,
     struct ae_error *err);
+
+/* Slack user IDs of the people in approvers.yaml, and whose they are. */
+struct idmap {
+	char **id, **person;
+	size_t n;
+};
+
+/* Loads the slack: identities of approvers.yaml. Returns 0 or AE_ERR_CONFIG. */
+int broker_slack_people_load(struct idmap *m, const char *path,
+    struct ae_error *err);
+/* Returns the person whose identity is id, or NULL. Borrowed. */
+const char *idmap_find(const struct idmap *m, const char *id);
+void idmap_release(struct idmap *m);
 
 /* Returns the entry whose key is k, or NULL. Borrowed. */
 const struct bkey *keyring_find(const struct keyring *kr,
