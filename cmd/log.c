@@ -83,61 +83,6 @@ usage_log(FILE *f)
 	    f);
 }
 
-/* Reads n digits at *p. */
-static int
-num(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	for (; n > 0; n--, (*p)++) {
-		if (**p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Reads [.fraction] into nanoseconds; digits past the ninth are dropped. */
-static int
-fraction(const char **p, long *nsec)
-{
-	int n = 0;
-
-	*nsec = 0;
-	if (**p != '.')
-		return 0;
-	for ((*p)++; **p >= '0' && **p <= '9'; (*p)++, n++)
-		if (n < 9)
-			*nsec = *nsec * 10 + (**p - '0');
-	if (n == 0)
-		return -1;
-	for (; n < 9; n++)
-		*nsec *= 10;
-	return 0;
-}
-
-/* Reads Z or ±HH:MM into seconds east of UTC. */
-static int
-zone(const char **p, int *off)
-{
-	int h, m, sign;
-
-	if (**p == 'Z' || **p == 'z') {
-		(*p)++;
-		*off = 0;
-		return 0;
-	}
-	if (**p != '+' && **p != '-')
-		return -1;
-	sign = *(*p)++ == '-' ? -1 : 1;
-	if (num(p, 2, &h) != 0 || *(*p)++ != ':' || num(p, 2, &m) != 0 ||
-	    h > 23 || m > 59)
-		return -1;
-	*off = sign * (h * 3600 + m * 60);
-	return 0;
-}
-
 /*
  * Parses YYYY-MM-DD (midnight UTC; *date_only set) or RFC 3339
  * date-time. Returns 0 and w, or -1.
@@ -145,40 +90,9 @@ zone(const char **p, int *off)
 static int
 parse_when(const char *s, struct when *w, int *date_only)
 {
-	const char *p = s;
-	struct tm tm, back;
-	int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
-	time_t t;
-
 	memset(w, 0, sizeof(*w));
-	if (num(&p, 4, &y) != 0 || *p++ != '-' || num(&p, 2, &mo) != 0 ||
-	    *p++ != '-' || num(&p, 2, &d) != 0)
+	if (time_parse_rfc3339(s, &w->sec, &w->nsec, date_only) != 0)
 		return -1;
-	*date_only = *p == '\0';
-	if (!*date_only) {
-		if (*p != 'T' && *p != 't' && *p != ' ')
-			return -1;
-		p++;
-		if (num(&p, 2, &h) != 0 || *p++ != ':' ||
-		    num(&p, 2, &mi) != 0 || *p++ != ':' ||
-		    num(&p, 2, &se) != 0 || fraction(&p, &w->nsec) != 0 ||
-		    zone(&p, &off) != 0 || *p != '\0')
-			return -1;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	/* timegm rolls Feb 30 into March: refuse what it had to move */
-	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d)
-		return -1;
-	w->sec = (int64_t)t - off;
 	w->valid = 1;
 	return 0;
 }

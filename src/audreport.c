@@ -51,74 +51,16 @@ struct build {
 
 /* ---- time ---- */
 
-static int
-num(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	for (; n > 0; n--, (*p)++) {
-		if (**p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /* As audreport_parse_time, to milliseconds. */
 static int
 parse_ms(const char *s, int64_t *ms, int *date_only)
 {
-	const char *p = s;
-	int y, mo, d, h = 0, mi = 0, se = 0, off = 0, oh, om, frac = 0, k;
-	struct tm tm, back;
-	time_t t;
+	int64_t sec;
+	long nsec;
 
-	if (s == NULL || num(&p, 4, &y) != 0 || *p++ != '-' ||
-	    num(&p, 2, &mo) != 0 || *p++ != '-' || num(&p, 2, &d) != 0)
+	if (time_parse_rfc3339(s, &sec, &nsec, date_only) != 0)
 		return -1;
-	*date_only = *p == '\0';
-	if (!*date_only) {
-		if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, 0) ||
-		    num(&p, 2, &h) != 0 || *p++ != ':' ||
-		    num(&p, 2, &mi) != 0 || *p++ != ':' ||
-		    num(&p, 2, &se) != 0)
-			return -1;
-		if (*p == '.') {
-			for (p++, k = 0; *p >= '0' && *p <= '9'; p++, k++)
-				if (k < 3)
-					frac = frac * 10 + (*p - '0');
-			if (k == 0)
-				return -1;
-			for (; k < 3; k++)
-				frac *= 10;
-		}
-		if (*p == 'Z' || *p == 'z')
-			p++;
-		else if (*p == '+' || *p == '-') {
-			k = *p++ == '-' ? -1 : 1;
-			if (num(&p, 2, &oh) != 0 || *p++ != ':' ||
-			    num(&p, 2, &om) != 0 || oh > 23 || om > 59)
-				return -1;
-			off = k * (oh * 3600 + om * 60);
-		} else
-			return -1;
-		if (*p != '\0')
-			return -1;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d)
-		return -1;
-	*ms = ((int64_t)t - off) * 1000 + frac;
+	*ms = sec * 1000 + nsec / 1000000;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -503,4 +504,104 @@ utf8_valid(const char *s, size_t n)
 		i += need + 1;
 	}
 	return 1;
+}
+
+/* ---- time ---- */
+
+/* Reads n digits at *p. */
+static int
+time_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (; n > 0; n--, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads [.fraction] into nanoseconds; digits past the ninth are dropped. */
+static int
+time_fraction(const char **p, long *nsec)
+{
+	int n = 0;
+
+	*nsec = 0;
+	if (**p != '.')
+		return 0;
+	for ((*p)++; **p >= '0' && **p <= '9'; (*p)++, n++)
+		if (n < 9)
+			*nsec = *nsec * 10 + (**p - '0');
+	if (n == 0)
+		return -1;
+	for (; n < 9; n++)
+		*nsec *= 10;
+	return 0;
+}
+
+/* Reads Z or ±HH:MM into seconds east of UTC. */
+static int
+time_zone(const char **p, int *off)
+{
+	int h, m, sign;
+
+	if (**p == 'Z' || **p == 'z') {
+		(*p)++;
+		*off = 0;
+		return 0;
+	}
+	if (**p != '+' && **p != '-')
+		return -1;
+	sign = *(*p)++ == '-' ? -1 : 1;
+	if (time_digits(p, 2, &h) != 0 || *(*p)++ != ':' ||
+	    time_digits(p, 2, &m) != 0 ||
+	    h > 23 || m > 59)
+		return -1;
+	*off = sign * (h * 3600 + m * 60);
+	return 0;
+}
+
+int
+time_parse_rfc3339(const char *s, int64_t *sec, long *nsec, int *date_only)
+{
+	const char *p = s;
+	struct tm tm, back;
+	int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
+	time_t t;
+
+	*nsec = 0;
+	if (s == NULL || time_digits(&p, 4, &y) != 0 || *p++ != '-' ||
+	    time_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    time_digits(&p, 2, &d) != 0)
+		return -1;
+	*date_only = *p == '\0';
+	if (!*date_only) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (time_digits(&p, 2, &h) != 0 || *p++ != ':' ||
+		    time_digits(&p, 2, &mi) != 0 || *p++ != ':' ||
+		    time_digits(&p, 2, &se) != 0 ||
+		    time_fraction(&p, nsec) != 0 ||
+		    time_zone(&p, &off) != 0 || *p != '\0')
+			return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	/* timegm rolls Feb 30 into March: refuse what it had to move */
+	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d)
+		return -1;
+	*sec = (int64_t)t - off;
+	return 0;
 }

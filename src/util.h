@@ -7,6 +7,7 @@
 #define AE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -102,5 +103,14 @@ char *path_relative_to(const char *base_file, const char *path);
 
 /* Returns 1 if s is valid UTF-8 with no NUL in its first n bytes. */
 int utf8_valid(const char *s, size_t n);
+
+/*
+ * Parses YYYY-MM-DD (midnight UTC; *date_only set) or an RFC 3339
+ * date-time (fraction to nanoseconds, digits past the ninth dropped;
+ * Z or +HH:MM) into seconds since the epoch and *nsec. Returns 0, or -1
+ * for anything else, a day that does not exist included.
+ */
+int time_parse_rfc3339(const char *s, int64_t *sec, long *nsec,
+    int *date_only);
 
 #endif
