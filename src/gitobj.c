@@ -616,8 +616,8 @@ gitobj_ref_read(const char *gitdir, const char *ref, struct gitobj_id *id,
 	return r;
 }
 
-static int
-sync_dir(const char *dir, struct ae_error *err)
+int
+gitobj_sync_dir(const char *dir, struct ae_error *err)
 {
 	int fd, r = 0;
 
@@ -693,7 +693,7 @@ gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err)
 		return ae_error_set(err, AE_ERR_GIT, "unable to update '%s': %s",
 		    l->path, strerror(errno));
 	l->held = 0;	/* the lock is the ref now */
-	return sync_dir(l->dir, err);
+	return gitobj_sync_dir(l->dir, err);
 }
 
 void

@@ -190,4 +190,7 @@ int gitobj_ref_update(const char *gitdir, const char *ref,
     const struct gitobj_id *id, const struct gitobj_id *old,
     struct ae_error *err);
 
+/* fsyncs directory dir, so that what was named in it stays named. */
+int gitobj_sync_dir(const char *dir, struct ae_error *err);
+
 #endif

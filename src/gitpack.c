@@ -201,20 +201,6 @@ sync_file(int fd, const char *name, struct ae_error *err)
 	return 0;
 }
 
-static int
-sync_dir(const char *dir, struct ae_error *err)
-{
-	int fd, r = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(fd) != 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
-		    dir, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	return r;
-}
-
 /* objects/pack of gitdir, made (and objects/ synced) if missing. */
 static int
 pack_dir(const char *gitdir, char **dir, struct ae_error *err)
@@ -225,7 +211,7 @@ pack_dir(const char *gitdir, char **dir, struct ae_error *err)
 	*dir = xasprintf("%sobjects/pack/", gitdir);
 	if (mkdir(*dir, 0777) == 0) {
 		objects = xasprintf("%sobjects", gitdir);
-		r = sync_dir(objects, err);
+		r = gitobj_sync_dir(objects, err);
 		free(objects);
 	} else if (errno != EEXIST)
 		r = ae_error_set(err, AE_ERR_GIT, "unable to create '%s': %s",
@@ -293,7 +279,7 @@ gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
 	}
 	free(tidx);
 	tidx = NULL;
-	r = sync_dir(dir, err);
+	r = gitobj_sync_dir(dir, err);
  out:
 	if (fpack != -1)
 		close(fpack);
