@@ -657,15 +657,19 @@ check_shape(json_t *root)
 	return NULL;
 }
 
-int
-record_parse(struct record **out, const char *data, size_t len,
-    const char *path, struct ae_error *err)
+/*
+ * Parses data as JSON that check finds well shaped, kept at path (when
+ * not NULL) under a file name that is its id; what names it in errors.
+ */
+static int
+parse_checked(struct record **out, const char *data, size_t len,
+    const char *path, const char *(*check)(json_t *), const char *what,
+    struct ae_error *err)
 {
 	json_error_t je;
 	json_t *root;
 	const char *why, *base;
 	struct record *r;
-	size_t n;
 
 	json_alloc_init();
 	if (out != NULL)
@@ -677,7 +681,7 @@ record_parse(struct record **out, const char *data, size_t len,
 	if (root == NULL)
 		return ae_error_set(err, AE_ERR_PROTOCOL,
 		    "not JSON: %s at line %d", je.text, je.line);
-	if ((why = check_shape(root)) != NULL) {
+	if ((why = check(root)) != NULL) {
 		json_decref(root);
 		return ae_error_set(err, AE_ERR_PROTOCOL, "%s", why);
 	}
@@ -688,13 +692,12 @@ record_parse(struct record **out, const char *data, size_t len,
 	r->path = xstrdup(path != NULL ? path : "");
 	if (path != NULL) {
 		base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-		n = strlen(base);
-		if (n != RECORD_ID_LEN + 5 || strncmp(base, r->id,
+		if (strlen(base) != RECORD_ID_LEN + 5 || strncmp(base, r->id,
 		    RECORD_ID_LEN) != 0 || strcmp(base + RECORD_ID_LEN,
 		    ".json") != 0) {
 			record_free(r);
 			return ae_error_set(err, AE_ERR_PROTOCOL,
-			    "file name does not match the record's id");
+			    "file name does not match the %s's id", what);
 		}
 	}
 	if (out != NULL)
@@ -702,6 +705,13 @@ record_parse(struct record **out, const char *data, size_t len,
 	else
 		record_free(r);
 	return 0;
+}
+
+int
+record_parse(struct record **out, const char *data, size_t len,
+    const char *path, struct ae_error *err)
+{
+	return parse_checked(out, data, len, path, check_shape, "record", err);
 }
 
 /* Returns NULL if the review record has the v1 shape, else what is wrong. */
@@ -736,54 +746,23 @@ check_review_shape(json_t *root)
 	return NULL;
 }
 
+/* check_review_shape, after the schema. */
+static const char *
+check_review(json_t *root)
+{
+	if (!json_is_string(json_object_get(root, "schema")) ||
+	    strcmp(json_string_value(json_object_get(root, "schema")),
+	    REVIEW_SCHEMA) != 0)
+		return "schema is not " REVIEW_SCHEMA;
+	return check_review_shape(root);
+}
+
 int
 record_review_parse(struct record **out, const char *data, size_t len,
     const char *path, struct ae_error *err)
 {
-	json_error_t je;
-	json_t *root;
-	const char *why, *base;
-	struct record *r;
-
-	json_alloc_init();
-	if (out != NULL)
-		*out = NULL;
-	if (len > RECORD_MAX_BYTES)
-		return ae_error_set(err, AE_ERR_PROTOCOL, "larger than %u bytes",
-		    RECORD_MAX_BYTES);
-	if ((root = json_loadb(data, len, JSON_REJECT_DUPLICATES,
-	    &je)) == NULL)
-		return ae_error_set(err, AE_ERR_PROTOCOL,
-		    "not JSON: %s at line %d", je.text, je.line);
-	if (!json_is_string(json_object_get(root, "schema")) ||
-	    strcmp(json_string_value(json_object_get(root, "schema")),
-	    REVIEW_SCHEMA) != 0)
-		why = "schema is not " REVIEW_SCHEMA;
-	else
-		why = check_review_shape(root);
-	if (why != NULL) {
-		json_decref(root);
-		return ae_error_set(err, AE_ERR_PROTOCOL, "%s", why);
-	}
-	r = xcalloc(1, sizeof(*r));
-	r->root = root;
-	snprintf(r->id, sizeof(r->id), "%s",
-	    json_string_value(json_object_get(root, "id")));
-	r->path = xstrdup(path != NULL ? path : "");
-	base = path != NULL && strrchr(path, '/') ? strrchr(path, '/') + 1 :
-	    path;
-	if (base != NULL && (strlen(base) != RECORD_ID_LEN + 5 ||
-	    strncmp(base, r->id, RECORD_ID_LEN) != 0 ||
-	    strcmp(base + RECORD_ID_LEN, ".json") != 0)) {
-		record_free(r);
-		return ae_error_set(err, AE_ERR_PROTOCOL,
-		    "file name does not match the review's id");
-	}
-	if (out != NULL)
-		*out = r;
-	else
-		record_free(r);
-	return 0;
+	return parse_checked(out, data, len, path, check_review, "review",
+	    err);
 }
 
 int
