@@ -732,6 +732,7 @@ verify(struct build *b, const struct ext_ops *x, struct ae_error *err)
 	vo.allowed_signers = b->r->o->allowed_signers;
 	vo.report = on_finding;
 	vo.record_commit = on_commit;
+	vo.tip_record = on_record;	/* the records, read once */
 	vo.arg = b;
 	if ((r = x->audit_verify_run(b->r->o->repo, &vo, &res, err)) != 0)
 		return r;
@@ -759,7 +760,6 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 	b.r->repo = esc_text(o->repo);
 	if ((r = ext_load(&x, err)) != 0 || (r = verify(&b, x, err)) != 0 ||
 	    (r = x->audreport_unpushed(o->repo, &b.r->unpushed, err)) != 0 ||
-	    (r = x->audit_foreach_record(o->repo, on_record, &b, err)) != 0 ||
 	    (r = x->audit_foreach_review(o->repo, on_review, &b, err)) != 0)
 		goto out;
 	attach_commits(&b);
