@@ -31,7 +31,7 @@
 #include "voteproof.h"
 
 #define SIGNERS_MAX_BYTES	(1024u * 1024)
-#define VERIFY_CACHE_MAX	(16 << 20)	/* libgit2's object cache */
+#define VERIFY_CACHE_MAX	(2 << 20)	/* libgit2's object cache */
 #define SIGNERS_LINE_MAX	8192
 #define TREE_DEPTH_MAX		16	/* records/YYYY/MM/DD/XX/ID.json is 6 */
 #define MARKER			"approve-exec-verified"
@@ -1809,7 +1809,8 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 		goto out;
 	/*
 	 * Each object is read about once: libgit2's default cache (256 MiB)
-	 * would only hold the history's trees in memory.
+	 * would only hold the history's trees in memory (and it counts
+	 * their size on disk, a fraction of what they take parsed).
 	 */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)VERIFY_CACHE_MAX);
 	git_oid_tostr(res->tip, sizeof(res->tip), git_commit_id(tip));
