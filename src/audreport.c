@@ -196,10 +196,23 @@ str_at(json_t *o, const char *a, const char *b)
 	return json_string_value(v);
 }
 
+/*
+ * s (from esc_text, which leaves room to grow) copied to its own size:
+ * a report keeps a dozen strings for each of its records.
+ */
+static char *
+fit(char *s)
+{
+	char *c = xstrdup(s);
+
+	free(s);
+	return c;
+}
+
 static char *
 safe(const char *s)
 {
-	return s != NULL ? esc_text(s) : xstrdup("");
+	return s != NULL ? fit(esc_text(s)) : xstrdup("");
 }
 
 /* The texts of an array, escaped, each once. */
@@ -213,7 +226,7 @@ strings(json_t *a)
 	json_array_foreach(a, i, x) {
 		if (!json_is_string(x))
 			continue;
-		e = esc_text(json_string_value(x));
+		e = fit(esc_text(json_string_value(x)));
 		if (strv_has(v, e))
 			free(e);
 		else
@@ -232,7 +245,7 @@ argv_text(json_t *argv)
 	json_array_foreach(argv, i, x)
 		words = strv_push(words, json_is_string(x) ?
 		    json_string_value(x) : "");
-	s = esc_argv(words);
+	s = fit(esc_argv(words));
 	strv_free(words);
 	return s;
 }
@@ -263,7 +276,7 @@ read_votes(struct ar_rec *e, json_t *root)
 			continue;
 		if (json_is_true(json_object_get(v, "self_approval")))
 			e->self_allowed++;
-		e->approvers = strv_push_take(e->approvers, esc_text(who));
+		e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
 	}
 	json_array_foreach(json_object_get(root, "refused_votes"), i, v) {
 		why = json_object_get(v, "why");
