@@ -165,6 +165,14 @@ struct audit_verify_opts {
 	 */
 	void (*record_commit)(const char *path, const char *commit, int ok,
 	    void *arg);
+	/*
+	 * Called, if not NULL, with the same arg for each *.json file under
+	 * records/ at main's tip, as audit_foreach_record calls its fn, from
+	 * verification's own walk of the tip (after the history): a caller
+	 * that reads the records need not walk them again. A non-zero
+	 * return stops verification and is returned.
+	 */
+	audit_record_fn *tip_record;
 };
 
 enum audit_anchor_kind {

@@ -138,10 +138,23 @@ str_at(json_t *o, const char *a, const char *b)
 	return json_string_value(v);
 }
 
+/*
+ * s (from esc_text, which leaves room to grow) copied to its own size:
+ * a report keeps a dozen strings for each of its records.
+ */
+static char *
+fit(char *s)
+{
+	char *c = xstrdup(s);
+
+	free(s);
+	return c;
+}
+
 static char *
 safe(const char *s)
 {
-	return s != NULL ? esc_text(s) : xstrdup("");
+	return s != NULL ? fit(esc_text(s)) : xstrdup("");
 }
 
 /* The texts of an array, escaped, each once. */
@@ -155,7 +168,7 @@ strings(json_t *a)
 	json_array_foreach(a, i, x) {
 		if (!json_is_string(x))
 			continue;
-		e = esc_text(json_string_value(x));
+		e = fit(esc_text(json_string_value(x)));
 		if (strv_has(v, e))
 			free(e);
 		else
@@ -174,7 +187,7 @@ argv_text(json_t *argv)
 	json_array_foreach(argv, i, x)
 		words = strv_push(words, json_is_string(x) ?
 		    json_string_value(x) : "");
-	s = esc_argv(words);
+	s = fit(esc_argv(words));
 	strv_free(words);
 	return s;
 }
@@ -205,7 +218,7 @@ read_votes(struct ar_rec *e, json_t *root)
 			continue;
 		if (json_is_true(json_object_get(v, "self_approval")))
 			e->self_allowed++;
-		e->approvers = strv_push_take(e->approvers, esc_text(who));
+		e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
 	}
 	json_array_foreach(json_object_get(root, "refused_votes"), i, v) {
 		why = json_object_get(v, "why");
@@ -675,6 +688,7 @@ verify(struct build *b, const struct ext_ops *x, struct ae_error *err)
 	vo.allowed_signers = b->r->o->allowed_signers;
 	vo.report = on_finding;
 	vo.record_commit = on_commit;
+	vo.tip_record = on_record;	/* the records, read once */
 	vo.arg = b;
 	if ((r = x->audit_verify_run(b->r->o->repo, &vo, &res, err)) != 0)
 		return r;
@@ -702,7 +716,6 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 	b.r->repo = esc_text(o->repo);
 	if ((r = ext_load(&x, err)) != 0 || (r = verify(&b, x, err)) != 0 ||
 	    (r = x->audreport_unpushed(o->repo, &b.r->unpushed, err)) != 0 ||
-	    (r = x->audit_foreach_record(o->repo, on_record, &b, err)) != 0 ||
 	    (r = x->audit_foreach_review(o->repo, on_review, &b, err)) != 0)
 		goto out;
 	attach_commits(&b);
