@@ -106,14 +106,11 @@ static int
 answer(struct hook *k, enum hook_verdict v, const char *reason,
     const char *rewrite)
 {
-	char *s, *shown;
+	char *s;
 	int r = 0;
 
 	alarm(0);
-	/* hosts show the reason to people too: nothing may move a cursor */
-	shown = reason != NULL ? esc_text(reason) : NULL;
-	s = hook_answer(k->h, &k->in, v, shown, rewrite);
-	free(shown);
+	s = hook_answer(k->h, &k->in, v, reason, rewrite);
 	if (write_all(STDOUT_FILENO, s, strlen(s)) != 0) {
 		warnx_ae("hook: the answer could not be written: %s",
 		    strerror(errno));

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "escape.h"
 #include "hook.h"
 #include "util.h"
 
@@ -445,10 +446,14 @@ hook_answer(const struct hook_host *h, const struct hook_input *in,
     enum hook_verdict v, const char *reason, const char *rewrite)
 {
 	json_t *o;
-	char *s, *out;
+	char *s, *out, *shown;
 
-	o = v == HOOK_NONE ? json_object() : h->answer(in, v, reason,
+	/* hosts show the reason to people too: nothing may move a cursor,
+	 * and only valid UTF-8 makes a JSON string */
+	shown = reason != NULL ? esc_text(reason) : NULL;
+	o = v == HOOK_NONE ? json_object() : h->answer(in, v, shown,
 	    h->rewrites ? rewrite : NULL);
+	free(shown);
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (s == NULL)

@@ -68,7 +68,7 @@ enum hook_verdict { HOOK_ALLOW, HOOK_DENY, HOOK_NONE };
 
 /*
  * The answer for the host, one line of JSON with a final newline: v with
- * reason (shown to the model on a deny), and, where the host rewrites
+ * reason (shown to the model on a deny; escaped as esc_text does), and, where the host rewrites
  * and rewrite is not NULL, the command to run instead (in's tool input
  * with its command replaced). HOOK_NONE: no opinion ({}). Caller frees.
  */
