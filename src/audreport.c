@@ -525,6 +525,7 @@ attach_reviews(struct build *b)
 	struct ar_rec key, *e;
 	size_t i;
 
+	memset(&key, 0, sizeof(key));
 	if (r->n > 0)
 		qsort(r->v, r->n, sizeof(*r->v), id_cmp);
 	for (i = 0; i < b->nrevs; i++) {
