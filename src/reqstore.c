@@ -108,6 +108,13 @@ reqstore_find(const char *spool, const char *which, int where, uid_t uid,
 		r = find_decided(spool, which, where, uid, e, err);
 	if (r == AE_ERR_NOTFOUND && (where & REQSTORE_PENDING))
 		r = find_pending(spool, which, where, uid, e, err);
+	/*
+	 * Decided between the two looks: no longer pending, and its state
+	 * written before the request stopped being live.
+	 */
+	if (r == AE_ERR_NOTFOUND && (where & REQSTORE_PENDING) &&
+	    (where & (REQSTORE_DECIDED | REQSTORE_USED)))
+		r = find_decided(spool, which, where, uid, e, err);
  out:
 	if (r == AE_ERR_NOTFOUND)
 		ae_error_set(err, r, "no %srequest with id or code '%s'",
