@@ -844,10 +844,11 @@ record_used_requests(const struct record *r)
 	return out;
 }
 
-char **
-record_rules(const struct record *r)
+/* The strings of r's array member.rules, as a strv (NULL: none). */
+static char **
+rules_of(const struct record *r, const char *member)
 {
-	json_t *a = json_object_get(json_object_get(r->root, "policy"),
+	json_t *a = json_object_get(json_object_get(r->root, member),
 	    "rules"), *v;
 	char **out = NULL;
 	size_t i;
@@ -859,17 +860,15 @@ record_rules(const struct record *r)
 }
 
 char **
+record_rules(const struct record *r)
+{
+	return rules_of(r, "policy");
+}
+
+char **
 record_break_glass_rules(const struct record *r)
 {
-	json_t *a = json_object_get(json_object_get(r->root, "break_glass"),
-	    "rules"), *v;
-	char **out = NULL;
-	size_t i;
-
-	json_array_foreach(a, i, v)
-		if (json_is_string(v))
-			out = strv_push(out, json_string_value(v));
-	return out;
+	return rules_of(r, "break_glass");
 }
 
 int
