@@ -161,7 +161,7 @@ test_expect_success 'an Approve click by a listed approver releases the command'
 '
 
 test_expect_success 'the record keeps the Slack user and team and the countersignature' '
-	last_record >rec.json &&
+	last_record >rec.json && test -s rec.json &&
 	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
 	jq -e --arg k "$(cut -d" " -f1,2 broker_key.pub)" ".approvals[0] |
 	    .person == \"alice\" and .decision == \"approve\" and
@@ -250,7 +250,7 @@ test_expect_success 'after every false click the run still waits, and a deny end
 	sleep 1 && test ! -s gate.status && ! test -e "$W/two" &&
 	click U0BOB T0TEAM deny "$id" 1765000001.000100 >d &&
 	test "$(slack d)" = 200 && test "$(finished)" = 77 && ! test -e "$W/two" &&
-	last_record >rec2.json &&
+	last_record >rec2.json && test -s rec2.json &&
 	jq -e ".decision.result == \"denied\" and (.approvals | length) == 1 and
 	    .approvals[0].person == \"bob\" and
 	    (.refused_votes | map(.person)) == [\"req\"]" rec2.json &&
@@ -267,7 +267,8 @@ test_expect_success 'a click delivered twice counts once' '
 	test "$(grep -c "alice approved" gate.out)" = 1 &&
 	click U0BOB T0TEAM approve "$id" 1765000002.000002 >b1 &&
 	test "$(slack b1)" = 200 && test "$(finished)" = 0 && test -d "$W/three" &&
-	last_record | jq -e "[.approvals[].person] == [\"alice\", \"bob\"]"
+	last_record >rec3.json && test -s rec3.json &&
+	jq -e "[.approvals[].person] == [\"alice\", \"bob\"]" rec3.json
 '
 
 # Hosts configured otherwise: the same good click is refused.
