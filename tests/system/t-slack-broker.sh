@@ -363,6 +363,17 @@ test_expect_success 'verify passes over the OIDC, Entra, Teams and modify votes'
 	    index(\"entra\") != null and index(\"teams\") != null)"
 '
 
+test_expect_success 'a --no-wait request a Slack click approved is not used by a --request run' '
+	"$AE" --config config.yaml --no-wait -- touch "$W/six" >ids 2>nw.err; test $? = 75 &&
+	id=$(cut -d" " -f1 ids) &&
+	click U0ALICE T0TEAM approve "$id" 1765000004.000001 >c6 &&
+	test "$(slack c6)" = 200 && jq -e ".result == \"stored\"" out &&
+	"$AE" wait "$id" --broker "$URL" --timeout 10s &&
+	{ "$AE" --config config.yaml --request "$id" -- touch "$W/six" 2>req.err; test $? != 0; } &&
+	! test -e "$W/six" && cat req.err &&
+	grep -q "counts while the run waits, not for a --request run" req.err
+'
+
 test_expect_success 'a malformed slack_team is refused with its file and line' '
 	conf bad-team "public_key: broker_key.pub, slack_team: t0team" &&
 	expect_status 78 "$AE" check --config bad-team.yaml -- touch x 2>err &&
