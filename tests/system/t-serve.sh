@@ -365,12 +365,11 @@ while IFS='|' read -r want make; do
 	"
 done <"$TEST_DIR/bad-configs"
 
-test_expect_success 'teams and oidc are accepted but said to be not supported yet' '
+test_expect_success 'oidc is accepted but said to be not supported yet' '
 	P4=$(free_port) &&
 	sed "s/:$PORT/:$P4/" broker.yaml >later.yaml &&
-	printf "teams: { webhook: x }\noidc: { issuer: x }\n" >>later.yaml &&
+	printf "oidc: { issuer: x }\n" >>later.yaml &&
 	start later http://127.0.0.1:$P4 &&
-	grep -q "'"'teams'"' is not supported yet" later.log &&
 	grep -q "'"'oidc'"' is not supported yet" later.log &&
 	kill "$(cat later.pid)" && wait_gone later
 '
