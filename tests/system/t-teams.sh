@@ -319,6 +319,18 @@ test_expect_success 'the log names the clicker, never the secret nor a token' '
 	! grep -q "bot-connector-token" broker.log && ! grep -q "eyJ" broker.log
 '
 
+test_expect_success 'a body too large or not JSON is refused before any check' '
+	head -c 70000 /dev/zero | tr "\0" a >big &&
+	test "$(post /teams/messages big)" = 413 &&
+	printf "{}" >small &&
+	test "$(post /teams/messages small text/plain)" = 415
+'
+
+test_expect_success 'the server and man/approve-exec-api.yaml agree on /teams/' '
+	python3 "$TOP/tests/system/api-check.py" "$TOP/man/approve-exec-api.yaml" \
+		--only /teams/ broker.log
+'
+
 test_expect_success 'a card that cannot be posted is logged as lost, never a decision' '
 	kill "$(cat fake.pid)" && rm -f fake.pid && sleep 0.2 &&
 	ID6=00000000000000000000000000000006 &&
