@@ -1210,6 +1210,33 @@ out:
 	return ret;
 }
 
+/*
+ * An activity teams_activity_parse refused (why): a 401 unless Bot
+ * Framework sent it, then the clicker is told why it does not count.
+ */
+static enum MHD_Result
+teams_refused(struct conn *c, const struct ae_error *why)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	enum MHD_Result ret;
+	char *url, *text;
+
+	url = teams_activity_service_url(c->body.p, c->body.len);
+	if (url == NULL || teams_auth_check(c->b->teams_auth,
+	    MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Authorization"), url, now_s(), &err) != 0)
+		ret = respond_error(c, url == NULL ? 400 : 401, url == NULL ?
+		    "bad_request" : "bad_token", "%s", url == NULL ? why->msg :
+		    err.msg);
+	else {
+		text = xasprintf("Not counted: %s.", why->msg);
+		ret = teams_answer(c, "bad_activity", NULL, text);
+		free(text);
+	}
+	free(url);
+	return ret;
+}
+
 static enum MHD_Result
 post_teams(struct conn *c)
 {
@@ -1220,7 +1247,7 @@ post_teams(struct conn *c)
 	char *person = NULL;
 
 	if (teams_activity_parse(&k, c->body.p, c->body.len, &err) != 0)
-		return respond_error(c, 400, "bad_request", "%s", err.msg);
+		return teams_refused(c, &err);
 	if (teams_auth_check(b->teams_auth, MHD_lookup_connection_value(c->mc,
 	    MHD_HEADER_KIND, "Authorization"), k.service_url, now_s(), &err)
 	    != 0) {
@@ -1748,8 +1775,6 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 		sigwait_loop(b, set);
 	}
 	stop(b);
-	teams_bot_stop(b->teams_bot);
-	b->teams_bot = NULL;
 	pthread_join(b->timer, NULL);
 	if (b->listening) {
 		(void)write_all(b->stop_pipe[1], "x", 1);
@@ -1757,6 +1782,9 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 		close(b->stop_pipe[0]);
 		close(b->stop_pipe[1]);
 	}
+	/* after every thread that wakes long polls, and so refreshes cards */
+	teams_bot_stop(b->teams_bot);
+	b->teams_bot = NULL;
 out:
 	if (key != NULL)
 		ae_memzero(key, strlen(key));

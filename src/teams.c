@@ -15,6 +15,11 @@
 #include "util.h"
 
 #define FIELD_MAX	512	/* ids, URLs and names in an activity */
+/*
+ * What markdown, entities and {{DATE()}} give meaning to, in any
+ * position: escaped always, as CommonMark allows for ASCII punctuation.
+ */
+#define MD_SPECIAL	"\\`*_{}[]()<>#+-.!|~&"
 
 static const char *const verbs[] = { "approve", "deny", "modify", NULL };
 
@@ -216,6 +221,22 @@ teams_activity_parse(struct teams_invoke *k, const void *body, size_t len,
 	return r;
 }
 
+char *
+teams_activity_service_url(const void *body, size_t len)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	char *url = NULL;
+	json_t *j;
+
+	if (memchr(body, '\0', len) != NULL || (j = json_loadb(body, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return NULL;
+	if (json_is_object(j))
+		(void)str_at(j, "serviceUrl", FIELD_MAX, 1, &url, &err);
+	json_decref(j);
+	return url;
+}
+
 void
 teams_invoke_release(struct teams_invoke *k)
 {
@@ -287,7 +308,7 @@ escape_one(const unsigned char *s, char *out, size_t outsz)
 		return 1;
 	}
 	if (s[0] < 0x80) {
-		if (strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", s[0]) != NULL)
+		if (strchr(MD_SPECIAL, s[0]) != NULL)
 			snprintf(out, outsz, "\\%c", s[0]);
 		else
 			snprintf(out, outsz, "%c", s[0]);

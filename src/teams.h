@@ -61,6 +61,13 @@ int teams_activity_parse(struct teams_invoke *k, const void *body,
     size_t len, struct ae_error *err);
 void teams_invoke_release(struct teams_invoke *k);
 
+/*
+ * Returns the serviceUrl of an activity that teams_activity_parse
+ * refused, to check its token all the same; NULL if it has none. The
+ * caller frees it.
+ */
+char *teams_activity_service_url(const void *body, size_t len);
+
 /* "approve", "deny" or "modify". */
 const char *teams_verb_name(enum teams_verb v);
 
@@ -74,8 +81,9 @@ char *teams_vote_payload(const struct teams_invoke *k, const char *digest,
     const char *person);
 
 /*
- * Appends text to b escaped for Adaptive Card markdown: ASCII punctuation
- * is backslash-escaped (no link, mention, emphasis, list, heading or
+ * Appends text to b escaped for Adaptive Card markdown: the punctuation
+ * markdown uses is backslash-escaped (no link, mention, emphasis, list,
+ * heading, entity or
  * {{DATE()}} can be formed) and control characters are shown as \xNN
  * (no line can be forged). At most max bytes are appended; text cut
  * short ends with a visible marker saying how much is left out.

@@ -149,8 +149,8 @@ test_expect_success 'a card the schema refuses is caught by the check' '
 '
 
 # False clicks: the status, then teams_client.py options. Each is refused
-# (401, 400, or 200 with a message to the clicker instead of a card) and
-# the request keeps no vote.
+# (401, or 200 with a message to the clicker instead of a card) and the
+# request keeps no vote.
 cat >bad-clicks <<EOF2
 401 alg none:          --alg none
 401 alg HS256:         --alg HS256
@@ -163,11 +163,14 @@ cat >bad-clicks <<EOF2
 401 not for msteams:   --key skype
 401 other serviceUrl:  --claim-url https://smba.trafficmanager.net/amer/
 401 no token:          --no-token
-400 other verb:        --verb launch
-400 not a request:     --request 0000000000000000000000000000000g
-400 modify expands:    --verb modify --argv-text 'rm -rf \$(cat list)'
-400 modify writes:     --verb modify --argv-text 'echo x >/etc/passwd'
-400 modify two cmds:   --verb modify --argv-text "true; reboot"
+200 other verb:        --verb launch
+200 not a request:     --request 0000000000000000000000000000000g
+200 modify expands:    --verb modify --argv-text 'rm -rf \$(cat list)'
+200 modify writes:     --verb modify --argv-text 'echo x >/etc/passwd'
+200 modify two cmds:   --verb modify --argv-text "true; reboot"
+200 modify, no command: --verb modify
+200 not from msteams:  --channel slack
+401 bad verb, no token: --verb launch --no-token
 200 other tenant:      --tenant bbbbbbbb-0000-0000-0000-000000000002
 200 not listed:        --oid 0000dead-0000-0000-0000-000000000009
 200 the requester:     --oid $CAROL
@@ -319,11 +322,12 @@ test_expect_success 'the log names the clicker, never the secret nor a token' '
 	! grep -q "bot-connector-token" broker.log && ! grep -q "eyJ" broker.log
 '
 
-test_expect_success 'a body too large or not JSON is refused before any check' '
+test_expect_success 'a body too large, not JSON or without serviceUrl is refused' '
 	head -c 70000 /dev/zero | tr "\0" a >big &&
 	test "$(post /teams/messages big)" = 413 &&
 	printf "{}" >small &&
-	test "$(post /teams/messages small text/plain)" = 415
+	test "$(post /teams/messages small text/plain)" = 415 &&
+	test "$(post /teams/messages small)" = 400
 '
 
 test_expect_success 'the server and man/approve-exec-api.yaml agree on /teams/' '

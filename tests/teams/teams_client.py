@@ -10,7 +10,7 @@ Knobs (defaults make a valid click): --key msteams|skype|unknown,
 --alg RS256|RS384|none|HS256, --aud, --iss, --exp (seconds from now),
 --nbf, --claim-url (the token's serviceurl), --service-url (the
 activity's), --tenant, --oid, --verb, --request, --reason, --argv-text,
---id (activity id), --type, --no-token, --dump FILE (the activity sent),
+--id (activity id), --type, --channel, --no-token, --dump FILE (the activity sent),
 --replay FILE (send that activity again, with a fresh token).
 """
 import argparse
@@ -66,7 +66,7 @@ def activity(a):
         "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "localTimestamp": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+00:00",
         "id": a.id,
-        "channelId": "msteams",
+        "channelId": a.channel,
         "serviceUrl": a.service_url,
         "from": {"id": "29:1" + a.oid.replace("-", ""), "name": "Someone",
                  "aadObjectId": a.oid},
@@ -110,6 +110,7 @@ def main():
     p.add_argument("--argv-text")
     p.add_argument("--id", default="f:7000000000000000001")
     p.add_argument("--type", default="invoke")
+    p.add_argument("--channel", default="msteams")
     p.add_argument("--no-token", action="store_true")
     p.add_argument("--dump")
     p.add_argument("--replay")
