@@ -84,8 +84,9 @@ teams_keys_endorsed(const char *jwks, size_t len, const char *channel)
 		json_array_append_new(out, k);
 	}
 	json_decref(set);
-	s = json_dumps(json_pack("{s:o}", "keys", out), JSON_COMPACT |
-	    JSON_SORT_KEYS);
+	set = json_pack("{s:o}", "keys", out);
+	s = json_dumps(set, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(set);
 	text = s != NULL ? xstrdup(s) : NULL;
 	free(s);
 	return text;
