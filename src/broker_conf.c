@@ -148,7 +148,7 @@ load_slack(struct broker_conf *c, const struct ydoc *doc,
 	return 0;
 }
 
-/* An Entra ID: a GUID, as the portal shows it (lower case kept as is). */
+/* An Entra ID: a GUID, kept in lower case. */
 static int
 teams_guid(const struct ydoc *doc, const struct ynode *map, const char *key,
     char **out, struct ae_error *err)
@@ -169,6 +169,10 @@ teams_guid(const struct ydoc *doc, const struct ynode *map, const char *key,
 	if (i != 36 || (*out)[i] != '\0')
 		return ydoc_error(doc, v, err, "teams: '%s' is not a GUID "
 		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", key);
+	/* as Teams and Entra write them in activities and tokens */
+	for (i = 0; (*out)[i] != '\0'; i++)
+		if ((*out)[i] >= 'A' && (*out)[i] <= 'F')
+			(*out)[i] |= 0x20;
 	return 0;
 }
 

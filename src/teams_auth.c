@@ -169,12 +169,13 @@ verify(struct teams_auth *a, const char *token, const char *service_url,
 	if ((r = jwt_verify_skew(&t, token, strlen(token), a->keys,
 	    strlen(a->keys), &want, TEAMS_SKEW, err)) != 0)
 		return r;
+	/* AE_ERR_SIGNATURE is left to the keys: a new one may be fetched */
 	if (strcmp(jwt_alg(t), "RS256") != 0)
-		r = ae_error_set(err, AE_ERR_SIGNATURE, "the token is signed "
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token is signed "
 		    "with %s, not RS256", jwt_alg(t));
 	else if ((url = jwt_claim(t, "serviceurl")) == NULL ||
 	    strcmp(url, service_url) != 0)
-		r = ae_error_set(err, AE_ERR_SIGNATURE, "the token's "
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token's "
 		    "serviceurl is not the activity's serviceUrl");
 	free(url);
 	jwt_free(t);
@@ -207,8 +208,7 @@ teams_auth_check(struct teams_auth *a, const char *authorization,
 		    "yet; the last fetch failed");
 	r = verify(a, token, service_url, now, err);
 	/* a key that is new to us: one fetch, bounded in time */
-	if (r == AE_ERR_SIGNATURE && strstr(err->msg, "key") != NULL &&
-	    now - a->tried_at >= TEAMS_KEYS_RETRY &&
+	if (r == AE_ERR_SIGNATURE && now - a->tried_at >= TEAMS_KEYS_RETRY &&
 	    fetch_keys(a, now, &ferr) == 0) {
 		memset(err, 0, sizeof(*err));
 		r = verify(a, token, service_url, now, err);

@@ -73,7 +73,7 @@ signing_key: broker_key
 teams:
   app_id: $APP
   app_password_file: teams.secret
-  tenant: $TENANT
+  tenant: $(echo $TENANT | tr a-f A-F)
   service_url: $FAKE/
   conversation: "19:approvals@thread.tacv2"
   login_base: $FAKE
