@@ -292,7 +292,7 @@ wake(struct broker *b, const char *id)
 	struct conn *c, *next, *due = NULL;
 
 	if (id != NULL)
-		teams_bot_refresh(b->teams_bot, id);	/* a vote or a close */
+		teams_bot_refresh(b->teams_bot, id);	/* a vote, a close */
 	pthread_mutex_lock(&b->lock);
 	for (c = b->waiters; c != NULL; c = next) {
 		next = c->next;
@@ -1103,7 +1103,8 @@ teams_answer(struct conn *c, const char *result, char *card,
 		    "application/vnd.microsoft.card.adaptive", "value", j);
 	else
 		j = json_pack("{s:i,s:s,s:s}", "statusCode", 200, "type",
-		    "application/vnd.microsoft.activity.message", "value", text);
+		    "application/vnd.microsoft.activity.message", "value",
+		    text);
 	free(card);
 	return respond_json(c, 200, j);
 }
@@ -1616,8 +1617,8 @@ start_teams(struct broker *b, struct ae_error *err)
 		return r;
 	secret[strcspn(secret, "\r\n")] = '\0';
 	if (secret[0] == '\0' || strlen(secret) > 1024) {
-		r = ae_error_set(err, AE_ERR_CONFIG, "'%s': not a client secret "
-		    "on one line", b->conf.teams_password_file);
+		r = ae_error_set(err, AE_ERR_CONFIG, "'%s': not a client "
+		    "secret on one line", b->conf.teams_password_file);
 		goto out;
 	}
 	memset(&tc, 0, sizeof(tc));

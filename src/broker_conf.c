@@ -302,8 +302,8 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	    (r = load_teams(c, doc, v, err)) != 0)
 		return r;
 	if (c->teams_app_id != NULL && c->signing_key == NULL)
-		return ydoc_error(doc, root, err, "'teams' needs 'signing_key': "
-		    "the broker countersigns every click");
+		return ydoc_error(doc, root, err, "'teams' needs "
+		    "'signing_key': the broker countersigns every click");
 	if (c->slack_secret_file != NULL && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'slack' needs 'signing_key': "
 		    "the broker countersigns every click");

@@ -29,7 +29,7 @@ struct broker_conf {
 	/* teams: the bot's messaging endpoint is served when app_id is set */
 	char *teams_app_id, *teams_password_file, *teams_tenant;
 	char *teams_service_url, *teams_conversation;
-	char *teams_login_base, *teams_openid;	/* URLs, defaults Microsoft's */
+	char *teams_login_base, *teams_openid;	/* default: Microsoft's */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */

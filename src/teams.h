@@ -19,10 +19,10 @@
 	"https://login.botframework.com/v1/.well-known/openidconfiguration"
 #define TEAMS_ISSUER		"https://api.botframework.com"
 #define TEAMS_SCOPE		"https://api.botframework.com/.default"
-#define TEAMS_SKEW		300	/* seconds of clock skew for the JWT */
-#define TEAMS_CARD_MAX		(28 * 1024)	/* Teams' limit for a message */
-#define TEAMS_ARGV_SHOWN	12000	/* bytes of escaped command on a card */
-#define TEAMS_TEXT_SHOWN	2000	/* bytes of any other escaped text */
+#define TEAMS_SKEW		300	/* seconds of skew for a JWT */
+#define TEAMS_CARD_MAX		(28 * 1024)	/* Teams' message limit */
+#define TEAMS_ARGV_SHOWN	12000	/* escaped command on a card */
+#define TEAMS_TEXT_SHOWN	2000	/* any other escaped text */
 #define TEAMS_ARGV_TEXT_MAX	8192	/* a changed command, as typed */
 
 enum teams_verb {
@@ -45,7 +45,7 @@ struct teams_invoke {
 	enum teams_verb verb;
 	char *request;		/* data.request: a request id */
 	char *reason;		/* data.reason, NULL when empty */
-	char **argv;		/* TEAMS_MODIFY: the changed command; else NULL */
+	char **argv;		/* TEAMS_MODIFY: the changed command */
 	int64_t at;		/* the activity's timestamp, seconds */
 };
 
@@ -94,7 +94,7 @@ void teams_md_escape(struct buf *b, const char *text, size_t max);
 /* What a card shows besides the request itself. */
 struct teams_card_state {
 	const char *state;	/* the store's: "pending", "approved", … */
-	char *const *votes;	/* lines "alice: approve — reason"; may be NULL */
+	char *const *votes;	/* "alice: approve — why" lines, or NULL */
 	const char *note;	/* one more line, or NULL */
 };
 

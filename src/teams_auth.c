@@ -204,8 +204,8 @@ teams_auth_check(struct teams_auth *a, const char *authorization,
 		return ae_error_set(err, AE_ERR_NETWORK, "no Bot Framework "
 		    "keys: %s", ferr.msg);
 	if (a->keys == NULL)
-		return ae_error_set(err, AE_ERR_NETWORK, "no Bot Framework keys "
-		    "yet; the last fetch failed");
+		return ae_error_set(err, AE_ERR_NETWORK, "no Bot Framework "
+		    "keys yet; the last fetch failed");
 	r = verify(a, token, service_url, now, err);
 	/* a key that is new to us: one fetch, bounded in time */
 	if (r == AE_ERR_SIGNATURE && now - a->tried_at >= TEAMS_KEYS_RETRY &&

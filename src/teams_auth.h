@@ -11,9 +11,9 @@
 
 #include "error.h"
 
-#define TEAMS_KEYS_TTL		86400	/* seconds a key set is used */
-#define TEAMS_KEYS_RETRY	60	/* seconds between two fetches at least */
-#define TEAMS_FETCH_MS		5000	/* one fetch of metadata or keys */
+#define TEAMS_KEYS_TTL		86400	/* s a key set is used */
+#define TEAMS_KEYS_RETRY	60	/* s between two fetches, least */
+#define TEAMS_FETCH_MS		5000	/* one fetch, metadata or keys */
 
 struct teams_auth;
 

@@ -30,7 +30,7 @@ struct job {
 
 struct card {
 	char id[REQID_LEN + 1];
-	char *activity;		/* the activity id the connector gave it */
+	char *activity;		/* the id the connector gave it */
 };
 
 struct teams_bot {
@@ -81,8 +81,8 @@ static void
 add_pct(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-._~", *s) != NULL)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~", *s) != NULL)
 			buf_addc(b, *s);
 		else
 			buf_addf(b, "%%%02X", (unsigned char)*s);
@@ -386,7 +386,7 @@ enqueue(struct teams_bot *t, const char *id, int post)
 	pthread_mutex_lock(&t->lock);
 	for (p = t->head; p != NULL; p = p->next)
 		if (!post && !p->post && strcmp(p->id, id) == 0)
-			break;	/* an update waits already: it shows all */
+			break;	/* an update waits: it shows all */
 	if (p == NULL && t->njobs < TEAMS_QUEUE_MAX) {
 		jb = xcalloc(1, sizeof(*jb));
 		jb->post = post;

@@ -13,16 +13,16 @@
 #include "error.h"
 #include "store.h"
 
-#define TEAMS_QUEUE_MAX		10000	/* jobs waiting; more are dropped, logged */
-#define TEAMS_CARDS_KEPT	4096	/* activity ids remembered, newest */
-#define TEAMS_TRIES		5	/* posts of one card, 429s included */
-#define TEAMS_RETRY_MAX		60	/* longest Retry-After obeyed, seconds */
-#define TEAMS_TOKEN_MARGIN	300	/* a token is renewed this early, seconds */
+#define TEAMS_QUEUE_MAX		10000	/* jobs waiting; more: logged */
+#define TEAMS_CARDS_KEPT	4096	/* activity ids kept, newest */
+#define TEAMS_TRIES		5	/* sends of one card, 429s too */
+#define TEAMS_RETRY_MAX		60	/* longest Retry-After obeyed */
+#define TEAMS_TOKEN_MARGIN	300	/* s early a token is renewed */
 
 struct teams_bot;
 
 struct teams_bot_conf {
-	const char *store, *store_base;	/* the store, for its own connection */
+	const char *store, *store_base;	/* for its own connection */
 	const char *app_id, *tenant, *login_base;
 	const char *password;		/* the client secret; copied */
 	const char *service_url, *conversation;

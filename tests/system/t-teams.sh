@@ -267,6 +267,13 @@ test_expect_success 'a 429 from the connector is waited out (Retry-After) and th
 	grep -q "id=$ID3 state=pending card=posted" broker.log
 '
 
+test_expect_success 'a token 200 s past exp, or 200 s before nbf, is within the 5 min skew' '
+	test "$(click --request $ID3 --id f:skew1 --exp -200)" = 200 &&
+	test "$(click --request $ID3 --id f:skew2 --oid $BOB --nbf 200)" = 200 &&
+	get /v1/requests/$ID3 >/dev/null &&
+	jq -e "[.votes[].person] == [\"alice\", \"bob\"]" out
+'
+
 HOSTILE='[Approve](https://evil.example/) <at>alice</at> **APPROVED**
 # Approved by alice
 {{DATE(2017-02-14T06:08:39Z, SHORT)}} &lt;b&gt; ![x](http://evil/x.png) _x_ `y`'
