@@ -7,7 +7,7 @@ Serves, on one loopback port written to STATE-DIR/port:
   GET  /v1/.well-known/openidconfiguration   Bot Framework's OpenID metadata
   GET  /v1/.well-known/keys                  its JWKS, with the fake's own keys:
        "msteams" (endorsed for msteams), "skype" (endorsed for skype only);
-       a third key, "unknown", signs but is never published
+       a third key, "unknown", signs but is published only once rotated
   POST /TENANT/oauth2/v2.0/token             Entra ID client credentials
   POST /v3/conversations/CONV/activities     Bot Connector: a new activity
   PUT  /v3/conversations/CONV/activities/ID  Bot Connector: an update
@@ -17,7 +17,9 @@ Control, for the tests:
   GET  /_control/activities   every activity received, oldest first
   POST /_control/throttle?n=N the next N connector calls answer 429,
                               Retry-After: 1
-  GET  /_control/stats        {"tokens": token requests, "throttled": 429s}
+  POST /_control/rotate       publish the key "unknown" from now on
+  GET  /_control/stats        {"tokens": token requests, "throttled": 429s,
+                              "jwks": key set fetches}
 """
 import json
 import os
@@ -35,7 +37,7 @@ TOKEN = "bot-connector-token-0001"
 STATE = sys.argv[1]
 lock = threading.Lock()
 activities = []
-knobs = {"throttle": 0, "throttled": 0, "tokens": 0, "next": 1}
+knobs = {"throttle": 0, "throttled": 0, "tokens": 0, "next": 1, "jwks": 0}
 
 
 def b64u_int(n):
@@ -57,12 +59,16 @@ def make_key(kid):
 
 
 KEYS = []
+LATER = {}
 for kid, endorse in (("msteams", ["msteams", "skype"]),
                      ("skype", ["skype"]), ("unknown", None)):
     k = make_key(kid)
     if endorse is not None:
         k["endorsements"] = endorse
         KEYS.append(k)
+    else:
+        k["endorsements"] = ["msteams"]
+        LATER[kid] = k
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -98,14 +104,17 @@ class Handler(BaseHTTPRequestHandler):
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": ["private_key_jwt"]})
         elif path == "/v1/.well-known/keys":
-            self.answer(200, {"keys": KEYS})
+            with lock:
+                knobs["jwks"] += 1
+                self.answer(200, {"keys": KEYS})
         elif path == "/_control/activities":
             with lock:
                 self.answer(200, activities)
         elif path == "/_control/stats":
             with lock:
                 self.answer(200, {"tokens": knobs["tokens"],
-                                  "throttled": knobs["throttled"]})
+                                  "throttled": knobs["throttled"],
+                                  "jwks": knobs["jwks"]})
         else:
             self.answer(404, {"error": "not found"})
 
@@ -162,6 +171,11 @@ class Handler(BaseHTTPRequestHandler):
             self.body()
             with lock:
                 knobs["throttle"] = int(q.get("n", ["1"])[0])
+            self.answer(200, {"ok": True})
+        elif path == "/_control/rotate":
+            self.body()
+            with lock:
+                KEYS.append(LATER.pop("unknown"))
             self.answer(200, {"ok": True})
         else:
             self.connector("POST")
