@@ -166,7 +166,7 @@ test_expect_success 'an Approve click by a listed approver releases the command'
 '
 
 test_expect_success 'the record keeps the Entra object ID and the countersignature' '
-	last_record >rec.json &&
+	last_record >rec.json && test -s rec.json &&
 	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
 	jq -e --arg k "$(cut -d" " -f1,2 broker_key.pub)" ".approvals[0] |
 	    .person == \"alice\" and .decision == \"approve\" and
@@ -232,7 +232,7 @@ test_expect_success 'a replayed click counts once; a deny then ends the run' '
 	test "$(click "$id" --oid $BOB --id f:bob --verb deny --dump bob.json)" = 200 &&
 	test "$(finished)" = 77 && ! test -e "$W/two" &&
 	test "$(click "$id" --replay bob.json)" = 200 &&
-	last_record >rec2.json &&
+	last_record >rec2.json && test -s rec2.json &&
 	jq -e ".decision.result == \"denied\" and (.approvals | length) == 1 and
 	    .approvals[0].person == \"bob\" and .approvals[0].identity.oid == \"$BOB\"" rec2.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
