@@ -65,6 +65,9 @@ EXT_SRC += src/slackchan.c
 EXT_SRC += src/store.c
 EXT_SRC += src/store_pg.c
 EXT_SRC += src/store_sqlite.c
+EXT_SRC += src/teams.c
+EXT_SRC += src/teams_auth.c
+EXT_SRC += src/teams_bot.c
 # sudo's approval and audit plugin (approve-exec-sudo(8)): a shared
 # object of its own, libc only, never sanitized (sudo is setuid).
 PLUGIN_SRC = src/sudo_plugin.c

@@ -35,6 +35,9 @@
 #include "sshkey.h"
 #include "sshsig.h"
 #include "store.h"
+#include "teams.h"
+#include "teams_auth.h"
+#include "teams_bot.h"
 #include "util.h"
 
 #define LIST_MAX	5000	/* requests in one listing */
@@ -88,6 +91,10 @@ struct broker {
 	struct sshkey *signer;		/* signing_key: countersigns clicks */
 	char *slack_secret;		/* NULL: no Slack interactivity */
 	size_t slack_secret_len;
+	/* teams: the bot, when teams_app_id is set */
+	struct idmap teams_people, unix_people;	/* under lock */
+	struct teams_auth *teams_auth;	/* the server thread's */
+	struct teams_bot *teams_bot;
 	struct conn *waiters;
 	size_t nwaiters;
 	int stopping;
@@ -185,7 +192,8 @@ respond(struct conn *c, int status, char *body, const char *type)
 		MHD_add_response_header(resp, "Allow",
 		    strcmp(c->path, "/v1/requests") == 0 ? "GET, POST" :
 		    strstr(c->path, "/decisions") != NULL ||
-		    strcmp(c->path, "/slack/interactivity") == 0 ? "POST" :
+		    strcmp(c->path, "/slack/interactivity") == 0 ||
+		    strcmp(c->path, "/teams/messages") == 0 ? "POST" :
 		    "GET");
 	c->status = status;
 	ret = MHD_queue_response(c->mc, (unsigned)status, resp);
@@ -283,6 +291,8 @@ wake(struct broker *b, const char *id)
 {
 	struct conn *c, *next, *due = NULL;
 
+	if (id != NULL)
+		teams_bot_refresh(b->teams_bot, id);	/* a vote, a close */
 	pthread_mutex_lock(&b->lock);
 	for (c = b->waiters; c != NULL; c = next) {
 		next = c->next;
@@ -542,12 +552,15 @@ post_request(struct conn *c)
 	else if (res == STORE_CONFLICT)
 		ret = respond_error(c, 409, "id_taken", "request id %s is taken "
 		    "by a different request", p.id);
-	else
+	else {
+		if (res == STORE_NEW)
+			teams_bot_post(c->b->teams_bot, p.id);
 		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
 		    json_pack("{s:s,s:s,s:b,s:s}", "id", p.id, "state",
 		    "pending", "duplicate", res == STORE_SAME, "message",
 		    res == STORE_NEW ? "stored" :
 		    "stored already; nothing changed"));
+	}
 out:
 	free(host);
 	bw_request_release(&p);
@@ -1071,6 +1084,201 @@ post_slack(struct conn *c)
 	return ret;
 }
 
+/* ---- Teams: the bot's messaging endpoint ---- */
+
+/* An invoke's answer: the card replaced, or a message to the clicker. */
+static enum MHD_Result
+teams_answer(struct conn *c, const char *result, char *card,
+    const char *text)
+{
+	char *note;
+	json_t *j;
+
+	note = xasprintf("%s%steams=%s", c->note != NULL ? c->note : "",
+	    c->note != NULL ? " " : "", result);
+	free(c->note);
+	c->note = note;	/* transferred */
+	if (card != NULL && (j = json_loads(card, 0, NULL)) != NULL)
+		j = json_pack("{s:i,s:s,s:o}", "statusCode", 200, "type",
+		    "application/vnd.microsoft.card.adaptive", "value", j);
+	else
+		j = json_pack("{s:i,s:s,s:s}", "statusCode", 200, "type",
+		    "application/vnd.microsoft.activity.message", "value",
+		    text);
+	free(card);
+	return respond_json(c, 200, j);
+}
+
+/* 1 if person asked for request q: the requester never approves. */
+static int
+teams_is_requester(struct broker *b, const struct store_request *q,
+    const char *person)
+{
+	json_t *p = json_loads(q->payload, 0, NULL);
+	const char *who = json_string_value(json_object_get(json_object_get(p,
+	    "context"), "requester"));
+	const char *as;
+	int is;
+
+	pthread_mutex_lock(&b->lock);
+	as = who != NULL ? idmap_find(&b->unix_people, who) : NULL;
+	is = who == NULL || strcmp(who, person) == 0 ||
+	    (as != NULL && strcmp(as, person) == 0);
+	pthread_mutex_unlock(&b->lock);
+	json_decref(p);
+	return is;
+}
+
+static const char *
+teams_result(enum store_put res)
+{
+	return res == STORE_NEW ? "stored" : res == STORE_SAME ? "duplicate" :
+	    res == STORE_CONFLICT ? "already_voted" : res == STORE_CLOSED ?
+	    "request_closed" : "unknown_request";
+}
+
+/* Countersigns the click k by person and stores it as their vote. */
+static enum MHD_Result
+teams_vote(struct conn *c, const struct teams_invoke *k, const char *person)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct store_request q;
+	struct store_vote v, *votes = NULL;
+	enum store_put res;
+	enum MHD_Result ret;
+	char *payload = NULL, *sig = NULL, *note;
+	size_t nvotes = 0;
+	int found = 0;
+	int64_t now = now_s();
+
+	memset(&q, 0, sizeof(q));
+	if (store_get(c->b->st, k->request, now, &q, &votes, &nvotes, &found,
+	    &err) != 0) {
+		ret = store_failed(c, &err);
+		goto out;
+	}
+	if (!found || teams_is_requester(c->b, &q, person) ||
+	    k->at > now + FUTURE_SKEW) {
+		ret = teams_answer(c, !found ? "unknown_request" : k->at > now +
+		    FUTURE_SKEW ? "bad_time" : "requester", NULL, !found ?
+		    "There is no such request." : k->at > now + FUTURE_SKEW ?
+		    "The click is dated in the future: not counted." :
+		    "You asked for this command: your click is not counted.");
+		goto out;
+	}
+	payload = teams_vote_payload(k, q.digest, person);
+	if (payload == NULL || sshsig_sign(&sig, c->b->signer, BROKER_VOTE_NS,
+	    payload, strlen(payload), &err) != 0) {
+		log_line("teams", "msg=\"unable to countersign: %s\"", err.msg);
+		ret = respond_error(c, 500, "internal", "unable to "
+		    "countersign");
+		goto out;
+	}
+	v.person = (char *)person;
+	v.decision = (char *)teams_verb_name(k->verb);
+	v.payload = payload;
+	v.signature = sig;
+	v.at = k->at;
+	v.received_at = now;
+	if (store_add_vote(c->b->st, k->request, &v, now, &res, &err) != 0) {
+		ret = store_failed(c, &err);
+		goto out;
+	}
+	if (res == STORE_NEW) {
+		latency_add(c->b, (double)(now - q.received_at));
+		wake(c->b, k->request);
+	}
+	store_request_release(&q);
+	store_votes_free(votes, nvotes);
+	votes = NULL;
+	nvotes = 0;
+	note = xasprintf("%s: %s", person, res == STORE_NEW ? "your vote is "
+	    "recorded" : res == STORE_SAME ? "this click is recorded already" :
+	    res == STORE_CONFLICT ? "you have voted already; the first vote "
+	    "stands" : "the request takes no more votes");
+	if (store_get(c->b->st, k->request, now, &q, &votes, &nvotes, &found,
+	    &err) == 0 && found)
+		ret = teams_answer(c, teams_result(res), teams_card_of(&q,
+		    votes, nvotes, note), note);
+	else
+		ret = teams_answer(c, teams_result(res), NULL, note);
+	free(note);
+out:
+	free(payload);
+	free(sig);
+	store_request_release(&q);
+	store_votes_free(votes, nvotes);
+	return ret;
+}
+
+/*
+ * An activity teams_activity_parse refused (why): a 401 unless Bot
+ * Framework sent it, then the clicker is told why it does not count.
+ */
+static enum MHD_Result
+teams_refused(struct conn *c, const struct ae_error *why)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	enum MHD_Result ret;
+	char *url, *text;
+
+	url = teams_activity_service_url(c->body.p, c->body.len);
+	if (url == NULL || teams_auth_check(c->b->teams_auth,
+	    MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Authorization"), url, now_s(), &err) != 0)
+		ret = respond_error(c, url == NULL ? 400 : 401, url == NULL ?
+		    "bad_request" : "bad_token", "%s", url == NULL ? why->msg :
+		    err.msg);
+	else {
+		text = xasprintf("Not counted: %s.", why->msg);
+		ret = teams_answer(c, "bad_activity", NULL, text);
+		free(text);
+	}
+	free(url);
+	return ret;
+}
+
+static enum MHD_Result
+post_teams(struct conn *c)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct broker *b = c->b;
+	struct teams_invoke k;
+	enum MHD_Result ret;
+	char *person = NULL;
+
+	if (teams_activity_parse(&k, c->body.p, c->body.len, &err) != 0)
+		return teams_refused(c, &err);
+	if (teams_auth_check(b->teams_auth, MHD_lookup_connection_value(c->mc,
+	    MHD_HEADER_KIND, "Authorization"), k.service_url, now_s(), &err)
+	    != 0) {
+		teams_invoke_release(&k);
+		return respond_error(c, 401, "bad_token", "%s", err.msg);
+	}
+	if (!k.is_invoke) {
+		teams_invoke_release(&k);
+		return respond_json(c, 200, json_object());
+	}
+	pthread_mutex_lock(&b->lock);
+	if (strcmp(k.tenant, b->conf.teams_tenant) == 0 &&
+	    idmap_find(&b->teams_people, k.oid) != NULL)
+		person = xstrdup(idmap_find(&b->teams_people, k.oid));
+	pthread_mutex_unlock(&b->lock);
+	free(c->note);
+	c->note = xasprintf("id=%s oid=%s", k.request, k.oid);
+	if (person == NULL)
+		ret = teams_answer(c, "not_an_approver", NULL, "You are not an "
+		    "approver here: your click is not counted.");
+	else {
+		free(c->note);
+		c->note = xasprintf("id=%s person=%s", k.request, person);
+		ret = teams_vote(c, &k, person);
+	}
+	free(person);
+	teams_invoke_release(&k);
+	return ret;
+}
+
 static int
 is_post(const struct conn *c)
 {
@@ -1139,6 +1347,15 @@ route(struct conn *c)
 			return respond_error(c, 415, "content_type", "the body "
 			    "must be application/x-www-form-urlencoded");
 		return post_slack(c);
+	}
+	if (strcmp(c->path, "/teams/messages") == 0 &&
+	    c->b->teams_auth != NULL) {
+		if (!is_post(c))
+			return respond_error(c, 405, "method", "use POST");
+		if (c->bad_type)
+			return respond_error(c, 415, "content_type", "the body "
+			    "must be application/json");
+		return post_teams(c);
 	}
 	if (strcmp(c->path, "/v1/requests") != 0 &&
 	    strncmp(c->path, "/v1/requests/", 13) != 0)
@@ -1304,7 +1521,7 @@ static int
 load_keys(struct broker *b, int reload, struct ae_error *err)
 {
 	struct keyring hosts, people;
-	struct idmap slack;
+	struct idmap slack, teams, unix_people;
 	int r;
 
 	if ((r = broker_hosts_load(&hosts, b->conf.hosts, err)) != 0)
@@ -1319,6 +1536,15 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 		keyring_release(&people);
 		return r;
 	}
+	if ((r = broker_teams_people_load(&teams, b->conf.approvers, err)) != 0
+	    || (r = broker_unix_people_load(&unix_people, b->conf.approvers,
+	    err)) != 0) {
+		idmap_release(&teams);
+		keyring_release(&hosts);
+		keyring_release(&people);
+		idmap_release(&slack);
+		return r;
+	}
 	pthread_mutex_lock(&b->lock);
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
@@ -1326,6 +1552,10 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 	b->hosts = hosts;	/* transferred */
 	b->approvers = people;
 	b->slack_people = slack;
+	idmap_release(&b->teams_people);
+	idmap_release(&b->unix_people);
+	b->teams_people = teams;
+	b->unix_people = unix_people;
 	pthread_mutex_unlock(&b->lock);
 	log_line(reload ? "reload" : "keys", "hosts=%zu approver_keys=%zu",
 	    hosts.n, people.n);
@@ -1367,6 +1597,51 @@ read_slack_secret(struct broker *b, struct ae_error *err)
 		return ae_error_set(err, AE_ERR_CONFIG, "'%s': not a Slack "
 		    "signing secret on one line", b->conf.slack_secret_file);
 	return 0;
+}
+
+static void
+teams_log(const char *event, const char *msg)
+{
+	log_line(event, "%s", msg);
+}
+
+/* The bot: its token checker, and its thread that posts the cards. */
+static int
+start_teams(struct broker *b, struct ae_error *err)
+{
+	struct teams_bot_conf tc;
+	char *secret = NULL;
+	int r;
+
+	if ((r = read_tls(b->conf.teams_password_file, 1, &secret, err)) != 0)
+		return r;
+	secret[strcspn(secret, "\r\n")] = '\0';
+	if (secret[0] == '\0' || strlen(secret) > 1024) {
+		r = ae_error_set(err, AE_ERR_CONFIG, "'%s': not a client "
+		    "secret on one line", b->conf.teams_password_file);
+		goto out;
+	}
+	memset(&tc, 0, sizeof(tc));
+	tc.store = b->conf.store;
+	tc.store_base = b->conf.file;
+	tc.app_id = b->conf.teams_app_id;
+	tc.tenant = b->conf.teams_tenant;
+	tc.login_base = b->conf.teams_login_base;
+	tc.password = secret;
+	tc.service_url = b->conf.teams_service_url;
+	tc.conversation = b->conf.teams_conversation;
+	tc.log = teams_log;
+	if ((r = teams_bot_start(&b->teams_bot, &tc, err)) != 0)
+		goto out;
+	b->teams_auth = teams_auth_new(b->conf.teams_openid,
+	    b->conf.teams_app_id);
+	log_line("teams", "app_id=%s tenant=%s conversation=\"%s\"",
+	    b->conf.teams_app_id, b->conf.teams_tenant,
+	    b->conf.teams_conversation);
+out:
+	ae_memzero(secret, strlen(secret));
+	free(secret);
+	return r;
 }
 
 static int
@@ -1477,7 +1752,8 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	    (r = read_tls(b->conf.tls_key, 1, &key, err)) != 0)) ||
 	    (r = store_open(&b->st, b->conf.store, b->conf.file, err)) != 0)
 		goto out;
-	if ((r = store_listen(b->st, &b->listen_fd, err)) != 0)
+	if ((r = store_listen(b->st, &b->listen_fd, err)) != 0 ||
+	    (b->conf.teams_app_id != NULL && (r = start_teams(b, err)) != 0))
 		goto out;
 	if ((r = pthread_create(&b->timer, NULL, timer_main, b)) != 0) {
 		r = ae_error_set(err, AE_ERR_INTERNAL, "unable to start a "
@@ -1507,6 +1783,9 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 		close(b->stop_pipe[0]);
 		close(b->stop_pipe[1]);
 	}
+	/* after every thread that wakes long polls, and so refreshes cards */
+	teams_bot_stop(b->teams_bot);
+	b->teams_bot = NULL;
 out:
 	if (key != NULL)
 		ae_memzero(key, strlen(key));
@@ -1546,6 +1825,10 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
 	idmap_release(&b->slack_people);
+	idmap_release(&b->teams_people);
+	idmap_release(&b->unix_people);
+	teams_bot_stop(b->teams_bot);
+	teams_auth_free(b->teams_auth);
 	sshkey_free(b->signer);
 	if (b->slack_secret != NULL)
 		ae_memzero(b->slack_secret, strlen(b->slack_secret));

@@ -9,6 +9,8 @@
 
 #include "approvers.h"
 #include "broker_int.h"
+#include "http.h"
+#include "teams.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -20,8 +22,11 @@ static const char *const top_keys[] = { "listen", "public_url", "tls",
 static const char *const tls_keys[] = { "cert", "key", NULL };
 static const char *const slack_keys[] = { "token_file", "signing_secret_file",
     "app_token_file", "channel", "team", "api_base", NULL };
+static const char *const teams_keys[] = { "app_id", "app_password_file",
+    "tenant", "service_url", "conversation", "login_base", "openid_metadata",
+    NULL };
 /* accepted so that one serve.yaml serves every version, but not served yet */
-static const char *const later_keys[] = { "teams", "oidc", NULL };
+static const char *const later_keys[] = { "oidc", NULL };
 
 static int
 path_of(const struct ydoc *doc, const struct ynode *map, const char *key,
@@ -143,6 +148,103 @@ load_slack(struct broker_conf *c, const struct ydoc *doc,
 	return 0;
 }
 
+/* An Entra ID: a GUID, kept in lower case. */
+static int
+teams_guid(const struct ydoc *doc, const struct ynode *map, const char *key,
+    char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+	size_t i;
+	int r;
+
+	if (v == NULL)
+		return ydoc_error(doc, map, err, "teams: '%s' is missing", key);
+	if ((r = ydoc_str(doc, v, key, out, err)) != 0)
+		return r;
+	for (i = 0; (*out)[i] != '\0'; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ?
+		    (*out)[i] != '-' : strchr("0123456789abcdefABCDEF",
+		    (*out)[i]) == NULL)
+			break;
+	if (i != 36 || (*out)[i] != '\0')
+		return ydoc_error(doc, v, err, "teams: '%s' is not a GUID "
+		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", key);
+	/* as Teams and Entra write them in activities and tokens */
+	for (i = 0; (*out)[i] != '\0'; i++)
+		if ((*out)[i] >= 'A' && (*out)[i] <= 'F')
+			(*out)[i] |= 0x20;
+	return 0;
+}
+
+/* A URL the broker fetches: https, or http to loopback only. */
+static int
+teams_url(const struct ydoc *doc, const struct ynode *map, const char *key,
+    const char *dflt, char **out, struct ae_error *err)
+{
+	struct ae_error uerr = AE_ERROR_INIT;
+	const struct ynode *v = ydoc_get(map, key);
+	size_t n;
+	int r;
+
+	if (v == NULL) {
+		if (dflt == NULL)
+			return ydoc_error(doc, map, err, "teams: '%s' is "
+			    "missing", key);
+		*out = xstrdup(dflt);
+		return 0;
+	}
+	if ((r = ydoc_str(doc, v, key, out, err)) != 0)
+		return r;
+	if (http_url_check(*out, NULL, &uerr) != 0)
+		return ydoc_error(doc, v, err, "teams: '%s': %s", key,
+		    uerr.msg);
+	/* paths are appended to it */
+	n = strlen(*out);
+	if (n > 0 && (*out)[n - 1] == '/')
+		(*out)[n - 1] = '\0';
+	if (strpbrk(*out, "?#") != NULL)
+		return ydoc_error(doc, v, err, "teams: '%s' has a query or a "
+		    "fragment", key);
+	return 0;
+}
+
+static int
+load_teams(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	const struct ynode *v;
+	size_t len;
+	int r;
+
+	if (n->type != YN_MAP)
+		return ydoc_error(doc, n, err, "'teams' is not a mapping");
+	if ((r = ydoc_check_keys(doc, n, "teams", teams_keys, err)) != 0 ||
+	    (r = teams_guid(doc, n, "app_id", &c->teams_app_id, err)) != 0 ||
+	    (r = path_of(doc, n, "app_password_file", 1,
+	    &c->teams_password_file, err)) != 0 ||
+	    (r = teams_guid(doc, n, "tenant", &c->teams_tenant, err)) != 0 ||
+	    (r = teams_url(doc, n, "service_url", NULL, &c->teams_service_url,
+	    err)) != 0 ||
+	    (r = teams_url(doc, n, "login_base", TEAMS_LOGIN_BASE,
+	    &c->teams_login_base, err)) != 0 ||
+	    (r = teams_url(doc, n, "openid_metadata", TEAMS_OPENID_METADATA,
+	    &c->teams_openid, err)) != 0)
+		return r;
+	if ((v = ydoc_get(n, "conversation")) == NULL)
+		return ydoc_error(doc, n, err, "teams: 'conversation' is "
+		    "missing");
+	if ((r = ydoc_str(doc, v, "conversation", &c->teams_conversation,
+	    err)) != 0)
+		return r;
+	len = strlen(c->teams_conversation);
+	if (len == 0 || len > 512 || strspn(c->teams_conversation,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    ":;@._-=+") != len)
+		return ydoc_error(doc, v, err, "teams: 'conversation' is not a "
+		    "conversation ID such as 19:…@thread.tacv2");
+	return 0;
+}
+
 static int
 load_numbers(struct broker_conf *c, const struct ydoc *doc,
     const struct ynode *root, struct ae_error *err)
@@ -196,6 +298,12 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	if ((v = ydoc_get(root, "slack")) != NULL &&
 	    (r = load_slack(c, doc, v, err)) != 0)
 		return r;
+	if ((v = ydoc_get(root, "teams")) != NULL &&
+	    (r = load_teams(c, doc, v, err)) != 0)
+		return r;
+	if (c->teams_app_id != NULL && c->signing_key == NULL)
+		return ydoc_error(doc, root, err, "'teams' needs "
+		    "'signing_key': the broker countersigns every click");
 	if (c->slack_secret_file != NULL && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'slack' needs 'signing_key': "
 		    "the broker countersigns every click");
@@ -254,6 +362,13 @@ broker_conf_release(struct broker_conf *c)
 	free(c->slack_secret_file);
 	free(c->slack_channel);
 	free(c->slack_team);
+	free(c->teams_app_id);
+	free(c->teams_password_file);
+	free(c->teams_tenant);
+	free(c->teams_service_url);
+	free(c->teams_conversation);
+	free(c->teams_login_base);
+	free(c->teams_openid);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -399,13 +514,15 @@ broker_approvers_load(struct keyring *kr, const char *path,
 	return r;
 }
 
-int
-broker_slack_people_load(struct idmap *m, const char *path,
+/* The identities of one kind (slack: or teams:) of approvers.yaml. */
+static int
+people_load(struct idmap *m, const char *path, int kind,
     struct ae_error *err)
 {
 	struct approvers ap;
 	const struct person *p;
-	size_t i, j;
+	char **ids;
+	size_t i, j, k;
 	int r;
 
 	memset(m, 0, sizeof(*m));
@@ -414,17 +531,45 @@ broker_slack_people_load(struct idmap *m, const char *path,
 	/* approvers_load refuses an identity that two people share */
 	for (i = 0; i < ap.npeople; i++) {
 		p = &ap.people[i];
-		for (j = 0; p->slack != NULL && p->slack[j] != NULL; j++) {
+		ids = kind == 1 ? p->teams : kind == 2 ? p->unix_users :
+		    p->slack;
+		for (j = 0; ids != NULL && ids[j] != NULL; j++) {
 			m->id = xreallocarray(m->id, m->n + 1,
 			    sizeof(*m->id));
 			m->person = xreallocarray(m->person, m->n + 1,
 			    sizeof(*m->person));
-			m->id[m->n] = xstrdup(p->slack[j]);
+			m->id[m->n] = xstrdup(ids[j]);
+			/* Entra GUIDs come in lower case from Teams */
+			for (k = 0; kind == 1 && m->id[m->n][k] != '\0'; k++)
+				if (m->id[m->n][k] >= 'A' &&
+				    m->id[m->n][k] <= 'Z')
+					m->id[m->n][k] |= 0x20;
 			m->person[m->n++] = xstrdup(p->name);
 		}
 	}
 	approvers_release(&ap);
 	return 0;
+}
+
+int
+broker_slack_people_load(struct idmap *m, const char *path,
+    struct ae_error *err)
+{
+	return people_load(m, path, 0, err);
+}
+
+int
+broker_teams_people_load(struct idmap *m, const char *path,
+    struct ae_error *err)
+{
+	return people_load(m, path, 1, err);
+}
+
+int
+broker_unix_people_load(struct idmap *m, const char *path,
+    struct ae_error *err)
+{
+	return people_load(m, path, 2, err);
 }
 
 const char *

@@ -26,6 +26,10 @@ struct broker_conf {
 	char **unsupported;	/* keys set that this version cannot serve */
 	/* slack: its buttons are served when slack_secret_file is set */
 	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
+	/* teams: the bot's messaging endpoint is served when app_id is set */
+	char *teams_app_id, *teams_password_file, *teams_tenant;
+	char *teams_service_url, *teams_conversation;
+	char *teams_login_base, *teams_openid;	/* default: Microsoft's */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */
@@ -66,6 +70,12 @@ struct idmap {
 
 /* Loads the slack: identities of approvers.yaml. Returns 0 or AE_ERR_CONFIG. */
 int broker_slack_people_load(struct idmap *m, const char *path,
+    struct ae_error *err);
+/* Loads the teams: identities (Entra object IDs). 0 or AE_ERR_CONFIG. */
+int broker_teams_people_load(struct idmap *m, const char *path,
+    struct ae_error *err);
+/* Loads the unix: logins, to know a requester. 0 or AE_ERR_CONFIG. */
+int broker_unix_people_load(struct idmap *m, const char *path,
     struct ae_error *err);
 /* Returns the person whose identity is id, or NULL. Borrowed. */
 const char *idmap_find(const struct idmap *m, const char *id);

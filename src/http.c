@@ -238,6 +238,9 @@ setup_request(CURL *c, const struct http_req *req, CURLU *u,
 	    curl_easy_setopt(c, CURLOPT_POSTFIELDS,
 	    req->body != NULL ? req->body : ""))
 		return -1;
+	if (req->method == HTTP_PUT &&
+	    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT"))
+		return -1;
 	return 0;
 }
 
@@ -252,7 +255,8 @@ http_request(const struct http_req *req, struct http_resp *resp,
 	struct sink s = { resp, req->body_max ? req->body_max : HTTP_BODY_MAX,
 	    0 };
 	char errbuf[CURL_ERROR_SIZE] = "", *shown = NULL;
-	const char *verb = req->method == HTTP_GET ? "GET" : "POST";
+	const char *verb = req->method == HTTP_GET ? "GET" :
+	    req->method == HTTP_PUT ? "PUT" : "POST";
 	int r, loopback = 0;
 
 	buf_reset(&resp->body);

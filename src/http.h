@@ -22,13 +22,14 @@
 enum http_method {
 	HTTP_GET,
 	HTTP_POST,
+	HTTP_PUT,	/* a body, as POST */
 };
 
 struct http_req {
 	enum http_method method;
 	const char *url;
 	char *const *headers;	/* "Name: value" strings; NULL for none */
-	const void *body;	/* POST only; may be NULL with body_len 0 */
+	const void *body;	/* POST, PUT; may be NULL with body_len 0 */
 	size_t body_len;
 	long connect_ms;	/* 0: HTTP_CONNECT_MS */
 	long timeout_ms;	/* whole request; 0: HTTP_TIMEOUT_MS */

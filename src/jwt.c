@@ -251,7 +251,7 @@ audience_has(const json_t *aud, const char *want)
 }
 
 static int
-check_claims(const json_t *c, const struct jwt_expect *want,
+check_claims(const json_t *c, const struct jwt_expect *want, long long skew,
     struct ae_error *err)
 {
 	const char *iss = json_string_value(json_object_get(c, "iss"));
@@ -268,15 +268,15 @@ check_claims(const json_t *c, const struct jwt_expect *want,
 	if ((r = numeric_date(c, "exp", &exp)) != 0)
 		return ae_error_set(err, AE_ERR_PROTOCOL, "the token has %s exp",
 		    r == -1 ? "no" : "a malformed");
-	if (now >= exp + JWT_SKEW)
+	if (now >= exp + skew)
 		return ae_error_set(err, AE_ERR_PROTOCOL, "the token expired "
 		    "%lld s ago", now - exp);
 	if ((r = numeric_date(c, "nbf", &nbf)) == -2 ||
-	    (r == 0 && now + JWT_SKEW < nbf))
+	    (r == 0 && now + skew < nbf))
 		return ae_error_set(err, AE_ERR_PROTOCOL, "the token is not "
 		    "valid yet (nbf)");
 	if ((r = numeric_date(c, "iat", &iat)) == -2 ||
-	    (r == 0 && now + JWT_SKEW < iat))
+	    (r == 0 && now + skew < iat))
 		return ae_error_set(err, AE_ERR_PROTOCOL, "the token was "
 		    "issued in the future (iat)");
 	return 0;
@@ -287,6 +287,15 @@ jwt_verify(struct jwt **out, const char *token, size_t len,
     const char *jwks, size_t jwks_len, const struct jwt_expect *want,
     struct ae_error *err)
 {
+	return jwt_verify_skew(out, token, len, jwks, jwks_len, want, JWT_SKEW,
+	    err);
+}
+
+int
+jwt_verify_skew(struct jwt **out, const char *token, size_t len,
+    const char *jwks, size_t jwks_len, const struct jwt_expect *want,
+    long skew, struct ae_error *err)
+{
 	struct jwt *t = xcalloc(1, sizeof(*t));
 	cjose_jws_t *jws = NULL;
 	cjose_err cerr;
@@ -295,6 +304,8 @@ jwt_verify(struct jwt **out, const char *token, size_t len,
 	int r;
 
 	*out = NULL;
+	if (skew < 0 || skew > 3600)
+		skew = JWT_SKEW;
 	if (len > JWT_MAX_BYTES || jwks_len > JWT_JWKS_MAX) {
 		r = ae_error_set(err, AE_ERR_PROTOCOL, "the %s is over %d "
 		    "bytes", len > JWT_MAX_BYTES ? "token" : "key set",
@@ -322,7 +333,7 @@ jwt_verify(struct jwt **out, const char *token, size_t len,
 		    "the token's claims are not a JSON object");
 		goto out;
 	}
-	if ((r = check_claims(t->claims, want, err)) != 0)
+	if ((r = check_claims(t->claims, want, skew, err)) != 0)
 		goto out;
 	*out = t;
 	t = NULL;	/* transferred */

@@ -44,6 +44,14 @@ int jwt_verify(struct jwt **out, const char *token, size_t len,
     const char *jwks, size_t jwks_len, const struct jwt_expect *want,
     struct ae_error *err);
 
+/*
+ * As jwt_verify, with skew seconds (0 to 3600) of clock skew allowed for
+ * exp, nbf and iat instead of JWT_SKEW.
+ */
+int jwt_verify_skew(struct jwt **out, const char *token, size_t len,
+    const char *jwks, size_t jwks_len, const struct jwt_expect *want,
+    long skew, struct ae_error *err);
+
 void jwt_free(struct jwt *t);	/* accepts NULL */
 
 /*

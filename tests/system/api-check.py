@@ -1,4 +1,4 @@
-# api-check.py API.yaml [--only PREFIX | --skip PREFIX] LOG...: the running
+# api-check.py API.yaml [--only PREFIX | --skip PREFIX...] LOG...: the running
 # servers against the OpenAPI description. Every documented route, method
 # and status under consideration was answered in the logs; every answer was
 # documented (or is the 405 of an undocumented method, or the 404 of an
@@ -8,12 +8,15 @@ import re, sys, yaml
 api = yaml.safe_load(open(sys.argv[1]))
 assert api["openapi"].startswith("3.")
 args = sys.argv[2:]
-only = skip = None
-if args and args[0] in ("--only", "--skip"):
-    only, skip = (args[1], None) if args[0] == "--only" else (None, args[1])
+only, skip = None, []
+while args and args[0] in ("--only", "--skip"):
+    if args[0] == "--only":
+        only = args[1]
+    else:
+        skip.append(args[1])
     args = args[2:]
 def wanted(path):
-    return (only is None or path.startswith(only)) and (skip is None or not path.startswith(skip))
+    return (only is None or path.startswith(only)) and not any(path.startswith(s) for s in skip)
 routes = []
 for path, ops in api["paths"].items():
     if not wanted(path):
