@@ -26,6 +26,8 @@ struct broker_conf {
 	char **unsupported;	/* keys set that this version cannot serve */
 	/* slack: its buttons are served when slack_secret_file is set */
 	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
+	/* Socket Mode: clicks over a WebSocket when app_token_file is set */
+	char *slack_app_token_file, *slack_api_base;
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */
