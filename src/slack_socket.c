@@ -356,10 +356,9 @@ on_writeable(struct sconn *c)
 	size_t n;
 	int w;
 
-	if (c->closing)
-		return -1;
+	/* a connection being replaced acknowledges what it read, then goes */
 	if (a == NULL)
-		return 0;
+		return c->closing ? -1 : 0;
 	if ((c->acks = a->next) == NULL)
 		c->tail = &c->acks;
 	msg = slack_env_ack(a->id);
@@ -383,7 +382,7 @@ on_writeable(struct sconn *c)
 		    c->serial, a->id, a->retry, note);
 	}
 	ack_free(a);
-	if (c->acks != NULL && c->wsi != NULL)
+	if ((c->acks != NULL || c->closing) && c->wsi != NULL)
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -415,7 +414,7 @@ on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static const struct lws_protocols protocols[] = {
-	{ "slack-socket", on_event, 0, SOCKET_MSG_MAX, 0, NULL, 0 },
+	{ "slack-socket", on_event, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 

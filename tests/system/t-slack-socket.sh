@@ -258,7 +258,8 @@ test_expect_success 'a non-loopback ws:// URL is refused, and a good one taken a
 '
 
 test_expect_success 'the broker stops cleanly while connected' '
-	kill -TERM "$(cat broker.pid)" && wait_gone broker
+	kill -TERM "$(cat broker.pid)" && wait_gone broker &&
+	! grep -E "Sanitizer|runtime error" broker.log
 '
 
 test_expect_success 'a bad app token: invalid_auth in the log and in /healthz, no crash' '
@@ -274,24 +275,28 @@ test_expect_success 'a bad app token: invalid_auth in the log and in /healthz, n
 	test "$(grep -c invalid_auth bad.log)" -ge 2 &&
 	! grep -q xapp-wrong-token bad.log &&
 	get /metrics >/dev/null && grep -q "^approve_exec_broker_slack_socket_up 0$" out &&
-	kill -TERM "$(cat bad.pid)" && wait_gone bad
+	kill -TERM "$(cat bad.pid)" && wait_gone bad &&
+	! grep -E "Sanitizer|runtime error" bad.log
 '
 
-# Configuration refusals: the error names the file and what is wrong.
+# Configuration refusals: what the error names, and the section.
 cat >bad-confs <<'EOF2'
-slack: { token_file: slack.token, channel: C0123, team: T0TEAM }
-slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "http://192.0.2.1/api" }
-slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "ftp://127.0.0.1/api" }
-slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "https://slack.com/api?x=1" }
+app_token_file slack: { token_file: slack.token, channel: C0123, team: T0TEAM }
+api_base       slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "http://192.0.2.1/api" }
+api_base       slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "ftp://127.0.0.1/api" }
+api_base       slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "https://slack.com/api?x=1" }
+signing_key    slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM }
 EOF2
 n=0
-while read -r line; do
+while read -r word line; do
 	n=$((n + 1))
-	export line
-	test_expect_success "bad slack: section $n is refused with its line" '
-		{ sed "/^slack:/d" broker.yaml; echo "$line"; } >badc.yaml &&
+	export word line
+	test_expect_success "bad slack: section $n is refused, naming $word and its line" '
+		{ sed -e "/^slack:/d" -e "/^signing_key:/d" broker.yaml
+		  [ "$word" = signing_key ] || echo "signing_key: broker_key"
+		  echo "$line"; } >badc.yaml &&
 		expect_status 78 "$AE" serve --config badc.yaml 2>err &&
-		grep -q "badc.yaml:[0-9]" err
+		grep -q "badc.yaml:[0-9]" err && grep -q "$word" err
 	'
 done <bad-confs
 
