@@ -37,7 +37,8 @@ Control API, JSON in and out:
   POST /_test/close       the newest connection closes, no disconnect first
   GET  /_test/state       {"connections": accepted so far, "open": N,
                           "hellos": N, "acks": [envelope ids acked, in order],
-                          "late": [acked after the timeout], "pending": [ids],
+                          "late": [acked after the timeout], "ack_ms": {id:
+                          ms from the last delivery to its ack}, "pending": [ids],
                           "deliveries": {id: times sent}, "bad": [frames that
                           are not a valid ack], "tickets": [...]}
 """
@@ -63,6 +64,7 @@ class Fake:
         self.hellos = 0
         self.acks = []
         self.late = []
+        self.ack_ms = {}
         self.bad = []
         self.tickets = []
         self.pending = {}  # id -> {"env", "sent", "ws"}
@@ -117,7 +119,9 @@ class Fake:
         if p["ignore"] > 0:
             p["ignore"] -= 1
             return
-        if time.monotonic() - p["sent"] > self.opts.ack_timeout:
+        waited = time.monotonic() - p["sent"]
+        self.ack_ms[env_id] = round(waited * 1000, 3)
+        if waited > self.opts.ack_timeout:
             self.late.append(env_id)
         del self.pending[env_id]
         self.acks.append(env_id)
@@ -192,7 +196,8 @@ class Fake:
     async def c_state(self, d):
         return 200, {"connections": self.accepted, "open": len(self.conns),
                      "hellos": self.hellos, "acks": self.acks,
-                     "late": self.late, "pending": list(self.pending),
+                     "late": self.late, "ack_ms": self.ack_ms,
+                     "pending": list(self.pending),
                      "deliveries": self.deliveries, "bad": self.bad,
                      "tickets": self.tickets}
 

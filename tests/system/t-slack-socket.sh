@@ -149,7 +149,10 @@ test_expect_success 'a click over Socket Mode is acknowledged and stored, counte
 	echo "broker $(cat broker_key.pub)" >broker.signers &&
 	ssh-keygen -Y verify -f broker.signers -I broker \
 		-n approve-exec-broker-vote -s vp.sig <vp &&
-	state | jq -e ".bad == [] and .late == []"
+	state | jq -e ".bad == [] and .late == []" &&
+	ms=$(state | jq --arg e "$e" ".ack_ms[\$e]") &&
+	echo "# acknowledged in $ms ms" &&
+	awk -v t="$ms" "BEGIN { exit !(t < 1000) }"
 '
 
 # False clicks on ID2: each is acknowledged, and stores nothing.
