@@ -4,9 +4,10 @@
  * slack_env_parse (an interactive envelope it accepts has an envelope_id
  * and a payload that is one JSON object, and its ack names the same id);
  * 1, as apps.connections.open's answer (a URL only with ok true); 2, as
- * the URL to connect to (plain ws:// only to a loopback host, a path from
- * '/', a port in range).
+ * the URL to connect to (plain ws:// only to a loopback host, however
+ * spelt, a path from '/', a port in range).
  */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,20 @@ open_answer(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* 127.0.0.0/8, ::1 in any spelling, or localhost */
+static int
+loopback(const char *host)
+{
+	unsigned char a[16];
+	static const unsigned char one[16] = { [15] = 1 };
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, one, 16) == 0;
+}
+
 static void
 url(const uint8_t *data, size_t size)
 {
@@ -77,8 +92,7 @@ url(const uint8_t *data, size_t size)
 		    (!u.tls && strncmp(s, "ws://", 5) != 0) ||
 		    (u.tls && strncmp(s, "wss://", 6) != 0))
 			abort();
-		if (!u.tls && strcasecmp(u.host, "localhost") != 0 &&
-		    strncmp(u.host, "127.", 4) != 0 && strcmp(u.host, "::1") != 0)
+		if (!u.tls && !loopback(u.host))
 			abort();
 		slack_socket_url_release(&u);
 	}
