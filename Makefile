@@ -13,6 +13,7 @@ VERSION = 0.1.0
 PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto cjose
 PKGS += libmicrohttpd sqlite3 libpq
 PKGS += nettle zlib
+PKGS += libwebsockets
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -61,6 +62,8 @@ EXT_SRC += src/ext_ops.c
 EXT_SRC += src/http.c
 EXT_SRC += src/jwt.c
 EXT_SRC += src/slack.c
+EXT_SRC += src/slack_socket.c
+EXT_SRC += src/slack_socket_msg.c
 EXT_SRC += src/slackchan.c
 EXT_SRC += src/store.c
 EXT_SRC += src/store_pg.c

@@ -38,6 +38,9 @@ packages="$packages nettle-dev zlib1g-dev"
 packages="$packages python3-jsonschema python3-regex chromium"
 # and what make fuzz builds with (libFuzzer and the sanitizers)
 packages="$packages clang libclang-rt-14-dev"
+# and Slack's Socket Mode in the broker (a WebSocket client), with the
+# loopback WebSocket server its tests run
+packages="$packages libwebsockets-dev python3-websockets"
 
 missing=""
 for p in $packages; do

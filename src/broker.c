@@ -32,6 +32,7 @@
 #include "crypto.h"
 #include "reqid.h"
 #include "slack_interact.h"
+#include "slack_socket.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "store.h"
@@ -95,6 +96,7 @@ struct broker {
 	struct idmap teams_people, unix_people;	/* under lock */
 	struct teams_auth *teams_auth;	/* the server thread's */
 	struct teams_bot *teams_bot;
+	struct slack_socket *socket;	/* NULL: no Socket Mode */
 	struct conn *waiters;
 	size_t nwaiters;
 	int stopping;
@@ -178,6 +180,11 @@ respond(struct conn *c, int status, char *body, const char *type)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (c->mc == NULL) {	/* a Socket Mode click: no HTTP peer */
+		c->status = status;
+		free(body);
+		return MHD_YES;
+	}
 	resp = MHD_create_response_from_buffer(strlen(body), body,
 	    MHD_RESPMEM_MUST_FREE);	/* body transferred */
 	if (resp == NULL) {
@@ -868,6 +875,8 @@ static enum MHD_Result
 healthz(struct conn *c)
 {
 	struct ae_error err = AE_ERROR_INIT;
+	struct slack_socket_status ss;
+	json_t *j;
 
 	if (store_check(c->b->st, &err) != 0) {
 		c->b->store_errors++;
@@ -875,7 +884,47 @@ healthz(struct conn *c)
 		return respond_error(c, 503, "store_unavailable", "the store "
 		    "cannot be written");
 	}
-	return respond_json(c, 200, json_pack("{s:s}", "status", "ok"));
+	j = json_pack("{s:s}", "status", "ok");
+	/* Socket Mode down: votes are still taken, Slack's clicks are not */
+	if (c->b->socket != NULL) {
+		slack_socket_status(c->b->socket, &ss);
+		json_object_set_new(j, "slack_socket", json_string(ss.up ?
+		    "up" : "down"));
+		if (!ss.up) {
+			json_object_set_new(j, "status", json_string(
+			    "degraded"));
+			json_object_set_new(j, "slack_socket_error",
+			    json_string(ss.error));
+		}
+	}
+	return respond_json(c, 200, j);
+}
+
+static void
+socket_metrics(struct broker *b, struct buf *o)
+{
+	struct slack_socket_status ss;
+
+	slack_socket_status(b->socket, &ss);
+	buf_addf(o, "# HELP approve_exec_broker_slack_socket_up 1 while a "
+	    "Slack Socket Mode connection is open.\n"
+	    "# TYPE approve_exec_broker_slack_socket_up gauge\n"
+	    "approve_exec_broker_slack_socket_up %d\n", ss.up);
+	buf_addf(o, "# HELP approve_exec_broker_slack_socket_events_total "
+	    "Socket Mode events, by kind.\n"
+	    "# TYPE approve_exec_broker_slack_socket_events_total counter\n");
+	buf_addf(o, "approve_exec_broker_slack_socket_events_total{kind=\"%s\"} "
+	    "%llu\n", "open", (unsigned long long)ss.opens);
+	buf_addf(o, "approve_exec_broker_slack_socket_events_total{kind=\"%s\"} "
+	    "%llu\n", "open_failure", (unsigned long long)ss.open_failures);
+	buf_addf(o, "approve_exec_broker_slack_socket_events_total{kind=\"%s\"} "
+	    "%llu\n", "hello", (unsigned long long)ss.hellos);
+	buf_addf(o, "approve_exec_broker_slack_socket_events_total{kind=\"%s\"} "
+	    "%llu\n", "envelope", (unsigned long long)ss.envelopes);
+	buf_addf(o, "approve_exec_broker_slack_socket_events_total{kind=\"%s\"} "
+	    "%llu\n", "click", (unsigned long long)ss.clicks);
+	buf_addf(o, "approve_exec_broker_slack_socket_events_total{kind=\"%s\"} "
+	    "%llu\n", "disconnect", (unsigned long long)ss.disconnects);
 }
 
 static enum MHD_Result
@@ -923,6 +972,8 @@ metrics(struct conn *c)
 	    "# TYPE approve_exec_broker_store_errors_total counter\n"
 	    "approve_exec_broker_store_errors_total %llu\n",
 	    (unsigned long long)b->store_errors);
+	if (b->socket != NULL)
+		socket_metrics(b, &o);
 	return respond(c, 200, buf_detach(&o),
 	    "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -1277,6 +1328,78 @@ post_teams(struct conn *c)
 	free(person);
 	teams_invoke_release(&k);
 	return ret;
+}
+
+/* ---- Slack Socket Mode ---- */
+
+/* The JSON payload as the form body "payload=…" POST /slack/interactivity
+ * carries: what slack_interact_parse reads. */
+static char *
+payload_form(const char *json)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf f;
+	const unsigned char *p;
+
+	buf_init(&f);
+	buf_adds(&f, "payload=");
+	for (p = (const unsigned char *)json; *p != '\0'; p++)
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
+			buf_addc(&f, *p);
+		else
+			buf_addf(&f, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	return buf_detach(&f);
+}
+
+/*
+ * A click Socket Mode delivered: payload is an interactive envelope's
+ * payload, the JSON POST /slack/interactivity gets as its form's payload,
+ * authenticated by the app token's connection instead of the v0
+ * signature. It takes that route's path after the signature check
+ * (post_slack): parse, map the clicker, slack_vote, answered into a
+ * connection with no HTTP peer (respond() keeps the status only).
+ */
+static void
+socket_click(void *arg, const char *payload, char *note, size_t notesz)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct broker *b = arg;
+	struct slack_click k;
+	struct conn c;
+	char *form = payload_form(payload), *person = NULL;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	r = slack_interact_parse(&k, form, strlen(form), &err);
+	free(form);
+	if (r != 0) {
+		snprintf(note, notesz, "error=bad_request why=\"%s\"", err.msg);
+		return;
+	}
+	pthread_mutex_lock(&b->lock);
+	if (!k.is_bot && strcmp(k.team, b->conf.slack_team) == 0 &&
+	    idmap_find(&b->slack_people, k.user) != NULL)
+		person = xstrdup(idmap_find(&b->slack_people, k.user));
+	pthread_mutex_unlock(&b->lock);
+	if (person == NULL)
+		(void)slack_answer(&c, "not_an_approver", "not counted");
+	else {
+		c.note = xasprintf("id=%s person=%s", k.request, person);
+		(void)slack_vote(&c, &k, person);
+	}
+	snprintf(note, notesz, "%s", c.note != NULL ? c.note : "");
+	free(c.note);
+	free(person);
+	slack_click_release(&k);
+}
+
+static void
+socket_log(void *arg, const char *event, const char *msg)
+{
+	(void)arg;
+	log_line(event, "%s", msg);
 }
 
 static int
@@ -1644,6 +1767,38 @@ out:
 	return r;
 }
 
+/* Socket Mode with serve.yaml's slack.app_token_file. */
+static int
+start_socket(struct broker *b, struct ae_error *err)
+{
+	struct slack_socket_conf sc;
+	char *token = NULL;
+	size_t n;
+	int r;
+
+	if ((r = read_tls(b->conf.slack_app_token_file, 1, &token, err)) != 0)
+		return r;
+	n = strcspn(token, "\r\n");
+	token[n] = '\0';
+	if (n < 6 || n > 256 || strncmp(token, "xapp-", 5) != 0 ||
+	    strspn(token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-_.") != n)
+		r = ae_error_set(err, AE_ERR_CONFIG, "'%s': not a Slack app "
+		    "token (xapp-…) on one line", b->conf.slack_app_token_file);
+	else {
+		memset(&sc, 0, sizeof(sc));
+		sc.api_base = b->conf.slack_api_base;
+		sc.app_token = token;
+		sc.click = socket_click;
+		sc.log = socket_log;
+		sc.arg = b;
+		r = slack_socket_start(&b->socket, &sc, err);
+	}
+	ae_memzero(token, strlen(token));
+	free(token);
+	return r;
+}
+
 static int
 start_daemon(struct broker *b, char *cert, char *key, struct ae_error *err)
 {
@@ -1753,7 +1908,9 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	    (r = store_open(&b->st, b->conf.store, b->conf.file, err)) != 0)
 		goto out;
 	if ((r = store_listen(b->st, &b->listen_fd, err)) != 0 ||
-	    (b->conf.teams_app_id != NULL && (r = start_teams(b, err)) != 0))
+	    (b->conf.teams_app_id != NULL && (r = start_teams(b, err)) != 0) ||
+	    (b->conf.slack_app_token_file != NULL &&
+	    (r = start_socket(b, err)) != 0))
 		goto out;
 	if ((r = pthread_create(&b->timer, NULL, timer_main, b)) != 0) {
 		r = ae_error_set(err, AE_ERR_INTERNAL, "unable to start a "
@@ -1775,6 +1932,8 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 		    " listen_votes=yes" : "");
 		sigwait_loop(b, set);
 	}
+	slack_socket_stop(b->socket);
+	b->socket = NULL;
 	stop(b);
 	pthread_join(b->timer, NULL);
 	if (b->listening) {
@@ -1787,6 +1946,8 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	teams_bot_stop(b->teams_bot);
 	b->teams_bot = NULL;
 out:
+	slack_socket_stop(b->socket);
+	b->socket = NULL;
 	if (key != NULL)
 		ae_memzero(key, strlen(key));
 	free(key);

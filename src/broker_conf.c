@@ -11,6 +11,7 @@
 #include "broker_int.h"
 #include "http.h"
 #include "teams.h"
+#include "slack.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -119,6 +120,29 @@ slack_id(const struct ydoc *doc, const struct ynode *map, const char *key,
 	return 0;
 }
 
+/* Where Slack's Web API is: https, or http to loopback for the tests. */
+static int
+load_api_base(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *map, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, "api_base");
+	struct ae_error uerr = AE_ERROR_INIT;
+	int r;
+
+	if (v == NULL) {
+		c->slack_api_base = xstrdup(SLACK_API_BASE);
+		return 0;
+	}
+	if ((r = ydoc_str(doc, v, "api_base", &c->slack_api_base, err)) != 0)
+		return r;
+	if (strpbrk(c->slack_api_base, "?#") != NULL ||
+	    http_url_check(c->slack_api_base, NULL, &uerr) != 0)
+		return ydoc_error(doc, v, err, "slack: 'api_base' is not an "
+		    "https URL without query (http to loopback only)%s%s",
+		    uerr.msg[0] != '\0' ? ": " : "", uerr.msg);
+	return 0;
+}
+
 static int
 load_slack(struct broker_conf *c, const struct ydoc *doc,
     const struct ynode *n, struct ae_error *err)
@@ -135,16 +159,17 @@ load_slack(struct broker_conf *c, const struct ydoc *doc,
 	    (r = slack_id(doc, n, "channel", "CGD", &c->slack_channel,
 	    err)) != 0)
 		return r;
-	if (c->slack_secret_file == NULL)
-		return ydoc_error(doc, n, err, "slack: 'signing_secret_file' "
-		    "is missing: clicks are taken over HTTP interactivity "
-		    "only");
+	if ((r = path_of(doc, n, "app_token_file", 0,
+	    &c->slack_app_token_file, err)) != 0 ||
+	    (r = load_api_base(c, doc, n, err)) != 0)
+		return r;
+	if (c->slack_secret_file == NULL && c->slack_app_token_file == NULL)
+		return ydoc_error(doc, n, err, "slack: neither "
+		    "'signing_secret_file' (HTTP interactivity) nor "
+		    "'app_token_file' (Socket Mode): clicks cannot arrive");
 	/* the team the approvers' Slack IDs belong to */
 	if ((r = slack_id(doc, n, "team", "TE", &c->slack_team, err)) != 0)
 		return r;
-	if (ydoc_get(n, "app_token_file") != NULL)
-		c->unsupported = strv_push(c->unsupported,
-		    "slack.app_token_file");
 	return 0;
 }
 
@@ -304,7 +329,8 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	if (c->teams_app_id != NULL && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'teams' needs "
 		    "'signing_key': the broker countersigns every click");
-	if (c->slack_secret_file != NULL && c->signing_key == NULL)
+	if ((c->slack_secret_file != NULL ||
+	    c->slack_app_token_file != NULL) && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'slack' needs 'signing_key': "
 		    "the broker countersigns every click");
 	if (c->tls_cert == NULL && !c->loopback && !c->plain_http)
@@ -369,6 +395,8 @@ broker_conf_release(struct broker_conf *c)
 	free(c->teams_conversation);
 	free(c->teams_login_base);
 	free(c->teams_openid);
+	free(c->slack_app_token_file);
+	free(c->slack_api_base);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -30,6 +30,8 @@ struct broker_conf {
 	char *teams_app_id, *teams_password_file, *teams_tenant;
 	char *teams_service_url, *teams_conversation;
 	char *teams_login_base, *teams_openid;	/* default: Microsoft's */
+	/* Socket Mode: clicks over a WebSocket when app_token_file is set */
+	char *slack_app_token_file, *slack_api_base;
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */

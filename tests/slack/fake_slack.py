@@ -58,6 +58,11 @@ shared/reference/protocols.md, "Slack Web API"):
       -> {"ok":true,"user":{"id","team_id","name","real_name","deleted",
           "is_bot","profile":{"email","real_name","display_name"}}}.
       Unknown or missing user: user_not_found.
+  apps.connections.open (POST, no arguments; Socket Mode)
+      Authorization must be the app-level token --app-token (default
+      xapp-test-token); the bot token: not_allowed_token_type.
+      -> {"ok":true,"url": --socket-url + "?ticket=" + a fresh UUID}; no
+      --socket-url set: internal_error.
   Other methods: HTTP 404, {"ok":false,"error":"unknown_method"}.
 
 Rate limits: a token bucket per method (per channel for chat.postMessage),
@@ -93,6 +98,7 @@ Control API for tests, same port, JSON in and out, no auth:
   POST /_test/delay     {method, count, seconds} next count calls wait first
                         (seconds at most 30)
   POST /_test/reset     forget messages, calls, requests and hooks
+  POST /_test/socket    {url}   what apps.connections.open hands out next
 Hooks are consumed in that order: delay, garbage, ratelimit, fail; a hooked
 call is answered before authentication and does not take a rate token.
 method "*" in a hook matches every method.
@@ -105,6 +111,7 @@ import os
 import threading
 import time
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 1 << 20
@@ -134,6 +141,8 @@ class State:
         self.lock = threading.Lock()
         self.opts = opts
         self.token = opts.token
+        self.app_token = opts.app_token
+        self.socket_url = opts.socket_url
         self.team = opts.team
         self.bot_user = opts.bot_user
         self.bot_id = opts.bot_id
@@ -452,6 +461,20 @@ def t_hook(kind):
     return add
 
 
+def apps_connections_open(st, args):
+    if not st.socket_url:
+        raise SlackError("internal_error")
+    return {"ok": True, "url": st.socket_url + "?ticket=" + str(uuid.uuid4())}
+
+
+METHODS["apps.connections.open"] = apps_connections_open
+
+
+def t_socket(st, d):
+    st.socket_url = str(d.get("url", ""))
+    return {"ok": True}
+
+
 def t_reset(st, d):
     st.reset()
     return {"ok": True}
@@ -462,7 +485,7 @@ CONTROL = {
     "reply": t_reply, "messages": t_messages, "calls": t_calls,
     "requests": t_requests, "ratelimit": t_hook("ratelimit"),
     "fail": t_hook("fail"), "garbage": t_hook("garbage"),
-    "delay": t_hook("delay"), "reset": t_reset,
+    "delay": t_hook("delay"), "reset": t_reset, "socket": t_socket,
 }
 CONTROL_GET = ("users", "messages", "calls", "requests")
 
@@ -612,7 +635,10 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization")
         if auth is None:
             return self.answer(method, SlackError("not_authed"))
-        if auth != "Bearer " + st.token:
+        if method == "apps.connections.open" and auth == "Bearer " + st.token:
+            return self.answer(method, SlackError("not_allowed_token_type"))
+        if auth != "Bearer " + (st.app_token if method ==
+                                "apps.connections.open" else st.token):
             return self.answer(method, SlackError("invalid_auth"))
         try:
             args, warning = self.arguments(method, query, body)
@@ -698,6 +724,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--token", default="xoxb-test-token")
+    ap.add_argument("--app-token", default="xapp-test-token")
+    ap.add_argument("--socket-url")
     ap.add_argument("--team", default="T0FAKE")
     ap.add_argument("--bot-user", default="UBOTFAKE")
     ap.add_argument("--bot-id", default="BFAKE")
