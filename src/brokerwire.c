@@ -253,16 +253,46 @@ bw_request_release(struct bw_request *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/* d->argv from the "argv" of a modify: words of text, no NUL, no empty name. */
+static int
+get_argv(const json_t *a, char ***out, struct ae_error *err)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > BW_ARGV_MAX)
+		return bad(err, "field '%s' is not an array of 1 to 4096 "
+		    "strings", "argv");
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return bad(err, "field '%s' has an element that is not "
+			    "a string", "argv");
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return bad(err, "field '%s' holds a NUL", "argv");
+		*out = strv_push(*out, json_string_value(v));
+	}
+	if ((*out)[0][0] == '\0')
+		return bad(err, "field '%s' names no command", "argv");
+	return 0;
+}
+
 int
 bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
     struct ae_error *err)
 {
-	json_t *j = NULL;
+	json_t *j = NULL, *argv = NULL;
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	if ((r = load_object(&j, payload, len, "payload", err)) != 0 ||
-	    (r = check_keys(j, decision_keys, "payload", err)) != 0 ||
+	if ((r = load_object(&j, payload, len, "payload", err)) != 0)
+		goto out;
+	/* "argv" goes with "modify" only: checked once the decision is read */
+	if ((argv = json_object_get(j, "argv")) != NULL) {
+		json_incref(argv);
+		json_object_del(j, "argv");
+	}
+	if ((r = check_keys(j, decision_keys, "payload", err)) != 0 ||
 	    (r = check_schema(j, BW_SCHEMA_DECISION, err)) != 0 ||
 	    (r = get_id(j, "request", &d->request, err)) != 0 ||
 	    (r = get_digest(j, &d->digest, err)) != 0 ||
@@ -271,13 +301,23 @@ bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
 	    (r = get_time(j, "at", &d->at, err)) != 0)
 		goto out;
 	if (strcmp(d->decision, "approve") != 0 &&
-	    strcmp(d->decision, "deny") != 0)
-		r = bad(err, "field '%s' is neither 'approve' nor 'deny'",
+	    strcmp(d->decision, "deny") != 0 &&
+	    strcmp(d->decision, "modify") != 0)
+		r = bad(err, "field '%s' is not 'approve', 'deny' or 'modify'",
 		    "decision");
 	else if (strlen(d->reason) != json_string_length(json_object_get(j,
 	    "reason")))
 		r = bad(err, "field '%s' holds a NUL", "reason");
+	else if (strcmp(d->decision, "modify") == 0 && argv == NULL)
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "payload: field 'argv' "
+		    "is missing (a modify carries the changed command)");
+	else if (strcmp(d->decision, "modify") != 0 && argv != NULL)
+		r = bad(err, "field 'argv' goes only with decision 'modify', "
+		    "not '%s'", d->decision);
+	else if (argv != NULL)
+		r = get_argv(argv, &d->argv, err);
 out:
+	json_decref(argv);
 	json_decref(j);
 	if (r != 0)
 		bw_decision_release(d);
@@ -291,6 +331,7 @@ bw_decision_release(struct bw_decision *d)
 	free(d->digest);
 	free(d->decision);
 	free(d->reason);
+	strv_free(d->argv);
 	memset(d, 0, sizeof(*d));
 }
 
