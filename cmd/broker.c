@@ -124,7 +124,8 @@ signer_load(struct sshkey **key, const char *file, struct ae_error *err)
 
 int
 broker_decide(const char *decision, const char *which, const char *reason,
-    const char *url, const char *keyfile, const char *config)
+    char *const *modify, const char *url, const char *keyfile,
+    const char *config)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct brokercli b;
@@ -152,9 +153,16 @@ broker_decide(const char *decision, const char *which, const char *reason,
 		st = EXIT_NOREQUEST;
 		goto out;
 	}
-	fputs(decision[0] == 'a' ? "approving: " : "denying: ", stderr);
+	fputs(modify != NULL ? "changing: " : decision[0] == 'a' ?
+	    "approving: " : "denying: ", stderr);
 	print_line(stderr, q, NULL);
-	if (brokercli_decision(&env, body, decision, reason, key,
+	if (modify != NULL) {
+		s = esc_argv(modify);
+		fprintf(stderr, "into: %s\n", s);
+		free(s);
+		decision = "modify";
+	}
+	if (brokercli_decision(&env, body, decision, modify, reason, key,
 	    getenv("SSH_AUTH_SOCK"), &err) != 0) {
 		st = fail(&err);
 		goto out;
