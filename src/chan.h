@@ -41,6 +41,7 @@ struct chan_vote {
 	const char *name;
 	const char *team;	/* CHAN_WHO_SLACK: team ID, or NULL */
 	int approve;		/* 1: approve, 0: deny */
+	char *const *modify;  /* decision modify: the changed argv, NULL-terminated; else NULL */
 	const char *reason;	/* or NULL */
 	const char *code;	/* the request's short code as typed, or NULL */
 	const char *identity;	/* JSON object text: how the channel knew */

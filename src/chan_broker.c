@@ -88,6 +88,9 @@ request_payload(const struct chan_request *req)
 	    "created_at", now, "expires_at", exp);
 	if (j == NULL)
 		return NULL;
+	/* approvers see whether a changed command (Modify) may run */
+	json_object_set_new(json_object_get(j, "request"), "accept_changes",
+	    json_boolean(q->accept_changes));
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	return s;
@@ -336,6 +339,8 @@ vote_check(const struct chan *c, json_t *jv, struct chan_vote *v,
 	*keep = strv_push(*keep, line);
 	v->name = (*keep)[strv_len(*keep) - 1];
 	v->approve = strcmp(d.decision, "approve") == 0;
+	v->modify = d.argv;	/* transferred: answer() frees it */
+	d.argv = NULL;
 	if (d.reason[0] != '\0') {
 		*keep = strv_push(*keep, d.reason);
 		v->reason = (*keep)[strv_len(*keep) - 1];
@@ -379,6 +384,7 @@ answer(struct chan *c, const char *body, chan_judge_fn judge, void *arg,
 		}
 		c->seen = strv_push_take(c->seen, seen);
 		keep = NULL;
+		memset(&v, 0, sizeof(v));
 		memset(&why, 0, sizeof(why));
 		person = NULL;
 		if (vote_check(c, jv, &v, &keep, &why) != 0)
@@ -388,8 +394,10 @@ answer(struct chan *c, const char *body, chan_judge_fn judge, void *arg,
 			say(req, "%s on api: not counted: %s", person != NULL ?
 			    person : "a key", why.msg);
 		else
-			say(req, "%s %s (api)", person, v.approve ? "approved" :
-			    "denied");
+			say(req, "%s %s (api)", person, v.modify != NULL ?
+			    "proposed a changed command" : v.approve ?
+			    "approved" : "denied");
+		strv_free((char **)v.modify);
 		strv_free(keep);
 	}
 	i = st == NULL || strcmp(st, "pending") == 0;
