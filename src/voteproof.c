@@ -65,26 +65,105 @@ out:
 	return why;
 }
 
-char *
-voteproof_check(const char *data, size_t len)
+/*
+ * Whether word, as the record shows it, is signed: the same, or
+ * redacted ("--password=[REDACTED]" keeps what the signed word starts
+ * with).
+ */
+static int
+word_shown(const char *shown, const char *word)
 {
-	json_t *rec = json_loadb(data, len, 0, NULL), *v;
+	static const char mark[] = "[REDACTED]";
+	size_t n = strlen(shown), m = sizeof(mark) - 1;
+
+	if (strcmp(shown, word) == 0)
+		return 1;
+	return n >= m && strcmp(shown + n - m, mark) == 0 &&
+	    strncmp(shown, word, n - m) == 0;
+}
+
+/*
+ * NULL if the signed Modify v (whose signature check_vote checked)
+ * proposed the command the record's modified block shows, else why
+ * (caller frees).
+ */
+static char *
+check_modify(const json_t *rec, const json_t *v)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const json_t *shown = json_object_get(json_object_get(rec, "modified"),
+	    "argv");
+	const char *payload = str(json_object_get(v, "evidence"), "payload");
+	struct bw_decision d;
+	char *why = NULL;
+	size_t i;
+
+	if (bw_decision_parse(&d, payload, strlen(payload), &err) != 0)
+		return xstrdup(err.msg);
+	if (!json_is_array(shown))
+		why = xstrdup("the record has no modified command");
+	else if (json_array_size(shown) != strv_len(d.argv))
+		why = xstrdup("the signed changed command is not the record's "
+		    "modified.argv");
+	for (i = 0; why == NULL && d.argv[i] != NULL; i++)
+		if (!json_is_string(json_array_get(shown, i)) ||
+		    !word_shown(json_string_value(json_array_get(shown, i)),
+		    d.argv[i]))
+			why = xasprintf("the signed changed command is not the "
+			    "record's modified.argv (word %zu)", i + 1);
+	if (why == NULL && (str(json_object_get(rec, "modified"), "by") ==
+	    NULL || str(v, "person") == NULL ||
+	    strcmp(str(json_object_get(rec, "modified"), "by"),
+	    str(v, "person")) != 0))
+		why = xstrdup("the record's modified.by is not who signed the "
+		    "change");
+	bw_decision_release(&d);
+	return why;
+}
+
+/* NULL if every api vote of list, on request id with digest, holds. */
+static char *
+check_votes(const json_t *rec, const json_t *list, const char *id,
+    const char *digest, const char *where)
+{
+	json_t *on = json_pack("{s:s?,s:{s:s?}}", "id", id, "request",
+	    "digest", digest), *v;
 	const char *person;
 	char *why = NULL, *bad;
 	size_t i;
 
-	json_array_foreach(json_object_get(rec, "approvals"), i, v) {
+	json_array_foreach(list, i, v) {
 		if (str(v, "channel") == NULL ||
 		    strcmp(str(v, "channel"), "api") != 0)
 			continue;
-		if ((bad = check_vote(rec, v)) == NULL)
+		if ((bad = check_vote(on, v)) == NULL &&
+		    (str(v, "decision") == NULL ||
+		    strcmp(str(v, "decision"), "modify") != 0 ||
+		    (bad = check_modify(rec, v)) == NULL))
 			continue;
 		person = str(v, "person");
-		why = xasprintf("vote %zu (%s, api): %s", i + 1,
+		why = xasprintf("%svote %zu (%s, api): %s", where, i + 1,
 		    person != NULL ? person : "?", bad);
 		free(bad);
 		break;
 	}
+	json_decref(on);
+	return why;
+}
+
+char *
+voteproof_check(const char *data, size_t len)
+{
+	json_t *rec = json_loadb(data, len, 0, NULL);
+	json_t *mod = json_object_get(rec, "modified");
+	char *why;
+
+	why = check_votes(rec, json_object_get(rec, "approvals"),
+	    str(rec, "id"), str(json_object_get(rec, "request"), "digest"), "");
+	/* the changed command's own request: its id and digest */
+	if (why == NULL && json_is_object(mod))
+		why = check_votes(rec, json_object_get(mod, "approvals"),
+		    str(mod, "id"), str(mod, "digest"), "modified: ");
 	json_decref(rec);
 	return why;
 }
