@@ -239,8 +239,10 @@ test_expect_success 'the requester cannot change their own request' '
 '
 
 test_expect_success 'deny --modify and a --modify without a command are usage errors' '
-	expect_status 64 "$AE" deny 0123456789abcdef0123456789abcdef --modify -- ls &&
-	expect_status 64 "$AE" approve 0123456789abcdef0123456789abcdef --modify
+	expect_status 64 "$AE" deny 0123456789abcdef0123456789abcdef --modify -- ls 2>e1 &&
+	grep -q -- "--modify goes with approve" e1 &&
+	expect_status 64 "$AE" approve 0123456789abcdef0123456789abcdef --modify 2>e2 &&
+	grep -q -- "--modify needs the changed command" e2
 '
 
 test_expect_success 'a changed command altered in the record fails verify' '
