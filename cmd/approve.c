@@ -233,8 +233,9 @@ time_left(const char *expires)
 }
 
 /*
- * One line: code, short id, requester, command, rules, time left, and
- * the requester's reason, if any, last: it is free text.
+ * One line: code, short id, requester, command, rules, time left,
+ * whether a changed command may run instead, and the requester's
+ * reason, if any, last: it is free text.
  */
 static void
 print_request(json_t *desc, char **args)
@@ -250,8 +251,10 @@ print_request(json_t *desc, char **args)
 	er = esc_text(rules);
 	tl = time_left(json_string_value(json_object_get(desc,
 	    "expires_at")));
-	printf("%s  %.12s  %s  %s  rule %s  %s%s%s\n", s[0], s[1], s[2], cmd,
-	    er, tl, s[3][0] != '\0' ? "  reason: " : "", s[3]);
+	printf("%s  %.12s  %s  %s  rule %s  %s%s%s%s\n", s[0], s[1], s[2],
+	    cmd, er, tl, json_is_true(json_object_get(desc, "accept_changes")) ?
+	    "  accepts changes (--modify)" : "", s[3][0] != '\0' ?
+	    "  reason: " : "", s[3]);
 	for (i = 0; i < 4; i++)
 		free(s[i]);
 	free(tl);

@@ -97,9 +97,11 @@ print_line(FILE *f, json_t *q, json_t *full)
 	    "requester")), *cmd = esc_argv(args), *host = esc_text(str(q,
 	    "host")), *why = esc_text(str(ctx, "reason"));
 
-	fprintf(f, "%s  %.12s  %s  %s  host %s  expires %s%s%s\n", code,
+	fprintf(f, "%s  %.12s  %s  %s  host %s  expires %s%s%s%s\n", code,
 	    str(q, "id"), who, strv_len(args) > 0 ? cmd : "(see status)", host,
-	    str(q, "expires_at"), why[0] != '\0' ? "  reason: " : "", why);
+	    str(q, "expires_at"), json_is_true(json_object_get(req,
+	    "accept_changes")) ? "  accepts changes (--modify)" : "",
+	    why[0] != '\0' ? "  reason: " : "", why);
 	free(code);
 	free(who);
 	free(cmd);

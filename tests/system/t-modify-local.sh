@@ -67,6 +67,7 @@ approve_as() {
 
 test_expect_success 'accepted: the changed command runs, not the original' '
 	code=$(request --accept-changes -- touch "$W/req/wide") &&
+	as aem_bob "$AE" pending --config "$W/config.yaml" | grep -q "^$code .*accepts changes" &&
 	approve_as aem_bob "$code" --modify -- touch "$W/req/narrow" &&
 	test "$(finished)" = 0 && test -e "$W/req/narrow" && ! test -e "$W/req/wide" &&
 	grep -q "bob proposed a changed command (local)" "$W/req/out" &&

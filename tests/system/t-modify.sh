@@ -176,7 +176,7 @@ test_expect_success 'the refusal names the approver and the command; the record 
 
 test_expect_success 'a changed command that runs is recorded beside the original, with its own digest' '
 	code=$(request --accept-changes wide) &&
-	decide alice approve "$code" --modify --reason "only this" -- "$DUMP" narrow &&
+	decide alice approve "$code" --modify --reason "only this" -- "$DUMP" narrow 2>mout.err &&
 	test "$(finished)" = 0 && ran narrow &&
 	last_record >rec.json &&
 	jq -e ".decision.result == \"approved\" and .request.accept_changes == true and
@@ -187,6 +187,7 @@ test_expect_success 'a changed command that runs is recorded beside the original
 	    .approvals[0].reason == \"only this\"" rec.json &&
 	jq -r ".approvals[0].evidence.payload" rec.json |
 	    jq -e ".decision == \"modify\" and .argv == [\"$DUMP\", \"narrow\"]" &&
+	grep -q "^changing: .* accepts changes (--modify)" mout.err &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
