@@ -239,6 +239,17 @@ test_expect_success 'the requester cannot change their own request' '
 	last_record | jq -e "(.modified // null) == null and (.approvals | length) == 1"
 '
 
+test_expect_success 'a --no-wait request that is changed ends denied, and its --request run runs nothing' '
+	rm -f dump &&
+	"$AE" --config config.yaml --accept-changes --no-wait -- "$DUMP" wide >ids 2>nw.err;
+	test $? = 75 && id=$(cut -d" " -f1 ids) && code=$(cut -d" " -f2 ids) &&
+	decide alice approve "$code" --modify -- "$DUMP" narrow &&
+	expect_status 77 "$AE" wait "$id" --broker "$URL" --timeout 10s &&
+	expect_status 77 "$AE" --config config.yaml --accept-changes --request "$id" -- \
+	    "$DUMP" wide >dump 2>rq.err &&
+	! test -s dump
+'
+
 test_expect_success 'deny --modify and a --modify without a command are usage errors' '
 	expect_status 64 "$AE" deny 0123456789abcdef0123456789abcdef --modify -- ls 2>e1 &&
 	grep -q -- "--modify goes with approve" e1 &&
