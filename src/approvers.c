@@ -3,12 +3,13 @@
 
 #include "approvers.h"
 #include "glob.h"
+#include "http.h"
 #include "util.h"
 #include "ydoc.h"
 
 static const char *const top_keys[] = { "people", "groups", NULL };
 static const char *const person_keys[] = { "unix", "slack", "teams",
-    "email", "ssh", "totp", "ci", "notify", NULL };
+    "email", "ssh", "totp", "ci", "notify", "oidc", NULL };
 
 /* Names of people and groups: letters, digits, '.', '_', '-'. */
 static int
@@ -36,6 +37,49 @@ opt_list(const struct ydoc *doc, const struct ynode *map, const char *key,
 	return ydoc_strlist(doc, v, key, out, err);
 }
 
+/*
+ * An OpenID Connect identity, "ISSUER#SUBJECT": the issuer an https URL
+ * (plain http to loopback only), which never holds a fragment, so the
+ * first '#' ends it; then the subject, not empty. NULL, or why not.
+ */
+static const char *
+oidc_why(const char *s)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	const char *hash = strchr(s, '#');
+	char *iss;
+	int r;
+
+	if (hash == NULL || hash[1] == '\0')
+		return "is not ISSUER#SUBJECT";
+	if (strlen(s) > 1024)
+		return "is longer than 1024 bytes";
+	iss = xstrndup(s, (size_t)(hash - s));
+	r = strpbrk(iss, "? ") != NULL || http_url_check(iss, NULL, &e) != 0;
+	free(iss);
+	return r ? "does not start with an https URL without query" : NULL;
+}
+
+static int
+load_oidc(const struct ydoc *doc, const struct ynode *val, struct person *p,
+    struct ae_error *err)
+{
+	const struct ynode *n;
+	const char *why;
+	size_t i;
+	int r;
+
+	if ((r = opt_list(doc, val, "oidc", &p->oidc, err)) != 0)
+		return r;
+	for (i = 0; p->oidc != NULL && p->oidc[i] != NULL; i++)
+		if ((why = oidc_why(p->oidc[i])) != NULL) {
+			n = ydoc_get(val, "oidc");
+			return ydoc_error(doc, n->type == YN_SEQ ? n->kids[i] :
+			    n, err, "oidc identity '%s' %s", p->oidc[i], why);
+		}
+	return 0;
+}
+
 static int
 load_person(const struct ydoc *doc, const struct ynode *key,
     const struct ynode *val, struct person *p, struct ae_error *err)
@@ -58,7 +102,8 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 	    (r = opt_list(doc, val, "teams", &p->teams, err)) != 0 ||
 	    (r = opt_list(doc, val, "email", &p->email, err)) != 0 ||
 	    (r = opt_list(doc, val, "ssh", &p->ssh, err)) != 0 ||
-	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0)
+	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0 ||
+	    (r = load_oidc(doc, val, p, err)) != 0)
 		return r;
 	/* ci identities are patterns: a broken one must not just never match */
 	for (i = 0; p->ci != NULL && p->ci[i] != NULL; i++)
@@ -172,12 +217,24 @@ cmp_ident(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->value, y->value);
 }
 
-/* An ssh key is the same key whatever comment follows it. */
+/*
+ * An ssh key is the same key whatever comment follows it; an Entra
+ * object ID the same GUID whatever its case.
+ */
 static char *
 ident_value(const char *key, const char *s)
 {
 	const char *p;
+	char *v;
+	size_t i;
 
+	if (strcmp(key, "teams") == 0) {
+		v = xstrdup(s);
+		for (i = 0; v[i] != '\0'; i++)
+			if (v[i] >= 'A' && v[i] <= 'Z')
+				v[i] = (char)(v[i] - 'A' + 'a');
+		return v;
+	}
 	if (strcmp(key, "ssh") != 0 || (p = strchr(s, ' ')) == NULL)
 		return xstrdup(s);
 	p += strspn(p, " ");
@@ -224,6 +281,7 @@ check_identities(const struct approvers *ap, const struct ydoc *doc,
 		add_idents(&v, &n, p, val, "teams", "teams identity", p->teams);
 		add_idents(&v, &n, p, val, "email", "email address", p->email);
 		add_idents(&v, &n, p, val, "ssh", "ssh key", p->ssh);
+		add_idents(&v, &n, p, val, "oidc", "oidc identity", p->oidc);
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_ident);
@@ -333,6 +391,7 @@ approvers_release(struct approvers *ap)
 		strv_free(p->email);
 		strv_free(p->ssh);
 		strv_free(p->ci);
+		strv_free(p->oidc);
 		free(p->totp);
 	}
 	for (i = 0; i < ap->ngroups; i++) {
