@@ -186,45 +186,80 @@ word_shown(const char *shown, const char *word)
 }
 
 /*
- * NULL if the signed Modify v (whose signature check_vote checked)
- * proposed the command the record's modified block shows, else why
- * (caller frees).
+ * The changed command a Modify's payload signs, an approver's decision
+ * or a vote the broker countersigned (caller frees), or NULL and why.
+ */
+static char **
+signed_argv(const json_t *ev, struct ae_error *err)
+{
+	const char *payload = str(ev, "payload"), *ns = str(ev, "namespace");
+	struct bw_broker_vote b;
+	struct bw_decision d;
+	char **argv = NULL;
+
+	if (payload == NULL) {
+		ae_error_set(err, AE_ERR_SIGNATURE, "no signed payload");
+		return NULL;
+	}
+	if (ns != NULL && strcmp(ns, BW_NS_BROKER_VOTE) == 0) {
+		if (bw_broker_vote_parse(&b, payload, strlen(payload),
+		    err) != 0)
+			return NULL;
+		argv = b.argv;
+		b.argv = NULL;	/* transferred */
+		bw_broker_vote_release(&b);
+	} else {
+		if (bw_decision_parse(&d, payload, strlen(payload), err) != 0)
+			return NULL;
+		argv = d.argv;
+		d.argv = NULL;	/* transferred */
+		bw_decision_release(&d);
+	}
+	if (argv == NULL)
+		ae_error_set(err, AE_ERR_SIGNATURE, "the signed vote is not a "
+		    "modify");
+	return argv;
+}
+
+/*
+ * NULL if the signed Modify v (whose signature check_vote or
+ * check_broker_vote checked) proposed the command the record's modified
+ * block shows, and modified.by is its person; else why (caller frees).
  */
 static char *
 check_modify(const json_t *rec, const json_t *v)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	const json_t *shown = json_object_get(json_object_get(rec, "modified"),
-	    "argv");
-	const char *payload = str(json_object_get(v, "evidence"), "payload");
-	struct bw_decision d;
-	char *why = NULL;
+	const json_t *mod = json_object_get(rec, "modified");
+	const json_t *shown = json_object_get(mod, "argv");
+	char **argv, *why = NULL;
 	size_t i;
 
-	if (bw_decision_parse(&d, payload, strlen(payload), &err) != 0)
+	if ((argv = signed_argv(json_object_get(v, "evidence"), &err)) == NULL)
 		return xstrdup(err.msg);
 	if (!json_is_array(shown))
 		why = xstrdup("the record has no modified command");
-	else if (json_array_size(shown) != strv_len(d.argv))
+	else if (json_array_size(shown) != strv_len(argv))
 		why = xstrdup("the signed changed command is not the record's "
 		    "modified.argv");
-	for (i = 0; why == NULL && d.argv[i] != NULL; i++)
+	for (i = 0; why == NULL && argv[i] != NULL; i++)
 		if (!json_is_string(json_array_get(shown, i)) ||
 		    !word_shown(json_string_value(json_array_get(shown, i)),
-		    d.argv[i]))
+		    argv[i]))
 			why = xasprintf("the signed changed command is not the "
 			    "record's modified.argv (word %zu)", i + 1);
-	if (why == NULL && (str(json_object_get(rec, "modified"), "by") ==
-	    NULL || str(v, "person") == NULL ||
-	    strcmp(str(json_object_get(rec, "modified"), "by"),
-	    str(v, "person")) != 0))
+	if (why == NULL && (str(mod, "by") == NULL || str(v, "person") ==
+	    NULL || strcmp(str(mod, "by"), str(v, "person")) != 0))
 		why = xstrdup("the record's modified.by is not who signed the "
 		    "change");
-	bw_decision_release(&d);
+	strv_free(argv);
 	return why;
 }
 
-/* NULL if every api vote of list, on request id with digest, holds. */
+/*
+ * NULL if every api vote of list, an approver's or one the broker
+ * vouched for, on request id with digest, holds.
+ */
 static char *
 check_votes(const json_t *rec, const json_t *list, const char *id,
     const char *digest, const char *where)
@@ -240,13 +275,14 @@ check_votes(const json_t *rec, const json_t *list, const char *id,
 		if (ns != NULL && strcmp(ns, BW_NS_BROKER_VOTE) == 0)
 			bad = check_broker_vote(on, v);
 		else if (str(v, "channel") != NULL &&
-		    strcmp(str(v, "channel"), "api") == 0) {
-			if ((bad = check_vote(on, v)) == NULL &&
-			    str(v, "decision") != NULL &&
-			    strcmp(str(v, "decision"), "modify") == 0)
-				bad = check_modify(rec, v);
-		} else
+		    strcmp(str(v, "channel"), "api") == 0)
+			bad = check_vote(on, v);
+		else
 			continue;
+		/* either kind of Modify signs the changed command */
+		if (bad == NULL && str(v, "decision") != NULL &&
+		    strcmp(str(v, "decision"), "modify") == 0)
+			bad = check_modify(rec, v);
 		if (bad == NULL)
 			continue;
 		person = str(v, "person");
