@@ -192,4 +192,19 @@ test_expect_success 'a Modify countersigned by another key is not counted, and n
 	kill -TERM "$(cat gate.pid)" && test "$(finished)" = 130 && ! test -s dump
 '
 
+# The report counts a Modify as its changer's denial of the command
+# asked for; an accepted change ran with the changer's approval.
+test_expect_success 'report: the changed command is in the rows, and ran with its approval' '
+	"$AE" report --repo audit.git --since 2020-01-01 --format csv >r.csv &&
+	tr -d "\r" <r.csv >r2.csv &&
+	head -1 r2.csv | grep -q ",signature,modified_argv$" &&
+	grep -q ",approved,alice,.*,good,[^,]*argv-dump --narrow$" r2.csv &&
+	grep -q ",denied,,.*,good,[^,]*argv-dump --narrow$" r2.csv &&
+	"$AE" report --repo audit.git --since 2020-01-01 --format json >r.json &&
+	jq -e ".totals.results.approved == 1 and .totals.results.denied == 1 and
+	    .totals.ran_without_approval == 0 and
+	    .totals.approvers.approvals == 1 and
+	    .totals.approvers.by_person[0].person == \"alice\"" r.json
+'
+
 test_done
