@@ -29,6 +29,19 @@ same_request(const json_t *rec, const json_t *ev, const char *id)
 	    (used != NULL && strcmp(id, used) == 0));
 }
 
+/*
+ * Whether the record keeps a signed decision as it was cast: a Modify
+ * after the one the request took (record_votes) is kept as the denial it
+ * also is.
+ */
+static int
+same_decision(const char *signed_as, const char *recorded)
+{
+	return recorded != NULL && (strcmp(signed_as, recorded) == 0 ||
+	    (strcmp(signed_as, "modify") == 0 &&
+	    strcmp(recorded, "deny") == 0));
+}
+
 /* NULL if the identity the record keeps is the countersigned one. */
 static char *
 identity_differs(const json_t *id, const struct bw_broker_vote *b)
@@ -104,10 +117,7 @@ check_broker_vote(const json_t *rec, const json_t *v)
 		why = xstrdup("the countersigned vote is for another request");
 	else if (digest == NULL || strcmp(b.digest, digest) != 0)
 		why = xstrdup("the countersigned vote is for another digest");
-	/* a Modify denies the command it was asked about */
-	else if (decision == NULL || (strcmp(b.decision, decision) != 0 &&
-	    !(strcmp(b.decision, "modify") == 0 &&
-	    strcmp(decision, "deny") == 0)))
+	else if (!same_decision(b.decision, decision))
 		why = xasprintf("the countersigned decision is '%s', the "
 		    "record's '%s'", b.decision, decision != NULL ? decision :
 		    "");
@@ -155,8 +165,7 @@ check_vote(const json_t *rec, const json_t *v)
 		why = xstrdup("the signed decision is for another request");
 	else if (digest == NULL || strcmp(d.digest, digest) != 0)
 		why = xstrdup("the signed decision is for another digest");
-	else if (str(v, "decision") == NULL ||
-	    strcmp(d.decision, str(v, "decision")) != 0)
+	else if (!same_decision(d.decision, str(v, "decision")))
 		why = xasprintf("the signed decision is '%s', the record's "
 		    "'%s'", d.decision, str(v, "decision") != NULL ?
 		    str(v, "decision") : "");

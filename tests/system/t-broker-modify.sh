@@ -30,18 +30,18 @@ mkdir -p "$HOME"
 unset APPROVE_EXEC_CONFIG SSH_AUTH_SOCK
 
 ME=$(id -un)
-for k in hostkey broker_key other_key; do
+for k in hostkey broker_key other_key bob.key; do
 	ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$k"
 done
 echo "ci-1 $(cat hostkey.pub)" >hosts
 printf '%s\n' 8f742231b10e8888abcd99yyyzzz85a5 >slack.secret
 echo xoxb-test >slack.token
-chmod 600 slack.secret slack.token broker_key other_key hostkey
+chmod 600 slack.secret slack.token broker_key other_key hostkey bob.key
 cat >approvers.yaml <<EOF
 people:
   req: { unix: $ME, slack: U0REQ }
   alice: { slack: U0ALICE }
-  bob: { slack: U0BOB }
+  bob: { slack: U0BOB, ssh: "$(cut -d' ' -f1,2 bob.key.pub)" }
 groups:
   sre: [req, alice, bob]
 EOF
@@ -104,8 +104,9 @@ finished() {
 	while [ ! -s status ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 	cat status
 }
-# vouch KEY USER PERSON ARGV-JSON: the broker's countersigned Modify by
-# Slack USER, put in its store as it keeps the votes it countersigns
+# vouch KEY USER PERSON ARGV-JSON [keep]: the broker's countersigned
+# Modify by Slack USER, put in its store as it keeps the votes it
+# countersigns (with keep, only its INSERT is written, to insert)
 vouch() {
 	jq -cnS --arg id "$ID" --arg d "$DIGEST" --arg u "$2" --arg p "$3" \
 	    --argjson argv "$4" --arg at "$(at 0)" \
@@ -116,9 +117,26 @@ vouch() {
 	    tr -d '\n' >vote &&
 	rm -f vote.sig && ssh-keygen -Y sign -q -n approve-exec-broker-vote \
 	    -f "$1" vote >/dev/null 2>&1 &&
-	sqlite3 broker.db "INSERT INTO votes (request_id, person, decision,
-	    payload, signature, at, received_at) VALUES ('$ID', '$3', 'modify',
-	    readfile('vote'), readfile('vote.sig'), $(date +%s), $(date +%s));"
+	echo "INSERT INTO votes (request_id, person, decision, payload,
+	    signature, at, received_at) VALUES ('$ID', '$3', 'modify',
+	    readfile('vote'), readfile('vote.sig'), $(date +%s), $(date +%s))" \
+	    >insert &&
+	{ test "${5:-}" = keep || sqlite3 broker.db "$(cat insert);"; }
+}
+# two_modifies: alice's countersigned Modify and bob's own signed one,
+# put in the broker's store together, so that the host hears both at once
+two_modifies() {
+	vouch broker_key U0ALICE alice "[\"$DUMP\", \"--narrow\"]" keep &&
+	jq -cnS --arg id "$ID" --arg d "$DIGEST" --arg dump "$DUMP" --arg at "$(at 0)" \
+	    '{schema: "approve-exec/decision/v1", request: $id, digest: $d,
+	      decision: "modify", argv: [$dump, "--other"], reason: "mine",
+	      at: $at}' | tr -d '\n' >bvote &&
+	rm -f bvote.sig && ssh-keygen -Y sign -q -n approve-exec-decision \
+	    -f bob.key bvote >/dev/null 2>&1 &&
+	sqlite3 broker.db "BEGIN; $(cat insert);
+	    INSERT INTO votes (request_id, person, decision, payload, signature,
+	    at, received_at) VALUES ('$ID', 'bob', 'modify', readfile('bvote'),
+	    readfile('bvote.sig'), $(date +%s), $(date +%s)); COMMIT;"
 }
 ran() {
 	printf "%s\0" "$DUMP" "$@" >want && cmp want dump
@@ -205,6 +223,18 @@ test_expect_success 'report: the changed command is in the rows, and ran with it
 	    .totals.ran_without_approval == 0 and
 	    .totals.approvers.approvals == 1 and
 	    .totals.approvers.by_person[0].person == \"alice\"" r.json
+'
+
+test_expect_success 'two Modifies heard at once: the first changes the command, the second is kept as a deny, and verify passes' '
+	request --accept-changes --wide &&
+	two_modifies &&
+	test "$(finished)" = 0 && ran --narrow &&
+	grep -q "bob proposed a changed command (api)" out &&
+	last_record >rec3.json &&
+	jq -e ".modified.by == \"alice\" and
+	    ([.approvals[] | .person + \":\" + .decision] ==
+	     [\"alice:modify\", \"bob:deny\"])" rec3.json &&
+	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
 test_done
