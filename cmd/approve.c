@@ -1,5 +1,6 @@
 /*
  * approve-exec approve|deny ID|CODE [--reason TEXT] [--config FILE]
+ * approve-exec approve ID|CODE --modify [--reason TEXT] -- COMMAND [ARG...]
  * approve-exec pending [--json] [--config FILE]
  *
  * The approver's side of the local channel: list the requests waiting
@@ -29,6 +30,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "broker", required_argument, NULL, 'b' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "modify", no_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -40,6 +42,8 @@ usage_approve(FILE *f)
 	    "[--config FILE]\n"
 	    "       approve-exec approve|deny ID|CODE [--reason TEXT] "
 	    "[--broker URL] --key FILE\n"
+	    "       approve-exec approve ID|CODE --modify [--reason TEXT] "
+	    "[--broker URL] -- COMMAND [ARG...]\n"
 	    "       approve-exec pending [--json] [--config FILE] "
 	    "[--broker URL]\n", f);
 }
@@ -75,8 +79,8 @@ decide(const char *decision, int argc, char **argv)
 	struct setup s;
 	const char *config = NULL, *reason = NULL, *which, *url = NULL;
 	const char *key = NULL;
-	char *reply = NULL;
-	int c, st;
+	char *reply = NULL, **modify = NULL;
+	int c, st, changed = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -84,6 +88,7 @@ decide(const char *decision, int argc, char **argv)
 		case 'r': reason = optarg; break;
 		case 'b': url = optarg; break;
 		case 'k': key = optarg; break;
+		case 'm': changed = 1; break;
 		case 'h':
 			usage_approve(stdout);
 			return 0;
@@ -91,13 +96,26 @@ decide(const char *decision, int argc, char **argv)
 			return usage_option(argv[0], "h", longopts, argv);
 		}
 	}
-	if ((st = usage_operands(argv[0], argc, argv, 1, "request ID or "
-	    "CODE")) >= 0 || (st = usage_request(argv[0], argv[optind])) >= 0)
+	/* --modify: the operands after the request are the changed command */
+	if (changed && strcmp(decision, "approve") != 0)
+		return usage_error(argv[0], "--modify goes with approve: it "
+		    "denies the request and approves the changed command");
+	if (changed && argc - optind < 2)
+		return usage_error(argv[0], "--modify needs the changed "
+		    "command after the request: approve ID --modify -- "
+		    "COMMAND [ARG...]");
+	if (changed)
+		modify = argv + optind + 1;
+	if ((!changed && (st = usage_operands(argv[0], argc, argv, 1,
+	    "request ID or CODE")) >= 0) ||
+	    (st = usage_request(argv[0], argv[optind])) >= 0)
 		return st;
+	if (modify != NULL && modify[0][0] == '\0')
+		return usage_error(argv[0], "the changed command has no name");
 	which = argv[optind];
 	/* a broker named, or a key: the decision goes to the broker */
 	if (url != NULL || key != NULL)
-		return broker_decide(decision, which, reason, url, key,
+		return broker_decide(decision, which, reason, modify, url, key,
 		    config);
 	if ((st = load(&s, config)) != 0)
 		return st;
@@ -105,8 +123,8 @@ decide(const char *decision, int argc, char **argv)
 		setup_release(&s);
 		return st;
 	}
-	st = reqstore_send(s.cfg.local.spool, which, decision, reason,
-	    &reply, &err);
+	st = reqstore_send(s.cfg.local.spool, which, modify != NULL ?
+	    "modify" : decision, reason, modify, &reply, &err);
 	st = reply_status(st, reply, &err);
 	setup_release(&s);
 	return st;
@@ -215,8 +233,9 @@ time_left(const char *expires)
 }
 
 /*
- * One line: code, short id, requester, command, rules, time left, and
- * the requester's reason, if any, last: it is free text.
+ * One line: code, short id, requester, command, rules, time left,
+ * whether a changed command may run instead, and the requester's
+ * reason, if any, last: it is free text.
  */
 static void
 print_request(json_t *desc, char **args)
@@ -232,8 +251,10 @@ print_request(json_t *desc, char **args)
 	er = esc_text(rules);
 	tl = time_left(json_string_value(json_object_get(desc,
 	    "expires_at")));
-	printf("%s  %.12s  %s  %s  rule %s  %s%s%s\n", s[0], s[1], s[2], cmd,
-	    er, tl, s[3][0] != '\0' ? "  reason: " : "", s[3]);
+	printf("%s  %.12s  %s  %s  rule %s  %s%s%s%s\n", s[0], s[1], s[2],
+	    cmd, er, tl, json_is_true(json_object_get(desc, "accept_changes")) ?
+	    "  accepts changes (--modify)" : "", s[3][0] != '\0' ?
+	    "  reason: " : "", s[3]);
 	for (i = 0; i < 4; i++)
 		free(s[i]);
 	free(tl);

@@ -97,9 +97,11 @@ print_line(FILE *f, json_t *q, json_t *full)
 	    "requester")), *cmd = esc_argv(args), *host = esc_text(str(q,
 	    "host")), *why = esc_text(str(ctx, "reason"));
 
-	fprintf(f, "%s  %.12s  %s  %s  host %s  expires %s%s%s\n", code,
+	fprintf(f, "%s  %.12s  %s  %s  host %s  expires %s%s%s%s\n", code,
 	    str(q, "id"), who, strv_len(args) > 0 ? cmd : "(see status)", host,
-	    str(q, "expires_at"), why[0] != '\0' ? "  reason: " : "", why);
+	    str(q, "expires_at"), json_is_true(json_object_get(req,
+	    "accept_changes")) ? "  accepts changes (--modify)" : "",
+	    why[0] != '\0' ? "  reason: " : "", why);
 	free(code);
 	free(who);
 	free(cmd);
@@ -124,7 +126,8 @@ signer_load(struct sshkey **key, const char *file, struct ae_error *err)
 
 int
 broker_decide(const char *decision, const char *which, const char *reason,
-    const char *url, const char *keyfile, const char *config)
+    char *const *modify, const char *url, const char *keyfile,
+    const char *config)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct brokercli b;
@@ -152,9 +155,16 @@ broker_decide(const char *decision, const char *which, const char *reason,
 		st = EXIT_NOREQUEST;
 		goto out;
 	}
-	fputs(decision[0] == 'a' ? "approving: " : "denying: ", stderr);
+	fputs(modify != NULL ? "changing: " : decision[0] == 'a' ?
+	    "approving: " : "denying: ", stderr);
 	print_line(stderr, q, NULL);
-	if (brokercli_decision(&env, body, decision, reason, key,
+	if (modify != NULL) {
+		s = esc_argv(modify);
+		fprintf(stderr, "into: %s\n", s);
+		free(s);
+		decision = "modify";
+	}
+	if (brokercli_decision(&env, body, decision, modify, reason, key,
 	    getenv("SSH_AUTH_SOCK"), &err) != 0) {
 		st = fail(&err);
 		goto out;

@@ -137,7 +137,8 @@ int cmd_report(int argc, char **argv);
 void usage_main(FILE *f);
 /* The verbs against a broker, in broker.c; each returns an exit status. */
 int broker_decide(const char *decision, const char *which, const char *reason,
-    const char *url, const char *keyfile, const char *config);
+    char *const *modify, const char *url, const char *keyfile,
+    const char *config);
 int broker_pending(const char *url, const char *config, int json);
 int broker_status(const char *url, const char *config, const char *which,
     int json, long timeout);

@@ -97,6 +97,8 @@ usage_main(FILE *f)
 "  --request ID|CODE      run with the approval that request received\n"
 "  --break-glass          run at once where the rule allows break-glass;\n"
 "                         needs --reason; an approver reviews it later\n"
+"  --accept-changes       a command an approver changed may run instead,\n"
+"                         once the policy and its own approval allow it\n"
 "  --json                 one JSON line on stderr with the outcome\n"
 "  -q, --quiet            print only errors\n"
 "  --config FILE          configuration file (APPROVE_EXEC_CONFIG)\n"

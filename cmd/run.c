@@ -26,7 +26,8 @@ struct run_opts {
 };
 
 enum { O_REASON = 256, O_AGENT, O_MODEL, O_BEHALF, O_TIMEOUT, O_CHANNEL,
-    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST, O_TIMINGS, O_BREAK_GLASS };
+    O_NOWAIT, O_JSON, O_CONFIG, O_REQUEST, O_TIMINGS, O_BREAK_GLASS,
+    O_ACCEPT_CHANGES };
 
 static const struct option longopts[] = {
 	{ "reason", required_argument, NULL, O_REASON },
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "timings", no_argument, NULL, O_TIMINGS },
 	{ "break-glass", no_argument, NULL, O_BREAK_GLASS },
+	{ "accept-changes", no_argument, NULL, O_ACCEPT_CHANGES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -66,6 +68,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		switch (c) {
 		case O_REASON: o->g.reason = reason = optarg; break;
 		case O_BREAK_GLASS: o->g.break_glass = 1; break;
+		case O_ACCEPT_CHANGES: o->g.accept_changes = 1; break;
 		case O_AGENT: o->g.agent = optarg; break;
 		case O_MODEL: o->g.model = optarg; break;
 		case O_BEHALF: o->g.on_behalf_of = optarg; break;

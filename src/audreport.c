@@ -228,6 +228,40 @@ read_votes(struct ar_rec *e, json_t *root)
 	}
 }
 
+/*
+ * A Modify (product.md section 4): the changer's "modify" vote denied the
+ * command asked for, so read_votes, which counts "approve" only, never
+ * takes it for an approval of it. Once the requester accepted the
+ * change, the record's decision and execution are the changed command's,
+ * approved by the changer (whose vote counts as one approval of it) and
+ * by the approve votes of modified.approvals.
+ */
+static void
+read_modified(struct ar_rec *e, json_t *root)
+{
+	json_t *m = json_object_get(root, "modified"), *v;
+	const char *who, *d;
+	size_t i;
+
+	if (!json_is_object(m))
+		return;
+	free(e->modified_argv);
+	e->modified_argv = argv_text(json_object_get(m, "argv"));
+	if (!json_is_true(json_object_get(m, "accepted")) ||
+	    (who = json_string_value(json_object_get(m, "by"))) == NULL)
+		return;
+	e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
+	json_array_foreach(json_object_get(m, "approvals"), i, v) {
+		who = json_string_value(json_object_get(v, "person"));
+		d = json_string_value(json_object_get(v, "decision"));
+		if (who == NULL || d == NULL || strcmp(d, "approve") != 0)
+			continue;
+		if (json_is_true(json_object_get(v, "self_approval")))
+			e->self_allowed++;
+		e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
+	}
+}
+
 /* break_glass: true, or an object with review_within / review_due. */
 static void
 read_break_glass(struct ar_rec *e, json_t *root, int64_t at_ms)
@@ -319,6 +353,7 @@ rec_release(struct ar_rec *e)
 	free(e->agent);
 	free(e->model);
 	free(e->argv);
+	free(e->modified_argv);
 	strv_free(e->rules);
 	strv_free(e->controls);
 	strv_free(e->approvers);
@@ -364,6 +399,8 @@ rec_read(struct ar_rec *e, json_t *root, const char *path)
 	e->commit = xstrdup("");
 	e->review_by = NULL;
 	read_votes(e, root);
+	e->modified_argv = xstrdup("");
+	read_modified(e, root);
 	read_break_glass(e, root, at);
 	if (e->review_by == NULL)
 		e->review_by = xstrdup("");

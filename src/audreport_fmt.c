@@ -228,10 +228,11 @@ stats_json(const struct ar_stats *s)
 static json_t *
 rec_brief(const struct ar_rec *e)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "id", e->id,
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s?}", "id", e->id,
 	    "at", e->at_text, "host", e->host, "requester", e->requester,
 	    "argv", e->argv, "rules", strv_json(e->rules), "commit",
-	    e->commit, "review", ar_review_names[e->review]);
+	    e->commit, "review", ar_review_names[e->review], "modified_argv",
+	    e->modified_argv[0] != '\0' ? e->modified_argv : NULL);
 }
 
 static json_t *
@@ -331,7 +332,7 @@ ar_write_csv(const struct audreport *r, FILE *f)
 	static const char *const head[] = { "id", "time", "host", "requester",
 	    "agent", "model", "argv", "rules", "controls", "decision",
 	    "approvers", "latency_s", "exit_status", "break_glass", "review",
-	    "commit", "signature", NULL };
+	    "commit", "signature", "modified_argv", NULL };
 	const struct ar_rec *e;
 	char lat[32], ex[32], *rules, *ctl, *who;
 	size_t i;
@@ -368,7 +369,8 @@ ar_write_csv(const struct audreport *r, FILE *f)
 		csv_cell(f, ar_review_names[e->review], 0);
 		csv_cell(f, e->commit, 0);
 		csv_cell(f, e->sig == AR_SIG_GOOD ? "good" : e->sig ==
-		    AR_SIG_BAD ? "FAILED" : "unknown", 1);
+		    AR_SIG_BAD ? "FAILED" : "unknown", 0);
+		csv_cell(f, e->modified_argv, 1);
 		free(rules);
 		free(ctl);
 		free(who);

@@ -25,6 +25,7 @@ extern const char *const ar_review_names[];
 struct ar_rec {
 	char *id, *path, *at_text, *host, *requester, *agent, *model;
 	char *argv;		/* escaped for display, words joined by ' ' */
+	char *modified_argv;	/* a Modify's changed command, or "" */
 	char **rules, **controls, **approvers;	/* strv, may be NULL */
 	char *commit;		/* the commit that last wrote it, or "" */
 	enum ar_sig sig;

@@ -160,13 +160,14 @@ brokercli_get(const struct brokercli *b, const char *which, long wait,
 
 int
 brokercli_decision(char **envelope, const char *req, const char *decision,
-    const char *reason, const struct sshkey *key, const char *agent,
-    struct ae_error *err)
+    char *const *argv, const char *reason, const struct sshkey *key,
+    const char *agent, struct ae_error *err)
 {
 	struct sshkey *held = NULL;
-	json_t *j = json_loads(req, 0, NULL), *p = NULL;
+	json_t *j = json_loads(req, 0, NULL), *p = NULL, *words = NULL;
 	const char *id, *digest;
 	char at[32], *payload = NULL, *sig = NULL;
+	size_t i;
 	int r = AE_ERR_PROTOCOL;
 
 	*envelope = NULL;
@@ -181,6 +182,21 @@ brokercli_decision(char **envelope, const char *req, const char *decision,
 	p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "schema",
 	    BW_SCHEMA_DECISION, "request", id, "digest", digest, "decision",
 	    decision, "reason", reason != NULL ? reason : "", "at", at);
+	/* a modify carries the changed command, word for word */
+	if (p != NULL && argv != NULL) {
+		words = json_array();
+		for (i = 0; argv[i] != NULL; i++)
+			if (json_array_append_new(words,
+			    json_string(argv[i])) != 0)
+				break;
+		if (argv[i] != NULL) {
+			ae_error_set(err, r, "the changed command could not be "
+			    "written (is every word UTF-8?)");
+			goto out;
+		}
+		json_object_set_new(p, "argv", words);
+		words = NULL;
+	}
 	if (p == NULL || (payload = json_dumps(p, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) == NULL) {
 		ae_error_set(err, r, "the decision could not be written "
@@ -199,6 +215,7 @@ out:
 	sshkey_free(held);
 	json_decref(j);
 	json_decref(p);
+	json_decref(words);
 	free(payload);
 	free(sig);
 	return r;

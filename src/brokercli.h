@@ -77,7 +77,8 @@ int brokercli_get(const struct brokercli *b, const char *which, long wait,
 
 /*
  * Makes and signs a decision on the request that the JSON req describes
- * (as brokercli_get returns it): decision "approve" or "deny", reason
+ * (as brokercli_get returns it): decision "approve", "deny" or "modify"
+ * (then argv is the changed command, NULL-terminated; else NULL), reason
  * (or NULL for ""), at now; signed with key (its secret held) or, if key
  * is NULL, by the ssh-agent at socket path agent. Returns 0 and
  * *envelope, the body to POST (caller frees), or AE_ERR_PROTOCOL (req
@@ -85,7 +86,7 @@ int brokercli_get(const struct brokercli *b, const char *which, long wait,
  * it) or AE_ERR_CRYPTO.
  */
 int brokercli_decision(char **envelope, const char *req,
-    const char *decision, const char *reason, const struct sshkey *key,
-    const char *agent, struct ae_error *err);
+    const char *decision, char *const *argv, const char *reason,
+    const struct sshkey *key, const char *agent, struct ae_error *err);
 
 #endif

@@ -268,16 +268,46 @@ bw_request_release(struct bw_request *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/* d->argv from the "argv" of a modify: words of text, no NUL, no empty name. */
+static int
+get_argv(const json_t *a, char ***out, struct ae_error *err)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > BW_ARGV_MAX)
+		return bad(err, "field '%s' is not an array of 1 to 4096 "
+		    "strings", "argv");
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return bad(err, "field '%s' has an element that is not "
+			    "a string", "argv");
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return bad(err, "field '%s' holds a NUL", "argv");
+		*out = strv_push(*out, json_string_value(v));
+	}
+	if ((*out)[0][0] == '\0')
+		return bad(err, "field '%s' names no command", "argv");
+	return 0;
+}
+
 int
 bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
     struct ae_error *err)
 {
-	json_t *j = NULL;
+	json_t *j = NULL, *argv = NULL;
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	if ((r = load_object(&j, payload, len, "payload", err)) != 0 ||
-	    (r = check_keys(j, decision_keys, "payload", err)) != 0 ||
+	if ((r = load_object(&j, payload, len, "payload", err)) != 0)
+		goto out;
+	/* "argv" goes with "modify" only: checked once the decision is read */
+	if ((argv = json_object_get(j, "argv")) != NULL) {
+		json_incref(argv);
+		json_object_del(j, "argv");
+	}
+	if ((r = check_keys(j, decision_keys, "payload", err)) != 0 ||
 	    (r = check_schema(j, BW_SCHEMA_DECISION, err)) != 0 ||
 	    (r = get_id(j, "request", &d->request, err)) != 0 ||
 	    (r = get_digest(j, &d->digest, err)) != 0 ||
@@ -286,13 +316,23 @@ bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
 	    (r = get_time(j, "at", &d->at, err)) != 0)
 		goto out;
 	if (strcmp(d->decision, "approve") != 0 &&
-	    strcmp(d->decision, "deny") != 0)
-		r = bad(err, "field '%s' is neither 'approve' nor 'deny'",
+	    strcmp(d->decision, "deny") != 0 &&
+	    strcmp(d->decision, "modify") != 0)
+		r = bad(err, "field '%s' is not 'approve', 'deny' or 'modify'",
 		    "decision");
 	else if (strlen(d->reason) != json_string_length(json_object_get(j,
 	    "reason")))
 		r = bad(err, "field '%s' holds a NUL", "reason");
+	else if (strcmp(d->decision, "modify") == 0 && argv == NULL)
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "payload: field 'argv' "
+		    "is missing (a modify carries the changed command)");
+	else if (strcmp(d->decision, "modify") != 0 && argv != NULL)
+		r = bad(err, "field 'argv' goes only with decision 'modify', "
+		    "not '%s'", d->decision);
+	else if (argv != NULL)
+		r = get_argv(argv, &d->argv, err);
 out:
+	json_decref(argv);
 	json_decref(j);
 	if (r != 0)
 		bw_decision_release(d);
@@ -306,6 +346,7 @@ bw_decision_release(struct bw_decision *d)
 	free(d->digest);
 	free(d->decision);
 	free(d->reason);
+	strv_free(d->argv);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -451,30 +492,6 @@ get_identity(const json_t *o, struct bw_broker_vote *v, struct ae_error *err)
 	return 0;
 }
 
-/* "argv": the changed command, one or more strings, the first not empty. */
-static int
-get_argv(const json_t *o, char ***out, struct ae_error *err)
-{
-	const json_t *a = json_object_get(o, "argv"), *s;
-	size_t i, n = json_array_size(a);
-
-	if (!json_is_array(a) || n == 0 || n > BW_ARGV_MAX)
-		return bad(err, "field '%s' is not a list of 1 to 4096 strings",
-		    "argv");
-	*out = xcalloc(n + 1, sizeof(**out));
-	json_array_foreach(a, i, s) {
-		if (!json_is_string(s) || strlen(json_string_value(s)) !=
-		    json_string_length(s))
-			return bad(err, "field '%s' holds something other "
-			    "than a string without NUL", "argv");
-		(*out)[i] = xstrdup(json_string_value(s));
-	}
-	if ((*out)[0][0] == '\0')
-		return bad(err, "field '%s' starts with an empty command name",
-		    "argv");
-	return 0;
-}
-
 static int
 broker_vote_fields(const json_t *j, struct bw_broker_vote *v,
     struct ae_error *err)
@@ -509,7 +526,8 @@ broker_vote_fields(const json_t *j, struct bw_broker_vote *v,
 	if (modify != (json_object_get(j, "argv") != NULL))
 		return bad(err, "field '%s' must be present if and only if "
 		    "the decision is 'modify'", "argv");
-	return modify ? get_argv(j, &v->argv, err) : 0;
+	return modify ? get_argv(json_object_get(j, "argv"), &v->argv, err) :
+	    0;
 }
 
 int

@@ -28,7 +28,7 @@
 #define BW_REASON_MAX	1000		/* bytes of a decision's reason */
 #define BW_DEPTH_MAX	16		/* nesting inside a payload */
 #define BW_TTL_MAX	(7 * 86400)	/* longest a request may wait */
-#define BW_ARGV_MAX	4096		/* arguments of a changed command */
+#define BW_ARGV_MAX	4096		/* words of a changed command */
 #define BW_ID_MAX	256		/* bytes of one identity fact */
 
 struct bw_envelope {
@@ -65,15 +65,19 @@ void bw_request_release(struct bw_request *q);
 struct bw_decision {
 	char *request;		/* the request id */
 	char *digest;
-	char *decision;		/* "approve" or "deny" */
+	char *decision;		/* "approve", "deny" or "modify" */
 	char *reason;		/* may be "" */
+	char **argv;		/* "modify": the changed command, NULL-
+				   terminated, at least one word; else NULL */
 	int64_t at;
 };
 
 /*
  * Parses a decision payload: {"schema", "request", "digest", "decision",
- * "reason", "at"}. Returns 0 and fills d (release with
- * bw_decision_release), or AE_ERR_PROTOCOL.
+ * "reason", "at"}, and "argv" (an array of 1 to BW_ARGV_MAX strings,
+ * none holding a NUL, the first not empty) if and only if the decision
+ * is "modify". Returns 0 and fills d (release with bw_decision_release),
+ * or AE_ERR_PROTOCOL.
  */
 int bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
     struct ae_error *err);

@@ -93,6 +93,9 @@ request_payload(const struct chan_request *req)
 	    "created_at", now, "expires_at", exp);
 	if (j == NULL)
 		return NULL;
+	/* approvers see whether a changed command (Modify) may run */
+	json_object_set_new(json_object_get(j, "request"), "accept_changes",
+	    json_boolean(q->accept_changes));
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	return s;
@@ -385,6 +388,8 @@ signed_decision(const struct chan *c, const struct sshkey *k,
 	v->who = CHAN_WHO_SSH;
 	v->name = hold(h, xstrdup(line));
 	v->approve = strcmp(d.decision, "approve") == 0;
+	v->modify = h->argv = d.argv;	/* transferred */
+	d.argv = NULL;
 	if (d.reason[0] != '\0')
 		v->reason = hold(h, xstrdup(d.reason));
 	r = vote_proof(v, h, json_pack("{s:s,s:s,s:s}", "ssh_key", line,
@@ -576,8 +581,9 @@ one_vote(struct chan *c, json_t *jv, chan_judge_fn judge, void *arg,
 		free(line);
 		free(who);
 	} else {
-		line = xasprintf("%s %s", person, v.approve ? "approved" :
-		    v.modify != NULL ? "asked for a change: denied" : "denied");
+		line = xasprintf("%s %s", person, v.modify != NULL ?
+		    "proposed a changed command" : v.approve ? "approved" :
+		    "denied");
 		say(req, "%s (%s)", line, via(&v));
 		free(line);
 	}

@@ -115,12 +115,14 @@ relay_vote(void *arg, const struct local_vote *lv, struct ae_error *why)
 	v.who = CHAN_WHO_UID;
 	v.uid = lv->uid;
 	v.approve = strcmp(lv->decision, "approve") == 0;
+	v.modify = lv->argv;
 	v.reason = lv->reason;
 	v.code = lv->code;
 	v.identity = identity;
 	if ((r = rl->judge(rl->arg, &v, &person, why)) == 0) {
-		msg = xasprintf("%s %s (local)", person, v.approve ?
-		    "approved" : "denied");
+		msg = xasprintf("%s %s (local)", person, v.modify != NULL ?
+		    "proposed a changed command" : v.approve ? "approved" :
+		    "denied");
 		rl->req->say(rl->req->arg, msg);
 		free(msg);
 	}

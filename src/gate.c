@@ -16,6 +16,7 @@
 #include "chan.h"
 #include "ciid.h"
 #include "credentials.h"
+#include "crypto.h"
 #include "escape.h"
 #include "evidence.h"
 #include "exec.h"
@@ -51,7 +52,26 @@ struct gate {
 	struct ae_error exe_err;	/* why it could not be opened */
 	struct session *sess;	/* told when the approved command starts */
 	time_t ran_at;
+	/*
+	 * An approver changed the command (Modify) and the requester
+	 * accepted changes: cmds, d and exe are now the changed command's,
+	 * whose votes go to the record's modified.approvals.
+	 */
+	const char *changed_by;
 };
+
+/* A command as normalised, decided by the policy and opened. */
+struct gate_cmd {
+	struct norm_result cmds;
+	struct pol_decision d;
+	struct exec_file exe;
+	struct ae_error exe_err;
+};
+
+static int modified(struct gate *, const struct approval *,
+    const struct session_modify *);
+static void fill_request(const struct gate *, struct record_request *,
+    const struct norm_cmd *, const struct exec_file *);
 
 static void say(const struct gate *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -179,7 +199,6 @@ start_record(struct gate *g)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct record_request q;
-	const struct person *p;
 	const struct norm_cmd *c = &g->cmds.cmds[0];
 
 	if (evidence_open(&g->audit, g->cfg, &err) != 0) {
@@ -188,7 +207,6 @@ start_record(struct gate *g)
 		outcome(g, "error", 125, err.msg);
 		return 125;
 	}
-	p = requester(g);
 	/*
 	 * The file is opened here, once: its hash goes into the request,
 	 * and this descriptor is what runs, whatever the path names later.
@@ -196,26 +214,37 @@ start_record(struct gate *g)
 	(void)exec_open(&g->exe, c->path, c->real, c->argv[0], &g->exe_err);
 	g->author = xasprintf("%s <%s@%s>", g->id.user, g->id.user,
 	    g->id.host);
-	memset(&q, 0, sizeof(q));
-	q.argv = c->argv;
-	q.path = c->real != NULL ? c->real : c->path;
-	q.exe_sha256 = g->exe.sha256;
-	q.cwd = g->id.cwd;
-	q.host = g->id.host;
-	q.user = g->id.user;
-	q.uid = (unsigned long)g->id.uid;
-	q.requester = p != NULL ? p->name : g->id.user;
-	q.agent = g->o->agent;
-	q.model = g->o->model;
-	q.on_behalf_of = g->o->on_behalf_of;
-	q.reason = g->o->reason;
-	q.session = g->o->session;
-	q.hook = g->o->hand_off;
-	q.envp = gate_env(g);
-	q.ci = g->ci.record;
+	fill_request(g, &q, c, &g->exe);
 	g->rec = record_new();
 	record_set_request(g->rec, &q, g->pol, &g->cmds, &g->d);
 	return 0;
+}
+
+/* The request as the record shows it, for command c opened as exe. */
+static void
+fill_request(const struct gate *g, struct record_request *q,
+    const struct norm_cmd *c, const struct exec_file *exe)
+{
+	const struct person *p = requester(g);
+
+	memset(q, 0, sizeof(*q));
+	q->argv = c->argv;
+	q->path = c->real != NULL ? c->real : c->path;
+	q->exe_sha256 = exe->sha256;
+	q->cwd = g->id.cwd;
+	q->host = g->id.host;
+	q->user = g->id.user;
+	q->uid = (unsigned long)g->id.uid;
+	q->requester = p != NULL ? p->name : g->id.user;
+	q->agent = g->o->agent;
+	q->model = g->o->model;
+	q->on_behalf_of = g->o->on_behalf_of;
+	q->reason = g->o->reason;
+	q->session = g->o->session;
+	q->hook = g->o->hand_off;
+	q->accept_changes = g->o->accept_changes;
+	q->envp = gate_env(g);
+	q->ci = g->ci.record;
 }
 
 static int
@@ -463,18 +492,34 @@ approve_rules(const struct gate *g)
 	return buf_detach(&b);
 }
 
-/* Puts every counted vote in the record, and the refused self-approvals. */
+/*
+ * Puts every counted vote in the record, and the refused self-approvals;
+ * m (or NULL) is the vote that changed the command. The votes on a
+ * changed command go to modified.approvals, but for the changer's, which
+ * the request's approvals hold as their modify.
+ */
 static void
-record_votes(struct gate *g, const struct approval *a)
+record_votes(struct gate *g, const struct approval *a,
+    const struct session_modify *m)
 {
 	size_t i;
+	const char *what;
 
-	for (i = 0; i < a->nvotes; i++)
-		record_add_approval(g->rec, a->votes[i].person,
-		    a->votes[i].approve ? "approve" : "deny",
-		    a->votes[i].channel, a->votes[i].at,
-		    a->votes[i].identity, a->votes[i].evidence,
-		    a->votes[i].reason, a->votes[i].self);
+	for (i = 0; i < a->nvotes; i++) {
+		what = m != NULL && i == m->vote ? "modify" :
+		    a->votes[i].approve ? "approve" : "deny";
+		if (g->changed_by == NULL)
+			record_add_approval(g->rec, a->votes[i].person, what,
+			    a->votes[i].channel, a->votes[i].at,
+			    a->votes[i].identity, a->votes[i].evidence,
+			    a->votes[i].reason, a->votes[i].self);
+		else if (strcmp(a->votes[i].person, g->changed_by) != 0)
+			record_add_modified_approval(g->rec,
+			    a->votes[i].person, what, a->votes[i].channel,
+			    a->votes[i].at, a->votes[i].identity,
+			    a->votes[i].evidence, a->votes[i].reason,
+			    a->votes[i].self);
+	}
 	for (i = 0; i < a->nrefused; i++)
 		record_add_refusal(g->rec, a->refused[i].person,
 		    a->refused[i].approve ? "approve" : "deny",
@@ -520,10 +565,20 @@ static int
 conclude(struct gate *g, const struct approval *a, struct session *s,
     enum chan_end end, const struct ae_error *err)
 {
+	const struct session_modify *m = session_modified(s);
 	char *why = NULL;
 	int r;
 
-	record_votes(g, a);
+	record_votes(g, a, m);
+	if (m != NULL && end == CHAN_DENIED && g->changed_by == NULL)
+		return modified(g, a, m);
+	if (m != NULL && end == CHAN_DENIED) {
+		why = xasprintf("denied: %s proposed another change, and a "
+		    "changed command is changed only once", m->person);
+		r = refuse(g, "denied", 77, why);
+		free(why);
+		return r;
+	}
 	switch (end) {
 	case CHAN_APPROVED:
 		/* the channels hear of it once the command runs */
@@ -878,6 +933,7 @@ shown_init(const struct gate *g, const struct approval *a,
 	q->model = g->o->model;
 	q->on_behalf_of = g->o->on_behalf_of;
 	q->reason = g->o->reason;
+	q->accept_changes = g->o->accept_changes;
 	q->rules = rules;	/* owned: see shown_release */
 	q->description = desc;
 	/* GitHub's run page, or GitLab's job: claims from the environment */
@@ -1081,7 +1137,7 @@ check_backed(struct gate *g, const struct reqstate *s, const char *shown)
 	approval_init(&a, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,
 	    behalf != NULL ? behalf->name : NULL);
 	why = backed_votes(g, s, &a, &at);
-	record_votes(g, &a);
+	record_votes(g, &a, NULL);
 	if (approval_state(&a) != APPR_APPROVED) {
 		progress = approval_progress(&a);
 		msg = xasprintf("request %s is not approved by votes its "
@@ -1210,6 +1266,206 @@ pending_summary(const struct gate *g, const struct approval *a,
 	free(page);
 	free(shown);
 	free(how);
+}
+
+/* Puts c in g's place, and g's command in c's. */
+static void
+swap_cmd(struct gate *g, struct gate_cmd *c)
+{
+	struct gate_cmd t;
+
+	t.cmds = g->cmds;
+	t.d = g->d;
+	t.exe = g->exe;
+	t.exe_err = g->exe_err;
+	g->cmds = c->cmds;
+	g->d = c->d;
+	g->exe = c->exe;
+	g->exe_err = c->exe_err;
+	*c = t;
+}
+
+static void
+gate_cmd_release(struct gate_cmd *c)
+{
+	exec_file_release(&c->exe);
+	pol_decision_release(&c->d);
+	norm_result_release(&c->cmds);
+}
+
+/*
+ * The changed command, taken as a new command line would be: normalised,
+ * decided by the policy, its file opened and hashed once (what runs, if
+ * anything does), and put in the record beside the request.
+ */
+static void
+change_command(struct gate *g, const struct session_modify *m, time_t at,
+    struct gate_cmd *c)
+{
+	struct record_modified rm;
+	struct record_request q;
+	struct pol_subject subj;
+	const struct norm_cmd *nc;
+
+	memset(c, 0, sizeof(*c));
+	c->exe.fd = -1;
+	normalize(&c->cmds, m->argv, gate_env(g), g->id.cwd);
+	subj.user = g->id.user;
+	subj.groups = g->id.groups;
+	subj.host = g->id.host;
+	policy_decide(g->pol, &c->cmds, &subj, &c->d);
+	nc = &c->cmds.cmds[0];
+	(void)exec_open(&c->exe, nc->path, nc->real, nc->argv[0], &c->exe_err);
+	fill_request(g, &q, nc, &c->exe);
+	memset(&rm, 0, sizeof(rm));
+	rm.q = &q;
+	rm.by = m->person;
+	rm.at = at;
+	rm.accepted = g->o->accept_changes;
+	record_set_modified(g->rec, &rm, g->pol, &c->cmds, &c->d);
+}
+
+/* A request id for the changed command: 32 hex digits; caller frees. */
+static char *
+changed_id(void)
+{
+	unsigned char rnd[RECORD_ID_LEN / 2];
+	char *id;
+
+	ae_random(rnd, sizeof(rnd));
+	id = ae_hex_encode(rnd, sizeof(rnd));
+	ae_memzero(rnd, sizeof(rnd));
+	return id;
+}
+
+/*
+ * The changed command needs approval: the changer's vote counts as one
+ * approval of it (when it may: an approver of this rule, not the
+ * requester, with a reason where one is required); what else it needs
+ * is asked for as a request of its own, on the same channels, and
+ * waited for. Returns the exit status.
+ */
+static int
+changed_approval(struct gate *g, const struct approval *a,
+    const struct session_modify *m)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *me = requester(g), *behalf = NULL;
+	struct session_request sr;
+	struct session *s = NULL;
+	struct approval ma;
+	struct appr_vote av;
+	enum chan_end end;
+	char *id = NULL, *how;
+	int r, shown = 0;
+
+	if (g->exe.fd < 0)
+		return unrunnable(g);
+	if (g->o->on_behalf_of != NULL)
+		behalf = approvers_person(g->ap, g->o->on_behalf_of);
+	approval_init(&ma, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,
+	    behalf != NULL ? behalf->name : NULL);
+	if (g->o->timeout > 0 && g->o->timeout < ma.timeout)
+		ma.timeout = g->o->timeout;
+	memset(&av, 0, sizeof(av));
+	av.person = a->votes[m->vote].person;
+	av.approve = 1;
+	av.channel = a->votes[m->vote].channel;
+	av.identity = a->votes[m->vote].identity;
+	av.evidence = a->votes[m->vote].evidence;
+	av.reason = a->votes[m->vote].reason;
+	if (approval_vote(&ma, &av, &err) == 0)
+		ma.votes[ma.nvotes - 1].at = a->votes[m->vote].at;
+	else
+		say(g, "%s's change is no approval of the changed command: %s",
+		    m->person, err.msg);
+	g->changed_by = m->person;
+	if (approval_state(&ma) == APPR_APPROVED) {
+		r = conclude(g, &ma, NULL, CHAN_APPROVED, &err);
+		goto out;
+	}
+	if ((r = unmeetable(g, &ma)) != 0)
+		goto out;
+	id = changed_id();
+	record_set_modified_id(g->rec, id);
+	shown_init(g, &ma, &sr);
+	shown = 1;
+	sr.q.id = id;
+	sr.q.digest = record_modified_digest(g->rec);
+	if (session_open(&s, &ma, &sr, wanted(g, &ma), 0, time(NULL) +
+	    ma.timeout, &g->ui->s, &err) != 0) {
+		r = session_interrupted() ? conclude(g, &ma, NULL,
+		    CHAN_CANCELLED, &err) : unreachable(g, &ma, &err);
+		goto out;
+	}
+	if (!g->ui->s.quiet) {
+		how = session_how(s);
+		say(g, "the changed command needs approval of its own: request "
+		    "%s (%s): %s", ma.code, id, how);
+		free(how);
+	}
+	end = session_wait(s, &err);
+	session_end(s, end);
+	g->ran_at = time(NULL);
+	r = conclude(g, &ma, s, end, &err);
+ out:
+	session_close(s);
+	if (shown)
+		shown_release(&sr);
+	approval_release(&ma);
+	free(id);
+	return r;
+}
+
+/*
+ * An approver answered with a changed command (Modify, product.md §4):
+ * the request is denied, and the changed command runs instead only if
+ * the requester accepted changes, the policy does not deny it, and its
+ * own requirement is met. Both command lines go in the record. Returns
+ * the exit status.
+ */
+static int
+modified(struct gate *g, const struct approval *a,
+    const struct session_modify *m)
+{
+	struct gate_cmd c;
+	char *shown = esc_argv(m->argv), *who = esc_text(m->person), *why;
+	int r;
+
+	say(g, "%s proposed a changed command instead: %s", who, shown);
+	change_command(g, m, a->votes[m->vote].at, &c);
+	if (!g->o->accept_changes) {
+		why = xasprintf("denied: %s proposed a changed command, which "
+		    "runs only when the request accepts changes "
+		    "(--accept-changes): %s", who, shown);
+		r = refuse(g, "denied", 77, why);
+		free(why);
+		goto out;
+	}
+	swap_cmd(g, &c);
+	switch (g->d.action) {
+	case POL_ALLOW:
+		say(g, "the policy allows the changed command; it runs: %s",
+		    shown);
+		g->changed_by = m->person;
+		r = approved(g);
+		break;
+	case POL_APPROVE:
+		r = changed_approval(g, a, m);
+		break;
+	default:	/* deny, and anything not foreseen */
+		say(g, "the changed command is denied by the policy; nothing "
+		    "runs");
+		r = denied(g);
+		break;
+	}
+	g->changed_by = NULL;
+	swap_cmd(g, &c);
+ out:
+	gate_cmd_release(&c);
+	free(who);
+	free(shown);
+	return r;
 }
 
 /*

@@ -23,6 +23,11 @@ struct gate_opts {
 	const char *request;	/* --request: use that decided request */
 	int no_wait, json;
 	int break_glass;	/* --break-glass: run now, review later */
+	/*
+	 * --accept-changes: a command an approver changed (Modify) may run
+	 * instead, once the policy allows it and its own approval is met
+	 */
+	int accept_changes;
 	const char *session;	/* the agent's session id, or NULL */
 	/*
 	 * An agent's pre-tool hook (hook.h): the agent's host runs the

@@ -416,10 +416,30 @@ send_all(int fd, const char *p, size_t n, long deadline)
 	return 0;
 }
 
+/* The changed command of a modify: 1 or more strings, the first not empty. */
+static int
+parse_argv(json_t *a, struct local_vote *v)
+{
+	json_t *w;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 || v->argv != NULL)
+		return -1;
+	json_array_foreach(a, i, w) {
+		if (!json_is_string(w) ||
+		    strlen(json_string_value(w)) != json_string_length(w))
+			return -1;
+		v->argv = strv_push(v->argv, json_string_value(w));
+	}
+	return v->argv[0][0] != '\0' ? 0 : -1;
+}
+
 /*
- * Parses a vote: an object with "decision" ("approve" or "deny") and
- * optional string "reason" and "code", nothing else. Returns the object
- * (caller decrefs) with v's strings borrowed from it, or NULL.
+ * Parses a vote: an object with "decision" ("approve", "deny" or
+ * "modify", which alone has "argv", the changed command) and optional
+ * string "reason" and "code", nothing else. Returns the object (caller
+ * decrefs) with v's strings borrowed from it (v->argv is v's: the
+ * caller frees it), or NULL.
  */
 static json_t *
 parse_vote(const char *text, size_t len, struct local_vote *v)
@@ -432,6 +452,11 @@ parse_vote(const char *text, size_t len, struct local_vote *v)
 	if (!json_is_object(o))
 		goto bad;
 	json_object_foreach(o, key, val) {
+		if (strcmp(key, "argv") == 0) {
+			if (parse_argv(val, v) != 0)
+				goto bad;
+			continue;
+		}
 		if (!json_is_string(val))
 			goto bad;
 		if (strcmp(key, "decision") == 0)
@@ -443,11 +468,17 @@ parse_vote(const char *text, size_t len, struct local_vote *v)
 		else
 			goto bad;
 	}
-	if (v->decision != NULL && (strcmp(v->decision, "approve") == 0 ||
+	if (v->decision == NULL ||
+	    (strcmp(v->decision, "modify") == 0) != (v->argv != NULL))
+		goto bad;
+	if (strcmp(v->decision, "approve") == 0 ||
 	    strcmp(v->decision, "deny") == 0 ||
-	    strcmp(v->decision, "cancel") == 0))
+	    strcmp(v->decision, "modify") == 0 ||
+	    strcmp(v->decision, "cancel") == 0)
 		return o;
  bad:
+	strv_free(v->argv);
+	v->argv = NULL;
 	json_decref(o);
 	return NULL;
 }
@@ -529,6 +560,7 @@ serve_conn(struct local_req *r, int c, local_vote_fn fn, void *arg)
 	else
 		reply(c, 0, why.msg[0] != '\0' ? why.msg : "vote refused");
  out:
+	strv_free(v.argv);
 	json_decref(o);
 	buf_release(&b);
 }
@@ -833,12 +865,18 @@ sock_connect(const char *spool, const struct local_pending *p, int *fdp,
 
 /* Builds the vote message, newline-terminated (caller frees). */
 static char *
-vote_message(const char *decision, const char *reason, const char *code)
+vote_message(const char *decision, const char *reason, char *const *argv,
+    const char *code)
 {
-	json_t *o;
+	json_t *o = NULL, *words = json_array();
 	char *s = NULL, *line = NULL;
+	size_t i;
 
+	for (i = 0; argv != NULL && argv[i] != NULL; i++)
+		if (json_array_append_new(words, json_string(argv[i])) != 0)
+			goto out;
 	if ((o = json_pack("{s:s}", "decision", decision)) == NULL ||
+	    (argv != NULL && json_object_set(o, "argv", words) != 0) ||
 	    (reason != NULL && json_object_set_new(o, "reason",
 	    json_string(reason)) != 0) ||
 	    (code != NULL && json_object_set_new(o, "code",
@@ -849,6 +887,7 @@ vote_message(const char *decision, const char *reason, const char *code)
 		line = xasprintf("%s\n", s);
  out:
 	free(s);
+	json_decref(words);
 	json_decref(o);
 	return line;
 }
@@ -1073,19 +1112,25 @@ exchange(int fd, const char *id, const char *msg, char **reply,
 
 int
 local_send(const char *spool, const char *id, const char *decision,
-    const char *reason, const char *code, char **reply, struct ae_error *err)
+    const char *reason, char *const *argv, const char *code, char **reply,
+    struct ae_error *err)
 {
 	struct local_pending p = { 0 };
 	char *msg = NULL, *prev = NULL;
 	int fd = -1, cast = 0, r;
 
 	*reply = NULL;
-	if (strcmp(decision, "approve") != 0 && strcmp(decision, "deny") != 0)
+	if (strcmp(decision, "approve") != 0 && strcmp(decision, "deny") != 0 &&
+	    strcmp(decision, "modify") != 0)
 		return ae_error_set(err, AE_ERR_CHANNEL, "decision must be "
-		    "approve or deny");
-	if ((msg = vote_message(decision, reason, code)) == NULL)
-		return ae_error_set(err, AE_ERR_CHANNEL, "the reason or code "
-		    "is not UTF-8 text of at most %u bytes", LOCAL_MSG_MAX);
+		    "approve, deny or modify");
+	if ((strcmp(decision, "modify") == 0) != (argv != NULL))
+		return ae_error_set(err, AE_ERR_CHANNEL, "a changed command "
+		    "goes with modify, and only with it");
+	if ((msg = vote_message(decision, reason, argv, code)) == NULL)
+		return ae_error_set(err, AE_ERR_CHANNEL, "the reason, code or "
+		    "changed command is not UTF-8 text of at most %u bytes",
+		    LOCAL_MSG_MAX);
 	if ((r = find_request(spool, id, &p, err)) != 0 ||
 	    (r = sock_connect(spool, &p, &fd, err)) != 0)
 		goto out;

@@ -67,9 +67,10 @@ int local_fd(const struct local_req *r);
 struct local_vote {
 	uid_t uid;
 	pid_t pid;
-	const char *decision;	/* "approve" or "deny" */
+	const char *decision;	/* "approve", "deny" or "modify" */
 	const char *reason;	/* or NULL */
 	const char *code;	/* or NULL */
+	char **argv;		/* "modify": the changed command; else NULL */
 };
 typedef int (*local_vote_fn)(void *arg, const struct local_vote *v,
     struct ae_error *why);
@@ -126,7 +127,8 @@ void local_pending_free(struct local_pending *p, size_t n);
 
 /*
  * Sends a decision for the pending request id (reqstore_send finds it by
- * id or code). Refuses a socket or description not owned by the
+ * id or code): "approve", "deny", or "modify" with argv, the changed
+ * command (else NULL). Refuses a socket or description not owned by the
  * requester they name. Before it sends, it leaves the vote's ballot in
  * the spool (see local_ballot); a vote that does not count takes its
  * ballot back (or puts back the one it replaced).
@@ -135,7 +137,8 @@ void local_pending_free(struct local_pending *p, size_t n);
  * *reply), or AE_ERR_CHANNEL.
  */
 int local_send(const char *spool, const char *id, const char *decision,
-    const char *reason, const char *code, char **reply, struct ae_error *err);
+    const char *reason, char *const *argv, const char *code, char **reply,
+    struct ae_error *err);
 
 /*
  * Asks the requester's process to end the pending request id: it does

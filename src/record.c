@@ -386,9 +386,9 @@ object_or_empty(const char *s)
 	return json_object();
 }
 
-void
-record_set_request(struct record *r, const struct record_request *q,
-    const struct policy *pol, const struct norm_result *cmds,
+/* request, as record_set_request says; its digest too. */
+static json_t *
+request_json(const struct record_request *q, const struct policy *pol,
     const struct pol_decision *d)
 {
 	json_t *req = json_object();
@@ -414,21 +414,71 @@ record_set_request(struct record *r, const struct record_request *q,
 	/* the host runs what its hook was told: no outcome comes back */
 	if (q->hook != NULL)
 		json_object_set_new(req, "hook", text(q->hook));
+	/* an approver may answer with a changed command (Modify) */
+	if (q->accept_changes)
+		json_object_set_new(req, "accept_changes", json_true());
 	json_object_set_new(req, "ci", object_or_empty(q->ci));
 	json_object_set_new(req, "env", recorded_env(d, q->envp));
 	json_object_set_new(req, "reason", text(q->reason));
 	/* bound to the exact command, not to what the record may show */
 	set_digest(req, q->argv, pol);
 	strv_free(argv);
-	json_object_set_new(r->root, "request", req);
+	return req;
+}
+
+void
+record_set_request(struct record *r, const struct record_request *q,
+    const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d)
+{
+	json_object_set_new(r->root, "request", request_json(q, pol, d));
 	json_object_set_new(r->root, "policy", policy_json(pol, cmds, d));
 }
 
 void
-record_add_approval(struct record *r, const char *person,
-    const char *decision, const char *channel, time_t at,
-    const char *identity, const char *evidence, const char *reason,
-    int self)
+record_set_modified(struct record *r, const struct record_modified *m,
+    const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d)
+{
+	static const char *const keep[] = { "argv", "path", "exe_sha256",
+	    "env", "digest", NULL };
+	json_t *req = request_json(m->q, pol, d), *o = json_object();
+	struct timespec ts = { m->at, 0 };
+	char when[32];
+	size_t i;
+
+	rfc3339(&ts, when);
+	json_object_set_new(o, "by", text(m->by));
+	json_object_set_new(o, "at", json_string(when));
+	json_object_set_new(o, "accepted", json_boolean(m->accepted));
+	for (i = 0; keep[i] != NULL; i++)
+		json_object_set(o, keep[i], json_object_get(req, keep[i]));
+	json_object_set_new(o, "id", text(m->id));
+	json_object_set_new(o, "policy", policy_json(pol, cmds, d));
+	json_object_set_new(o, "approvals", json_array());
+	json_decref(req);
+	json_object_set_new(r->root, "modified", o);
+}
+
+void
+record_set_modified_id(struct record *r, const char *id)
+{
+	json_t *o = json_object_get(r->root, "modified");
+
+	if (json_is_object(o))
+		json_object_set_new(o, "id", text(id));
+}
+
+const char *
+record_modified_digest(const struct record *r)
+{
+	return record_get(r, "modified.digest");
+}
+
+static void
+add_approval(json_t *list, const char *person, const char *decision,
+    const char *channel, time_t at, const char *identity,
+    const char *evidence, const char *reason, int self)
 {
 	struct timespec ts = { at, 0 };
 	char when[32];
@@ -441,7 +491,31 @@ record_add_approval(struct record *r, const char *person,
 	    "reason", text(reason));
 	if (self)
 		json_object_set_new(v, "self_approval", json_true());
-	json_array_append_new(json_object_get(r->root, "approvals"), v);
+	json_array_append_new(list, v);
+}
+
+void
+record_add_approval(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at,
+    const char *identity, const char *evidence, const char *reason,
+    int self)
+{
+	add_approval(json_object_get(r->root, "approvals"), person, decision,
+	    channel, at, identity, evidence, reason, self);
+}
+
+void
+record_add_modified_approval(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at,
+    const char *identity, const char *evidence, const char *reason,
+    int self)
+{
+	json_t *list = json_object_get(json_object_get(r->root, "modified"),
+	    "approvals");
+
+	if (json_is_array(list))
+		add_approval(list, person, decision, channel, at, identity,
+		    evidence, reason, self);
 }
 
 void

@@ -33,6 +33,7 @@ struct record_request {
 	const char *agent, *model, *on_behalf_of, *reason;	/* or NULL */
 	const char *session;	/* the agent's session id, or NULL */
 	const char *hook;	/* the agent host whose hook asked, or NULL */
+	int accept_changes;	/* a changed command may run instead */
 	char *const *envp;	/* for the rules' record: env:NAME entries */
 	const char *ci;		/* request.ci, a JSON object text (ciid.h) */
 };
@@ -61,6 +62,35 @@ void record_set_request(struct record *r, const struct record_request *req,
     const struct policy *pol, const struct norm_result *cmds,
     const struct pol_decision *d);
 
+/* A changed command an approver proposed (Modify), as the record shows it. */
+struct record_modified {
+	const struct record_request *q;	/* argv, path, exe_sha256 are the
+					   changed command's; the rest is
+					   the request's, for its digest */
+	const char *by;		/* the approver's person */
+	time_t at;		/* when their vote came */
+	int accepted;		/* the requester accepted changes */
+	const char *id;		/* the request that asks for its approval,
+				   or NULL: none was made */
+};
+
+/*
+ * Sets modified: by, at, accepted, the changed command's argv (redacted
+ * by the rules that match it), path, exe_sha256, recorded env and
+ * digest (over the canonical request with that command), id, policy
+ * (as the record's policy, for the changed command) and an empty
+ * approvals that record_add_modified_approval fills.
+ */
+void record_set_modified(struct record *r, const struct record_modified *m,
+    const struct policy *pol, const struct norm_result *cmds,
+    const struct pol_decision *d);
+
+/* Sets modified.id, the request made for the changed command. */
+void record_set_modified_id(struct record *r, const char *id);
+
+/* Returns modified.digest, or NULL. Borrowed. */
+const char *record_modified_digest(const struct record *r);
+
 /*
  * Sets decision: result is one of allowed, approved, denied, timeout,
  * error; detail is free text (may be NULL).
@@ -69,11 +99,17 @@ void record_set_decision(struct record *r, const char *result,
     const char *detail);
 
 /*
- * Appends one counted vote to approvals: person, decision ("approve" or
- * "deny"), channel, at, identity and evidence (JSON object texts; NULL or
+ * Appends one counted vote to approvals: person, decision ("approve",
+ * "deny" or "modify": see record_set_modified), channel, at, identity and evidence (JSON object texts; NULL or
  * not an object: {}), reason (or NULL), self (a self-approval).
  */
 void record_add_approval(struct record *r, const char *person,
+    const char *decision, const char *channel, time_t at,
+    const char *identity, const char *evidence, const char *reason,
+    int self);
+
+/* As record_add_approval, into modified.approvals (the changed command's). */
+void record_add_modified_approval(struct record *r, const char *person,
     const char *decision, const char *channel, time_t at,
     const char *identity, const char *evidence, const char *reason,
     int self);

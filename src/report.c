@@ -400,6 +400,8 @@ report_request_json(const struct report_request *q)
 	json_object_set_new(o, "progress", text_json(q->progress));
 	json_object_set_new(o, "eligible", strv_json(q->eligible));
 	json_object_set_new(o, "expires_at", json_string(when));
+	json_object_set_new(o, "accept_changes",
+	    json_boolean(q->accept_changes));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (s == NULL)

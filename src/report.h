@@ -43,6 +43,7 @@ struct report_request {
 	const char *progress;
 	char *const *eligible;	/* who may approve */
 	time_t expires_at;
+	int accept_changes;	/* the requester takes a changed command */
 };
 
 /*

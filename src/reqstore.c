@@ -135,7 +135,8 @@ reqstore_pending(const char *spool, struct local_pending **out, size_t *n,
 
 int
 reqstore_send(const char *spool, const char *which, const char *decision,
-    const char *reason, char **reply, struct ae_error *err)
+    const char *reason, char *const *argv, char **reply,
+    struct ae_error *err)
 {
 	struct reqstore_entry e;
 	int r;
@@ -143,8 +144,8 @@ reqstore_send(const char *spool, const char *which, const char *decision,
 	*reply = NULL;
 	/* an id is looked at directly, so that a refusal says why */
 	if (reqid_is_id(which))
-		return local_send(spool, which, decision, reason, NULL, reply,
-		    err);
+		return local_send(spool, which, decision, reason, argv, NULL,
+		    reply, err);
 	if ((r = reqstore_find(spool, which, REQSTORE_PENDING |
 	    REQSTORE_ANYONE, 0, &e, err)) != 0) {
 		/* to the approver, a request not found is the channel's */
@@ -152,7 +153,8 @@ reqstore_send(const char *spool, const char *which, const char *decision,
 			r = err->code = AE_ERR_CHANNEL;
 		return r;
 	}
-	r = local_send(spool, e.id, decision, reason, which, reply, err);
+	r = local_send(spool, e.id, decision, reason, argv, which, reply,
+	    err);
 	reqstore_entry_release(&e);
 	if (r == 0)
 		reqstore_sweep(spool);	/* a voter clears their old ballots */

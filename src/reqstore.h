@@ -54,14 +54,16 @@ int reqstore_pending(const char *spool, struct local_pending **out,
     size_t *n, struct ae_error *err);
 
 /*
- * Sends decision ("approve" or "deny") with reason (or NULL) to the
- * pending request which names; a code the approver typed is passed on,
+ * Sends decision ("approve", "deny", or "modify" with argv the changed
+ * command, else NULL) with reason (or NULL) to the pending request which
+ * names; a code the approver typed is passed on,
  * as it shows they read it. *reply receives the requester's answer
  * (caller frees). Returns 0 if the vote counted, AE_ERR_DENIED if the
  * requester refused it (why in *reply), or AE_ERR_CHANNEL.
  */
 int reqstore_send(const char *spool, const char *which, const char *decision,
-    const char *reason, char **reply, struct ae_error *err);
+    const char *reason, char *const *argv, char **reply,
+    struct ae_error *err);
 
 /*
  * Asks the requester's process to end the pending request which names

@@ -41,6 +41,7 @@ struct session {
 	char *by, *why;
 	int cancelled;		/* a channel passed on a cancel */
 	char *cancel_text;	/* who cancelled and when, for the record */
+	struct session_modify mod;	/* argv set (owned) once one came */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -233,9 +234,14 @@ judge(void *arg, const struct chan_vote *v, const char **person,
 	if ((p = voter_person_cfg(s->sr->ap, s->sr->cfg, v, why)) == NULL)
 		return AE_ERR_DENIED;
 	*person = p->name;
+	if (v->modify != NULL && (v->modify[0] == NULL ||
+	    v->modify[0][0] == '\0'))
+		return ae_error_set(why, AE_ERR_DENIED, "the changed command "
+		    "names no program");
 	memset(&av, 0, sizeof(av));
 	av.person = p->name;
-	av.approve = v->approve;
+	/* a Modify denies this command: it counts as a denial here */
+	av.approve = v->modify == NULL && v->approve;
 	av.channel = s->current;
 	av.identity = v->identity;
 	av.evidence = v->evidence;
@@ -243,6 +249,11 @@ judge(void *arg, const struct chan_vote *v, const char **person,
 	av.code = v->code;
 	if ((r = approval_vote(s->a, &av, why)) != 0)
 		return r;
+	if (v->modify != NULL && s->mod.argv == NULL) {
+		s->mod.vote = s->a->nvotes - 1;
+		s->mod.person = s->a->votes[s->mod.vote].person;
+		s->mod.argv = strv_dup(v->modify);
+	}
 	refresh(s);
 	for (i = 0; i < s->n; i++)
 		if (s->chans[i].ops->update != NULL)
@@ -321,6 +332,12 @@ session_open(struct session **out, struct approval *a,
 	}
 	*out = s;
 	return 0;
+}
+
+const struct session_modify *
+session_modified(const struct session *s)
+{
+	return s != NULL && s->mod.argv != NULL ? &s->mod : NULL;
 }
 
 char *
@@ -427,6 +444,10 @@ loop(struct session *s, struct ae_error *err)
 	int n, r = 0;
 
 	for (;;) {
+		if (s->mod.argv != NULL) {
+			end = CHAN_DENIED;	/* this command, at least */
+			break;
+		}
 		if ((st = approval_state(s->a)) != APPR_PENDING) {
 			end = st == APPR_APPROVED ? CHAN_APPROVED : CHAN_DENIED;
 			break;
@@ -643,5 +664,6 @@ session_close(struct session *s)
 	free(s->by);
 	free(s->why);
 	free(s->cancel_text);
+	strv_free((char **)s->mod.argv);
 	free(s);
 }

@@ -65,6 +65,24 @@ int session_interrupted(void);
  */
 const char *session_cancelled_by(const struct session *s);
 
+/*
+ * A Modify (product.md §4): an approver answered with a changed command.
+ * Counted on this request as that approver's denial, it ends the wait
+ * (CHAN_DENIED) whatever the rest of the votes say; what becomes of the
+ * changed command is the gate's to decide.
+ */
+struct session_modify {
+	const char *person;	/* who proposed it */
+	char *const *argv;	/* the changed command, NULL-terminated */
+	size_t vote;		/* their vote, in the approval's votes */
+};
+
+/*
+ * Returns the Modify that ended the wait, or NULL when none did.
+ * Borrowed for s's life.
+ */
+const struct session_modify *session_modified(const struct session *s);
+
 /* How approvers answer, ", or "-joined, for the start line; caller frees. */
 char *session_how(const struct session *s);
 

@@ -29,6 +29,19 @@ same_request(const json_t *rec, const json_t *ev, const char *id)
 	    (used != NULL && strcmp(id, used) == 0));
 }
 
+/*
+ * Whether the record keeps a signed decision as it was cast: a Modify
+ * after the one the request took (record_votes) is kept as the denial it
+ * also is.
+ */
+static int
+same_decision(const char *signed_as, const char *recorded)
+{
+	return recorded != NULL && (strcmp(signed_as, recorded) == 0 ||
+	    (strcmp(signed_as, "modify") == 0 &&
+	    strcmp(recorded, "deny") == 0));
+}
+
 /* NULL if the identity the record keeps is the countersigned one. */
 static char *
 identity_differs(const json_t *id, const struct bw_broker_vote *b)
@@ -104,10 +117,7 @@ check_broker_vote(const json_t *rec, const json_t *v)
 		why = xstrdup("the countersigned vote is for another request");
 	else if (digest == NULL || strcmp(b.digest, digest) != 0)
 		why = xstrdup("the countersigned vote is for another digest");
-	/* a Modify denies the command it was asked about */
-	else if (decision == NULL || (strcmp(b.decision, decision) != 0 &&
-	    !(strcmp(b.decision, "modify") == 0 &&
-	    strcmp(decision, "deny") == 0)))
+	else if (!same_decision(b.decision, decision))
 		why = xasprintf("the countersigned decision is '%s', the "
 		    "record's '%s'", b.decision, decision != NULL ? decision :
 		    "");
@@ -155,8 +165,7 @@ check_vote(const json_t *rec, const json_t *v)
 		why = xstrdup("the signed decision is for another request");
 	else if (digest == NULL || strcmp(d.digest, digest) != 0)
 		why = xstrdup("the signed decision is for another digest");
-	else if (str(v, "decision") == NULL ||
-	    strcmp(d.decision, str(v, "decision")) != 0)
+	else if (!same_decision(d.decision, str(v, "decision")))
 		why = xasprintf("the signed decision is '%s', the record's "
 		    "'%s'", d.decision, str(v, "decision") != NULL ?
 		    str(v, "decision") : "");
@@ -168,32 +177,147 @@ out:
 	return why;
 }
 
-char *
-voteproof_check(const char *data, size_t len)
+/*
+ * Whether word, as the record shows it, is signed: the same, or
+ * redacted ("--password=[REDACTED]" keeps what the signed word starts
+ * with).
+ */
+static int
+word_shown(const char *shown, const char *word)
 {
-	json_t *rec = json_loadb(data, len, 0, NULL), *v;
+	static const char mark[] = "[REDACTED]";
+	size_t n = strlen(shown), m = sizeof(mark) - 1;
+
+	if (strcmp(shown, word) == 0)
+		return 1;
+	return n >= m && strcmp(shown + n - m, mark) == 0 &&
+	    strncmp(shown, word, n - m) == 0;
+}
+
+/*
+ * The changed command a Modify's payload signs, an approver's decision
+ * or a vote the broker countersigned (caller frees), or NULL and why.
+ */
+static char **
+signed_argv(const json_t *ev, struct ae_error *err)
+{
+	const char *payload = str(ev, "payload"), *ns = str(ev, "namespace");
+	struct bw_broker_vote b;
+	struct bw_decision d;
+	char **argv = NULL;
+
+	if (payload == NULL) {
+		ae_error_set(err, AE_ERR_SIGNATURE, "no signed payload");
+		return NULL;
+	}
+	if (ns != NULL && strcmp(ns, BW_NS_BROKER_VOTE) == 0) {
+		if (bw_broker_vote_parse(&b, payload, strlen(payload),
+		    err) != 0)
+			return NULL;
+		argv = b.argv;
+		b.argv = NULL;	/* transferred */
+		bw_broker_vote_release(&b);
+	} else {
+		if (bw_decision_parse(&d, payload, strlen(payload), err) != 0)
+			return NULL;
+		argv = d.argv;
+		d.argv = NULL;	/* transferred */
+		bw_decision_release(&d);
+	}
+	if (argv == NULL)
+		ae_error_set(err, AE_ERR_SIGNATURE, "the signed vote is not a "
+		    "modify");
+	return argv;
+}
+
+/*
+ * NULL if the signed Modify v (whose signature check_vote or
+ * check_broker_vote checked) proposed the command the record's modified
+ * block shows, and modified.by is its person; else why (caller frees).
+ */
+static char *
+check_modify(const json_t *rec, const json_t *v)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const json_t *mod = json_object_get(rec, "modified");
+	const json_t *shown = json_object_get(mod, "argv");
+	char **argv, *why = NULL;
+	size_t i;
+
+	if ((argv = signed_argv(json_object_get(v, "evidence"), &err)) == NULL)
+		return xstrdup(err.msg);
+	if (!json_is_array(shown))
+		why = xstrdup("the record has no modified command");
+	else if (json_array_size(shown) != strv_len(argv))
+		why = xstrdup("the signed changed command is not the record's "
+		    "modified.argv");
+	for (i = 0; why == NULL && argv[i] != NULL; i++)
+		if (!json_is_string(json_array_get(shown, i)) ||
+		    !word_shown(json_string_value(json_array_get(shown, i)),
+		    argv[i]))
+			why = xasprintf("the signed changed command is not the "
+			    "record's modified.argv (word %zu)", i + 1);
+	if (why == NULL && (str(mod, "by") == NULL || str(v, "person") ==
+	    NULL || strcmp(str(mod, "by"), str(v, "person")) != 0))
+		why = xstrdup("the record's modified.by is not who signed the "
+		    "change");
+	strv_free(argv);
+	return why;
+}
+
+/*
+ * NULL if every api vote of list, an approver's or one the broker
+ * vouched for, on request id with digest, holds.
+ */
+static char *
+check_votes(const json_t *rec, const json_t *list, const char *id,
+    const char *digest, const char *where)
+{
+	json_t *on = json_pack("{s:s?,s:{s:s?}}", "id", id, "request",
+	    "digest", digest), *v;
 	const char *person, *ns;
 	char *why = NULL, *bad;
 	size_t i;
 
-	json_array_foreach(json_object_get(rec, "approvals"), i, v) {
+	json_array_foreach(list, i, v) {
 		ns = str(json_object_get(v, "evidence"), "namespace");
 		if (ns != NULL && strcmp(ns, BW_NS_BROKER_VOTE) == 0)
-			bad = check_broker_vote(rec, v);
+			bad = check_broker_vote(on, v);
 		else if (str(v, "channel") != NULL &&
 		    strcmp(str(v, "channel"), "api") == 0)
-			bad = check_vote(rec, v);
+			bad = check_vote(on, v);
 		else
 			continue;
+		/* either kind of Modify signs the changed command */
+		if (bad == NULL && str(v, "decision") != NULL &&
+		    strcmp(str(v, "decision"), "modify") == 0)
+			bad = check_modify(rec, v);
 		if (bad == NULL)
 			continue;
 		person = str(v, "person");
-		why = xasprintf("vote %zu (%s, %s): %s", i + 1,
+		why = xasprintf("%svote %zu (%s, %s): %s", where, i + 1,
 		    person != NULL ? person : "?", str(v, "channel") != NULL ?
 		    str(v, "channel") : "?", bad);
 		free(bad);
 		break;
 	}
+	json_decref(on);
+	return why;
+}
+
+char *
+voteproof_check(const char *data, size_t len)
+{
+	json_t *rec = json_loadb(data, len, 0, NULL);
+	json_t *mod = json_object_get(rec, "modified");
+	char *why;
+
+	why = check_votes(rec, json_object_get(rec, "approvals"),
+	    str(rec, "id"), str(json_object_get(rec, "request"), "digest"), "");
+	/* the changed command's own request: its id and digest */
+	if (why == NULL && json_is_object(mod))
+		why = check_votes(rec, json_object_get(mod, "approvals"),
+		    str(mod, "id"), str(mod, "digest"), "modified: ");
 	json_decref(rec);
 	return why;
 }

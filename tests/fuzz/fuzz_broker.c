@@ -11,6 +11,7 @@
 #include "brokerwire.h"
 #include "fuzz.h"
 #include "reqid.h"
+#include "util.h"
 
 static void
 check_digest(const char *d)
@@ -41,7 +42,13 @@ payloads(const char *p, size_t len)
 	if (bw_decision_parse(&d, p, len, &err) == 0) {
 		if (!reqid_is_id(d.request) || strlen(d.reason) >
 		    BW_REASON_MAX || (strcmp(d.decision, "approve") != 0 &&
-		    strcmp(d.decision, "deny") != 0))
+		    strcmp(d.decision, "deny") != 0 &&
+		    strcmp(d.decision, "modify") != 0))
+			abort();
+		/* a changed command goes with modify only, and names one */
+		if ((strcmp(d.decision, "modify") == 0) != (d.argv != NULL) ||
+		    (d.argv != NULL && (d.argv[0] == NULL ||
+		    d.argv[0][0] == '\0' || strv_len(d.argv) > BW_ARGV_MAX)))
 			abort();
 		check_digest(d.digest);
 		bw_decision_release(&d);

@@ -330,7 +330,7 @@ cat >vouched <<'EOF'
 config|OIDC_ALICE|{decision: "approve"}|alice|0|alice approved (api: approval page)
 config|ENTRA_BOB|{decision: "approve", reason: "ok"}|bob|0|bob approved (api: Entra ID)
 config|TEAMS_BOB|{decision: "deny", reason: "no"}|bob|77|bob denied (api: Entra ID)
-config|MODAL_ALICE|{decision: "modify", argv: ["touch", "/nonexistent/x"], reason: "narrower"}|alice|77|alice asked for a change: denied (api: Slack)
+config|MODAL_ALICE|{decision: "modify", argv: ["touch", "/nonexistent/x"], reason: "narrower"}|alice|77|alice proposed a changed command (api: Slack)
 config|ENTRA_OTHER|{decision: "approve"}|bob|stop|Entra object 0b0b0b0b-1111-4222-8333-444455556666 on api: Entra ID: not counted: tenant 00000000-0000-4000-8000-000000000000 is not channels.broker.teams_tenant
 config|OIDC_MAL|{decision: "approve"}|alice|stop|not counted: OpenID Connect identity https://login.example.com#sub-mallory is not in the approver list
 config|OIDC_EVIL|{decision: "approve"}|alice|stop|not counted: OpenID Connect identity https://evil.example.com#sub-alice is not in the approver list

@@ -56,6 +56,13 @@ static const struct row {
 	{ "a modify with its argv", VOTE("\"modify\",\"argv\":[\"pg_dump\","
 	    "\"--table=orders\",\"\"]", SLACK), NULL, BW_VIA_SLACK, "modify",
 	    "", 3 },
+	{ "a modify from the approval page, with a reason",
+	    VOTE("\"modify\",\"argv\":[\"ls\",\"-l\"],\"reason\":"
+	    "\"narrower\"", OIDC), NULL, BW_VIA_OIDC, "modify", "narrower",
+	    2 },
+	{ "a modify from a Teams card", VOTE("\"modify\",\"argv\":"
+	    "[\"systemctl\",\"reload\",\"db\"]", TEAMS), NULL,
+	    BW_VIA_TEAMS, "modify", "", 3 },
 	{ "an OIDC sign-in", VOTE(APPROVE, OIDC), NULL, BW_VIA_OIDC,
 	    "approve", "", 0 },
 	{ "an Entra sign-in", VOTE(APPROVE, ENTRA), NULL, BW_VIA_ENTRA,
@@ -112,8 +119,14 @@ static const struct row {
 	    SLACK), "field 'argv'", 0, NULL, NULL, 0 },
 	{ "an argv with a NUL", VOTE("\"modify\",\"argv\":[\"ls\\u0000x\"]",
 	    SLACK), "not JSON", 0, NULL, NULL, 0 },
+	{ "an argv that is a string", VOTE("\"modify\",\"argv\":\"ls -l\"",
+	    SLACK), "field 'argv'", 0, NULL, NULL, 0 },
+	{ "an argv inside the identity too", VOTE("\"modify\",\"argv\":"
+	    "[\"ls\"]", ",\"slack\":{\"team\":\"T0TEAM\",\"user\":"
+	    "\"U0ALICE\",\"action_ts\":\"1.5\",\"argv\":[\"ls\"]}"),
+	    "slack: unknown field 'argv'", 0, NULL, NULL, 0 },
 	{ "an argv without a command name", VOTE("\"modify\",\"argv\":[\"\"]",
-	    SLACK), "empty command name", 0, NULL, NULL, 0 },
+	    SLACK), "names no command", 0, NULL, NULL, 0 },
 	{ "a reason with a NUL", VOTE("\"deny\",\"reason\":\"a\\u0000b\"",
 	    SLACK), "not JSON", 0, NULL, NULL, 0 },
 	{ "a reason not text", VOTE("\"deny\",\"reason\":1", SLACK),
