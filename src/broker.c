@@ -31,7 +31,9 @@
 #include "brokerwire.h"
 #include "crypto.h"
 #include "reqid.h"
+#include "slack_act.h"
 #include "slack_interact.h"
+#include "slack_msg.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "store.h"
@@ -87,6 +89,7 @@ struct broker {
 	struct idmap slack_people;	/* under lock, like the keys */
 	struct sshkey *signer;		/* signing_key: countersigns clicks */
 	char *slack_secret;		/* NULL: no Slack interactivity */
+	struct slackmsg *sm;		/* posts and updates the messages */
 	size_t slack_secret_len;
 	struct conn *waiters;
 	size_t nwaiters;
@@ -498,6 +501,26 @@ check_signed(struct conn *c, const struct bw_envelope *e, const char *ns,
 
 /* ---- routes ---- */
 
+/* Queues the request's Slack message, mentioning the requester later. */
+static void
+slack_post(struct broker *b, const struct store_request *q)
+{
+	json_t *p, *who;
+	char **ids = NULL;
+
+	if (b->sm == NULL)
+		return;
+	p = json_loads(q->payload, 0, NULL);
+	who = json_object_get(json_object_get(p, "context"), "requester");
+	pthread_mutex_lock(&b->lock);
+	if (json_is_string(who))
+		ids = slackmsg_ids_of(&b->slack_people, json_string_value(who));
+	pthread_mutex_unlock(&b->lock);
+	slackmsg_request(b->sm, q, ids);
+	strv_free(ids);
+	json_decref(p);
+}
+
 static enum MHD_Result
 post_request(struct conn *c)
 {
@@ -542,12 +565,15 @@ post_request(struct conn *c)
 	else if (res == STORE_CONFLICT)
 		ret = respond_error(c, 409, "id_taken", "request id %s is taken "
 		    "by a different request", p.id);
-	else
+	else {
+		if (res == STORE_NEW)
+			slack_post(c->b, &q);
 		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
 		    json_pack("{s:s,s:s,s:b,s:s}", "id", p.id, "state",
 		    "pending", "duplicate", res == STORE_SAME, "message",
 		    res == STORE_NEW ? "stored" :
 		    "stored already; nothing changed"));
+	}
 out:
 	free(host);
 	bw_request_release(&p);
@@ -587,6 +613,7 @@ vote_stored(struct conn *c, const char *id, const struct bw_decision *d,
 	if (res == STORE_NEW) {
 		latency_add(c->b, (double)(now_s() - since));
 		wake(c->b, id);
+		slackmsg_refresh(c->b->sm, c->b->st, id, -1);
 	}
 	return respond_json(c, res == STORE_NEW ? 201 : 200,
 	    json_pack("{s:s,s:s,s:s,s:b,s:s}", "id", id, "person", person,
@@ -724,6 +751,8 @@ post_close(struct conn *c, const char *id)
 	else {
 		if (res == STORE_NEW)
 			wake(c->b, id);
+		if (res == STORE_NEW || p.exit_status >= 0)
+			slackmsg_refresh(c->b->sm, c->b->st, id, p.exit_status);
 		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
 		    json_pack("{s:s,s:s,s:b,s:s}", "id", id, "state", p.state,
 		    "duplicate", res == STORE_SAME, "message", res == STORE_NEW ?
@@ -910,6 +939,7 @@ metrics(struct conn *c)
 	    "# TYPE approve_exec_broker_store_errors_total counter\n"
 	    "approve_exec_broker_store_errors_total %llu\n",
 	    (unsigned long long)b->store_errors);
+	slackmsg_metrics(b->sm, &o);
 	return respond(c, 200, buf_detach(&o),
 	    "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -946,92 +976,29 @@ query_ok(struct conn *c, const char *const *known)
 	return !q.unknown;
 }
 
-/* ---- Slack's button clicks ---- */
+/* ---- Slack's interactivity: buttons and modals (slack_act.c) ---- */
 
-/* Slack shows text to the clicker only; its status is always 200. */
-static enum MHD_Result
-slack_answer(struct conn *c, const char *result, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum MHD_Result
-slack_answer(struct conn *c, const char *result, const char *fmt, ...)
+static char *
+slack_person_of(void *arg, const char *user)
 {
-	char msg[AE_ERROR_MSG_MAX], *note;
-	va_list ap;
+	struct broker *b = arg;
+	const char *p;
+	char *out;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	note = xasprintf("%s%sslack=%s", c->note != NULL ? c->note : "",
-	    c->note != NULL ? " " : "", result);
-	free(c->note);
-	c->note = note;	/* transferred */
-	return respond_json(c, 200, json_pack("{s:s,s:s,s:b,s:s}",
-	    "response_type", "ephemeral", "text", msg, "replace_original", 0,
-	    "result", result));
+	pthread_mutex_lock(&b->lock);
+	out = (p = idmap_find(&b->slack_people, user)) != NULL ?
+	    xstrdup(p) : NULL;
+	pthread_mutex_unlock(&b->lock);
+	return out;
 }
 
-/* Countersigns the click k by person and stores it as their vote. */
-static enum MHD_Result
-slack_vote(struct conn *c, const struct slack_click *k, const char *person)
+static void
+slack_stored(void *arg, const char *id, int64_t received_at)
 {
-	struct ae_error err = AE_ERROR_INIT;
-	struct store_request q;
-	struct store_vote v, *votes = NULL;
-	enum store_put res;
-	enum MHD_Result ret;
-	char *payload = NULL, *sig = NULL;
-	size_t nvotes = 0;
-	int found = 0;
-	int64_t now = now_s();
+	struct broker *b = arg;
 
-	memset(&q, 0, sizeof(q));
-	if (store_get(c->b->st, k->request, now, &q, &votes, &nvotes, &found,
-	    &err) != 0) {
-		ret = store_failed(c, &err);
-		goto out;
-	}
-	if (!found) {
-		ret = slack_answer(c, "unknown_request", "There is no request "
-		    "%s.", k->request);
-		goto out;
-	}
-	payload = slack_click_vote_payload(k, q.digest, person);
-	if (payload == NULL || sshsig_sign(&sig, c->b->signer, BROKER_VOTE_NS,
-	    payload, strlen(payload), &err) != 0) {
-		log_line("slack", "msg=\"unable to countersign: %s\"",
-		    err.msg);
-		ret = respond_error(c, 500, "internal", "unable to "
-		    "countersign");
-		goto out;
-	}
-	v.person = (char *)person;
-	v.decision = strcmp(k->action, "approve") == 0 ? "approve" : "deny";
-	v.payload = payload;
-	v.signature = sig;
-	v.at = k->at;
-	v.received_at = now;
-	if (store_add_vote(c->b->st, k->request, &v, now, &res, &err) != 0)
-		ret = store_failed(c, &err);
-	else if (res == STORE_NEW) {
-		latency_add(c->b, (double)(now - q.received_at));
-		wake(c->b, k->request);
-		ret = slack_answer(c, "stored", "Your %s of %s is recorded.",
-		    v.decision, k->request);
-	} else
-		ret = slack_answer(c, res == STORE_SAME ? "duplicate" :
-		    res == STORE_CONFLICT ? "already_voted" : res ==
-		    STORE_CLOSED ? "request_closed" : "unknown_request", "%s",
-		    res == STORE_SAME ? "This click is recorded already." :
-		    res == STORE_CONFLICT ? "You have voted on this request "
-		    "already; the first vote stands." : "The request takes no "
-		    "more votes.");
-out:
-	free(payload);
-	free(sig);
-	store_request_release(&q);
-	store_votes_free(votes, nvotes);
-	return ret;
+	latency_add(b, (double)(now_s() - received_at));
+	wake(b, id);
 }
 
 static enum MHD_Result
@@ -1039,10 +1006,12 @@ post_slack(struct conn *c)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct broker *b = c->b;
-	struct slack_click k;
+	struct slack_act a = { b->st, b->signer, b->conf.slack_team, b->sm,
+	    slack_person_of, slack_stored, b };
+	struct slack_act_reply rep;
 	enum MHD_Result ret;
 	const char *ts, *sig;
-	char *person = NULL;
+	char *payload;
 
 	ts = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
 	    "X-Slack-Request-Timestamp");
@@ -1051,23 +1020,22 @@ post_slack(struct conn *c)
 	if (slack_interact_verify(b->slack_secret, b->slack_secret_len, ts,
 	    sig, c->body.p, c->body.len, now_s(), &err) != 0)
 		return respond_error(c, 401, "bad_signature", "%s", err.msg);
-	if (slack_interact_parse(&k, c->body.p, c->body.len, &err) != 0)
-		return respond_error(c, 400, "bad_request", "%s", err.msg);
-	pthread_mutex_lock(&b->lock);
-	if (!k.is_bot && strcmp(k.team, b->conf.slack_team) == 0 &&
-	    idmap_find(&b->slack_people, k.user) != NULL)
-		person = xstrdup(idmap_find(&b->slack_people, k.user));
-	pthread_mutex_unlock(&b->lock);
-	if (person == NULL)
-		ret = slack_answer(c, "not_an_approver", "You are not an "
-		    "approver here: your click is not counted.");
-	else {
-		free(c->note);
-		c->note = xasprintf("id=%s person=%s", k.request, person);
-		ret = slack_vote(c, &k, person);
-	}
-	free(person);
-	slack_click_release(&k);
+	if (memchr(c->body.p, '\0', c->body.len) != NULL ||
+	    (payload = slack_interact_form_payload(c->body.p, c->body.len))
+	    == NULL)
+		return respond_error(c, 400, "bad_request", "the body is not a "
+		    "form with one valid 'payload' field");
+	slack_act_payload(&a, payload, strlen(payload), now_s(), &rep);
+	free(payload);
+	if (rep.status == 503)
+		b->store_errors++;
+	free(c->note);
+	c->note = xasprintf("%s%s%s%sslack=%s", rep.request != NULL ? "id=" :
+	    "", rep.request != NULL ? rep.request : "", rep.person != NULL ?
+	    " person=" : "", rep.person != NULL ? rep.person : "", rep.result);
+	ret = respond(c, rep.status, xasprintf("%s\n", rep.body),
+	    "application/json");
+	slack_act_reply_release(&rep);
 	return ret;
 }
 
@@ -1469,7 +1437,8 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	    != 0)
 		return r;
 	if (b->conf.slack_secret_file != NULL &&
-	    (r = read_slack_secret(b, err)) != 0)
+	    ((r = read_slack_secret(b, err)) != 0 ||
+	    (r = slackmsg_open(&b->sm, &b->conf, err)) != 0))
 		return r;
 	if ((r = load_keys(b, 0, err)) != 0 ||
 	    (b->conf.tls_cert != NULL &&
@@ -1541,6 +1510,7 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	signal(SIGPIPE, SIG_IGN);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	r = run(b, &set, err);
+	slackmsg_close(b->sm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	store_close(b->st);
 	keyring_release(&b->hosts);

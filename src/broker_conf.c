@@ -137,6 +137,10 @@ load_slack(struct broker_conf *c, const struct ydoc *doc,
 	/* the team the approvers' Slack IDs belong to */
 	if ((r = slack_id(doc, n, "team", "TE", &c->slack_team, err)) != 0)
 		return r;
+	if (ydoc_get(n, "api_base") != NULL && (r = ydoc_str(doc,
+	    ydoc_get(n, "api_base"), "api_base", &c->slack_api_base, err))
+	    != 0)
+		return r;
 	if (ydoc_get(n, "app_token_file") != NULL)
 		c->unsupported = strv_push(c->unsupported,
 		    "slack.app_token_file");
@@ -254,6 +258,7 @@ broker_conf_release(struct broker_conf *c)
 	free(c->slack_secret_file);
 	free(c->slack_channel);
 	free(c->slack_team);
+	free(c->slack_api_base);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -26,6 +26,7 @@ struct broker_conf {
 	char **unsupported;	/* keys set that this version cannot serve */
 	/* slack: its buttons are served when slack_secret_file is set */
 	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
+	char *slack_api_base;	/* NULL: Slack's own */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */

@@ -1,0 +1,862 @@
+/*
+ * slack_msg: the request's message in Slack, posted, updated and
+ * answered with modals by one thread that owns the Web API client.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "brokerwire.h"
+#include "escape.h"
+#include "reqid.h"
+#include "slack.h"
+#include "slack_interact.h"
+#include "slack_msg.h"
+
+enum sm_kind { SM_POST, SM_UPDATE, SM_THREAD, SM_MODAL, SM_KINDS };
+static const char *const method[SM_KINDS] = { "chat.postMessage",
+    "chat.update", "chat.postMessage", "views.open" };
+static const char *const kind_name[SM_KINDS] = { "post", "update",
+    "thread", "modal" };
+enum sm_result { SM_OK, SM_ERROR, SM_RATELIMITED, SM_RESULTS };
+static const char *const result_name[SM_RESULTS] = { "ok", "error",
+    "ratelimited" };
+
+struct sm_job {
+	enum sm_kind kind;
+	char id[REQID_LEN + 1];
+	char *text, *blocks;	/* a message's */
+	char *trigger, *view;	/* a modal's */
+	int64_t made_ms, due_ms;
+	int tries;
+	struct sm_job *next;
+};
+
+/* Where a request's message is, and what it has told. */
+struct sm_entry {
+	char id[REQID_LEN + 1];
+	char *ts;		/* NULL until posted */
+	char **mention;		/* the requester's Slack IDs */
+	int exit_status;	/* -1: none yet */
+	int told;		/* the decision was told in the thread */
+};
+
+struct slackmsg {
+	struct slack *s;	/* the worker's only */
+	char *channel, *public_url;
+	pthread_t thread;
+	pthread_mutex_t lock;	/* everything below */
+	pthread_cond_t cond;
+	struct sm_job *jobs;
+	size_t njobs;
+	struct sm_entry *v;
+	size_t n;
+	int stopping;
+	uint64_t count[SM_KINDS][SM_RESULTS];
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One logfmt line on stderr, as the broker writes them. */
+static void
+sm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+sm_log(const char *fmt, ...)
+{
+	char when[32], msg[1024];
+	struct buf b;
+	va_list ap;
+	size_t i;
+
+	bw_time_format((int64_t)time(NULL), when, sizeof(when));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_init(&b);
+	buf_addf(&b, "time=%s event=slack ", when);
+	for (i = 0; msg[i] != '\0'; i++) {
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			buf_addf(&b, "\\x%02x", (unsigned char)msg[i]);
+		else
+			buf_addc(&b, msg[i]);
+	}
+	buf_addc(&b, '\n');
+	(void)write_all(2, b.p, b.len);
+	buf_release(&b);
+}
+
+/* ---- what the message says ---- */
+
+static const char *
+jstr(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A JSON array of strings as a strv; NULL if it is not one. */
+static char **
+jstrv(json_t *a)
+{
+	char **v = NULL;
+	json_t *w;
+	size_t i;
+
+	if (!json_is_array(a))
+		return NULL;
+	json_array_foreach(a, i, w) {
+		if (!json_is_string(w) ||
+		    strlen(json_string_value(w)) != json_string_length(w)) {
+			strv_free(v);
+			return NULL;
+		}
+		v = strv_push(v, json_string_value(w));
+	}
+	return v;
+}
+
+static void
+line_add(struct buf *b, const char *label, const char *value)
+{
+	char *v;
+
+	if (value == NULL || *value == '\0')
+		return;
+	v = slack_escape_mrkdwn(value);
+	buf_addf(b, "*%s* %s\n", label, v);
+	free(v);
+}
+
+static void
+time_add(struct buf *b, const char *label, int64_t t)
+{
+	char s[32];
+
+	bw_time_format(t, s, sizeof(s));
+	line_add(b, label, s);
+}
+
+/*
+ * Cuts mrkdwn text s to at most max bytes, at a character boundary and
+ * outside an entity, and says how much was cut. Caller frees.
+ */
+static char *
+cut(const char *s, size_t max)
+{
+	size_t n = strlen(s), k;
+	const char *amp;
+
+	if (n <= max)
+		return xstrdup(s);
+	k = max;
+	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	amp = memchr(s + (k > 5 ? k - 5 : 0), '&', k - (k > 5 ? k - 5 : 0));
+	if (amp != NULL && memchr(amp, ';', (size_t)(s + k - amp)) == NULL)
+		k = (size_t)(amp - s);
+	return xasprintf("%.*s\n… [cut: %zu more bytes; the approval page "
+	    "shows the whole command]", (int)k, s, n - k);
+}
+
+static char *
+argv_text(json_t *p)
+{
+	char **argv = jstrv(json_object_get(json_object_get(p, "request"),
+	    "argv"));
+	char *code, *out;
+
+	if (argv == NULL || argv[0] == NULL) {
+		strv_free(argv);
+		return xstrdup("(the request names no readable command)");
+	}
+	code = slack_code_argv(argv);
+	out = cut(code, SLACK_MSG_CMD_MAX);
+	free(code);
+	strv_free(argv);
+	return out;
+}
+
+/* "1 of group:sre or 2 of dba", from the requirement, or its progress */
+static void
+quorum_add(struct buf *b, json_t *p)
+{
+	json_t *req = json_object_get(p, "requirement"), *alt;
+	const char *prog = jstr(p, "requirement", "progress");
+	char **rules = jstrv(json_object_get(req, "rules"));
+	struct buf q;
+	size_t i;
+
+	buf_init(&q);
+	for (i = 0; rules != NULL && rules[i] != NULL; i++)
+		buf_addf(&q, "%s%s", i ? ", " : "", rules[i]);
+	if (q.len > 0)
+		line_add(b, "Rule:", q.p);
+	strv_free(rules);
+	buf_reset(&q);
+	json_array_foreach(json_object_get(req, "any_of"), i, alt) {
+		json_t *from = json_object_get(alt, "from");
+		json_t *min = json_object_get(alt, "min");
+		if (json_is_string(from) && json_is_integer(min))
+			buf_addf(&q, "%s%lld of %s", q.len ? " or " : "",
+			    (long long)json_integer_value(min),
+			    json_string_value(from));
+	}
+	line_add(b, "Quorum:", prog != NULL ? prog : q.p);
+	buf_release(&q);
+}
+
+static void
+votes_add(struct buf *b, const struct store_vote *v, size_t n)
+{
+	char when[32], *who, *why;
+	json_t *p;
+	size_t i;
+
+	if (n > 0)
+		buf_adds(b, "*Votes:*\n");
+	for (i = 0; i < n; i++) {
+		p = json_loads(v[i].payload, 0, NULL);
+		bw_time_format(v[i].at, when, sizeof(when));
+		who = slack_escape_mrkdwn(v[i].person);
+		buf_addf(b, "• %s: *%s* at %s", who, strcmp(v[i].decision,
+		    "approve") == 0 ? "approve" : strcmp(v[i].decision,
+		    "modify") == 0 ? "modify" : "deny", when);
+		free(who);
+		if (json_is_string(json_object_get(p, "reason")) &&
+		    json_string_length(json_object_get(p, "reason")) > 0) {
+			why = slack_escape_mrkdwn(json_string_value(
+			    json_object_get(p, "reason")));
+			buf_addf(b, ": %.300s", why);
+			free(why);
+		}
+		buf_addc(b, '\n');
+		json_decref(p);
+	}
+}
+
+static void
+section(json_t *blocks, const char *text)
+{
+	json_array_append_new(blocks, json_pack("{s:s,s:{s:s,s:s}}", "type",
+	    "section", "text", "type", "mrkdwn", "text", text));
+}
+
+static json_t *
+button(const char *label, const char *action, const char *id,
+    const char *style)
+{
+	json_t *b = json_pack("{s:s,s:{s:s,s:s},s:s,s:s}", "type", "button",
+	    "text", "type", "plain_text", "text", label, "action_id", action,
+	    "value", id);
+
+	if (style != NULL)
+		json_object_set_new(b, "style", json_string(style));
+	return b;
+}
+
+/* "<URL|label>" with the URL's &, <, > escaped and its | encoded */
+static void
+link_add(struct buf *b, const char *base, const char *id)
+{
+	char *url = xasprintf("%s%sapprove/%s", base, base[0] != '\0' &&
+	    base[strlen(base) - 1] == '/' ? "" : "/", id);
+	const char *p;
+
+	buf_adds(b, "<");
+	for (p = url; *p != '\0'; p++)
+		if (*p == '&')
+			buf_adds(b, "&amp;");
+		else if (*p == '<')
+			buf_adds(b, "&lt;");
+		else if (*p == '>')
+			buf_adds(b, "&gt;");
+		else if (*p == '|')
+			buf_adds(b, "%7C");
+		else if ((unsigned char)*p > 0x20)
+			buf_addc(b, *p);
+	buf_adds(b, "|Open the approval page>");
+	free(url);
+}
+
+static void
+outcome_add(struct buf *b, const char *state, int exit_status)
+{
+	buf_addf(b, "*Outcome: %s*\n", state);
+	if (exit_status >= 0)
+		buf_addf(b, "*Exit status:* %d\n", exit_status);
+}
+
+char *
+slackmsg_blocks(const char *payload, const char *id, const char *state,
+    const struct store_vote *votes, size_t nvotes, int exit_status,
+    const char *public_url, char **text)
+{
+	json_t *p = json_loads(payload, 0, NULL), *blocks = json_array();
+	const char *code = jstr(p, "context", "code");
+	const char *who = jstr(p, "context", "requester");
+	int pending = strcmp(state, "pending") == 0;
+	struct buf b;
+	char *s, *out;
+	int64_t exp;
+
+	if (who == NULL)
+		who = jstr(p, "request", "requester");
+	buf_init(&b);
+	if (!pending)
+		outcome_add(&b, state, exit_status);
+	buf_adds(&b, pending ? "*approve-exec: approval needed*\n" :
+	    "*approve-exec request*\n");
+	line_add(&b, "Code:", code);
+	line_add(&b, "Host:", jstr(p, "request", "host"));
+	line_add(&b, "Directory:", jstr(p, "request", "cwd"));
+	line_add(&b, "Requester:", who);
+	line_add(&b, "Unix user:", jstr(p, "request", "user"));
+	line_add(&b, "Reason:", jstr(p, "context", "reason"));
+	quorum_add(&b, p);
+	if (json_is_string(json_object_get(p, "expires_at")) && bw_time_parse(
+	    json_string_value(json_object_get(p, "expires_at")), &exp) == 0)
+		time_add(&b, "Expires:", exp);
+	section(blocks, b.p);
+	s = argv_text(p);
+	buf_reset(&b);
+	buf_addf(&b, "*Command:*\n```\n%s\n```", s);
+	free(s);
+	section(blocks, b.p);
+	buf_reset(&b);
+	votes_add(&b, votes, nvotes);
+	if (public_url != NULL)
+		link_add(&b, public_url, id);
+	if (b.len > 0)
+		section(blocks, b.p);
+	if (pending)
+		json_array_append_new(blocks, json_pack("{s:s,s:s,s:[o,o,o]}",
+		    "type", "actions", "block_id", "decide", "elements",
+		    button("Approve", "approve", id, "primary"),
+		    button("Deny", "deny", id, "danger"),
+		    button("Modify", "modify", id, NULL)));
+	s = slack_escape_mrkdwn(code != NULL ? code : id);
+	*text = pending ? xasprintf("approve-exec: request %s needs approval",
+	    s) : xasprintf("approve-exec: request %s: %s", s, state);
+	free(s);
+	s = json_dumps(blocks, JSON_COMPACT);
+	out = s != NULL ? xstrdup(s) : NULL;
+	free(s);
+	buf_release(&b);
+	json_decref(blocks);
+	json_decref(p);
+	return out;
+}
+
+/* The modal of a Deny or Modify, with the request's id in its metadata. */
+static char *
+modal_view(const char *action, const struct store_request *q)
+{
+	json_t *p = json_loads(q->payload, 0, NULL), *v, *blocks, *el;
+	char **argv = jstrv(json_object_get(json_object_get(p, "request"),
+	    "argv"));
+	int modify = strcmp(action, "modify") == 0;
+	char *cmd = argv_text(p), *line = NULL, *s, *out;
+
+	blocks = json_array();
+	s = xasprintf("*Command:*\n```\n%s\n```", cmd);
+	section(blocks, s);
+	free(s);
+	if (modify) {
+		el = json_pack("{s:s,s:s,s:b}", "type", "plain_text_input",
+		    "action_id", "argv", "multiline", 0);
+		line = argv != NULL ? esc_argv(argv) : NULL;
+		if (line != NULL && strlen(line) <= SLACK_LINE_MAX)
+			json_object_set_new(el, "initial_value",
+			    json_string(line));
+		json_array_append_new(blocks, json_pack("{s:s,s:s,s:{s:s,s:s},"
+		    "s:o}", "type", "input", "block_id", "argv", "label",
+		    "type", "plain_text", "text", "The command to run instead",
+		    "element", el));
+	}
+	json_array_append_new(blocks, json_pack("{s:s,s:s,s:b,s:{s:s,s:s},"
+	    "s:{s:s,s:s,s:b,s:i}}", "type", "input", "block_id", "reason",
+	    "optional", modify, "label", "type", "plain_text", "text",
+	    "Reason", "element", "type", "plain_text_input", "action_id",
+	    "reason", "multiline", 1, "max_length", BW_REASON_MAX));
+	v = json_pack("{s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},"
+	    "s:o}", "type", "modal", "callback_id", action, "private_metadata",
+	    q->id, "title", "type", "plain_text", "text", modify ?
+	    "Modify the command" : "Deny the request", "submit", "type",
+	    "plain_text", "text", modify ? "Modify" : "Deny", "close", "type",
+	    "plain_text", "text", "Cancel", "blocks", blocks);
+	s = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+	out = s != NULL ? xstrdup(s) : NULL;
+	free(s);
+	json_decref(v);
+	json_decref(p);
+	strv_free(argv);
+	free(cmd);
+	free(line);
+	return out;
+}
+
+/* ---- the table and the queue (m->lock held) ---- */
+
+static struct sm_entry *
+entry_find(struct slackmsg *m, const char *id)
+{
+	size_t i;
+
+	for (i = m->n; i-- > 0;)
+		if (strcmp(m->v[i].id, id) == 0)
+			return &m->v[i];
+	return NULL;
+}
+
+static struct sm_entry *
+entry_add(struct slackmsg *m, const char *id, char *const *mention)
+{
+	struct sm_entry *e;
+
+	if (m->n == SLACK_MSG_ENTRIES_MAX) {
+		/* the oldest request's message is no longer updated */
+		free(m->v[0].ts);
+		strv_free(m->v[0].mention);
+		memmove(m->v, m->v + 1, --m->n * sizeof(*m->v));
+	}
+	m->v = xreallocarray(m->v, m->n + 1, sizeof(*m->v));
+	e = &m->v[m->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->mention = strv_dup(mention);
+	e->exit_status = -1;
+	return e;
+}
+
+static void
+job_free(struct sm_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->text);
+	free(j->blocks);
+	free(j->trigger);
+	free(j->view);
+	free(j);
+}
+
+/* Queues j; an update replaces a queued update of the same message. */
+static void
+job_put(struct slackmsg *m, struct sm_job *j)
+{
+	struct sm_job **pp;
+
+	j->made_ms = j->due_ms = mono_ms();
+	pthread_mutex_lock(&m->lock);
+	for (pp = &m->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (j->kind == SM_UPDATE && (*pp)->kind == SM_UPDATE &&
+		    strcmp((*pp)->id, j->id) == 0) {
+			free((*pp)->text);
+			free((*pp)->blocks);
+			(*pp)->text = j->text;
+			(*pp)->blocks = j->blocks;	/* transferred */
+			j->text = j->blocks = NULL;
+			job_free(j);
+			j = NULL;
+			break;
+		}
+	if (j != NULL) {
+		*pp = j;
+		m->njobs++;
+	}
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static struct sm_job *
+job_new(enum sm_kind kind, const char *id)
+{
+	struct sm_job *j = xcalloc(1, sizeof(*j));
+
+	j->kind = kind;
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	return j;
+}
+
+/*
+ * Takes the job to run now off the queue: a modal first, else the
+ * oldest whose request has no older job waiting (a message is posted
+ * before it is updated). *wait_ms: until the next is due, if none is.
+ */
+static struct sm_job *
+job_take(struct slackmsg *m, int64_t now, int64_t *wait_ms)
+{
+	struct sm_job **pp, **pick = NULL, *j, *k;
+	int blocked;
+
+	*wait_ms = -1;
+	for (pp = &m->jobs; *pp != NULL; pp = &(*pp)->next) {
+		j = *pp;
+		if (j->due_ms > now) {
+			if (*wait_ms < 0 || j->due_ms - now < *wait_ms)
+				*wait_ms = j->due_ms - now;
+			continue;
+		}
+		blocked = 0;
+		for (k = m->jobs; k != j && j->kind != SM_MODAL; k = k->next)
+			if (k->kind != SM_MODAL && strcmp(k->id, j->id) == 0)
+				blocked = 1;
+		if (blocked)
+			continue;
+		if (j->kind == SM_MODAL) {
+			pick = pp;
+			break;
+		}
+		if (pick == NULL)
+			pick = pp;
+	}
+	if (pick == NULL)
+		return NULL;
+	j = *pick;
+	*pick = j->next;
+	j->next = NULL;
+	m->njobs--;
+	return j;
+}
+
+/* ---- the worker ---- */
+
+static int
+job_call(struct slackmsg *m, struct sm_job *j, const char *ts, char **posted,
+    struct ae_error *err)
+{
+	switch (j->kind) {
+	case SM_POST:
+		return slack_post_message(m->s, m->channel, j->text, j->blocks,
+		    NULL, posted, err);
+	case SM_UPDATE:
+		return slack_update(m->s, m->channel, ts, j->text, j->blocks,
+		    err);
+	case SM_THREAD:
+		return slack_post_message(m->s, m->channel, j->text, NULL, ts,
+		    posted, err);
+	default:
+		return slack_views_open(m->s, j->trigger, j->view, err);
+	}
+}
+
+/* Runs j without the lock; returns it to requeue after a 429, or NULL. */
+static struct sm_job *
+job_run(struct slackmsg *m, struct sm_job *j)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct sm_entry *e;
+	char *ts = NULL, *posted = NULL;
+	enum sm_result res;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	e = entry_find(m, j->id);
+	ts = e != NULL && e->ts != NULL ? xstrdup(e->ts) : NULL;
+	pthread_mutex_unlock(&m->lock);
+	if ((j->kind == SM_UPDATE || j->kind == SM_THREAD) && ts == NULL) {
+		sm_log("id=%s call=%s msg=\"no message to update\"", j->id,
+		    kind_name[j->kind]);
+		res = SM_ERROR;
+		r = -1;
+	} else if (j->kind == SM_MODAL &&
+	    mono_ms() - j->made_ms > SLACK_MSG_TRIGGER_MS) {
+		sm_log("id=%s call=modal msg=\"the trigger_id expired\"",
+		    j->id);
+		res = SM_ERROR;
+		r = -1;
+	} else {
+		m->s->retry_after = 0;
+		r = job_call(m, j, ts, &posted, &err);
+		res = r == 0 ? SM_OK : m->s->retry_after > 0 ?
+		    SM_RATELIMITED : SM_ERROR;
+		if (r != 0)
+			sm_log("id=%s call=%s method=%s msg=\"%s\"", j->id,
+			    kind_name[j->kind], method[j->kind], err.msg);
+	}
+	pthread_mutex_lock(&m->lock);
+	m->count[j->kind][res]++;
+	if (r == 0 && j->kind == SM_POST && (e = entry_find(m, j->id)) != NULL
+	    && e->ts == NULL) {
+		e->ts = posted;
+		posted = NULL;	/* transferred */
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(ts);
+	free(posted);
+	if (res == SM_RATELIMITED && j->kind != SM_MODAL &&
+	    ++j->tries < SLACK_MSG_TRIES) {
+		j->due_ms = mono_ms() + m->s->retry_after * 1000;
+		return j;
+	}
+	job_free(j);
+	return NULL;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct slackmsg *m = arg;
+	struct sm_job *j, **pp;
+	struct timespec ts;
+	int64_t wait, until;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stopping) {
+		if ((j = job_take(m, mono_ms(), &wait)) == NULL) {
+			if (wait < 0) {
+				pthread_cond_wait(&m->cond, &m->lock);
+				continue;
+			}
+			until = mono_ms() + wait;
+			ts.tv_sec = until / 1000;
+			ts.tv_nsec = (until % 1000) * 1000000;
+			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+			continue;
+		}
+		pthread_mutex_unlock(&m->lock);
+		j = job_run(m, j);
+		pthread_mutex_lock(&m->lock);
+		if (j != NULL) {
+			/* back in its place: the updates after it wait too */
+			j->next = m->jobs;
+			m->jobs = j;
+			m->njobs++;
+		}
+	}
+	for (pp = &m->jobs; *pp != NULL;) {
+		j = *pp;
+		*pp = j->next;
+		job_free(j);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/* ---- the interface ---- */
+
+int
+slackmsg_open(struct slackmsg **out, const struct broker_conf *c,
+    struct ae_error *err)
+{
+	struct slackmsg *m;
+	pthread_condattr_t ca;
+	int r;
+
+	*out = NULL;
+	m = xcalloc(1, sizeof(*m));
+	if ((r = slack_open(&m->s, c->slack_api_base, c->slack_token_file,
+	    err)) != 0) {
+		free(m);
+		return r;
+	}
+	m->s->timeout_ms = SLACK_MSG_TIMEOUT_MS;
+	m->channel = xstrdup(c->slack_channel);
+	m->public_url = c->public_url != NULL ? xstrdup(c->public_url) : NULL;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((r = pthread_create(&m->thread, NULL, worker_main, m)) != 0) {
+		r = ae_error_set(err, AE_ERR_INTERNAL, "unable to start a "
+		    "thread: %s", strerror(r));
+		m->thread = 0;
+		slackmsg_close(m);
+		return r;
+	}
+	*out = m;
+	return 0;
+}
+
+void
+slackmsg_close(struct slackmsg *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	if (m->thread != 0) {
+		pthread_mutex_lock(&m->lock);
+		m->stopping = 1;
+		pthread_cond_signal(&m->cond);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->thread, NULL);
+	}
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].ts);
+		strv_free(m->v[i].mention);
+	}
+	free(m->v);
+	slack_close(m->s);
+	free(m->channel);
+	free(m->public_url);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+void
+slackmsg_request(struct slackmsg *m, const struct store_request *q,
+    char *const *mention)
+{
+	struct sm_job *j;
+	int known;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (!(known = entry_find(m, q->id) != NULL))
+		entry_add(m, q->id, mention);
+	pthread_mutex_unlock(&m->lock);
+	if (known)
+		return;
+	j = job_new(SM_POST, q->id);
+	j->blocks = slackmsg_blocks(q->payload, q->id, "pending", NULL, 0, -1,
+	    m->public_url, &j->text);
+	job_put(m, j);
+}
+
+/* "<@U1> <@U2> your request CODE is approved: alice, bob" */
+static char *
+told_text(char *const *mention, const char *payload, const char *state,
+    const struct store_vote *v, size_t n)
+{
+	json_t *p = json_loads(payload, 0, NULL);
+	const char *code = jstr(p, "context", "code");
+	struct buf b;
+	char *s;
+	size_t i;
+
+	buf_init(&b);
+	/* approvers.yaml's IDs; anything but a plain ID is left out */
+	for (i = 0; mention[i] != NULL; i++)
+		if (strspn(mention[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+		    == strlen(mention[i]) && strlen(mention[i]) <= 32)
+			buf_addf(&b, "<@%s> ", mention[i]);
+	s = slack_escape_mrkdwn(code != NULL ? code : "");
+	buf_addf(&b, "your request %s is %s", s, state);
+	free(s);
+	for (i = 0; i < n; i++) {
+		s = slack_escape_mrkdwn(v[i].person);
+		buf_addf(&b, "%s%s (%s)", i == 0 ? ": " : ", ", s,
+		    v[i].decision);
+		free(s);
+	}
+	json_decref(p);
+	return buf_detach(&b);
+}
+
+void
+slackmsg_refresh(struct slackmsg *m, struct store *st, const char *id,
+    int exit_status)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct store_request q;
+	struct store_vote *votes = NULL;
+	struct sm_entry *e;
+	struct sm_job *j, *t = NULL;
+	size_t nvotes = 0;
+	int found = 0, es;
+
+	if (m == NULL)
+		return;
+	memset(&q, 0, sizeof(q));
+	if (store_get(st, id, (int64_t)time(NULL), &q, &votes, &nvotes, &found,
+	    &err) != 0 || !found) {
+		if (!found && err.msg[0] == '\0')
+			ae_error_set(&err, AE_ERR_IO, "no request");
+		sm_log("id=%s call=update msg=\"%s\"", id, err.msg);
+		goto out;
+	}
+	pthread_mutex_lock(&m->lock);
+	if ((e = entry_find(m, id)) != NULL && exit_status >= 0)
+		e->exit_status = exit_status;
+	es = e != NULL ? e->exit_status : exit_status;
+	if (e != NULL && !e->told && e->mention != NULL &&
+	    (strcmp(q.state, "approved") == 0 ||
+	    strcmp(q.state, "denied") == 0)) {
+		e->told = 1;
+		t = job_new(SM_THREAD, id);
+		t->text = told_text(e->mention, q.payload, q.state, votes,
+		    nvotes);
+	}
+	pthread_mutex_unlock(&m->lock);
+	j = job_new(SM_UPDATE, id);
+	j->blocks = slackmsg_blocks(q.payload, id, q.state, votes, nvotes, es,
+	    m->public_url, &j->text);
+	job_put(m, j);
+	if (t != NULL)
+		job_put(m, t);
+out:
+	store_request_release(&q);
+	store_votes_free(votes, nvotes);
+}
+
+int
+slackmsg_modal(struct slackmsg *m, const char *trigger_id,
+    const char *action, const struct store_request *q)
+{
+	struct sm_job *j;
+
+	if (m == NULL || trigger_id == NULL)
+		return -1;
+	j = job_new(SM_MODAL, q->id);
+	j->trigger = xstrdup(trigger_id);
+	if ((j->view = modal_view(action, q)) == NULL) {
+		job_free(j);
+		return -1;
+	}
+	job_put(m, j);
+	return 0;
+}
+
+void
+slackmsg_metrics(struct slackmsg *m, struct buf *o)
+{
+	size_t k, r, queued;
+
+	if (m == NULL)
+		return;
+	buf_adds(o, "# HELP approve_exec_broker_slack_calls_total Slack Web "
+	    "API calls of the request messages, by what and how they ended."
+	    "\n# TYPE approve_exec_broker_slack_calls_total counter\n");
+	pthread_mutex_lock(&m->lock);
+	for (k = 0; k < SM_KINDS; k++)
+		for (r = 0; r < SM_RESULTS; r++)
+			buf_addf(o, "approve_exec_broker_slack_calls_total{"
+			    "call=\"%s\",result=\"%s\"} %llu\n", kind_name[k],
+			    result_name[r], (unsigned long long)m->count[k][r]);
+	queued = m->njobs;
+	pthread_mutex_unlock(&m->lock);
+	buf_addf(o, "# HELP approve_exec_broker_slack_queued Slack calls "
+	    "waiting.\n# TYPE approve_exec_broker_slack_queued gauge\n"
+	    "approve_exec_broker_slack_queued %zu\n", queued);
+}
+
+char **
+slackmsg_ids_of(const struct idmap *map, const char *person)
+{
+	char **v = NULL;
+	size_t i;
+
+	for (i = 0; person != NULL && i < map->n; i++)
+		if (strcmp(map->person[i], person) == 0)
+			v = strv_push(v, map->id[i]);
+	return v;
+}
