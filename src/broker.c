@@ -1030,9 +1030,10 @@ post_slack(struct conn *c)
 	if (rep.status == 503)
 		b->store_errors++;
 	free(c->note);
-	c->note = xasprintf("%s%s%s%sslack=%s", rep.request != NULL ? "id=" :
+	c->note = xasprintf("%s%s%s%s%sslack=%s", rep.request != NULL ? "id=" :
 	    "", rep.request != NULL ? rep.request : "", rep.person != NULL ?
-	    " person=" : "", rep.person != NULL ? rep.person : "", rep.result);
+	    " person=" : "", rep.person != NULL ? rep.person : "",
+	    rep.request != NULL ? " " : "", rep.result);
 	ret = respond(c, rep.status, xasprintf("%s\n", rep.body),
 	    "application/json");
 	slack_act_reply_release(&rep);

@@ -158,17 +158,21 @@ time_add(struct buf *b, const char *label, int64_t t)
 static char *
 cut(const char *s, size_t max)
 {
-	size_t n = strlen(s), k;
-	const char *amp;
+	size_t n = strlen(s), k, i;
 
 	if (n <= max)
 		return xstrdup(s);
 	k = max;
 	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
 		k--;
-	amp = memchr(s + (k > 5 ? k - 5 : 0), '&', k - (k > 5 ? k - 5 : 0));
-	if (amp != NULL && memchr(amp, ';', (size_t)(s + k - amp)) == NULL)
-		k = (size_t)(amp - s);
+	/* an entity is at most "&amp;": one begun and not ended goes whole */
+	for (i = k; i > 0 && k - i < 5; i--)
+		if (s[i - 1] == ';')
+			break;
+		else if (s[i - 1] == '&') {
+			k = i - 1;
+			break;
+		}
 	return xasprintf("%.*s\n… [cut: %zu more bytes; the approval page "
 	    "shows the whole command]", (int)k, s, n - k);
 }
