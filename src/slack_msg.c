@@ -44,6 +44,7 @@ struct sm_entry {
 	char *ts;		/* NULL until posted */
 	char **mention;		/* the requester's Slack IDs */
 	int exit_status;	/* -1: none yet */
+	int64_t closed_at;	/* when the broker saw it closed; 0: open */
 	int told;		/* the decision was told in the thread */
 };
 
@@ -298,17 +299,20 @@ link_add(struct buf *b, const char *base, const char *id)
 }
 
 static void
-outcome_add(struct buf *b, const char *state, int exit_status)
+outcome_add(struct buf *b, const char *state, int64_t closed_at,
+    int exit_status)
 {
 	buf_addf(b, "*Outcome: %s*\n", state);
+	if (closed_at != 0)
+		time_add(b, "Closed:", closed_at);
 	if (exit_status >= 0)
 		buf_addf(b, "*Exit status:* %d\n", exit_status);
 }
 
 char *
 slackmsg_blocks(const char *payload, const char *id, const char *state,
-    const struct store_vote *votes, size_t nvotes, int exit_status,
-    const char *public_url, char **text)
+    int64_t closed_at, const struct store_vote *votes, size_t nvotes,
+    int exit_status, const char *public_url, char **text)
 {
 	json_t *p = json_loads(payload, 0, NULL), *blocks = json_array();
 	const char *code = jstr(p, "context", "code");
@@ -322,7 +326,7 @@ slackmsg_blocks(const char *payload, const char *id, const char *state,
 		who = jstr(p, "request", "requester");
 	buf_init(&b);
 	if (!pending)
-		outcome_add(&b, state, exit_status);
+		outcome_add(&b, state, closed_at, exit_status);
 	buf_adds(&b, pending ? "*approve-exec: approval needed*\n" :
 	    "*approve-exec request*\n");
 	line_add(&b, "Code:", code);
@@ -731,8 +735,8 @@ slackmsg_request(struct slackmsg *m, const struct store_request *q,
 	if (known)
 		return;
 	j = job_new(SM_POST, q->id);
-	j->blocks = slackmsg_blocks(q->payload, q->id, "pending", NULL, 0, -1,
-	    m->public_url, &j->text);
+	j->blocks = slackmsg_blocks(q->payload, q->id, "pending", 0, NULL, 0,
+	    -1, m->public_url, &j->text);
 	job_put(m, j);
 }
 
@@ -776,6 +780,7 @@ slackmsg_refresh(struct slackmsg *m, struct store *st, const char *id,
 	struct sm_entry *e;
 	struct sm_job *j, *t = NULL;
 	size_t nvotes = 0;
+	int64_t closed = 0;
 	int found = 0, es;
 
 	if (m == NULL)
@@ -792,6 +797,9 @@ slackmsg_refresh(struct slackmsg *m, struct store *st, const char *id,
 	if ((e = entry_find(m, id)) != NULL && exit_status >= 0)
 		e->exit_status = exit_status;
 	es = e != NULL ? e->exit_status : exit_status;
+	if (e != NULL && e->closed_at == 0 && strcmp(q.state, "pending") != 0)
+		e->closed_at = (int64_t)time(NULL);
+	closed = e != NULL ? e->closed_at : 0;
 	if (e != NULL && !e->told && e->mention != NULL &&
 	    (strcmp(q.state, "approved") == 0 ||
 	    strcmp(q.state, "denied") == 0)) {
@@ -802,8 +810,8 @@ slackmsg_refresh(struct slackmsg *m, struct store *st, const char *id,
 	}
 	pthread_mutex_unlock(&m->lock);
 	j = job_new(SM_UPDATE, id);
-	j->blocks = slackmsg_blocks(q.payload, id, q.state, votes, nvotes, es,
-	    m->public_url, &j->text);
+	j->blocks = slackmsg_blocks(q.payload, id, q.state, closed, votes,
+	    nvotes, es, m->public_url, &j->text);
 	job_put(m, j);
 	if (t != NULL)
 		job_put(m, t);

@@ -71,7 +71,8 @@ char **slackmsg_ids_of(const struct idmap *map, const char *person);
 
 /*
  * The message's Block Kit for request payload (as the host signed it)
- * with id, in state, with its votes and exit status (-1: none), linking
+ * with id, in state (closed at closed_at, if not 0), with its votes and
+ * exit status (-1: none), linking
  * to public_url (may be NULL); *text gets the fallback text. Every
  * outside string is escaped for mrkdwn; a command longer than
  * SLACK_MSG_CMD_MAX is cut with a marker saying so. Buttons are there
@@ -79,7 +80,7 @@ char **slackmsg_ids_of(const struct idmap *map, const char *person);
  * NULL.
  */
 char *slackmsg_blocks(const char *payload, const char *id, const char *state,
-    const struct store_vote *votes, size_t nvotes, int exit_status,
-    const char *public_url, char **text);
+    int64_t closed_at, const struct store_vote *votes, size_t nvotes,
+    int exit_status, const char *public_url, char **text);
 
 #endif

@@ -66,8 +66,8 @@ blocks(const uint8_t *data, size_t size)
 	char *s = fuzz_str(data, size), *text = NULL, *out;
 	json_t *j;
 
-	out = slackmsg_blocks(s, ID, size % 2 ? "pending" : "approved", &v, 1,
-	    size % 3 ? -1 : 0, NULL, &text);
+	out = slackmsg_blocks(s, ID, size % 2 ? "pending" : "approved",
+	    1765000000, &v, 1, size % 3 ? -1 : 0, NULL, &text);
 	if (out == NULL || text == NULL || strpbrk(text, "<>") != NULL ||
 	    (j = json_loads(out, 0, NULL)) == NULL || !json_is_array(j))
 		abort();

@@ -294,7 +294,8 @@ test_expect_success 'the close updates the message: outcome, no buttons, the req
 	test "$(close $ID1 approved)" = 201 &&
 	until_ok updates $ID1 $((n + 1)) &&
 	jq -e "[.blocks[] | select(.type == \"actions\")] == []" msg &&
-	jq -r "[.blocks[].text.text? // empty] | join(\"\n\")" msg | grep -q "Outcome: approved" &&
+	jq -r "[.blocks[].text.text? // empty] | join(\"\n\")" msg >text &&
+	grep -q "Outcome: approved" text && grep -q "Closed:\* 20[0-9-]*T" text &&
 	until_ok test "$(jq ".reply_count // 0" msg)" = 1 &&
 	fake messages | jq -r ".messages[] | select(.thread_ts == \"$(jq -r .ts msg)\" and .ts != .thread_ts) | .text" >told &&
 	grep -q "^<@U0CAROL> your request 7F3K-Q2 is approved" told
