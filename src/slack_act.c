@@ -137,8 +137,7 @@ stored_answer(struct slack_act_reply *out, const struct slack_click *k,
 	static const char *const said[] = {
 		[STORE_NEW] = "Your vote is recorded.",
 		[STORE_SAME] = "This vote is recorded already.",
-		[STORE_CONFLICT] = "You have voted on this request already; "
-		    "the first vote stands.",
+		[STORE_CONFLICT] = "You voted on it already: the first stands.",
 		[STORE_CLOSED] = "The request takes no more votes.",
 		[STORE_MISSING] = "There is no such request.",
 	};
