@@ -526,18 +526,26 @@ cb_end(struct chan *c, const struct chan_request *req,
 		    "%s%s", err.msg, "");
 }
 
-/* The approved command ended: text names its exit status (chan.h). */
+/*
+ * The approved command ended: text, "finished: exit status N after
+ * M:SS", names its exit status (chan.h). One refused at the last check
+ * never ran: it has none to tell.
+ */
 static void
 cb_ran(struct chan *c, const struct chan_request *req,
     const struct chan_outcome *o, const char *text)
 {
+	static const char ran[] = "finished: exit status ";
 	struct ae_error err = AE_ERROR_INIT;
-	const char *p = strstr(text, "exit status ");
+	const char *p;
 	long st;
 	char *end;
 
 	(void)o;
-	if (p == NULL || (p += 12)[0] < '0' || p[0] > '9')
+	if (strncmp(text, ran, sizeof(ran) - 1) != 0)
+		return;
+	p = text + sizeof(ran) - 1;
+	if (*p < '0' || *p > '9')
 		return;
 	st = strtol(p, &end, 10);
 	if (st > 255 || end - p > 3)
