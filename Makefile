@@ -63,6 +63,7 @@ EXT_SRC += src/jwt.c
 EXT_SRC += src/slack.c
 EXT_SRC += src/slack_act.c
 EXT_SRC += src/slack_msg.c
+EXT_SRC += src/slack_msg_blocks.c
 EXT_SRC += src/slackchan.c
 EXT_SRC += src/store.c
 EXT_SRC += src/store_pg.c

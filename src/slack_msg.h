@@ -83,4 +83,15 @@ char *slackmsg_blocks(const char *payload, const char *id, const char *state,
     int64_t closed_at, const struct store_vote *votes, size_t nvotes,
     int exit_status, const char *public_url, char **text);
 
+/*
+ * In slack_msg_blocks.c, like slackmsg_blocks: the modal of action
+ * ("deny" or "modify") on request q, as views.open takes it, with q's id
+ * as its private_metadata; and the thread reply that tells the Slack
+ * users mention (only plain IDs are mentioned) how request payload
+ * ended, in state, by votes. Caller frees; NULL if it cannot be made.
+ */
+char *slackmsg_modal_view(const char *action, const struct store_request *q);
+char *slackmsg_told_text(char *const *mention, const char *payload,
+    const char *state, const struct store_vote *v, size_t n);
+
 #endif
