@@ -89,8 +89,8 @@ struct broker {
 	struct idmap slack_people;	/* under lock, like the keys */
 	struct sshkey *signer;		/* signing_key: countersigns clicks */
 	char *slack_secret;		/* NULL: no Slack interactivity */
-	struct slackmsg *sm;		/* posts and updates the messages */
 	size_t slack_secret_len;
+	struct slackmsg *sm;		/* posts and updates the messages */
 	struct conn *waiters;
 	size_t nwaiters;
 	int stopping;
