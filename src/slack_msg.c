@@ -3,6 +3,7 @@
  * answered with modals by one thread that owns the Web API client.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ struct sm_entry {
 struct slackmsg {
 	struct slack *s;	/* the worker's only */
 	char *channel, *public_url;
+	int side_fd;		/* the side file, appended to; -1: none */
 	pthread_t thread;
 	pthread_mutex_t lock;	/* everything below */
 	pthread_cond_t cond;
@@ -221,6 +223,101 @@ job_take(struct slackmsg *m, int64_t now, int64_t *wait_ms)
 	return j;
 }
 
+/* ---- the side file: where each message is, across restarts ---- */
+
+/* "ID TS": a request id, a Slack ts; else 0 */
+static int
+side_line_ok(const char *line, size_t len)
+{
+	size_t d;
+
+	if (len < REQID_LEN + 4 || len > REQID_LEN + 1 + 32 ||
+	    line[REQID_LEN] != ' ')
+		return 0;
+	line += REQID_LEN + 1;
+	len -= REQID_LEN + 1;
+	d = strspn(line, "0123456789");
+	return d > 0 && d < len - 1 && line[d] == '.' &&
+	    strspn(line + d + 1, "0123456789") == len - d - 1;
+}
+
+/*
+ * Reads the side file into the table, the newest line of an id winning;
+ * lines that are not "ID TS" (a write cut short) are skipped.
+ */
+static void
+side_load(struct slackmsg *m, const char *path)
+{
+	struct sm_entry *e;
+	char *text = NULL, *p, *nl, id[REQID_LEN + 1];
+	size_t len;
+	struct ae_error err = AE_ERROR_INIT;
+
+	if (access(path, F_OK) != 0 ||
+	    read_trusted_file(path, 64u * 1024 * 1024, &text, &len, &err) != 0) {
+		if (err.msg[0] != '\0')
+			sm_log("msg=\"%s; messages from before are not "
+			    "updated\"", err.msg);
+		return;
+	}
+	for (p = text; p < text + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
+			break;
+		*nl = '\0';
+		if (!side_line_ok(p, (size_t)(nl - p)))
+			continue;
+		memcpy(id, p, REQID_LEN);
+		id[REQID_LEN] = '\0';
+		if (!reqid_is_id(id))
+			continue;
+		if ((e = entry_find(m, id)) == NULL)
+			e = entry_add(m, id, NULL);
+		free(e->ts);
+		e->ts = xstrdup(p + REQID_LEN + 1);
+	}
+	free(text);
+}
+
+/*
+ * The side file of a store "sqlite:PATH" is PATH.slack, beside the
+ * database and as private; a shared PostgreSQL store has none (the
+ * table is in memory only).
+ */
+static void
+side_open(struct slackmsg *m, const struct broker_conf *c)
+{
+	char *db, *path;
+
+	m->side_fd = -1;
+	if (strncmp(c->store, "sqlite:", 7) != 0)
+		return;
+	db = path_relative_to(c->file, c->store + 7);
+	path = xasprintf("%s.slack", db);
+	free(db);
+	side_load(m, path);
+	if ((m->side_fd = open(path, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+		sm_log("msg=\"unable to open '%s': %s; messages are not "
+		    "updated after a restart\"", path, strerror(errno));
+	free(path);
+}
+
+/* Called by the worker: one write(2) of a whole line. */
+static void
+side_put(struct slackmsg *m, const char *id, const char *ts)
+{
+	char *line;
+
+	if (m->side_fd == -1)
+		return;
+	line = xasprintf("%s %s\n", id, ts);
+	if (side_line_ok(line, strlen(line) - 1) &&
+	    write_all(m->side_fd, line, strlen(line)) != 0)
+		sm_log("id=%s msg=\"unable to remember the message: %s\"", id,
+		    strerror(errno));
+	free(line);
+}
+
 /* ---- the worker ---- */
 
 static int
@@ -276,6 +373,8 @@ job_run(struct slackmsg *m, struct sm_job *j)
 			sm_log("id=%s call=%s method=%s msg=\"%s\"", j->id,
 			    kind_name[j->kind], method[j->kind], err.msg);
 	}
+	if (r == 0 && j->kind == SM_POST)
+		side_put(m, j->id, posted);
 	pthread_mutex_lock(&m->lock);
 	m->count[j->kind][res]++;
 	if (r == 0 && j->kind == SM_POST && (e = entry_find(m, j->id)) != NULL
@@ -355,6 +454,7 @@ slackmsg_open(struct slackmsg **out, const struct broker_conf *c,
 	m->s->timeout_ms = SLACK_MSG_TIMEOUT_MS;
 	m->channel = xstrdup(c->slack_channel);
 	m->public_url = c->public_url != NULL ? xstrdup(c->public_url) : NULL;
+	side_open(m, c);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -390,6 +490,8 @@ slackmsg_close(struct slackmsg *m)
 		strv_free(m->v[i].mention);
 	}
 	free(m->v);
+	if (m->side_fd != -1)
+		close(m->side_fd);
 	slack_close(m->s);
 	free(m->channel);
 	free(m->public_url);

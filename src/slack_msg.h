@@ -5,7 +5,9 @@
  * status. The Web API is called by one thread of its own, from a queue,
  * so that no HTTP answer of the broker waits for Slack: a failure is
  * logged and counted, never taken for a decision. Where each request's
- * message is (its ts) is kept in a table in memory.
+ * message is (its ts) is kept in a table in memory and, for a SQLite
+ * store, in a side file beside the database (PATH.slack), read again at
+ * start.
  */
 #ifndef AE_SLACK_MSG_H
 #define AE_SLACK_MSG_H

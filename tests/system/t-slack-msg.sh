@@ -352,6 +352,18 @@ test_expect_success 'a slow Slack does not hold up the host'"'"'s POST' '
 	jq -e ".id == \"$ID5\"" out && until_ok msg $ID5
 '
 
+test_expect_success 'after a restart the broker still updates the messages it posted' '
+	kill -TERM "$(cat broker.pid)" && wait_gone broker &&
+	test "$(stat -c %a broker.db.slack)" = 600 &&
+	grep -q "^$ID2 [0-9]*\.[0-9]*\$" broker.db.slack &&
+	printf "%s\n" "not a line" "$ID2 1.x" "$ID2" "$ID2 1" >>broker.db.slack &&
+	start broker "$URL" &&
+	n=$(msg $ID2 && jq .updates msg) &&
+	test "$(close $ID2 approved)" = 201 &&
+	until_ok updates $ID2 $((n + 1)) &&
+	jq -e "[.blocks[] | select(.type == \"actions\")] == []" msg
+'
+
 test_expect_success 'the log never holds the token or the signing secret' '
 	! grep -q "xoxb-test\|$SECRET" broker.log
 '
