@@ -31,8 +31,10 @@
 #include "brokerwire.h"
 #include "crypto.h"
 #include "reqid.h"
+#include "slack_act.h"
 #include "slack_interact.h"
 #include "slack_socket.h"
+#include "slack_msg.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "store.h"
@@ -84,6 +86,7 @@ struct bucket {
 struct broker {
 	struct broker_conf conf;
 	struct store *st;
+	struct store *socket_st;	/* the Socket Mode thread's */
 	struct MHD_Daemon *d;
 	pthread_mutex_t lock;	/* keys, waiters, stopping */
 	pthread_cond_t cond;
@@ -97,6 +100,7 @@ struct broker {
 	struct teams_auth *teams_auth;	/* the server thread's */
 	struct teams_bot *teams_bot;
 	struct slack_socket *socket;	/* NULL: no Socket Mode */
+	struct slackmsg *sm;		/* posts and updates the messages */
 	struct conn *waiters;
 	size_t nwaiters;
 	int stopping;
@@ -180,11 +184,6 @@ respond(struct conn *c, int status, char *body, const char *type)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	if (c->mc == NULL) {	/* a Socket Mode click: no HTTP peer */
-		c->status = status;
-		free(body);
-		return MHD_YES;
-	}
 	resp = MHD_create_response_from_buffer(strlen(body), body,
 	    MHD_RESPMEM_MUST_FREE);	/* body transferred */
 	if (resp == NULL) {
@@ -515,6 +514,26 @@ check_signed(struct conn *c, const struct bw_envelope *e, const char *ns,
 
 /* ---- routes ---- */
 
+/* Queues the request's Slack message, mentioning the requester later. */
+static void
+slack_post(struct broker *b, const struct store_request *q)
+{
+	json_t *p, *who;
+	char **ids = NULL;
+
+	if (b->sm == NULL)
+		return;
+	p = json_loads(q->payload, 0, NULL);
+	who = json_object_get(json_object_get(p, "context"), "requester");
+	pthread_mutex_lock(&b->lock);
+	if (json_is_string(who))
+		ids = slackmsg_ids_of(&b->slack_people, json_string_value(who));
+	pthread_mutex_unlock(&b->lock);
+	slackmsg_request(b->sm, q, ids);
+	strv_free(ids);
+	json_decref(p);
+}
+
 static enum MHD_Result
 post_request(struct conn *c)
 {
@@ -560,8 +579,10 @@ post_request(struct conn *c)
 		ret = respond_error(c, 409, "id_taken", "request id %s is taken "
 		    "by a different request", p.id);
 	else {
-		if (res == STORE_NEW)
+		if (res == STORE_NEW) {
 			teams_bot_post(c->b->teams_bot, p.id);
+			slack_post(c->b, &q);
+		}
 		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
 		    json_pack("{s:s,s:s,s:b,s:s}", "id", p.id, "state",
 		    "pending", "duplicate", res == STORE_SAME, "message",
@@ -582,9 +603,12 @@ latency_add(struct broker *b, double secs)
 
 	for (i = 0; i < NLAT && secs > lat_le[i]; i++)
 		;
+	/* votes come from the server thread and the Socket Mode thread */
+	pthread_mutex_lock(&b->lock);
 	b->lat_count[i]++;
 	b->lat_sum += secs;
 	b->lat_n++;
+	pthread_mutex_unlock(&b->lock);
 }
 
 static enum MHD_Result
@@ -607,6 +631,7 @@ vote_stored(struct conn *c, const char *id, const struct bw_decision *d,
 	if (res == STORE_NEW) {
 		latency_add(c->b, (double)(now_s() - since));
 		wake(c->b, id);
+		slackmsg_refresh(c->b->sm, c->b->st, id, -1);
 	}
 	return respond_json(c, res == STORE_NEW ? 201 : 200,
 	    json_pack("{s:s,s:s,s:s,s:b,s:s}", "id", id, "person", person,
@@ -744,6 +769,8 @@ post_close(struct conn *c, const char *id)
 	else {
 		if (res == STORE_NEW)
 			wake(c->b, id);
+		if (res == STORE_NEW || p.exit_status >= 0)
+			slackmsg_refresh(c->b->sm, c->b->st, id, p.exit_status);
 		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
 		    json_pack("{s:s,s:s,s:b,s:s}", "id", id, "state", p.state,
 		    "duplicate", res == STORE_SAME, "message", res == STORE_NEW ?
@@ -932,7 +959,8 @@ metrics(struct conn *c)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct broker *b = c->b;
-	uint64_t counts[NSTATES], cum = 0;
+	uint64_t counts[NSTATES], lat_count[NLAT + 1], lat_n, cum = 0;
+	double lat_sum;
 	size_t i, open;
 	struct buf o;
 
@@ -940,6 +968,9 @@ metrics(struct conn *c)
 		return store_failed(c, &err);
 	pthread_mutex_lock(&b->lock);
 	open = b->nwaiters;
+	memcpy(lat_count, b->lat_count, sizeof(lat_count));
+	lat_sum = b->lat_sum;
+	lat_n = b->lat_n;
 	pthread_mutex_unlock(&b->lock);
 	buf_init(&o);
 	buf_adds(&o, "# HELP approve_exec_broker_requests Requests in the "
@@ -951,7 +982,7 @@ metrics(struct conn *c)
 	    "From a request's arrival to each vote on it.\n"
 	    "# TYPE approve_exec_broker_decision_latency_seconds histogram\n");
 	for (i = 0; i <= NLAT; i++) {
-		cum += b->lat_count[i];
+		cum += lat_count[i];
 		if (i < NLAT)
 			buf_addf(&o, "approve_exec_broker_decision_latency_"
 			    "seconds_bucket{le=\"%g\"} %llu\n", lat_le[i],
@@ -963,7 +994,7 @@ metrics(struct conn *c)
 	}
 	buf_addf(&o, "approve_exec_broker_decision_latency_seconds_sum %g\n"
 	    "approve_exec_broker_decision_latency_seconds_count %llu\n",
-	    b->lat_sum, (unsigned long long)b->lat_n);
+	    lat_sum, (unsigned long long)lat_n);
 	buf_addf(&o, "# HELP approve_exec_broker_long_polls_open Long polls "
 	    "waiting now.\n# TYPE approve_exec_broker_long_polls_open gauge\n"
 	    "approve_exec_broker_long_polls_open %zu\n", open);
@@ -974,6 +1005,7 @@ metrics(struct conn *c)
 	    (unsigned long long)b->store_errors);
 	if (b->socket != NULL)
 		socket_metrics(b, &o);
+	slackmsg_metrics(b->sm, &o);
 	return respond(c, 200, buf_detach(&o),
 	    "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -1010,92 +1042,29 @@ query_ok(struct conn *c, const char *const *known)
 	return !q.unknown;
 }
 
-/* ---- Slack's button clicks ---- */
+/* ---- Slack's interactivity: buttons and modals (slack_act.c) ---- */
 
-/* Slack shows text to the clicker only; its status is always 200. */
-static enum MHD_Result
-slack_answer(struct conn *c, const char *result, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum MHD_Result
-slack_answer(struct conn *c, const char *result, const char *fmt, ...)
+static char *
+slack_person_of(void *arg, const char *user)
 {
-	char msg[AE_ERROR_MSG_MAX], *note;
-	va_list ap;
+	struct broker *b = arg;
+	const char *p;
+	char *out;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	note = xasprintf("%s%sslack=%s", c->note != NULL ? c->note : "",
-	    c->note != NULL ? " " : "", result);
-	free(c->note);
-	c->note = note;	/* transferred */
-	return respond_json(c, 200, json_pack("{s:s,s:s,s:b,s:s}",
-	    "response_type", "ephemeral", "text", msg, "replace_original", 0,
-	    "result", result));
+	pthread_mutex_lock(&b->lock);
+	out = (p = idmap_find(&b->slack_people, user)) != NULL ?
+	    xstrdup(p) : NULL;
+	pthread_mutex_unlock(&b->lock);
+	return out;
 }
 
-/* Countersigns the click k by person and stores it as their vote. */
-static enum MHD_Result
-slack_vote(struct conn *c, const struct slack_click *k, const char *person)
+static void
+slack_stored(void *arg, const char *id, int64_t received_at)
 {
-	struct ae_error err = AE_ERROR_INIT;
-	struct store_request q;
-	struct store_vote v, *votes = NULL;
-	enum store_put res;
-	enum MHD_Result ret;
-	char *payload = NULL, *sig = NULL;
-	size_t nvotes = 0;
-	int found = 0;
-	int64_t now = now_s();
+	struct broker *b = arg;
 
-	memset(&q, 0, sizeof(q));
-	if (store_get(c->b->st, k->request, now, &q, &votes, &nvotes, &found,
-	    &err) != 0) {
-		ret = store_failed(c, &err);
-		goto out;
-	}
-	if (!found) {
-		ret = slack_answer(c, "unknown_request", "There is no request "
-		    "%s.", k->request);
-		goto out;
-	}
-	payload = slack_click_vote_payload(k, q.digest, person);
-	if (payload == NULL || sshsig_sign(&sig, c->b->signer, BROKER_VOTE_NS,
-	    payload, strlen(payload), &err) != 0) {
-		log_line("slack", "msg=\"unable to countersign: %s\"",
-		    err.msg);
-		ret = respond_error(c, 500, "internal", "unable to "
-		    "countersign");
-		goto out;
-	}
-	v.person = (char *)person;
-	v.decision = strcmp(k->action, "approve") == 0 ? "approve" : "deny";
-	v.payload = payload;
-	v.signature = sig;
-	v.at = k->at;
-	v.received_at = now;
-	if (store_add_vote(c->b->st, k->request, &v, now, &res, &err) != 0)
-		ret = store_failed(c, &err);
-	else if (res == STORE_NEW) {
-		latency_add(c->b, (double)(now - q.received_at));
-		wake(c->b, k->request);
-		ret = slack_answer(c, "stored", "Your %s of %s is recorded.",
-		    v.decision, k->request);
-	} else
-		ret = slack_answer(c, res == STORE_SAME ? "duplicate" :
-		    res == STORE_CONFLICT ? "already_voted" : res ==
-		    STORE_CLOSED ? "request_closed" : "unknown_request", "%s",
-		    res == STORE_SAME ? "This click is recorded already." :
-		    res == STORE_CONFLICT ? "You have voted on this request "
-		    "already; the first vote stands." : "The request takes no "
-		    "more votes.");
-out:
-	free(payload);
-	free(sig);
-	store_request_release(&q);
-	store_votes_free(votes, nvotes);
-	return ret;
+	latency_add(b, (double)(now_s() - received_at));
+	wake(b, id);
 }
 
 static enum MHD_Result
@@ -1103,10 +1072,12 @@ post_slack(struct conn *c)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct broker *b = c->b;
-	struct slack_click k;
+	struct slack_act a = { b->st, b->signer, b->conf.slack_team, b->sm,
+	    slack_person_of, slack_stored, b };
+	struct slack_act_reply rep;
 	enum MHD_Result ret;
 	const char *ts, *sig;
-	char *person = NULL;
+	char *payload;
 
 	ts = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
 	    "X-Slack-Request-Timestamp");
@@ -1115,23 +1086,23 @@ post_slack(struct conn *c)
 	if (slack_interact_verify(b->slack_secret, b->slack_secret_len, ts,
 	    sig, c->body.p, c->body.len, now_s(), &err) != 0)
 		return respond_error(c, 401, "bad_signature", "%s", err.msg);
-	if (slack_interact_parse(&k, c->body.p, c->body.len, &err) != 0)
-		return respond_error(c, 400, "bad_request", "%s", err.msg);
-	pthread_mutex_lock(&b->lock);
-	if (!k.is_bot && strcmp(k.team, b->conf.slack_team) == 0 &&
-	    idmap_find(&b->slack_people, k.user) != NULL)
-		person = xstrdup(idmap_find(&b->slack_people, k.user));
-	pthread_mutex_unlock(&b->lock);
-	if (person == NULL)
-		ret = slack_answer(c, "not_an_approver", "You are not an "
-		    "approver here: your click is not counted.");
-	else {
-		free(c->note);
-		c->note = xasprintf("id=%s person=%s", k.request, person);
-		ret = slack_vote(c, &k, person);
-	}
-	free(person);
-	slack_click_release(&k);
+	if (memchr(c->body.p, '\0', c->body.len) != NULL ||
+	    (payload = slack_interact_form_payload(c->body.p, c->body.len))
+	    == NULL)
+		return respond_error(c, 400, "bad_request", "the body is not a "
+		    "form with one valid 'payload' field");
+	slack_act_payload(&a, payload, strlen(payload), now_s(), &rep);
+	free(payload);
+	if (rep.status == 503)
+		b->store_errors++;
+	free(c->note);
+	c->note = xasprintf("%s%s%s%s%sslack=%s", rep.request != NULL ? "id=" :
+	    "", rep.request != NULL ? rep.request : "", rep.person != NULL ?
+	    " person=" : "", rep.person != NULL ? rep.person : "",
+	    rep.request != NULL ? " " : "", rep.result);
+	ret = respond(c, rep.status, xasprintf("%s\n", rep.body),
+	    "application/json");
+	slack_act_reply_release(&rep);
 	return ret;
 }
 
@@ -1332,67 +1303,39 @@ post_teams(struct conn *c)
 
 /* ---- Slack Socket Mode ---- */
 
-/* The JSON payload as the form body "payload=…" POST /slack/interactivity
- * carries: what slack_interact_parse reads. */
-static char *
-payload_form(const char *json)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	struct buf f;
-	const unsigned char *p;
-
-	buf_init(&f);
-	buf_adds(&f, "payload=");
-	for (p = (const unsigned char *)json; *p != '\0'; p++)
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
-			buf_addc(&f, *p);
-		else
-			buf_addf(&f, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-	return buf_detach(&f);
-}
-
 /*
- * A click Socket Mode delivered: payload is an interactive envelope's
- * payload, the JSON POST /slack/interactivity gets as its form's payload,
- * authenticated by the app token's connection instead of the v0
- * signature. It takes that route's path after the signature check
- * (post_slack): parse, map the clicker, slack_vote, answered into a
- * connection with no HTTP peer (respond() keeps the status only).
+ * A payload Socket Mode delivered: the JSON POST /slack/interactivity
+ * gets as its form's payload, authenticated by the app token's
+ * connection instead of the v0 signature, and handled the same way
+ * (slack_act.c). It runs in the socket's one thread, with a store
+ * connection of that thread's own.
  */
 static void
 socket_click(void *arg, const char *payload, char *note, size_t notesz)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	struct broker *b = arg;
-	struct slack_click k;
-	struct conn c;
-	char *form = payload_form(payload), *person = NULL;
-	int r;
+	struct slack_act a = { NULL, b->signer, b->conf.slack_team, b->sm,
+	    slack_person_of, slack_stored, b };
+	struct slack_act_reply rep;
 
-	memset(&c, 0, sizeof(c));
-	c.b = b;
-	r = slack_interact_parse(&k, form, strlen(form), &err);
-	free(form);
-	if (r != 0) {
-		snprintf(note, notesz, "error=bad_request why=\"%s\"", err.msg);
+	if (b->socket_st == NULL && store_open(&b->socket_st, b->conf.store,
+	    b->conf.file, &err) != 0) {
+		snprintf(note, notesz, "error=store why=\"%s\"", err.msg);
 		return;
 	}
-	pthread_mutex_lock(&b->lock);
-	if (!k.is_bot && strcmp(k.team, b->conf.slack_team) == 0 &&
-	    idmap_find(&b->slack_people, k.user) != NULL)
-		person = xstrdup(idmap_find(&b->slack_people, k.user));
-	pthread_mutex_unlock(&b->lock);
-	if (person == NULL)
-		(void)slack_answer(&c, "not_an_approver", "not counted");
-	else {
-		c.note = xasprintf("id=%s person=%s", k.request, person);
-		(void)slack_vote(&c, &k, person);
+	a.st = b->socket_st;
+	slack_act_payload(&a, payload, strlen(payload), now_s(), &rep);
+	if (rep.status == 503) {
+		pthread_mutex_lock(&b->lock);
+		b->store_errors++;
+		pthread_mutex_unlock(&b->lock);
 	}
-	snprintf(note, notesz, "%s", c.note != NULL ? c.note : "");
-	free(c.note);
-	free(person);
-	slack_click_release(&k);
+	snprintf(note, notesz, "%s%s%s%s%sslack=%s", rep.request != NULL ?
+	    "id=" : "", rep.request != NULL ? rep.request : "",
+	    rep.person != NULL ? " person=" : "", rep.person != NULL ?
+	    rep.person : "", rep.request != NULL ? " " : "", rep.result);
+	slack_act_reply_release(&rep);
 }
 
 static void
@@ -1899,7 +1842,8 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	    != 0)
 		return r;
 	if (b->conf.slack_secret_file != NULL &&
-	    (r = read_slack_secret(b, err)) != 0)
+	    ((r = read_slack_secret(b, err)) != 0 ||
+	    (r = slackmsg_open(&b->sm, &b->conf, err)) != 0))
 		return r;
 	if ((r = load_keys(b, 0, err)) != 0 ||
 	    (b->conf.tls_cert != NULL &&
@@ -1981,8 +1925,10 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	signal(SIGPIPE, SIG_IGN);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	r = run(b, &set, err);
+	slackmsg_close(b->sm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	store_close(b->st);
+	store_close(b->socket_st);
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
 	idmap_release(&b->slack_people);

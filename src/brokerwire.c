@@ -17,6 +17,8 @@ static const char *const request_keys[] = { "schema", "id", "digest",
     "request", "requirement", "context", "created_at", "expires_at", NULL };
 static const char *const close_keys[] = { "schema", "request", "digest",
     "state", "at", NULL };
+static const char *const close_ran_keys[] = { "schema", "request", "digest",
+    "state", "at", "exit_status", NULL };
 static const char *const decision_keys[] = { "schema", "request", "digest",
     "decision", "reason", "at", NULL };
 static const char *const broker_vote_keys[] = { "schema", "request",
@@ -593,13 +595,15 @@ bw_close_parse(struct bw_close *c, const char *payload, size_t len,
 {
 	static const char *const states[] = { "approved", "denied",
 	    "expired", "cancelled", NULL };
-	json_t *j = NULL;
+	json_t *j = NULL, *es = NULL;
 	size_t i;
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->exit_status = -1;
 	if ((r = load_object(&j, payload, len, "payload", err)) != 0 ||
-	    (r = check_keys(j, close_keys, "payload", err)) != 0 ||
+	    (r = check_keys(j, (es = json_object_get(j, "exit_status")) ==
+	    NULL ? close_keys : close_ran_keys, "payload", err)) != 0 ||
 	    (r = check_schema(j, BW_SCHEMA_CLOSE, err)) != 0 ||
 	    (r = get_id(j, "request", &c->request, err)) != 0 ||
 	    (r = get_digest(j, &c->digest, err)) != 0 ||
@@ -612,6 +616,15 @@ bw_close_parse(struct bw_close *c, const char *payload, size_t len,
 	if (states[i] == NULL)
 		r = bad(err, "field '%s' is not approved, denied, expired or "
 		    "cancelled", "state");
+	else if (es != NULL && (!json_is_integer(es) ||
+	    json_integer_value(es) < 0 || json_integer_value(es) > 255))
+		r = bad(err, "field '%s' is not an integer from 0 to 255",
+		    "exit_status");
+	else if (es != NULL && strcmp(c->state, "approved") != 0)
+		r = bad(err, "field '%s' is for an approved request only",
+		    "exit_status");
+	else if (es != NULL)
+		c->exit_status = (int)json_integer_value(es);
 out:
 	json_decref(j);
 	if (r != 0)
@@ -626,6 +639,7 @@ bw_close_release(struct bw_close *c)
 	free(c->digest);
 	free(c->state);
 	memset(c, 0, sizeof(*c));
+	c->exit_status = -1;
 }
 
 int

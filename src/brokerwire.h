@@ -136,12 +136,14 @@ struct bw_close {
 	char *digest;
 	char *state;		/* approved, denied, expired or cancelled */
 	int64_t at;
+	int exit_status;	/* 0..255 after the approved command ran; else -1 */
 };
 
 /*
  * Parses a close payload, signed by the host that submitted the request
- * in BW_NS_REQUEST: {"schema", "request", "digest", "state", "at"}.
- * Returns 0 and fills c (release with bw_close_release), or
+ * in BW_NS_REQUEST: {"schema", "request", "digest", "state", "at"} and,
+ * once an approved command ran, "exit_status" (an integer 0..255; with
+ * state "approved" only). Returns 0 and fills c (release with bw_close_release), or
  * AE_ERR_PROTOCOL.
  */
 int bw_close_parse(struct bw_close *c, const char *payload, size_t len,

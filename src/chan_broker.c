@@ -687,7 +687,7 @@ cb_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
 /* Closes the request at the broker with how it ended, signed. */
 static int
 close_at_broker(struct chan *c, const struct chan_request *req,
-    const char *state, struct ae_error *err)
+    const char *state, int exit_status, struct ae_error *err)
 {
 	struct sshkey *key = NULL;
 	char at[32], *payload = NULL, *sig = NULL, *env = NULL, *path = NULL;
@@ -698,6 +698,9 @@ close_at_broker(struct chan *c, const struct chan_request *req,
 	bw_time_format((int64_t)time(NULL), at, sizeof(at));
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "schema", BW_SCHEMA_CLOSE,
 	    "request", c->id, "digest", c->digest, "state", state, "at", at);
+	/* once the approved command ran, the broker shows how it ended */
+	if (exit_status >= 0)
+		json_object_set_new(j, "exit_status", json_integer(exit_status));
 	payload = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if ((r = host_key(&key, req->cfg, err)) != 0 ||
@@ -738,9 +741,38 @@ cb_end(struct chan *c, const struct chan_request *req,
 			;
 		c->pid = 0;
 	}
-	if (close_at_broker(c, req, state[o->end], &err) != 0)
+	if (close_at_broker(c, req, state[o->end], -1, &err) != 0)
 		say(req, "api: the request could not be closed at the broker: "
 		    "%s%s", err.msg, "");
+}
+
+/*
+ * The approved command ended: text, "finished: exit status N after
+ * M:SS", names its exit status (chan.h). One refused at the last check
+ * never ran: it has none to tell.
+ */
+static void
+cb_ran(struct chan *c, const struct chan_request *req,
+    const struct chan_outcome *o, const char *text)
+{
+	static const char ran[] = "finished: exit status ";
+	struct ae_error err = AE_ERROR_INIT;
+	const char *p;
+	long st;
+	char *end;
+
+	(void)o;
+	if (strncmp(text, ran, sizeof(ran) - 1) != 0)
+		return;
+	p = text + sizeof(ran) - 1;
+	if (*p < '0' || *p > '9')
+		return;
+	st = strtol(p, &end, 10);
+	if (st > 255 || end - p > 3)
+		return;
+	if (close_at_broker(c, req, "approved", (int)st, &err) != 0)
+		say(req, "api: the exit status could not be told to the "
+		    "broker: %s%s", err.msg, "");
 }
 
 /* The other process serves it and owns the poller. */
@@ -775,6 +807,7 @@ const struct chan_ops chan_broker = {
 	.wait_on = cb_wait_on,
 	.service = cb_service,
 	.end = cb_end,
+	.ran = cb_ran,
 	.detach = cb_detach,
 	.close = cb_close,
 };

@@ -423,6 +423,32 @@ slack_update(struct slack *s, const char *channel, const char *ts,
 }
 
 /* Returns a strv copy of the string array a, or -1 if it is not one. */
+int
+slack_views_open(struct slack *s, const char *trigger_id,
+    const char *view_json, struct ae_error *err)
+{
+	json_t *body = NULL, *view, *reply = NULL;
+	int r;
+
+	if ((view = json_loads(view_json, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL || !json_is_object(view)) {
+		json_decref(view);
+		return ae_error_set(err, AE_ERR_CONFIG,
+		    "slack: views.open: the view is not a JSON object");
+	}
+	if ((body = json_pack("{s:s, s:o}", "trigger_id", trigger_id, "view",
+	    view)) == NULL) {
+		r = ae_error_set(err, AE_ERR_INTERNAL,
+		    "slack: views.open: unable to build the request");
+		goto out;
+	}
+	r = slack_call(s, "views.open", NULL, body, &reply, err);
+ out:
+	json_decref(body);
+	json_decref(reply);
+	return r;
+}
+
 static int
 strv_from_json(json_t *a, char ***out)
 {

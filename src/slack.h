@@ -120,6 +120,13 @@ int slack_post_message(struct slack *s, const char *channel,
 int slack_update(struct slack *s, const char *channel, const char *ts,
     const char *text, const char *blocks_json, struct ae_error *err);
 
+/*
+ * views.open: opens view_json (a JSON object: a modal) for the person
+ * whose click gave trigger_id, which Slack takes for 3 s only.
+ */
+int slack_views_open(struct slack *s, const char *trigger_id,
+    const char *view_json, struct ae_error *err);
+
 /* All reactions on a message (reactions.get full=true). */
 int slack_reactions(struct slack *s, const char *channel, const char *ts,
     struct slack_reactions *out, struct ae_error *err);

@@ -1,8 +1,9 @@
 /*
  * Slack's interactivity callbacks as the broker receives them. The first
  * byte picks the check: even, the body as a form through
- * slack_interact_parse (a click it accepts has every field, an action of
- * approve or deny, a request id, and makes a vote payload that is one
+ * slack_interact_parse (what it accepts has every field, an action of
+ * approve, deny or modify, a request id, and an approve click or a
+ * submission without refused input makes a vote payload that is one
  * JSON object); odd, NUL-separated words timestamp, signature and body
  * through slack_interact_verify with a fixed secret and clock (refusing
  * never faults, and only the right HMAC is accepted).
@@ -33,12 +34,18 @@ parse(const uint8_t *data, size_t size)
 	if (k.team == NULL || k.user == NULL || k.action_ts == NULL ||
 	    k.request == NULL || k.action == NULL ||
 	    (strcmp(k.action, "approve") != 0 &&
-	    strcmp(k.action, "deny") != 0) || strlen(k.request) != 32)
+	    strcmp(k.action, "deny") != 0 &&
+	    strcmp(k.action, "modify") != 0) || strlen(k.request) != 32)
 		abort();
-	p = slack_click_vote_payload(&k, DIGEST, "alice");
-	if ((o = json_loads(p, 0, NULL)) == NULL || !json_is_object(o))
+	p = slack_click_vote_payload(&k, DIGEST, "alice", 1765000000);
+	if ((p == NULL) != (k.input_error != NULL || (k.kind == SLACK_CLICK &&
+	    strcmp(k.action, "approve") != 0)))
 		abort();
-	json_decref(o);
+	if (p != NULL) {
+		if ((o = json_loads(p, 0, NULL)) == NULL || !json_is_object(o))
+			abort();
+		json_decref(o);
+	}
 	free(p);
 	slack_click_release(&k);
 }

@@ -4,6 +4,7 @@
 Usage:
   fake_slack.py [--port N] [--port-file F] [--token xoxb-...] [--team T...]
                 [--channel C...]... [--not-in C...]... [--tier-scale X]
+                [--signing-secret S]
 
 Listens on 127.0.0.1:N (N = 0, the default: a free port). Once it accepts
 connections it prints "PORT N" on stdout and flushes (and with --port-file
@@ -63,6 +64,16 @@ shared/reference/protocols.md, "Slack Web API"):
       xapp-test-token); the bot token: not_allowed_token_type.
       -> {"ok":true,"url": --socket-url + "?ticket=" + a fresh UUID}; no
       --socket-url set: internal_error.
+  views.open {trigger_id, view}  (JSON body, as chat.postMessage)
+      -> {"ok":true,"view":{"id":"V…","type":"modal","callback_id",
+          "private_metadata","title","blocks","state":{"values":{}},"hash",
+          "team_id","app_id","bot_id"}}. The trigger_id must be one this
+      fake gave with a click (below), used once, within 3 s:
+      otherwise invalid_trigger_id / expired_trigger_id / exchanged_trigger_id.
+      A view that is not a modal with a plain_text title (at most 24
+      characters), at most 100 blocks each with a "type", a callback_id
+      of at most 255 and private_metadata of at most 3000 characters:
+      invalid_arguments.
   Other methods: HTTP 404, {"ok":false,"error":"unknown_method"}.
 
 Rate limits: a token bucket per method (per channel for chat.postMessage),
@@ -99,19 +110,45 @@ Control API for tests, same port, JSON in and out, no auth:
                         (seconds at most 30)
   POST /_test/reset     forget messages, calls, requests and hooks
   POST /_test/socket    {url}   what apps.connections.open hands out next
+  GET  /_test/views     every view opened: {id, trigger_id, user, view}
+  POST /_test/click     {url, channel, ts, action_id, user, team?, is_bot?,
+                        user_team?, ts_offset?, signature?, repeat?}
+                        a person clicks the button action_id of message ts:
+                        the fake sends the signed block_actions payload
+                        (user, team, container, channel, message, actions
+                        [{action_id, block_id, value, type, action_ts}],
+                        trigger_id, response_url) to url and answers
+                        {status, body, trigger_id, action_ts, payload}
+  POST /_test/submit    {url, view_id, user, team?, values{block: text},
+                        ts_offset?, signature?}  the person submits the
+                        modal: a signed view_submission (view with id,
+                        callback_id, private_metadata, hash and
+                        state.values[block][action_id] = {type, value})
+                        is sent to url; answers {status, body, payload}
+  POST /_test/send      {url, payload (object or raw text), ts_offset?,
+                        signature?}  sends payload as Slack would, signed
+Payloads sent to the broker are form bodies "payload=<url-encoded JSON>"
+signed with --signing-secret (v0: HMAC-SHA256 of "v0:TS:BODY"), with
+X-Slack-Request-Timestamp = now + ts_offset. signature: "bad" sends a
+wrong one, "none" no X-Slack-Signature header; repeat: N sends the same
+bytes N times (a retried delivery) and answers the last.
 Hooks are consumed in that order: delay, garbage, ratelimit, fail; a hooked
 call is answered before authentication and does not take a rate token.
 method "*" in a hook matches every method.
 """
 import argparse
 import base64
+import hashlib
+import hmac
 import json
 import math
 import os
 import threading
 import time
+import urllib.error
 import urllib.parse
 import uuid
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 1 << 20
@@ -123,8 +160,10 @@ TIERS = {  # method: (tokens per minute, burst)
     "chat.update": (50, 50),
     "users.info": (100, 100),
     "chat.postMessage": (60, 5),  # per channel
+    "views.open": (100, 100),
 }
-JSON_METHODS = ("chat.postMessage", "chat.update")
+JSON_METHODS = ("chat.postMessage", "chat.update", "views.open")
+TRIGGER_LIFE = 3.0
 FORM_METHODS = ("reactions.get", "conversations.replies", "users.info")
 
 
@@ -160,6 +199,13 @@ class State:
         self.requests = []
         self.hooks = {"delay": [], "garbage": [], "ratelimit": [], "fail": []}
         self.buckets = {}
+        self.triggers = {}  # trigger_id -> [time given, user, used]
+        self.views = []  # in opening order
+        self.seq = 0
+
+    def new_id(self, prefix):
+        self.seq += 1
+        return "%s%08X" % (prefix, self.seq)
 
     def new_ts(self):
         now = int(time.time() * 1000000)
@@ -290,6 +336,44 @@ def chat_update(st, args):
             "message": public(msg)}
 
 
+def views_open(st, args):
+    trig = args.get("trigger_id")
+    view = args.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except ValueError:
+            raise SlackError("invalid_arguments")
+    t = st.triggers.get(trig) if isinstance(trig, str) else None
+    if t is None:
+        raise SlackError("invalid_trigger_id")
+    if t[2]:
+        raise SlackError("exchanged_trigger_id")
+    if time.time() - t[0] > TRIGGER_LIFE:
+        raise SlackError("expired_trigger_id")
+    title = view.get("title") if isinstance(view, dict) else None
+    if not isinstance(view, dict) or view.get("type") != "modal" or \
+            not isinstance(title, dict) or \
+            title.get("type") != "plain_text" or \
+            not isinstance(title.get("text"), str) or \
+            len(title["text"]) > 24 or \
+            len(str(view.get("callback_id", ""))) > 255 or \
+            len(str(view.get("private_metadata", ""))) > 3000 or \
+            not isinstance(view.get("blocks"), list) or \
+            len(view["blocks"]) > 100 or not all(
+                isinstance(b, dict) and isinstance(b.get("type"), str)
+                for b in view["blocks"]):
+        raise SlackError("invalid_arguments")
+    t[2] = True
+    vid = st.new_id("V")
+    out = dict(view, id=vid, team_id=st.team, app_id="AFAKEAPP",
+               bot_id=st.bot_id, state={"values": {}},
+               hash="%d.%s" % (int(time.time()), vid.lower()))
+    st.views.append({"id": vid, "trigger_id": trig, "user": t[1],
+                     "view": out})
+    return {"ok": True, "view": out}
+
+
 def reactions_get(st, args):
     if not args.get("channel") or not args.get("timestamp"):
         raise SlackError("no_item_specified")
@@ -353,6 +437,7 @@ METHODS = {
     "reactions.get": reactions_get,
     "conversations.replies": conversations_replies,
     "users.info": users_info,
+    "views.open": views_open,
 }
 
 
@@ -480,14 +565,120 @@ def t_reset(st, d):
     return {"ok": True}
 
 
+def sign_and_send(st, d, payload):
+    """Posts payload to d["url"] as Slack's interactivity request does."""
+    url = d.get("url")
+    if not isinstance(url, str) or not url.startswith("http://127.0.0.1:"):
+        raise SlackError("invalid_url", 400)
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    body = ("payload=" + urllib.parse.quote(text, safe="")).encode()
+    ts = str(int(time.time()) + int(d.get("ts_offset", 0)))
+    mac = hmac.new(st.opts.signing_secret.encode(),
+                   b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
+    sig = "v0=" + mac.hexdigest()
+    if d.get("signature") == "bad":
+        sig = "v0=" + hashlib.sha256(body).hexdigest()
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Slack-Request-Timestamp": ts}
+    if d.get("signature") != "none":
+        headers["X-Slack-Signature"] = sig
+    for _ in range(max(1, int(d.get("repeat", 1)))):
+        req = urllib.request.Request(url, data=body, headers=headers,
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                status, raw = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+    try:
+        answer = json.loads(raw) if raw else None
+    except ValueError:
+        answer = raw.decode("utf-8", "replace")
+    return {"ok": True, "status": status, "body": answer, "payload": payload}
+
+
+def who(st, d):
+    team = d.get("team", st.team)
+    user = {"id": d.get("user"), "username": "u", "name": "u",
+            "team_id": d.get("user_team", team)}
+    if d.get("is_bot"):
+        user["is_bot"] = True
+    return user, {"id": team, "domain": "fake"}
+
+
+def t_click(st, d):
+    ch, ts = d.get("channel"), d.get("ts")
+    msg = st.messages.get((ch, ts))
+    if msg is None:
+        raise SlackError("message_not_found", 400)
+    button = block = None
+    for b in msg.get("blocks") or []:
+        for e in b.get("elements", []) if b.get("type") == "actions" else []:
+            if e.get("action_id") == d.get("action_id"):
+                button, block = e, b
+    if button is None:
+        raise SlackError("no_such_button", 400)
+    user, team = who(st, d)
+    trig = "%d.%d.%s" % (time.time(), st.seq, os.urandom(8).hex())
+    st.triggers[trig] = [time.time(), user["id"], False]
+    action_ts = st.new_ts()
+    payload = {
+        "type": "block_actions", "user": user, "api_app_id": "AFAKEAPP",
+        "token": "legacy-verification-token", "team": team,
+        "container": {"type": "message", "message_ts": ts,
+                      "channel_id": ch, "is_ephemeral": False},
+        "trigger_id": trig, "channel": {"id": ch, "name": "approvals"},
+        "message": public(msg),
+        "response_url": "http://127.0.0.1:9/actions/T/1/x",
+        "actions": [{"action_id": button["action_id"],
+                     "block_id": block.get("block_id", "b"),
+                     "text": button.get("text"), "value": button.get("value"),
+                     "style": button.get("style"), "type": "button",
+                     "action_ts": action_ts}]}
+    if d.get("is_bot"):
+        payload["bot_id"] = "B0OTHER"
+    return dict(trigger_id=trig, action_ts=action_ts, payload=payload)
+
+
+def t_submit(st, d):
+    view = None
+    for v in st.views:
+        if v["id"] == d.get("view_id"):
+            view = v["view"]
+    if view is None:
+        raise SlackError("view_not_found", 400)
+    values = {}
+    for b in view.get("blocks", []):
+        if b.get("type") != "input":
+            continue
+        el = b.get("element", {})
+        text = (d.get("values") or {}).get(b.get("block_id"))
+        values[b.get("block_id")] = {el.get("action_id"): {
+            "type": el.get("type"), "value": text}}
+    user, team = who(st, d)
+    payload = {
+        "type": "view_submission", "team": team, "user": user,
+        "api_app_id": "AFAKEAPP", "token": "legacy-verification-token",
+        "trigger_id": "%d.%s" % (time.time(), os.urandom(8).hex()),
+        "view": dict(view, state={"values": values}),
+        "response_urls": [], "is_enterprise_install": False}
+    if d.get("is_bot"):
+        payload["bot_id"] = "B0OTHER"
+    return dict(payload=payload)
+
+
 CONTROL = {
     "users": t_users, "channel": t_channel, "react": t_react,
     "reply": t_reply, "messages": t_messages, "calls": t_calls,
     "requests": t_requests, "ratelimit": t_hook("ratelimit"),
     "fail": t_hook("fail"), "garbage": t_hook("garbage"),
     "delay": t_hook("delay"), "reset": t_reset, "socket": t_socket,
+    "views": lambda st, d: {"ok": True, "views": st.views},
+    "click": t_click, "submit": t_submit,
+    "send": lambda st, d: dict(payload=d.get("payload")),
 }
-CONTROL_GET = ("users", "messages", "calls", "requests")
+CONTROL_GET = ("users", "messages", "calls", "requests", "views")
+SENDS = ("click", "submit", "send")
 
 
 def garbage_body(h):
@@ -588,6 +779,9 @@ class Handler(BaseHTTPRequestHandler):
             with self.st.lock:
                 out = fn(self.st, d)
                 raw = json.dumps(out).encode()
+            if name in SENDS:  # sent without the lock: the broker calls us
+                sent = sign_and_send(self.st, d, out.pop("payload"))
+                raw = json.dumps(dict(out, **sent)).encode()
         except SlackError as e:
             return self.send(e.status, {"ok": False, "error": e.error})
         self.send(200, raw=raw)
@@ -732,6 +926,7 @@ def main():
     ap.add_argument("--channel", action="append", default=[])
     ap.add_argument("--not-in", action="append", default=[])
     ap.add_argument("--tier-scale", type=float, default=1.0)
+    ap.add_argument("--signing-secret", default="8f742231b10e8888abcd99yyyzzz85a5")
     opts = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     server.daemon_threads = True

@@ -137,6 +137,12 @@ test_expect_success 'the evidence verifies, and the vote proof checks with stock
 	ssh-keygen -Y verify -f signers -I alice -n approve-exec-decision -s vote.sig <vote
 '
 
+test_expect_success 'after the run the host closes it once more, with the exit status' '
+	id=$(jq -r .id rec.json) &&
+	test "$(grep -c "method=POST path=\"/v1/requests/$id/close\" status=201" broker.log)" = 1 &&
+	test "$(grep -c "method=POST path=\"/v1/requests/$id/close\" status=200" broker.log)" = 1
+'
+
 test_expect_success 'a vote changed in the record is caught by verify' '
 	rm -rf tam tam.git && cp -R "$W/req/audit.git" tam.git &&
 	git clone -q tam.git tam &&

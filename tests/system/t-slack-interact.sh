@@ -34,7 +34,8 @@ cat >approvers.yaml <<EOF2
 people:
   alice: { unix: alice, slack: U0ALICE }
   bob: { unix: bob, slack: U0BOB }
-  carol: { unix: carol }
+  carol: { unix: carol, slack: U0CAROL }
+  dave: { unix: dave }
 groups:
   sre: [alice, bob]
 EOF2
@@ -46,7 +47,7 @@ store: sqlite:broker.db
 hosts: hosts
 approvers: approvers.yaml
 signing_key: broker_key
-slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }
+slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM, api_base: "http://127.0.0.1:9/api" }
 EOF2
 export URL SECRET
 
@@ -109,10 +110,13 @@ cat >bad-clicks <<'EOF2'
 400 bad_request      printf "token=x" >b
 400 bad_request      click U0ALICE T0TEAM approve $ID1 1.1 >b; printf "&payload=x" >>b
 400 bad_request      click U0ALICE T0TEAM approve 0000000000000000000000000000000g 1.1 >b
-400 bad_request      click U0ALICE T0TEAM modify $ID1 1.1 >b
+400 bad_request      click U0ALICE T0TEAM delete $ID1 1.1 >b
+200 no_modal         click U0ALICE T0TEAM modify $ID1 1.1 >b
+200 no_modal         click U0ALICE T0TEAM deny $ID1 1.1 >b
+200 requester        click U0CAROL T0TEAM approve $ID1 1.1 >b
 400 bad_request      click U0ALICE T0TEAM approve $ID1 1.1 ".type = \"view_submission\"" >b
 400 bad_request      click U0ALICE T0TEAM approve $ID1 1.1 ".user.team_id = \"T0OTHER\"" >b
-200 not_an_approver  click U0CAROL T0TEAM approve $ID1 1.1 >b
+200 not_an_approver  click U0DAVE T0TEAM approve $ID1 1.1 >b
 200 not_an_approver  click U0ALICE T0OTHER approve $ID1 1.1 >b
 200 not_an_approver  click U0ALICE T0TEAM approve $ID1 1.1 ".user.is_bot = true" >b
 200 not_an_approver  click U0ALICE T0TEAM approve $ID1 1.1 ".bot_id = \"B01\"" >b
@@ -159,17 +163,16 @@ test_expect_success 'a repeated delivery of the same click is the same click' '
 '
 
 test_expect_success 'another click by the same person does not change the first vote' '
-	click U0ALICE T0TEAM deny $ID1 1765000001.000200 >c2 &&
+	click U0ALICE T0TEAM approve $ID1 1765000001.000200 >c2 &&
 	test "$(slack c2)" = 200 && jq -e ".result == \"already_voted\"" out &&
 	get /v1/requests/$ID1 >/dev/null &&
 	jq -e "(.votes | length) == 1 and .votes[0].decision == \"approve\"" out
 '
 
-test_expect_success 'a deny by another approver is stored as theirs' '
+test_expect_success 'a Deny click is no vote: without a modal to open it says so' '
 	click U0BOB T0TEAM deny $ID2 1765000002.000300 >c3 &&
-	test "$(slack c3)" = 200 && jq -e ".result == \"stored\"" out &&
-	get /v1/requests/$ID2 >/dev/null &&
-	jq -e ".votes[0].person == \"bob\" and .votes[0].decision == \"deny\"" out
+	test "$(slack c3)" = 200 && jq -e ".result == \"no_modal\"" out &&
+	test "$(votes $ID2)" = 0
 '
 
 test_expect_success 'a click on an unknown request stores nothing' '

@@ -106,8 +106,10 @@ static const struct click_row {
 	    ID, "1.5"), "U1", "approve", 0 },
 	{ "guest of another team", CLICK("U1", "T1", "T2", "approve", ID,
 	    "1.5"), NULL, NULL, 0 },
-	{ "modify", CLICK("U1", "T1", "T1", "modify", ID, "1.5"), NULL, NULL,
-	    0 },
+	{ "modify", CLICK("U1", "T1", "T1", "modify", ID, "1.5"), "U1",
+	    "modify", 0 },
+	{ "another action", CLICK("U1", "T1", "T1", "delete", ID, "1.5"),
+	    NULL, NULL, 0 },
 	{ "not a request id", CLICK("U1", "T1", "T1", "approve", "../x",
 	    "1.5"), NULL, NULL, 0 },
 	{ "action_ts not a time", CLICK("U1", "T1", "T1", "approve", ID,
@@ -162,9 +164,99 @@ test_click(void **state)
 	assert_string_equal(k.request, ID);
 	assert_int_equal(k.is_bot, r->bot);
 	assert_int_equal(k.at, 1);
-	vp = slack_click_vote_payload(&k, "sha256:00", "alice");
+	vp = slack_click_vote_payload(&k, "sha256:00", "alice", 0);
+	/* a deny or modify click opens a modal: it is no vote */
+	if (strcmp(r->action, "approve") != 0) {
+		assert_null(vp);
+		slack_click_release(&k);
+		return;
+	}
 	assert_non_null(strstr(vp, "\"schema\":\"approve-exec/broker-vote/v1\""));
 	assert_non_null(strstr(vp, "\"action_ts\":\"1.5\""));
+	free(vp);
+	slack_click_release(&k);
+}
+
+/* A view_submission of the modal for callback cb with the inputs vals. */
+#define SUB(view, cb, meta, vals) "{\"type\":\"view_submission\"," \
+    "\"user\":{\"id\":\"U1\",\"team_id\":\"T1\"},\"team\":{\"id\":" \
+    "\"T1\"},\"view\":{\"id\":\"" view "\",\"callback_id\":\"" cb "\"," \
+    "\"private_metadata\":\"" meta "\",\"state\":{\"values\":{" vals "}}}}"
+#define IN(id, v) "\"" id "\":{\"" id "\":{\"type\":\"plain_text_input\"," \
+    "\"value\":" v "}}"
+
+static const struct sub_row {
+	const char *what, *json;
+	int ok;			/* parsed */
+	const char *block;	/* the input refused, or NULL */
+	const char *vote;	/* a part of the vote payload */
+} sub_rows[] = {
+	{ "deny with a reason", SUB("V01", "deny", ID, IN("reason",
+	    "\"not now\"")), 1, NULL, "\"person\":\"alice\",\"reason\":"
+	    "\"not now\",\"request\"" },
+	{ "deny without a reason", SUB("V01", "deny", ID, IN("reason",
+	    "null")), 1, "reason", NULL },
+	{ "modify, quoted words", SUB("V01", "modify", ID, IN("argv",
+	    "\"ls -l '/tmp/a b'\"") "," IN("reason", "null")), 1, NULL,
+	    "\"argv\":[\"ls\",\"-l\",\"/tmp/a b\"],\"at\"" },
+	{ "modify, a pipe", SUB("V01", "modify", ID, IN("argv",
+	    "\"ls | sh\"") "," IN("reason", "null")), 1, "argv", NULL },
+	{ "modify, a variable", SUB("V01", "modify", ID, IN("argv",
+	    "\"rm $HOME\"") "," IN("reason", "null")), 1, "argv", NULL },
+	{ "modify, a substitution", SUB("V01", "modify", ID, IN("argv",
+	    "\"rm $(id)\"") "," IN("reason", "null")), 1, "argv", NULL },
+	{ "modify, nothing", SUB("V01", "modify", ID, IN("argv", "\"\"")
+	    "," IN("reason", "null")), 1, "argv", NULL },
+	{ "modify without its command", SUB("V01", "modify", ID,
+	    IN("reason", "null")), 0, NULL, NULL },
+	{ "a view not the broker's", SUB("V01", "approve", ID, IN("reason",
+	    "\"x\"")), 0, NULL, NULL },
+	{ "a view id not Slack's", SUB("../1", "deny", ID, IN("reason",
+	    "\"x\"")), 0, NULL, NULL },
+	{ "metadata not a request id", SUB("V01", "deny", "x", IN("reason",
+	    "\"x\"")), 0, NULL, NULL },
+	{ "an input of another type", SUB("V01", "deny", ID, "\"reason\":{"
+	    "\"reason\":{\"type\":\"static_select\",\"value\":\"x\"}}"), 0,
+	    NULL, NULL },
+	{ "an extra input", SUB("V01", "deny", ID, IN("reason", "\"x\"") ","
+	    IN("argv", "\"ls\"")), 0, NULL, NULL },
+};
+
+static char *
+sub_name(const void *p)
+{
+	return xasprintf("submission: %s", ((const struct sub_row *)p)->what);
+}
+
+static void
+test_sub(void **state)
+{
+	const struct sub_row *r = *state;
+	struct ae_error err = AE_ERROR_INIT;
+	struct slack_click k;
+	char *vp;
+	int rc;
+
+	rc = slack_interact_parse_json(&k, r->json, strlen(r->json), &err);
+	if (!r->ok) {
+		assert_int_equal(rc, AE_ERR_PROTOCOL);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(k.kind, SLACK_SUBMISSION);
+	assert_string_equal(k.action_ts, "V01");
+	vp = slack_click_vote_payload(&k, "sha256:00", "alice", 1765000000);
+	if (r->block != NULL) {
+		assert_non_null(k.input_block);
+		assert_string_equal(k.input_block, r->block);
+		assert_null(vp);
+	} else {
+		assert_null(k.input_block);
+		assert_non_null(vp);
+		assert_non_null(strstr(vp, r->vote));
+		assert_non_null(strstr(vp, "\"action_ts\":\"V01\""));
+		assert_non_null(strstr(vp, "\"at\":\"2025-12-06T05:46:40Z\""));
+	}
 	free(vp);
 	slack_click_release(&k);
 }
@@ -176,5 +268,6 @@ main(void)
 
 	fails += run_table("signature", test_sig, ROWS(sig_rows), sig_name);
 	fails += run_table("click", test_click, ROWS(click_rows), click_name);
+	fails += run_table("submission", test_sub, ROWS(sub_rows), sub_name);
 	return fails != 0;
 }
