@@ -8,7 +8,8 @@
 
 static const char *const top_keys[] = { "people", "groups", NULL };
 static const char *const person_keys[] = { "unix", "slack", "teams",
-    "email", "ssh", "totp", "ci", "notify", NULL };
+    "email", "ssh", "totp", "ci", "notify",
+    "oidc", NULL };
 
 /* Names of people and groups: letters, digits, '.', '_', '-'. */
 static int
@@ -36,6 +37,30 @@ opt_list(const struct ydoc *doc, const struct ynode *map, const char *key,
 	return ydoc_strlist(doc, v, key, out, err);
 }
 
+/* "ISSUER#SUBJECT": an issuer carries no fragment, so '#' splits. */
+static int
+load_oidc(const struct ydoc *doc, const struct ynode *val, struct person *p,
+    struct ae_error *err)
+{
+	const struct ynode *v;
+	const char *hash;
+	size_t i;
+	int r;
+
+	if ((r = opt_list(doc, val, "oidc", &p->oidc, err)) != 0)
+		return r;
+	for (i = 0; p->oidc != NULL && p->oidc[i] != NULL; i++) {
+		hash = strchr(p->oidc[i], '#');
+		if (hash != NULL && hash > p->oidc[i] && hash[1] != '\0' &&
+		    strchr(hash + 1, '#') == NULL)
+			continue;
+		v = ydoc_get(val, "oidc");
+		return ydoc_error(doc, v->type == YN_SEQ ? v->kids[i] : v, err,
+		    "oidc: '%s' is not ISSUER#SUBJECT", p->oidc[i]);
+	}
+	return 0;
+}
+
 static int
 load_person(const struct ydoc *doc, const struct ynode *key,
     const struct ynode *val, struct person *p, struct ae_error *err)
@@ -59,6 +84,8 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 	    (r = opt_list(doc, val, "email", &p->email, err)) != 0 ||
 	    (r = opt_list(doc, val, "ssh", &p->ssh, err)) != 0 ||
 	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0)
+		return r;
+	if ((r = load_oidc(doc, val, p, err)) != 0)
 		return r;
 	/* ci identities are patterns: a broken one must not just never match */
 	for (i = 0; p->ci != NULL && p->ci[i] != NULL; i++)
@@ -224,6 +251,7 @@ check_identities(const struct approvers *ap, const struct ydoc *doc,
 		add_idents(&v, &n, p, val, "teams", "teams identity", p->teams);
 		add_idents(&v, &n, p, val, "email", "email address", p->email);
 		add_idents(&v, &n, p, val, "ssh", "ssh key", p->ssh);
+		add_idents(&v, &n, p, val, "oidc", "oidc identity", p->oidc);
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_ident);
@@ -333,6 +361,7 @@ approvers_release(struct approvers *ap)
 		strv_free(p->email);
 		strv_free(p->ssh);
 		strv_free(p->ci);
+		strv_free(p->oidc);
 		free(p->totp);
 	}
 	for (i = 0; i < ap->ngroups; i++) {
