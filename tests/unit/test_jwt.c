@@ -378,7 +378,7 @@ static void
 test_row(void **state)
 {
 	const struct row *r = *state;
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 	char *tok = make_token(r), *set = make_set(r->set);
@@ -442,7 +442,7 @@ static void
 test_shape(void **state)
 {
 	const struct shape_row *r = *state;
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 
@@ -456,7 +456,7 @@ test_shape(void **state)
 static void
 test_caps(void **state)
 {
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 	char *big = xcalloc(1, JWT_JWKS_MAX + 2);
@@ -480,7 +480,7 @@ test_claims(void **state)
 	static const struct row r = { "claims", "RS256", "k1",
 	    WITH("\"run_id\":\"42\",\"n\":7,\"f\":1.5,\"o\":{}," TIMES), K1,
 	    SIG_RSA, SET_K1, 0, 0, NULL };
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 	char *tok = make_token(&r), *set = make_set(SET_K1), *v;
