@@ -30,6 +30,7 @@
 #include "broker_int.h"
 #include "brokerwire.h"
 #include "crypto.h"
+#include "page.h"
 #include "reqid.h"
 #include "slack_interact.h"
 #include "sshkey.h"
@@ -87,6 +88,8 @@ struct broker {
 	struct idmap slack_people;	/* under lock, like the keys */
 	struct sshkey *signer;		/* signing_key: countersigns clicks */
 	char *slack_secret;		/* NULL: no Slack interactivity */
+	struct page *page;		/* NULL: no approval page */
+	struct idmap oidc_people, teams_people;	/* under lock */
 	size_t slack_secret_len;
 	struct conn *waiters;
 	size_t nwaiters;
@@ -1077,6 +1080,93 @@ is_post(const struct conn *c)
 	return strcmp(c->method, "POST") == 0;
 }
 
+/* ---- the approval page ---- */
+
+static char *
+page_person(void *arg, const char *kind, const char *id)
+{
+	struct broker *b = arg;
+	const char *p;
+	char *out = NULL;
+
+	pthread_mutex_lock(&b->lock);
+	p = idmap_find(strcmp(kind, "entra") == 0 ? &b->teams_people :
+	    &b->oidc_people, id);
+	if (p != NULL)
+		out = xstrdup(p);
+	pthread_mutex_unlock(&b->lock);
+	return out;
+}
+
+static void
+page_voted(void *arg, const char *id, int64_t received_at)
+{
+	struct broker *b = arg;
+
+	latency_add(b, (double)(now_s() - received_at));
+	wake(b, id);
+}
+
+static const char *
+arg_of(struct conn *c, const char *key)
+{
+	return MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result
+serve_page(struct conn *c)
+{
+	struct page_env env = { c->b->st, c->b->signer, page_person,
+	    page_voted, c->b };
+	struct MHD_Response *resp;
+	struct page_out o;
+	struct page_in in;
+	const char *ct;
+	enum MHD_Result ret = MHD_NO;
+	size_t i;
+
+	memset(&in, 0, sizeof(in));
+	in.method = c->method;
+	in.path = c->path;
+	in.code = arg_of(c, "code");
+	in.state = arg_of(c, "state");
+	in.error = arg_of(c, "error");
+	in.session = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND,
+	    page_cookie(c->b->page, 0));
+	in.login = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND,
+	    page_cookie(c->b->page, 1));
+	in.origin = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Origin");
+	in.fetch_site = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Sec-Fetch-Site");
+	ct = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Content-Type");
+	in.form = ct != NULL && strcmp(ct,
+	    "application/x-www-form-urlencoded") == 0;
+	in.body = c->body.len > 0 ? c->body.p : "";
+	in.body_len = c->body.len;
+	page_serve(c->b->page, &env, &in, &o);
+	free(c->note);
+	c->note = o.note;
+	o.note = NULL;	/* transferred */
+	resp = MHD_create_response_from_buffer(strlen(o.body), o.body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp != NULL) {
+		o.body = NULL;	/* transferred */
+		MHD_add_response_header(resp, "Content-Type", o.type);
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		for (i = 0; o.headers != NULL && o.headers[i] != NULL &&
+		    o.headers[i + 1] != NULL; i += 2)
+			MHD_add_response_header(resp, o.headers[i],
+			    o.headers[i + 1]);
+		c->status = o.status;
+		ret = MHD_queue_response(c->mc, (unsigned)o.status, resp);
+		MHD_destroy_response(resp);
+	}
+	page_out_release(&o);
+	return ret;
+}
+
 static enum MHD_Result
 route_v1(struct conn *c)
 {
@@ -1140,6 +1230,8 @@ route(struct conn *c)
 			    "must be application/x-www-form-urlencoded");
 		return post_slack(c);
 	}
+	if (c->b->page != NULL && page_route(c->path))
+		return serve_page(c);
 	if (strcmp(c->path, "/v1/requests") != 0 &&
 	    strncmp(c->path, "/v1/requests/", 13) != 0)
 		return respond_error(c, 404, "not_found", "no such route");
@@ -1304,7 +1396,7 @@ static int
 load_keys(struct broker *b, int reload, struct ae_error *err)
 {
 	struct keyring hosts, people;
-	struct idmap slack;
+	struct idmap slack, oidc, teams;
 	int r;
 
 	if ((r = broker_hosts_load(&hosts, b->conf.hosts, err)) != 0)
@@ -1319,6 +1411,13 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 		keyring_release(&people);
 		return r;
 	}
+	if ((r = broker_page_people_load(&oidc, &teams, b->conf.approvers,
+	    err)) != 0) {
+		keyring_release(&hosts);
+		keyring_release(&people);
+		idmap_release(&slack);
+		return r;
+	}
 	pthread_mutex_lock(&b->lock);
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
@@ -1326,6 +1425,10 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 	b->hosts = hosts;	/* transferred */
 	b->approvers = people;
 	b->slack_people = slack;
+	idmap_release(&b->oidc_people);
+	idmap_release(&b->teams_people);
+	b->oidc_people = oidc;
+	b->teams_people = teams;
 	pthread_mutex_unlock(&b->lock);
 	log_line(reload ? "reload" : "keys", "hosts=%zu approver_keys=%zu",
 	    hosts.n, people.n);
@@ -1471,6 +1574,9 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	if (b->conf.slack_secret_file != NULL &&
 	    (r = read_slack_secret(b, err)) != 0)
 		return r;
+	if (b->conf.oidc_issuer != NULL &&
+	    (r = page_new(&b->page, &b->conf, err)) != 0)
+		return r;
 	if ((r = load_keys(b, 0, err)) != 0 ||
 	    (b->conf.tls_cert != NULL &&
 	    ((r = read_tls(b->conf.tls_cert, 0, &cert, err)) != 0 ||
@@ -1546,6 +1652,9 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	keyring_release(&b->hosts);
 	keyring_release(&b->approvers);
 	idmap_release(&b->slack_people);
+	idmap_release(&b->oidc_people);
+	idmap_release(&b->teams_people);
+	page_free(b->page);
 	sshkey_free(b->signer);
 	if (b->slack_secret != NULL)
 		ae_memzero(b->slack_secret, strlen(b->slack_secret));

@@ -20,8 +20,10 @@ static const char *const top_keys[] = { "listen", "public_url", "tls",
 static const char *const tls_keys[] = { "cert", "key", NULL };
 static const char *const slack_keys[] = { "token_file", "signing_secret_file",
     "app_token_file", "channel", "team", "api_base", NULL };
+static const char *const oidc_keys[] = { "issuer", "client_id",
+    "client_secret_file", "discovery", "entra", "session", NULL };
 /* accepted so that one serve.yaml serves every version, but not served yet */
-static const char *const later_keys[] = { "teams", "oidc", NULL };
+static const char *const later_keys[] = { "teams", NULL };
 
 static int
 path_of(const struct ydoc *doc, const struct ynode *map, const char *key,
@@ -144,6 +146,57 @@ load_slack(struct broker_conf *c, const struct ydoc *doc,
 }
 
 static int
+oidc_str(const struct ydoc *doc, const struct ynode *map, const char *key,
+    char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+	int r;
+
+	if (v == NULL)
+		return ydoc_error(doc, map, err, "oidc: '%s' is missing", key);
+	if ((r = ydoc_str(doc, v, key, out, err)) != 0)
+		return r;
+	if (**out == '\0' || strlen(*out) > 1024 ||
+	    strcspn(*out, " \t\r\n#") != strlen(*out))
+		return ydoc_error(doc, v, err, "oidc: '%s' is empty, too long, "
+		    "or holds a space or '#'", key);
+	return 0;
+}
+
+/* The approval page's sign-in: an OpenID Connect confidential client. */
+static int
+load_oidc(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	const struct ynode *v;
+	int r;
+
+	if (n->type != YN_MAP)
+		return ydoc_error(doc, n, err, "'oidc' is not a mapping");
+	if ((r = ydoc_check_keys(doc, n, "oidc", oidc_keys, err)) != 0 ||
+	    (r = oidc_str(doc, n, "issuer", &c->oidc_issuer, err)) != 0 ||
+	    (r = oidc_str(doc, n, "client_id", &c->oidc_client_id, err))
+	    != 0 || (r = path_of(doc, n, "client_secret_file", 1,
+	    &c->oidc_secret_file, err)) != 0)
+		return r;
+	if (ydoc_get(n, "discovery") != NULL &&
+	    (r = oidc_str(doc, n, "discovery", &c->oidc_discovery, err)) != 0)
+		return r;
+	c->oidc_entra = strncmp(c->oidc_issuer,
+	    "https://login.microsoftonline.com/", 34) == 0;
+	if ((v = ydoc_get(n, "entra")) != NULL &&
+	    (r = ydoc_bool(doc, v, "entra", &c->oidc_entra, err)) != 0)
+		return r;
+	if ((v = ydoc_get(n, "session")) != NULL &&
+	    (r = ydoc_duration(doc, v, "session", &c->oidc_session, err)) != 0)
+		return r;
+	if (c->oidc_session < 60 || c->oidc_session > 86400)
+		return ydoc_error(doc, v != NULL ? v : n, err, "oidc: 'session' "
+		    "is not between 1m and 24h");
+	return 0;
+}
+
+static int
 load_numbers(struct broker_conf *c, const struct ydoc *doc,
     const struct ynode *root, struct ae_error *err)
 {
@@ -196,6 +249,14 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	if ((v = ydoc_get(root, "slack")) != NULL &&
 	    (r = load_slack(c, doc, v, err)) != 0)
 		return r;
+	if ((v = ydoc_get(root, "oidc")) != NULL &&
+	    (r = load_oidc(c, doc, v, err)) != 0)
+		return r;
+	if (c->oidc_issuer != NULL && (c->signing_key == NULL ||
+	    c->public_url == NULL))
+		return ydoc_error(doc, v, err, "'oidc' needs 'signing_key' and "
+		    "'public_url': the broker countersigns every vote of the "
+		    "page, and the issuer sends approvers back to public_url");
 	if (c->slack_secret_file != NULL && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'slack' needs 'signing_key': "
 		    "the broker countersigns every click");
@@ -220,6 +281,7 @@ broker_conf_load(struct broker_conf *c, const char *path,
 	memset(c, 0, sizeof(*c));
 	c->rate_limit = 600;
 	c->max_wait = 60;
+	c->oidc_session = 3600;
 	c->file = xstrdup(path);
 	if ((r = ydoc_load(&doc, path, err)) != 0) {
 		ydoc_release(&doc);	/* a failed parse still names its file */
@@ -254,6 +316,10 @@ broker_conf_release(struct broker_conf *c)
 	free(c->slack_secret_file);
 	free(c->slack_channel);
 	free(c->slack_team);
+	free(c->oidc_issuer);
+	free(c->oidc_client_id);
+	free(c->oidc_secret_file);
+	free(c->oidc_discovery);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -422,6 +488,40 @@ broker_slack_people_load(struct idmap *m, const char *path,
 			m->id[m->n] = xstrdup(p->slack[j]);
 			m->person[m->n++] = xstrdup(p->name);
 		}
+	}
+	approvers_release(&ap);
+	return 0;
+}
+
+static void
+idmap_add(struct idmap *m, const char *id, const char *person)
+{
+	m->id = xreallocarray(m->id, m->n + 1, sizeof(*m->id));
+	m->person = xreallocarray(m->person, m->n + 1, sizeof(*m->person));
+	m->id[m->n] = xstrdup(id);
+	m->person[m->n++] = xstrdup(person);
+}
+
+int
+broker_page_people_load(struct idmap *oidc, struct idmap *teams,
+    const char *path, struct ae_error *err)
+{
+	struct approvers ap;
+	const struct person *p;
+	size_t i, j;
+	int r;
+
+	memset(oidc, 0, sizeof(*oidc));
+	memset(teams, 0, sizeof(*teams));
+	if ((r = approvers_load(&ap, path, err)) != 0)
+		return r;
+	/* approvers_load refuses an identity that two people share */
+	for (i = 0; i < ap.npeople; i++) {
+		p = &ap.people[i];
+		for (j = 0; p->oidc != NULL && p->oidc[j] != NULL; j++)
+			idmap_add(oidc, p->oidc[j], p->name);
+		for (j = 0; p->teams != NULL && p->teams[j] != NULL; j++)
+			idmap_add(teams, p->teams[j], p->name);
 	}
 	approvers_release(&ap);
 	return 0;

@@ -26,6 +26,11 @@ struct broker_conf {
 	char **unsupported;	/* keys set that this version cannot serve */
 	/* slack: its buttons are served when slack_secret_file is set */
 	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
+	/* oidc: the approval page is served when oidc_issuer is set */
+	char *oidc_issuer, *oidc_client_id, *oidc_secret_file;
+	char *oidc_discovery;	/* the discovery document's URL, or NULL */
+	int oidc_entra;		/* identify by tid + oid (Entra ID) */
+	long oidc_session;	/* seconds a page session lasts */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */
@@ -67,6 +72,13 @@ struct idmap {
 /* Loads the slack: identities of approvers.yaml. Returns 0 or AE_ERR_CONFIG. */
 int broker_slack_people_load(struct idmap *m, const char *path,
     struct ae_error *err);
+/*
+ * Loads the approval page's identities of approvers.yaml: oidc: as
+ * "ISSUER#SUBJECT" into *oidc, teams: (Entra object IDs) into *teams.
+ * Returns 0 or AE_ERR_CONFIG.
+ */
+int broker_page_people_load(struct idmap *oidc, struct idmap *teams,
+    const char *path, struct ae_error *err);
 /* Returns the person whose identity is id, or NULL. Borrowed. */
 const char *idmap_find(const struct idmap *m, const char *id);
 void idmap_release(struct idmap *m);
