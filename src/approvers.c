@@ -3,13 +3,13 @@
 
 #include "approvers.h"
 #include "glob.h"
+#include "http.h"
 #include "util.h"
 #include "ydoc.h"
 
 static const char *const top_keys[] = { "people", "groups", NULL };
 static const char *const person_keys[] = { "unix", "slack", "teams",
-    "email", "ssh", "totp", "ci", "notify",
-    "oidc", NULL };
+    "email", "ssh", "totp", "ci", "notify", "oidc", NULL };
 
 /* Names of people and groups: letters, digits, '.', '_', '-'. */
 static int
@@ -37,27 +37,46 @@ opt_list(const struct ydoc *doc, const struct ynode *map, const char *key,
 	return ydoc_strlist(doc, v, key, out, err);
 }
 
-/* "ISSUER#SUBJECT": an issuer carries no fragment, so '#' splits. */
+/*
+ * An OpenID Connect identity, "ISSUER#SUBJECT": the issuer an https URL
+ * (plain http to loopback only), which never holds a fragment, so the
+ * first '#' ends it; then the subject, not empty. NULL, or why not.
+ */
+static const char *
+oidc_why(const char *s)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	const char *hash = strchr(s, '#');
+	char *iss;
+	int r;
+
+	if (hash == NULL || hash[1] == '\0')
+		return "is not ISSUER#SUBJECT";
+	if (strlen(s) > 1024)
+		return "is longer than 1024 bytes";
+	iss = xstrndup(s, (size_t)(hash - s));
+	r = strpbrk(iss, "? ") != NULL || http_url_check(iss, NULL, &e) != 0;
+	free(iss);
+	return r ? "does not start with an https URL without query" : NULL;
+}
+
 static int
 load_oidc(const struct ydoc *doc, const struct ynode *val, struct person *p,
     struct ae_error *err)
 {
-	const struct ynode *v;
-	const char *hash;
+	const struct ynode *n;
+	const char *why;
 	size_t i;
 	int r;
 
 	if ((r = opt_list(doc, val, "oidc", &p->oidc, err)) != 0)
 		return r;
-	for (i = 0; p->oidc != NULL && p->oidc[i] != NULL; i++) {
-		hash = strchr(p->oidc[i], '#');
-		if (hash != NULL && hash > p->oidc[i] && hash[1] != '\0' &&
-		    strchr(hash + 1, '#') == NULL)
-			continue;
-		v = ydoc_get(val, "oidc");
-		return ydoc_error(doc, v->type == YN_SEQ ? v->kids[i] : v, err,
-		    "oidc: '%s' is not ISSUER#SUBJECT", p->oidc[i]);
-	}
+	for (i = 0; p->oidc != NULL && p->oidc[i] != NULL; i++)
+		if ((why = oidc_why(p->oidc[i])) != NULL) {
+			n = ydoc_get(val, "oidc");
+			return ydoc_error(doc, n->type == YN_SEQ ? n->kids[i] :
+			    n, err, "oidc identity '%s' %s", p->oidc[i], why);
+		}
 	return 0;
 }
 
@@ -83,9 +102,8 @@ load_person(const struct ydoc *doc, const struct ynode *key,
 	    (r = opt_list(doc, val, "teams", &p->teams, err)) != 0 ||
 	    (r = opt_list(doc, val, "email", &p->email, err)) != 0 ||
 	    (r = opt_list(doc, val, "ssh", &p->ssh, err)) != 0 ||
-	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0)
-		return r;
-	if ((r = load_oidc(doc, val, p, err)) != 0)
+	    (r = opt_list(doc, val, "ci", &p->ci, err)) != 0 ||
+	    (r = load_oidc(doc, val, p, err)) != 0)
 		return r;
 	/* ci identities are patterns: a broken one must not just never match */
 	for (i = 0; p->ci != NULL && p->ci[i] != NULL; i++)

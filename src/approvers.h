@@ -14,7 +14,7 @@ struct person {
 	char *name;
 	/* identities on each channel; owned strv, NULL when none */
 	char **unix_users, **slack, **teams, **email, **ssh, **ci;
-	char **oidc;		/* "ISSUER#SUBJECT", the approval page's sign-in */
+	char **oidc;		/* "ISSUER#SUBJECT" */
 	char *totp;		/* path of the TOTP secret file, or NULL */
 	int notify_tty;		/* notify: tty: a line on their terminals */
 	unsigned long line;	/* where it is defined */

@@ -19,6 +19,21 @@ static const char *const close_keys[] = { "schema", "request", "digest",
     "state", "at", NULL };
 static const char *const decision_keys[] = { "schema", "request", "digest",
     "decision", "reason", "at", NULL };
+static const char *const broker_vote_keys[] = { "schema", "request",
+    "digest", "decision", "person", "at", NULL };
+static const char *const broker_vote_optional[] = { "reason", "argv", NULL };
+
+/* The identity objects of a broker vote, by enum bw_via; one is present. */
+static const struct via {
+	const char *name;
+	const char *const keys[4];
+} vias[] = {
+	[BW_VIA_SLACK] = { "slack", { "team", "user", "action_ts", NULL } },
+	[BW_VIA_OIDC] = { "oidc", { "iss", "sub", NULL } },
+	[BW_VIA_ENTRA] = { "entra", { "tid", "oid", NULL } },
+	[BW_VIA_TEAMS] = { "teams", { "tenant", "oid", "activity", NULL } },
+};
+#define NVIAS	(sizeof(vias) / sizeof(vias[0]))
 
 static int
 bad(struct ae_error *err, const char *fmt, const char *what)
@@ -292,6 +307,266 @@ bw_decision_release(struct bw_decision *d)
 	free(d->decision);
 	free(d->reason);
 	memset(d, 0, sizeof(*d));
+}
+
+static int
+in_list(const char *k, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(k, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A broker vote's keys: the required ones, maybe reason and argv, one identity. */
+static int
+broker_vote_keys_ok(const json_t *o, enum bw_via *via, struct ae_error *err)
+{
+	const char *k;
+	json_t *v;
+	size_t i, n = 0;
+
+	json_object_foreach((json_t *)o, k, v) {
+		for (i = 0; i < NVIAS; i++)
+			if (strcmp(k, vias[i].name) == 0)
+				break;
+		if (i < NVIAS) {
+			*via = (enum bw_via)i;
+			n++;
+		} else if (!in_list(k, broker_vote_keys) &&
+		    !in_list(k, broker_vote_optional))
+			return ae_error_set(err, AE_ERR_PROTOCOL,
+			    "payload: unknown field '%.64s'", k);
+	}
+	for (i = 0; broker_vote_keys[i] != NULL; i++)
+		if (json_object_get(o, broker_vote_keys[i]) == NULL)
+			return ae_error_set(err, AE_ERR_PROTOCOL,
+			    "payload: field '%s' is missing", broker_vote_keys[i]);
+	if (n != 1)
+		return bad(err, "payload: %s", n == 0 ? "no identity object "
+		    "(slack, oidc, entra or teams)" : "more than one identity "
+		    "object");
+	return 0;
+}
+
+/* One fact of an identity: short printable text, no control bytes. */
+static int
+get_fact(const json_t *o, const char *via, const char *key, char **out,
+    struct ae_error *err)
+{
+	const json_t *v = json_object_get(o, key);
+	const unsigned char *p;
+	size_t n;
+
+	if (!json_is_string(v) || (n = json_string_length(v)) == 0 ||
+	    n > BW_ID_MAX)
+		return ae_error_set(err, AE_ERR_PROTOCOL, "field '%s.%s' is not "
+		    "a string of 1 to %d bytes", via, key, BW_ID_MAX);
+	for (p = (const unsigned char *)json_string_value(v); n > 0; p++, n--)
+		if (*p < 0x20 || *p == 0x7f)
+			return ae_error_set(err, AE_ERR_PROTOCOL, "field "
+			    "'%s.%s' holds a control character", via, key);
+	*out = xstrdup(json_string_value(v));
+	return 0;
+}
+
+/* Slack IDs: upper-case letters and digits. */
+static int
+is_slack_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 2 && n <= 32 &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+}
+
+/* Entra tenant and object IDs: a GUID, 8-4-4-4-12 hex digits. */
+static int
+is_guid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	if (strlen(s) != sizeof(shape) - 1)
+		return 0;
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'x' ? strchr("0123456789abcdefABCDEF", s[i]) ==
+		    NULL || s[i] == '\0' : s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* An issuer: an http(s) URL whose '#' would make "ISSUER#SUBJECT" ambiguous. */
+static int
+is_issuer(const char *s)
+{
+	return (strncmp(s, "https://", 8) == 0 ||
+	    strncmp(s, "http://", 7) == 0) && strpbrk(s, "# ") == NULL;
+}
+
+static int
+get_identity(const json_t *o, struct bw_broker_vote *v, struct ae_error *err)
+{
+	const struct via *w = &vias[v->via];
+	const json_t *id = json_object_get(o, w->name);
+	char **slot[3];
+	const char *why = NULL;
+	size_t i;
+	int r;
+
+	if (!json_is_object(id))
+		return bad(err, "field '%s' is not an object", w->name);
+	if ((r = check_keys(id, w->keys, w->name, err)) != 0)
+		return r;
+	switch (v->via) {
+	case BW_VIA_SLACK:
+		slot[0] = &v->team, slot[1] = &v->user, slot[2] = &v->event;
+		break;
+	case BW_VIA_OIDC:
+		slot[0] = &v->issuer, slot[1] = &v->user, slot[2] = NULL;
+		break;
+	case BW_VIA_ENTRA:
+		slot[0] = &v->team, slot[1] = &v->user, slot[2] = NULL;
+		break;
+	default:
+		slot[0] = &v->team, slot[1] = &v->user, slot[2] = &v->event;
+		break;
+	}
+	for (i = 0; i < 3 && w->keys[i] != NULL; i++)
+		if ((r = get_fact(id, w->name, w->keys[i], slot[i], err)) != 0)
+			return r;
+	if (v->via == BW_VIA_SLACK && (!is_slack_id(v->team) ||
+	    !is_slack_id(v->user)))
+		why = "its team and user are not Slack IDs";
+	else if (v->via == BW_VIA_OIDC && !is_issuer(v->issuer))
+		why = "its iss is not an http(s) URL without '#'";
+	else if ((v->via == BW_VIA_ENTRA || v->via == BW_VIA_TEAMS) &&
+	    (!is_guid(v->team) || !is_guid(v->user)))
+		why = "its tenant and object IDs are not GUIDs";
+	if (why != NULL)
+		return ae_error_set(err, AE_ERR_PROTOCOL, "field '%s': %s",
+		    w->name, why);
+	return 0;
+}
+
+/* "argv": the changed command, one or more strings, the first not empty. */
+static int
+get_argv(const json_t *o, char ***out, struct ae_error *err)
+{
+	const json_t *a = json_object_get(o, "argv"), *s;
+	size_t i, n = json_array_size(a);
+
+	if (!json_is_array(a) || n == 0 || n > BW_ARGV_MAX)
+		return bad(err, "field '%s' is not a list of 1 to 4096 strings",
+		    "argv");
+	*out = xcalloc(n + 1, sizeof(**out));
+	json_array_foreach(a, i, s) {
+		if (!json_is_string(s) || strlen(json_string_value(s)) !=
+		    json_string_length(s))
+			return bad(err, "field '%s' holds something other "
+			    "than a string without NUL", "argv");
+		(*out)[i] = xstrdup(json_string_value(s));
+	}
+	if ((*out)[0][0] == '\0')
+		return bad(err, "field '%s' starts with an empty command name",
+		    "argv");
+	return 0;
+}
+
+static int
+broker_vote_fields(const json_t *j, struct bw_broker_vote *v,
+    struct ae_error *err)
+{
+	const json_t *reason = json_object_get(j, "reason");
+	int modify, r;
+
+	if ((r = check_schema(j, BW_SCHEMA_BROKER_VOTE, err)) != 0 ||
+	    (r = get_id(j, "request", &v->request, err)) != 0 ||
+	    (r = get_digest(j, &v->digest, err)) != 0 ||
+	    (r = get_str(j, "decision", 16, &v->decision, err)) != 0 ||
+	    (r = get_str(j, "person", 64, &v->person, err)) != 0 ||
+	    (r = get_time(j, "at", &v->at, err)) != 0 ||
+	    (r = get_identity(j, v, err)) != 0)
+		return r;
+	if (reason == NULL)
+		v->reason = xstrdup("");
+	else if ((r = get_str(j, "reason", BW_REASON_MAX, &v->reason,
+	    err)) != 0)
+		return r;
+	else if (strlen(v->reason) != json_string_length(reason))
+		return bad(err, "field '%s' holds a NUL", "reason");
+	if (strcmp(v->decision, "approve") != 0 &&
+	    strcmp(v->decision, "deny") != 0 &&
+	    strcmp(v->decision, "modify") != 0)
+		return bad(err, "field '%s' is not 'approve', 'deny' or "
+		    "'modify'", "decision");
+	if (v->person[0] == '\0' || strlen(v->person) !=
+	    json_string_length(json_object_get(j, "person")))
+		return bad(err, "field '%s' is empty or holds a NUL", "person");
+	modify = strcmp(v->decision, "modify") == 0;
+	if (modify != (json_object_get(j, "argv") != NULL))
+		return bad(err, "field '%s' must be present if and only if "
+		    "the decision is 'modify'", "argv");
+	return modify ? get_argv(j, &v->argv, err) : 0;
+}
+
+int
+bw_broker_vote_parse(struct bw_broker_vote *v, const char *payload,
+    size_t len, struct ae_error *err)
+{
+	json_t *j = NULL;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (len > BW_BODY_MAX)
+		return bad(err, "%s is too large", "payload");
+	if ((r = load_object(&j, payload, len, "payload", err)) != 0 ||
+	    (r = broker_vote_keys_ok(j, &v->via, err)) != 0)
+		goto out;
+	if (!depth_ok(j, 0))
+		r = bad(err, "%s is nested too deeply", "payload");
+	else
+		r = broker_vote_fields(j, v, err);
+out:
+	json_decref(j);
+	if (r != 0)
+		bw_broker_vote_release(v);
+	return r;
+}
+
+void
+bw_broker_vote_release(struct bw_broker_vote *v)
+{
+	free(v->request);
+	free(v->digest);
+	free(v->decision);
+	free(v->reason);
+	strv_free(v->argv);
+	free(v->person);
+	free(v->team);
+	free(v->user);
+	free(v->issuer);
+	free(v->event);
+	memset(v, 0, sizeof(*v));
+}
+
+int
+bw_is_broker_vote(const char *payload, size_t len)
+{
+	json_t *j = json_loadb(payload, len, 0, NULL);
+	const char *schema = json_string_value(json_object_get(j, "schema"));
+	int r = schema != NULL && strcmp(schema, BW_SCHEMA_BROKER_VOTE) == 0;
+
+	json_decref(j);
+	return r;
+}
+
+const char *
+bw_via_name(enum bw_via via)
+{
+	return (size_t)via < NVIAS ? vias[via].name : "?";
 }
 
 int

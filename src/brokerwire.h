@@ -20,12 +20,16 @@
 #define BW_SCHEMA_REQUEST	"approve-exec/request/v1"
 #define BW_SCHEMA_DECISION	"approve-exec/decision/v1"
 #define BW_SCHEMA_CLOSE		"approve-exec/close/v1"
+#define BW_NS_BROKER_VOTE	"approve-exec-broker-vote"
+#define BW_SCHEMA_BROKER_VOTE	"approve-exec/broker-vote/v1"
 
 #define BW_BODY_MAX	(64u * 1024)	/* a whole HTTP body */
 #define BW_SIG_MAX	4096		/* an armored signature */
 #define BW_REASON_MAX	1000		/* bytes of a decision's reason */
 #define BW_DEPTH_MAX	16		/* nesting inside a payload */
 #define BW_TTL_MAX	(7 * 86400)	/* longest a request may wait */
+#define BW_ARGV_MAX	4096		/* arguments of a changed command */
+#define BW_ID_MAX	256		/* bytes of one identity fact */
 
 struct bw_envelope {
 	char *payload;		/* NUL-terminated, payload_len bytes */
@@ -74,6 +78,53 @@ struct bw_decision {
 int bw_decision_parse(struct bw_decision *d, const char *payload, size_t len,
     struct ae_error *err);
 void bw_decision_release(struct bw_decision *d);
+
+/* How the broker knew the voter: the one identity object of its vote. */
+enum bw_via {
+	BW_VIA_SLACK,		/* "slack": team, user, action_ts */
+	BW_VIA_OIDC,		/* "oidc": iss, sub */
+	BW_VIA_ENTRA,		/* "entra": tid, oid */
+	BW_VIA_TEAMS,		/* "teams": tenant, oid, activity */
+};
+
+/* A vote the broker vouches for, from its payload. */
+struct bw_broker_vote {
+	char *request;		/* the request id */
+	char *digest;
+	char *decision;		/* "approve", "deny" or "modify" */
+	char *reason;		/* "" when the payload has none */
+	char **argv;		/* decision modify: NULL-terminated; else NULL */
+	char *person;		/* the broker's own mapping, to be checked */
+	int64_t at;
+	enum bw_via via;
+	char *team;		/* slack team, entra tid, teams tenant; else NULL */
+	char *user;		/* slack user, oidc sub, entra and teams oid */
+	char *issuer;		/* oidc iss (an URL without '#'); else NULL */
+	char *event;		/* slack action_ts, teams activity; else NULL */
+};
+
+/*
+ * Parses a broker-vote payload, countersigned by the broker in
+ * BW_NS_BROKER_VOTE: {"schema", "request", "digest", "decision",
+ * "reason"?, "argv"? (present if and only if decision is "modify"),
+ * "person", "at"} and exactly one of {"slack": {"team", "user",
+ * "action_ts"}}, {"oidc": {"iss", "sub"}}, {"entra": {"tid", "oid"}},
+ * {"teams": {"tenant", "oid", "activity"}}. Returns 0 and fills v
+ * (release with bw_broker_vote_release), or AE_ERR_PROTOCOL.
+ */
+int bw_broker_vote_parse(struct bw_broker_vote *v, const char *payload,
+    size_t len, struct ae_error *err);
+void bw_broker_vote_release(struct bw_broker_vote *v);
+
+/*
+ * Returns 1 if payload is a JSON object whose schema is
+ * BW_SCHEMA_BROKER_VOTE, else 0: which check a vote is for, and nothing
+ * more (bw_broker_vote_parse checks it).
+ */
+int bw_is_broker_vote(const char *payload, size_t len);
+
+/* The name of v's identity object: "slack", "oidc", "entra" or "teams". */
+const char *bw_via_name(enum bw_via via);
 
 /* The host's word that a request is over, from its payload. */
 struct bw_close {

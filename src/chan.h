@@ -27,6 +27,8 @@ enum chan_who {
 	CHAN_WHO_PERSON,	/* the person's own secret proved the name (TOTP) */
 	CHAN_WHO_SLACK,		/* Slack named the user (and team) */
 	CHAN_WHO_SSH,		/* the person's SSH key signed the vote */
+	CHAN_WHO_OIDC,		/* an OpenID Connect issuer named the subject */
+	CHAN_WHO_ENTRA,		/* Entra ID named the object (and tenant) */
 };
 
 /* One answer, in the one shape every channel hands back. */
@@ -36,15 +38,23 @@ struct chan_vote {
 	/*
 	 * CHAN_WHO_PERSON: person; CHAN_WHO_SLACK: user ID; CHAN_WHO_SSH:
 	 * the public key line ("ssh-ed25519 BASE64") whose signature the
-	 * channel checked
+	 * channel checked; CHAN_WHO_OIDC: "ISSUER#SUBJECT"; CHAN_WHO_ENTRA:
+	 * the object ID, its tenant ID in team
 	 */
 	const char *name;
 	const char *team;	/* CHAN_WHO_SLACK: team ID, or NULL */
 	int approve;		/* 1: approve, 0: deny */
+	char *const *modify;  /* decision modify: the changed argv, NULL-terminated; else NULL */
 	const char *reason;	/* or NULL */
 	const char *code;	/* the request's short code as typed, or NULL */
 	const char *identity;	/* JSON object text: how the channel knew */
 	const char *evidence;	/* JSON object text, or NULL */
+	/*
+	 * A vote the broker vouches for (approve-exec/broker-vote/v1): the
+	 * person the broker named, which must be the host's own mapping;
+	 * else NULL
+	 */
+	const char *vouched;
 };
 
 /*

@@ -7,7 +7,11 @@
  * vote is checked here again (its signature, in its namespace, over a
  * payload that names this request and digest), and only then handed to
  * the session, which maps its key to a person and judges it like any
- * other. Its payload and signature go into the evidence.
+ * other. Its payload and signature go into the evidence. A vote the
+ * broker vouches for itself (a Slack click, a sign-in on its approval
+ * page) is countersigned with the broker's key: it counts only with the
+ * key of channels.broker.public_key, and the host maps the chat or
+ * sign-in identity it names to a person itself.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -38,6 +42,7 @@ struct chan {
 	int fd;			/* the poller's answers; -1 once it is gone */
 	pid_t pid;		/* the poller */
 	char **seen;		/* the votes handed on: payload, signature */
+	struct sshkey *broker_key;	/* channels.broker.public_key, or NULL */
 	char *failing;		/* the failure last said */
 	struct buf in;		/* what the pipe gave, not yet a frame */
 };
@@ -238,6 +243,7 @@ cb_close(struct chan *c)
 	if (c->fd != -1)
 		close(c->fd);
 	brokercli_release(&c->b);
+	sshkey_free(c->broker_key);
 	free(c->id);
 	free(c->digest);
 	strv_free(c->seen);
@@ -263,6 +269,10 @@ cb_open(struct chan **out, const struct chan_request *req,
 	}
 	c->id = xstrdup(req->q->id);
 	c->digest = xstrdup(req->q->digest);
+	if (req->cfg->broker.public_key != NULL &&
+	    (r = sshkey_load_public(&c->broker_key, req->cfg->broker.public_key,
+	    err)) != 0)
+		goto out;
 	if ((r = brokercli_init(&c->b, req->cfg, NULL, err)) != 0 ||
 	    (r = submit(c, req, err)) != 0 ||
 	    (r = poller_start(c, err)) != 0)
@@ -285,74 +295,293 @@ cb_wait_on(const struct chan *c, int *fd, long long *due_ms)
 
 /* ---- the votes ---- */
 
-/* The JSON object {k1: v1, ...} as text; values are strings. */
+/* What a vote's strings live in until it is judged. */
+struct held {
+	char **s;
+	char **argv;		/* a changed command */
+};
+
+/* Keeps s (taken) for the vote; returns it. */
+static const char *
+hold(struct held *h, char *s)
+{
+	h->s = strv_push_take(h->s, s);
+	return s;
+}
+
+static void
+held_release(struct held *h)
+{
+	strv_free(h->s);
+	strv_free(h->argv);
+	memset(h, 0, sizeof(*h));
+}
+
+/* The JSON object as text, or NULL; j is consumed. */
 static char *
 object_text(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
 
 	json_decref(j);
 	return s;
 }
 
+/* A payload must name this very request and digest. */
+static int
+for_this(const struct chan *c, const char *id, const char *digest,
+    const char *what, struct ae_error *err)
+{
+	if (strcmp(id, c->id) != 0 || strcmp(digest, c->digest) != 0)
+		return ae_error_set(err, AE_ERR_DENIED, "the %s was signed "
+		    "for another request (%s)", what, strcmp(id, c->id) != 0 ?
+		    "its id" : "its digest");
+	return 0;
+}
+
+/* The vote's identity and evidence: what it says, and its proof. */
+static int
+vote_proof(struct chan_vote *v, struct held *h, json_t *id,
+    const char *ns, const char *payload, const char *sig,
+    struct ae_error *err)
+{
+	char *idt = object_text(id), *evt;
+
+	evt = object_text(json_pack("{s:s,s:s,s:s}", "namespace", ns,
+	    "payload", payload, "signature", sig));
+	if (idt == NULL || evt == NULL) {
+		free(idt);
+		free(evt);
+		return ae_error_set(err, AE_ERR_INTERNAL, "the vote's proof "
+		    "could not be written");
+	}
+	v->identity = hold(h, idt);
+	v->evidence = hold(h, evt);
+	return 0;
+}
+
 /*
- * Checks one vote as the broker handed it on: its signature over its
- * payload, in the decisions' namespace, by the key it names; a payload
- * for this very request and digest. Fills v (its strings owned by the
- * caller's *keep) or says why not.
+ * An approver's decision: its signature by the key it names, in the
+ * decisions' namespace, over a payload for this request and digest.
  */
 static int
-vote_check(const struct chan *c, json_t *jv, struct chan_vote *v,
-    char ***keep, struct ae_error *err)
+signed_decision(const struct chan *c, const struct sshkey *k,
+    const char *payload, const char *sig, struct chan_vote *v,
+    struct held *h, struct ae_error *err)
 {
-	const char *payload = json_string_value(json_object_get(jv, "payload"));
-	const char *sig = json_string_value(json_object_get(jv, "signature"));
-	struct sshkey *k = NULL;
 	struct bw_decision d;
 	char *line = NULL, *fp = NULL;
 	int r;
 
 	memset(&d, 0, sizeof(d));
-	if (payload == NULL || sig == NULL) {
-		r = ae_error_set(err, AE_ERR_PROTOCOL, "a vote without its "
-		    "payload and signature");
-		goto out;
-	}
-	if ((r = sshsig_signer(&k, sig, strlen(sig), err)) != 0 ||
-	    (r = sshsig_verify(sig, strlen(sig), k, BW_NS_DECISION, payload,
+	if ((r = sshsig_verify(sig, strlen(sig), k, BW_NS_DECISION, payload,
 	    strlen(payload), err)) != 0 ||
-	    (r = bw_decision_parse(&d, payload, strlen(payload), err)) != 0)
+	    (r = bw_decision_parse(&d, payload, strlen(payload), err)) != 0 ||
+	    (r = for_this(c, d.request, d.digest, "decision", err)) != 0)
 		goto out;
-	if (strcmp(d.request, c->id) != 0 || strcmp(d.digest, c->digest) != 0) {
-		r = ae_error_set(err, AE_ERR_DENIED, "the decision was signed "
-		    "for another request (%s)", strcmp(d.request, c->id) != 0 ?
-		    "its id" : "its digest");
-		goto out;
-	}
-	memset(v, 0, sizeof(*v));
 	line = sshkey_format_public(k);
 	fp = sshkey_fingerprint(k);
 	v->who = CHAN_WHO_SSH;
-	*keep = strv_push(*keep, line);
-	v->name = (*keep)[strv_len(*keep) - 1];
+	v->name = hold(h, xstrdup(line));
 	v->approve = strcmp(d.decision, "approve") == 0;
-	if (d.reason[0] != '\0') {
-		*keep = strv_push(*keep, d.reason);
-		v->reason = (*keep)[strv_len(*keep) - 1];
-	}
-	*keep = strv_push_take(*keep, object_text(json_pack("{s:s,s:s,s:s}",
-	    "ssh_key", line, "fingerprint", fp, "broker", c->b.url)));
-	v->identity = (*keep)[strv_len(*keep) - 1];
-	*keep = strv_push_take(*keep, object_text(json_pack("{s:s,s:s,s:s}",
-	    "namespace", BW_NS_DECISION, "payload", payload, "signature",
-	    sig)));
-	v->evidence = (*keep)[strv_len(*keep) - 1];
+	if (d.reason[0] != '\0')
+		v->reason = hold(h, xstrdup(d.reason));
+	r = vote_proof(v, h, json_pack("{s:s,s:s,s:s}", "ssh_key", line,
+	    "fingerprint", fp, "broker", c->b.url), BW_NS_DECISION, payload,
+	    sig, err);
 out:
-	sshkey_free(k);
 	free(line);
 	free(fp);
 	bw_decision_release(&d);
 	return r;
+}
+
+/* The identity a broker vote names, as the record keeps it. */
+static json_t *
+vouched_identity(const struct bw_broker_vote *b, struct chan_vote *v,
+    struct held *h)
+{
+	switch (b->via) {
+	case BW_VIA_SLACK:
+		v->who = CHAN_WHO_SLACK;
+		v->name = hold(h, xstrdup(b->user));
+		v->team = hold(h, xstrdup(b->team));
+		return json_pack("{s:s,s:s,s:s,s:s}", "via", "slack",
+		    "slack_user", b->user, "team", b->team, "action_ts",
+		    b->event);
+	case BW_VIA_OIDC:
+		v->who = CHAN_WHO_OIDC;
+		v->name = hold(h, xasprintf("%s#%s", b->issuer, b->user));
+		return json_pack("{s:s,s:s,s:s}", "via", "oidc", "issuer",
+		    b->issuer, "subject", b->user);
+	case BW_VIA_ENTRA:
+	case BW_VIA_TEAMS:
+		v->who = CHAN_WHO_ENTRA;
+		v->name = hold(h, xstrdup(b->user));
+		v->team = hold(h, xstrdup(b->team));
+		return b->via == BW_VIA_TEAMS ?
+		    json_pack("{s:s,s:s,s:s,s:s}", "via", "teams", "tenant",
+		    b->team, "oid", b->user, "activity", b->event) :
+		    json_pack("{s:s,s:s,s:s}", "via", "entra", "tenant",
+		    b->team, "oid", b->user);
+	}
+	return NULL;
+}
+
+/*
+ * A vote the broker vouches for: its countersignature by the broker key
+ * k (already found to be channels.broker.public_key), in the broker
+ * votes' namespace, over a payload for this request and digest. The
+ * identity it names is left to voter.c to map.
+ */
+static int
+broker_vote(const struct chan *c, const struct sshkey *k, const char *payload,
+    const char *sig, struct chan_vote *v, struct held *h,
+    struct ae_error *err)
+{
+	struct bw_broker_vote b;
+	char *line = NULL, *fp = NULL;
+	json_t *id;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	if ((r = sshsig_verify(sig, strlen(sig), k, BW_NS_BROKER_VOTE,
+	    payload, strlen(payload), err)) != 0 ||
+	    (r = bw_broker_vote_parse(&b, payload, strlen(payload), err)) != 0 ||
+	    (r = for_this(c, b.request, b.digest, "broker vote", err)) != 0)
+		goto out;
+	line = sshkey_format_public(k);
+	fp = sshkey_fingerprint(k);
+	id = vouched_identity(&b, v, h);
+	json_object_set_new(id, "broker", json_string(c->b.url));
+	json_object_set_new(id, "broker_key", json_string(line));
+	json_object_set_new(id, "broker_fingerprint", json_string(fp));
+	v->vouched = hold(h, xstrdup(b.person));
+	v->approve = strcmp(b.decision, "approve") == 0;
+	/* a Modify denies this command; what it asks for is the session's */
+	if (b.argv != NULL) {
+		v->modify = h->argv = b.argv;
+		b.argv = NULL;	/* transferred */
+	}
+	if (b.reason[0] != '\0')
+		v->reason = hold(h, xstrdup(b.reason));
+	r = vote_proof(v, h, id, BW_NS_BROKER_VOTE, payload, sig, err);
+out:
+	free(line);
+	free(fp);
+	bw_broker_vote_release(&b);
+	return r;
+}
+
+/* A broker vote signed by a key the host does not trust as the broker's. */
+static int
+not_the_broker(const struct chan *c, const struct sshkey *k,
+    struct ae_error *err)
+{
+	char *fp = sshkey_fingerprint(k), *want;
+	int r;
+
+	if (c->broker_key == NULL)
+		r = ae_error_set(err, AE_ERR_SIGNATURE, "a broker vote "
+		    "countersigned by %s, but channels.broker.public_key is "
+		    "not set to check it with", fp);
+	else {
+		want = sshkey_fingerprint(c->broker_key);
+		r = ae_error_set(err, AE_ERR_SIGNATURE, "a broker vote "
+		    "countersigned by %s, not by channels.broker.public_key "
+		    "(%s)", fp, want);
+		free(want);
+	}
+	free(fp);
+	return r;
+}
+
+/*
+ * Checks one vote as the broker handed it on and fills v (its strings
+ * held in h), or says why not. A vote countersigned with the broker's
+ * own key is one it vouches for; any other must be an approver's
+ * signed decision.
+ */
+static int
+vote_check(const struct chan *c, json_t *jv, struct chan_vote *v,
+    struct held *h, struct ae_error *err)
+{
+	const char *payload = json_string_value(json_object_get(jv, "payload"));
+	const char *sig = json_string_value(json_object_get(jv, "signature"));
+	struct sshkey *k = NULL;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (payload == NULL || sig == NULL)
+		return ae_error_set(err, AE_ERR_PROTOCOL, "a vote without its "
+		    "payload and signature");
+	if ((r = sshsig_signer(&k, sig, strlen(sig), err)) != 0)
+		return r;
+	if (c->broker_key != NULL && sshkey_equal_public(k, c->broker_key))
+		r = broker_vote(c, k, payload, sig, v, h, err);
+	else if (bw_is_broker_vote(payload, strlen(payload)))
+		r = not_the_broker(c, k, err);
+	else
+		r = signed_decision(c, k, payload, sig, v, h, err);
+	sshkey_free(k);
+	return r;
+}
+
+/* Who cast v, for a line about a vote that names no person. */
+static char *
+voter_label(const struct chan_vote *v)
+{
+	switch (v->who) {
+	case CHAN_WHO_SLACK:
+		return xasprintf("Slack user %s", v->name);
+	case CHAN_WHO_OIDC:
+		return xasprintf("%s", v->name);
+	case CHAN_WHO_ENTRA:
+		return xasprintf("Entra object %s", v->name);
+	default:
+		return xstrdup("a key");
+	}
+}
+
+/* The channel the vote came through, for the requester. */
+static const char *
+via(const struct chan_vote *v)
+{
+	if (v->vouched == NULL)
+		return "api";
+	return v->who == CHAN_WHO_SLACK ? "api: Slack" : v->who ==
+	    CHAN_WHO_OIDC ? "api: approval page" : "api: Entra ID";
+}
+
+/* One vote of an answer: checked, then judged; said either way. */
+static void
+one_vote(struct chan *c, json_t *jv, chan_judge_fn judge, void *arg,
+    const struct chan_request *req)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	const char *person = NULL;
+	struct chan_vote v;
+	struct held h;
+	char *who, *line;
+
+	memset(&h, 0, sizeof(h));
+	if (vote_check(c, jv, &v, &h, &why) != 0)
+		say(req, "a vote from the broker is not counted: %s%s",
+		    why.msg, "");
+	else if (judge(arg, &v, &person, &why) != 0) {
+		who = person != NULL ? xstrdup(person) : voter_label(&v);
+		line = xasprintf("%s on %s: not counted: ", who, via(&v));
+		say(req, "%s%s", line, why.msg);
+		free(line);
+		free(who);
+	} else {
+		line = xasprintf("%s %s", person, v.approve ? "approved" :
+		    v.modify != NULL ? "asked for a change: denied" : "denied");
+		say(req, "%s (%s)", line, via(&v));
+		free(line);
+	}
+	held_release(&h);
 }
 
 /* One answer of the broker: every vote not seen yet goes to judge. */
@@ -360,12 +589,9 @@ static int
 answer(struct chan *c, const char *body, chan_judge_fn judge, void *arg,
     const struct chan_request *req)
 {
-	struct ae_error why;
 	json_t *j = json_loads(body, 0, NULL), *jv;
 	const char *st = json_string_value(json_object_get(j, "state"));
-	const char *person;
-	struct chan_vote v;
-	char **keep, *seen;
+	char *seen;
 	size_t i;
 
 	json_array_foreach(json_object_get(j, "votes"), i, jv) {
@@ -378,19 +604,7 @@ answer(struct chan *c, const char *body, chan_judge_fn judge, void *arg,
 			continue;	/* a replay changes nothing */
 		}
 		c->seen = strv_push_take(c->seen, seen);
-		keep = NULL;
-		memset(&why, 0, sizeof(why));
-		person = NULL;
-		if (vote_check(c, jv, &v, &keep, &why) != 0)
-			say(req, "a vote from the broker is not counted: %s%s",
-			    why.msg, "");
-		else if (judge(arg, &v, &person, &why) != 0)
-			say(req, "%s on api: not counted: %s", person != NULL ?
-			    person : "a key", why.msg);
-		else
-			say(req, "%s %s (api)", person, v.approve ? "approved" :
-			    "denied");
-		strv_free(keep);
+		one_vote(c, jv, judge, arg, req);
 	}
 	i = st == NULL || strcmp(st, "pending") == 0;
 	json_decref(j);
@@ -531,11 +745,17 @@ cb_detach(struct chan *c)
 	cb_close(c);
 }
 
-/* A person the broker can identify: one with an ssh key. */
+/*
+ * A person the broker can identify: one with an ssh key, or a Slack,
+ * OpenID Connect or Entra identity it may vouch for.
+ */
 static int
 cb_reaches(const struct person *p)
 {
-	return p->ssh != NULL && p->ssh[0] != NULL;
+	return (p->ssh != NULL && p->ssh[0] != NULL) ||
+	    (p->slack != NULL && p->slack[0] != NULL) ||
+	    (p->oidc != NULL && p->oidc[0] != NULL) ||
+	    (p->teams != NULL && p->teams[0] != NULL);
 }
 
 const struct chan_ops chan_broker = {

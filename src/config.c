@@ -28,7 +28,7 @@ static const char *const slack_methods[] = { "chat.postMessage",
 static const char *const teams_keys[] = { "webhook_url_file",
     "outgoing_secret_file", NULL };
 static const char *const broker_keys[] = { "url", "public_key", "key",
-    "ca_file", NULL };
+    "ca_file", "slack_team", "teams_tenant", NULL };
 static const char *const ci_keys[] = { "github", "gitlab", NULL };
 static const char *const ci_github_keys[] = { "issuer", "audience", NULL };
 static const char *const ci_gitlab_keys[] = { "issuer", "audience",
@@ -182,6 +182,44 @@ load_slack_rates(struct config *cfg, const struct ydoc *doc,
 	return 0;
 }
 
+/*
+ * The Slack team and the Entra tenant whose people the broker's votes may
+ * name: a Slack ID (T or E, then upper-case letters and digits) and a
+ * GUID, kept in lower case as tokens carry it.
+ */
+static int
+broker_ids(struct config *cfg, const struct ydoc *doc, const struct ynode *c,
+    struct ae_error *err)
+{
+	char *s;
+	size_t i, n;
+	int r;
+
+	if ((r = opt_str(doc, c, "slack_team", &cfg->broker.slack_team,
+	    err)) != 0 ||
+	    (r = opt_str(doc, c, "teams_tenant", &cfg->broker.teams_tenant,
+	    err)) != 0)
+		return r;
+	if ((s = cfg->broker.slack_team) != NULL && ((n = strlen(s)) < 2 ||
+	    n > 32 || strchr("TE", s[0]) == NULL ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n))
+		return ydoc_error(doc, ydoc_get(c, "slack_team"), err,
+		    "slack_team '%s' is not a Slack team ID (T…)", s);
+	if ((s = cfg->broker.teams_tenant) == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] >= 'A' && s[i] <= 'F')
+			s[i] = (char)(s[i] - 'A' + 'a');
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' :
+		    strchr("0123456789abcdef", s[i]) == NULL)
+			break;
+	}
+	if (i != 36 || s[i] != '\0')
+		return ydoc_error(doc, ydoc_get(c, "teams_tenant"), err,
+		    "teams_tenant '%s' is not an Entra tenant ID (a GUID)", s);
+	return 0;
+}
+
 static int
 load_channels(struct config *cfg, const struct ydoc *doc,
     const struct ynode *n, struct ae_error *err)
@@ -223,7 +261,8 @@ load_channels(struct config *cfg, const struct ydoc *doc,
 	    (r = opt_path(doc, c, "public_key", &cfg->broker.public_key,
 	    err)) != 0 ||
 	    (r = opt_path(doc, c, "key", &cfg->broker.key, err)) != 0 ||
-	    (r = opt_path(doc, c, "ca_file", &cfg->broker.ca_file, err)) != 0)
+	    (r = opt_path(doc, c, "ca_file", &cfg->broker.ca_file, err)) != 0 ||
+	    (r = broker_ids(cfg, doc, c, err)) != 0)
 		return r;
 	return 0;
 }
@@ -445,6 +484,8 @@ config_release(struct config *cfg)
 	free(cfg->broker.public_key);
 	free(cfg->broker.key);
 	free(cfg->broker.ca_file);
+	free(cfg->broker.slack_team);
+	free(cfg->broker.teams_tenant);
 	free(cfg->ci.github.issuer);
 	free(cfg->ci.github.audience);
 	free(cfg->ci.github.token_env);

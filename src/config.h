@@ -56,6 +56,9 @@ struct config {
 		char *url, *public_key;
 		char *key;	/* signs requests; NULL: the audit key */
 		char *ca_file;	/* PEM CAs for its TLS; NULL: the system's */
+		/* whose votes the broker may vouch for; NULL: nobody's */
+		char *slack_team;	/* Slack team ID */
+		char *teams_tenant;	/* Entra tenant ID, lower case */
 	} broker;
 	struct {
 		struct config_ci github, gitlab;

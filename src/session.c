@@ -230,7 +230,7 @@ judge(void *arg, const struct chan_vote *v, const char **person,
 	int r;
 
 	*person = NULL;
-	if ((p = voter_person(s->sr->ap, v, why)) == NULL)
+	if ((p = voter_person_cfg(s->sr->ap, s->sr->cfg, v, why)) == NULL)
 		return AE_ERR_DENIED;
 	*person = p->name;
 	memset(&av, 0, sizeof(av));

@@ -1,7 +1,8 @@
 /*
  * voteproof: the proof a vote that came through the broker carries in
  * the evidence (approve-exec-evidence(5)): the approver's signed
- * decision, its payload and signature, and the key that signed it.
+ * decision, or the broker's countersigned vote, its payload and
+ * signature, and the key that signed it.
  * `verify` checks it offline, record by record.
  */
 #ifndef AE_VOTEPROOF_H
@@ -16,7 +17,12 @@
  * the broker (channel "api"): its signature verifies with the key in its
  * identity, in namespace approve-exec-decision, over its payload; the
  * payload is a decision for this record's id and request digest, with
- * the vote's decision and reason. Returns NULL when all hold (or the
+ * the vote's decision and reason. A vote the broker vouched for
+ * (evidence.namespace approve-exec-broker-vote, whatever its channel) is
+ * checked likewise against the broker key in identity.broker_key: a
+ * broker-vote payload for this record's id and digest, with the vote's
+ * decision (a modify one recorded as modify or deny), reason, person and
+ * identity facts. Returns NULL when all hold (or the
  * record has no such vote), else why the first one does not (caller
  * frees). A record that is not JSON is left to the record checks.
  */

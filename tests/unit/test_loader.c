@@ -437,6 +437,10 @@ config_value(const struct config *c, const char *k)
 		{ "broker.url", offsetof(struct config, broker.url) },
 		{ "broker.public_key",
 		    offsetof(struct config, broker.public_key) },
+		{ "broker.slack_team",
+		    offsetof(struct config, broker.slack_team) },
+		{ "broker.teams_tenant",
+		    offsetof(struct config, broker.teams_tenant) },
 		{ "ci.github.issuer", offsetof(struct config, ci.github.issuer) },
 		{ "ci.github.audience",
 		    offsetof(struct config, ci.github.audience) },
@@ -516,6 +520,8 @@ approvers_value(const struct approvers *ap, const char *key)
 		return join(p->ssh);
 	if (strcmp(f, "ci") == 0)
 		return join(p->ci);
+	if (strcmp(f, "oidc") == 0)
+		return join(p->oidc);
 	if (strcmp(f, "totp") == 0)
 		return opt(p->totp);
 	if (strcmp(f, "line") == 0)

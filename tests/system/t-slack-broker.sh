@@ -1,0 +1,297 @@
+#!/bin/sh
+# A Slack click, end to end: a real broker (serve with slack:) takes
+# Slack's signed block_actions over loopback and countersigns the click;
+# a real gating host (channels.broker) waits on the api channel, checks
+# the countersignature with channels.broker.public_key, maps the Slack
+# user of its own slack_team through its own approvers.yaml, and runs the
+# command only then. Every false click leaves the command unrun.
+. "$(dirname "$0")/../lib.sh"
+
+for tool in curl jq ssh-keygen openssl python3 git; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		test_skip 'slack clicks through the broker' "needs $tool"
+		test_done
+		exit
+	fi
+done
+
+W=$TEST_DIR
+trap 'for p in "$W"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done; rm -rf "$W"' EXIT
+cd "$W" || exit 1
+. "$TOP/tests/system/broker.sh"
+
+SECRET=8f742231b10e8888abcd99yyyzzz85a5
+ME=$(id -un)
+ssh-keygen -q -t ed25519 -N '' -C host -f hostkey
+ssh-keygen -q -t ed25519 -N '' -C broker -f broker_key
+ssh-keygen -q -t ed25519 -N '' -C other -f other_key
+echo "ci-1 $(cat hostkey.pub)" >hosts
+printf '%s\n' "$SECRET" >slack.secret
+echo xoxb-test >slack.token
+chmod 600 slack.secret slack.token broker_key other_key hostkey
+# the broker's list; carl's Slack ID is dave's on the host, and mal is
+# the broker's only
+cat >broker-approvers.yaml <<EOF
+people:
+  req: { slack: U0REQ }
+  alice: { slack: U0ALICE }
+  bob: { slack: U0BOB }
+  carl: { slack: U0CARL }
+  mal: { slack: U0MAL }
+EOF
+cat >approvers.yaml <<EOF
+people:
+  req: { unix: $ME, slack: U0REQ }
+  alice: { slack: U0ALICE }
+  bob: { slack: U0BOB }
+  dave: { slack: U0CARL }
+groups:
+  sre: [req, alice, bob, dave]
+EOF
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+cat >broker.yaml <<EOF
+listen: "127.0.0.1:$PORT"
+store: sqlite:broker.db
+hosts: hosts
+approvers: broker-approvers.yaml
+signing_key: broker_key
+slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }
+EOF
+cat >policy.yaml <<EOF
+version: 1
+defaults: { action: deny }
+rules:
+  - id: touch-slack
+    match: { command: touch }
+    action: approve
+    approval: { any_of: [{ from: "group:sre", min: 1 }], channels: [api], timeout: 20s }
+  - id: mkdir-two
+    match: { command: mkdir }
+    action: approve
+    approval: { any_of: [{ from: "group:sre", min: 2 }], channels: [api], timeout: 20s }
+EOF
+# conf NAME BROKER-SETTINGS: a host configuration
+conf() {
+	cat >"$1.yaml" <<EOF
+policies: [policy.yaml]
+approvers: approvers.yaml
+audit: { repo: $W/audit.git, signing_key: $W/hostkey }
+channels: { broker: { url: "$URL", $2 } }
+EOF
+}
+conf config 'public_key: broker_key.pub, slack_team: T0TEAM'
+conf other-team 'public_key: broker_key.pub, slack_team: T0OTHER'
+conf no-team 'public_key: broker_key.pub'
+conf other-key 'public_key: other_key.pub, slack_team: T0TEAM'
+chmod 644 ./*.yaml hosts
+export URL SECRET W AE
+
+# click USER TEAM ACTION ID ACTION_TS [JQ-FILTER]: a block_actions form body
+click() {
+	jq -rn --arg u "$1" --arg t "$2" --arg a "$3" --arg id "$4" --arg ts "$5" \
+	    "{type: \"block_actions\", user: {id: \$u, username: \"x\", team_id: \$t},
+	      team: {id: \$t}, channel: {id: \"C0123\"},
+	      actions: [{action_id: \$a, value: \$id, block_id: \"b\", action_ts: \$ts}],
+	      response_url: \"http://127.0.0.1:9/r\"} | ${6:-.} | \"payload=\" + (tojson | @uri)"
+}
+
+# slack FILE [TS] [SIGNATURE]: posts FILE signed as Slack does; prints
+# the status, the body goes to out
+slack() {
+	ts=${2:-$(date +%s)}
+	sig=${3:-v0=$({ printf 'v0:%s:' "$ts"; cat "$1"; } |
+	    openssl dgst -sha256 -hmac "$SECRET" -r | cut -c1-64)}
+	curl -s -o out -w '%{http_code}' \
+	    -H "Content-Type: application/x-www-form-urlencoded" \
+	    -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: $sig" \
+	    --data-binary @"$1" "$URL/slack/interactivity"
+}
+
+# request CONFIG ARGS...: a gated run in the background; prints the id
+# of the request once the broker holds it
+request() {
+	c=$1
+	shift
+	rm -f gate.out gate.status
+	( "$AE" --config "$c.yaml" -- "$@" >gate.out 2>&1 &
+	  echo $! >gate.pid; wait $!; echo $? >gate.status; rm -f gate.pid ) \
+	    >/dev/null 2>&1 &
+	n=0
+	while [ $n -lt 100 ]; do
+		code=$(sed -n 's/.*request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval.*/\1/p' gate.out)
+		[ -n "$code" ] && "$AE" status "$code" --broker "$URL" --json >st.json 2>/dev/null &&
+		    { jq -r .id st.json; return 0; }
+		n=$((n + 1)); sleep 0.1
+	done
+	cat gate.out >&2
+	return 1
+}
+# finished: the background run's exit status, once it ended
+finished() {
+	n=0
+	while [ ! -s gate.status ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+	cat gate.status
+}
+# said TEXT: the host said TEXT (a grep pattern) within 5 s
+said() {
+	n=0
+	while ! grep -q -- "$1" gate.out && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	grep -q -- "$1" gate.out || { cat gate.out; return 1; }
+}
+# stop: ends a run that is still waiting, as Ctrl-C would
+stop() {
+	test ! -s gate.status && kill -TERM "$(cat gate.pid)" && test "$(finished)" = 130
+}
+last_record() {
+	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
+	    xargs -I{} git -C audit.git show "main:{}"
+}
+
+test_expect_success 'the broker starts with slack: configured' '
+	start broker "$URL"
+'
+
+test_expect_success 'an Approve click by a listed approver releases the command' '
+	id=$(request config touch "$W/one") &&
+	click U0ALICE T0TEAM approve "$id" 1765000000.000100 >c1 &&
+	test "$(slack c1)" = 200 && jq -e ".result == \"stored\"" out &&
+	test "$(finished)" = 0 && test -e "$W/one" &&
+	grep -q "alice approved (api: Slack)" gate.out
+'
+
+test_expect_success 'the record keeps the Slack user and team and the countersignature' '
+	last_record >rec.json &&
+	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
+	jq -e --arg k "$(cut -d" " -f1,2 broker_key.pub)" ".approvals[0] |
+	    .person == \"alice\" and .decision == \"approve\" and
+	    .identity.via == \"slack\" and .identity.slack_user == \"U0ALICE\" and
+	    .identity.team == \"T0TEAM\" and .identity.action_ts == \"1765000000.000100\" and
+	    .identity.broker_key == \$k and
+	    .evidence.namespace == \"approve-exec-broker-vote\" and
+	    (.evidence.signature | startswith(\"-----BEGIN SSH SIGNATURE-----\"))" rec.json &&
+	jq -r ".approvals[0].evidence.payload" rec.json | jq -e --arg id "$(jq -r .id rec.json)" \
+	    ".schema == \"approve-exec/broker-vote/v1\" and .request == \$id and
+	     .person == \"alice\" and .slack.user == \"U0ALICE\""
+'
+
+test_expect_success 'verify passes, and git with ssh-keygen -Y verify check the countersignature' '
+	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out &&
+	r=$(git -C audit.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C audit.git show "main:$r" | jq -j ".approvals[0].evidence.payload" >vote &&
+	git -C audit.git show "main:$r" | jq -j ".approvals[0].evidence.signature" >vote.sig &&
+	echo "broker $(cat broker_key.pub)" >signers &&
+	ssh-keygen -Y verify -f signers -I broker -n approve-exec-broker-vote -s vote.sig <vote &&
+	! ssh-keygen -Y verify -f signers -I broker -n approve-exec-decision -s vote.sig <vote
+'
+
+# tamper JQ: the last record changed by JQ, committed signed; verify must
+# name it
+tamper() {
+	rm -rf tam tam.git && cp -R audit.git tam.git && git clone -q tam.git tam &&
+	r=$(git -C tam log -1 --format=%B | sed -n "s/^Record: //p") &&
+	jq --arg other "$(cut -d" " -f1,2 other_key.pub)" "$1" "tam/$r" >x &&
+	mv x "tam/$r" &&
+	git -C tam -c user.name=t -c user.email=t -c gpg.format=ssh \
+	    -c user.signingkey="$W/hostkey" commit -qS -am tamper &&
+	expect_status 1 "$AE" verify --repo tam >v.out 2>&1 ;
+	grep "vote proof: $r: vote 1 ([a-z]*, api): $2" v.out
+}
+cat >tampers <<'EOF'
+.approvals[0].identity.slack_user = "U0BOB"~identity.slack_user is not the countersigned one
+.approvals[0].identity.team = "T0OTHER"~identity.team is not the countersigned one
+.approvals[0].identity.via = "oidc"~identity.via is not the countersigned
+.approvals[0].reason = "other"~the countersigned reason is not the record
+.approvals[0].decision = "deny"~the countersigned decision is .approve., the record.s .deny.
+.approvals[0].person = "bob"~the countersigned person is not the record
+.approvals[0].evidence.payload |= sub("T0TEAM"; "T0EVIL")~signature
+.approvals[0].identity.broker_key = $other~signature
+.approvals[0].evidence.namespace = "approve-exec-decision"~no signed decision, or no key
+.approvals[0].identity.broker_key = null~no countersigned vote, or no broker key
+EOF
+n=0
+while IFS='~' read -r how why; do
+	n=$((n + 1))
+	export how why
+	test_expect_success "verify names the record whose broker vote was altered: $how" '
+		tamper "$how" "$why"
+	'
+done <tampers
+
+# False clicks on one request: how, what the broker answers, what the
+# host says ("-": it hears of nothing). None releases the command.
+cat >false-clicks <<'EOF'
+stored|req on api: Slack: not counted: .*own request|click U0REQ T0TEAM approve $id 1765000001.000001 >b
+stored|Slack user U0MAL on api: Slack: not counted: Slack user U0MAL is not in the approver list|click U0MAL T0TEAM approve $id 1765000001.000002 >b
+stored|Slack user U0CARL on api: Slack: not counted: the broker names the voter .carl., the approver list .dave.|click U0CARL T0TEAM approve $id 1765000001.000003 >b
+not_an_approver|-|click U0ALICE T0OTHER approve $id 1765000001.000004 >b
+not_an_approver|-|click U0ALICE T0TEAM approve $id 1765000001.000005 ".user.is_bot = true" >b
+bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000006 >b; TS=$(($(date +%s) - 301))
+bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000007 >b; SIG=v0=$(printf %064d 0)
+EOF
+test_expect_success 'a run waits for the false clicks' '
+	request config touch "$W/two" >id2
+'
+id=$(cat "$W/id2" 2>/dev/null)
+export id
+n=0
+while IFS='|' read -r want host how; do
+	n=$((n + 1))
+	export want host how
+	test_expect_success "false click $n is refused, the command does not run: $want" '
+		TS= SIG= && eval "$how" &&
+		slack b "$TS" "$SIG" >/dev/null && jq -e "(.error // .result) == \"$want\"" out &&
+		{ test "$host" = - || said "$host"; } &&
+		test ! -s gate.status && ! test -e "$W/two"
+	'
+done <false-clicks
+
+test_expect_success 'after every false click the run still waits, and a deny ends it' '
+	sleep 1 && test ! -s gate.status && ! test -e "$W/two" &&
+	click U0BOB T0TEAM deny "$id" 1765000001.000100 >d &&
+	test "$(slack d)" = 200 && test "$(finished)" = 77 && ! test -e "$W/two" &&
+	last_record >rec2.json &&
+	jq -e ".decision.result == \"denied\" and (.approvals | length) == 1 and
+	    .approvals[0].person == \"bob\" and
+	    (.refused_votes | map(.person)) == [\"req\"]" rec2.json &&
+	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
+'
+
+test_expect_success 'a click delivered twice counts once' '
+	id=$(request config mkdir "$W/three") &&
+	click U0ALICE T0TEAM approve "$id" 1765000002.000001 >a1 &&
+	test "$(slack a1)" = 200 && jq -e ".result == \"stored\"" out &&
+	test "$(slack a1)" = 200 && jq -e ".result == \"duplicate\"" out &&
+	said "alice approved (api: Slack)" && sleep 1 &&
+	test ! -s gate.status && ! test -e "$W/three" &&
+	test "$(grep -c "alice approved" gate.out)" = 1 &&
+	click U0BOB T0TEAM approve "$id" 1765000002.000002 >b1 &&
+	test "$(slack b1)" = 200 && test "$(finished)" = 0 && test -d "$W/three" &&
+	last_record | jq -e "[.approvals[].person] == [\"alice\", \"bob\"]"
+'
+
+# Hosts configured otherwise: the same good click is refused.
+cat >hosts-refusing <<'EOF'
+other-team|Slack user U0ALICE on api: Slack: not counted: Slack team T0TEAM is not channels.broker.slack_team (T0OTHER)
+no-team|Slack user U0ALICE on api: Slack: not counted: the broker.s Slack votes are refused: channels.broker.slack_team is not set
+other-key|a vote from the broker is not counted: a broker vote countersigned by SHA256:[^ ]*, not by channels.broker.public_key
+EOF
+n=0
+while IFS='|' read -r cf host; do
+	n=$((n + 1))
+	export cf host n
+	test_expect_success "a host with $cf does not count a listed approver's click" '
+		id=$(request $cf touch "$W/four-$n") &&
+		click U0ALICE T0TEAM approve "$id" 1765000003.00000$n >c &&
+		test "$(slack c)" = 200 && jq -e ".result == \"stored\"" out &&
+		said "$host" && stop && ! test -e "$W/four-$n"
+	'
+done <hosts-refusing
+
+test_expect_success 'a malformed slack_team is refused with its file and line' '
+	conf bad-team "public_key: broker_key.pub, slack_team: t0team" &&
+	expect_status 78 "$AE" check --config bad-team.yaml -- touch x 2>err &&
+	grep -q "bad-team.yaml:4:.*slack_team .t0team. is not a Slack team ID" err
+'
+
+test_done
