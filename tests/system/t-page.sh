@@ -366,4 +366,10 @@ else
 	    'needs node, /usr/bin/chromium and puppeteer-core'
 fi
 
+test_expect_success 'the brokers stop cleanly on SIGTERM, sessions and all' '
+	kill -TERM "$(cat broker.pid)" "$(cat entra.pid)" &&
+	wait_gone broker && wait_gone entra &&
+	! grep -q "Sanitizer\|runtime error" broker.log entra.log
+'
+
 test_done
