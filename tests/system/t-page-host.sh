@@ -60,4 +60,22 @@ test_expect_success 'Deny with a reason on the page refuses the command' '
 	last_record >rec2.json && jq -e ".decision.result == \"denied\"" rec2.json
 '
 
+if command -v node >/dev/null 2>&1 && [ -x /usr/bin/chromium ] &&
+    NODE_PATH=$(npm root -g 2>/dev/null) node -e 'require("puppeteer-core")' 2>/dev/null; then
+	test_expect_success 'in Chromium: sign in, Approve, and the host runs the command' '
+		id=$(request touch "$W/three") && ictl /_test/login "{\"sub\": \"alice-sub\"}" &&
+		NODE_PATH=$(npm root -g) URL=$URL IDA=$id timeout 120 \
+		    node "$TOP/tests/browser/page.js" >browser.out 2>&1;
+		r=$?; sed "s/^/# /" browser.out; test $r = 0 &&
+		test "$(finished)" = 0 && test -e "$W/three" &&
+		t0=$(sed -n "s/^clicked at //p" browser.out) &&
+		mkdir -p "$TOP/$AE_BUILD/artifacts" &&
+		echo "Chromium click -> release: $(($(date -r "$W/three" +%s%3N) - t0)) ms" |
+		    tee "$TOP/$AE_BUILD/artifacts/page-latency.txt"
+	'
+else
+	test_skip 'in Chromium: sign in, Approve, and the host runs the command' \
+	    'needs node, /usr/bin/chromium and puppeteer-core'
+fi
+
 test_done

@@ -341,7 +341,7 @@ if command -v node >/dev/null 2>&1 && [ -x /usr/bin/chromium ] &&
 	test_expect_success 'in Chromium: sign in, read, approve; deny with a reason; modify' '
 		ictl /_test/login "{\"sub\": \"alice-sub\", \"claims\": {}, \"bad\": null}" &&
 		page_request $IDA && page_request $IDD && page_request $IDM &&
-		NODE_PATH=$(npm root -g) URL=$URL ART=$ART IDA=$IDA IDD=$IDD IDM=$IDM \
+		NODE_PATH=$(npm root -g) URL=$URL ART=$ART HOSTILE=1 IDA=$IDA IDD=$IDD IDM=$IDM \
 		    timeout 120 node "$TOP/tests/browser/page.js" >browser.out 2>&1;
 		r=$?; sed "s/^/# /" browser.out; test $r = 0
 	'
