@@ -886,7 +886,9 @@ page_serve(struct page *p, const struct page_env *env,
 	const char *id = in->path + 9;
 
 	memset(o, 0, sizeof(*o));
-	if (strcmp(in->path, "/oidc/callback") == 0 && !post)
+	if (!post && strcmp(in->method, "GET") != 0)
+		message(p, o, 405, "Method not allowed", "Only GET and POST.");
+	else if (strcmp(in->path, "/oidc/callback") == 0 && !post)
 		callback(p, env, in, o);
 	else if (strcmp(in->path, "/logout") == 0 && post)
 		logout(p, in, o);
@@ -899,5 +901,5 @@ page_serve(struct page *p, const struct page_env *env,
 		message(p, o, 404, "Not found", "There is no such page.");
 	if (o->status == 405)
 		header(o, "Allow", strcmp(in->path, "/logout") == 0 ? "POST" :
-		    "GET");
+		    strncmp(in->path, "/approve/", 9) == 0 ? "GET, POST" : "GET");
 }

@@ -193,6 +193,20 @@ row_json(struct buf *b, const char *label, json_t *v)
 	free(s);
 }
 
+/* The arguments on one line, each escaped, separated by spaces. */
+static void
+argv_line(struct buf *b, json_t *argv)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(argv, i, a) {
+		if (i > 0)
+			buf_addc(b, ' ');
+		page_esc(b, json_is_string(a) ? json_string_value(a) : "?");
+	}
+}
+
 static void
 argv_html(struct buf *b, json_t *argv)
 {
@@ -200,11 +214,7 @@ argv_html(struct buf *b, json_t *argv)
 	size_t i;
 
 	buf_adds(b, "<section><h2>Command</h2><div class=\"line\">");
-	json_array_foreach(argv, i, a) {
-		if (i > 0)
-			buf_addc(b, ' ');
-		page_esc(b, json_is_string(a) ? json_string_value(a) : "?");
-	}
+	argv_line(b, argv);
 	buf_addf(b, "</div><p>%zu argument%s, exactly:</p><ol class=\"argv\" "
 	    "start=\"0\">", json_array_size(argv),
 	    json_array_size(argv) == 1 ? "" : "s");
@@ -307,6 +317,11 @@ votes_html(struct buf *b, const struct store_vote *votes, size_t n)
 		buf_adds(b, "</b>: ");
 		page_esc(b, votes[i].decision);
 		buf_addf(b, " at %s", when);
+		if (json_is_array(json_object_get(p, "argv"))) {
+			buf_adds(b, ", to <code>");
+			argv_line(b, json_object_get(p, "argv"));
+			buf_adds(b, "</code>");
+		}
 		if (field(p, "reason") != NULL && *field(p, "reason") != '\0') {
 			buf_adds(b, " — “");
 			page_esc(b, field(p, "reason"));

@@ -284,6 +284,7 @@ test_expect_success 'Modify stores the changed argv, one argument a line' '
 	    --data-urlencode "argv=$(printf "/bin/echo\r\nsafe arg\r\n\r\nlast\r\n")" \
 	    --data-urlencode "reason=echo only")" = 200 &&
 	grep -q "Your modified command is recorded." out &&
+	grep -q "<b>bob</b>: modify at [0-9TZ:-]*, to <code>/bin/echo safe arg  last</code>" out &&
 	get /v1/requests/$ID3 >/dev/null &&
 	jq -j ".votes[0].payload" out >mp &&
 	jq -e ".decision == \"modify\" and .argv == [\"/bin/echo\", \"safe arg\", \"\", \"last\"] and
@@ -301,6 +302,11 @@ test_expect_success 'Sign out ends the session on the server' '
 	test "$(curl -s -c bob -b bob -o out -w "%{http_code}" --data-urlencode csrf=$T "$URL/logout")" = 200 &&
 	grep -q "You are signed out." out &&
 	test "$(curl -s -o out -w "%{http_code}" -b "ae_session=$old" "$URL/approve/$ID1")" = 303
+'
+
+test_expect_success 'the page takes GET and POST only' '
+	test "$(curl -s -o out -w "%{http_code}" -X HEAD "$URL/oidc/callback?state=x")" = 405 &&
+	test "$(curl -s -o out -w "%{http_code}" -X PUT "$URL/approve/$ID1")" = 405
 '
 
 test_expect_success 'the log names the approver, never a secret or a token' '
