@@ -182,6 +182,7 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 	json_t *set, *keys, *key;
 	cjose_jwk_t *jwk;
 	cjose_err cerr;
+	const char *kind = strcmp(t->alg, "ES256") == 0 ? "P-256" : "RSA";
 	size_t i, bits, tried = 0, odd = 0;
 	int ok = 0;
 
@@ -225,9 +226,9 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 		    JWT_MIN_RSA_BITS, JWT_MAX_RSA_BITS);
 	if (t->kid[0] != '\0')
 		return ae_error_set(err, AE_ERR_SIGNATURE, "the issuer's key "
-		    "set has no RSA signing key '%.64s'", t->kid);
+		    "set has no %s signing key '%.64s'", kind, t->kid);
 	return ae_error_set(err, AE_ERR_SIGNATURE, "the issuer's key set has "
-	    "no RSA signing key");
+	    "no %s signing key", kind);
 }
 
 /* A NumericDate: 0 and *v, or -1 when absent; -2 when not a number. */
