@@ -20,11 +20,6 @@
 #define TOKEN_MAX	(64 * 1024)
 #define URL_MAX		4096
 
-/* The endpoints the discovery document names. Owned. */
-struct endpoints {
-	char *authorize, *token, *jwks;
-};
-
 char *
 oidc_b64u(const void *p, size_t len)
 {
@@ -115,17 +110,56 @@ endpoint(json_t *doc, const char *key, char **out, struct ae_error *err)
 	return 0;
 }
 
-static void
-endpoints_release(struct endpoints *ep)
+void
+oidc_cache_release(struct oidc_cache *ep)
 {
+	if (ep == NULL)
+		return;
 	free(ep->authorize);
 	free(ep->token);
 	free(ep->jwks);
 	memset(ep, 0, sizeof(*ep));
 }
 
+
+static void
+cache_copy(struct oidc_cache *to, const struct oidc_cache *from,
+    long long until)
+{
+	to->authorize = xstrdup(from->authorize);
+	to->token = xstrdup(from->token);
+	to->jwks = xstrdup(from->jwks);
+	to->until = until;
+}
+
+static int fetch_doc(const struct oidc_client *, struct oidc_cache *,
+    struct ae_error *);
+
+/* The endpoints, from the cache while it is fresh. */
 static int
-discover(const struct oidc_client *c, struct endpoints *ep,
+discover(const struct oidc_client *c, struct oidc_cache *ep,
+    struct ae_error *err)
+{
+	long long now = (long long)time(NULL);
+	int r;
+
+	memset(ep, 0, sizeof(*ep));
+	if (c->cache != NULL && c->cache->authorize != NULL &&
+	    now < c->cache->until) {
+		cache_copy(ep, c->cache, c->cache->until);
+		return 0;
+	}
+	if ((r = fetch_doc(c, ep, err)) != 0)
+		return r;
+	if (c->cache != NULL) {
+		oidc_cache_release(c->cache);
+		cache_copy(c->cache, ep, now + OIDC_DOC_TTL);
+	}
+	return 0;
+}
+
+static int
+fetch_doc(const struct oidc_client *c, struct oidc_cache *ep,
     struct ae_error *err)
 {
 	struct http_resp resp;
@@ -153,7 +187,7 @@ discover(const struct oidc_client *c, struct endpoints *ep,
 	if ((r = endpoint(j, "authorization_endpoint", &ep->authorize, err))
 	    != 0 || (r = endpoint(j, "token_endpoint", &ep->token, err)) != 0 ||
 	    (r = endpoint(j, "jwks_uri", &ep->jwks, err)) != 0)
-		endpoints_release(ep);
+		oidc_cache_release(ep);
 out:
 	json_decref(j);
 	http_resp_release(&resp);
@@ -166,7 +200,7 @@ oidc_authorize_url(const struct oidc_client *c, const struct oidc_login *l,
     char **url, struct ae_error *err)
 {
 	unsigned char md[AE_SHA256_LEN];
-	struct endpoints ep;
+	struct oidc_cache ep;
 	struct buf b;
 	char *challenge;
 	int r;
@@ -187,13 +221,13 @@ oidc_authorize_url(const struct oidc_client *c, const struct oidc_login *l,
 	    "&code_challenge_method=S256", l->state, l->nonce, challenge);
 	*url = buf_detach(&b);
 	free(challenge);
-	endpoints_release(&ep);
+	oidc_cache_release(&ep);
 	return 0;
 }
 
 /* POSTs the code; *token = the id_token (caller frees). */
 static int
-exchange(const struct oidc_client *c, const struct endpoints *ep,
+exchange(const struct oidc_client *c, const struct oidc_cache *ep,
     const struct oidc_login *l, const char *code, char **token,
     struct ae_error *err)
 {
@@ -293,7 +327,7 @@ int
 oidc_finish(const struct oidc_client *c, const struct oidc_login *l,
     const char *code, struct oidc_identity *id, struct ae_error *err)
 {
-	struct endpoints ep;
+	struct oidc_cache ep;
 	struct http_resp keys;
 	struct jwt_expect want;
 	struct jwt *t = NULL;
@@ -327,7 +361,7 @@ out:
 	free(token);
 	jwt_free(t);
 	http_resp_release(&keys);
-	endpoints_release(&ep);
+	oidc_cache_release(&ep);
 	return r;
 }
 

@@ -16,6 +16,13 @@
 #define OIDC_TIMEOUT_MS	5000	/* each exchange with the issuer, whole */
 #define OIDC_MAX_AGE	600	/* seconds an ID token's iat may be old */
 #define OIDC_ID_MAX	255	/* bytes of a subject, tenant or object id */
+#define OIDC_DOC_TTL	300	/* seconds the discovery document is kept */
+
+/* The endpoints the discovery document names, as last fetched. Owned. */
+struct oidc_cache {
+	char *authorize, *token, *jwks;
+	long long until;	/* time(NULL) after which it is fetched anew */
+};
 
 struct oidc_client {
 	const char *issuer;
@@ -24,6 +31,12 @@ struct oidc_client {
 	const char *discovery;		/* its URL; NULL: under the issuer */
 	const char *redirect_uri;	/* PUBLIC_URL/oidc/callback */
 	int entra;			/* the identity is tid + oid */
+	/*
+	 * If not NULL, the discovery document's endpoints are kept here for
+	 * OIDC_DOC_TTL seconds, so that a page nobody signed in to yet costs
+	 * the issuer nothing; the key set is always fetched anew.
+	 */
+	struct oidc_cache *cache;
 };
 
 /* One sign-in under way: three random values, base64url. */
@@ -62,6 +75,7 @@ int oidc_authorize_url(const struct oidc_client *c,
 int oidc_finish(const struct oidc_client *c, const struct oidc_login *l,
     const char *code, struct oidc_identity *id, struct ae_error *err);
 void oidc_identity_release(struct oidc_identity *id);
+void oidc_cache_release(struct oidc_cache *c);
 
 /* Returns base64url without padding of p (caller frees). */
 char *oidc_b64u(const void *p, size_t len);

@@ -44,6 +44,7 @@ struct login {
 
 struct page {
 	struct oidc_client oc;
+	struct oidc_cache cache;
 	char *issuer, *client_id, *discovery, *redirect, *secret;
 	char *origin;			/* scheme://host[:port] of public_url */
 	int secure;			/* cookies are Secure, __Host- named */
@@ -131,6 +132,7 @@ page_new(struct page **out, const struct broker_conf *c,
 	p->oc.discovery = p->discovery;
 	p->oc.redirect_uri = p->redirect;
 	p->oc.entra = c->oidc_entra;
+	p->oc.cache = &p->cache;
 	*out = p;
 	return 0;
 }
@@ -149,6 +151,7 @@ page_free(struct page *p)
 		    sizeof(*p->sessions));
 	if (p->secret != NULL)
 		ae_memzero(p->secret, strlen(p->secret));
+	oidc_cache_release(&p->cache);
 	free(p->sessions);
 	free(p->logins);
 	free(p->issuer);
@@ -310,12 +313,16 @@ session_new(struct page *p, struct oidc_identity *who)
 	return s;
 }
 
-/* Starts a sign-in that comes back to request id. */
+/*
+ * Starts a sign-in that comes back to request id. When all the slots
+ * are taken, the oldest sign-in gives way: anyone may start one, and a
+ * full table must not lock the approvers out for PAGE_LOGIN_TTL.
+ */
 static void
 login_start(struct page *p, const char *id, struct page_out *o)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	struct login *l = NULL;
+	struct login *l = NULL, *oldest = &p->logins[0];
 	int64_t now = now_s();
 	char *url = NULL;
 	size_t i;
@@ -325,12 +332,11 @@ login_start(struct page *p, const char *id, struct page_out *o)
 			memset(&p->logins[i], 0, sizeof(p->logins[i]));
 		if (l == NULL && p->logins[i].l.state[0] == '\0')
 			l = &p->logins[i];
+		if (p->logins[i].expires < oldest->expires)
+			oldest = &p->logins[i];
 	}
-	if (l == NULL) {
-		message(p, o, 503, "Try again", "Too many sign-ins are under "
-		    "way; try again in a few minutes.");
-		return;
-	}
+	if (l == NULL)
+		l = oldest;
 	oidc_login_new(&l->l);
 	if (oidc_authorize_url(&p->oc, &l->l, &url, &err) != 0) {
 		memset(l, 0, sizeof(*l));

@@ -304,6 +304,12 @@ test_expect_success 'Sign out ends the session on the server' '
 	test "$(curl -s -o out -w "%{http_code}" -b "ae_session=$old" "$URL/approve/$ID1")" = 303
 '
 
+test_expect_success 'the discovery document is fetched once for all these sign-ins' '
+	curl -sf "$ISS/_test/calls" >calls &&
+	test "$(jq "[.[] | select(.path | endswith(\"/openid-configuration\"))] | length" calls)" = 1 &&
+	test "$(jq "[.[] | select(.path | endswith(\"/jwks\"))] | length" calls)" -gt 10
+'
+
 test_expect_success 'the page takes GET and POST only' '
 	test "$(curl -s -o out -w "%{http_code}" -X HEAD "$URL/oidc/callback?state=x")" = 405 &&
 	test "$(curl -s -o out -w "%{http_code}" -X PUT "$URL/approve/$ID1")" = 405
