@@ -336,6 +336,20 @@ test_expect_success 'an Entra sign-in is identified by tid and oid, never by nam
 		(has(\"oidc\") | not) and .person == \"erin\"" ep
 '
 
+test_expect_success 'behind https the cookies are Secure and __Host- named' '
+	P3=$(free_port) &&
+	sed -e "s/$PORT/$P3/g" -e "s|public_url: \"http:|public_url: \"https:|" \
+	    -e "s/broker.db/broker3.db/" broker.yaml >tls.yaml &&
+	grep -q "public_url: \"https://" tls.yaml &&
+	start tls "http://127.0.0.1:$P3" &&
+	curl -s -D hdr -o out "http://127.0.0.1:$P3/approve/$ID1" &&
+	grep -i "^set-cookie: __Host-ae_login=[A-Za-z0-9_-]\{43\}; Path=/; Secure; HttpOnly; SameSite=Lax" hdr &&
+	grep -i "^location: $ISS/authorize?.*redirect_uri=https%3A%2F%2F127.0.0.1%3A$P3%2Foidc%2Fcallback" hdr &&
+	test "$(curl -s -o out -w "%{http_code}" -b "ae_session=x; ae_login=y" \
+	    "http://127.0.0.1:$P3/oidc/callback?code=x&state=y")" = 400 &&
+	kill -TERM "$(cat tls.pid)" && wait_gone tls
+'
+
 test_expect_success 'serve.yaml oidc: without public_url is refused, naming it' '
 	grep -v public_url broker.yaml >nopub.yaml &&
 	expect_status 78 "$AE" serve --config nopub.yaml 2>err ||
