@@ -191,8 +191,8 @@ load_oidc(struct broker_conf *c, const struct ydoc *doc,
 	    (r = ydoc_duration(doc, v, "session", &c->oidc_session, err)) != 0)
 		return r;
 	if (c->oidc_session < 60 || c->oidc_session > 86400)
-		return ydoc_error(doc, v != NULL ? v : n, err, "oidc: 'session' "
-		    "is not between 1m and 24h");
+		return ydoc_error(doc, v != NULL ? v : n, err, "oidc: "
+		    "'session' is not between 1m and 24h");
 	return 0;
 }
 

@@ -90,8 +90,8 @@ request(enum http_method m, const char *url, const char *what,
 	if ((r = http_request(&req, resp, err)) != 0)
 		return r;
 	if (resp->status != 200)
-		return ae_error_set(err, AE_ERR_PROTOCOL, "%s answered HTTP %ld",
-		    what, resp->status);
+		return ae_error_set(err, AE_ERR_PROTOCOL, "%s answered HTTP "
+		    "%ld", what, resp->status);
 	return 0;
 }
 

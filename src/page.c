@@ -397,8 +397,8 @@ callback(struct page *p, const struct page_env *env,
 	person = env->person(env->arg, who.kind, who.key);
 	if (person == NULL) {
 		message(p, o, 403, "Not an approver", "You signed in, but "
-		    "approvers.yaml lists no one with your identity: you cannot "
-		    "vote here.");
+		    "approvers.yaml lists no one with your identity: you "
+		    "cannot vote here.");
 		free(o->note);
 		o->note = xasprintf("page=403 unlisted=\"%s\"", who.key);
 		goto out;
@@ -825,7 +825,8 @@ approve_post(struct page *p, const struct page_env *env,
 		    "sign in again. Nothing was recorded.");
 		goto out;
 	}
-	if (!same_origin(p, in) || !in->form || form_parse(&f, in->body, in->body_len) != 0 ||
+	if (!same_origin(p, in) || !in->form ||
+	    form_parse(&f, in->body, in->body_len) != 0 ||
 	    !secret_eq(s->csrf, form_get(&f, "csrf"))) {
 		message(p, o, 403, "Refused", "This form did not come from "
 		    "your session's page (its CSRF token or origin is wrong). "
@@ -870,7 +871,8 @@ logout(struct page *p, const struct page_in *in, struct page_out *o)
 
 	if (s == NULL || !in->form || form_parse(&f, in->body, in->body_len)
 	    != 0) {
-		message(p, o, 403, "Refused", "There is no session to end here.");
+		message(p, o, 403, "Refused", "There is no session to end "
+		    "here.");
 		return;
 	}
 	if (!secret_eq(s->csrf, form_get(&f, "csrf")))
@@ -902,10 +904,12 @@ page_serve(struct page *p, const struct page_env *env,
 		(post ? approve_post : approve_get)(p, env, in, id, o);
 	else if (strcmp(in->path, "/logout") == 0 ||
 	    strcmp(in->path, "/oidc/callback") == 0)
-		message(p, o, 405, "Method not allowed", "Not with this method.");
+		message(p, o, 405, "Method not allowed", "Not with this "
+		    "method.");
 	else
 		message(p, o, 404, "Not found", "There is no such page.");
 	if (o->status == 405)
-		header(o, "Allow", strcmp(in->path, "/logout") == 0 ? "POST" :
-		    strncmp(in->path, "/approve/", 9) == 0 ? "GET, POST" : "GET");
+		header(o, "Allow", strcmp(in->path, "/logout") == 0 ?
+		    "POST" : strncmp(in->path, "/approve/", 9) == 0 ?
+		    "GET, POST" : "GET");
 }

@@ -36,7 +36,8 @@ static const struct row {
 	{ "right-to-left override", "x\342\200\256y", "x" ESC("\\u202e") "y" },
 	{ "left-to-right isolate", "x\342\201\246y", "x" ESC("\\u2066") "y" },
 	{ "a right-to-left mark", "x\342\200\217y", "x" ESC("\\u200f") "y" },
-	{ "other UTF-8 kept", "caf\303\251 \342\202\254", "caf\303\251 \342\202\254" },
+	{ "other UTF-8 kept", "caf\303\251 \342\202\254",
+	    "caf\303\251 \342\202\254" },
 };
 
 static char *
