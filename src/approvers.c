@@ -217,12 +217,24 @@ cmp_ident(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->value, y->value);
 }
 
-/* An ssh key is the same key whatever comment follows it. */
+/*
+ * An ssh key is the same key whatever comment follows it; an Entra
+ * object ID the same GUID whatever its case.
+ */
 static char *
 ident_value(const char *key, const char *s)
 {
 	const char *p;
+	char *v;
+	size_t i;
 
+	if (strcmp(key, "teams") == 0) {
+		v = xstrdup(s);
+		for (i = 0; v[i] != '\0'; i++)
+			if (v[i] >= 'A' && v[i] <= 'Z')
+				v[i] = (char)(v[i] - 'A' + 'a');
+		return v;
+	}
 	if (strcmp(key, "ssh") != 0 || (p = strchr(s, ' ')) == NULL)
 		return xstrdup(s);
 	p += strspn(p, " ");

@@ -215,6 +215,14 @@ voteproof_vote(const char *evidence, const char *id, const char *digest,
 		r = ae_error_set(err, AE_ERR_SIGNATURE, "no signed decision");
 		goto out;
 	}
+	/* its identity is no key of approvers.yaml: it is not checked here */
+	if (str(ev, "namespace") != NULL &&
+	    strcmp(str(ev, "namespace"), BW_NS_BROKER_VOTE) == 0) {
+		r = ae_error_set(err, AE_ERR_DENIED, "a vote the broker "
+		    "vouched for counts while the run waits, not for a "
+		    "--request run");
+		goto out;
+	}
 	if ((r = sshsig_signer(&k, sig, strlen(sig), err)) != 0 ||
 	    (r = sshsig_verify(sig, strlen(sig), k, BW_NS_DECISION, payload,
 	    strlen(payload), err)) != 0)

@@ -35,7 +35,8 @@ char *voteproof_check(const char *data, size_t len);
  * and the payload is a decision on request id with digest. Returns 0
  * with *key, that key's public line (caller frees), *approve and
  * *reason (caller frees; NULL for none); else AE_ERR_SIGNATURE or
- * AE_ERR_DENIED with why in err.
+ * AE_ERR_DENIED with why in err (AE_ERR_DENIED for a vote the broker
+ * vouched for: its identity is not a key).
  */
 int voteproof_vote(const char *evidence, const char *id, const char *digest,
     char **key, int *approve, char **reason, struct ae_error *err);

@@ -157,10 +157,6 @@ voter_person_cfg(const struct approvers *ap, const struct config *cfg,
 {
 	const struct person *p;
 
-	if (v->name == NULL && v->who != CHAN_WHO_UID) {
-		ae_error_set(err, AE_ERR_DENIED, "a vote that names nobody");
-		return NULL;
-	}
 	/* a team or tenant the host does not trust the broker for */
 	if (((v->vouched != NULL && v->who == CHAN_WHO_SLACK) ||
 	    v->who == CHAN_WHO_ENTRA) && home_ok(cfg, v, err) != 0)

@@ -25,3 +25,5 @@ echo "== tests/bench/hook.sh"
 sh tests/bench/hook.sh
 echo "== tests/bench/report.sh"
 sh tests/bench/report.sh
+echo "== tests/bench/slack-click.sh"
+sh tests/bench/slack-click.sh

@@ -22,6 +22,8 @@ cd "$W" || exit 1
 
 SECRET=8f742231b10e8888abcd99yyyzzz85a5
 ME=$(id -un)
+TENANT=72f988bf-86f1-41af-91ab-2d7cd011db47
+GUID_BOB=0b0b0b0b-1111-4222-8333-444455556666
 ssh-keygen -q -t ed25519 -N '' -C host -f hostkey
 ssh-keygen -q -t ed25519 -N '' -C broker -f broker_key
 ssh-keygen -q -t ed25519 -N '' -C other -f other_key
@@ -42,8 +44,8 @@ EOF
 cat >approvers.yaml <<EOF
 people:
   req: { unix: $ME, slack: U0REQ }
-  alice: { slack: U0ALICE }
-  bob: { slack: U0BOB }
+  alice: { slack: U0ALICE, oidc: "https://login.example.com#sub-alice" }
+  bob: { slack: U0BOB, teams: $GUID_BOB }
   dave: { slack: U0CARL }
 groups:
   sre: [req, alice, bob, dave]
@@ -56,6 +58,7 @@ store: sqlite:broker.db
 hosts: hosts
 approvers: broker-approvers.yaml
 signing_key: broker_key
+max_wait: 1s
 slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }
 EOF
 cat >policy.yaml <<EOF
@@ -80,7 +83,7 @@ audit: { repo: $W/audit.git, signing_key: $W/hostkey }
 channels: { broker: { url: "$URL", $2 } }
 EOF
 }
-conf config 'public_key: broker_key.pub, slack_team: T0TEAM'
+conf config "public_key: broker_key.pub, slack_team: T0TEAM, teams_tenant: $TENANT"
 conf other-team 'public_key: broker_key.pub, slack_team: T0OTHER'
 conf no-team 'public_key: broker_key.pub'
 conf other-key 'public_key: other_key.pub, slack_team: T0TEAM'
@@ -113,7 +116,8 @@ slack() {
 request() {
 	c=$1
 	shift
-	rm -f gate.out gate.status
+	rm -f gate.status
+	: >gate.out
 	( "$AE" --config "$c.yaml" -- "$@" >gate.out 2>&1 &
 	  echo $! >gate.pid; wait $!; echo $? >gate.status; rm -f gate.pid ) \
 	    >/dev/null 2>&1 &
@@ -161,7 +165,7 @@ test_expect_success 'an Approve click by a listed approver releases the command'
 '
 
 test_expect_success 'the record keeps the Slack user and team and the countersignature' '
-	last_record >rec.json &&
+	last_record >rec.json && test -s rec.json &&
 	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
 	jq -e --arg k "$(cut -d" " -f1,2 broker_key.pub)" ".approvals[0] |
 	    .person == \"alice\" and .decision == \"approve\" and
@@ -250,7 +254,7 @@ test_expect_success 'after every false click the run still waits, and a deny end
 	sleep 1 && test ! -s gate.status && ! test -e "$W/two" &&
 	click U0BOB T0TEAM deny "$id" 1765000001.000100 >d &&
 	test "$(slack d)" = 200 && test "$(finished)" = 77 && ! test -e "$W/two" &&
-	last_record >rec2.json &&
+	last_record >rec2.json && test -s rec2.json &&
 	jq -e ".decision.result == \"denied\" and (.approvals | length) == 1 and
 	    .approvals[0].person == \"bob\" and
 	    (.refused_votes | map(.person)) == [\"req\"]" rec2.json &&
@@ -267,7 +271,8 @@ test_expect_success 'a click delivered twice counts once' '
 	test "$(grep -c "alice approved" gate.out)" = 1 &&
 	click U0BOB T0TEAM approve "$id" 1765000002.000002 >b1 &&
 	test "$(slack b1)" = 200 && test "$(finished)" = 0 && test -d "$W/three" &&
-	last_record | jq -e "[.approvals[].person] == [\"alice\", \"bob\"]"
+	last_record >rec3.json && test -s rec3.json &&
+	jq -e "[.approvals[].person] == [\"alice\", \"bob\"]" rec3.json
 '
 
 # Hosts configured otherwise: the same good click is refused.
@@ -279,14 +284,95 @@ EOF
 n=0
 while IFS='|' read -r cf host; do
 	n=$((n + 1))
-	export cf host n
+	k=$n
+	export cf host k
 	test_expect_success "a host with $cf does not count a listed approver's click" '
-		id=$(request $cf touch "$W/four-$n") &&
-		click U0ALICE T0TEAM approve "$id" 1765000003.00000$n >c &&
+		id=$(request $cf touch "$W/four-$k") &&
+		click U0ALICE T0TEAM approve "$id" 1765000003.00000$k >c &&
 		test "$(slack c)" = 200 && jq -e ".result == \"stored\"" out &&
-		said "$host" && stop && ! test -e "$W/four-$n"
+		said "$host" && stop && ! test -e "$W/four-$k"
 	'
 done <hosts-refusing
+
+# vouch ID VIA-JSON DECISION-JSON-FIELDS [PERSON [KEY]]: a vote the
+# broker (or KEY) countersigns, put in the broker's store as its own
+# routes would, for the votes no route of this version makes yet
+vouch() {
+	jq -ncS --arg id "$1" --arg d "$(jq -r .digest st.json)" --arg p "${4:-alice}" \
+	    --arg at "$(at 0)" "{schema: \"approve-exec/broker-vote/v1\", request: \$id,
+	    digest: \$d, person: \$p, at: \$at} + $2 + $3" | tr -d "\n" >vote.json &&
+	rm -f vote.json.sig &&
+	ssh-keygen -Y sign -q -n approve-exec-broker-vote -f "${5:-broker_key}" vote.json \
+	    >/dev/null 2>&1 &&
+	python3 - "$1" "${4:-alice}" <<-\EOF2
+	import sqlite3, sys, time
+	now = int(time.time())
+	c = sqlite3.connect("broker.db")
+	c.execute("INSERT INTO votes (request_id, person, decision, payload, signature, at, received_at)"
+	          " VALUES (?, ?, ?, ?, ?, ?, ?)", (sys.argv[1], sys.argv[2], "approve",
+	          open("vote.json").read(), open("vote.json.sig").read(), now, now))
+	c.commit()
+	EOF2
+}
+OIDC_ALICE='{oidc: {iss: "https://login.example.com", sub: "sub-alice"}}'
+OIDC_MAL='{oidc: {iss: "https://login.example.com", sub: "sub-mallory"}}'
+OIDC_EVIL='{oidc: {iss: "https://evil.example.com", sub: "sub-alice"}}'
+MODAL_ALICE='{slack: {team: "T0TEAM", user: "U0ALICE", action_ts: "V0AB"}}'
+ENTRA_BOB="{entra: {tid: \"$TENANT\", oid: \"$GUID_BOB\"}}"
+TEAMS_BOB="{teams: {tenant: \"$TENANT\", oid: \"$GUID_BOB\", activity: \"f:1\"}}"
+ENTRA_OTHER="{entra: {tid: \"00000000-0000-4000-8000-000000000000\", oid: \"$GUID_BOB\"}}"
+export OIDC_ALICE OIDC_MAL OIDC_EVIL MODAL_ALICE ENTRA_BOB TEAMS_BOB ENTRA_OTHER
+
+# Votes for the other identities: config, identity (a variable above),
+# decision, person; the exit status (or "stop": the run still waits) and
+# what the host says.
+cat >vouched <<'EOF'
+config|OIDC_ALICE|{decision: "approve"}|alice|0|alice approved (api: approval page)
+config|ENTRA_BOB|{decision: "approve", reason: "ok"}|bob|0|bob approved (api: Entra ID)
+config|TEAMS_BOB|{decision: "deny", reason: "no"}|bob|77|bob denied (api: Entra ID)
+config|MODAL_ALICE|{decision: "modify", argv: ["touch", "/nonexistent/x"], reason: "narrower"}|alice|77|alice asked for a change: denied (api: Slack)
+config|ENTRA_OTHER|{decision: "approve"}|bob|stop|Entra object 0b0b0b0b-1111-4222-8333-444455556666 on api: Entra ID: not counted: tenant 00000000-0000-4000-8000-000000000000 is not channels.broker.teams_tenant
+config|OIDC_MAL|{decision: "approve"}|alice|stop|not counted: OpenID Connect identity https://login.example.com#sub-mallory is not in the approver list
+config|OIDC_EVIL|{decision: "approve"}|alice|stop|not counted: OpenID Connect identity https://evil.example.com#sub-alice is not in the approver list
+config|OIDC_ALICE|{decision: "approve"}|bob|stop|not counted: the broker names the voter .bob., the approver list .alice.
+config|OIDC_ALICE|{decision: "approve", argv: ["ls"]}|alice|stop|a vote from the broker is not counted: field .argv. must be present if and only if
+no-team|ENTRA_BOB|{decision: "approve"}|bob|stop|not counted: the broker.s Entra ID votes are refused: channels.broker.teams_tenant is not set
+EOF
+n=0
+while IFS='|' read -r cf idv dj person want host; do
+	n=$((n + 1))
+	k=$n
+	export cf idv dj person want host k
+	test_expect_success "a countersigned vote ($k: $idv, $cf) gives $want" '
+		eval "idj=\$$idv" &&
+		id=$(request $cf touch "$W/five-$k") &&
+		vouch "$id" "$idj" "$dj" "$person" &&
+		said "$host" &&
+		if test "$want" = stop; then stop && ! test -e "$W/five-$k"
+		else test "$(finished)" = "$want" &&
+		    if test "$want" = 0; then test -e "$W/five-$k"; else ! test -e "$W/five-$k"; fi
+		fi
+	'
+done <vouched
+
+test_expect_success 'verify passes over the OIDC, Entra, Teams and modify votes' '
+	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out &&
+	git -C audit.git log --format=%B main | sed -n "s/^Record: //p" |
+	    while read -r r; do git -C audit.git show "main:$r"; done |
+	    jq -s -e "[.[].approvals[]?.identity.via] | (index(\"oidc\") != null and
+	    index(\"entra\") != null and index(\"teams\") != null)"
+'
+
+test_expect_success 'a --no-wait request a Slack click approved is not used by a --request run' '
+	"$AE" --config config.yaml --no-wait -- touch "$W/six" >ids 2>nw.err; test $? = 75 &&
+	id=$(cut -d" " -f1 ids) &&
+	click U0ALICE T0TEAM approve "$id" 1765000004.000001 >c6 &&
+	test "$(slack c6)" = 200 && jq -e ".result == \"stored\"" out &&
+	"$AE" wait "$id" --broker "$URL" --timeout 10s &&
+	{ "$AE" --config config.yaml --request "$id" -- touch "$W/six" 2>req.err; test $? != 0; } &&
+	! test -e "$W/six" && cat req.err &&
+	grep -q "counts while the run waits, not for a --request run" req.err
+'
 
 test_expect_success 'a malformed slack_team is refused with its file and line' '
 	conf bad-team "public_key: broker_key.pub, slack_team: t0team" &&

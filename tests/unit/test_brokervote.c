@@ -13,10 +13,14 @@
 
 #include <cmocka.h>
 
+#include "approvers.h"
 #include "brokerwire.h"
+#include "chan.h"
+#include "config.h"
 #include "slack_interact.h"
 #include "table.h"
 #include "util.h"
+#include "voter.h"
 
 #define ROWS(v) (v), sizeof(v) / sizeof((v)[0]), sizeof((v)[0])
 
@@ -221,6 +225,99 @@ test_click_payload(void **state)
 	free(p);
 }
 
+/*
+ * The host's own mapping of the identities a broker vote names, through
+ * approvers.yaml as loaded, against a configuration with and without the
+ * team and tenant.
+ */
+static char *alice_slack[] = { "U1", NULL }, *alice_oidc[] = {
+    "https://login.example.com#sub-a", NULL }, *bob_teams[] = { GUID, NULL },
+    *bob_oidc[] = { "https://login.example.com#sub-a#b", NULL };
+static struct person people[] = {
+	{ .name = "alice", .slack = alice_slack, .oidc = alice_oidc },
+	{ .name = "bob", .teams = bob_teams, .oidc = bob_oidc },
+};
+static const struct approvers ap = { .people = people, .npeople = 2 };
+
+static const struct voter_row {
+	int configured;		/* slack_team T1 and teams_tenant GUID */
+	enum chan_who who;
+	const char *name, *team, *vouched;
+	const char *want;	/* the person, or part of the refusal */
+} voter_rows[] = {
+	{ 1, CHAN_WHO_SLACK, "U1", "T1", "alice", "alice" },
+	{ 1, CHAN_WHO_SLACK, "U1", "T2", "alice", "Slack team T2 is not "
+	    "channels.broker.slack_team (T1)" },
+	{ 1, CHAN_WHO_SLACK, "U1", NULL, "alice", "Slack team (none)" },
+	{ 0, CHAN_WHO_SLACK, "U1", "T1", "alice", "channels.broker.slack_team "
+	    "is not set" },
+	{ 0, CHAN_WHO_SLACK, "U1", "T1", NULL, "alice" },	/* the host's */
+	{ 1, CHAN_WHO_SLACK, "U1", "T1", "bob", "the broker names the voter "
+	    "'bob', the approver list 'alice'" },
+	{ 1, CHAN_WHO_SLACK, "U9", "T1", "alice", "Slack user U9 is not in "
+	    "the approver list" },
+	{ 1, CHAN_WHO_OIDC, "https://login.example.com#sub-a", NULL, "alice",
+	    "alice" },
+	{ 0, CHAN_WHO_OIDC, "https://login.example.com#sub-a", NULL, "alice",
+	    "alice" },
+	{ 1, CHAN_WHO_OIDC, "https://login.example.com#sub-a#b", NULL, "bob",
+	    "bob" },
+	{ 1, CHAN_WHO_OIDC, "https://login.example.com/#sub-a", NULL, "alice",
+	    "is not in the approver list (oidc:)" },
+	{ 1, CHAN_WHO_OIDC, "https://login.example.com#SUB-A", NULL, "alice",
+	    "is not in the approver list (oidc:)" },
+	{ 1, CHAN_WHO_ENTRA, GUID, GUID, "bob", "bob" },
+	{ 1, CHAN_WHO_ENTRA, "72F988BF-86F1-41AF-91AB-2D7CD011DB47",
+	    "72F988BF-86F1-41AF-91AB-2D7CD011DB47", "bob", "bob" },
+	{ 1, CHAN_WHO_ENTRA, GUID, "00000000-0000-4000-8000-000000000000",
+	    "bob", "is not channels.broker.teams_tenant" },
+	{ 1, CHAN_WHO_ENTRA, GUID, NULL, "bob", "tenant (none)" },
+	{ 0, CHAN_WHO_ENTRA, GUID, GUID, "bob", "channels.broker.teams_tenant "
+	    "is not set" },
+	{ 1, CHAN_WHO_ENTRA, "00000000-0000-4000-8000-000000000000", GUID,
+	    "bob", "is not in the approver list (teams:)" },
+};
+
+static char *
+voter_name(const void *p)
+{
+	const struct voter_row *r = p;
+
+	return xasprintf("voter: kind %d %s team %s vouched %s%s -> %s",
+	    (int)r->who, r->name, r->team != NULL ? r->team : "(none)",
+	    r->vouched != NULL ? r->vouched : "(none)", r->configured ? "" :
+	    ", unconfigured", r->want);
+}
+
+static void
+test_voter(void **state)
+{
+	const struct voter_row *r = *state;
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *p;
+	struct chan_vote v;
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (r->configured) {
+		cfg.broker.slack_team = "T1";
+		cfg.broker.teams_tenant = GUID;
+	}
+	memset(&v, 0, sizeof(v));
+	v.who = r->who;
+	v.name = r->name;
+	v.team = r->team;
+	v.vouched = r->vouched;
+	p = voter_person_cfg(&ap, &cfg, &v, &err);
+	if (p != NULL ? strcmp(p->name, r->want) != 0 :
+	    strstr(err.msg, r->want) == NULL || err.code != AE_ERR_DENIED)
+		fail_msg("want '%s', got %s '%s'", r->want, p != NULL ?
+		    p->name : "a refusal", err.msg);
+	/* without a configuration no team or tenant is trusted */
+	if (r->vouched != NULL && r->who != CHAN_WHO_OIDC)
+		assert_null(voter_person(&ap, &v, NULL));
+}
+
 int
 main(void)
 {
@@ -230,6 +327,7 @@ main(void)
 	int fails = 0;
 
 	fails += run_table("broker vote", test_row, ROWS(rows), row_name);
+	fails += run_table("voter", test_voter, ROWS(voter_rows), voter_name);
 	fails += cmocka_run_group_tests_name("click", click, NULL, NULL);
 	return fails != 0;
 }
