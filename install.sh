@@ -82,6 +82,20 @@ if ! claude --version 2>/dev/null | grep -q "^$claude_code "; then
 	fi
 fi
 
+# A test tool from npm: puppeteer-core, which drives Debian's chromium
+# (never a downloaded browser) in tests/system/t-page.sh (skipped without).
+puppeteer_core=25.19.0
+if ! npm ls -g --depth=0 "puppeteer-core@$puppeteer_core" >/dev/null 2>&1; then
+	if [ "$(id -u)" != 0 ] || ! command -v npm >/dev/null 2>&1; then
+		echo "install.sh: puppeteer-core $puppeteer_core is missing (the browser tests will be skipped): run as root to install it" >&2
+	else
+		echo "install.sh: installing puppeteer-core@$puppeteer_core (tests only)"
+		PUPPETEER_SKIP_DOWNLOAD=1 npm install -g --no-fund --no-audit \
+		    --loglevel=error "puppeteer-core@$puppeteer_core" >/dev/null ||
+		    echo "install.sh: puppeteer-core could not be installed; the browser tests will be skipped" >&2
+	fi
+fi
+
 [ "$deps_only" = 1 ] && { echo "install.sh: dependencies are in place"; exit 0; }
 
 cd "$(dirname "$0")"

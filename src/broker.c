@@ -30,6 +30,7 @@
 #include "broker_int.h"
 #include "brokerwire.h"
 #include "crypto.h"
+#include "page.h"
 #include "reqid.h"
 #include "slack_act.h"
 #include "slack_interact.h"
@@ -94,6 +95,8 @@ struct broker {
 	struct idmap slack_people;	/* under lock, like the keys */
 	struct sshkey *signer;		/* signing_key: countersigns clicks */
 	char *slack_secret;		/* NULL: no Slack interactivity */
+	struct page *page;		/* NULL: no approval page */
+	struct idmap oidc_people;	/* under lock */
 	size_t slack_secret_len;
 	/* teams: the bot, when teams_app_id is set */
 	struct idmap teams_people, unix_people;	/* under lock */
@@ -1351,6 +1354,93 @@ is_post(const struct conn *c)
 	return strcmp(c->method, "POST") == 0;
 }
 
+/* ---- the approval page ---- */
+
+static char *
+page_person(void *arg, const char *kind, const char *id)
+{
+	struct broker *b = arg;
+	const char *p;
+	char *out = NULL;
+
+	pthread_mutex_lock(&b->lock);
+	p = idmap_find(strcmp(kind, "entra") == 0 ? &b->teams_people :
+	    &b->oidc_people, id);
+	if (p != NULL)
+		out = xstrdup(p);
+	pthread_mutex_unlock(&b->lock);
+	return out;
+}
+
+static void
+page_voted(void *arg, const char *id, int64_t received_at)
+{
+	struct broker *b = arg;
+
+	latency_add(b, (double)(now_s() - received_at));
+	wake(b, id);
+}
+
+static const char *
+arg_of(struct conn *c, const char *key)
+{
+	return MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result
+serve_page(struct conn *c)
+{
+	struct page_env env = { c->b->st, c->b->signer, page_person,
+	    page_voted, c->b };
+	struct MHD_Response *resp;
+	struct page_out o;
+	struct page_in in;
+	const char *ct;
+	enum MHD_Result ret = MHD_NO;
+	size_t i;
+
+	memset(&in, 0, sizeof(in));
+	in.method = c->method;
+	in.path = c->path;
+	in.code = arg_of(c, "code");
+	in.state = arg_of(c, "state");
+	in.error = arg_of(c, "error");
+	in.session = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND,
+	    page_cookie(c->b->page, 0));
+	in.login = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND,
+	    page_cookie(c->b->page, 1));
+	in.origin = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Origin");
+	in.fetch_site = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Sec-Fetch-Site");
+	ct = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Content-Type");
+	in.form = ct != NULL && strcmp(ct,
+	    "application/x-www-form-urlencoded") == 0;
+	in.body = c->body.len > 0 ? c->body.p : "";
+	in.body_len = c->body.len;
+	page_serve(c->b->page, &env, &in, &o);
+	free(c->note);
+	c->note = o.note;
+	o.note = NULL;	/* transferred */
+	resp = MHD_create_response_from_buffer(strlen(o.body), o.body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp != NULL) {
+		o.body = NULL;	/* transferred */
+		MHD_add_response_header(resp, "Content-Type", o.type);
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		for (i = 0; o.headers != NULL && o.headers[i] != NULL &&
+		    o.headers[i + 1] != NULL; i += 2)
+			MHD_add_response_header(resp, o.headers[i],
+			    o.headers[i + 1]);
+		c->status = o.status;
+		ret = MHD_queue_response(c->mc, (unsigned)o.status, resp);
+		MHD_destroy_response(resp);
+	}
+	page_out_release(&o);
+	return ret;
+}
+
 static enum MHD_Result
 route_v1(struct conn *c)
 {
@@ -1423,6 +1513,8 @@ route(struct conn *c)
 			    "must be application/json");
 		return post_teams(c);
 	}
+	if (c->b->page != NULL && page_route(c->path))
+		return serve_page(c);
 	if (strcmp(c->path, "/v1/requests") != 0 &&
 	    strncmp(c->path, "/v1/requests/", 13) != 0)
 		return respond_error(c, 404, "not_found", "no such route");
@@ -1587,7 +1679,7 @@ static int
 load_keys(struct broker *b, int reload, struct ae_error *err)
 {
 	struct keyring hosts, people;
-	struct idmap slack, teams, unix_people;
+	struct idmap slack, teams, unix_people, oidc;
 	int r;
 
 	if ((r = broker_hosts_load(&hosts, b->conf.hosts, err)) != 0)
@@ -1604,8 +1696,10 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 	}
 	if ((r = broker_teams_people_load(&teams, b->conf.approvers, err)) != 0
 	    || (r = broker_unix_people_load(&unix_people, b->conf.approvers,
-	    err)) != 0) {
+	    err)) != 0 || (r = broker_oidc_people_load(&oidc,
+	    b->conf.approvers, err)) != 0) {
 		idmap_release(&teams);
+		idmap_release(&unix_people);
 		keyring_release(&hosts);
 		keyring_release(&people);
 		idmap_release(&slack);
@@ -1622,6 +1716,8 @@ load_keys(struct broker *b, int reload, struct ae_error *err)
 	idmap_release(&b->unix_people);
 	b->teams_people = teams;
 	b->unix_people = unix_people;
+	idmap_release(&b->oidc_people);
+	b->oidc_people = oidc;
 	pthread_mutex_unlock(&b->lock);
 	log_line(reload ? "reload" : "keys", "hosts=%zu approver_keys=%zu",
 	    hosts.n, people.n);
@@ -1830,13 +1926,8 @@ static int
 run(struct broker *b, const sigset_t *set, struct ae_error *err)
 {
 	char *cert = NULL, *key = NULL;
-	size_t i;
 	int r;
 
-	for (i = 0; b->conf.unsupported != NULL &&
-	    b->conf.unsupported[i] != NULL; i++)
-		log_line("config", "msg=\"%s: '%s' is not supported yet; it is "
-		    "not served\"", b->conf.file, b->conf.unsupported[i]);
 	if (b->conf.signing_key != NULL &&
 	    (r = sshkey_load_private(&b->signer, b->conf.signing_key, err))
 	    != 0)
@@ -1844,6 +1935,9 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	if (b->conf.slack_secret_file != NULL &&
 	    ((r = read_slack_secret(b, err)) != 0 ||
 	    (r = slackmsg_open(&b->sm, &b->conf, err)) != 0))
+		return r;
+	if (b->conf.oidc_issuer != NULL &&
+	    (r = page_new(&b->page, &b->conf, err)) != 0)
 		return r;
 	if ((r = load_keys(b, 0, err)) != 0 ||
 	    (b->conf.tls_cert != NULL &&
@@ -1936,6 +2030,8 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	idmap_release(&b->unix_people);
 	teams_bot_stop(b->teams_bot);
 	teams_auth_free(b->teams_auth);
+	idmap_release(&b->oidc_people);
+	page_free(b->page);
 	sshkey_free(b->signer);
 	if (b->slack_secret != NULL)
 		ae_memzero(b->slack_secret, strlen(b->slack_secret));

@@ -26,8 +26,8 @@ static const char *const slack_keys[] = { "token_file", "signing_secret_file",
 static const char *const teams_keys[] = { "app_id", "app_password_file",
     "tenant", "service_url", "conversation", "login_base", "openid_metadata",
     NULL };
-/* accepted so that one serve.yaml serves every version, but not served yet */
-static const char *const later_keys[] = { "oidc", NULL };
+static const char *const oidc_keys[] = { "issuer", "client_id",
+    "client_secret_file", "discovery", "entra", "session", NULL };
 
 static int
 path_of(const struct ydoc *doc, const struct ynode *map, const char *key,
@@ -271,6 +271,57 @@ load_teams(struct broker_conf *c, const struct ydoc *doc,
 }
 
 static int
+oidc_str(const struct ydoc *doc, const struct ynode *map, const char *key,
+    char **out, struct ae_error *err)
+{
+	const struct ynode *v = ydoc_get(map, key);
+	int r;
+
+	if (v == NULL)
+		return ydoc_error(doc, map, err, "oidc: '%s' is missing", key);
+	if ((r = ydoc_str(doc, v, key, out, err)) != 0)
+		return r;
+	if (**out == '\0' || strlen(*out) > 1024 ||
+	    strcspn(*out, " \t\r\n#") != strlen(*out))
+		return ydoc_error(doc, v, err, "oidc: '%s' is empty, too long, "
+		    "or holds a space or '#'", key);
+	return 0;
+}
+
+/* The approval page's sign-in: an OpenID Connect confidential client. */
+static int
+load_oidc(struct broker_conf *c, const struct ydoc *doc,
+    const struct ynode *n, struct ae_error *err)
+{
+	const struct ynode *v;
+	int r;
+
+	if (n->type != YN_MAP)
+		return ydoc_error(doc, n, err, "'oidc' is not a mapping");
+	if ((r = ydoc_check_keys(doc, n, "oidc", oidc_keys, err)) != 0 ||
+	    (r = oidc_str(doc, n, "issuer", &c->oidc_issuer, err)) != 0 ||
+	    (r = oidc_str(doc, n, "client_id", &c->oidc_client_id, err))
+	    != 0 || (r = path_of(doc, n, "client_secret_file", 1,
+	    &c->oidc_secret_file, err)) != 0)
+		return r;
+	if (ydoc_get(n, "discovery") != NULL &&
+	    (r = oidc_str(doc, n, "discovery", &c->oidc_discovery, err)) != 0)
+		return r;
+	c->oidc_entra = strncmp(c->oidc_issuer,
+	    "https://login.microsoftonline.com/", 34) == 0;
+	if ((v = ydoc_get(n, "entra")) != NULL &&
+	    (r = ydoc_bool(doc, v, "entra", &c->oidc_entra, err)) != 0)
+		return r;
+	if ((v = ydoc_get(n, "session")) != NULL &&
+	    (r = ydoc_duration(doc, v, "session", &c->oidc_session, err)) != 0)
+		return r;
+	if (c->oidc_session < 60 || c->oidc_session > 86400)
+		return ydoc_error(doc, v != NULL ? v : n, err, "oidc: "
+		    "'session' is not between 1m and 24h");
+	return 0;
+}
+
+static int
 load_numbers(struct broker_conf *c, const struct ydoc *doc,
     const struct ynode *root, struct ae_error *err)
 {
@@ -297,7 +348,6 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
     const struct ynode *root, struct ae_error *err)
 {
 	const struct ynode *v;
-	size_t i;
 	int r;
 
 	if ((r = ydoc_check_keys(doc, root, "serve.yaml", top_keys, err)) != 0)
@@ -329,6 +379,14 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	if (c->teams_app_id != NULL && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'teams' needs "
 		    "'signing_key': the broker countersigns every click");
+	if ((v = ydoc_get(root, "oidc")) != NULL &&
+	    (r = load_oidc(c, doc, v, err)) != 0)
+		return r;
+	if (c->oidc_issuer != NULL && (c->signing_key == NULL ||
+	    c->public_url == NULL))
+		return ydoc_error(doc, v, err, "'oidc' needs 'signing_key' and "
+		    "'public_url': the broker countersigns every vote of the "
+		    "page, and the issuer sends approvers back to public_url");
 	if ((c->slack_secret_file != NULL ||
 	    c->slack_app_token_file != NULL) && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'slack' needs 'signing_key': "
@@ -337,10 +395,6 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 		return ydoc_error(doc, ydoc_get(root, "listen"), err,
 		    "plain HTTP on '%s', which is not loopback: set 'tls', or "
 		    "'plain_http: true' behind a TLS proxy", c->host);
-	for (i = 0; later_keys[i] != NULL; i++)
-		if (ydoc_get(root, later_keys[i]) != NULL)
-			c->unsupported = strv_push(c->unsupported,
-			    later_keys[i]);
 	return 0;
 }
 
@@ -354,6 +408,7 @@ broker_conf_load(struct broker_conf *c, const char *path,
 	memset(c, 0, sizeof(*c));
 	c->rate_limit = 600;
 	c->max_wait = 60;
+	c->oidc_session = 3600;
 	c->file = xstrdup(path);
 	if ((r = ydoc_load(&doc, path, err)) != 0) {
 		ydoc_release(&doc);	/* a failed parse still names its file */
@@ -383,7 +438,6 @@ broker_conf_release(struct broker_conf *c)
 	free(c->signing_key);
 	free(c->hosts);
 	free(c->approvers);
-	strv_free(c->unsupported);
 	free(c->slack_token_file);
 	free(c->slack_secret_file);
 	free(c->slack_channel);
@@ -397,6 +451,10 @@ broker_conf_release(struct broker_conf *c)
 	free(c->teams_openid);
 	free(c->slack_app_token_file);
 	free(c->slack_api_base);
+	free(c->oidc_issuer);
+	free(c->oidc_client_id);
+	free(c->oidc_secret_file);
+	free(c->oidc_discovery);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -542,7 +600,7 @@ broker_approvers_load(struct keyring *kr, const char *path,
 	return r;
 }
 
-/* The identities of one kind (slack: or teams:) of approvers.yaml. */
+/* One kind of identity of approvers.yaml: 0 slack:, 1 teams:, 2 unix:, 3 oidc:. */
 static int
 people_load(struct idmap *m, const char *path, int kind,
     struct ae_error *err)
@@ -560,7 +618,7 @@ people_load(struct idmap *m, const char *path, int kind,
 	for (i = 0; i < ap.npeople; i++) {
 		p = &ap.people[i];
 		ids = kind == 1 ? p->teams : kind == 2 ? p->unix_users :
-		    p->slack;
+		    kind == 3 ? p->oidc : p->slack;
 		for (j = 0; ids != NULL && ids[j] != NULL; j++) {
 			m->id = xreallocarray(m->id, m->n + 1,
 			    sizeof(*m->id));
@@ -598,6 +656,13 @@ broker_unix_people_load(struct idmap *m, const char *path,
     struct ae_error *err)
 {
 	return people_load(m, path, 2, err);
+}
+
+int
+broker_oidc_people_load(struct idmap *m, const char *path,
+    struct ae_error *err)
+{
+	return people_load(m, path, 3, err);
 }
 
 const char *

@@ -23,7 +23,6 @@ struct broker_conf {
 	char *approvers;	/* approvers.yaml */
 	long rate_limit;	/* requests per minute per client address */
 	long max_wait;		/* longest long poll, seconds */
-	char **unsupported;	/* keys set that this version cannot serve */
 	/* slack: its buttons are served when slack_secret_file is set */
 	char *slack_token_file, *slack_secret_file, *slack_channel, *slack_team;
 	/* teams: the bot's messaging endpoint is served when app_id is set */
@@ -32,6 +31,11 @@ struct broker_conf {
 	char *teams_login_base, *teams_openid;	/* default: Microsoft's */
 	/* Socket Mode: clicks over a WebSocket when app_token_file is set */
 	char *slack_app_token_file, *slack_api_base;
+	/* oidc: the approval page is served when oidc_issuer is set */
+	char *oidc_issuer, *oidc_client_id, *oidc_secret_file;
+	char *oidc_discovery;	/* the discovery document's URL, or NULL */
+	int oidc_entra;		/* identify by tid + oid (Entra ID) */
+	long oidc_session;	/* seconds a page session lasts */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */
@@ -78,6 +82,12 @@ int broker_teams_people_load(struct idmap *m, const char *path,
     struct ae_error *err);
 /* Loads the unix: logins, to know a requester. 0 or AE_ERR_CONFIG. */
 int broker_unix_people_load(struct idmap *m, const char *path,
+    struct ae_error *err);
+/*
+ * Loads the oidc: identities of approvers.yaml ("ISSUER#SUBJECT") for
+ * the approval page. Returns 0 or AE_ERR_CONFIG.
+ */
+int broker_oidc_people_load(struct idmap *oidc, const char *path,
     struct ae_error *err);
 /* Returns the person whose identity is id, or NULL. Borrowed. */
 const char *idmap_find(const struct idmap *m, const char *id);

@@ -281,6 +281,7 @@ ciid_verify_offered(json_t *o, const struct provider *pv,
 		token = xstrdup(v);
 		r = 0;
 	}
+	memset(&want, 0, sizeof(want));
 	want.issuer = ci->issuer;
 	want.audience = ci->audience;
 	want.now = time(NULL);

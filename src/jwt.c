@@ -11,6 +11,7 @@
 #include <cjose/cjose.h>
 #include <jansson.h>
 
+#include "crypto.h"
 #include "error.h"
 #include "jwt.h"
 #include "util.h"
@@ -23,7 +24,9 @@ struct jwt {
 	char kid[KID_MAX + 1];
 };
 
-static const char *const rsa_algs[] = { "RS256", "RS384", "RS512", NULL };
+/* ES256 last: it is taken only where the caller allows it */
+static const char *const algs[] = { "RS256", "RS384", "RS512", "ES256",
+    NULL };
 
 void
 jwt_free(struct jwt *t)
@@ -67,7 +70,7 @@ compact_shape(const char *s, size_t len)
 
 /* Decodes the protected header and takes its alg and kid. */
 static int
-read_header(struct jwt *t, const char *token, size_t len,
+read_header(struct jwt *t, const char *token, size_t len, int es256,
     struct ae_error *err)
 {
 	const char *dot = memchr(token, '.', len);
@@ -90,16 +93,16 @@ read_header(struct jwt *t, const char *token, size_t len,
 		ae_error_set(err, r, "the token's header has no alg");
 		goto out;
 	}
-	for (i = 0; rsa_algs[i] != NULL; i++)
-		if (strcmp(json_string_value(alg), rsa_algs[i]) == 0)
+	for (i = 0; algs[i] != NULL; i++)
+		if (strcmp(json_string_value(alg), algs[i]) == 0)
 			break;
-	if (rsa_algs[i] == NULL) {
+	if (algs[i] == NULL || (!es256 && strcmp(algs[i], "ES256") == 0)) {
 		r = ae_error_set(err, AE_ERR_SIGNATURE, "algorithm '%.32s' is "
-		    "refused: only RS256, RS384 and RS512 are accepted",
-		    json_string_value(alg));
+		    "refused: only RS256, RS384, RS512%s are accepted",
+		    json_string_value(alg), es256 ? " and ES256" : "");
 		goto out;
 	}
-	snprintf(t->alg, sizeof(t->alg), "%s", rsa_algs[i]);
+	snprintf(t->alg, sizeof(t->alg), "%s", algs[i]);
 	if (kid != NULL && (!json_is_string(kid) ||
 	    json_string_length(kid) > KID_MAX)) {
 		ae_error_set(err, r, "the token's kid is not a short text");
@@ -120,10 +123,12 @@ read_header(struct jwt *t, const char *token, size_t len,
  * member it decodes must be well formed before it sees the key.
  */
 static int
-rsa_members_ok(json_t *key)
+members_ok(json_t *key, int ec)
 {
-	static const char *const members[] = { "n", "e", "d", "p", "q", "dp",
+	static const char *const rsa[] = { "n", "e", "d", "p", "q", "dp",
 	    "dq", "qi", NULL };
+	static const char *const p256[] = { "x", "y", "d", NULL };
+	const char *const *members = ec ? p256 : rsa;
 	const json_t *v;
 	size_t i;
 
@@ -137,11 +142,15 @@ rsa_members_ok(json_t *key)
 	return 1;
 }
 
-/* 1 if key may have signed t: an RSA signing key for its alg and kid. */
+/*
+ * 1 if key may have signed t: a signing key for its alg and kid, RSA for
+ * RS*, P-256 for ES256.
+ */
 static int
 key_fits(const struct jwt *t, json_t *key)
 {
-	const char *kty, *use, *alg, *kid;
+	const char *kty, *use, *alg, *kid, *crv;
+	int ec = strcmp(t->alg, "ES256") == 0;
 
 	if (!json_is_object(key))
 		return 0;
@@ -149,7 +158,10 @@ key_fits(const struct jwt *t, json_t *key)
 	use = json_string_value(json_object_get(key, "use"));
 	alg = json_string_value(json_object_get(key, "alg"));
 	kid = json_string_value(json_object_get(key, "kid"));
-	if (kty == NULL || strcmp(kty, "RSA") != 0)
+	crv = json_string_value(json_object_get(key, "crv"));
+	if (kty == NULL || strcmp(kty, ec ? "EC" : "RSA") != 0)
+		return 0;
+	if (ec && (crv == NULL || strcmp(crv, "P-256") != 0))
 		return 0;
 	if (json_object_get(key, "use") != NULL &&
 	    (use == NULL || strcmp(use, "sig") != 0))
@@ -159,7 +171,7 @@ key_fits(const struct jwt *t, json_t *key)
 		return 0;
 	if (t->kid[0] != '\0' && (kid == NULL || strcmp(kid, t->kid) != 0))
 		return 0;
-	return rsa_members_ok(key);
+	return members_ok(key, ec);
 }
 
 /* Tries the fitting keys of the set on jws. */
@@ -170,6 +182,7 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 	json_t *set, *keys, *key;
 	cjose_jwk_t *jwk;
 	cjose_err cerr;
+	const char *kind = strcmp(t->alg, "ES256") == 0 ? "P-256" : "RSA";
 	size_t i, bits, tried = 0, odd = 0;
 	int ok = 0;
 
@@ -189,7 +202,10 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 		    &cerr)) == NULL)
 			continue;
 		bits = cjose_jwk_get_keysize(jwk, &cerr);
-		if (cjose_jwk_get_kty(jwk, &cerr) != CJOSE_JWK_KTY_RSA ||
+		if (strcmp(t->alg, "ES256") == 0 ?
+		    cjose_jwk_get_kty(jwk, &cerr) != CJOSE_JWK_KTY_EC ||
+		    bits != 256 :
+		    cjose_jwk_get_kty(jwk, &cerr) != CJOSE_JWK_KTY_RSA ||
 		    bits < JWT_MIN_RSA_BITS || bits > JWT_MAX_RSA_BITS)
 			odd++;
 		else {
@@ -210,9 +226,9 @@ verify_with_set(const struct jwt *t, cjose_jws_t *jws, const char *jwks,
 		    JWT_MIN_RSA_BITS, JWT_MAX_RSA_BITS);
 	if (t->kid[0] != '\0')
 		return ae_error_set(err, AE_ERR_SIGNATURE, "the issuer's key "
-		    "set has no RSA signing key '%.64s'", t->kid);
+		    "set has no %s signing key '%.64s'", kind, t->kid);
 	return ae_error_set(err, AE_ERR_SIGNATURE, "the issuer's key set has "
-	    "no RSA signing key");
+	    "no %s signing key", kind);
 }
 
 /* A NumericDate: 0 and *v, or -1 when absent; -2 when not a number. */
@@ -250,6 +266,24 @@ audience_has(const json_t *aud, const char *want)
 	return 0;
 }
 
+/* The nonce ties a token to one sign-in: compared in constant time. */
+static int
+nonce_check(const json_t *c, const struct jwt_expect *want,
+    struct ae_error *err)
+{
+	const char *nonce = json_string_value(json_object_get(c, "nonce"));
+	size_t n;
+
+	if (want->nonce == NULL)
+		return 0;
+	n = strlen(want->nonce);
+	if (nonce == NULL || strlen(nonce) != n ||
+	    ae_ct_memcmp(nonce, want->nonce, n) != 0)
+		return ae_error_set(err, AE_ERR_PROTOCOL, "the token's nonce "
+		    "is not this sign-in's");
+	return 0;
+}
+
 static int
 check_claims(const json_t *c, const struct jwt_expect *want, long long skew,
     struct ae_error *err)
@@ -279,7 +313,10 @@ check_claims(const json_t *c, const struct jwt_expect *want, long long skew,
 	    (r == 0 && now + skew < iat))
 		return ae_error_set(err, AE_ERR_PROTOCOL, "the token was "
 		    "issued in the future (iat)");
-	return 0;
+	if (want->max_age > 0 && (r != 0 || now - iat > want->max_age))
+		return ae_error_set(err, AE_ERR_PROTOCOL, "the token has %s",
+		    r != 0 ? "no iat" : "an iat too old to be this sign-in's");
+	return nonce_check(c, want, err);
 }
 
 int
@@ -317,7 +354,7 @@ jwt_verify_skew(struct jwt **out, const char *token, size_t len,
 		    "the token is not a signed JWT in compact form");
 		goto out;
 	}
-	if ((r = read_header(t, token, len, err)) != 0)
+	if ((r = read_header(t, token, len, want->es256, err)) != 0)
 		goto out;
 	if ((jws = cjose_jws_import(token, len, &cerr)) == NULL) {
 		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token is malformed");

@@ -2,9 +2,9 @@
  * jwt: checks an OpenID Connect ID token, a JSON Web Token in the JWS
  * compact form, against the issuer's JSON Web Key Set. cjose stays in
  * this module. Only RSA signatures (RS256, RS384, RS512) with keys of
- * 2048 to 8192 bits are accepted: "none", HMAC and anything else are
- * refused before any key is tried, so a public key can never serve as an
- * HMAC secret.
+ * 2048 to 8192 bits are accepted, and ECDSA P-256 (ES256) where the
+ * caller allows it: "none", HMAC and anything else are refused before
+ * any key is tried, so a public key can never serve as an HMAC secret.
  */
 #ifndef AE_JWT_H
 #define AE_JWT_H
@@ -28,13 +28,17 @@ struct jwt_expect {
 	const char *issuer;	/* iss must be exactly this */
 	const char *audience;	/* aud must be this, or a list holding it */
 	time_t now;		/* exp, nbf and iat are judged against it */
+	const char *nonce;	/* if not NULL, the nonce claim must equal it */
+	long max_age;		/* if > 0, iat is required, at most this old */
+	int es256;		/* ES256 with a P-256 key is accepted too */
 };
 
 /*
  * Verifies token (len bytes) with the keys of jwks (jwks_len bytes): the
  * algorithm, a key of the set (the one the token's kid names, else each
  * RSA signing key in turn), the signature, then iss, aud, exp (required),
- * nbf and iat (when present) within JWT_SKEW seconds. Returns 0 and *out
+ * nbf and iat (when present) within JWT_SKEW seconds, and the nonce and
+ * iat's age when want asks for them. Returns 0 and *out
  * (free with jwt_free); AE_ERR_SIGNATURE when no key of the set verifies
  * it or the algorithm is refused; AE_ERR_PROTOCOL for a malformed token or
  * key set, or a claim that fails its check. err says which, and never

@@ -19,6 +19,8 @@ echo "== tests/bench/broker.sh"
 sh tests/bench/broker.sh
 echo "== tests/bench/broker-host.sh"
 sh tests/bench/broker-host.sh
+echo "== tests/bench/page.sh"
+sh tests/bench/page.sh
 echo "== tests/bench/hook.sh"
 sh tests/bench/hook.sh
 echo "== tests/bench/report.sh"

@@ -21,7 +21,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char set[] = "{\"keys\":[{\"kty\":\"RSA\","
 	    "\"kid\":\"k1\",\"use\":\"sig\",\"alg\":\"RS256\",\"e\":\"AQAB\","
 	    "\"n\":\"" KEY_N "\"}]}";
-	struct jwt_expect want = { "https://issuer.test", "ae", 1700000100 };
+	struct jwt_expect want = { "https://issuer.test", "ae", 1700000100,
+	    NULL, 0, 0 };
 	struct ae_error err = { 0, "" };
 	const uint8_t *nl = memchr(data, '\n', size);
 	struct jwt *t = NULL;

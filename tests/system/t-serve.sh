@@ -354,6 +354,9 @@ hosts.bad:1: host 'ci-1'|echo "ci-1 ssh-rsa AAAAB3NzaC1yc2E" >hosts.bad && sed -
 hosts.bad:1: host 'ci-1': only the option|echo "ci-1 cert-authority $(cat host.pub)" >hosts.bad && sed -i "s/^hosts: hosts/hosts: hosts.bad/" c.yaml
 store: unknown kind|sed -i "s|sqlite:broker.db|mysql://db/broker|" c.yaml
 'max_wait' is longer than 1h|sed -i "s/max_wait: 2s/max_wait: 2h/" c.yaml
+oidc: 'client_id' is missing|printf "oidc: { issuer: https://id.example }\n" >>c.yaml
+'oidc' needs 'signing_key' and 'public_url'|printf "oidc: { issuer: https://id.example, client_id: c, client_secret_file: s }\n" >>c.yaml
+oidc: 'issuer' is empty, too long, or holds|printf "oidc: { issuer: \"https://id.example/#x\", client_id: c, client_secret_file: s }\n" >>c.yaml
 EOF2
 while IFS='|' read -r want make; do
 	test_expect_success "serve refuses: $want" "
@@ -364,15 +367,6 @@ while IFS='|' read -r want make; do
 		test \$r = 0 && grep -F \"$want\" err
 	"
 done <"$TEST_DIR/bad-configs"
-
-test_expect_success 'oidc is accepted but said to be not supported yet' '
-	P4=$(free_port) &&
-	sed "s/:$PORT/:$P4/" broker.yaml >later.yaml &&
-	printf "oidc: { issuer: x }\n" >>later.yaml &&
-	start later http://127.0.0.1:$P4 &&
-	grep -q "'"'oidc'"' is not supported yet" later.log &&
-	kill "$(cat later.pid)" && wait_gone later
-'
 
 # TLS with a CA made here: the right name verifies, others do not.
 test_expect_success 'TLS: a certificate from a throwaway CA serves and verifies' '

@@ -378,7 +378,7 @@ static void
 test_row(void **state)
 {
 	const struct row *r = *state;
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 	char *tok = make_token(r), *set = make_set(r->set);
@@ -442,7 +442,7 @@ static void
 test_shape(void **state)
 {
 	const struct shape_row *r = *state;
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 
@@ -456,7 +456,7 @@ test_shape(void **state)
 static void
 test_caps(void **state)
 {
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 	char *big = xcalloc(1, JWT_JWKS_MAX + 2);
@@ -480,7 +480,7 @@ test_claims(void **state)
 	static const struct row r = { "claims", "RS256", "k1",
 	    WITH("\"run_id\":\"42\",\"n\":7,\"f\":1.5,\"o\":{}," TIMES), K1,
 	    SIG_RSA, SET_K1, 0, 0, NULL };
-	struct jwt_expect want = { ISS, "ae", NOW };
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct jwt *t = NULL;
 	char *tok = make_token(&r), *set = make_set(SET_K1), *v;
@@ -503,12 +503,72 @@ test_claims(void **state)
 	free(set);
 }
 
+/* ES256 only where the caller allows it: the CI identities do not. */
+static void
+test_es256_gate(void **state)
+{
+	/* {"alg":"ES256"} */
+	static const char tok[] = "eyJhbGciOiJFUzI1NiJ9.e30.AA";
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
+	struct ae_error err = AE_ERROR_INIT;
+	struct jwt *t = NULL;
+
+	(void)state;
+	assert_int_equal(jwt_verify(&t, tok, strlen(tok), "{\"keys\":[]}", 11,
+	    &want, &err), AE_ERR_SIGNATURE);
+	assert_non_null(strstr(err.msg, "'ES256' is refused"));
+	want.es256 = 1;
+	assert_int_equal(jwt_verify(&t, tok, strlen(tok), "{\"keys\":[]}", 11,
+	    &want, &err), AE_ERR_SIGNATURE);
+	assert_non_null(strstr(err.msg, "no P-256 signing key"));
+	assert_null(t);
+}
+
+/* The sign-in's nonce, and an iat young enough, when asked for. */
+static void
+test_nonce(void **state)
+{
+	static const struct row r = { "nonce", "RS256", "k1",
+	    WITH("\"nonce\":\"n-1\"," TIMES), K1, SIG_RSA, SET_K1, 0, 0,
+	    NULL };
+	static const struct { const char *nonce; long max_age; time_t now;
+	    int want; const char *msg; } cases[] = {
+		{ "n-1", 0, NOW, 0, NULL },
+		{ "n-1", 60, NOW + 30, 0, NULL },
+		{ "n-2", 0, NOW, AE_ERR_PROTOCOL, "nonce" },
+		{ "n-", 0, NOW, AE_ERR_PROTOCOL, "nonce" },
+		{ "n-1", 60, NOW + 120, AE_ERR_PROTOCOL, "iat too old" },
+	};
+	struct jwt_expect want = { ISS, "ae", NOW, NULL, 0, 0 };
+	struct ae_error err = AE_ERROR_INIT;
+	struct jwt *t = NULL;
+	char *tok = make_token(&r), *set = make_set(SET_K1);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		want.nonce = cases[i].nonce;
+		want.max_age = cases[i].max_age;
+		want.now = cases[i].now;
+		assert_int_equal(jwt_verify(&t, tok, strlen(tok), set,
+		    strlen(set), &want, &err), cases[i].want);
+		if (cases[i].msg != NULL)
+			assert_non_null(strstr(err.msg, cases[i].msg));
+		jwt_free(t);
+		t = NULL;
+	}
+	free(tok);
+	free(set);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_claims),
+		cmocka_unit_test(test_es256_gate),
+		cmocka_unit_test(test_nonce),
 	};
 	int fails = 0, i;
 
