@@ -600,7 +600,7 @@ broker_approvers_load(struct keyring *kr, const char *path,
 	return r;
 }
 
-/* One kind of identity of approvers.yaml: 0 slack:, 1 teams:, 2 unix:, 3 oidc:. */
+/* Identities of approvers.yaml: 0 slack:, 1 teams:, 2 unix:, 3 oidc:. */
 static int
 people_load(struct idmap *m, const char *path, int kind,
     struct ae_error *err)
