@@ -30,6 +30,7 @@ struct broker_conf {
 	char *teams_app_id, *teams_password_file, *teams_tenant;
 	char *teams_service_url, *teams_conversation;
 	char *teams_login_base, *teams_openid;	/* default: Microsoft's */
+	char *teams_workflow_file;	/* holds a Workflows webhook URL */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */
