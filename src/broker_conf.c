@@ -229,7 +229,9 @@ load_teams(struct broker_conf *c, const struct ydoc *doc,
 		    ydoc_get(n, "conversation") != NULL)
 			return ydoc_error(doc, n, err, "teams: 'app_id' is "
 			    "missing: the bot's other keys are set");
-		return 0;
+		/* the tenant approvers sign in from, if said */
+		return ydoc_get(n, "tenant") == NULL ? 0 : teams_guid(doc, n,
+		    "tenant", &c->teams_tenant, err);
 	}
 	if (ydoc_get(n, "app_id") == NULL)
 		return ydoc_error(doc, n, err, "teams: neither the bot "

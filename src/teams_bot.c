@@ -209,17 +209,16 @@ pause_for(struct teams_bot *t, long secs)
 }
 
 /*
- * Sends body to url, with the bot's token unless to the webhook: 429
+ * Sends body to url, with the bot's token unless webhook is set: 429
  * waits Retry-After (at most TEAMS_RETRY_MAX s), 401 renews the token,
  * TEAMS_TRIES in all. Returns 0 with resp holding a 2xx answer, or an
  * error that never names the webhook's URL (it is a secret).
  */
 static int
 connector(struct teams_bot *t, enum http_method m, const char *url,
-    const char *body, struct http_resp *resp, struct ae_error *err)
+    int webhook, const char *body, struct http_resp *resp,
+    struct ae_error *err)
 {
-	int webhook = url == t->workflow_url;
-
 	char *hdr[3] = { "Content-Type: application/json", NULL, NULL };
 	struct http_req req;
 	long wait;
@@ -328,7 +327,7 @@ workflow_post(struct teams_bot *t, const struct store_request *q)
 		goto out;
 	}
 	body = activity_body(card, NULL, 1);
-	if (connector(t, HTTP_POST, t->workflow_url, body, &resp, &err) != 0)
+	if (connector(t, HTTP_POST, t->workflow_url, 1, body, &resp, &err) != 0)
 		say(t, "id=%s msg=\"card lost: not posted to the webhook: "
 		    "%s\"", q->id, err.msg);
 	else
@@ -380,8 +379,8 @@ run_job(struct teams_bot *t, const struct job *jb)
 		add_pct(&url, k->activity);
 	}
 	body = activity_body(card, k != NULL ? k->activity : NULL, 0);
-	if (connector(t, k != NULL ? HTTP_PUT : HTTP_POST, url.p, body, &resp,
-	    &err) != 0) {
+	if (connector(t, k != NULL ? HTTP_PUT : HTTP_POST, url.p, 0, body,
+	    &resp, &err) != 0) {
 		say(t, "id=%s msg=\"card lost: not %s: %s\"", jb->id,
 		    jb->post ? "posted" : "updated", err.msg);
 		goto out;

@@ -189,6 +189,7 @@ ftp URL|{ workflow_url_file: workflow.url }|ftp://127.0.0.1/x?sig=$SIG|600|not a
 plain http elsewhere|{ workflow_url_file: workflow.url }|http://prod-00.westus.logic.azure.com/workflows/x?sig=$SIG|600|not a URL on one line
 empty URL file|{ workflow_url_file: workflow.url }||600|not a URL on one line
 URL file readable by others|{ workflow_url_file: workflow.url }|$WF|644|bad permissions
+tenant not a GUID|{ workflow_url_file: workflow.url, tenant: not-a-guid }|$WF|600|not a GUID
 missing URL file|{ workflow_url_file: nowhere.url }|$WF|600|nowhere.url
 EOF2
 while IFS='|' read -r what section text mode says; do
