@@ -31,6 +31,7 @@
 #include "brokerwire.h"
 #include "crypto.h"
 #include "page.h"
+#include "http.h"
 #include "reqid.h"
 #include "slack_act.h"
 #include "slack_interact.h"
@@ -104,6 +105,7 @@ struct broker {
 	struct teams_bot *teams_bot;
 	struct slack_socket *socket;	/* NULL: no Socket Mode */
 	struct slackmsg *sm;		/* posts and updates the messages */
+	char *teams_page;	/* public_url: the webhook cards' pages */
 	struct conn *waiters;
 	size_t nwaiters;
 	int stopping;
@@ -1767,18 +1769,49 @@ teams_log(const char *event, const char *msg)
 	log_line(event, "%s", msg);
 }
 
-/* The bot: its token checker, and its thread that posts the cards. */
+/*
+ * The Workflows webhook's URL, from a file private to us: whoever has it
+ * posts to the channel, so it is never shown, not even when refused.
+ */
+static int
+read_workflow_url(struct broker *b, char **out, struct ae_error *err)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	char *s;
+	int r;
+
+	if ((r = read_tls(b->conf.teams_workflow_file, 1, out, err)) != 0)
+		return r;
+	s = *out;
+	s[strcspn(s, "\r\n")] = '\0';
+	if (s[0] == '\0' || strlen(s) > 4096 || http_url_check(s, NULL, &e)
+	    != 0)
+		return ae_error_set(err, AE_ERR_CONFIG, "'%s': not a URL on one "
+		    "line, https (or http to loopback)",
+		    b->conf.teams_workflow_file);
+	return 0;
+}
+
+/*
+ * The bot (its token checker, and its thread that posts the cards) and
+ * the Workflows webhook, each that serve.yaml sets.
+ */
 static int
 start_teams(struct broker *b, struct ae_error *err)
 {
 	struct teams_bot_conf tc;
-	char *secret = NULL;
+	char *secret = NULL, *workflow = NULL, *page;
 	int r;
 
-	if ((r = read_tls(b->conf.teams_password_file, 1, &secret, err)) != 0)
-		return r;
-	secret[strcspn(secret, "\r\n")] = '\0';
-	if (secret[0] == '\0' || strlen(secret) > 1024) {
+	if (b->conf.teams_workflow_file != NULL &&
+	    (r = read_workflow_url(b, &workflow, err)) != 0)
+		goto out;
+	if (b->conf.teams_app_id != NULL && (r = read_tls(
+	    b->conf.teams_password_file, 1, &secret, err)) != 0)
+		goto out;
+	if (secret != NULL)
+		secret[strcspn(secret, "\r\n")] = '\0';
+	if (secret != NULL && (secret[0] == '\0' || strlen(secret) > 1024)) {
 		r = ae_error_set(err, AE_ERR_CONFIG, "'%s': not a client "
 		    "secret on one line", b->conf.teams_password_file);
 		goto out;
@@ -1792,8 +1825,21 @@ start_teams(struct broker *b, struct ae_error *err)
 	tc.password = secret;
 	tc.service_url = b->conf.teams_service_url;
 	tc.conversation = b->conf.teams_conversation;
+	tc.workflow_url = workflow;
+	if ((page = b->conf.public_url) != NULL) {
+		page = b->teams_page = xstrdup(page);
+		page[strcspn(page, "?#")] = '\0';
+		if (page[0] != '\0' && page[strlen(page) - 1] == '/')
+			page[strlen(page) - 1] = '\0';
+	}
+	tc.page_base = page;
 	tc.log = teams_log;
 	if ((r = teams_bot_start(&b->teams_bot, &tc, err)) != 0)
+		goto out;
+	if (workflow != NULL)
+		log_line("teams", "workflow=%s page=%s/approve/ID",
+		    b->conf.teams_workflow_file, page);
+	if (b->conf.teams_app_id == NULL)
 		goto out;
 	b->teams_auth = teams_auth_new(b->conf.teams_openid,
 	    b->conf.teams_app_id);
@@ -1801,8 +1847,12 @@ start_teams(struct broker *b, struct ae_error *err)
 	    b->conf.teams_app_id, b->conf.teams_tenant,
 	    b->conf.teams_conversation);
 out:
-	ae_memzero(secret, strlen(secret));
+	if (secret != NULL)
+		ae_memzero(secret, strlen(secret));
 	free(secret);
+	if (workflow != NULL)
+		ae_memzero(workflow, strlen(workflow));
+	free(workflow);
 	return r;
 }
 
@@ -1946,7 +1996,9 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	    (r = store_open(&b->st, b->conf.store, b->conf.file, err)) != 0)
 		goto out;
 	if ((r = store_listen(b->st, &b->listen_fd, err)) != 0 ||
-	    (b->conf.teams_app_id != NULL && (r = start_teams(b, err)) != 0) ||
+	    ((b->conf.teams_app_id != NULL ||
+	    b->conf.teams_workflow_file != NULL) &&
+	    (r = start_teams(b, err)) != 0) ||
 	    (b->conf.slack_app_token_file != NULL &&
 	    (r = start_socket(b, err)) != 0))
 		goto out;
@@ -2029,6 +2081,7 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	idmap_release(&b->teams_people);
 	idmap_release(&b->unix_people);
 	teams_bot_stop(b->teams_bot);
+	free(b->teams_page);
 	teams_auth_free(b->teams_auth);
 	idmap_release(&b->oidc_people);
 	page_free(b->page);

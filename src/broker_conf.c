@@ -25,7 +25,7 @@ static const char *const slack_keys[] = { "token_file", "signing_secret_file",
     "app_token_file", "channel", "team", "api_base", NULL };
 static const char *const teams_keys[] = { "app_id", "app_password_file",
     "tenant", "service_url", "conversation", "login_base", "openid_metadata",
-    NULL };
+    "workflow_url_file", NULL };
 static const char *const oidc_keys[] = { "issuer", "client_id",
     "client_secret_file", "discovery", "entra", "session", NULL };
 
@@ -244,7 +244,25 @@ load_teams(struct broker_conf *c, const struct ydoc *doc,
 	if (n->type != YN_MAP)
 		return ydoc_error(doc, n, err, "'teams' is not a mapping");
 	if ((r = ydoc_check_keys(doc, n, "teams", teams_keys, err)) != 0 ||
-	    (r = teams_guid(doc, n, "app_id", &c->teams_app_id, err)) != 0 ||
+	    (r = path_of(doc, n, "workflow_url_file", 0,
+	    &c->teams_workflow_file, err)) != 0)
+		return r;
+	if (ydoc_get(n, "app_id") == NULL && c->teams_workflow_file != NULL) {
+		/* a webhook alone: the bot's keys would be left unused */
+		if (ydoc_get(n, "app_password_file") != NULL ||
+		    ydoc_get(n, "service_url") != NULL ||
+		    ydoc_get(n, "conversation") != NULL)
+			return ydoc_error(doc, n, err, "teams: 'app_id' is "
+			    "missing: the bot's other keys are set");
+		/* the tenant approvers sign in from, if said */
+		return ydoc_get(n, "tenant") == NULL ? 0 : teams_guid(doc, n,
+		    "tenant", &c->teams_tenant, err);
+	}
+	if (ydoc_get(n, "app_id") == NULL)
+		return ydoc_error(doc, n, err, "teams: neither the bot "
+		    "('app_id', 'app_password_file', 'tenant', 'service_url', "
+		    "'conversation') nor 'workflow_url_file' is set");
+	if ((r = teams_guid(doc, n, "app_id", &c->teams_app_id, err)) != 0 ||
 	    (r = path_of(doc, n, "app_password_file", 1,
 	    &c->teams_password_file, err)) != 0 ||
 	    (r = teams_guid(doc, n, "tenant", &c->teams_tenant, err)) != 0 ||
@@ -376,6 +394,10 @@ load_root(struct broker_conf *c, const struct ydoc *doc,
 	if ((v = ydoc_get(root, "teams")) != NULL &&
 	    (r = load_teams(c, doc, v, err)) != 0)
 		return r;
+	if (c->teams_workflow_file != NULL && c->public_url == NULL)
+		return ydoc_error(doc, root, err, "'teams: workflow_url_file' "
+		    "needs 'public_url': its cards open the approval page "
+		    "there");
 	if (c->teams_app_id != NULL && c->signing_key == NULL)
 		return ydoc_error(doc, root, err, "'teams' needs "
 		    "'signing_key': the broker countersigns every click");
@@ -455,6 +477,7 @@ broker_conf_release(struct broker_conf *c)
 	free(c->oidc_client_id);
 	free(c->oidc_secret_file);
 	free(c->oidc_discovery);
+	free(c->teams_workflow_file);
 	memset(c, 0, sizeof(*c));
 }
 

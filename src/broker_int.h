@@ -36,6 +36,7 @@ struct broker_conf {
 	char *oidc_discovery;	/* the discovery document's URL, or NULL */
 	int oidc_entra;		/* identify by tid + oid (Entra ID) */
 	long oidc_session;	/* seconds a page session lasts */
+	char *teams_workflow_file;	/* holds a Workflows webhook URL */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */

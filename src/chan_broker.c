@@ -280,6 +280,8 @@ cb_open(struct chan **out, const struct chan_request *req,
 	    (r = submit(c, req, err)) != 0 ||
 	    (r = poller_start(c, err)) != 0)
 		goto out;
+	say(req, "api: the approval page: %s/approve/%s", req->cfg->broker.url,
+	    c->id);
 	*out = c;
 	c = NULL;
 out:
@@ -798,8 +800,8 @@ cb_reaches(const struct person *p)
 
 const struct chan_ops chan_broker = {
 	.name = "api",
-	.how = "an approver runs `approve-exec approve %s --broker URL` "
-	    "with their SSH key",
+	.how = "an approver signs in on the approval page, or runs "
+	    "`approve-exec approve %s --broker URL` with their SSH key",
 	.detachable = 1,
 	.reaches = cb_reaches,
 	.reaches_key = "ssh",

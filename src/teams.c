@@ -501,7 +501,11 @@ card_json(const char *id, json_t *p, const struct teams_card_state *s)
 	c = json_pack("{s:s,s:s,s:s,s:o}", "type", "AdaptiveCard", "$schema",
 	    "http://adaptivecards.io/schemas/adaptive-card.json", "version",
 	    "1.4", "body", body);
-	if (strcmp(state, "pending") == 0) {
+	if (strcmp(state, "pending") == 0 && s->open_url != NULL)
+		json_object_set_new(c, "actions", json_pack("[{s:s,s:s,s:s}]",
+		    "type", "Action.OpenUrl", "title", "Open the approval page",
+		    "url", s->open_url));
+	else if (strcmp(state, "pending") == 0) {
 		add_inputs(body, line.p != NULL ? line.p : "");
 		json_object_set_new(c, "actions", json_pack("[o,o,o]",
 		    execute("approve", "Approve", "positive", id),

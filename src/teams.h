@@ -96,13 +96,16 @@ struct teams_card_state {
 	const char *state;	/* the store's: "pending", "approved", … */
 	char *const *votes;	/* "alice: approve — why" lines, or NULL */
 	const char *note;	/* one more line, or NULL */
+	/* a card without a bot: its only action opens this page */
+	const char *open_url;
 };
 
 /*
  * Returns the Adaptive Card (1.4, JSON text) for request id whose signed
  * payload is payload: who asks, on which host, the command, the reason,
  * the votes so far and, while pending, Approve, Deny and Modify
- * (Action.Execute) with inputs for a reason and a changed command. Never
+ * (Action.Execute) with inputs for a reason and a changed command, or,
+ * when s->open_url is set, one Action.OpenUrl to it instead. Never
  * longer than TEAMS_CARD_MAX. NULL if payload is not a request. The
  * caller frees it.
  */

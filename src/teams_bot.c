@@ -36,6 +36,7 @@ struct card {
 struct teams_bot {
 	struct teams_bot_conf c;	/* the broker's strings, outliving t */
 	char *password;		/* our copy, zeroed at the end */
+	char *workflow_url;	/* our copy, zeroed at the end */
 	struct store *st;
 	pthread_t thread;
 	pthread_mutex_t lock;	/* the queue and stopping */
@@ -90,9 +91,9 @@ add_pct(struct buf *b, const char *s)
 
 /* ---- rendering ---- */
 
-char *
-teams_card_of(const struct store_request *q, const struct store_vote *votes,
-    size_t nvotes, const char *note)
+static char *
+card_of(const struct store_request *q, const struct store_vote *votes,
+    size_t nvotes, const char *note, const char *open_url)
 {
 	struct teams_card_state s;
 	char **lines = NULL, *card;
@@ -114,9 +115,17 @@ teams_card_of(const struct store_request *q, const struct store_vote *votes,
 	s.state = q->state;
 	s.votes = lines;
 	s.note = note;
+	s.open_url = open_url;
 	card = teams_card(q->id, q->payload, &s);
 	strv_free(lines);
 	return card;
+}
+
+char *
+teams_card_of(const struct store_request *q, const struct store_vote *votes,
+    size_t nvotes, const char *note)
+{
+	return card_of(q, votes, nvotes, note, NULL);
 }
 
 /* ---- the token ---- */
@@ -200,13 +209,15 @@ pause_for(struct teams_bot *t, long secs)
 }
 
 /*
- * Sends body to url with the bot's token: 429 waits Retry-After (at most
- * TEAMS_RETRY_MAX s), 401 renews the token, TEAMS_TRIES in all. Returns
- * 0 with resp holding a 2xx answer, or an error.
+ * Sends body to url, with the bot's token unless webhook is set: 429
+ * waits Retry-After (at most TEAMS_RETRY_MAX s), 401 renews the token,
+ * TEAMS_TRIES in all. Returns 0 with resp holding a 2xx answer, or an
+ * error that never names the webhook's URL (it is a secret).
  */
 static int
 connector(struct teams_bot *t, enum http_method m, const char *url,
-    const char *body, struct http_resp *resp, struct ae_error *err)
+    int webhook, const char *body, struct http_resp *resp,
+    struct ae_error *err)
 {
 	char *hdr[3] = { "Content-Type: application/json", NULL, NULL };
 	struct http_req req;
@@ -214,9 +225,9 @@ connector(struct teams_bot *t, enum http_method m, const char *url,
 	int i, r = 0;
 
 	for (i = 0; i < TEAMS_TRIES; i++) {
-		if ((r = token_get(t, err)) != 0)
+		if (!webhook && (r = token_get(t, err)) != 0)
 			return r;
-		hdr[1] = t->token;
+		hdr[1] = webhook ? NULL : t->token;
 		memset(&req, 0, sizeof(req));
 		req.method = m;
 		req.url = url;
@@ -224,27 +235,29 @@ connector(struct teams_bot *t, enum http_method m, const char *url,
 		req.body = body;
 		req.body_len = strlen(body);
 		if ((r = http_request(&req, resp, err)) != 0)
-			return r;
+			return webhook ? ae_error_set(err, r, "unable to reach "
+			    "the Workflows webhook") : r;
 		if (resp->status >= 200 && resp->status < 300)
 			return 0;
-		if (resp->status == 401) {
+		if (resp->status == 401 && !webhook) {
 			t->token_until = 0;
 			continue;
 		}
-		if (resp->status != 429 && resp->status < 500)
-			break;
+		if ((resp->status != 429 && resp->status < 500) ||
+		    i == TEAMS_TRIES - 1)
+			break;	/* no wait for nothing */
 		wait = strtol(resp->retry_after, NULL, 10);
 		if (wait < 1)
 			wait = 1 << i;
 		if (wait > TEAMS_RETRY_MAX)
 			wait = TEAMS_RETRY_MAX;
-		say(t, "msg=\"connector answered %ld; trying again in %ld s\"",
-		    resp->status, wait);
+		say(t, "msg=\"%s answered %ld; trying again in %ld s\"",
+		    webhook ? "webhook" : "connector", resp->status, wait);
 		if (pause_for(t, wait))
 			return ae_error_set(err, AE_ERR_NETWORK, "stopping");
 	}
-	return ae_error_set(err, AE_ERR_NETWORK, "the connector answered %ld",
-	    resp->status);
+	return ae_error_set(err, AE_ERR_NETWORK, "the %s answered %ld",
+	    webhook ? "webhook" : "connector", resp->status);
 }
 
 /* ---- the jobs ---- */
@@ -272,8 +285,9 @@ card_keep(struct teams_bot *t, const char *id, const char *activity)
 	k->activity = xstrdup(activity);
 }
 
+/* The message carrying card; a webhook's names no contentUrl. */
 static char *
-activity_body(const char *card, const char *activity)
+activity_body(const char *card, const char *activity, int webhook)
 {
 	json_t *c = json_loads(card, 0, NULL), *j;
 	char *s, *out;
@@ -283,11 +297,47 @@ activity_body(const char *card, const char *activity)
 	    "content", c);
 	if (activity != NULL)
 		json_object_set_new(j, "id", json_string(activity));
+	if (webhook)
+		json_object_set_new(json_array_get(json_object_get(j,
+		    "attachments"), 0), "contentUrl", json_null());
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	out = xstrdup(s != NULL ? s : "{}");
 	free(s);
 	return out;
+}
+
+/*
+ * Posts request q's card to the Workflows webhook: no bot to take a
+ * click, so its only action opens the approval page. A webhook gives no
+ * message id back: the card is never updated.
+ */
+static void
+workflow_post(struct teams_bot *t, const struct store_request *q)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct http_resp resp;
+	char *page, *card, *body = NULL;
+
+	http_resp_init(&resp);
+	page = xasprintf("%s/approve/%s", t->c.page_base, q->id);
+	if ((card = card_of(q, NULL, 0, NULL, page)) == NULL) {
+		say(t, "id=%s msg=\"card lost: not posted to the webhook: not "
+		    "a request\"", q->id);
+		goto out;
+	}
+	body = activity_body(card, NULL, 1);
+	if (connector(t, HTTP_POST, t->workflow_url, 1, body, &resp, &err) != 0)
+		say(t, "id=%s msg=\"card lost: not posted to the webhook: "
+		    "%s\"", q->id, err.msg);
+	else
+		say(t, "id=%s state=%s card=posted via=webhook bytes=%zu",
+		    q->id, q->state, strlen(card));
+out:
+	free(page);
+	free(card);
+	free(body);
+	http_resp_release(&resp);
 }
 
 static void
@@ -317,6 +367,10 @@ run_job(struct teams_bot *t, const struct job *jb)
 		    "posted" : "updated", found ? err.msg : "no such request");
 		goto out;
 	}
+	if (jb->post && t->workflow_url != NULL)
+		workflow_post(t, &q);
+	if (t->c.app_id == NULL)
+		goto out;	/* no bot */
 	buf_addf(&url, "%s/v3/conversations/", t->c.service_url);
 	add_pct(&url, t->c.conversation);
 	buf_adds(&url, "/activities");
@@ -324,9 +378,9 @@ run_job(struct teams_bot *t, const struct job *jb)
 		buf_addc(&url, '/');
 		add_pct(&url, k->activity);
 	}
-	body = activity_body(card, k != NULL ? k->activity : NULL);
-	if (connector(t, k != NULL ? HTTP_PUT : HTTP_POST, url.p, body, &resp,
-	    &err) != 0) {
+	body = activity_body(card, k != NULL ? k->activity : NULL, 0);
+	if (connector(t, k != NULL ? HTTP_PUT : HTTP_POST, url.p, 0, body,
+	    &resp, &err) != 0) {
 		say(t, "id=%s msg=\"card lost: not %s: %s\"", jb->id,
 		    jb->post ? "posted" : "updated", err.msg);
 		goto out;
@@ -416,6 +470,16 @@ teams_bot_refresh(struct teams_bot *t, const char *id)
 	enqueue(t, id, 0);
 }
 
+static void
+wipe(struct teams_bot *t)
+{
+	ae_memzero(t->password, strlen(t->password));
+	free(t->password);
+	if (t->workflow_url != NULL)
+		ae_memzero(t->workflow_url, strlen(t->workflow_url));
+	free(t->workflow_url);
+}
+
 int
 teams_bot_start(struct teams_bot **out, const struct teams_bot_conf *c,
     struct ae_error *err)
@@ -426,10 +490,11 @@ teams_bot_start(struct teams_bot **out, const struct teams_bot_conf *c,
 
 	*out = NULL;
 	t->c = *c;
-	t->password = xstrdup(c->password);
+	t->password = xstrdup(c->password != NULL ? c->password : "");
+	if (c->workflow_url != NULL)
+		t->workflow_url = xstrdup(c->workflow_url);
 	if ((r = store_open(&t->st, c->store, c->store_base, err)) != 0) {
-		ae_memzero(t->password, strlen(t->password));
-		free(t->password);
+		wipe(t);
 		free(t);
 		return r;
 	}
@@ -473,8 +538,7 @@ teams_bot_stop(struct teams_bot *t)
 	if (t->token != NULL)
 		ae_memzero(t->token, strlen(t->token));
 	free(t->token);
-	ae_memzero(t->password, strlen(t->password));
-	free(t->password);
+	wipe(t);
 	store_close(t->st);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);

@@ -1,7 +1,8 @@
 /*
  * teams_bot: the bot's side of the Bot Connector. One thread of its own
  * posts a card for each new request to the configured conversation and
- * updates it when a vote comes or the request closes, so that no HTTP
+ * updates it when a vote comes or the request closes (and posts one to a
+ * Workflows webhook, which cannot be updated), so that no HTTP
  * call to Microsoft ever holds up the broker's server thread. A card
  * that cannot be posted is logged; it is never taken for a decision.
  */
@@ -23,9 +24,13 @@ struct teams_bot;
 
 struct teams_bot_conf {
 	const char *store, *store_base;	/* for its own connection */
+	/* the bot, when app_id is set */
 	const char *app_id, *tenant, *login_base;
 	const char *password;		/* the client secret; copied */
 	const char *service_url, *conversation;
+	/* a Workflows webhook, or NULL: a secret, copied, never logged */
+	const char *workflow_url;
+	const char *page_base;	/* its cards open page_base/approve/ID */
 	/* one log line: event and message (no secret in either) */
 	void (*log)(const char *event, const char *msg);
 };
@@ -38,7 +43,10 @@ struct teams_bot_conf {
 int teams_bot_start(struct teams_bot **out, const struct teams_bot_conf *c,
     struct ae_error *err);
 
-/* Posts a card for request id, later. */
+/*
+ * Posts a card for request id, later: to the bot's conversation and to
+ * the webhook, each that is set.
+ */
 void teams_bot_post(struct teams_bot *t, const char *id);
 
 /* Updates the card of request id, if one was posted, later. */

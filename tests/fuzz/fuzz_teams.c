@@ -73,7 +73,7 @@ escape(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct teams_card_state st = { "pending", NULL, NULL };
+	struct teams_card_state st = { "pending", NULL, NULL, NULL };
 	char *s, *out;
 
 	if (size == 0)

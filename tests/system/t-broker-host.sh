@@ -118,6 +118,8 @@ test_expect_success 'a run gated on api is released by another person with their
 	grep -q "alice.s approve of request" out &&
 	test "$(finished)" = 0 && test -e "$W/req/one" &&
 	grep -q "alice approved (api)" "$W/req/out" &&
+	grep -q "api: the approval page: $URL/approve/$(id_of "$code")" "$W/req/out" &&
+	grep -q "needs approval: an approver signs in on the approval page" "$W/req/out" &&
 	last_record >rec.json &&
 	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
 	jq -e ".approvals[0] | .person == \"alice\" and .channel == \"api\" and .reason == \"checked\"

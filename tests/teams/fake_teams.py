@@ -11,6 +11,9 @@ Serves, on one loopback port written to STATE-DIR/port:
   POST /TENANT/oauth2/v2.0/token             Entra ID client credentials
   POST /v3/conversations/CONV/activities     Bot Connector: a new activity
   PUT  /v3/conversations/CONV/activities/ID  Bot Connector: an update
+  POST /workflows/WF/triggers/manual/paths/invoke?...&sig=SIG
+                                             a Workflows webhook ("When a
+       Teams webhook request is received"): 202, no body; a wrong sig 401
 The private keys are written to STATE-DIR/KID.pem for teams_client.py.
 
 Control, for the tests:
@@ -20,6 +23,10 @@ Control, for the tests:
   POST /_control/rotate       publish the key "unknown" from now on
   GET  /_control/stats        {"tokens": token requests, "throttled": 429s,
                               "jwks": key set fetches}
+  GET  /_control/workflow     every webhook post: {"query", "headers", "body"}
+  POST /_control/workflow_fail?status=S&n=N
+                              the next N webhook posts answer S, with
+                              Retry-After: 1
 """
 import json
 import os
@@ -37,7 +44,10 @@ TOKEN = "bot-connector-token-0001"
 STATE = sys.argv[1]
 lock = threading.Lock()
 activities = []
-knobs = {"throttle": 0, "throttled": 0, "tokens": 0, "next": 1, "jwks": 0}
+knobs = {"throttle": 0, "throttled": 0, "tokens": 0, "next": 1, "jwks": 0,
+         "wf_fail": 0, "wf_status": 500}
+workflow = []
+WF_SIG = "fake-workflow-sig"
 
 
 def b64u_int(n):
@@ -110,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_control/activities":
             with lock:
                 self.answer(200, activities)
+        elif path == "/_control/workflow":
+            with lock:
+                self.answer(200, workflow)
         elif path == "/_control/stats":
             with lock:
                 self.answer(200, {"tokens": knobs["tokens"],
@@ -162,6 +175,36 @@ class Handler(BaseHTTPRequestHandler):
                                "activity": act})
         self.answer(201 if method == "POST" else 200, {"id": aid})
 
+    def workflow(self):
+        u = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(u.query)
+        raw = self.body()
+        if q.get("sig") != [WF_SIG] or \
+                not u.path.endswith("/triggers/manual/paths/invoke"):
+            self.answer(401, {"error": {"code": "DirectApiAuthorization"
+                                                "Required"}})
+            return
+        with lock:
+            if knobs["wf_fail"] > 0:
+                knobs["wf_fail"] -= 1
+                st = knobs["wf_status"]
+                self.answer(st, {"error": {"code": "Throttled"
+                                           if st == 429 else "Failed"}},
+                            [("Retry-After", "1")])
+                return
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            workflow.append({"query": u.query,
+                             "content_type": self.headers.get("Content-Type"),
+                             "authorization": self.headers.get(
+                                 "Authorization"),
+                             "bytes": len(raw), "body": body})
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
         if path.endswith("/oauth2/v2.0/token"):
@@ -171,6 +214,15 @@ class Handler(BaseHTTPRequestHandler):
             self.body()
             with lock:
                 knobs["throttle"] = int(q.get("n", ["1"])[0])
+            self.answer(200, {"ok": True})
+        elif path.startswith("/workflows/"):
+            self.workflow()
+        elif path == "/_control/workflow_fail":
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            self.body()
+            with lock:
+                knobs["wf_fail"] = int(q.get("n", ["1"])[0])
+                knobs["wf_status"] = int(q.get("status", ["500"])[0])
             self.answer(200, {"ok": True})
         elif path == "/_control/rotate":
             self.body()
