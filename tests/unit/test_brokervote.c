@@ -215,14 +215,14 @@ static void
 test_click_payload(void **state)
 {
 	struct slack_click k = { .team = "T0TEAM", .user = "U0ALICE",
-	    .action_ts = "1765000000.000100", .action = "deny",
+	    .action_ts = "1765000000.000100", .action = "approve",
 	    .request = ID, .at = 1765000000 };
 	struct ae_error err = AE_ERROR_INIT;
 	struct bw_broker_vote v;
 	char *p;
 
 	(void)state;
-	p = slack_click_vote_payload(&k, DIGEST, "alice");
+	p = slack_click_vote_payload(&k, DIGEST, "alice", k.at);
 	assert_non_null(p);
 	if (bw_broker_vote_parse(&v, p, strlen(p), &err) != 0)
 		fail_msg("refused: %s", err.msg);
@@ -230,7 +230,7 @@ test_click_payload(void **state)
 	assert_string_equal(v.team, "T0TEAM");
 	assert_string_equal(v.user, "U0ALICE");
 	assert_string_equal(v.event, "1765000000.000100");
-	assert_string_equal(v.decision, "deny");
+	assert_string_equal(v.decision, "approve");
 	assert_string_equal(v.person, "alice");
 	assert_int_equal(v.at, 1765000000);
 	assert_string_equal(BW_NS_BROKER_VOTE, BROKER_VOTE_NS);
