@@ -216,13 +216,13 @@ test_expect_success 'a dropped connection is opened again, and the click on it i
 	h=$(state | jq .hellos) &&
 	ctl close >/dev/null &&
 	until_ok 8 hellos_at_least $((h + 1)) &&
-	click U0DAVE T0TEAM deny $ID3 1765000004.000400 >c4 &&
+	click U0DAVE T0TEAM approve $ID3 1765000004.000400 >c4 &&
 	e=$(send c4) && until_ok 5 acked "$e" &&
 	until_ok 5 test "$(votes $ID3)" = 2
 '
 
 test_expect_success 'a click whose ack is lost is delivered again and counts once' '
-	click U0ALICE T0TEAM deny $ID4 1765000005.000500 >c5 &&
+	click U0ALICE T0TEAM approve $ID4 1765000005.000500 >c5 &&
 	e=$(send c5 ". + {ignore_acks: 1}") &&
 	until_ok 8 acked "$e" &&
 	state | jq -e --arg e "$e" ".deliveries[\$e] == 2" &&
