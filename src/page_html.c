@@ -92,7 +92,8 @@ page_esc(struct buf *b, const char *s)
 
 /*
  * For a textarea, where markup is not read: escaped, and a control
- * character written as \xNN text that the approver must retype.
+ * character written as \xNN text, a bidirectional one as \uNNNN text,
+ * that the approver must retype.
  */
 static void
 esc_plain(struct buf *b, const char *s)
@@ -104,7 +105,11 @@ esc_plain(struct buf *b, const char *s)
 	for (p = s; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			buf_addf(&t, "\\x%02x", (unsigned char)*p);
-		else
+		else if (bidi_len((const unsigned char *)p) != 0) {
+			buf_addf(&t, "\\u%02x%02x", ((p[1] & 0x3f) >> 2) |
+			    0x20, ((p[1] & 0x03) << 6) | (p[2] & 0x3f));
+			p += 2;
+		} else
 			buf_addc(&t, *p);
 	buf_addc(&t, '\0');
 	for (p = t.p; *p != '\0'; p++)

@@ -194,7 +194,8 @@ test_expect_success 'the hostile argv is shown escaped, never as markup' '
 	grep -q "deploy &lt;/textarea&gt;" out &&
 	tr "\n" " " <out | sed "s/.*<textarea[^>]*>//; s/<\/textarea>.*//" >ta &&
 	! grep -q "<" ta && grep -q "&lt;script&gt;" ta &&
-	grep -q "tab\\\\x09here\\\\x1b\[31mred" ta
+	grep -q "tab\\\\x09here\\\\x1b\[31mred\\\\u202eevil" ta &&
+	! grep -q "$(printf "\342\200\256")" ta
 '
 
 test_expect_success 'a fixed session id chosen before sign-in gives nothing' '
