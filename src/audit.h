@@ -26,6 +26,7 @@
 
 struct audit;
 struct sshkey;
+struct record;
 
 struct audit_opts {
 	const char *repo;	/* path of the bare repository */
@@ -173,6 +174,19 @@ struct audit_verify_opts {
 	 * return stops verification and is returned.
 	 */
 	audit_record_fn *tip_record;
+	/*
+	 * With both set, the records are parsed once, as the history is
+	 * checked: record_parsed is called with the same arg for each
+	 * version of a record a commit adds or changes that parses as a
+	 * record (rec borrowed for the call), and then, in the walk of
+	 * the tip, tip_parsed for each record whose version there was the
+	 * last one handed to record_parsed for its path, instead of
+	 * tip_record (which still comes for the records at the tip that
+	 * do not parse). A non-zero return stops verification.
+	 */
+	void (*record_parsed)(const char *path, const struct record *rec,
+	    void *arg);
+	int (*tip_parsed)(const char *path, void *arg);
 };
 
 enum audit_anchor_kind {
