@@ -33,6 +33,8 @@
 
 #define SIGNERS_MAX_BYTES	(1024u * 1024)
 #define VERIFY_CACHE_MAX	(2 << 20)	/* libgit2's object cache */
+#define VERIFY_WINDOW		(8 << 20)	/* a pack is mapped by this */
+#define VERIFY_MAPPED_MAX	(24 << 20)	/* and no more at once */
 #define SIGNERS_LINE_MAX	8192
 #define TREE_DEPTH_MAX		16	/* records/YYYY/MM/DD/XX/ID.json is 6 */
 #define MARKER			"approve-exec-verified"
@@ -63,6 +65,14 @@ struct tipver {
 	char *proof;		/* what is wrong with its vote proof, or NULL */
 	char *incomplete;	/* its "incomplete" line, or NULL */
 	char **used;		/* the requests whose approval it used */
+	size_t mine;		/* the caller's number (audit_tip_rec) */
+	size_t commit;		/* 1 + the commit that last wrote it, or 0 */
+};
+
+/* A commit that added or changed records. */
+struct vcommit {
+	char hex[GIT_OID_HEXSZ + 1];
+	int ok;			/* it raised no problem */
 };
 
 struct verify {
@@ -79,6 +89,8 @@ struct verify {
 	struct strmap *paths;	/* record path -> index in tv */
 	struct tipver *tv;
 	size_t ntv;
+	struct vcommit *commits;
+	size_t ncommits;
 };
 
 /* Reports one finding, escaped: paths and argv come from the repository. */
@@ -964,8 +976,7 @@ check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 		return 0;
 	switch (path_kind(path)) {
 	case P_RECORD:
-		if (v->o->record_commit != NULL)
-			v->touched = strv_push(v->touched, path);
+		v->touched = strv_push(v->touched, path);
 		if ((r = record_load(v, &d->new_file.id, path, 1, &rec, &why,
 		    err)) == 1)
 			finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id,
@@ -1005,8 +1016,7 @@ check_delta(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 			return 0;
 		switch (path_kind(path)) {
 		case P_RECORD:
-			if (v->o->record_commit != NULL)
-				v->touched = strv_push(v->touched, path);
+			v->touched = strv_push(v->touched, path);
 			return check_record_change(v, d, err);
 		case P_SIGNERS:
 			return check_signers_change(v, d, err);
@@ -1253,11 +1263,16 @@ tipver_fill(struct tipver *t, const struct record *r, const char *path,
  * parsed as r (NULL: it did not parse): what the tip's walk needs of
  * it, should the tip hold it; and the caller's record_parsed.
  */
-static void
-tipver_note(struct verify *v, const char *path, const git_oid *id,
-    const struct record *r, const char *data, size_t len)
+static int
+shared_parse(const struct audit_verify_opts *o)
 {
-	struct tipver *t;
+	return o->record_parsed != NULL && o->tip_rec != NULL;
+}
+
+/* The entry of path in v->tv, made if new. */
+static struct tipver *
+tipver_of(struct verify *v, const char *path)
+{
 	size_t *ix;
 	int added;
 
@@ -1269,14 +1284,40 @@ tipver_note(struct verify *v, const char *path, const git_oid *id,
 		memset(&v->tv[v->ntv], 0, sizeof(v->tv[v->ntv]));
 		*ix = v->ntv++;
 	}
-	t = &v->tv[*ix];
+	return &v->tv[*ix];
+}
+
+static void
+tipver_note(struct verify *v, const char *path, const git_oid *id,
+    const struct record *r, const char *data, size_t len)
+{
+	struct tipver *t = tipver_of(v, path);
+
 	tipver_clear(t);
 	git_oid_cpy(&t->id, id);
 	if (r == NULL)
 		return;
 	tipver_fill(t, r, path, data, len);
-	if (v->o->record_parsed != NULL && v->o->tip_parsed != NULL)
-		v->o->record_parsed(path, r, v->o->arg);
+	if (shared_parse(v->o))
+		v->o->record_parsed(path, r, &t->mine, v->o->arg);
+}
+
+/* Hands the record t at path to o->tip_rec. */
+static int
+tip_hand(struct verify *v, struct tipver *t, const char *path, int parsed,
+    const char *data, size_t len)
+{
+	struct audit_tip_rec tr;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.path = path;
+	tr.parsed = parsed;
+	tr.data = data;
+	tr.len = len;
+	tr.mine = &t->mine;
+	tr.commit = t->commit != 0 ? v->commits[t->commit - 1].hex : "";
+	tr.ok = t->commit != 0 && v->commits[t->commit - 1].ok;
+	return v->o->tip_rec(&tr, v->o->arg);
 }
 
 /* Reports what t says of the record at path, in the tip's order. */
@@ -1297,8 +1338,8 @@ tipver_report(struct uses *u, const struct tipver *t, const char *path)
  * read and parsed here.
  */
 static int
-tip_read(struct uses *u, const char *path, const git_oid *id,
-    struct ae_error *err)
+tip_read(struct uses *u, struct tipver *tv, const char *path,
+    const git_oid *id, struct ae_error *err)
 {
 	struct verify *v = u->v;
 	const struct audit_verify_opts *o = v->o;
@@ -1319,10 +1360,12 @@ tip_read(struct uses *u, const char *path, const git_oid *id,
 		tipver_clear(&t);
 	}
 	r = 0;
-	if (rec != NULL && o->record_parsed != NULL && o->tip_parsed != NULL) {
-		o->record_parsed(path, rec, o->arg);
-		r = o->tip_parsed(path, o->arg);
-	} else if (o->tip_record != NULL)
+	if (shared_parse(o) && rec != NULL) {
+		o->record_parsed(path, rec, &tv->mine, o->arg);
+		r = tip_hand(v, tv, path, 1, NULL, 0);
+	} else if (shared_parse(o))
+		r = tip_hand(v, tv, path, 0, data, len);
+	else if (o->tip_record != NULL)
 		r = o->tip_record(path, data, len, o->arg);
 	record_free(rec);
 	free(data);
@@ -1332,7 +1375,7 @@ tip_read(struct uses *u, const char *path, const git_oid *id,
 /*
  * Each record at the tip: counts it, lists a decision with no outcome,
  * checks its vote proof and that it used no approval another run used,
- * then hands it to o->tip_parsed or o->tip_record. The history parsed
+ * then hands it to o->tip_rec or o->tip_record. The history parsed
  * the version the tip holds, and noted what this needs of it.
  */
 static int
@@ -1342,19 +1385,18 @@ tip_entry(const char *path, const git_oid *id, void *arg)
 	struct verify *v = u->v;
 	const struct audit_verify_opts *o = v->o;
 	struct ae_error *err = u->err;
-	const struct tipver *t;
+	struct tipver *t;
 	char *data = NULL;
-	size_t *ix, len;
+	size_t len;
 	int r;
 
 	v->res->records++;
-	ix = strmap_get(v->paths, path);
-	t = ix != NULL ? &v->tv[*ix] : NULL;
-	if (t == NULL || !t->parsed || !git_oid_equal(&t->id, id))
-		return tip_read(u, path, id, err);
+	t = tipver_of(v, path);
+	if (!t->parsed || !git_oid_equal(&t->id, id))
+		return tip_read(u, t, path, id, err);
 	tipver_report(u, t, path);
-	if (o->record_parsed != NULL && o->tip_parsed != NULL)
-		return o->tip_parsed(path, o->arg);
+	if (shared_parse(o))
+		return tip_hand(v, t, path, 1, NULL, 0);
 	if (o->tip_record == NULL)
 		return 0;
 	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
@@ -1780,14 +1822,33 @@ check_remote(struct verify *v, git_commit *tip, struct ae_error *err)
 	return r;
 }
 
+/* The records commit id added or changed were last written by it. */
+static void
+note_commit(struct verify *v, const git_oid *id, int ok)
+{
+	struct vcommit *c;
+	size_t i;
+
+	if (v->ncommits % 256 == 0)
+		v->commits = xreallocarray(v->commits, v->ncommits + 256,
+		    sizeof(*v->commits));
+	c = &v->commits[v->ncommits++];
+	git_oid_tostr(c->hex, sizeof(c->hex), id);
+	c->ok = ok;
+	for (i = 0; v->touched[i] != NULL; i++) {
+		tipver_of(v, v->touched[i])->commit = v->ncommits;
+		if (v->o->record_commit != NULL)
+			v->o->record_commit(v->touched[i], c->hex, ok,
+			    v->o->arg);
+	}
+}
+
 /* Checks one commit of main's history, oldest first. */
 static int
 verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 {
 	git_commit *c = NULL, *parent = NULL;
-	char full[GIT_OID_HEXSZ + 1];
 	unsigned long problems;
-	size_t i;
 	int r;
 
 	git_oid_tostr(v->id, sizeof(v->id), id);
@@ -1807,12 +1868,8 @@ verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 	problems = v->res->problems;
 	if ((r = check_signature(v, c, parent, err)) == 0)
 		r = check_changes(v, c, parent, err);
-	if (r == 0 && v->o->record_commit != NULL) {
-		git_oid_tostr(full, sizeof(full), id);
-		for (i = 0; v->touched != NULL && v->touched[i] != NULL; i++)
-			v->o->record_commit(v->touched[i], full,
-			    v->res->problems == problems, v->o->arg);
-	}
+	if (r == 0 && v->touched != NULL)
+		note_commit(v, id, v->res->problems == problems);
  out:
 	strv_free(v->touched);
 	v->touched = NULL;
@@ -1954,6 +2011,15 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	v.res = res;
 	v.path = repo;
 	v.paths = strmap_new();
+	/*
+	 * The history is read once, front to back: packs are mapped a few
+	 * MiB at a time, and no more than VERIFY_MAPPED_MAX of them at
+	 * once, rather than whole (libgit2 maps up to 1 GiB a window).
+	 */
+	audit_git_init();
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)VERIFY_WINDOW);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+	    (size_t)VERIFY_MAPPED_MAX);
 	if ((o->allowed_signers != NULL && (r = load_trusted(&v, err)) != 0) ||
 	    (r = repo_open(&v.repo, repo, err)) != 0 ||
 	    (r = tip_lookup(&tip, v.repo, repo, err)) != 0)
@@ -1988,6 +2054,7 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	for (i = 0; i < v.ntv; i++)
 		tipver_clear(&v.tv[i]);
 	free(v.tv);
+	free(v.commits);
 	strmap_free(v.paths);
 	signers_release(&v.trusted);
 	git_commit_free(tip);

@@ -34,22 +34,22 @@ struct rev {
 	int accept;
 };
 
-/* A record's path: its last version read, and the commit that wrote it. */
+/*
+ * A record's path (verify numbers them: audit_tip_rec.mine): its last
+ * version read.
+ */
 struct slot {
-	const char *path;	/* the map's */
 	size_t vix;		/* 1 + its record in r->v, or 0 */
-	int review;		/* or it is a review: rv */
-	struct rev rv;
-	char commit[41];
-	int ok, has_commit;
+	size_t rix;		/* or 1 + its review in held, or 0 */
 };
 
 struct build {
 	struct audreport *r;
-	struct strmap *paths;	/* path -> index in slots (r->paths) */
 	struct slot *slots;
 	size_t nslots;
-	struct rev *revs;
+	struct rev *held;	/* reviews under records/, as last read */
+	size_t nheld;
+	struct rev *revs;	/* the tip's reviews, in order */
 	size_t nrevs;
 };
 
@@ -365,13 +365,11 @@ rec_vectors(struct ar_rec *e, char **rules, size_t nr, char **ctl,
 
 /* The texts of a record, in the pool. */
 static void
-rec_texts(struct ar_rec *e, struct strmap *pool, json_t *root,
-    const char *path)
+rec_texts(struct ar_rec *e, struct strmap *pool, json_t *root)
 {
 	json_t *req = json_object_get(root, "request");
 
 	e->id = kept(pool, str_at(root, "id", NULL));
-	e->path = (char *)path;
 	e->at_text = kept(pool, str_at(root, "decision", "at"));
 	e->host = pooled(pool, str_at(req, "host", NULL));
 	e->requester = pooled(pool, str_at(req, "requester", NULL));
@@ -382,13 +380,9 @@ rec_texts(struct ar_rec *e, struct strmap *pool, json_t *root,
 	e->argv = argv_text(pool, json_object_get(req, "argv"));
 }
 
-/*
- * Fills e from root (path: the map's); returns 0, or -1 if it is no
- * decision record.
- */
+/* Fills e from root; returns 0, or -1 if it is no decision record. */
 static int
-rec_read(struct ar_rec *e, struct strmap *pool, json_t *root,
-    const char *path)
+rec_read(struct ar_rec *e, struct strmap *pool, json_t *root)
 {
 	json_t *ex = json_object_get(root, "execution");
 	const char *action = str_at(root, "policy", "action");
@@ -398,6 +392,7 @@ rec_read(struct ar_rec *e, struct strmap *pool, json_t *root,
 	int date_only, res, ran;
 
 	memset(e, 0, sizeof(*e));
+	e->commit = (char *)"";
 	if ((res = result_of(str_at(root, "decision", "result"))) < 0 ||
 	    parse_ms(str_at(root, "decision", "at"), &at, &date_only) != 0 ||
 	    !json_is_string(json_object_get(root, "id")))
@@ -408,7 +403,7 @@ rec_read(struct ar_rec *e, struct strmap *pool, json_t *root,
 	if (e->result == AR_APPROVED && parse_ms(str_at(root, "created_at",
 	    NULL), &created, &date_only) == 0 && at >= created)
 		e->latency_ms = (long)(at - created);
-	rec_texts(e, pool, root, path);
+	rec_texts(e, pool, root);
 	strings(pool, json_object_get(json_object_get(root, "policy"),
 	    "rules"), &rules, &nr);
 	strings(pool, json_object_get(json_object_get(root, "policy"),
@@ -461,24 +456,18 @@ on_review(const char *path, const char *data, size_t len, void *arg)
 
 /* ---- one walk: each version of a record, then the tip's ---- */
 
-/* The slot of path, made if new. */
+/* The slot of a path verify numbered *mine, made if new. */
 static struct slot *
-slot_of(struct build *b, const char *path)
+slot_of(struct build *b, size_t *mine)
 {
-	const char *key;
-	size_t *ix;
-	int added;
-
-	ix = strmap_put(b->paths, path, &key, &added);
-	if (added) {
+	if (*mine == 0) {
 		if (b->nslots % 1024 == 0)
 			b->slots = xreallocarray(b->slots, b->nslots + 1024,
 			    sizeof(*b->slots));
 		memset(&b->slots[b->nslots], 0, sizeof(b->slots[b->nslots]));
-		b->slots[b->nslots].path = key;
-		*ix = b->nslots++;
+		*mine = ++b->nslots;
 	}
-	return &b->slots[*ix];
+	return &b->slots[*mine - 1];
 }
 
 /*
@@ -490,20 +479,24 @@ slot_read(struct build *b, struct slot *s, json_t *root)
 {
 	struct audreport *r = b->r;
 	struct ar_rec e;
+	struct rev rv;
 
-	s->review = 0;
+	s->rix = 0;
 	if (root == NULL || !json_is_object(root)) {
 		if (s->vix != 0)
 			rec_release(&r->v[s->vix - 1]);
 		return;
 	}
-	if (read_review(&s->rv, r->pool, root)) {
-		s->review = 1;
+	if (read_review(&rv, r->pool, root)) {
+		b->held = xreallocarray(b->held, b->nheld + 1,
+		    sizeof(*b->held));
+		b->held[b->nheld++] = rv;
+		s->rix = b->nheld;
 		if (s->vix != 0)
 			rec_release(&r->v[s->vix - 1]);
 		return;
 	}
-	if (rec_read(&e, r->pool, root, s->path) != 0 || !wanted(r->o, &e)) {
+	if (rec_read(&e, r->pool, root) != 0 || !wanted(r->o, &e)) {
 		rec_release(&e);
 		if (s->vix != 0)
 			rec_release(&r->v[s->vix - 1]);
@@ -520,49 +513,65 @@ slot_read(struct build *b, struct slot *s, json_t *root)
 	s->vix = r->n;
 }
 
-/* The version of s read last is main's tip's. */
-static void
-slot_at_tip(struct build *b, struct slot *s)
-{
-	if (s->review)
-		add_review(b, &s->rv);
-	else if (s->vix != 0 && b->r->v[s->vix - 1].vec != NULL)
-		b->r->v[s->vix - 1].at_tip = 1;
-}
-
 /* audit_verify_opts.record_parsed: a version the history parsed. */
 static void
-on_parsed(const char *path, const struct record *rec, void *arg)
+on_parsed(const char *path, const struct record *rec, size_t *mine,
+    void *arg)
 {
-	struct build *b = arg;
-
-	slot_read(b, slot_of(b, path), (json_t *)record_document(rec));
+	(void)path;
+	slot_read(arg, slot_of(arg, mine), (json_t *)record_document(rec));
 }
 
-/* audit_verify_opts.tip_parsed: the tip holds the version read last. */
+/*
+ * audit_verify_opts.tip_rec: a record at the tip, with the commit that
+ * last wrote it. One whose version there did not parse as a record is
+ * read as JSON here (verify reported what is wrong with it).
+ */
 static int
-on_tip_parsed(const char *path, void *arg)
+on_tip(const struct audit_tip_rec *t, void *arg)
 {
 	struct build *b = arg;
-
-	slot_at_tip(b, slot_of(b, path));
-	return 0;
-}
-
-/* audit_verify_opts.tip_record: a record at the tip that did not parse. */
-static int
-on_record(const char *path, const char *data, size_t len, void *arg)
-{
-	struct build *b = arg;
-	struct slot *s = slot_of(b, path);
+	struct slot *s = slot_of(b, t->mine);
+	struct ar_rec *e;
 	json_t *root = NULL;
+	const char *commit;
 
-	if (data != NULL)
-		root = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
-	slot_read(b, s, root);	/* verify reported what is wrong */
-	json_decref(root);
-	slot_at_tip(b, s);
+	if (!t->parsed) {
+		if (t->data != NULL)
+			root = json_loadb(t->data, t->len,
+			    JSON_REJECT_DUPLICATES, NULL);
+		slot_read(b, s, root);
+		json_decref(root);
+	}
+	if (s->rix != 0) {
+		add_review(b, &b->held[s->rix - 1]);
+		return 0;
+	}
+	if (s->vix == 0 || (e = &b->r->v[s->vix - 1])->vec == NULL)
+		return 0;
+	e->at_tip = 1;
+	if (t->commit[0] != '\0') {
+		(void)strmap_put(b->r->pool, t->commit, &commit, NULL);
+		e->commit = (char *)commit;
+		e->sig = t->ok ? AR_SIG_GOOD : AR_SIG_BAD;
+	}
 	return 0;
+}
+
+/* The records whose version is the tip's. */
+static void
+keep_tip(struct build *b)
+{
+	struct audreport *r = b->r;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (r->v[i].at_tip)
+			r->v[n++] = r->v[i];
+		else
+			rec_release(&r->v[i]);
+	}
+	r->n = n;
 }
 
 /* ---- verification ---- */
@@ -576,45 +585,6 @@ on_finding(enum audit_finding kind, const char *line, void *arg)
 		b->r->problems = strv_push(b->r->problems, line);
 	else if (kind == AUDIT_WARNING)
 		b->r->warnings = strv_push(b->r->warnings, line);
-}
-
-/* Where a record's last version was committed. */
-static void
-on_commit(const char *path, const char *commit, int ok, void *arg)
-{
-	struct slot *s = slot_of(arg, path);
-
-	snprintf(s->commit, sizeof(s->commit), "%s", commit);
-	s->ok = ok;
-	s->has_commit = 1;
-}
-
-/*
- * Keeps the records whose version is the tip's, each with the commit
- * that last wrote it.
- */
-static void
-keep_tip(struct build *b)
-{
-	struct audreport *r = b->r;
-	struct slot *s;
-	size_t i, n = 0;
-
-	for (i = 0; i < b->nslots; i++) {
-		s = &b->slots[i];
-		if (s->vix == 0 || !s->has_commit)
-			continue;
-		snprintf(r->v[s->vix - 1].commit, sizeof(r->v[0].commit),
-		    "%s", s->commit);
-		r->v[s->vix - 1].sig = s->ok ? AR_SIG_GOOD : AR_SIG_BAD;
-	}
-	for (i = 0; i < r->n; i++) {
-		if (r->v[i].at_tip)
-			r->v[n++] = r->v[i];
-		else
-			rec_release(&r->v[i]);
-	}
-	r->n = n;
 }
 
 static int
@@ -804,11 +774,9 @@ verify(struct build *b, const struct ext_ops *x, struct ae_error *err)
 	memset(&vo, 0, sizeof(vo));
 	vo.allowed_signers = b->r->o->allowed_signers;
 	vo.report = on_finding;
-	vo.record_commit = on_commit;
 	/* the records, read and parsed once, in verification's own walk */
 	vo.record_parsed = on_parsed;
-	vo.tip_parsed = on_tip_parsed;
-	vo.tip_record = on_record;
+	vo.tip_rec = on_tip;
 	vo.arg = b;
 	if ((r = x->audit_verify_run(b->r->o->repo, &vo, &res, err)) != 0)
 		return r;
@@ -834,7 +802,6 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 	b.r->o = o;
 	b.r->repo = esc_text(o->repo);
 	b.r->pool = strmap_new();
-	b.r->paths = b.paths = strmap_new();
 	if ((r = ext_load(&x, err)) != 0 || (r = verify(&b, x, err)) != 0 ||
 	    (r = x->audreport_unpushed(o->repo, &b.r->unpushed, err)) != 0 ||
 	    (r = x->audit_foreach_review(o->repo, on_review, &b, err)) != 0)
@@ -846,6 +813,7 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 	b.r = NULL;
  out:
 	free(b.slots);
+	free(b.held);
 	free(b.revs);
 	audreport_free(b.r);
 	return r;
@@ -880,7 +848,6 @@ audreport_free(struct audreport *r)
 	strv_free(r->problems);
 	strv_free(r->warnings);
 	free(r->repo);
-	strmap_free(r->paths);
 	strmap_free(r->pool);
 	free(r);
 }

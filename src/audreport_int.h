@@ -27,11 +27,11 @@ extern const char *const ar_review_names[];
  * are NULL-terminated and point into vec, the record's one allocation.
  */
 struct ar_rec {
-	char *id, *path, *at_text, *host, *requester, *agent, *model;
+	char *id, *at_text, *host, *requester, *agent, *model;
 	char *argv;		/* escaped for display, words joined by ' ' */
 	char **rules, **controls, **approvers;
 	char **vec;
-	char commit[41];	/* the commit that last wrote it, or "" */
+	char *commit;		/* the commit that last wrote it, or "" */
 	enum ar_sig sig;
 	enum ar_result result;
 	int64_t at;		/* decision.at, seconds */
@@ -69,7 +69,6 @@ struct ar_stats {
 struct audreport {
 	const struct audreport_opts *o;
 	struct strmap *pool;	/* the records' strings */
-	struct strmap *paths;	/* their paths */
 	char *repo;		/* escaped for display */
 	char tip[41];
 	int verified;		/* no problem found */

@@ -1,6 +1,6 @@
 /*
- * An open-addressing hash table (FNV-1a, linear probing, grown at half
- * full) over keys kept in blocks of the map's own.
+ * An open-addressing hash table (FNV-1a, linear probing, grown at three
+ * quarters full) over keys kept in blocks of the map's own.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -126,7 +126,7 @@ strmap_put(struct strmap *m, const char *key, const char **keyp, int *added)
 	if (added != NULL)
 		*added = s->key == NULL;
 	if (s->key == NULL) {
-		if ((m->n + 1) * 2 > m->cap) {
+		if ((m->n + 1) * 4 > m->cap * 3) {
 			grow(m);
 			s = find(m, key, h);
 		}
