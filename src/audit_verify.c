@@ -67,6 +67,9 @@ struct tipver {
 	char **used;		/* the requests whose approval it used */
 	size_t mine;		/* the caller's number (audit_tip_rec) */
 	size_t commit;		/* 1 + the commit that last wrote it, or 0 */
+	int at_tip;		/* the tip holds this version, parsed */
+	int break_glass;	/* a break-glass run: */
+	char *requester;	/* its requester, for its review, or NULL */
 };
 
 /* A commit that added or changed records. */
@@ -1221,9 +1224,10 @@ tipver_clear(struct tipver *t)
 	free(t->proof);
 	free(t->incomplete);
 	strv_free(t->used);
-	t->proof = t->incomplete = NULL;
+	free(t->requester);
+	t->proof = t->incomplete = t->requester = NULL;
 	t->used = NULL;
-	t->parsed = 0;
+	t->parsed = t->at_tip = t->break_glass = 0;
 }
 
 /*
@@ -1256,6 +1260,11 @@ tipver_fill(struct tipver *t, const struct record *r, const char *path,
 	}
 	if (result != NULL && strcmp(result, "approved") == 0)
 		t->used = record_used_requests(r);
+	if (result != NULL && strcmp(result, "break_glass") == 0) {
+		t->break_glass = 1;
+		if ((at = record_get(r, "request.requester")) != NULL)
+			t->requester = xstrdup(at);
+	}
 }
 
 /*
@@ -1344,20 +1353,20 @@ tip_read(struct uses *u, struct tipver *tv, const char *path,
 	struct verify *v = u->v;
 	const struct audit_verify_opts *o = v->o;
 	struct record *rec = NULL;
-	struct tipver t;
 	char *data = NULL;
 	size_t len;
 	int r;
 
-	memset(&t, 0, sizeof(t));
 	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
 	    err)) < 0)
 		return r;
+	tipver_clear(tv);
+	git_oid_cpy(&tv->id, id);
 	/* one that does not parse was reported by the commit that made it */
 	if (data != NULL && record_parse(&rec, data, len, path, NULL) == 0) {
-		tipver_fill(&t, rec, path, data, len);
-		tipver_report(u, &t, path);
-		tipver_clear(&t);
+		tipver_fill(tv, rec, path, data, len);
+		tv->at_tip = 1;
+		tipver_report(u, tv, path);
 	}
 	r = 0;
 	if (shared_parse(o) && rec != NULL) {
@@ -1394,6 +1403,7 @@ tip_entry(const char *path, const git_oid *id, void *arg)
 	t = tipver_of(v, path);
 	if (!t->parsed || !git_oid_equal(&t->id, id))
 		return tip_read(u, t, path, id, err);
+	t->at_tip = 1;
 	tipver_report(u, t, path);
 	if (shared_parse(o))
 		return tip_hand(v, t, path, 1, NULL, 0);
@@ -1433,7 +1443,7 @@ check_tip(struct verify *v, git_commit *tip, struct ae_error *err)
 struct reviews {
 	struct verify *v;
 	git_tree *tree;		/* the tip's */
-	char **ids;		/* the runs reviewed so far */
+	struct strmap *ids;	/* the runs reviewed so far */
 };
 
 /* The record at path in the tip, parsed, or NULL. */
@@ -1462,8 +1472,11 @@ tip_review(const char *path, const char *data, size_t len, void *arg)
 {
 	struct reviews *rv = arg;
 	struct record *review = NULL, *rec = NULL;
-	const char *of, *res, *who, *req;
+	const struct tipver *t = NULL;
+	const char *of, *who, *req = NULL, *at;
 	char *p;
+	size_t *ix;
+	int bg = 0, added;
 
 	rv->v->res->records++;
 	if (data == NULL || record_review_parse(&review, data, len, path,
@@ -1471,21 +1484,34 @@ tip_review(const char *path, const char *data, size_t len, void *arg)
 		return 0;	/* reported by the commit that added it */
 	of = record_get(review, "review.request");
 	who = record_get(review, "review.reviewer");
-	rec = tip_lookup_record(rv, record_get(review, "review.record"));
-	res = rec != NULL ? record_get(rec, "decision.result") : NULL;
-	req = rec != NULL ? record_get(rec, "request.requester") : NULL;
+	at = record_get(review, "review.record");
+	/* the tip's walk saw the record there; else it is looked up */
+	if (at != NULL && (ix = strmap_get(rv->v->paths, at)) != NULL &&
+	    rv->v->tv[*ix].at_tip)
+		t = &rv->v->tv[*ix];
+	if (t != NULL) {
+		bg = t->break_glass;
+		req = t->requester;
+	} else if ((rec = tip_lookup_record(rv, at)) != NULL) {
+		bg = record_get(rec, "decision.result") != NULL &&
+		    strcmp(record_get(rec, "decision.result"),
+		    "break_glass") == 0;
+		req = record_get(rec, "request.requester");
+	}
 	p = esc_text(path);
-	if (res == NULL || strcmp(res, "break_glass") != 0)
+	if (!bg)
 		finding(rv->v, AUDIT_PROBLEM, "review %s: reviews no "
 		    "break-glass run of this repository", p);
 	else if (who != NULL && req != NULL && strcmp(who, req) == 0)
 		finding(rv->v, AUDIT_PROBLEM, "review %s: the requester "
 		    "reviewed their own break-glass run", p);
-	else if (strv_has(rv->ids, of))
-		finding(rv->v, AUDIT_WARNING, "warning: review %s: break-glass "
-		    "run %s was reviewed more than once", p, of);
-	else
-		rv->ids = strv_push(rv->ids, of);
+	else {
+		(void)strmap_put(rv->ids, of, NULL, &added);
+		if (!added)
+			finding(rv->v, AUDIT_WARNING, "warning: review %s: "
+			    "break-glass run %s was reviewed more than once",
+			    p, of);
+	}
 	free(p);
 	record_free(rec);
 	record_free(review);
@@ -1502,8 +1528,9 @@ check_reviews(struct verify *v, git_commit *tip, struct ae_error *err)
 	rv.v = v;
 	if ((r = git_commit_tree(&rv.tree, tip)) != 0)
 		return audit_git_error(err, r, "unable to read a commit's tree");
+	rv.ids = strmap_new();
 	r = foreach_under(v->repo, tip, "reviews", tip_review, &rv, err);
-	strv_free(rv.ids);
+	strmap_free(rv.ids);
 	git_tree_free(rv.tree);
 	return r;
 }
