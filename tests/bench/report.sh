@@ -39,18 +39,22 @@ measure() {
 
 period="--since 2026-01-01 --until 2026-12-31"
 for n in $sizes; do
-	rm -rf "$dir/audit" "$dir/audit.key"
+	repo="$dir/$n/audit"
+	mkdir "$dir/$n"
 	t0=$(date +%s)
-	"$gen" "$dir/audit" "$n" >/dev/null
+	"$gen" "$repo" "$n" >/dev/null
 	echo "generated $n records in $(($(date +%s) - t0)) s" \
-	    "($(git --git-dir="$dir/audit" rev-list --count main) commits)"
+	    "($(git --git-dir="$repo" rev-list --count main) commits)"
 	for layout in loose packed; do
-		[ "$layout" = packed ] && git --git-dir="$dir/audit" gc -q
-		measure "$n verify ($layout)" "$ae" verify --repo "$dir/audit"
+		if [ "$layout" = packed ]; then
+			git --git-dir="$repo" gc -q
+		fi
+		measure "$n verify ($layout)" "$ae" verify --repo "$repo"
 		for f in $formats; do
 			# shellcheck disable=SC2086
 			measure "$n report $f ($layout)" "$ae" report $period \
-			    --format "$f" "$dir/audit"
+			    --format "$f" "$repo"
 		done
 	done
+	rm -rf "$dir/$n"
 done
