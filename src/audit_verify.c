@@ -1187,8 +1187,9 @@ use_ids(struct uses *u, char *const *ids, const char *path)
 	for (i = 0; ids != NULL && ids[i] != NULL; i++) {
 		ix = strmap_put(u->ids, ids[i], NULL, &added);
 		if (added) {
-			u->paths = xreallocarray(u->paths, u->n + 1,
-			    sizeof(*u->paths));
+			if (u->n % 256 == 0)
+				u->paths = xreallocarray(u->paths, u->n + 256,
+				    sizeof(*u->paths));
 			u->paths[u->n] = strmap_strdup(u->ids, path);
 			*ix = u->n++;
 			continue;
