@@ -26,6 +26,7 @@
 
 struct audit;
 struct sshkey;
+struct record;
 
 struct audit_opts {
 	const char *repo;	/* path of the bare repository */
@@ -136,6 +137,23 @@ enum audit_finding {
 	AUDIT_WARNING,		/* a limit of what could be verified */
 };
 
+/* A record at main's tip, as audit_verify_opts.tip_rec sees it. */
+struct audit_tip_rec {
+	const char *path;
+	int parsed;		/* its version there is the one last handed
+				   to record_parsed; else: */
+	const char *data;	/* its bytes, or NULL if larger than */
+	size_t len;		/* RECORD_MAX_BYTES (len: its size) */
+	/*
+	 * A number the caller may keep with the path: 0 until it sets it,
+	 * the same pointer's value at each call for that path.
+	 */
+	size_t *mine;
+	const char *commit;	/* the commit that last added or changed it
+				   (40 hex digits), or "" */
+	int ok;			/* that commit raised no problem */
+};
+
 struct audit_verify_opts {
 	const char *allowed_signers;	/* trusted keys; NULL: the repo's own */
 	const char *since;	/* --anchor: a commit main must contain, or NULL */
@@ -173,6 +191,18 @@ struct audit_verify_opts {
 	 * return stops verification and is returned.
 	 */
 	audit_record_fn *tip_record;
+	/*
+	 * With both set, the records are parsed once, as the history is
+	 * checked, and tip_rec comes instead of tip_record: record_parsed
+	 * is called with the same arg for each version of a record that a
+	 * commit adds or changes and that parses as a record (rec borrowed
+	 * for the call), and tip_rec for each record at the tip, in the
+	 * tip's walk (see struct audit_tip_rec). A non-zero return from
+	 * tip_rec stops verification and is returned.
+	 */
+	void (*record_parsed)(const char *path, const struct record *rec,
+	    size_t *mine, void *arg);
+	int (*tip_rec)(const struct audit_tip_rec *t, void *arg);
 };
 
 enum audit_anchor_kind {

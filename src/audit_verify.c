@@ -27,11 +27,14 @@
 #include "record.h"
 #include "sshkey.h"
 #include "sshsig.h"
+#include "strmap.h"
 #include "util.h"
 #include "voteproof.h"
 
 #define SIGNERS_MAX_BYTES	(1024u * 1024)
 #define VERIFY_CACHE_MAX	(2 << 20)	/* libgit2's object cache */
+#define VERIFY_WINDOW		(8 << 20)	/* a pack is mapped by this */
+#define VERIFY_MAPPED_MAX	(24 << 20)	/* and no more at once */
 #define SIGNERS_LINE_MAX	8192
 #define TREE_DEPTH_MAX		16	/* records/YYYY/MM/DD/XX/ID.json is 6 */
 #define MARKER			"approve-exec-verified"
@@ -51,6 +54,30 @@ struct signers {
 	const char *why;	/* and what was wrong with it */
 };
 
+/*
+ * What the walk of the tip needs of the last version of a record that
+ * the history parsed: found while it was parsed, so that the tip's
+ * records are neither read nor parsed again. Strings are owned.
+ */
+struct tipver {
+	git_oid id;		/* the blob */
+	int parsed;		/* it parsed as a record */
+	char *proof;		/* what is wrong with its vote proof, or NULL */
+	char *incomplete;	/* its "incomplete" line, or NULL */
+	char **used;		/* the requests whose approval it used */
+	size_t mine;		/* the caller's number (audit_tip_rec) */
+	size_t commit;		/* 1 + the commit that last wrote it, or 0 */
+	int at_tip;		/* the tip holds this version, parsed */
+	int break_glass;	/* a break-glass run: */
+	char *requester;	/* its requester, for its review, or NULL */
+};
+
+/* A commit that added or changed records. */
+struct vcommit {
+	char hex[GIT_OID_HEXSZ + 1];
+	int ok;			/* it raised no problem */
+};
+
 struct verify {
 	git_repository *repo;
 	const char *path;	/* as the caller named it */
@@ -62,6 +89,11 @@ struct verify {
 	char id[SHORT_ID + 1];	/* the commit being checked */
 	int root;		/* it has no parent */
 	char **touched;		/* records it adds or completes */
+	struct strmap *paths;	/* record path -> index in tv */
+	struct tipver *tv;
+	size_t ntv;
+	struct vcommit *commits;
+	size_t ncommits;
 };
 
 /* Reports one finding, escaped: paths and argv come from the repository. */
@@ -454,6 +486,8 @@ struct walk {
 	void *arg;
 	struct buf path;
 	struct ae_error *err;
+	/* if not NULL, called with each file's blob id instead of fn */
+	int (*by_id)(const char *path, const git_oid *id, void *arg);
 };
 
 /*
@@ -484,6 +518,9 @@ walk_tree(struct walk *w, git_tree *tree, int depth)
 			git_tree_free(sub);
 			sub = NULL;
 		} else if (mode == GIT_FILEMODE_BLOB &&
+		    ends_with(w->path.p, ".json") && w->by_id != NULL) {
+			r = w->by_id(w->path.p, git_tree_entry_id(e), w->arg);
+		} else if (mode == GIT_FILEMODE_BLOB &&
 		    ends_with(w->path.p, ".json")) {
 			r = blob_read(w->repo, git_tree_entry_id(e),
 			    RECORD_MAX_BYTES, &data, &blen, w->err);
@@ -503,16 +540,29 @@ walk_tree(struct walk *w, git_tree *tree, int depth)
  * commit's tree; see audit_foreach_record.
  */
 static int
+foreach_under_walk(struct walk *w, git_commit *c, const char *dir);
+
+static int
 foreach_under(git_repository *repo, git_commit *c, const char *dir,
     audit_record_fn *fn, void *arg, struct ae_error *err)
 {
-	struct walk w = { repo, fn, arg, { NULL, 0, 0 }, err };
+	struct walk w = { repo, fn, arg, { NULL, 0, 0 }, err, NULL };
+
+	return foreach_under_walk(&w, c, dir);
+}
+
+/* As foreach_under, for a walk set up by the caller. */
+static int
+foreach_under_walk(struct walk *w, git_commit *c, const char *dir)
+{
+	git_repository *repo = w->repo;
+	struct ae_error *err = w->err;
 	git_tree *tree = NULL, *records = NULL;
 	git_tree_entry *e = NULL;
 	int r;
 
-	buf_init(&w.path);
-	buf_adds(&w.path, dir);
+	buf_init(&w->path);
+	buf_adds(&w->path, dir);
 	if ((r = git_commit_tree(&tree, c)) != 0) {
 		r = audit_git_error(err, r, "unable to read a commit's tree");
 		goto out;
@@ -530,9 +580,9 @@ foreach_under(git_repository *repo, git_commit *c, const char *dir,
 		r = audit_git_error(err, r, "unable to read a records tree");
 		goto out;
 	}
-	r = walk_tree(&w, records, 1);
+	r = walk_tree(w, records, 1);
  out:
-	buf_release(&w.path);
+	buf_release(&w->path);
 	git_tree_entry_free(e);
 	git_tree_free(records);
 	git_tree_free(tree);
@@ -767,14 +817,19 @@ path_kind(const char *path)
 	return P_OTHER;
 }
 
+static void tipver_note(struct verify *, const char *, const git_oid *,
+    const struct record *, const char *, size_t);
+
 /*
  * Reads and parses the record in blob id at path. Returns 0 and *out
  * (caller frees), 1 with *why filled if it is not a good record, or
- * AE_ERR_GIT.
+ * AE_ERR_GIT. For the version a commit leaves (newest), notes what the
+ * walk of the tip will need of it.
  */
 static int
 record_load(struct verify *v, const git_oid *id, const char *path,
-    struct record **out, struct ae_error *why, struct ae_error *err)
+    int newest, struct record **out, struct ae_error *why,
+    struct ae_error *err)
 {
 	char *data = NULL;
 	size_t len;
@@ -784,13 +839,13 @@ record_load(struct verify *v, const git_oid *id, const char *path,
 	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
 	    err)) < 0)
 		goto out;
-	if (r == 1) {
+	if (r == 1)
 		ae_error_set(why, AE_ERR_PROTOCOL, "larger than %u bytes",
 		    RECORD_MAX_BYTES);
-		goto out;
-	}
-	if (record_parse(out, data, len, path, why) != 0)
+	else if (record_parse(out, data, len, path, why) != 0)
 		r = 1;
+	if (newest)
+		tipver_note(v, path, id, *out, data, len);
  out:
 	free(data);
 	return r;
@@ -806,7 +861,8 @@ check_record_change(struct verify *v, const git_diff_delta *d,
 	const char *path = d->new_file.path;
 	int r;
 
-	if ((r = record_load(v, &d->new_file.id, path, &b, &why, err)) < 0)
+	if ((r = record_load(v, &d->new_file.id, path, 1, &b, &why,
+	    err)) < 0)
 		goto out;
 	if (r == 1) {
 		finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id, path,
@@ -815,7 +871,8 @@ check_record_change(struct verify *v, const git_diff_delta *d,
 		goto out;
 	}
 	/* an old record that did not parse was reported when it came */
-	if ((r = record_load(v, &d->old_file.id, path, &a, &why, err)) < 0)
+	if ((r = record_load(v, &d->old_file.id, path, 0, &a, &why,
+	    err)) < 0)
 		goto out;
 	if (r == 1 || !record_is_completion(a, b))
 		finding(v, AUDIT_PROBLEM, "commit %s: %s: rewritten (a record "
@@ -922,9 +979,8 @@ check_added(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 		return 0;
 	switch (path_kind(path)) {
 	case P_RECORD:
-		if (v->o->record_commit != NULL)
-			v->touched = strv_push(v->touched, path);
-		if ((r = record_load(v, &d->new_file.id, path, &rec, &why,
+		v->touched = strv_push(v->touched, path);
+		if ((r = record_load(v, &d->new_file.id, path, 1, &rec, &why,
 		    err)) == 1)
 			finding(v, AUDIT_PROBLEM, "commit %s: %s: %s", v->id,
 			    path, why.msg);
@@ -963,8 +1019,7 @@ check_delta(struct verify *v, const git_diff_delta *d, struct ae_error *err)
 			return 0;
 		switch (path_kind(path)) {
 		case P_RECORD:
-			if (v->o->record_commit != NULL)
-				v->touched = strv_push(v->touched, path);
+			v->touched = strv_push(v->touched, path);
 			return check_record_change(v, d, err);
 		case P_SIGNERS:
 			return check_signers_change(v, d, err);
@@ -1115,39 +1170,33 @@ check_changes(struct verify *v, git_commit *c, git_commit *parent,
  */
 struct uses {
 	struct verify *v;
-	char **ids;	/* the requests used so far */
-	char **paths;	/* and, for each, the record that used it */
-	size_t n, cap;
+	struct strmap *ids;	/* the requests used so far -> paths[i] */
+	char **paths;		/* the record that used each (the map's) */
+	size_t n;
+	struct ae_error *err;
 };
 
 static void
-use_record(struct uses *u, const struct record *r, const char *path)
+use_ids(struct uses *u, char *const *ids, const char *path)
 {
-	const char *result;
-	char **ids = NULL, *id, *a, *b;
-	size_t i, j;
+	const char *first;
+	char *id, *a, *b;
+	size_t i, *ix;
+	int added;
 
-	if ((result = record_get(r, "decision.result")) != NULL &&
-	    strcmp(result, "approved") == 0)
-		ids = record_used_requests(r);
 	for (i = 0; ids != NULL && ids[i] != NULL; i++) {
-		for (j = 0; j < u->n; j++)
-			if (strcmp(u->ids[j], ids[i]) == 0)
-				break;
-		if (j == u->n) {
-			if (u->n == u->cap) {
-				u->cap = u->cap == 0 ? 64 : u->cap * 2;
-				u->ids = xreallocarray(u->ids, u->cap,
-				    sizeof(*u->ids));
-				u->paths = xreallocarray(u->paths, u->cap,
+		ix = strmap_put(u->ids, ids[i], NULL, &added);
+		if (added) {
+			if (u->n % 256 == 0)
+				u->paths = xreallocarray(u->paths, u->n + 256,
 				    sizeof(*u->paths));
-			}
-			u->ids[u->n] = xstrdup(ids[i]);
-			u->paths[u->n++] = xstrdup(path);
+			u->paths[u->n] = strmap_strdup(u->ids, path);
+			*ix = u->n++;
 			continue;
 		}
+		first = u->paths[*ix];
 		id = esc_text(ids[i]);
-		a = esc_text(u->paths[j]);
+		a = esc_text(first);
 		b = esc_text(path);
 		finding(u->v, AUDIT_PROBLEM, "replay: the approval of request "
 		    "%s was used by two runs: %s and %s", id, a, b);
@@ -1155,7 +1204,6 @@ use_record(struct uses *u, const struct record *r, const char *path)
 		free(a);
 		free(b);
 	}
-	strv_free(ids);
 }
 
 /*
@@ -1171,29 +1219,33 @@ may_name_api(const char *data, size_t len)
 	    memmem(data, len, "\\u", 2) != NULL;
 }
 
-/*
- * Each record at the tip, read and parsed once: counts it, lists a
- * decision with no outcome, checks its vote proof and that it used no
- * approval another run used, then hands it to o->tip_record.
- */
-static int
-tip_record(const char *path, const char *data, size_t len, void *arg)
+static void
+tipver_clear(struct tipver *t)
 {
-	struct uses *u = arg;
-	struct verify *v = u->v;
-	struct record *r = NULL;
-	const char *result, *at;
-	char *argv, *why;
+	free(t->proof);
+	free(t->incomplete);
+	strv_free(t->used);
+	free(t->requester);
+	t->proof = t->incomplete = t->requester = NULL;
+	t->used = NULL;
+	t->parsed = t->at_tip = t->break_glass = 0;
+}
 
-	v->res->records++;
-	/* one that does not parse was reported by the commit that made it */
-	if (data == NULL || record_parse(&r, data, len, path, NULL) != 0)
-		goto out;
-	if (may_name_api(data, len) &&
-	    (why = voteproof_check(data, len)) != NULL) {
-		finding(v, AUDIT_PROBLEM, "vote proof: %s: %s", path, why);
-		free(why);
-	}
+/*
+ * What the tip's walk reports of a record r (data, len at path): what
+ * is wrong with its vote proof, a decision with no outcome, the
+ * approvals it used.
+ */
+static void
+tipver_fill(struct tipver *t, const struct record *r, const char *path,
+    const char *data, size_t len)
+{
+	const char *result, *at;
+	char *argv;
+
+	t->parsed = 1;
+	if (may_name_api(data, len))
+		t->proof = voteproof_check(data, len);
 	result = record_get(r, "decision.result");
 	at = record_get(r, "decision.at");
 	/* an agent's host ran what its hook allowed: no outcome comes */
@@ -1203,34 +1255,184 @@ tip_record(const char *path, const char *data, size_t len, void *arg)
 	    strcmp(result, "approved") == 0 ||
 	    strcmp(result, "break_glass") == 0)) {
 		argv = record_argv_display(r, 0);
-		finding(v, AUDIT_INCOMPLETE, "incomplete: %s: %s (decided "
-		    "%s, no outcome)", path, argv, at != NULL ? at : "?");
+		t->incomplete = xasprintf("incomplete: %s: %s (decided %s, no "
+		    "outcome)", path, argv, at != NULL ? at : "?");
 		free(argv);
 	}
-	use_record(u, r, path);
-	record_free(r);
- out:
-	if (v->o->tip_record != NULL)
-		return v->o->tip_record(path, data, len, v->o->arg);
-	return 0;
+	if (result != NULL && strcmp(result, "approved") == 0)
+		t->used = record_used_requests(r);
+	if (result != NULL && strcmp(result, "break_glass") == 0) {
+		t->break_glass = 1;
+		if ((at = record_get(r, "request.requester")) != NULL)
+			t->requester = xstrdup(at);
+	}
 }
 
-/* The records at the tip: see tip_record. */
+/*
+ * The version of the record at path that a commit leaves, blob id,
+ * parsed as r (NULL: it did not parse): what the tip's walk needs of
+ * it, should the tip hold it; and the caller's record_parsed.
+ */
+static int
+shared_parse(const struct audit_verify_opts *o)
+{
+	return o->record_parsed != NULL && o->tip_rec != NULL;
+}
+
+/* The entry of path in v->tv, made if new. */
+static struct tipver *
+tipver_of(struct verify *v, const char *path)
+{
+	size_t *ix;
+	int added;
+
+	ix = strmap_put(v->paths, path, NULL, &added);
+	if (added) {
+		if (v->ntv % 1024 == 0)
+			v->tv = xreallocarray(v->tv, v->ntv + 1024,
+			    sizeof(*v->tv));
+		memset(&v->tv[v->ntv], 0, sizeof(v->tv[v->ntv]));
+		*ix = v->ntv++;
+	}
+	return &v->tv[*ix];
+}
+
+static void
+tipver_note(struct verify *v, const char *path, const git_oid *id,
+    const struct record *r, const char *data, size_t len)
+{
+	struct tipver *t = tipver_of(v, path);
+
+	tipver_clear(t);
+	git_oid_cpy(&t->id, id);
+	if (r == NULL)
+		return;
+	tipver_fill(t, r, path, data, len);
+	if (shared_parse(v->o))
+		v->o->record_parsed(path, r, &t->mine, v->o->arg);
+}
+
+/* Hands the record t at path to o->tip_rec. */
+static int
+tip_hand(struct verify *v, struct tipver *t, const char *path, int parsed,
+    const char *data, size_t len)
+{
+	struct audit_tip_rec tr;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.path = path;
+	tr.parsed = parsed;
+	tr.data = data;
+	tr.len = len;
+	tr.mine = &t->mine;
+	tr.commit = t->commit != 0 ? v->commits[t->commit - 1].hex : "";
+	tr.ok = t->commit != 0 && v->commits[t->commit - 1].ok;
+	return v->o->tip_rec(&tr, v->o->arg);
+}
+
+/* Reports what t says of the record at path, in the tip's order. */
+static void
+tipver_report(struct uses *u, const struct tipver *t, const char *path)
+{
+	if (t->proof != NULL)
+		finding(u->v, AUDIT_PROBLEM, "vote proof: %s: %s", path,
+		    t->proof);
+	if (t->incomplete != NULL)
+		finding(u->v, AUDIT_INCOMPLETE, "%s", t->incomplete);
+	use_ids(u, t->used, path);
+}
+
+/*
+ * A record at the tip that the history did not leave parsed at this
+ * blob (it did not parse, or the history reached the tip otherwise):
+ * read and parsed here.
+ */
+static int
+tip_read(struct uses *u, struct tipver *tv, const char *path,
+    const git_oid *id, struct ae_error *err)
+{
+	struct verify *v = u->v;
+	const struct audit_verify_opts *o = v->o;
+	struct record *rec = NULL;
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
+	    err)) < 0)
+		return r;
+	tipver_clear(tv);
+	git_oid_cpy(&tv->id, id);
+	/* one that does not parse was reported by the commit that made it */
+	if (data != NULL && record_parse(&rec, data, len, path, NULL) == 0) {
+		tipver_fill(tv, rec, path, data, len);
+		tv->at_tip = 1;
+		tipver_report(u, tv, path);
+	}
+	r = 0;
+	if (shared_parse(o) && rec != NULL) {
+		o->record_parsed(path, rec, &tv->mine, o->arg);
+		r = tip_hand(v, tv, path, 1, NULL, 0);
+	} else if (shared_parse(o))
+		r = tip_hand(v, tv, path, 0, data, len);
+	else if (o->tip_record != NULL)
+		r = o->tip_record(path, data, len, o->arg);
+	record_free(rec);
+	free(data);
+	return r;
+}
+
+/*
+ * Each record at the tip: counts it, lists a decision with no outcome,
+ * checks its vote proof and that it used no approval another run used,
+ * then hands it to o->tip_rec or o->tip_record. The history parsed
+ * the version the tip holds, and noted what this needs of it.
+ */
+static int
+tip_entry(const char *path, const git_oid *id, void *arg)
+{
+	struct uses *u = arg;
+	struct verify *v = u->v;
+	const struct audit_verify_opts *o = v->o;
+	struct ae_error *err = u->err;
+	struct tipver *t;
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	v->res->records++;
+	t = tipver_of(v, path);
+	if (!t->parsed || !git_oid_equal(&t->id, id))
+		return tip_read(u, t, path, id, err);
+	t->at_tip = 1;
+	tipver_report(u, t, path);
+	if (shared_parse(o))
+		return tip_hand(v, t, path, 1, NULL, 0);
+	if (o->tip_record == NULL)
+		return 0;
+	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
+	    err)) < 0)
+		return r;
+	r = o->tip_record(path, data, len, o->arg);
+	free(data);
+	return r;
+}
+
+/* The records at the tip: see tip_entry. */
 static int
 check_tip(struct verify *v, git_commit *tip, struct ae_error *err)
 {
 	struct uses u;
-	size_t i;
+	struct walk w = { v->repo, NULL, &u, { NULL, 0, 0 }, err,
+	    tip_entry };
 	int r;
 
 	memset(&u, 0, sizeof(u));
 	u.v = v;
-	r = foreach_in_commit(v->repo, tip, tip_record, &u, err);
-	for (i = 0; i < u.n; i++) {
-		free(u.ids[i]);
-		free(u.paths[i]);
-	}
-	free(u.ids);
+	u.err = err;
+	u.ids = strmap_new();
+	r = foreach_under_walk(&w, tip, "records");
+	strmap_free(u.ids);
 	free(u.paths);
 	return r;
 }
@@ -1242,7 +1444,7 @@ check_tip(struct verify *v, git_commit *tip, struct ae_error *err)
 struct reviews {
 	struct verify *v;
 	git_tree *tree;		/* the tip's */
-	char **ids;		/* the runs reviewed so far */
+	struct strmap *ids;	/* the runs reviewed so far */
 };
 
 /* The record at path in the tip, parsed, or NULL. */
@@ -1271,8 +1473,11 @@ tip_review(const char *path, const char *data, size_t len, void *arg)
 {
 	struct reviews *rv = arg;
 	struct record *review = NULL, *rec = NULL;
-	const char *of, *res, *who, *req;
+	const struct tipver *t = NULL;
+	const char *of, *who, *req = NULL, *at;
 	char *p;
+	size_t *ix;
+	int bg = 0, added;
 
 	rv->v->res->records++;
 	if (data == NULL || record_review_parse(&review, data, len, path,
@@ -1280,21 +1485,34 @@ tip_review(const char *path, const char *data, size_t len, void *arg)
 		return 0;	/* reported by the commit that added it */
 	of = record_get(review, "review.request");
 	who = record_get(review, "review.reviewer");
-	rec = tip_lookup_record(rv, record_get(review, "review.record"));
-	res = rec != NULL ? record_get(rec, "decision.result") : NULL;
-	req = rec != NULL ? record_get(rec, "request.requester") : NULL;
+	at = record_get(review, "review.record");
+	/* the tip's walk saw the record there; else it is looked up */
+	if (at != NULL && (ix = strmap_get(rv->v->paths, at)) != NULL &&
+	    rv->v->tv[*ix].at_tip)
+		t = &rv->v->tv[*ix];
+	if (t != NULL) {
+		bg = t->break_glass;
+		req = t->requester;
+	} else if ((rec = tip_lookup_record(rv, at)) != NULL) {
+		bg = record_get(rec, "decision.result") != NULL &&
+		    strcmp(record_get(rec, "decision.result"),
+		    "break_glass") == 0;
+		req = record_get(rec, "request.requester");
+	}
 	p = esc_text(path);
-	if (res == NULL || strcmp(res, "break_glass") != 0)
+	if (!bg)
 		finding(rv->v, AUDIT_PROBLEM, "review %s: reviews no "
 		    "break-glass run of this repository", p);
 	else if (who != NULL && req != NULL && strcmp(who, req) == 0)
 		finding(rv->v, AUDIT_PROBLEM, "review %s: the requester "
 		    "reviewed their own break-glass run", p);
-	else if (strv_has(rv->ids, of))
-		finding(rv->v, AUDIT_WARNING, "warning: review %s: break-glass "
-		    "run %s was reviewed more than once", p, of);
-	else
-		rv->ids = strv_push(rv->ids, of);
+	else {
+		(void)strmap_put(rv->ids, of, NULL, &added);
+		if (!added)
+			finding(rv->v, AUDIT_WARNING, "warning: review %s: "
+			    "break-glass run %s was reviewed more than once",
+			    p, of);
+	}
 	free(p);
 	record_free(rec);
 	record_free(review);
@@ -1311,8 +1529,9 @@ check_reviews(struct verify *v, git_commit *tip, struct ae_error *err)
 	rv.v = v;
 	if ((r = git_commit_tree(&rv.tree, tip)) != 0)
 		return audit_git_error(err, r, "unable to read a commit's tree");
+	rv.ids = strmap_new();
 	r = foreach_under(v->repo, tip, "reviews", tip_review, &rv, err);
-	strv_free(rv.ids);
+	strmap_free(rv.ids);
 	git_tree_free(rv.tree);
 	return r;
 }
@@ -1631,14 +1850,33 @@ check_remote(struct verify *v, git_commit *tip, struct ae_error *err)
 	return r;
 }
 
+/* The records commit id added or changed were last written by it. */
+static void
+note_commit(struct verify *v, const git_oid *id, int ok)
+{
+	struct vcommit *c;
+	size_t i;
+
+	if (v->ncommits % 256 == 0)
+		v->commits = xreallocarray(v->commits, v->ncommits + 256,
+		    sizeof(*v->commits));
+	c = &v->commits[v->ncommits++];
+	git_oid_tostr(c->hex, sizeof(c->hex), id);
+	c->ok = ok;
+	for (i = 0; v->touched[i] != NULL; i++) {
+		tipver_of(v, v->touched[i])->commit = v->ncommits;
+		if (v->o->record_commit != NULL)
+			v->o->record_commit(v->touched[i], c->hex, ok,
+			    v->o->arg);
+	}
+}
+
 /* Checks one commit of main's history, oldest first. */
 static int
 verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 {
 	git_commit *c = NULL, *parent = NULL;
-	char full[GIT_OID_HEXSZ + 1];
 	unsigned long problems;
-	size_t i;
 	int r;
 
 	git_oid_tostr(v->id, sizeof(v->id), id);
@@ -1658,12 +1896,8 @@ verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 	problems = v->res->problems;
 	if ((r = check_signature(v, c, parent, err)) == 0)
 		r = check_changes(v, c, parent, err);
-	if (r == 0 && v->o->record_commit != NULL) {
-		git_oid_tostr(full, sizeof(full), id);
-		for (i = 0; v->touched != NULL && v->touched[i] != NULL; i++)
-			v->o->record_commit(v->touched[i], full,
-			    v->res->problems == problems, v->o->arg);
-	}
+	if (r == 0 && v->touched != NULL)
+		note_commit(v, id, v->res->problems == problems);
  out:
 	strv_free(v->touched);
 	v->touched = NULL;
@@ -1796,6 +2030,7 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 {
 	struct verify v;
 	git_commit *tip = NULL;
+	size_t i;
 	int r;
 
 	memset(&v, 0, sizeof(v));
@@ -1803,6 +2038,16 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	v.o = o;
 	v.res = res;
 	v.path = repo;
+	v.paths = strmap_new();
+	/*
+	 * The history is read once, front to back: packs are mapped a few
+	 * MiB at a time, and no more than VERIFY_MAPPED_MAX of them at
+	 * once, rather than whole (libgit2 maps up to 1 GiB a window).
+	 */
+	audit_git_init();
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)VERIFY_WINDOW);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+	    (size_t)VERIFY_MAPPED_MAX);
 	if ((o->allowed_signers != NULL && (r = load_trusted(&v, err)) != 0) ||
 	    (r = repo_open(&v.repo, repo, err)) != 0 ||
 	    (r = tip_lookup(&tip, v.repo, repo, err)) != 0)
@@ -1834,6 +2079,11 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 		res->anchor_written = 1;
 	}
  out:
+	for (i = 0; i < v.ntv; i++)
+		tipver_clear(&v.tv[i]);
+	free(v.tv);
+	free(v.commits);
+	strmap_free(v.paths);
 	signers_release(&v.trusted);
 	git_commit_free(tip);
 	git_repository_free(v.repo);

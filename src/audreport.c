@@ -17,6 +17,7 @@
 #include "escape.h"
 #include "ext.h"
 #include "record.h"
+#include "strmap.h"
 #include "util.h"
 
 #define DAY		86400
@@ -27,25 +28,28 @@ const char *const ar_result_names[AR_NRESULTS] = { "allowed", "approved",
 const char *const ar_review_names[] = { "none", "accepted", "rejected",
 	"pending", "overdue" };
 
-/* Where a record's last version was committed, from verify. */
-struct pc {
-	char *path;
-	char commit[41];
-	int ok;
-	size_t seq;
-};
-
-/* A review of a break-glass run, as its own record. */
+/* A review of a break-glass run, as its own record (pooled strings). */
 struct rev {
 	char *of, *by;
 	int accept;
 };
 
+/*
+ * A record's path (verify numbers them: audit_tip_rec.mine): its last
+ * version read.
+ */
+struct slot {
+	size_t vix;		/* 1 + its record in r->v, or 0 */
+	size_t rix;		/* or 1 + its review in held, or 0 */
+};
+
 struct build {
 	struct audreport *r;
-	struct pc *pcs;
-	size_t npcs;
-	struct rev *revs;
+	struct slot *slots;
+	size_t nslots;
+	struct rev *held;	/* reviews under records/, as last read */
+	size_t nheld;
+	struct rev *revs;	/* the tip's reviews, in order */
 	size_t nrevs;
 };
 
@@ -139,57 +143,73 @@ str_at(json_t *o, const char *a, const char *b)
 }
 
 /*
- * s (from esc_text, which leaves room to grow) copied to its own size:
- * a report keeps a dozen strings for each of its records.
+ * s, escaped, as the pool keeps it: once for all the records that
+ * name it (hosts, people, rules, controls, most argv).
  */
 static char *
-fit(char *s)
+pooled(struct strmap *pool, const char *s)
 {
-	char *c = xstrdup(s);
+	const char *key;
+	char *e;
 
-	free(s);
+	if (s == NULL)
+		s = "";
+	e = esc_text(s);
+	(void)strmap_put(pool, e, &key, NULL);
+	free(e);
+	return (char *)key;
+}
+
+/* A text of one record only (its id, its time): kept, not looked up. */
+static char *
+kept(struct strmap *pool, const char *s)
+{
+	char *e, *c;
+
+	if (s == NULL)
+		return strmap_strdup(pool, "");
+	e = esc_text(s);
+	c = strmap_strdup(pool, e);
+	free(e);
 	return c;
 }
 
-static char *
-safe(const char *s)
+/* The texts of an array, escaped, each once, appended to *v. */
+static void
+strings(struct strmap *pool, json_t *a, char ***v, size_t *n)
 {
-	return s != NULL ? fit(esc_text(s)) : xstrdup("");
-}
-
-/* The texts of an array, escaped, each once. */
-static char **
-strings(json_t *a)
-{
-	char **v = NULL, *e;
+	char *e;
 	json_t *x;
-	size_t i;
+	size_t i, k;
 
 	json_array_foreach(a, i, x) {
 		if (!json_is_string(x))
 			continue;
-		e = fit(esc_text(json_string_value(x)));
-		if (strv_has(v, e))
-			free(e);
-		else
-			v = strv_push_take(v, e);
+		e = pooled(pool, json_string_value(x));
+		for (k = 0; k < *n && (*v)[k] != e; k++)
+			;
+		if (k < *n)
+			continue;
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = e;
 	}
-	return v;
 }
 
 static char *
-argv_text(json_t *argv)
+argv_text(struct strmap *pool, json_t *argv)
 {
-	char **words = NULL, *s;
+	char **words = NULL, *s, *p;
 	json_t *x;
 	size_t i;
 
 	json_array_foreach(argv, i, x)
 		words = strv_push(words, json_is_string(x) ?
 		    json_string_value(x) : "");
-	s = fit(esc_argv(words));
+	s = esc_argv(words);
+	(void)strmap_put(pool, s, (const char **)&p, NULL);
+	free(s);
 	strv_free(words);
-	return s;
+	return p;
 }
 
 static int
@@ -205,20 +225,22 @@ result_of(const char *s)
 
 /* Approvers, self-approvals counted and refused. */
 static void
-read_votes(struct ar_rec *e, json_t *root)
+read_votes(struct ar_rec *e, struct strmap *pool, json_t *root, char ***who,
+    size_t *n)
 {
 	json_t *v, *why;
-	const char *who, *d;
+	const char *person, *d;
 	size_t i;
 
 	json_array_foreach(json_object_get(root, "approvals"), i, v) {
-		who = json_string_value(json_object_get(v, "person"));
+		person = json_string_value(json_object_get(v, "person"));
 		d = json_string_value(json_object_get(v, "decision"));
-		if (who == NULL || d == NULL || strcmp(d, "approve") != 0)
+		if (person == NULL || d == NULL || strcmp(d, "approve") != 0)
 			continue;
 		if (json_is_true(json_object_get(v, "self_approval")))
 			e->self_allowed++;
-		e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
+		*who = xreallocarray(*who, *n + 1, sizeof(**who));
+		(*who)[(*n)++] = pooled(pool, person);
 	}
 	json_array_foreach(json_object_get(root, "refused_votes"), i, v) {
 		why = json_object_get(v, "why");
@@ -237,34 +259,37 @@ read_votes(struct ar_rec *e, json_t *root)
  * by the approve votes of modified.approvals.
  */
 static void
-read_modified(struct ar_rec *e, json_t *root)
+read_modified(struct ar_rec *e, struct strmap *pool, json_t *root,
+    char ***who, size_t *n)
 {
 	json_t *m = json_object_get(root, "modified"), *v;
-	const char *who, *d;
+	const char *person, *d;
 	size_t i;
 
 	if (!json_is_object(m))
 		return;
-	free(e->modified_argv);
-	e->modified_argv = argv_text(json_object_get(m, "argv"));
+	e->modified_argv = argv_text(pool, json_object_get(m, "argv"));
 	if (!json_is_true(json_object_get(m, "accepted")) ||
-	    (who = json_string_value(json_object_get(m, "by"))) == NULL)
+	    (person = json_string_value(json_object_get(m, "by"))) == NULL)
 		return;
-	e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
+	*who = xreallocarray(*who, *n + 1, sizeof(**who));
+	(*who)[(*n)++] = pooled(pool, person);
 	json_array_foreach(json_object_get(m, "approvals"), i, v) {
-		who = json_string_value(json_object_get(v, "person"));
+		person = json_string_value(json_object_get(v, "person"));
 		d = json_string_value(json_object_get(v, "decision"));
-		if (who == NULL || d == NULL || strcmp(d, "approve") != 0)
+		if (person == NULL || d == NULL || strcmp(d, "approve") != 0)
 			continue;
 		if (json_is_true(json_object_get(v, "self_approval")))
 			e->self_allowed++;
-		e->approvers = strv_push_take(e->approvers, fit(esc_text(who)));
+		*who = xreallocarray(*who, *n + 1, sizeof(**who));
+		(*who)[(*n)++] = pooled(pool, person);
 	}
 }
 
 /* break_glass: true, or an object with review_within / review_due. */
 static void
-read_break_glass(struct ar_rec *e, json_t *root, int64_t at_ms)
+read_break_glass(struct ar_rec *e, struct strmap *pool, json_t *root,
+    int64_t at_ms)
 {
 	json_t *bg = json_object_get(root, "break_glass"), *rv;
 	const char *d;
@@ -298,16 +323,17 @@ read_break_glass(struct ar_rec *e, json_t *root, int64_t at_ms)
 	else if (d != NULL && strncmp(d, "reject", 6) == 0)
 		e->review = AR_REV_REJECTED;
 	if (e->review != AR_REV_PENDING)
-		e->review_by = safe(str_at(rv, "person", NULL));
+		e->review_by = pooled(pool, str_at(rv, "person", NULL));
 }
 
 /*
  * A review record: {"review": {"request": ID, "result": accepted|rejected,
  * "reviewer": PERSON}} as approve-exec review writes it under reviews/,
  * or {"review": {"of": ID, "decision": accept|reject, "person": P}}.
+ * Returns 1 and fills *out if root is one.
  */
 static int
-read_review(struct build *b, json_t *root)
+read_review(struct rev *out, struct strmap *pool, json_t *root)
 {
 	json_t *rv = json_object_get(root, "review");
 	const char *of, *d, *by;
@@ -325,13 +351,18 @@ read_review(struct build *b, json_t *root)
 	if ((by = str_at(rv, "reviewer", NULL)) == NULL &&
 	    (by = str_at(rv, "person", NULL)) == NULL)
 		by = str_at(root, "request", "requester");
-	b->revs = xreallocarray(b->revs, b->nrevs + 1, sizeof(*b->revs));
-	b->revs[b->nrevs].of = xstrdup(of);
-	b->revs[b->nrevs].by = safe(by);
-	b->revs[b->nrevs].accept = d != NULL && strncmp(d, "accept", 6) == 0 ?
+	out->of = strmap_strdup(pool, of);
+	out->by = pooled(pool, by);
+	out->accept = d != NULL && strncmp(d, "accept", 6) == 0 ?
 	    1 : d != NULL && strncmp(d, "reject", 6) == 0 ? 0 : -1;
-	b->nrevs++;
 	return 1;
+}
+
+static void
+add_review(struct build *b, const struct rev *rv)
+{
+	b->revs = xreallocarray(b->revs, b->nrevs + 1, sizeof(*b->revs));
+	b->revs[b->nrevs++] = *rv;
 }
 
 static int
@@ -345,32 +376,60 @@ wanted(const struct audreport_opts *o, const struct ar_rec *e)
 static void
 rec_release(struct ar_rec *e)
 {
-	free(e->id);
-	free(e->path);
-	free(e->at_text);
-	free(e->host);
-	free(e->requester);
-	free(e->agent);
-	free(e->model);
-	free(e->argv);
-	free(e->modified_argv);
-	strv_free(e->rules);
-	strv_free(e->controls);
-	strv_free(e->approvers);
-	free(e->commit);
-	free(e->review_by);
+	free(e->vec);
+	e->vec = NULL;
+}
+
+/* rules, controls and approvers, each NULL-terminated, in one vec. */
+static void
+rec_vectors(struct ar_rec *e, char **rules, size_t nr, char **ctl,
+    size_t nc, char **who, size_t nw)
+{
+	char **v = xcalloc(nr + nc + nw + 3, sizeof(*v));
+
+	if (nr > 0)
+		memcpy(v, rules, nr * sizeof(*v));
+	if (nc > 0)
+		memcpy(v + nr + 1, ctl, nc * sizeof(*v));
+	if (nw > 0)
+		memcpy(v + nr + nc + 2, who, nw * sizeof(*v));
+	e->vec = v;
+	e->rules = v;
+	e->controls = v + nr + 1;
+	e->approvers = v + nr + nc + 2;
+}
+
+/* The texts of a record, in the pool. */
+static void
+rec_texts(struct ar_rec *e, struct strmap *pool, json_t *root)
+{
+	json_t *req = json_object_get(root, "request");
+
+	e->id = kept(pool, str_at(root, "id", NULL));
+	e->at_text = kept(pool, str_at(root, "decision", "at"));
+	e->host = pooled(pool, str_at(req, "host", NULL));
+	e->requester = pooled(pool, str_at(req, "requester", NULL));
+	e->agent = pooled(pool, str_at(json_object_get(req, "claims"),
+	    "agent", NULL));
+	e->model = pooled(pool, str_at(json_object_get(req, "claims"),
+	    "model", NULL));
+	e->argv = argv_text(pool, json_object_get(req, "argv"));
+	e->modified_argv = pooled(pool, "");
 }
 
 /* Fills e from root; returns 0, or -1 if it is no decision record. */
 static int
-rec_read(struct ar_rec *e, json_t *root, const char *path)
+rec_read(struct ar_rec *e, struct strmap *pool, json_t *root)
 {
 	json_t *ex = json_object_get(root, "execution");
 	const char *action = str_at(root, "policy", "action");
+	char **rules = NULL, **ctl = NULL, **who = NULL;
+	size_t nr = 0, nc = 0, nw = 0;
 	int64_t at, created;
 	int date_only, res, ran;
 
 	memset(e, 0, sizeof(*e));
+	e->commit = (char *)"";
 	if ((res = result_of(str_at(root, "decision", "result"))) < 0 ||
 	    parse_ms(str_at(root, "decision", "at"), &at, &date_only) != 0 ||
 	    !json_is_string(json_object_get(root, "id")))
@@ -381,29 +440,20 @@ rec_read(struct ar_rec *e, json_t *root, const char *path)
 	if (e->result == AR_APPROVED && parse_ms(str_at(root, "created_at",
 	    NULL), &created, &date_only) == 0 && at >= created)
 		e->latency_ms = (long)(at - created);
-	e->id = safe(str_at(root, "id", NULL));
-	e->path = xstrdup(path);
-	e->at_text = safe(str_at(root, "decision", "at"));
-	e->host = safe(str_at(root, "request", "host"));
-	e->requester = safe(str_at(root, "request", "requester"));
-	e->agent = safe(str_at(json_object_get(root, "request"), "claims",
-	    "agent"));
-	e->model = safe(str_at(json_object_get(root, "request"), "claims",
-	    "model"));
-	e->argv = argv_text(json_object_get(json_object_get(root, "request"),
-	    "argv"));
-	e->rules = strings(json_object_get(json_object_get(root, "policy"),
-	    "rules"));
-	e->controls = strings(json_object_get(json_object_get(root,
-	    "policy"), "controls"));
-	e->commit = xstrdup("");
-	e->review_by = NULL;
-	read_votes(e, root);
-	e->modified_argv = xstrdup("");
-	read_modified(e, root);
-	read_break_glass(e, root, at);
+	rec_texts(e, pool, root);
+	strings(pool, json_object_get(json_object_get(root, "policy"),
+	    "rules"), &rules, &nr);
+	strings(pool, json_object_get(json_object_get(root, "policy"),
+	    "controls"), &ctl, &nc);
+	read_votes(e, pool, root, &who, &nw);
+	read_modified(e, pool, root, &who, &nw);
+	rec_vectors(e, rules, nr, ctl, nc, who, nw);
+	free(rules);
+	free(ctl);
+	free(who);
+	read_break_glass(e, pool, root, at);
 	if (e->review_by == NULL)
-		e->review_by = xstrdup("");
+		e->review_by = (char *)"";
 	if (json_is_object(ex) && json_is_integer(json_object_get(ex,
 	    "exit_status"))) {
 		e->has_exit = 1;
@@ -428,44 +478,138 @@ rec_read(struct ar_rec *e, json_t *root, const char *path)
 static int
 on_review(const char *path, const char *data, size_t len, void *arg)
 {
+	struct build *b = arg;
+	struct rev rv;
 	json_t *root;
 
 	(void)path;
 	if (data == NULL || (root = json_loadb(data, len,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return 0;	/* verify reported it */
-	if (json_is_object(root))
-		read_review(arg, root);
+	if (json_is_object(root) && read_review(&rv, b->r->pool, root))
+		add_review(b, &rv);
 	json_decref(root);
 	return 0;
 }
 
-/* audit_foreach_record's callback. */
-static int
-on_record(const char *path, const char *data, size_t len, void *arg)
-{
-	struct build *b = arg;
-	struct audreport *r = b->r;
-	json_t *root;
-	struct ar_rec e;
+/* ---- one walk: each version of a record, then the tip's ---- */
 
-	if (data == NULL || (root = json_loadb(data, len,
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
-		return 0;	/* verify reported it */
-	if (!json_is_object(root) || read_review(b, root) ||
-	    rec_read(&e, root, path) != 0) {
-		json_decref(root);
-		return 0;
+/* The slot of a path verify numbered *mine, made if new. */
+static struct slot *
+slot_of(struct build *b, size_t *mine)
+{
+	if (*mine == 0) {
+		if (b->nslots % 1024 == 0)
+			b->slots = xreallocarray(b->slots, b->nslots + 1024,
+			    sizeof(*b->slots));
+		memset(&b->slots[b->nslots], 0, sizeof(b->slots[b->nslots]));
+		*mine = ++b->nslots;
 	}
-	json_decref(root);
-	if (!wanted(r->o, &e)) {
+	return &b->slots[*mine - 1];
+}
+
+/*
+ * Reads one version of the record in s from root (NULL: not JSON),
+ * replacing what an older version left.
+ */
+static void
+slot_read(struct build *b, struct slot *s, json_t *root)
+{
+	struct audreport *r = b->r;
+	struct ar_rec e;
+	struct rev rv;
+
+	s->rix = 0;
+	if (root == NULL || !json_is_object(root)) {
+		if (s->vix != 0)
+			rec_release(&r->v[s->vix - 1]);
+		return;
+	}
+	if (read_review(&rv, r->pool, root)) {
+		b->held = xreallocarray(b->held, b->nheld + 1,
+		    sizeof(*b->held));
+		b->held[b->nheld++] = rv;
+		s->rix = b->nheld;
+		if (s->vix != 0)
+			rec_release(&r->v[s->vix - 1]);
+		return;
+	}
+	if (rec_read(&e, r->pool, root) != 0 || !wanted(r->o, &e)) {
 		rec_release(&e);
-		return 0;
+		if (s->vix != 0)
+			rec_release(&r->v[s->vix - 1]);
+		return;
+	}
+	if (s->vix != 0) {
+		rec_release(&r->v[s->vix - 1]);
+		r->v[s->vix - 1] = e;	/* transferred */
+		return;
 	}
 	if (r->n % 1024 == 0)
 		r->v = xreallocarray(r->v, r->n + 1024, sizeof(*r->v));
 	r->v[r->n++] = e;	/* transferred */
+	s->vix = r->n;
+}
+
+/* audit_verify_opts.record_parsed: a version the history parsed. */
+static void
+on_parsed(const char *path, const struct record *rec, size_t *mine,
+    void *arg)
+{
+	(void)path;
+	slot_read(arg, slot_of(arg, mine), (json_t *)record_document(rec));
+}
+
+/*
+ * audit_verify_opts.tip_rec: a record at the tip, with the commit that
+ * last wrote it. One whose version there did not parse as a record is
+ * read as JSON here (verify reported what is wrong with it).
+ */
+static int
+on_tip(const struct audit_tip_rec *t, void *arg)
+{
+	struct build *b = arg;
+	struct slot *s = slot_of(b, t->mine);
+	struct ar_rec *e;
+	json_t *root = NULL;
+	const char *commit;
+
+	if (!t->parsed) {
+		if (t->data != NULL)
+			root = json_loadb(t->data, t->len,
+			    JSON_REJECT_DUPLICATES, NULL);
+		slot_read(b, s, root);
+		json_decref(root);
+	}
+	if (s->rix != 0) {
+		add_review(b, &b->held[s->rix - 1]);
+		return 0;
+	}
+	if (s->vix == 0 || (e = &b->r->v[s->vix - 1])->vec == NULL)
+		return 0;
+	e->at_tip = 1;
+	if (t->commit[0] != '\0') {
+		(void)strmap_put(b->r->pool, t->commit, &commit, NULL);
+		e->commit = (char *)commit;
+		e->sig = t->ok ? AR_SIG_GOOD : AR_SIG_BAD;
+	}
 	return 0;
+}
+
+/* The records whose version is the tip's. */
+static void
+keep_tip(struct build *b)
+{
+	struct audreport *r = b->r;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (r->v[i].at_tip)
+			r->v[n++] = r->v[i];
+		else
+			rec_release(&r->v[i]);
+	}
+	r->n = n;
 }
 
 /* ---- verification ---- */
@@ -479,62 +623,6 @@ on_finding(enum audit_finding kind, const char *line, void *arg)
 		b->r->problems = strv_push(b->r->problems, line);
 	else if (kind == AUDIT_WARNING)
 		b->r->warnings = strv_push(b->r->warnings, line);
-}
-
-static void
-on_commit(const char *path, const char *commit, int ok, void *arg)
-{
-	struct build *b = arg;
-	struct pc *p;
-
-	if (b->npcs % 1024 == 0)
-		b->pcs = xreallocarray(b->pcs, b->npcs + 1024,
-		    sizeof(*b->pcs));
-	p = &b->pcs[b->npcs];
-	p->path = xstrdup(path);
-	snprintf(p->commit, sizeof(p->commit), "%s", commit);
-	p->ok = ok;
-	p->seq = b->npcs++;
-}
-
-static int
-pc_cmp(const void *a, const void *b)
-{
-	const struct pc *x = a, *y = b;
-	int c = strcmp(x->path, y->path);
-
-	if (c != 0)
-		return c;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Each record's last commit: the last of its path's run, in seq order. */
-static void
-attach_commits(struct build *b)
-{
-	struct ar_rec *e;
-	size_t i, lo, hi, mid;
-	int c;
-
-	if (b->npcs > 0)
-		qsort(b->pcs, b->npcs, sizeof(*b->pcs), pc_cmp);
-	for (i = 0; i < b->r->n; i++) {
-		e = &b->r->v[i];
-		lo = 0;
-		hi = b->npcs;
-		while (lo < hi) {	/* first entry after path */
-			mid = lo + (hi - lo) / 2;
-			if ((c = strcmp(b->pcs[mid].path, e->path)) <= 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == 0 || strcmp(b->pcs[lo - 1].path, e->path) != 0)
-			continue;
-		free(e->commit);
-		e->commit = xstrdup(b->pcs[lo - 1].commit);
-		e->sig = b->pcs[lo - 1].ok ? AR_SIG_GOOD : AR_SIG_BAD;
-	}
 }
 
 static int
@@ -573,8 +661,7 @@ attach_reviews(struct build *b)
 			continue;
 		e->review = b->revs[i].accept ? AR_REV_ACCEPTED :
 		    AR_REV_REJECTED;
-		free(e->review_by);
-		e->review_by = xstrdup(b->revs[i].by);
+		e->review_by = b->revs[i].by;
 	}
 	for (i = 0; i < r->n; i++)
 		if (r->v[i].review == AR_REV_PENDING &&
@@ -725,8 +812,9 @@ verify(struct build *b, const struct ext_ops *x, struct ae_error *err)
 	memset(&vo, 0, sizeof(vo));
 	vo.allowed_signers = b->r->o->allowed_signers;
 	vo.report = on_finding;
-	vo.record_commit = on_commit;
-	vo.tip_record = on_record;	/* the records, read once */
+	/* the records, read and parsed once, in verification's own walk */
+	vo.record_parsed = on_parsed;
+	vo.tip_rec = on_tip;
 	vo.arg = b;
 	if ((r = x->audit_verify_run(b->r->o->repo, &vo, &res, err)) != 0)
 		return r;
@@ -744,7 +832,6 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 {
 	const struct ext_ops *x;
 	struct build b;
-	size_t i;
 	int r;
 
 	memset(&b, 0, sizeof(b));
@@ -752,23 +839,19 @@ audreport_build(struct audreport **out, const struct audreport_opts *o,
 	b.r = xcalloc(1, sizeof(*b.r));
 	b.r->o = o;
 	b.r->repo = esc_text(o->repo);
+	b.r->pool = strmap_new();
 	if ((r = ext_load(&x, err)) != 0 || (r = verify(&b, x, err)) != 0 ||
 	    (r = x->audreport_unpushed(o->repo, &b.r->unpushed, err)) != 0 ||
 	    (r = x->audit_foreach_review(o->repo, on_review, &b, err)) != 0)
 		goto out;
-	attach_commits(&b);
+	keep_tip(&b);
 	attach_reviews(&b);
 	per_control(b.r);
 	*out = b.r;	/* transferred */
 	b.r = NULL;
  out:
-	for (i = 0; i < b.npcs; i++)
-		free(b.pcs[i].path);
-	free(b.pcs);
-	for (i = 0; i < b.nrevs; i++) {
-		free(b.revs[i].of);
-		free(b.revs[i].by);
-	}
+	free(b.slots);
+	free(b.held);
 	free(b.revs);
 	audreport_free(b.r);
 	return r;
@@ -803,6 +886,7 @@ audreport_free(struct audreport *r)
 	strv_free(r->problems);
 	strv_free(r->warnings);
 	free(r->repo);
+	strmap_free(r->pool);
 	free(r);
 }
 

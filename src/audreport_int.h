@@ -21,12 +21,17 @@ enum ar_review { AR_REV_NONE, AR_REV_ACCEPTED, AR_REV_REJECTED,
 
 extern const char *const ar_review_names[];
 
-/* One record of the period. Strings are owned, never NULL ("" if absent). */
+/*
+ * One record of the period. Strings live in the report's pool (the same
+ * text once), never NULL ("" if absent); rules, controls and approvers
+ * are NULL-terminated and point into vec, the record's one allocation.
+ */
 struct ar_rec {
-	char *id, *path, *at_text, *host, *requester, *agent, *model;
+	char *id, *at_text, *host, *requester, *agent, *model;
 	char *argv;		/* escaped for display, words joined by ' ' */
 	char *modified_argv;	/* a Modify's changed command, or "" */
-	char **rules, **controls, **approvers;	/* strv, may be NULL */
+	char **rules, **controls, **approvers;
+	char **vec;
 	char *commit;		/* the commit that last wrote it, or "" */
 	enum ar_sig sig;
 	enum ar_result result;
@@ -40,6 +45,7 @@ struct ar_rec {
 	enum ar_review review;
 	char *review_by;	/* who closed the review, or "" */
 	int64_t review_due;	/* 0: unknown */
+	int at_tip;		/* this version is main's tip's */
 };
 
 struct ar_count {
@@ -63,6 +69,7 @@ struct ar_stats {
 
 struct audreport {
 	const struct audreport_opts *o;
+	struct strmap *pool;	/* the records' strings */
 	char *repo;		/* escaped for display */
 	char tip[41];
 	int verified;		/* no problem found */

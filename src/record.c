@@ -964,3 +964,9 @@ record_exit(const struct record *r, int *status, int *signal)
 	*signal = v > 0 && v < 128 ? (int)v : 0;
 	return 1;
 }
+
+const void *
+record_document(const struct record *r)
+{
+	return r->root;
+}

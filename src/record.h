@@ -238,4 +238,12 @@ int record_exit(const struct record *r, int *status, int *signal);
 /* Returns one line of compact JSON of the whole record; caller frees. */
 char *record_dump_line(const struct record *r);
 
+/*
+ * Returns the parsed document, jansson's json_t (borrowed, as long as r
+ * lives), for the one other reader that keeps jansson behind itself
+ * (the report), so that a record verification parsed is not parsed
+ * again.
+ */
+const void *record_document(const struct record *r);
+
 #endif
