@@ -62,6 +62,7 @@ EXT_SRC += src/http.c
 EXT_SRC += src/jwt.c
 EXT_SRC += src/slack.c
 EXT_SRC += src/slackchan.c
+EXT_SRC += src/slackpoll.c
 EXT_SRC += src/store.c
 EXT_SRC += src/store_pg.c
 EXT_SRC += src/store_sqlite.c
