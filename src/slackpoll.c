@@ -33,6 +33,7 @@ struct slackpoll {
 	int want_fd;		/* holds its shared lock; -1: none */
 	int lock_fd;		/* poller.lock, held; -1: not the poller */
 	long long next_cycle, next_read, broken_until;
+	char *failed;		/* the poller's last cycle failed: why */
 };
 
 /* Letters and digits, as Slack's channel IDs are; 0 if so. */
@@ -544,21 +545,28 @@ slackpoll_step(struct slackpoll *p, struct slack *s,
 {
 	struct ae_error e = AE_ERROR_INIT;
 	long long now = budget_now_ms();
-	int r = 0, rr;
+	int r;
 
 	memset(news, 0, sizeof(*news));
 	if (p->why != NULL)
 		return 0;
 	if (p->lock_fd == -1)
 		lock_try(p);
-	if (p->lock_fd != -1 && now >= p->next_cycle)
-		r = cycle(p, s, err);
-	p->next_read = budget_now_ms() + SLACKPOLL_READ_MS;
-	if ((rr = result_read(p, news, &e)) != 0) {
-		news->seen = 0;
-		if (r == 0)
-			r = ae_error_set(err, rr, "%s", e.msg);
+	/* a failure stands until a cycle works (or the hold on it ends) */
+	if (p->lock_fd != -1 && now >= p->next_cycle) {
+		if (cycle(p, s, &e) != 0) {
+			free(p->failed);
+			p->failed = xstrdup(e.msg);
+		} else if (now >= p->broken_until) {
+			free(p->failed);
+			p->failed = NULL;
+		}
 	}
+	p->next_read = budget_now_ms() + SLACKPOLL_READ_MS;
+	if ((r = result_read(p, news, err)) != 0)
+		news->seen = 0;
+	else if (p->lock_fd != -1 && p->failed != NULL)
+		r = ae_error_set(err, AE_ERR_CHANNEL, "%s", p->failed);
 	return r;
 }
 
@@ -590,5 +598,6 @@ slackpoll_close(struct slackpoll *p)
 	free(p->channel);
 	free(p->ts);
 	free(p->want);
+	free(p->failed);
 	free(p);
 }

@@ -157,6 +157,18 @@ test_expect_success 'the poller killed with SIGKILL: another takes over' '
 	done
 '
 
+test_expect_success 'history refused (missing_scope): said by the poller, each polls alone, a reaction still counts' '
+	launch r9 && launch r10 && sleep 3 &&
+	ctl fail "{\"method\":\"conversations.history\",\"count\":1,\"error\":\"missing_scope\"}" &&
+	sleep 3 && g0=$(calls reactions.get) && sleep 3 && g1=$(calls reactions.get) &&
+	echo "reactions.get $g0 -> $g1" && cat "$W/log/r9" "$W/log/r10" &&
+	cat "$W/log/r9" "$W/log/r10" | grep -q "shared Slack poll: slack: conversations.history: missing_scope; this request polls alone meanwhile" &&
+	test $((g1 - g0)) -ge 2 &&
+	! cat "$W/log/r9" "$W/log/r10" | grep -q "works again" &&
+	react r10 && test "$(ended r10 100)" = 0 && waiting r9 &&
+	react r9 && test "$(ended r9 100)" = 0
+'
+
 # forge MODE: a fresh result for the one waiting request r6, "seen,
 # nothing new" (or DIGEST as its reactions' digest), every 0.3 s while
 # $W/forging exists, with MODE
