@@ -169,6 +169,18 @@ test_expect_success 'history refused (missing_scope): said by the poller, each p
 	react r9 && test "$(ended r9 100)" = 0
 '
 
+test_expect_success 'history answered 429: said, held back for Retry-After, then shared again' '
+	launch r11 && launch r12 && sleep 3 &&
+	ctl ratelimit "{\"method\":\"conversations.history\",\"count\":1,\"retry_after\":4}" &&
+	sleep 3 && h0=$(calls conversations.history) &&
+	cat "$W/log/r11" "$W/log/r12" | grep -q "conversations.history: rate limited, retry after 4 s; this request polls alone meanwhile" &&
+	sleep 5 && h1=$(calls conversations.history) && echo "history $h0 -> $h1" &&
+	test $((h1 - h0)) -ge 1 && test $((h1 - h0)) -le 4 &&
+	cat "$W/log/r11" "$W/log/r12" | grep -q "shared poll works again" &&
+	react r11 && test "$(ended r11 100)" = 0 &&
+	react r12 && test "$(ended r12 100)" = 0
+'
+
 # forge MODE: a fresh result for the one waiting request r6, "seen,
 # nothing new" (or DIGEST as its reactions' digest), every 0.3 s while
 # $W/forging exists, with MODE
