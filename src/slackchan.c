@@ -33,6 +33,7 @@ struct slackchan {
 	/* the digests of the host's poll whose reactions/thread we read */
 	char rsig[SLACKPOLL_SIG_LEN + 1], tsig[SLACKPOLL_SIG_LEN + 1];
 	int did_rx, did_tx;	/* this poll read the reactions/thread */
+	long long hint_after;	/* a read the poll asked for failed: wait */
 	char *note;		/* what is wrong with the shared poll */
 	int note_new;		/* note changed since it was last told */
 };
@@ -384,13 +385,16 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 			schedule(c);	/* polling alone waits meanwhile */
 			rx = strcmp(news.reactions, c->rsig) != 0;
 			tx = strcmp(news.thread, c->tsig) != 0;
-			if (!rx && !tx)
+			/* a failed read is tried again as often as alone */
+			if ((!rx && !tx) || budget_now_ms() < c->hint_after)
 				return 1;
 			r = fetch(c, ap, rx, tx, vote, arg, err);
 			if (c->did_rx)
 				strcpy(c->rsig, news.reactions);
 			if (c->did_tx)
 				strcpy(c->tsig, news.thread);
+			if (r != 0 && r != 1)
+				c->hint_after = c->next_ms;
 			return r;
 		}
 		if (budget_now_ms() < c->next_ms)
