@@ -379,7 +379,11 @@ channel_poll(struct slackpoll *p, struct slack *s, const struct want *v,
 	return 0;
 }
 
-/* The poller's cycle: every channel with a waiting message, once. */
+/*
+ * The poller's cycle: every channel with a waiting message, once.
+ * Returns 0, 1 when a call's turn had not come (the cycle waits for it),
+ * or the first failure.
+ */
 static int
 cycle(struct slackpoll *p, struct slack *s, struct ae_error *err)
 {
@@ -404,6 +408,7 @@ cycle(struct slackpoll *p, struct slack *s, struct ae_error *err)
 		rc = channel_poll(p, s, v, n, v[i].channel, &text, &e);
 		if (rc == 1) {	/* its turn is not yet: the cycle waits */
 			p->next_cycle = start + s->deferred_ms;
+			r = 1;
 			goto out;
 		}
 		if (rc != 0 && r == 0)
@@ -553,8 +558,9 @@ slackpoll_step(struct slackpoll *p, struct slack *s,
 	if (p->lock_fd == -1)
 		lock_try(p);
 	/* a failure stands until a cycle works (or the hold on it ends) */
-	if (p->lock_fd != -1 && now >= p->next_cycle) {
-		if (cycle(p, s, &e) != 0) {
+	if (p->lock_fd != -1 && now >= p->next_cycle &&
+	    (r = cycle(p, s, &e)) != 1) {
+		if (r != 0) {
 			free(p->failed);
 			p->failed = xstrdup(e.msg);
 		} else if (now >= p->broken_until) {
