@@ -71,6 +71,7 @@ EXT_SRC += src/slack_act.c
 EXT_SRC += src/slack_msg.c
 EXT_SRC += src/slack_msg_blocks.c
 EXT_SRC += src/slackchan.c
+EXT_SRC += src/slackpoll.c
 EXT_SRC += src/store.c
 EXT_SRC += src/store_pg.c
 EXT_SRC += src/store_sqlite.c

@@ -26,6 +26,7 @@ static const struct {
 } rates[] = {
 	{ "chat.postMessage", 60 },
 	{ "chat.update", 50 },
+	{ "conversations.history", 50 },
 	{ "conversations.replies", 50 },
 	{ "reactions.get", 50 },
 	{ "users.info", 100 },

@@ -90,6 +90,10 @@ sc_open(struct chan **out, const struct chan_request *req,
 	if (slackchan_budget_why(c->sc) != NULL)
 		say(req, "slack: this process paces its own calls, apart "
 		    "from the host's: %s%s", slackchan_budget_why(c->sc), "");
+	else if (slackchan_shared_why(c->sc) != NULL)
+		say(req, "slack: this request polls alone, apart from the "
+		    "host's other requests: %s%s", slackchan_shared_why(c->sc),
+		    "");
 	*out = c;
 	return 0;
 }
@@ -137,11 +141,16 @@ sc_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
     const struct chan_request *req, struct ae_error *err)
 {
 	struct relay rl = { judge, arg, req };
+	const char *note;
 	int r;
 
 	(void)revents;
 	/* a failed poll counts nothing; the next one may */
 	r = slackchan_poll(c->sc, req->ap, relay_vote, &rl, err);
+	if (slackchan_note(c->sc, &note))
+		say(req, "slack: %s%s", note != NULL ? note : "the host's "
+		    "shared poll works again", note != NULL ? "; this request "
+		    "polls alone meanwhile" : "");
 	if (r == 1)	/* its turn had not come: nothing was asked */
 		return 0;
 	if (r == 0) {
@@ -153,6 +162,7 @@ sc_service(struct chan *c, short revents, chan_judge_fn judge, void *arg,
 	}
 	if (slackchan_lost(c->sc, r)) {
 		say(req, "%s; %s", err->msg, "Slack is no longer asked");
+		slackchan_leave(c->sc);
 		c->lost = 1;
 		return CHAN_QUIET;
 	}
@@ -182,6 +192,7 @@ show_outcome(struct chan *c, const struct chan_request *req,
 	if (c->ended)
 		return;
 	c->ended = 1;
+	slackchan_leave(c->sc);
 	message(c, req, &m);
 	memset(&so, 0, sizeof(so));
 	so.what = what[o->end];
@@ -198,6 +209,8 @@ static void
 sc_end(struct chan *c, const struct chan_request *req,
     const struct chan_outcome *o)
 {
+	/* decided: it no longer waits, whatever the message shows */
+	slackchan_leave(c->sc);
 	if (o->end != CHAN_APPROVED)
 		show_outcome(c, req, o);
 }

@@ -24,7 +24,7 @@ static const char *const slack_keys[] = { "token_file", "channel", "api_base",
 /* the Web API methods the slack channel calls */
 static const char *const slack_methods[] = { "chat.postMessage",
     "chat.update", "conversations.replies", "reactions.get", "users.info",
-    NULL };
+    "conversations.history", NULL };
 static const char *const teams_keys[] = { "webhook_url_file",
     "outgoing_secret_file", NULL };
 static const char *const broker_keys[] = { "url", "public_key", "key",

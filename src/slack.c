@@ -677,6 +677,139 @@ slack_messages_release(struct slack_messages *m)
 	m->n = 0;
 }
 
+/*
+ * The reactions as the shared poll compares them: an array of objects
+ * with a string name, a string array users and an integer count, dumped
+ * with sorted keys. Returns 0 (*out NULL when there are none), or -1.
+ */
+static int
+hist_reactions(json_t *m, char **out)
+{
+	json_t *list = json_object_get(m, "reactions"), *e, *u;
+	size_t i, j;
+
+	*out = NULL;
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list))
+		return -1;
+	json_array_foreach(list, i, e) {
+		if (!json_is_object(e) || str_get(e, "name") == NULL ||
+		    !json_is_array(u = json_object_get(e, "users")) ||
+		    (json_object_get(e, "count") != NULL &&
+		    !json_is_integer(json_object_get(e, "count"))))
+			return -1;
+		for (j = 0; j < json_array_size(u); j++)
+			if (!json_is_string(json_array_get(u, j)))
+				return -1;
+	}
+	if (json_array_size(list) > 0 && (*out = json_dumps(list,
+	    JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Appends one page's messages[] to out. */
+static int
+history_page(json_t *reply, struct slack_history *out)
+{
+	json_t *list, *e, *rc;
+	struct slack_hist_msg *m;
+	const char *latest;
+	size_t i;
+
+	if (!json_is_array(list = json_object_get(reply, "messages")))
+		return -1;
+	out->v = xreallocarray(out->v, out->n + json_array_size(list) + 1,
+	    sizeof(*out->v));
+	json_array_foreach(list, i, e) {
+		m = &out->v[out->n];
+		memset(m, 0, sizeof(*m));
+		if (!json_is_object(e))
+			return -1;
+		out->n++;
+		if (opt_str(e, "ts", &m->ts) != 0 || m->ts == NULL ||
+		    hist_reactions(e, &m->reactions) != 0)
+			return -1;
+		rc = json_object_get(e, "reply_count");
+		if (rc != NULL && (!json_is_integer(rc) ||
+		    json_integer_value(rc) < 0))
+			return -1;
+		latest = str_get(e, "latest_reply");
+		if (json_object_get(e, "latest_reply") != NULL &&
+		    latest == NULL)
+			return -1;
+		if (rc != NULL || latest != NULL)
+			m->thread = xasprintf("%lld %s", rc != NULL ?
+			    (long long)json_integer_value(rc) : 0LL,
+			    latest != NULL ? latest : "-");
+	}
+	return 0;
+}
+
+int
+slack_history(struct slack *s, const char *channel, const char *oldest,
+    struct slack_history *out, struct ae_error *err)
+{
+	struct slack_history got = { NULL, 0, 0 };
+	struct buf q;
+	json_t *reply = NULL;
+	char *cursor = NULL;
+	int r = 0, page;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&q);
+	for (page = 0; page == 0 || cursor != NULL; page++) {
+		if (page == SLACK_HISTORY_PAGES_MAX) {
+			got.partial = 1;
+			break;
+		}
+		buf_reset(&q);
+		query_add(&q, "channel", channel);
+		query_add(&q, "oldest", oldest);
+		query_add(&q, "inclusive", "true");
+		query_add(&q, "limit", "200");
+		if (cursor != NULL)
+			query_add(&q, "cursor", cursor);
+		free(cursor);
+		cursor = NULL;
+		json_decref(reply);
+		if ((r = slack_call(s, "conversations.history", q.p, NULL,
+		    &reply, err)) != 0)
+			goto out;
+		if (history_page(reply, &got) != 0 ||
+		    replies_cursor(reply, &cursor) != 0) {
+			r = ae_error_set(err, AE_ERR_PROTOCOL, "slack: "
+			    "conversations.history: malformed messages");
+			goto out;
+		}
+	}
+	*out = got;
+	memset(&got, 0, sizeof(got));	/* transferred */
+ out:
+	slack_history_release(&got);
+	free(cursor);
+	buf_release(&q);
+	json_decref(reply);
+	return r;
+}
+
+void
+slack_history_release(struct slack_history *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].ts);
+		free(h->v[i].reactions);
+		free(h->v[i].thread);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
 static int
 user_parse(json_t *reply, const char *user_id, struct slack_user *u)
 {

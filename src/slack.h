@@ -19,6 +19,7 @@
 #define SLACK_TIMEOUT_MS	15000
 #define SLACK_TOKEN_MAX		256
 #define SLACK_REPLY_PAGES_MAX	50	/* conversations.replies pages read */
+#define SLACK_HISTORY_PAGES_MAX	3	/* conversations.history pages read */
 #define SLACK_RETRY_AFTER_MAX	3600	/* longest wait we believe */
 #define SLACK_RETRY_AFTER_DEFAULT 30	/* 429 without a usable Retry-After */
 #define SLACK_PACE_WAIT_MS	60000	/* a call waits this long for its turn */
@@ -139,6 +140,29 @@ void slack_reactions_release(struct slack_reactions *r);
 int slack_replies(struct slack *s, const char *channel, const char *ts,
     struct slack_messages *out, struct ae_error *err);
 void slack_messages_release(struct slack_messages *m);
+
+/* A channel message as conversations.history shows it. */
+struct slack_hist_msg {
+	char *ts;		/* never NULL */
+	char *reactions;	/* its "reactions", compact JSON; NULL: none */
+	char *thread;		/* "reply_count latest_reply"; NULL: no replies */
+};
+
+struct slack_history {
+	struct slack_hist_msg *v;
+	size_t n;
+	int partial;		/* more than SLACK_HISTORY_PAGES_MAX pages */
+};
+
+/*
+ * The channel's messages from oldest (inclusive) on, newest first, each
+ * with what shows that it gained reactions or replies (so that only those
+ * are read further); at most SLACK_HISTORY_PAGES_MAX pages of 200 (the
+ * oldest left out past that: partial). Every page is a call of its own.
+ */
+int slack_history(struct slack *s, const char *channel, const char *oldest,
+    struct slack_history *out, struct ae_error *err);
+void slack_history_release(struct slack_history *h);
 
 /* users.info; the answer's id must be user_id. */
 int slack_user(struct slack *s, const char *user_id, struct slack_user *out,

@@ -11,6 +11,7 @@
 
 #include "local.h"
 #include "slackchan.h"
+#include "slackpoll.h"
 #include "util.h"
 #include "voter.h"
 
@@ -28,6 +29,13 @@ struct slackchan {
 	size_t nusers;
 	char *budget_why;	/* why the budget is not the host's */
 	int voted;		/* a vote was handed on in this poll */
+	struct slackpoll *sp;	/* the host's shared poll; NULL: none */
+	/* the digests of the host's poll whose reactions/thread we read */
+	char rsig[SLACKPOLL_SIG_LEN + 1], tsig[SLACKPOLL_SIG_LEN + 1];
+	int did_rx, did_tx;	/* this poll read the reactions/thread */
+	long long hint_after;	/* a read the poll asked for failed: wait */
+	char *note;		/* what is wrong with the shared poll */
+	int note_new;		/* note changed since it was last told */
 };
 
 /* The adaptive interval: fast at first, slower the longer it waits. */
@@ -107,6 +115,12 @@ slackchan_open(struct slackchan **cp, const struct config *cfg,
 	c->channel = xstrdup(cfg->slack.channel);
 	c->ts = ts;
 	c->opened_ms = budget_now_ms();
+	strcpy(c->rsig, "-");
+	strcpy(c->tsig, "-");
+	/* shared where the budget is: the same spool, the same user */
+	if (c->budget_why == NULL)
+		c->sp = slackpoll_open(cfg->local.spool, c->s->api_base,
+		    c->s->token, c->channel, c->ts);
 	schedule(c);
 	*cp = c;
 	return 0;
@@ -116,7 +130,10 @@ long
 slackchan_due_ms(const struct slackchan *c)
 {
 	long long d = c->next_ms - budget_now_ms();
+	long p;
 
+	if (c->sp != NULL && (p = slackpoll_due_ms(c->sp)) >= 0 && p < d)
+		d = p;
 	return d < 0 ? 0 : (long)d;
 }
 
@@ -259,8 +276,13 @@ parse_reply(const char *text, char **reason)
 	return -1;
 }
 
-int
-slackchan_poll(struct slackchan *c, const struct approvers *ap,
+/*
+ * Reads the reactions (rx) and the thread (tx), each in its own turn: a
+ * slow one (conversations.replies held back by a 429) does not hold the
+ * other back. Returns as slackchan_poll does.
+ */
+static int
+fetch(struct slackchan *c, const struct approvers *ap, int rx, int tx,
     void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
     struct ae_error *err)
 {
@@ -273,14 +295,13 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 
 	memset(&re, 0, sizeof(re));
 	memset(&ms, 0, sizeof(ms));
-	/*
-	 * Each method in its own turn: a slow one (conversations.replies
-	 * held back by a 429) does not hold the other back.
-	 */
-	wr = slack_pace(c->s, "reactions.get");
-	wq = slack_pace(c->s, "conversations.replies");
-	if (wr > 0 && wq > 0) {
-		c->next_ms = budget_now_ms() + (wr < wq ? wr : wq);
+	c->did_rx = c->did_tx = 0;
+	/* -1: not asked for */
+	wr = rx ? slack_pace(c->s, "reactions.get") : -1;
+	wq = tx ? slack_pace(c->s, "conversations.replies") : -1;
+	if (wr != 0 && wq != 0) {
+		w = wr > 0 && (wq <= 0 || wr < wq) ? wr : wq;
+		c->next_ms = budget_now_ms() + w;
 		return 1;
 	}
 	/* a poll never sleeps: a call whose turn is not yet is put off */
@@ -297,11 +318,12 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 			r = candidate(c, ap, re.v[i].users[j], d, NULL,
 			    re.v[i].name, NULL, vote, arg, err);
 	}
+	c->did_rx = wr == 0 && r == 0;
 	/*
 	 * A vote may have decided it: the thread can wait for the next
 	 * poll (its turn is kept) rather than hold up the command.
 	 */
-	if (r != 0 || wq > 0 || c->voted)
+	if (r != 0 || wq != 0 || c->voted)
 		goto out;
 	if ((r = slack_replies(c->s, c->channel, c->ts, &ms, err)) != 0)
 		goto out;
@@ -315,6 +337,7 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 		    ms.v[i].ts, vote, arg, err);
 		free(reason);
 	}
+	c->did_tx = r == 0;
  out:
 	slack_reactions_release(&re);
 	slack_messages_release(&ms);
@@ -326,6 +349,81 @@ slackchan_poll(struct slackchan *c, const struct approvers *ap,
 		c->next_ms = budget_now_ms() + w;
 	/* only early (users.info): the rest of the poll comes next time */
 	return c->s->deferred_ms > 0 ? 0 : r;
+}
+
+/* Keeps what is wrong with the shared poll (NULL: nothing), to be told. */
+static void
+note(struct slackchan *c, const char *msg)
+{
+	if (msg == NULL ? c->note == NULL :
+	    c->note != NULL && strcmp(c->note, msg) == 0)
+		return;
+	free(c->note);
+	c->note = msg != NULL ? xstrdup(msg) : NULL;
+	c->note_new = 1;
+}
+
+/*
+ * With the host's shared poll, the message's reactions and thread are
+ * read only when the poll shows that they changed; when it does not
+ * show the message (no one else waits, it failed, it was refused) the
+ * request polls alone on its own schedule.
+ */
+int
+slackchan_poll(struct slackchan *c, const struct approvers *ap,
+    void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
+    struct ae_error *err)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	struct slackpoll_news news;
+	int r, rx, tx;
+
+	if (c->sp != NULL) {
+		r = slackpoll_step(c->sp, c->s, &news, &e);
+		note(c, r != 0 ? e.msg : NULL);
+		if (news.seen) {
+			schedule(c);	/* polling alone waits meanwhile */
+			rx = strcmp(news.reactions, c->rsig) != 0;
+			tx = strcmp(news.thread, c->tsig) != 0;
+			/* a failed read is tried again as often as alone */
+			if ((!rx && !tx) || budget_now_ms() < c->hint_after)
+				return 1;
+			r = fetch(c, ap, rx, tx, vote, arg, err);
+			if (c->did_rx)
+				strcpy(c->rsig, news.reactions);
+			if (c->did_tx)
+				strcpy(c->tsig, news.thread);
+			if (r != 0 && r != 1)
+				c->hint_after = c->next_ms;
+			return r;
+		}
+		if (budget_now_ms() < c->next_ms)
+			return 1;
+	}
+	return fetch(c, ap, 1, 1, vote, arg, err);
+}
+
+int
+slackchan_note(struct slackchan *c, const char **msg)
+{
+	if (!c->note_new)
+		return 0;
+	c->note_new = 0;
+	*msg = c->note;
+	return 1;
+}
+
+const char *
+slackchan_shared_why(const struct slackchan *c)
+{
+	return c->sp != NULL ? slackpoll_why(c->sp) : NULL;
+}
+
+void
+slackchan_leave(struct slackchan *c)
+{
+	slackpoll_close(c->sp);
+	c->sp = NULL;
 }
 
 int
@@ -385,6 +483,7 @@ slackchan_close(struct slackchan *c)
 
 	if (c == NULL)
 		return;
+	slackpoll_close(c->sp);
 	slack_close(c->s);
 	free(c->channel);
 	free(c->ts);
@@ -395,5 +494,6 @@ slackchan_close(struct slackchan *c)
 	}
 	free(c->users);
 	free(c->budget_why);
+	free(c->note);
 	free(c);
 }

@@ -47,12 +47,14 @@ long slackchan_due_ms(const struct slackchan *c);
 
 /*
  * One poll: reactions and thread replies, each (user, decision) handed
- * to vote once. It first takes its turn in the host's rate budget for
- * both methods; if that turn is not yet, nothing is called and the poll
- * is due when it comes. A failed call (rate limit, garbage, network)
- * ends the poll with no vote from it; the next is scheduled after
- * Retry-After when Slack asked for one. Returns 0, 1 when the turn had
- * not come (nothing was called), or the failed call's error.
+ * to vote once. With the host's shared poll (slackpoll.h) they are read
+ * only once it shows they changed, else the request polls alone. It
+ * first takes its turn in the host's rate budget for the methods it
+ * calls; if that turn is not yet, nothing is called and the poll is due
+ * when it comes. A failed call (rate limit, garbage, network) ends the
+ * poll with no vote from it; the next is scheduled after Retry-After
+ * when Slack asked for one. Returns 0, 1 when nothing was called (the
+ * turn had not come, or nothing changed), or the failed call's error.
  */
 int slackchan_poll(struct slackchan *c, const struct approvers *ap,
     void (*vote)(void *arg, const struct slackchan_vote *v), void *arg,
@@ -69,6 +71,18 @@ int slackchan_lost(const struct slackchan *c, int r);
 
 /* NULL when the rate budget is the host's, else why it is our own. */
 const char *slackchan_budget_why(const struct slackchan *c);
+
+/* Why the host's shared poll cannot be joined (NULL: joined, or none). */
+const char *slackchan_shared_why(const struct slackchan *c);
+
+/*
+ * Returns 1 when what is wrong with the shared poll changed since it was
+ * last told, with *msg what (NULL: it works again); else 0.
+ */
+int slackchan_note(struct slackchan *c, const char **msg);
+
+/* Leaves the host's shared poll: the request no longer waits. */
+void slackchan_leave(struct slackchan *c);
 
 /* Replaces the message with its outcome (no call to action). */
 int slackchan_outcome(struct slackchan *c, const struct slack_request_msg *m,

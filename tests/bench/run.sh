@@ -15,6 +15,8 @@ echo "== tests/bench/approval.sh"
 sh tests/bench/approval.sh
 echo "== tests/bench/slack.sh"
 sh tests/bench/slack.sh
+echo "== tests/bench/slack-shared.sh"
+sh tests/bench/slack-shared.sh
 echo "== tests/bench/broker.sh"
 sh tests/bench/broker.sh
 echo "== tests/bench/broker-host.sh"

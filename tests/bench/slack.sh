@@ -101,7 +101,8 @@ def ts(base, name):
             return
 
 BUDGET = [("reactions.get", 50), ("conversations.replies", 50),
-          ("users.info", 100), ("chat.update", 50), ("chat.postMessage", 60)]
+          ("users.info", 100), ("chat.update", 50), ("chat.postMessage", 60),
+          ("conversations.history", 50)]
 
 def traffic(base, label, t0, t1):
     """per method: most calls in any 60 s of [t0, t1], 429s, all calls"""

@@ -55,6 +55,14 @@ shared/reference/protocols.md, "Slack Web API"):
       1000; more messages than limit: has_more true and an opaque cursor;
       the parent is only on the first page. Bad cursor: invalid_cursor;
       missing ts: invalid_arguments; unknown ts: thread_not_found.
+  conversations.history {channel, oldest, latest, inclusive, cursor, limit}
+      -> {"ok":true,"messages":[newest first],"has_more",
+          "response_metadata":{"next_cursor"}}: the channel's top-level
+      messages with oldest < ts < latest (<= with inclusive true), each
+      with its "reactions" and, once replied to, "reply_count",
+      "latest_reply", "reply_users". limit default 100, at most 999.
+      Bad cursor: invalid_cursor; bad oldest/latest: invalid_ts_oldest /
+      invalid_ts_latest.
   users.info {user}
       -> {"ok":true,"user":{"id","team_id","name","real_name","deleted",
           "is_bot","profile":{"email","real_name","display_name"}}}.
@@ -78,7 +86,7 @@ shared/reference/protocols.md, "Slack Web API"):
 
 Rate limits: a token bucket per method (per channel for chat.postMessage),
 refilled continuously: Tier 3 (50/min) for reactions.get,
-conversations.replies and chat.update, Tier 4 (100/min) for users.info,
+conversations.replies, conversations.history and chat.update, Tier 4 (100/min) for users.info,
 chat.postMessage 1/s per channel with a burst of 5. --tier-scale X multiplies
 every rate and burst (0: no limits). An empty bucket answers HTTP 429,
 "Retry-After: S" (whole seconds until a token is back, at least 1) and
@@ -157,6 +165,7 @@ MAX_RECORDED = 10000
 TIERS = {  # method: (tokens per minute, burst)
     "reactions.get": (50, 50),
     "conversations.replies": (50, 50),
+    "conversations.history": (50, 50),
     "chat.update": (50, 50),
     "users.info": (100, 100),
     "chat.postMessage": (60, 5),  # per channel
@@ -164,7 +173,8 @@ TIERS = {  # method: (tokens per minute, burst)
 }
 JSON_METHODS = ("chat.postMessage", "chat.update", "views.open")
 TRIGGER_LIFE = 3.0
-FORM_METHODS = ("reactions.get", "conversations.replies", "users.info")
+FORM_METHODS = ("reactions.get", "conversations.replies", "users.info",
+                "conversations.history")
 
 
 class SlackError(Exception):
@@ -424,6 +434,38 @@ def conversations_replies(st, args):
                 "next_cursor": cursor_encode(start + limit) if more else ""}}
 
 
+def ts_value(v, error):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise SlackError(error)
+
+
+def conversations_history(st, args):
+    ch = st.channel(args)
+    oldest = ts_value(args.get("oldest") or 0, "invalid_ts_oldest")
+    latest = ts_value(args.get("latest") or time.time() + 1,
+                      "invalid_ts_latest")
+    incl = str(args.get("inclusive", "")).lower() in ("1", "true")
+    inside = (lambda t: oldest <= t <= latest) if incl else \
+        (lambda t: oldest < t < latest)
+    found = [st.messages[k] for k in reversed(st.order) if k[0] == ch]
+    found = [m for m in found if m.get("thread_ts", m["ts"]) == m["ts"]
+             and inside(float(m["ts"]))]
+    try:
+        limit = int(args.get("limit") or 100)
+    except ValueError:
+        raise SlackError("invalid_limit")
+    limit = min(max(limit, 1), 999)
+    start = cursor_decode(args["cursor"]) if args.get("cursor") else 0
+    page = found[start:start + limit]
+    more = start + limit < len(found)
+    return {"ok": True, "messages": [public(m) for m in page],
+            "has_more": more, "pin_count": 0,
+            "response_metadata": {
+                "next_cursor": cursor_encode(start + limit) if more else ""}}
+
+
 def users_info(st, args):
     u = st.users.get(args.get("user") or "")
     if u is None:
@@ -436,6 +478,7 @@ METHODS = {
     "chat.update": chat_update,
     "reactions.get": reactions_get,
     "conversations.replies": conversations_replies,
+    "conversations.history": conversations_history,
     "users.info": users_info,
     "views.open": views_open,
 }

@@ -32,6 +32,7 @@ static const struct rate_row {
 	int per_min;
 } rate_rows[] = {
 	{ "chat.postMessage", 60 }, { "chat.update", 50 },
+	{ "conversations.history", 50 },
 	{ "conversations.replies", 50 }, { "reactions.get", 50 },
 	{ "users.info", 100 }, { "auth.test", 20 }, { "", 20 },
 	{ "other", 20 },
