@@ -1,6 +1,9 @@
 #!/bin/sh
 # The seams between the broker's channels, end to end: a vote on the
-# approval page updates the Slack message as a Slack click does.
+# approval page updates the Slack message as a Slack click does, and a
+# Modify through the Slack modal or through the page, on a gating host
+# started with --accept-changes, runs the changed command; the record
+# keeps both command lines and verify passes.
 . "$(dirname "$0")/../lib.sh"
 
 for tool in curl jq ssh-keygen python3 git; do
@@ -94,6 +97,49 @@ test_expect_success 'a Slack click then releases it, and the message tells the e
 	    "{url: \$url, channel: \"C0123\", ts: \$ts, action_id: \"approve\", user: \"U0BOB\"}")" >click &&
 	test "$(finished)" = 0 && test -e "$W/two" &&
 	until_ok exit_told "$ts"
+'
+
+test_expect_success 'Modify in the Slack modal runs the changed command' '
+	rm -f gate.status &&
+	id=$(ACCEPT=1 request "$DUMP" wide) && test -n "$id" &&
+	until_ok msg "$id" && nv=$(fake views | jq ".views | length") &&
+	fake click "$(jq -nc --arg url "$URL/slack/interactivity" --arg ts "$(jq -r .ts msg)" \
+	    "{url: \$url, channel: \"C0123\", ts: \$ts, action_id: \"modify\", user: \"U0ALICE\"}")" >click &&
+	until_ok test "$(fake views | jq ".views | length")" -gt "$nv" &&
+	fake views | jq ".views[-1]" >view &&
+	fake submit "$(jq -nc --arg url "$URL/slack/interactivity" --arg v "$(jq -r .id view)" \
+	    --arg l "$DUMP narrow" \
+	    "{url: \$url, view_id: \$v, user: \"U0ALICE\", values: {argv: \$l, reason: \"narrower\"}}")" >sub &&
+	jq -e ".body == {response_action: \"clear\"}" sub &&
+	test "$(finished)" = 0 && ran narrow
+'
+
+test_expect_success 'the record keeps both command lines, and the Slack identity' '
+	last_record >rec1.json &&
+	jq -e ".request.argv[1:] == [\"wide\"] and .approvals[0].decision == \"modify\" and
+		.modified.by == \"alice\" and (.modified.argv[1:] == [\"narrow\"])" rec1.json &&
+	grep -q U0ALICE rec1.json
+'
+
+# the page's changed command is one argument a line
+LINES=$(printf '%s\nnarrow2\ntwo words\n' "$DUMP")
+export LINES
+test_expect_success 'Modify on the page runs the changed command' '
+	rm -f gate.status &&
+	id=$(ACCEPT=1 request "$DUMP" wide2) && test -n "$id" &&
+	test "$(page_signin bob bob-sub "$id")" = 200 &&
+	test "$(page_click bob "$id" --data-urlencode action=modify \
+	    --data-urlencode "argv=$LINES" \
+	    --data-urlencode "reason=narrower")" = 200 &&
+	test "$(finished)" = 0 && ran narrow2 "two words" &&
+	last_record >rec2.json &&
+	jq -e ".request.argv[1:] == [\"wide2\"] and .modified.by == \"bob\" and
+		.modified.argv[1:] == [\"narrow2\", \"two words\"]" rec2.json &&
+	grep -q bob-sub rec2.json
+'
+
+test_expect_success 'verify passes over the modified records' '
+	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
 test_done
