@@ -303,7 +303,10 @@ static void
 tell(struct broker *b, const char *id, int exit_status)
 {
 	slackmsg_refresh(b->sm, id, exit_status);
-	teams_bot_refresh(b->teams_bot, id);
+	if (exit_status >= 0)
+		teams_bot_ran(b->teams_bot, id, exit_status);
+	else
+		teams_bot_refresh(b->teams_bot, id);
 }
 
 /*
