@@ -96,6 +96,13 @@ request_payload(const struct chan_request *req)
 	/* approvers see whether a changed command (Modify) may run */
 	json_object_set_new(json_object_get(j, "request"), "accept_changes",
 	    json_boolean(q->accept_changes));
+	/* and what runs: the executable resolved and its hash, if known */
+	if (q->path != NULL)
+		json_object_set_new(json_object_get(j, "request"), "path",
+		    json_string(q->path));
+	if (q->exe_sha256 != NULL)
+		json_object_set_new(json_object_get(j, "request"),
+		    "exe_sha256", json_string(q->exe_sha256));
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	return s;

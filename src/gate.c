@@ -932,6 +932,8 @@ shown_init(const struct gate *g, const struct approval *a,
 	q->id = record_id(g->rec);
 	q->digest = record_digest(g->rec);
 	q->argv = g->cmds.cmds[0].argv;
+	q->path = record_get(g->rec, "request.path");
+	q->exe_sha256 = record_get(g->rec, "request.exe_sha256");
 	q->requester = a->requester != NULL ? a->requester : g->id.user;
 	q->user = g->id.user;
 	q->host = g->id.host;
