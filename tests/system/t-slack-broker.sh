@@ -230,7 +230,7 @@ stored|Slack user U0MAL on api: Slack: not counted: Slack user U0MAL is not in t
 stored|Slack user U0CARL on api: Slack: not counted: the broker names the voter .carl., the approver list .dave.|click U0CARL T0TEAM approve $id 1765000001.000003 >b
 not_an_approver|-|click U0ALICE T0OTHER approve $id 1765000001.000004 >b
 not_an_approver|-|click U0ALICE T0TEAM approve $id 1765000001.000005 ".user.is_bot = true" >b
-bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000006 >b; TS=$(($(date +%s) - 301))
+bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000006 >b; TS=$(($(date +%s) - 400))
 bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000007 >b; SIG=v0=$(printf %064d 0)
 EOF
 test_expect_success 'a run waits for the false clicks' '
