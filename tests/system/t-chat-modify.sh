@@ -82,9 +82,10 @@ if ! page_host_setup >setup.log 2>&1; then
 	exit 1
 fi
 
-test_expect_success 'a vote on the page updates the Slack message before the run' '
+test_expect_success 'the Slack message names the resolved path; a vote on the page updates it before the run' '
 	id=$(request touch "$W/two") && test -n "$id" && echo "$id" >id1 &&
 	until_ok msg "$id" && jq -e ".updates == 0" msg &&
+	jq -r ".. | strings" msg | grep -qx "\*Runs:\* $(readlink -f "$(command -v touch)")" &&
 	test "$(page_signin alice alice-sub "$id")" = 200 &&
 	test "$(page_click alice "$id" --data-urlencode action=approve)" = 200 &&
 	until_ok updated "$id" 1 && test ! -s gate.status &&
