@@ -296,14 +296,32 @@ resume_all(struct conn *due)
 	}
 }
 
-/* Resumes every long poll on request id (all of them if id is NULL). */
+/*
+ * Updates every channel's message of request id: a vote or a close came,
+ * here or through another broker, or (exit_status >= 0) the command ran
+ * and ended so.
+ */
+static void
+tell(struct broker *b, const char *id, int exit_status)
+{
+	slackmsg_refresh(b->sm, id, exit_status);
+	if (exit_status >= 0)
+		teams_bot_ran(b->teams_bot, id, exit_status);
+	else
+		teams_bot_refresh(b->teams_bot, id);
+}
+
+/*
+ * Resumes every long poll on request id (all of them if id is NULL) and
+ * updates its messages.
+ */
 static void
 wake(struct broker *b, const char *id)
 {
 	struct conn *c, *next, *due = NULL;
 
 	if (id != NULL)
-		teams_bot_refresh(b->teams_bot, id);	/* a vote, a close */
+		tell(b, id, -1);	/* a vote, a close */
 	pthread_mutex_lock(&b->lock);
 	for (c = b->waiters; c != NULL; c = next) {
 		next = c->next;
@@ -636,7 +654,6 @@ vote_stored(struct conn *c, const char *id, const struct bw_decision *d,
 	if (res == STORE_NEW) {
 		latency_add(c->b, (double)(now_s() - since));
 		wake(c->b, id);
-		slackmsg_refresh(c->b->sm, c->b->st, id, -1);
 	}
 	return respond_json(c, res == STORE_NEW ? 201 : 200,
 	    json_pack("{s:s,s:s,s:s,s:b,s:s}", "id", id, "person", person,
@@ -774,8 +791,8 @@ post_close(struct conn *c, const char *id)
 	else {
 		if (res == STORE_NEW)
 			wake(c->b, id);
-		if (res == STORE_NEW || p.exit_status >= 0)
-			slackmsg_refresh(c->b->sm, c->b->st, id, p.exit_status);
+		if (p.exit_status >= 0)
+			tell(c->b, id, p.exit_status);
 		ret = respond_json(c, res == STORE_NEW ? 201 : 200,
 		    json_pack("{s:s,s:s,s:b,s:s}", "id", id, "state", p.state,
 		    "duplicate", res == STORE_SAME, "message", res == STORE_NEW ?

@@ -225,6 +225,30 @@ bw_envelope_release(struct bw_envelope *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/*
+ * What the host says of the executable, where it says it: request.path
+ * an absolute path, request.exe_sha256 64 lowercase hex digits.
+ */
+static int
+check_executable(const json_t *rq, struct ae_error *err)
+{
+	const json_t *p = json_object_get(rq, "path");
+	const json_t *h = json_object_get(rq, "exe_sha256");
+	const char *s;
+
+	if (p != NULL && (!json_is_string(p) ||
+	    (s = json_string_value(p))[0] != '/' ||
+	    strlen(s) != json_string_length(p) || strlen(s) > BW_PATH_MAX))
+		return bad(err, "field '%s' is not an absolute path",
+		    "request.path");
+	if (h != NULL && (!json_is_string(h) ||
+	    strlen(s = json_string_value(h)) != 64 ||
+	    strspn(s, "0123456789abcdef") != 64))
+		return bad(err, "field '%s' is not 64 lowercase hex digits",
+		    "request.exe_sha256");
+	return 0;
+}
+
 int
 bw_request_parse(struct bw_request *q, const char *payload, size_t len,
     struct ae_error *err)
@@ -255,6 +279,8 @@ bw_request_parse(struct bw_request *q, const char *payload, size_t len,
 	    q->expires_at - q->created_at > BW_TTL_MAX)
 		r = bad(err, "field '%s' is not within 7 days after "
 		    "created_at", "expires_at");
+	else
+		r = check_executable(json_object_get(j, "request"), err);
 out:
 	json_decref(j);
 	if (r != 0)

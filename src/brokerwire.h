@@ -26,6 +26,7 @@
 #define BW_BODY_MAX	(64u * 1024)	/* a whole HTTP body */
 #define BW_SIG_MAX	4096		/* an armored signature */
 #define BW_REASON_MAX	1000		/* bytes of a decision's reason */
+#define BW_PATH_MAX	4096		/* bytes of a request's path */
 #define BW_DEPTH_MAX	16		/* nesting inside a payload */
 #define BW_TTL_MAX	(7 * 86400)	/* longest a request may wait */
 #define BW_ARGV_MAX	4096		/* words of a changed command */

@@ -147,10 +147,12 @@ struct chan_ops {
 	    const struct chan_outcome *o);
 	/*
 	 * After an approval, once the command ran or was refused at the
-	 * last check: text says which, with its exit status. May be NULL.
+	 * last check: exit_status is the command's (0 to 255) if it ran,
+	 * else -1; text says which, with the status approve-exec exits
+	 * with. May be NULL.
 	 */
 	void (*ran)(struct chan *c, const struct chan_request *req,
-	    const struct chan_outcome *o, const char *text);
+	    const struct chan_outcome *o, int exit_status, const char *text);
 	/*
 	 * Tells people of something that needs no answer (a break-glass
 	 * run), without opening a request: text is one line, not escaped

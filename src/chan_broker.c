@@ -96,6 +96,13 @@ request_payload(const struct chan_request *req)
 	/* approvers see whether a changed command (Modify) may run */
 	json_object_set_new(json_object_get(j, "request"), "accept_changes",
 	    json_boolean(q->accept_changes));
+	/* and what runs: the executable resolved and its hash, if known */
+	if (q->path != NULL)
+		json_object_set_new(json_object_get(j, "request"), "path",
+		    json_string(q->path));
+	if (q->exe_sha256 != NULL)
+		json_object_set_new(json_object_get(j, "request"),
+		    "exe_sha256", json_string(q->exe_sha256));
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	return s;
@@ -749,30 +756,21 @@ cb_end(struct chan *c, const struct chan_request *req,
 }
 
 /*
- * The approved command ended: text, "finished: exit status N after
- * M:SS", names its exit status (chan.h). One refused at the last check
- * never ran: it has none to tell.
+ * The approved command ended with exit_status, which the broker is told
+ * as a number. One refused at the last check never ran (-1): it has
+ * none to tell.
  */
 static void
 cb_ran(struct chan *c, const struct chan_request *req,
-    const struct chan_outcome *o, const char *text)
+    const struct chan_outcome *o, int exit_status, const char *text)
 {
-	static const char ran[] = "finished: exit status ";
 	struct ae_error err = AE_ERROR_INIT;
-	const char *p;
-	long st;
-	char *end;
 
 	(void)o;
-	if (strncmp(text, ran, sizeof(ran) - 1) != 0)
-		return;
-	p = text + sizeof(ran) - 1;
-	if (*p < '0' || *p > '9')
-		return;
-	st = strtol(p, &end, 10);
-	if (st > 255 || end - p > 3)
-		return;
-	if (close_at_broker(c, req, "approved", (int)st, &err) != 0)
+	(void)text;
+	if (exit_status < 0 || exit_status > 255)
+		return;		/* it never ran */
+	if (close_at_broker(c, req, "approved", exit_status, &err) != 0)
 		say(req, "api: the exit status could not be told to the "
 		    "broker: %s%s", err.msg, "");
 }

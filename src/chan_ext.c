@@ -63,10 +63,10 @@ x_started(struct chan *c, const struct chan_request *req,
 
 static void
 x_ran(struct chan *c, const struct chan_request *req,
-    const struct chan_outcome *o, const char *text)
+    const struct chan_outcome *o, int exit_status, const char *text)
 {
 	if (slack()->ran != NULL)
-		slack()->ran(c, req, o, text);
+		slack()->ran(c, req, o, exit_status, text);
 }
 
 static int

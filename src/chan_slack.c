@@ -217,9 +217,11 @@ sc_end(struct chan *c, const struct chan_request *req,
 
 static void
 sc_ran(struct chan *c, const struct chan_request *req,
-    const struct chan_outcome *o, const char *text)
+    const struct chan_outcome *o, int exit_status, const char *text)
 {
 	struct ae_error err = AE_ERROR_INIT;
+
+	(void)exit_status;	/* text tells it */
 
 	/* the command never started: the message shows the approval now */
 	show_outcome(c, req, o);

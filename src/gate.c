@@ -543,19 +543,26 @@ denial(const struct approval *a)
 	return buf_detach(&b);
 }
 
+/* After an approval: 1 if the command ran, 0 if refused at its last check. */
+static int
+ran_at_all(const struct gate *g)
+{
+	const char *res = record_get(g->rec, "decision.result");
+
+	return res == NULL || strcmp(res, "approved") == 0;
+}
+
 /* After an approval: how the command ran, or why it did not. */
 static char *
 ran_text(const struct gate *g, int status)
 {
-	const char *res, *why;
+	const char *why;
 	long el = (long)(time(NULL) - g->ran_at);
 
-	res = record_get(g->rec, "decision.result");
-	/* approved, then refused at the last check: it never ran */
-	if (res != NULL && strcmp(res, "approved") != 0)
+	if (!ran_at_all(g))
 		return xasprintf("not run (exit status %d): %s", status,
 		    (why = record_get(g->rec, "decision.detail")) != NULL ?
-		    why : res);
+		    why : record_get(g->rec, "decision.result"));
 	return xasprintf("finished: exit status %d after %ld:%02ld", status,
 	    el / 60, el % 60);
 }
@@ -587,7 +594,7 @@ conclude(struct gate *g, const struct approval *a, struct session *s,
 		g->sess = NULL;
 		if (s != NULL) {
 			why = ran_text(g, r);
-			session_ran(s, why);
+			session_ran(s, ran_at_all(g) ? r : -1, why);
 			free(why);
 		}
 		return r;
@@ -925,6 +932,8 @@ shown_init(const struct gate *g, const struct approval *a,
 	q->id = record_id(g->rec);
 	q->digest = record_digest(g->rec);
 	q->argv = g->cmds.cmds[0].argv;
+	q->path = record_get(g->rec, "request.path");
+	q->exe_sha256 = record_get(g->rec, "request.exe_sha256");
 	q->requester = a->requester != NULL ? a->requester : g->id.user;
 	q->user = g->id.user;
 	q->host = g->id.host;

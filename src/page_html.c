@@ -264,15 +264,16 @@ static void
 facts_html(struct buf *b, json_t *rq, json_t *ctx)
 {
 	static const char *const shown[] = { "argv", "path", "executable",
-	    "sha256", "host", "cwd", "user", "requester", "agent", "model",
-	    "on_behalf_of", NULL };
+	    "exe_sha256", "sha256", "host", "cwd", "user", "requester",
+	    "agent", "model", "on_behalf_of", NULL };
 	json_t *path = json_object_get(rq, "path");
 
 	if (path == NULL)
 		path = json_object_get(rq, "executable");
 	buf_adds(b, "<section><h2>Where and who</h2><table>\n");
 	row_json(b, "Resolved path", path);
-	row(b, "Executable SHA-256", field(rq, "sha256"));
+	row(b, "Executable SHA-256", field(rq, "exe_sha256") != NULL ?
+	    field(rq, "exe_sha256") : field(rq, "sha256"));
 	row(b, "Host", field(rq, "host"));
 	row(b, "Working directory", field(rq, "cwd"));
 	row(b, "Runs as", field(rq, "user"));

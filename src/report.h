@@ -38,6 +38,8 @@ struct report_request {
 	char *const *argv;
 	const char *requester, *user, *host, *cwd;
 	const char *agent, *model, *on_behalf_of, *reason;
+	const char *path;	/* the executable resolved, or NULL */
+	const char *exe_sha256;	/* its SHA-256 in hex, or NULL */
 	char *const *rules;	/* ids of the rules that ask for approval */
 	const char *description;	/* the first such rule's, or NULL */
 	const char *progress;

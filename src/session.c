@@ -562,14 +562,15 @@ session_started(struct session *s)
 }
 
 void
-session_ran(struct session *s, const char *text)
+session_ran(struct session *s, int exit_status, const char *text)
 {
 	struct chan_outcome o = outcome(s, CHAN_APPROVED);
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (s->chans[i].ops->ran != NULL)
-			s->chans[i].ops->ran(s->chans[i].c, &s->req, &o, text);
+			s->chans[i].ops->ran(s->chans[i].c, &s->req, &o,
+			    exit_status, text);
 }
 
 static int

@@ -102,8 +102,11 @@ void session_end(struct session *s, enum chan_end end);
 /* The approved command has started: the channels say approved. */
 void session_started(struct session *s);
 
-/* After an approval: text says how the command ran, or why it did not. */
-void session_ran(struct session *s, const char *text);
+/*
+ * After an approval: exit_status is the command's if it ran, else -1;
+ * text says how the command ran, or why it did not.
+ */
+void session_ran(struct session *s, int exit_status, const char *text);
 
 /*
  * In a --no-wait child: leaves the terminal and every descriptor but

@@ -191,7 +191,6 @@ vote(const struct slack_act *a, const struct slack_click *k,
 	if (res == STORE_NEW) {
 		if (a->stored != NULL)
 			a->stored(a->arg, k->request, q->received_at);
-		slackmsg_refresh(a->sm, a->st, k->request, -1);
 	}
 out:
 	free(payload);

@@ -21,7 +21,7 @@ struct slack_act {
 	struct store *st;		/* the calling thread's */
 	const struct sshkey *signer;
 	const char *team;		/* serve.yaml slack: team */
-	struct slackmsg *sm;		/* NULL: no modals, no updates */
+	struct slackmsg *sm;		/* NULL: no modals */
 	/* the person whose Slack user ID is user (caller frees), or NULL */
 	char *(*person_of)(void *arg, const char *user);
 	/* a vote on request id was stored new, received_at its arrival */

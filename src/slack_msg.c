@@ -44,10 +44,12 @@ struct sm_entry {
 	int exit_status;	/* -1: none yet */
 	int64_t closed_at;	/* when the broker saw it closed; 0: open */
 	int told;		/* the decision was told in the thread */
+	int dirty;		/* to be read again and updated */
 };
 
 struct slackmsg {
 	struct slack *s;	/* the worker's only */
+	struct store *st;	/* the worker's only */
 	char *channel, *public_url;
 	int side_fd;		/* the side file, appended to; -1: none */
 	pthread_t thread;
@@ -57,6 +59,7 @@ struct slackmsg {
 	size_t njobs;
 	struct sm_entry *v;
 	size_t n;
+	size_t ndirty;		/* entries to update */
 	int stopping;
 	uint64_t count[SM_KINDS][SM_RESULTS];
 };
@@ -119,6 +122,8 @@ entry_add(struct slackmsg *m, const char *id, char *const *mention)
 
 	if (m->n == SLACK_MSG_ENTRIES_MAX) {
 		/* the oldest request's message is no longer updated */
+		if (m->v[0].dirty)
+			m->ndirty--;
 		free(m->v[0].ts);
 		strv_free(m->v[0].mention);
 		memmove(m->v, m->v + 1, --m->n * sizeof(*m->v));
@@ -394,6 +399,76 @@ job_run(struct slackmsg *m, struct sm_job *j)
 	return NULL;
 }
 
+/*
+ * Reads request id and its votes through the worker's own store
+ * connection and queues the update of its message, and on the decision
+ * the requester's mention in the thread.
+ */
+static void
+refresh_now(struct slackmsg *m, const char *id)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct store_request q;
+	struct store_vote *votes = NULL;
+	struct sm_entry *e;
+	struct sm_job *j, *t = NULL;
+	size_t nvotes = 0;
+	int64_t closed = 0;
+	int found = 0, es;
+
+	memset(&q, 0, sizeof(q));
+	if (store_get(m->st, id, (int64_t)time(NULL), &q, &votes, &nvotes,
+	    &found, &err) != 0 || !found) {
+		if (!found && err.msg[0] == '\0')
+			ae_error_set(&err, AE_ERR_IO, "no request");
+		sm_log("id=%s call=update msg=\"%s\"", id, err.msg);
+		goto out;
+	}
+	pthread_mutex_lock(&m->lock);
+	if ((e = entry_find(m, id)) == NULL) {
+		pthread_mutex_unlock(&m->lock);
+		goto out;	/* forgotten meanwhile */
+	}
+	es = e->exit_status;
+	if (e->closed_at == 0 && strcmp(q.state, "pending") != 0)
+		e->closed_at = (int64_t)time(NULL);
+	closed = e->closed_at;
+	if (!e->told && e->mention != NULL &&
+	    (strcmp(q.state, "approved") == 0 ||
+	    strcmp(q.state, "denied") == 0)) {
+		e->told = 1;
+		t = job_new(SM_THREAD, id);
+		t->text = slackmsg_told_text(e->mention, q.payload, q.state,
+		    votes, nvotes);
+	}
+	pthread_mutex_unlock(&m->lock);
+	j = job_new(SM_UPDATE, id);
+	j->blocks = slackmsg_blocks(q.payload, id, q.state, closed, votes,
+	    nvotes, es, m->public_url, &j->text);
+	job_put(m, j);
+	if (t != NULL)
+		job_put(m, t);
+out:
+	store_request_release(&q);
+	store_votes_free(votes, nvotes);
+}
+
+/* Takes the ids of the entries to update (m->lock held); NULL if none. */
+static char **
+dirty_take(struct slackmsg *m)
+{
+	char **ids = NULL;
+	size_t i;
+
+	for (i = 0; m->ndirty > 0 && i < m->n; i++)
+		if (m->v[i].dirty) {
+			m->v[i].dirty = 0;
+			m->ndirty--;
+			ids = strv_push(ids, m->v[i].id);
+		}
+	return ids;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -401,9 +476,20 @@ worker_main(void *arg)
 	struct sm_job *j, **pp;
 	struct timespec ts;
 	int64_t wait, until;
+	char **ids;
+	size_t i;
 
 	pthread_mutex_lock(&m->lock);
 	while (!m->stopping) {
+		if (m->ndirty > 0) {
+			ids = dirty_take(m);
+			pthread_mutex_unlock(&m->lock);
+			for (i = 0; ids != NULL && ids[i] != NULL; i++)
+				refresh_now(m, ids[i]);
+			strv_free(ids);
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
 		if ((j = job_take(m, mono_ms(), &wait)) == NULL) {
 			if (wait < 0) {
 				pthread_cond_wait(&m->cond, &m->lock);
@@ -452,6 +538,11 @@ slackmsg_open(struct slackmsg **out, const struct broker_conf *c,
 		return r;
 	}
 	m->s->timeout_ms = SLACK_MSG_TIMEOUT_MS;
+	if ((r = store_open(&m->st, c->store, c->file, err)) != 0) {
+		slack_close(m->s);
+		free(m);
+		return r;
+	}
 	m->channel = xstrdup(c->slack_channel);
 	m->public_url = c->public_url != NULL ? xstrdup(c->public_url) : NULL;
 	side_open(m, c);
@@ -493,6 +584,7 @@ slackmsg_close(struct slackmsg *m)
 	if (m->side_fd != -1)
 		close(m->side_fd);
 	slack_close(m->s);
+	store_close(m->st);
 	free(m->channel);
 	free(m->public_url);
 	pthread_cond_destroy(&m->cond);
@@ -522,53 +614,22 @@ slackmsg_request(struct slackmsg *m, const struct store_request *q,
 }
 
 void
-slackmsg_refresh(struct slackmsg *m, struct store *st, const char *id,
-    int exit_status)
+slackmsg_refresh(struct slackmsg *m, const char *id, int exit_status)
 {
-	struct ae_error err = AE_ERROR_INIT;
-	struct store_request q;
-	struct store_vote *votes = NULL;
 	struct sm_entry *e;
-	struct sm_job *j, *t = NULL;
-	size_t nvotes = 0;
-	int64_t closed = 0;
-	int found = 0, es;
 
 	if (m == NULL)
 		return;
-	memset(&q, 0, sizeof(q));
-	if (store_get(st, id, (int64_t)time(NULL), &q, &votes, &nvotes, &found,
-	    &err) != 0 || !found) {
-		if (!found && err.msg[0] == '\0')
-			ae_error_set(&err, AE_ERR_IO, "no request");
-		sm_log("id=%s call=update msg=\"%s\"", id, err.msg);
-		goto out;
-	}
 	pthread_mutex_lock(&m->lock);
-	if ((e = entry_find(m, id)) != NULL && exit_status >= 0)
-		e->exit_status = exit_status;
-	es = e != NULL ? e->exit_status : exit_status;
-	if (e != NULL && e->closed_at == 0 && strcmp(q.state, "pending") != 0)
-		e->closed_at = (int64_t)time(NULL);
-	closed = e != NULL ? e->closed_at : 0;
-	if (e != NULL && !e->told && e->mention != NULL &&
-	    (strcmp(q.state, "approved") == 0 ||
-	    strcmp(q.state, "denied") == 0)) {
-		e->told = 1;
-		t = job_new(SM_THREAD, id);
-		t->text = slackmsg_told_text(e->mention, q.payload, q.state, votes,
-		    nvotes);
+	if ((e = entry_find(m, id)) != NULL) {	/* else no message of ours */
+		if (exit_status >= 0)
+			e->exit_status = exit_status;
+		if (!e->dirty)
+			m->ndirty++;
+		e->dirty = 1;
+		pthread_cond_signal(&m->cond);
 	}
 	pthread_mutex_unlock(&m->lock);
-	j = job_new(SM_UPDATE, id);
-	j->blocks = slackmsg_blocks(q.payload, id, q.state, closed, votes,
-	    nvotes, es, m->public_url, &j->text);
-	job_put(m, j);
-	if (t != NULL)
-		job_put(m, t);
-out:
-	store_request_release(&q);
-	store_votes_free(votes, nvotes);
 }
 
 int

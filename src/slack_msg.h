@@ -30,9 +30,10 @@ struct slackmsg;
 
 /*
  * Opens the poster for serve.yaml's slack: section (token_file,
- * channel, api_base; public_url for the page's link) and starts its
- * thread. Returns 0 and *out (slackmsg_close it), or AE_ERR_CONFIG
- * naming the token file or URL.
+ * channel, api_base; public_url for the page's link), a connection of
+ * its own to the store, and starts its thread. Returns 0 and *out
+ * (slackmsg_close it), AE_ERR_CONFIG naming the token file or URL, or
+ * AE_ERR_IO when the store cannot be opened.
  */
 int slackmsg_open(struct slackmsg **out, const struct broker_conf *c,
     struct ae_error *err);
@@ -50,12 +51,12 @@ void slackmsg_request(struct slackmsg *m, const struct store_request *q,
 
 /*
  * A vote was stored on id, or the host closed it (exit_status >= 0: the
- * command ran and ended so; else -1): reads id from st, which belongs
- * to the calling thread, and queues the update of its message, and on
- * the decision the requester's mention in the thread.
+ * command ran and ended so; else -1): marks its message to be updated.
+ * The thread reads the request and its votes through a store connection
+ * of its own, so any thread may call this. A request without a message
+ * of this broker's is left alone.
  */
-void slackmsg_refresh(struct slackmsg *m, struct store *st, const char *id,
-    int exit_status);
+void slackmsg_refresh(struct slackmsg *m, const char *id, int exit_status);
 
 /*
  * Queues views.open of the modal for action ("deny" or "modify") on

@@ -244,6 +244,7 @@ slackmsg_blocks(const char *payload, const char *id, const char *state,
 	line_add(&b, "Code:", code);
 	line_add(&b, "Host:", jstr(p, "request", "host"));
 	line_add(&b, "Directory:", jstr(p, "request", "cwd"));
+	line_add(&b, "Runs:", jstr(p, "request", "path"));
 	line_add(&b, "Requester:", who);
 	line_add(&b, "Unix user:", jstr(p, "request", "user"));
 	line_add(&b, "Reason:", jstr(p, "context", "reason"));

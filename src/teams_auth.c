@@ -163,7 +163,7 @@ verify(struct teams_auth *a, const char *token, const char *service_url,
 	char *url = NULL;
 	int r;
 
-	memset(&want, 0, sizeof(want));
+	memset(&want, 0, sizeof(want));	/* no nonce, no max_age, RS256 */
 	want.issuer = TEAMS_ISSUER;
 	want.audience = a->app_id;
 	want.now = (time_t)now;

@@ -24,6 +24,7 @@
 
 struct job {
 	int post;		/* 1: a new card; 0: an update */
+	int exit_status;	/* the command ran and ended so; -1: no */
 	char id[REQID_LEN + 1];
 	struct job *next;
 };
@@ -31,6 +32,7 @@ struct job {
 struct card {
 	char id[REQID_LEN + 1];
 	char *activity;		/* the id the connector gave it */
+	int exit_status;	/* shown once the command ran; -1: none */
 };
 
 struct teams_bot {
@@ -283,6 +285,7 @@ card_keep(struct teams_bot *t, const char *id, const char *activity)
 	free(k->activity);
 	snprintf(k->id, sizeof(k->id), "%s", id);
 	k->activity = xstrdup(activity);
+	k->exit_status = -1;
 }
 
 /* The message carrying card; a webhook's names no contentUrl. */
@@ -350,7 +353,7 @@ run_job(struct teams_bot *t, const struct job *jb)
 	struct card *k = jb->post ? NULL : card_find(t, jb->id);
 	struct buf url;
 	size_t nvotes = 0;
-	char *card = NULL, *body = NULL;
+	char *card = NULL, *body = NULL, note[32];
 	const char *act;
 	json_t *j = NULL;
 	int found = 0;
@@ -360,9 +363,14 @@ run_job(struct teams_bot *t, const struct job *jb)
 	http_resp_init(&resp);
 	if ((!jb->post && k == NULL) || (jb->post && card_find(t, jb->id)))
 		goto out;	/* no card of ours, or posted already */
+	if (k != NULL && jb->exit_status >= 0)
+		k->exit_status = jb->exit_status;
+	if (k != NULL && k->exit_status >= 0)
+		snprintf(note, sizeof(note), "Exit status: %d", k->exit_status);
 	if (store_get(t->st, jb->id, (int64_t)time(NULL), &q, &votes, &nvotes,
 	    &found, &err) != 0 || !found ||
-	    (card = teams_card_of(&q, votes, nvotes, NULL)) == NULL) {
+	    (card = teams_card_of(&q, votes, nvotes, k != NULL &&
+	    k->exit_status >= 0 ? note : NULL)) == NULL) {
 		say(t, "id=%s msg=\"card not %s: %s\"", jb->id, jb->post ?
 		    "posted" : "updated", found ? err.msg : "no such request");
 		goto out;
@@ -431,7 +439,7 @@ bot_main(void *arg)
 }
 
 static void
-enqueue(struct teams_bot *t, const char *id, int post)
+enqueue(struct teams_bot *t, const char *id, int post, int exit_status)
 {
 	struct job *jb, *p;
 
@@ -441,9 +449,12 @@ enqueue(struct teams_bot *t, const char *id, int post)
 	for (p = t->head; p != NULL; p = p->next)
 		if (!post && !p->post && strcmp(p->id, id) == 0)
 			break;	/* an update waits: it shows all */
+	if (p != NULL && exit_status >= 0)
+		p->exit_status = exit_status;
 	if (p == NULL && t->njobs < TEAMS_QUEUE_MAX) {
 		jb = xcalloc(1, sizeof(*jb));
 		jb->post = post;
+		jb->exit_status = exit_status;
 		snprintf(jb->id, sizeof(jb->id), "%s", id);
 		if (t->tail != NULL)
 			t->tail->next = jb;
@@ -461,13 +472,19 @@ enqueue(struct teams_bot *t, const char *id, int post)
 void
 teams_bot_post(struct teams_bot *t, const char *id)
 {
-	enqueue(t, id, 1);
+	enqueue(t, id, 1, -1);
 }
 
 void
 teams_bot_refresh(struct teams_bot *t, const char *id)
 {
-	enqueue(t, id, 0);
+	enqueue(t, id, 0, -1);
+}
+
+void
+teams_bot_ran(struct teams_bot *t, const char *id, int exit_status)
+{
+	enqueue(t, id, 0, exit_status);
 }
 
 static void

@@ -52,6 +52,9 @@ void teams_bot_post(struct teams_bot *t, const char *id);
 /* Updates the card of request id, if one was posted, later. */
 void teams_bot_refresh(struct teams_bot *t, const char *id);
 
+/* The same, once the command ran: the card shows its exit status. */
+void teams_bot_ran(struct teams_bot *t, const char *id, int exit_status);
+
 /*
  * Returns the card of request q with its votes (the person, the decision
  * and the reason of each) and note (may be NULL), as teams_card does;

@@ -8,6 +8,10 @@
 #	page_signin JAR SUB ID	signs in as SUB onto /approve/ID (status)
 #	page_click JAR ID FORM…	POSTs the page's form with its CSRF token
 #	request ARGS…		a gated run in the background; prints its id
+#				(with --accept-changes if ACCEPT is set)
+#
+# PAGE_HOST_EXTRA, if set, names a command run before the broker starts,
+# to change its files.
 #	finished		the run's exit status, once it ended
 
 . "$TOP/tests/system/broker.sh"
@@ -62,6 +66,7 @@ page_host_setup() {
 	channels: { broker: { url: "$URL", public_key: broker_key.pub } }
 	YAML
 	chmod 644 ./*.yaml hosts
+	[ -z "${PAGE_HOST_EXTRA:-}" ] || $PAGE_HOST_EXTRA || return 1
 	start broker "$URL"
 }
 
@@ -80,7 +85,7 @@ page_click() {
 
 request() {
 	rm -f gate.out gate.status
-	( "$AE" --config config.yaml -- "$@" >gate.out 2>&1 &
+	( "$AE" --config config.yaml ${ACCEPT:+--accept-changes} -- "$@" >gate.out 2>&1 &
 	  echo $! >gate.pid; wait $!; echo $? >gate.status; rm -f gate.pid ) \
 	    >/dev/null 2>&1 &
 	n=0

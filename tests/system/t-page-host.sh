@@ -47,6 +47,21 @@ test_expect_success 'the record keeps the oidc identity and the countersignature
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
+test_expect_success 'the page shows the resolved path and the SHA-256 the host sent' '
+	id=$(request touch "$W/path") && test -n "$id" &&
+	exe=$(readlink -f "$(command -v touch)") &&
+	get "/v1/requests/$id" >/dev/null &&
+	jq -r .submission.payload out | jq -e --arg p "$exe" --arg h "$(sha256sum "$exe" | cut -c1-64)" \
+	    ".request.path == \$p and .request.exe_sha256 == \$h" &&
+	test "$(page_signin alice alice-sub "$id")" = 200 &&
+	grep -q "<th>Resolved path</th><td><code>$exe</code>" out &&
+	grep -q "<th>Executable SHA-256</th><td><code>$(sha256sum "$exe" | cut -c1-64)</code>" out &&
+	! grep -q "<th>Resolved path</th><td><i>not sent" out &&
+	! grep -q "<th>Executable SHA-256</th><td><i>not sent" out &&
+	test "$(page_click alice "$id" --data-urlencode action=approve)" = 200 &&
+	test "$(finished)" = 0
+'
+
 test_expect_success 'the requester cannot approve their own run on the page' '
 	id=$(request touch "$W/two") && echo "$id" >id2 &&
 	test "$(page_signin req req-sub "$id")" = 200 &&

@@ -100,8 +100,8 @@ test_expect_success 'the signature check passes Slack'"'"'s own test vector' '
 cat >bad-clicks <<'EOF2'
 401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=v0=0000000000000000000000000000000000000000000000000000000000000000
 401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=-
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) - 301))
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) + 301))
+401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) - 400))
+401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) + 400))
 401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=12abc
 401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=v0=$(printf %064d 0 | tr 0 A)
 415 content_type     click U0ALICE T0TEAM approve $ID1 1.1 >b; CT=application/json

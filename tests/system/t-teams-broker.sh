@@ -162,7 +162,21 @@ test_expect_success 'an Approve click by a listed approver releases the command'
 	test "$(click "$id" --oid $ALICE --id f:one --reason "looks right")" = 200 &&
 	jq -e ".type == \"application/vnd.microsoft.card.adaptive\"" fake/answer.json &&
 	test "$(finished)" = 0 && test -e "$W/one" &&
-	grep -q "alice approved" gate.out
+	grep -q "alice approved" gate.out && echo "$id" >id-one
+'
+
+# ran_shown ID: the card of request ID was updated to show exit status 0
+ran_shown() {
+	curl -s "$FAKE/_control/activities" | jq -e --arg id "$1" '
+	    ([.[] | select(.method == "POST" and (.activity | tostring | contains($id)))][0].id) as $a |
+	    [.[] | select(.method == "PUT" and .id == $a) | .activity | tostring |
+	    contains("Exit status: 0")] | any' >/dev/null
+}
+
+test_expect_success 'after the run the card shows the exit status' '
+	n=0 && while ! ran_shown "$(cat id-one)" && [ $n -lt 50 ]; do
+		sleep 0.1; n=$((n + 1)); done &&
+	ran_shown "$(cat id-one)"
 '
 
 test_expect_success 'the record keeps the Entra object ID and the countersignature' '

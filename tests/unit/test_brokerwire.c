@@ -1,6 +1,7 @@
 /*
  * brokerwire: an approver's decision/v1 payload, and the Modify it may
- * carry (product.md §4): one row per payload, parsed or refused.
+ * carry (product.md §4): one row per payload, parsed or refused; and the
+ * executable's path and hash a host's request/v1 may carry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,8 +131,72 @@ test_decision(void **state)
 	bw_decision_release(&d);
 }
 
+#define RQ_HEAD "{\"schema\":\"approve-exec/request/v1\"," \
+	"\"id\":\"0123456789abcdef0123456789abcdef\",\"digest\":" \
+	"\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef" \
+	"0123456789abcdef\",\"requirement\":{},\"context\":{}," \
+	"\"created_at\":\"2026-11-21T06:49:50Z\"," \
+	"\"expires_at\":\"2026-11-21T06:59:50Z\",\"request\":{\"argv\":[\"ls\"]"
+#define HASH	"e3b0c44298fc1c149afbf4c8996fb924" \
+	"27ae41e4649b934ca495991b7852b855"
+
+static const struct rq_row {
+	const char *payload;	/* RQ_HEAD, then this, then "}}" */
+	const char *why;	/* part of the refusal; NULL: parsed */
+} rq_rows[] = {
+	{ "", NULL },		/* a host that sends neither */
+	{ ",\"path\":\"/usr/bin/ls\",\"exe_sha256\":\"" HASH "\"", NULL },
+	{ ",\"path\":\"/usr/bin/ls\"", NULL },
+	{ ",\"exe_sha256\":\"" HASH "\"", NULL },
+	{ ",\"path\":\"ls\"", "'request.path' is not an absolute path" },
+	{ ",\"path\":\"\"", "'request.path' is not an absolute path" },
+	{ ",\"path\":null", "'request.path' is not an absolute path" },
+	{ ",\"path\":[\"/bin/ls\"]", "'request.path' is not an absolute" },
+	{ ",\"exe_sha256\":\"sha256:" HASH "\"",
+	    "'request.exe_sha256' is not 64 lowercase hex digits" },
+	{ ",\"exe_sha256\":\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B"
+	    "934CA495991B7852B855\"", "'request.exe_sha256' is not 64" },
+	{ ",\"exe_sha256\":\"" HASH "0\"", "'request.exe_sha256' is not 64" },
+	{ ",\"exe_sha256\":1", "'request.exe_sha256' is not 64" },
+};
+
+static char *
+rq_name(const void *p)
+{
+	const struct rq_row *r = p;
+
+	return xasprintf("request%s -> %s", r->payload,
+	    r->why ? r->why : "parsed");
+}
+
+static void
+test_request(void **state)
+{
+	const struct rq_row *r = *state;
+	struct ae_error err = AE_ERROR_INIT;
+	struct bw_request q;
+	char *text = xasprintf("%s%s}}", RQ_HEAD, r->payload);
+	int rc;
+
+	rc = bw_request_parse(&q, text, strlen(text), &err);
+	free(text);
+	if (r->why == NULL) {
+		if (rc != 0)
+			fail_msg("refused: %s", err.msg);
+		bw_request_release(&q);
+		return;
+	}
+	assert_int_equal(rc, AE_ERR_PROTOCOL);
+	if (strstr(err.msg, r->why) == NULL)
+		fail_msg("refused with '%s', not '%s'", err.msg, r->why);
+}
+
 int
 main(void)
 {
-	return run_table("decision/v1", test_decision, ROWS(rows), row_name);
+	int r;
+
+	r = run_table("decision/v1", test_decision, ROWS(rows), row_name);
+	return run_table("request/v1", test_request, ROWS(rq_rows), rq_name) |
+	    r;
 }
