@@ -170,4 +170,9 @@ test_expect_success 'the waiting run ends without running when stopped' '
 	kill "$(cat gate.pid)" && test "$(finished)" != 0 && ! test -e "$W/two"
 '
 
+test_expect_success 'the broker stops cleanly, with no sanitizer report' '
+	kill -TERM "$(cat broker.pid)" && wait_gone broker &&
+	! grep -q "Sanitizer\|runtime error" broker.log gate.out
+'
+
 test_done
