@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -46,6 +47,7 @@ struct page {
 	struct oidc_client oc;
 	struct oidc_cache cache;
 	char *issuer, *client_id, *discovery, *redirect, *secret;
+	char *tenant;			/* teams: tenant, Entra sign-ins' tid */
 	char *origin;			/* scheme://host[:port] of public_url */
 	int secure;			/* cookies are Secure, __Host- named */
 	long ttl;
@@ -132,6 +134,7 @@ page_new(struct page **out, const struct broker_conf *c,
 	p->oc.discovery = p->discovery;
 	p->oc.redirect_uri = p->redirect;
 	p->oc.entra = c->oidc_entra;
+	p->tenant = c->teams_tenant != NULL ? xstrdup(c->teams_tenant) : NULL;
 	p->oc.cache = &p->cache;
 	*out = p;
 	return 0;
@@ -159,6 +162,7 @@ page_free(struct page *p)
 	free(p->discovery);
 	free(p->redirect);
 	free(p->origin);
+	free(p->tenant);
 	free(p->secret);
 	free(p);
 }
@@ -392,6 +396,16 @@ callback(struct page *p, const struct page_env *env,
 	}
 	if (oidc_finish(&p->oc, &l.l, in->code, &who, &err) != 0) {
 		message(p, o, 401, "Sign-in refused", err.msg);
+		goto out;
+	}
+	/* an Entra object ID names someone only in the broker's tenant */
+	if (strcmp(who.kind, "entra") == 0 && p->tenant != NULL &&
+	    strcasecmp(who.a, p->tenant) != 0) {
+		message(p, o, 403, "Not an approver", "You signed in from "
+		    "another Entra tenant than this broker's: you cannot "
+		    "vote here.");
+		free(o->note);
+		o->note = xasprintf("page=403 tenant=\"%s\"", who.a);
 		goto out;
 	}
 	person = env->person(env->arg, who.kind, who.key);

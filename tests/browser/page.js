@@ -8,7 +8,10 @@
 // Environment: URL (the broker), HOSTILE (set: the request's argv is
 // t-page.sh's hostile one, its rules and model are checked too), ART (artefact directory, or unset for
 // no screenshots), IDA, IDD, IDM (the requests to approve, deny and
-// modify; IDD and IDM may be unset, and then are skipped).
+// modify; IDD and IDM may be unset, and then are skipped), OPEN (the URL
+// to open IDA at, e.g. a Teams card's link; default URL/approve/IDA),
+// SHOT (a screenshot of IDA's page as opened), REFUSE (text the page of
+// IDA must say instead of offering Approve; nothing is clicked).
 "use strict";
 // CommonJS, so that NODE_PATH (npm root -g) finds the global package
 const puppeteer = require("puppeteer-core");
@@ -21,8 +24,10 @@ function check(ok, what) {
 	console.log("ok: " + what);
 }
 
-async function open(page, id) {
-	await page.goto(`${base}/approve/${id}`, { waitUntil: "load" });
+async function open(page, id, url) {
+	await page.goto(url || `${base}/approve/${id}`, { waitUntil: "load" });
+	if (process.env.REFUSE)	// a refused sign-in stays on its callback
+		return;
 	check(page.url() === `${base}/approve/${id}`,
 	    `signed in and back on /approve/${id} (at ${page.url()})`);
 }
@@ -47,9 +52,18 @@ async function main() {
 				blocked.push(m.text());
 		});
 		await page.setViewport({ width: 1280, height: 900 });
-		await open(page, IDA);
+		await open(page, IDA, process.env.OPEN);
+		if (process.env.SHOT)
+			await page.screenshot({ path: process.env.SHOT,
+			    fullPage: true });
 
 		const text = await page.$eval("main", (e) => e.innerText);
+		if (process.env.REFUSE) {
+			check(text.includes(process.env.REFUSE) &&
+			    await page.$("button.approve") === null,
+			    `refused: "${process.env.REFUSE}", no Approve button`);
+			return;
+		}
 		check(text.includes("Signed in as") && text.includes(IDA),
 		    "the request and the person signed in are on the page");
 		if (process.env.HOSTILE) {

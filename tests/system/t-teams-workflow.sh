@@ -25,15 +25,8 @@ cd "$TEST_DIR" || exit 1
 
 SCHEMA=$TOP/tests/data/adaptivecards/adaptive-card-1.4.json
 . "$TOP/tests/system/broker.sh"
-
-mkdir fake
-python3 "$TOP/tests/teams/fake_teams.py" fake 2>fake.log &
-echo $! >fake.pid
-i=0
-while [ ! -f fake/port ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-FAKE=http://127.0.0.1:$(cat fake/port)
-SIG=fake-workflow-sig
-WF="$FAKE/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=$SIG"
+. "$TOP/tests/teams/fake.sh"
+start_fake_teams
 
 ssh-keygen -q -t ed25519 -N '' -f host -C ci-1
 echo "ci-1 $(cat host.pub)" >hosts
