@@ -792,6 +792,36 @@ ask_parse(const struct form *f, struct ask *a)
 	return NULL;
 }
 
+int
+page_form_check(const char *body, size_t len, struct page_ask *out)
+{
+	struct form f;
+	struct ask a;
+
+	memset(out, 0, sizeof(*out));
+	if (form_parse(&f, body, len) != 0)
+		return -1;
+	if (form_get(&f, "csrf") != NULL)
+		out->csrf = xstrdup(form_get(&f, "csrf"));
+	out->why = ask_parse(&f, &a);
+	if (a.action != NULL)
+		out->action = xstrdup(a.action);
+	out->reason = xstrdup(a.reason);
+	out->argv = a.argv;
+	form_release(&f);
+	return 0;
+}
+
+void
+page_ask_release(struct page_ask *a)
+{
+	free(a->csrf);
+	free(a->action);
+	free(a->reason);
+	strv_free(a->argv);
+	memset(a, 0, sizeof(*a));
+}
+
 /* The session of in, with its person now (caller frees), or NULL. */
 static struct session *
 signed_in(struct page *p, const struct page_env *env,

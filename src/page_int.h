@@ -41,4 +41,22 @@ void page_request_html(struct buf *b, const struct store_request *q,
 /* Returns 1 if person is the requester the host signed, else 0. */
 int page_is_requester(const char *payload, const char *person);
 
+/* What one POST to a request's page asks, as the page reads it. */
+struct page_ask {
+	char *csrf;		/* NULL: none given */
+	char *action;		/* as given; NULL: none */
+	char *reason;		/* "" when none given */
+	char **argv;		/* the changed command, when accepted */
+	const char *why;	/* NULL: accepted, else the page's refusal */
+};
+
+/*
+ * Parses the form body[0..len) of a POST to a request's page as the
+ * page does, into *a. Returns 0, or -1 when the body is not a form of
+ * known fields, each given once (the page refuses it). Release *a with
+ * page_ask_release in either case.
+ */
+int page_form_check(const char *body, size_t len, struct page_ask *a);
+void page_ask_release(struct page_ask *a);
+
 #endif

@@ -445,7 +445,8 @@ lock_try(struct slackpoll *p)
 
 /* One "m C TS R T" line for our message into *news; -1 if malformed. */
 static int
-result_line(struct slackpoll *p, char *line, struct slackpoll_news *news)
+result_line(const char *channel, const char *ts, char *line,
+    struct slackpoll_news *news)
 {
 	char *f[7], *save = NULL;
 	size_t n = 0, i;
@@ -463,7 +464,7 @@ result_line(struct slackpoll *p, char *line, struct slackpoll_news *news)
 		    SLACKPOLL_SIG_LEN || strspn(f[i], "0123456789abcdef") !=
 		    SLACKPOLL_SIG_LEN))
 			return -1;
-	if (strcmp(f[1], p->channel) == 0 && strcmp(f[2], p->ts) == 0) {
+	if (strcmp(f[1], channel) == 0 && strcmp(f[2], ts) == 0) {
 		news->seen = 1;
 		strcpy(news->reactions, f[3]);
 		strcpy(news->thread, f[4]);
@@ -471,12 +472,12 @@ result_line(struct slackpoll *p, char *line, struct slackpoll_news *news)
 	return 0;
 }
 
-/* Parses the result text; -1 if it is not one. */
-static int
-result_parse(struct slackpoll *p, char *text, struct slackpoll_news *news)
+int
+slackpoll_result_parse(const char *channel, const char *ts, long long now,
+    char *text, struct slackpoll_news *news)
 {
 	char *line, *save = NULL, *end;
-	long long at, now = budget_now_ms();
+	long long at;
 	int k = 0;
 
 	for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -494,7 +495,7 @@ result_parse(struct slackpoll *p, char *text, struct slackpoll_news *news)
 			if (at > now + 1000 || at < now - SLACKPOLL_STALE_MS)
 				return 0;
 		}
-		if (k >= 2 && result_line(p, line, news) != 0) {
+		if (k >= 2 && result_line(channel, ts, line, news) != 0) {
 			news->seen = 0;
 			return -1;
 		}
@@ -531,7 +532,8 @@ result_read(struct slackpoll *p, struct slackpoll_news *news,
 	    &text) != 0))
 		bad = "larger than it should be, or unreadable";
 	else if (bad == NULL && (strlen(text.p) != text.len ||
-	    result_parse(p, text.p, news) != 0))
+	    slackpoll_result_parse(p->channel, p->ts, budget_now_ms(), text.p,
+	    news) != 0))
 		bad = "malformed";
 	if (bad != NULL)
 		r = ae_error_set(err, AE_ERR_CHANNEL, "refusing the host's "

@@ -74,4 +74,13 @@ long slackpoll_due_ms(const struct slackpoll *p);
 /* Leaves the poll (and the poller's lock, if held); p may be NULL. */
 void slackpoll_close(struct slackpoll *p);
 
+/*
+ * Parses the result text (changed in place) at now (ms, as
+ * budget_now_ms) as a waiting process with the message (channel, ts)
+ * does, into *news (left as it was when the result is stale). Returns 0,
+ * or -1 if text is not a result.
+ */
+int slackpoll_result_parse(const char *channel, const char *ts, long long now,
+    char *text, struct slackpoll_news *news);
+
 #endif
