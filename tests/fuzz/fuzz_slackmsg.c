@@ -29,9 +29,14 @@ payload(const uint8_t *data, size_t size)
 
 	if (slack_interact_parse_json(&k, (const char *)data, size, &err) != 0)
 		return;
+	/*
+	 * A submission has a reason; a modify has the new command or says
+	 * why not; a deny never has a command.
+	 */
 	if (k.kind == SLACK_SUBMISSION && (k.reason == NULL ||
-	    (strcmp(k.action, "modify") == 0) != (k.argv != NULL ||
-	    k.input_error != NULL) || (k.argv != NULL && (k.argv[0] == NULL ||
+	    (strcmp(k.action, "modify") == 0 ? k.argv == NULL &&
+	    k.input_error == NULL : k.argv != NULL) ||
+	    (k.argv != NULL && (k.argv[0] == NULL ||
 	    strv_len(k.argv) > SLACK_ARGV_MAX))))
 		abort();
 	p = slack_click_vote_payload(&k, "sha256:00", "alice", 0);
