@@ -171,10 +171,12 @@ test_expect_success 'kill -9 mid-run leaves the decision without an outcome' '
 	"$AE" --config main.yaml -- sleep 30 &
 	pid=$! &&
 	n=0 && while [ $n -lt 100 ]; do
-		git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep" && break
+		git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep" &&
+		    [ -n "$(pgrep -P $pid)" ] && break
 		sleep 0.1; n=$((n + 1))
 	done &&
-	kill -9 $pid && wait $pid; pkill -f "^sleep 30$";
+	child=$(pgrep -P $pid) &&
+	kill -9 $pid $child && wait $pid;
 	git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep 30" &&
 	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
 	git -C main.git show "main:$p" | grep -q "\"execution\": null"
