@@ -557,7 +557,10 @@ text_ok(const char *s, size_t max, const char *allowed)
 	return n <= max;
 }
 
-/* The changed command: one argument a line (CR LF or LF). */
+/*
+ * The changed command: one argument a line (CR LF or LF). A CR anywhere
+ * else is refused: shown or not, it would hide what comes before it.
+ */
 static char **
 modified_argv(const char *text)
 {
@@ -572,6 +575,11 @@ modified_argv(const char *text)
 		k = strlen(line);
 		if (k > 0 && line[k - 1] == '\r')
 			line[k - 1] = '\0';
+		if (strchr(line, '\r') != NULL) {
+			strv_free(v);
+			free(copy);
+			return NULL;
+		}
 		v = strv_push(v, line);
 	}
 	free(copy);

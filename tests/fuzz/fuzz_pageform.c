@@ -47,7 +47,7 @@ ask_or_abort(const struct page_ask *a)
 	if (n == 0 || n > PAGE_ARGV_MAX || a->argv[0][0] == '\0')
 		abort();
 	for (i = 0; i < n; i++)
-		if (strchr(a->argv[i], '\n') != NULL)
+		if (strpbrk(a->argv[i], "\r\n") != NULL)
 			abort();
 }
 

@@ -1,7 +1,8 @@
 /*
  * page: what the approval page makes of hostile text, row by row: every
  * byte that could be markup is escaped, and control and bidirectional
- * characters are shown, not obeyed.
+ * characters are shown, not obeyed; and what it makes of a Modify form's
+ * changed command, one argument a line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,8 +60,61 @@ test_row(void **state)
 	buf_release(&b);
 }
 
+/* A modify form's argv field (URL-encoded) and the command taken, or NULL. */
+static const struct form_row {
+	const char *name, *argv, *want;	/* want: arguments joined by '|' */
+} forms[] = {
+	{ "LF between arguments", "a%0Ab", "a|b" },
+	{ "CR LF between arguments", "a%0D%0Ab%0D%0A", "a|b" },
+	{ "an empty argument kept", "a%0A%0Ab", "a||b" },
+	{ "a CR inside a word", "a%0Db", NULL },
+	{ "a CR before a CR LF", "a%0D%0D%0Ab", NULL },
+	{ "a lone CR ending a middle line", "a%0D%0Ab%0Dc", NULL },
+	{ "a tab", "a%09b", NULL },
+	{ "an empty first argument", "%0Ab", NULL },
+	{ "nothing", "", NULL },
+};
+
+static char *
+form_name(const void *p)
+{
+	return xstrdup(((const struct form_row *)p)->name);
+}
+
+static void
+test_form(void **state)
+{
+	const struct form_row *r = *state;
+	struct page_ask a;
+	struct buf got;
+	char *body;
+	size_t i;
+
+	body = xasprintf("csrf=t&action=modify&reason=why&argv=%s", r->argv);
+	assert_int_equal(page_form_check(body, strlen(body), &a), 0);
+	if (r->want == NULL) {
+		assert_non_null(a.why);
+		assert_null(a.argv);
+	} else {
+		assert_null(a.why);
+		assert_non_null(a.argv);
+		buf_init(&got);
+		for (i = 0; a.argv[i] != NULL; i++)
+			buf_addf(&got, "%s%s", i > 0 ? "|" : "", a.argv[i]);
+		buf_addc(&got, '\0');
+		assert_string_equal(got.p, r->want);
+		buf_release(&got);
+	}
+	page_ask_release(&a);
+	free(body);
+}
+
 int
 main(void)
 {
-	return run_table("page_esc", test_row, ROWS(rows), row_name) != 0;
+	int r;
+
+	r = run_table("page_esc", test_row, ROWS(rows), row_name);
+	r |= run_table("page_form_check", test_form, ROWS(forms), form_name);
+	return r != 0;
 }
