@@ -2,8 +2,8 @@
 # Runs every test program and script, each of which speaks TAP, and ends
 # with one line: "N passed, N failed".
 #
-# TEST_JOBS files run at a time (default: the number of processors plus
-# one; most system tests spend their time waiting on children, sockets
+# TEST_JOBS files run at a time (default: twice the number of processors
+# plus two; most system tests spend their time waiting on children, sockets
 # and fsync). Files that make real Unix users (they source users.sh or
 # call useradd) share names such as aeq_req, so they run one after the
 # other in a lane of their own, beside the rest. Each file's summary
@@ -57,7 +57,7 @@ fi
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/ae-tests.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
-jobs=${TEST_JOBS:-$(($(nproc) + 1))}
+jobs=${TEST_JOBS:-$(($(nproc) * 2 + 2))}
 times=build/test-times
 
 if [ $# -gt 0 ]; then

@@ -86,7 +86,7 @@ rules:
   - id: touch-teams
     match: { command: touch }
     action: approve
-    approval: { any_of: [{ from: "group:sre", min: 1 }], channels: [api], timeout: 20s }
+    approval: { any_of: [{ from: "group:sre", min: 1 }], channels: [api], timeout: 120s }
 EOF
 # conf NAME BROKER-SETTINGS: a host configuration
 conf() {
