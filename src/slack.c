@@ -559,10 +559,11 @@ opt_str(json_t *o, const char *key, char **out)
 	return 0;
 }
 
-/* Appends one page's messages[] to out. */
+/* Appends one page's messages[] to the struct slack_messages arg. */
 static int
-replies_page(json_t *reply, struct slack_messages *out)
+replies_page(json_t *reply, void *arg)
 {
+	struct slack_messages *out = arg;
 	json_t *list, *e;
 	struct slack_message *m;
 	size_t i;
@@ -610,52 +611,77 @@ replies_cursor(json_t *reply, char **cursor)
 	return json_is_true(more) && *cursor == NULL ? -1 : 0;
 }
 
+/*
+ * Reads a conversations.* list page by page: the query is the name and
+ * value pairs of q (NULL-terminated), then limit and the cursor; each
+ * answer goes to page(reply, arg). Past max pages the read stops:
+ * *partial is set, or without partial it is AE_ERR_PROTOCOL.
+ */
+static int
+slack_pages(struct slack *s, const char *method, const char *const *q,
+    int max, int *partial, int (*page)(json_t *, void *), void *arg,
+    struct ae_error *err)
+{
+	struct buf b;
+	json_t *reply = NULL;
+	char *cursor = NULL;
+	size_t i;
+	int r = 0, n;
+
+	buf_init(&b);
+	for (n = 0; n == 0 || cursor != NULL; n++) {
+		if (n == max && partial != NULL) {
+			*partial = 1;
+			break;
+		}
+		if (n == max) {
+			r = ae_error_set(err, AE_ERR_PROTOCOL,
+			    "slack: %s: more than %d pages", method, n);
+			goto out;
+		}
+		buf_reset(&b);
+		for (i = 0; q[i] != NULL; i += 2)
+			query_add(&b, q[i], q[i + 1]);
+		query_add(&b, "limit", "200");
+		if (cursor != NULL)
+			query_add(&b, "cursor", cursor);
+		free(cursor);
+		cursor = NULL;
+		json_decref(reply);
+		if ((r = slack_call(s, method, b.p, NULL, &reply, err)) != 0)
+			goto out;
+		if (page(reply, arg) != 0 ||
+		    replies_cursor(reply, &cursor) != 0) {
+			r = ae_error_set(err, AE_ERR_PROTOCOL,
+			    "slack: %s: malformed messages", method);
+			goto out;
+		}
+	}
+ out:
+	free(cursor);
+	buf_release(&b);
+	json_decref(reply);
+	return r;
+}
+
 int
 slack_replies(struct slack *s, const char *channel, const char *ts,
     struct slack_messages *out, struct ae_error *err)
 {
 	struct slack_messages got = { NULL, 0 };
-	struct buf q;
-	json_t *reply = NULL;
-	char *cursor = NULL;
-	int r = 0, page;
+	const char *q[] = { "channel", channel, "ts", ts, NULL };
+	int r;
 
 	out->v = NULL;
 	out->n = 0;
-	buf_init(&q);
-	for (page = 0; page == 0 || cursor != NULL; page++) {
-		if (page == SLACK_REPLY_PAGES_MAX) {
-			r = ae_error_set(err, AE_ERR_PROTOCOL, "slack: "
-			    "conversations.replies: more than %d pages", page);
-			goto out;
-		}
-		buf_reset(&q);
-		query_add(&q, "channel", channel);
-		query_add(&q, "ts", ts);
-		query_add(&q, "limit", "200");
-		if (cursor != NULL)
-			query_add(&q, "cursor", cursor);
-		free(cursor);
-		cursor = NULL;
-		json_decref(reply);
-		if ((r = slack_call(s, "conversations.replies", q.p, NULL,
-		    &reply, err)) != 0)
-			goto out;
-		if (replies_page(reply, &got) != 0 ||
-		    replies_cursor(reply, &cursor) != 0) {
-			r = ae_error_set(err, AE_ERR_PROTOCOL, "slack: "
-			    "conversations.replies: malformed messages");
-			goto out;
-		}
-	}
+	if ((r = slack_pages(s, "conversations.replies", q,
+	    SLACK_REPLY_PAGES_MAX, NULL, replies_page, &got, err)) != 0)
+		goto out;
 	*out = got;
 	got.v = NULL;	/* transferred */
 	got.n = 0;
  out:
 	slack_messages_release(&got);
-	free(cursor);
-	buf_release(&q);
-	json_decref(reply);
 	return r;
 }
 
@@ -709,10 +735,11 @@ hist_reactions(json_t *m, char **out)
 	return 0;
 }
 
-/* Appends one page's messages[] to out. */
+/* Appends one page's messages[] to the struct slack_history arg. */
 static int
-history_page(json_t *reply, struct slack_history *out)
+history_page(json_t *reply, void *arg)
 {
+	struct slack_history *out = arg;
 	json_t *list, *e, *rc;
 	struct slack_hist_msg *m;
 	const char *latest;
@@ -752,45 +779,19 @@ slack_history(struct slack *s, const char *channel, const char *oldest,
     struct slack_history *out, struct ae_error *err)
 {
 	struct slack_history got = { NULL, 0, 0 };
-	struct buf q;
-	json_t *reply = NULL;
-	char *cursor = NULL;
-	int r = 0, page;
+	const char *q[] = { "channel", channel, "oldest", oldest,
+	    "inclusive", "true", NULL };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	buf_init(&q);
-	for (page = 0; page == 0 || cursor != NULL; page++) {
-		if (page == SLACK_HISTORY_PAGES_MAX) {
-			got.partial = 1;
-			break;
-		}
-		buf_reset(&q);
-		query_add(&q, "channel", channel);
-		query_add(&q, "oldest", oldest);
-		query_add(&q, "inclusive", "true");
-		query_add(&q, "limit", "200");
-		if (cursor != NULL)
-			query_add(&q, "cursor", cursor);
-		free(cursor);
-		cursor = NULL;
-		json_decref(reply);
-		if ((r = slack_call(s, "conversations.history", q.p, NULL,
-		    &reply, err)) != 0)
-			goto out;
-		if (history_page(reply, &got) != 0 ||
-		    replies_cursor(reply, &cursor) != 0) {
-			r = ae_error_set(err, AE_ERR_PROTOCOL, "slack: "
-			    "conversations.history: malformed messages");
-			goto out;
-		}
-	}
+	if ((r = slack_pages(s, "conversations.history", q,
+	    SLACK_HISTORY_PAGES_MAX, &got.partial, history_page, &got,
+	    err)) != 0)
+		goto out;
 	*out = got;
 	memset(&got, 0, sizeof(got));	/* transferred */
  out:
 	slack_history_release(&got);
-	free(cursor);
-	buf_release(&q);
-	json_decref(reply);
 	return r;
 }
 

@@ -54,3 +54,14 @@ ae_install() {
 	cp "$AE" "$1/bin/approve-exec" &&
 	cp "$TOP/$AE_BUILD/lib/approve-exec/ext.so" "$1/lib/approve-exec/"
 }
+
+# jq_check JQ-ARGS...: jq -e JQ-ARGS on stdin, failing when stdin holds
+# no JSON at all (jq -e alone passes when it is given no input).
+jq_check() {
+	jq_in=$(cat) || return 1
+	case $jq_in in
+	*[![:space:]]*) ;;
+	*) echo "jq_check: no input for: $*" >&2; return 1 ;;
+	esac
+	printf '%s\n' "$jq_in" | jq -e "$@"
+}

@@ -7,10 +7,12 @@ free_port() {
 
 at() { date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ; }
 
-# request_payload ID DIGEST [TTL]: a host's request payload on stdout
+# request_payload ID DIGEST [TTL] [ARGV-JSON]: a host's request payload
+# on stdout
 request_payload() {
 	printf '{"schema":"approve-exec/request/v1","id":"%s","digest":"%s",' "$1" "$2"
-	printf '"request":{"argv":["systemctl","restart","db"],"host":"ci-1","uid":1000},'
+	printf '"request":{"argv":%s,"host":"ci-1","uid":1000},' \
+	    "${4:-[\"systemctl\",\"restart\",\"db\"]}"
 	printf '"requirement":{"any_of":[{"from":"group:sre","min":1}]},'
 	printf '"context":{"requester":"carol","reason":"deploy","code":"7F3K-Q2"},'
 	printf '"created_at":"%s","expires_at":"%s"}' "$(at -5)" "$(at "${3:-600}")"

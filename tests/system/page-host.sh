@@ -13,8 +13,10 @@
 # PAGE_HOST_EXTRA, if set, names a command run before the broker starts,
 # to change its files.
 #	finished		the run's exit status, once it ended
+#
+# and the rest of tests/system/broker-host.sh (last_record…).
 
-. "$TOP/tests/system/broker.sh"
+. "$TOP/tests/system/broker-host.sh"
 
 page_host_setup() {
 	start_issuer
@@ -88,19 +90,5 @@ request() {
 	( "$AE" --config config.yaml ${ACCEPT:+--accept-changes} -- "$@" >gate.out 2>&1 &
 	  echo $! >gate.pid; wait $!; echo $? >gate.status; rm -f gate.pid ) \
 	    >/dev/null 2>&1 &
-	n=0
-	while [ $n -lt 100 ]; do
-		code=$(sed -n 's/.*request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval.*/\1/p' gate.out 2>/dev/null)
-		[ -n "$code" ] && "$AE" status "$code" --broker "$URL" --json >st.json 2>/dev/null &&
-		    { jq -r .id st.json; return 0; }
-		n=$((n + 1)); sleep 0.1
-	done
-	cat gate.out >&2
-	return 1
-}
-
-finished() {
-	n=0
-	while [ ! -s gate.status ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-	cat gate.status
+	gate_code >/dev/null && jq -r .id st.json
 }

@@ -121,12 +121,12 @@ test_expect_success 'a run gated on api is released by another person with their
 	grep -q "api: the approval page: $URL/approve/$(id_of "$code")" "$W/req/out" &&
 	grep -q "needs approval: an approver signs in on the approval page" "$W/req/out" &&
 	last_record >rec.json &&
-	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
-	jq -e ".approvals[0] | .person == \"alice\" and .channel == \"api\" and .reason == \"checked\"
+	jq_check ".decision.result == \"approved\" and (.approvals | length) == 1" <rec.json &&
+	jq_check ".approvals[0] | .person == \"alice\" and .channel == \"api\" and .reason == \"checked\"
 	    and (.identity.ssh_key | startswith(\"ssh-ed25519 \"))
 	    and .evidence.namespace == \"approve-exec-decision\"
-	    and (.evidence.signature | startswith(\"-----BEGIN SSH SIGNATURE-----\"))" rec.json &&
-	jq -r ".approvals[0].evidence.payload" rec.json | jq -e ".request == \"$(jq -r .id rec.json)\""
+	    and (.evidence.signature | startswith(\"-----BEGIN SSH SIGNATURE-----\"))" <rec.json &&
+	jq -r ".approvals[0].evidence.payload" rec.json | jq_check ".request == \"$(jq -r .id rec.json)\""
 '
 
 test_expect_success 'the evidence verifies, and the vote proof checks with stock ssh-keygen' '
@@ -163,7 +163,7 @@ test_expect_success 'the requester own key, and a key only the broker lists, do 
 	test "$(finished)" = 75 && ! test -e "$W/req/two" &&
 	grep -q "req on api: not counted:.*own request" "$W/req/out" &&
 	grep -q "a key on api: not counted: the key that signed the vote is not in the approver list" "$W/req/out" &&
-	last_record | jq -e ".decision.result == \"timeout\" and (.approvals | length) == 0"
+	last_record | jq_check ".decision.result == \"timeout\" and (.approvals | length) == 0"
 '
 
 test_expect_success 'a decision signed for another request is refused; a replay changes nothing' '
@@ -172,12 +172,12 @@ test_expect_success 'a decision signed for another request is refused; a replay 
 	    --arg s "$(jq -r ".approvals[0].evidence.signature" rec.json)" \
 	    "{payload: \$p, signature: \$s}" >replay.env &&
 	test "$(post /v1/requests/$id/decisions replay.env)" = 422 &&
-	jq -e ".error == \"wrong_request\"" out &&
+	jq_check ".error == \"wrong_request\"" <out &&
 	decide alice deny "$code" --reason "not now" &&
 	test "$(finished)" = 77 && ! test -e "$W/req/three" &&
 	expect_status 66 decide alice approve "$id" --reason "changed my mind" 2>again &&
 	grep -q "is denied, not pending" again &&
-	last_record | jq -e ".decision.result == \"denied\" and (.approvals | length) == 1"
+	last_record | jq_check ".decision.result == \"denied\" and (.approvals | length) == 1"
 '
 
 # A broker that lies (its store written behind its back) hands on votes
@@ -201,25 +201,25 @@ test_expect_success 'votes the broker should have refused are not counted by the
 	grep -q "not counted: .*signature" "$W/req/out" &&
 	decide alice approve "$code" --reason real &&
 	test "$(finished)" = 0 && test -e "$W/req/lie" &&
-	last_record | jq -e "(.approvals | length) == 1 and .approvals[0].reason == \"real\""
+	last_record | jq_check "(.approvals | length) == 1 and .approvals[0].reason == \"real\""
 '
 
 test_expect_success 'a decision made with stock ssh-keygen -Y sign is accepted' '
 	code=$(request touch "$W/req/four") &&
 	"$AE" status "$code" --broker "$URL" --json >st.json &&
-	jq -e ".state == \"pending\" and .argv == [\"touch\", \"$W/req/four\"]" st.json &&
+	jq_check ".state == \"pending\" and .argv == [\"touch\", \"$W/req/four\"]" <st.json &&
 	decision_payload "$(jq -r .id st.json)" "$(jq -r .digest st.json)" approve stock >d.json &&
 	envelope alice/key approve-exec-decision d.json >d.env &&
 	test "$(post /v1/requests/$(jq -r .id st.json)/decisions d.env)" = 201 &&
 	test "$(finished)" = 0 && test -e "$W/req/four" && echo released &&
-	last_record | jq -e ".approvals[0].reason == \"stock\"" &&
+	last_record | jq_check ".approvals[0].reason == \"stock\"" &&
 	as aeb_req env HOME="$W/req" "$AE" verify --repo "$W/req/audit.git" >v.out 2>&1 &&
 	grep -q " 0 problems" v.out
 '
 
 test_expect_success 'status --broker shows the votes; an unknown request is 66' '
 	"$AE" status "$(jq -r .id st.json)" --broker "$URL" --json >s2.json &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\"" s2.json &&
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\"" <s2.json &&
 	expect_status 66 "$AE" status 0123456789abcdef0123456789abcdef --broker "$URL"
 '
 
@@ -236,7 +236,7 @@ test_expect_success 'wait --broker on another machine ends as the host closed th
 	code=$(request touch "$W/req/seven") && id=$(id_of "$code") &&
 	decide alice deny "$code" --reason no && test "$(finished)" = 77 &&
 	expect_status 77 "$AE" wait "$id" --broker "$URL" --timeout 5s &&
-	"$AE" status "$id" --broker "$URL" --json | jq -e ".state == \"denied\""
+	"$AE" status "$id" --broker "$URL" --json | jq_check ".state == \"denied\""
 '
 
 test_expect_success 'a --no-wait request is decided through the broker and used once' '
@@ -247,7 +247,7 @@ test_expect_success 'a --no-wait request is decided through the broker and used 
 	"$AE" wait "$id" --broker "$URL" --timeout 10s &&
 	(cd "$W/req" && as aeb_req env HOME="$W/req" "$AE" --config "$W/config.yaml" \
 	    --request "$id" -- touch "$W/req/eight") && test -e "$W/req/eight" &&
-	last_record | jq -e ".approvals[0] | .channel == \"api\" and .evidence.request == \"$id\"" &&
+	last_record | jq_check ".approvals[0] | .channel == \"api\" and .evidence.request == \"$id\"" &&
 	as aeb_req env HOME="$W/req" "$AE" verify --repo "$W/req/audit.git" >v.out 2>&1 &&
 	grep -q " 0 problems" v.out &&
 	(cd "$W/req" && as aeb_req env HOME="$W/req" "$AE" --config "$W/config.yaml" \
@@ -262,7 +262,7 @@ test_expect_success 'an approver whose key is in ssh-agent approves without --ke
 	(cd "$W/alice" && as aeb_alice env HOME="$W/alice" SSH_AUTH_SOCK="$W/alice/agent.sock" \
 	    "$AE" approve "$code" --broker "$URL" --reason "from the agent") &&
 	test "$(finished)" = 0 && test -e "$W/req/agent" &&
-	last_record | jq -e ".approvals[0].person == \"alice\" and .approvals[0].reason == \"from the agent\"" &&
+	last_record | jq_check ".approvals[0].person == \"alice\" and .approvals[0].reason == \"from the agent\"" &&
 	expect_status 78 env -u SSH_AUTH_SOCK "$AE" approve "$code" --broker "$URL" 2>err &&
 	grep -q "give --key FILE, or run an ssh-agent" err &&
 	kill "$(cat agent.pid)"

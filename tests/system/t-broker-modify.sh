@@ -9,34 +9,24 @@
 # modified.by. The vote is put in the broker's store as the broker keeps
 # the votes it countersigns.
 . "$(dirname "$0")/../lib.sh"
-
-for tool in curl jq ssh-keygen sqlite3 python3 git; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		test_skip 'a Modify the broker vouches for' "needs $tool"
-		test_done
-		exit
-	fi
-done
+. "$TOP/tests/system/broker-host.sh"
+need_tools 'a Modify the broker vouches for' curl jq ssh-keygen sqlite3 python3 git
 umask 022
-W=$(cd "$TEST_DIR" && pwd -P)
+broker_dir
 HELPERS=$(cd "$TOP/$AE_BUILD/tests/helpers" && pwd -P) || exit 1
 DUMP=$HELPERS/argv-dump
-trap 'for p in "$W"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done;
-    rm -rf "$W"' EXIT
-cd "$W" || exit 1
-. "$TOP/tests/system/broker.sh"
 export HOME=$W/home
 mkdir -p "$HOME"
 unset APPROVE_EXEC_CONFIG SSH_AUTH_SOCK
 
 ME=$(id -un)
-for k in hostkey broker_key other_key bob.key; do
+broker_keys
+for k in other_key bob.key; do
 	ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$k"
 done
-echo "ci-1 $(cat hostkey.pub)" >hosts
 printf '%s\n' 8f742231b10e8888abcd99yyyzzz85a5 >slack.secret
 echo xoxb-test >slack.token
-chmod 600 slack.secret slack.token broker_key other_key hostkey bob.key
+chmod 600 slack.secret slack.token other_key bob.key
 cat >approvers.yaml <<EOF
 people:
   req: { unix: $ME, slack: U0REQ }
@@ -45,17 +35,8 @@ people:
 groups:
   sre: [req, alice, bob]
 EOF
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-cat >broker.yaml <<EOF
-listen: "127.0.0.1:$PORT"
-store: sqlite:broker.db
-hosts: hosts
-approvers: approvers.yaml
-signing_key: broker_key
-max_wait: 1s
-slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }
-EOF
+broker_conf approvers.yaml 'max_wait: 1s' \
+    'slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }'
 cat >policy.yaml <<EOF
 version: 1
 defaults: { action: deny }
@@ -65,44 +46,17 @@ rules:
     action: approve
     approval: { any_of: [{ from: "group:sre", min: 1 }], channels: [api], timeout: 10s }
 EOF
-cat >config.yaml <<EOF
-policies: [policy.yaml]
-approvers: approvers.yaml
-audit: { repo: $W/audit.git, signing_key: $W/hostkey }
-channels: { broker: { url: "$URL", public_key: broker_key.pub, slack_team: T0TEAM } }
-EOF
+host_conf config 'public_key: broker_key.pub, slack_team: T0TEAM'
 chmod 644 ./*.yaml hosts
 
 # request [--accept-changes] ARGS...: argv-dump ARGS gated in the
-# background (stdout in dump, messages in out); sets ID and DIGEST once
-# the broker holds the request
+# background (stdout in dump, messages in gate.out); sets ID and DIGEST
+# once the broker holds the request
 request() {
-	rm -f out dump status
 	acc=
 	[ "$1" = --accept-changes ] && { acc=$1; shift; }
-	("$AE" --config "$W/config.yaml" $acc -- "$DUMP" "$@" >dump 2>out &
-	    echo $! >gate.pid; wait $!; echo $? >status; rm -f gate.pid) \
-	    >/dev/null 2>&1 &
-	n=0
-	while [ $n -lt 100 ]; do
-		code=$(sed -n 's/.*request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval.*/\1/p' out)
-		[ -n "$code" ] && "$AE" status "$code" --broker "$URL" --json >st.json 2>/dev/null &&
-		    { ID=$(jq -r .id st.json); DIGEST=$(jq -r .digest st.json); return 0; }
-		n=$((n + 1)); sleep 0.1
-	done
-	cat out >&2
-	return 1
-}
-# said TEXT: the host said TEXT (a grep pattern) within 5 s
-said() {
-	n=0
-	while ! grep -q -- "$1" out && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-	grep -q -- "$1" out || { cat out; return 1; }
-}
-finished() {
-	n=0
-	while [ ! -s status ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-	cat status
+	gate "$W/config.yaml" $acc -- "$DUMP" "$@" && gate_code >/dev/null &&
+	ID=$(jq -r .id st.json) && DIGEST=$(jq -r .digest st.json)
 }
 # vouch KEY USER PERSON ARGV-JSON [keep]: the broker's countersigned
 # Modify by Slack USER, put in its store as it keeps the votes it
@@ -141,10 +95,6 @@ two_modifies() {
 ran() {
 	printf "%s\0" "$DUMP" "$@" >want && cmp want dump
 }
-last_record() {
-	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C audit.git show "main:{}"
-}
 
 test_expect_success 'the broker starts' '
 	start broker "$URL"
@@ -154,31 +104,20 @@ test_expect_success 'a countersigned Modify from Slack runs the changed command 
 	request --accept-changes --wide &&
 	vouch broker_key U0ALICE alice "[\"$DUMP\", \"--narrow\"]" &&
 	test "$(finished)" = 0 && ran --narrow &&
-	grep -q "alice proposed a changed command (api: Slack)" out
+	grep -q "alice proposed a changed command (api: Slack)" gate.out
 '
 
 test_expect_success 'the record keeps both commands and the countersigned Modify' '
 	last_record >rec.json && test -s rec.json &&
-	jq -e --arg d "$DUMP" ".request.argv == [\$d, \"--wide\"] and
+	jq_check --arg d "$DUMP" ".request.argv == [\$d, \"--wide\"] and
 	    .modified.argv == [\$d, \"--narrow\"] and .modified.by == \"alice\" and
 	    .modified.accepted == true and
 	    .approvals[0].decision == \"modify\" and
 	    .approvals[0].evidence.namespace == \"approve-exec-broker-vote\" and
-	    .approvals[0].identity.via == \"slack\"" rec.json &&
+	    .approvals[0].identity.via == \"slack\"" <rec.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
-# tamper JQ WHY: the last record changed by JQ, committed signed; verify
-# must name the vote and say WHY
-tamper() {
-	rm -rf tam tam.git && cp -R audit.git tam.git && git clone -q tam.git tam &&
-	r=$(git -C tam log -1 --format=%B | sed -n "s/^Record: //p") &&
-	jq "$1" "tam/$r" >x && mv x "tam/$r" &&
-	git -C tam -c user.name=t -c user.email=t -c gpg.format=ssh \
-	    -c user.signingkey="$W/hostkey" commit -qS -am tamper &&
-	expect_status 1 "$AE" verify --repo tam >v.out 2>&1 ;
-	grep "vote proof: $r: vote 1 (alice, api): $2" v.out
-}
 cat >tampers <<'EOF'
 .modified.argv[1] = "--wide"~the signed changed command is not the record.s modified.argv (word 2)
 .modified.argv += ["--more"]~the signed changed command is not the record.s modified.argv
@@ -188,7 +127,8 @@ EOF
 while IFS='~' read -r how why; do
 	export how why
 	test_expect_success "verify names a record whose broker Modify was altered: $how" '
-		tamper "$how" "$why"
+		tamper "$how" &&
+		grep "vote proof: $r: vote 1 (alice, api): $why" v.out
 	'
 done <tampers
 
@@ -196,9 +136,9 @@ test_expect_success 'without --accept-changes a countersigned Modify denies, and
 	request --wide &&
 	vouch broker_key U0BOB bob "[\"$DUMP\", \"--narrow\"]" &&
 	test "$(finished)" = 77 && ! test -s dump &&
-	grep -q "bob proposed a changed command (api: Slack)" out &&
+	grep -q "bob proposed a changed command (api: Slack)" gate.out &&
 	last_record >rec2.json &&
-	jq -e ".modified.accepted == false and .approvals[0].decision == \"modify\"" rec2.json &&
+	jq_check ".modified.accepted == false and .approvals[0].decision == \"modify\"" <rec2.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
@@ -206,7 +146,7 @@ test_expect_success 'a Modify countersigned by another key is not counted, and n
 	request --accept-changes --wide &&
 	vouch other_key U0ALICE alice "[\"$DUMP\", \"--narrow\"]" &&
 	said "not counted: a broker vote countersigned by .*not by channels.broker.public_key" &&
-	test ! -s status && ! test -s dump &&
+	test ! -s gate.status && ! test -s dump &&
 	kill -TERM "$(cat gate.pid)" && test "$(finished)" = 130 && ! test -s dump
 '
 
@@ -219,21 +159,21 @@ test_expect_success 'report: the changed command is in the rows, and ran with it
 	grep -q ",approved,alice,.*,good,[^,]*argv-dump --narrow$" r2.csv &&
 	grep -q ",denied,,.*,good,[^,]*argv-dump --narrow$" r2.csv &&
 	"$AE" report --repo audit.git --since 2020-01-01 --format json >r.json &&
-	jq -e ".totals.results.approved == 1 and .totals.results.denied == 1 and
+	jq_check ".totals.results.approved == 1 and .totals.results.denied == 1 and
 	    .totals.ran_without_approval == 0 and
 	    .totals.approvers.approvals == 1 and
-	    .totals.approvers.by_person[0].person == \"alice\"" r.json
+	    .totals.approvers.by_person[0].person == \"alice\"" <r.json
 '
 
 test_expect_success 'two Modifies heard at once: the first changes the command, the second is kept as a deny, and verify passes' '
 	request --accept-changes --wide &&
 	two_modifies &&
 	test "$(finished)" = 0 && ran --narrow &&
-	grep -q "bob proposed a changed command (api)" out &&
+	grep -q "bob proposed a changed command (api)" gate.out &&
 	last_record >rec3.json &&
-	jq -e ".modified.by == \"alice\" and
+	jq_check ".modified.by == \"alice\" and
 	    ([.approvals[] | .person + \":\" + .decision] ==
-	     [\"alice:modify\", \"bob:deny\"])" rec3.json &&
+	     [\"alice:modify\", \"bob:deny\"])" <rec3.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 

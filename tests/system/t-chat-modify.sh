@@ -52,10 +52,6 @@ chat_extra() {
 }
 PAGE_HOST_EXTRA=chat_extra
 
-last_record() {
-	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C audit.git show "main:{}"
-}
 fake() { curl -s "$BASE/_test/$1" ${2:+-d "$2"}; }
 # msg ID: the message whose buttons carry ID (file msg)
 msg() { fake messages | jq --arg id "$1" '[.messages[] | select(
@@ -69,7 +65,7 @@ until_ok() {
 		i=$((i + 1))
 	done
 }
-updated() { msg "$1" && jq -e ".updates >= $2" msg >/dev/null; }
+updated() { msg "$1" && jq_check ".updates >= $2" <msg >/dev/null; }
 # exit_told TS: the message at TS tells exit status 0
 exit_told() { fake messages | jq -r --arg ts "$1" '.messages[] | select(.ts == $ts) | .. | strings' |
 	grep -q 'Exit status:\* 0'; }
@@ -84,12 +80,12 @@ fi
 
 test_expect_success 'the Slack message names the resolved path; a vote on the page updates it before the run' '
 	id=$(request touch "$W/two") && test -n "$id" && echo "$id" >id1 &&
-	until_ok msg "$id" && jq -e ".updates == 0" msg &&
+	until_ok msg "$id" && jq_check ".updates == 0" <msg &&
 	jq -r ".. | strings" msg | grep -qx "\*Runs:\* $(readlink -f "$(command -v touch)")" &&
 	test "$(page_signin alice alice-sub "$id")" = 200 &&
 	test "$(page_click alice "$id" --data-urlencode action=approve)" = 200 &&
 	until_ok updated "$id" 1 && test ! -s gate.status &&
-	fake messages | jq -e --arg id "$id" "[.messages[] | select([.blocks[]? | .elements[]?.value] | index(\$id))] | last | tostring | test(\"alice\")"
+	fake messages | jq_check --arg id "$id" "[.messages[] | select([.blocks[]? | .elements[]?.value] | index(\$id))] | last | tostring | test(\"alice\")"
 '
 
 test_expect_success 'a Slack click then releases it, and the message tells the exit status' '
@@ -111,14 +107,14 @@ test_expect_success 'Modify in the Slack modal runs the changed command' '
 	fake submit "$(jq -nc --arg url "$URL/slack/interactivity" --arg v "$(jq -r .id view)" \
 	    --arg l "$DUMP narrow" \
 	    "{url: \$url, view_id: \$v, user: \"U0ALICE\", values: {argv: \$l, reason: \"narrower\"}}")" >sub &&
-	jq -e ".body == {response_action: \"clear\"}" sub &&
+	jq_check ".body == {response_action: \"clear\"}" <sub &&
 	test "$(finished)" = 0 && ran narrow
 '
 
 test_expect_success 'the record keeps both command lines, and the Slack identity' '
 	last_record >rec1.json &&
-	jq -e ".request.argv[1:] == [\"wide\"] and .approvals[0].decision == \"modify\" and
-		.modified.by == \"alice\" and (.modified.argv[1:] == [\"narrow\"])" rec1.json &&
+	jq_check ".request.argv[1:] == [\"wide\"] and .approvals[0].decision == \"modify\" and
+		.modified.by == \"alice\" and (.modified.argv[1:] == [\"narrow\"])" <rec1.json &&
 	grep -q U0ALICE rec1.json
 '
 
@@ -134,8 +130,8 @@ test_expect_success 'Modify on the page runs the changed command' '
 	    --data-urlencode "reason=narrower")" = 200 &&
 	test "$(finished)" = 0 && ran narrow2 "two words" &&
 	last_record >rec2.json &&
-	jq -e ".request.argv[1:] == [\"wide2\"] and .modified.by == \"bob\" and
-		.modified.argv[1:] == [\"narrow2\", \"two words\"]" rec2.json &&
+	jq_check ".request.argv[1:] == [\"wide2\"] and .modified.by == \"bob\" and
+		.modified.argv[1:] == [\"narrow2\", \"two words\"]" <rec2.json &&
 	grep -q bob-sub rec2.json
 '
 

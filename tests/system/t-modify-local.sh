@@ -71,8 +71,8 @@ test_expect_success 'accepted: the changed command runs, not the original' '
 	approve_as aem_bob "$code" --modify -- touch "$W/req/narrow" &&
 	test "$(finished)" = 0 && test -e "$W/req/narrow" && ! test -e "$W/req/wide" &&
 	grep -q "bob proposed a changed command (local)" "$W/req/out" &&
-	last_record | jq -e ".approvals[0] | .person == \"bob\" and .decision == \"modify\" and .channel == \"local\"" &&
-	last_record | jq -e ".modified.argv == [\"touch\", \"$W/req/narrow\"] and .request.argv[1] == \"$W/req/wide\""
+	last_record | jq_check ".approvals[0] | .person == \"bob\" and .decision == \"modify\" and .channel == \"local\"" &&
+	last_record | jq_check ".modified.argv == [\"touch\", \"$W/req/narrow\"] and .request.argv[1] == \"$W/req/wide\""
 '
 
 test_expect_success 'not accepted: denied, 77, nothing runs' '
@@ -99,7 +99,7 @@ test_expect_success 'a changed command that needs two waits for a second approve
 	sleep 0.5 && ! test -s "$W/req/status" && ! test -e "$W/req/two" &&
 	approve_as aem_dave "$code2" &&
 	test "$(finished)" = 0 && test -e "$W/req/two" && ! test -e "$W/req/wide" &&
-	last_record | jq -e ".modified.approvals[0].person == \"dave\" and .approvals[0].person == \"bob\"" &&
+	last_record | jq_check ".modified.approvals[0].person == \"dave\" and .approvals[0].person == \"bob\"" &&
 	as aem_req env HOME="$W/req" "$AE" verify --repo "$W/req/audit.git" >v.out 2>&1 &&
 	grep -q " 0 problems" v.out
 '

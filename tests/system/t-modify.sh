@@ -7,22 +7,12 @@
 # approval. The record keeps both command lines, and verify checks that
 # the changer's signature covers the changed one.
 . "$(dirname "$0")/../lib.sh"
-
-for tool in curl jq ssh-keygen python3 git; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		test_skip 'modify' "needs $tool"
-		test_done
-		exit
-	fi
-done
+. "$TOP/tests/system/broker-host.sh"
+need_tools 'modify' curl jq ssh-keygen python3 git
 umask 022
-W=$(cd "$TEST_DIR" && pwd -P)
+broker_dir
 HELPERS=$(cd "$TOP/$AE_BUILD/tests/helpers" && pwd -P) || exit 1
 DUMP=$HELPERS/argv-dump
-trap 'for p in "$W"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done;
-    rm -rf "$W"' EXIT
-cd "$W" || exit 1
-. "$TOP/tests/system/broker.sh"
 export HOME=$W/home XDG_DATA_HOME=$W/data XDG_CONFIG_HOME=$W/xdg
 mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
 unset APPROVE_EXEC_CONFIG APPROVE_EXEC_AGENT APPROVE_EXEC_MODEL \
@@ -45,15 +35,7 @@ groups:
   dba: [carol]
 EOF
 echo "host-1 namespaces=\"approve-exec-request\" $(cat req.key.pub)" >hosts
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-cat >broker.yaml <<EOF
-listen: "127.0.0.1:$PORT"
-store: sqlite:broker.db
-hosts: hosts
-approvers: approvers.yaml
-max_wait: 2s
-EOF
+broker_conf approvers.yaml 'max_wait: 2s'
 # argv-dump needs one SRE; with --two, two; with --table=*, a DBA too;
 # with --secret*, never; anything else is denied
 cat >policy.yaml <<EOF
@@ -77,41 +59,17 @@ rules:
     match: { command: argv-dump, args: ["--secret*"] }
     action: deny
 EOF
-cat >config.yaml <<EOF
-policies: [policy.yaml]
-approvers: approvers.yaml
-audit: { repo: $W/audit.git, signing_key: $W/req.key }
-channels: { broker: { url: "$URL" } }
-EOF
+AUDIT_KEY=req.key
+host_conf config
 chmod 644 ./*.yaml hosts
 
 # request [--accept-changes] ARGS...: a gated run of argv-dump ARGS in
-# the background, its stdout in dump and its messages in out; prints the
-# request's code once the broker holds it
+# the background, its stdout in dump and its messages in gate.out;
+# prints the request's code once the broker holds it
 request() {
-	rm -f out dump status
 	acc=
 	[ "$1" = --accept-changes ] && { acc=$1; shift; }
-	("$AE" --config "$W/config.yaml" $acc -- "$DUMP" "$@" >dump 2>out;
-	    echo $? >status) >/dev/null 2>&1 &
-	code_of 'request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval'
-}
-# code_of PATTERN: the code the requester's messages name, once the
-# broker holds that request
-code_of() {
-	n=0
-	while [ $n -lt 100 ]; do
-		code=$(sed -n "s/.*$1.*/\1/p" out | tail -1)
-		[ -n "$code" ] && "$AE" status "$code" --broker "$URL" >/dev/null 2>&1 &&
-		    { echo "$code"; return 0; }
-		n=$((n + 1)); sleep 0.1
-	done
-	return 1
-}
-finished() {
-	n=0
-	while [ ! -s status ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-	cat status
+	gate "$W/config.yaml" $acc -- "$DUMP" "$@" && gate_code
 }
 # decide WHO VERB CODE ARGS...: WHO's decision, signed with their key
 decide() {
@@ -122,11 +80,6 @@ decide() {
 ran() {
 	printf "%s\0" "$DUMP" "$@" >want && cmp want dump
 }
-last_record() {
-	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C audit.git show "main:{}"
-}
-
 test_expect_success 'serve starts on loopback' '
 	start broker "$URL"
 '
@@ -143,12 +96,12 @@ while IFS='|' read -r acc orig changed want what; do
 		    >mout 2>merr &&
 		grep -q "into: " merr &&
 		test "$(finished)" = "$want" &&
-		grep -q "alice proposed a changed command (api)" out &&
-		grep -q "alice proposed a changed command instead: .*$changed" out &&
+		grep -q "alice proposed a changed command (api)" gate.out &&
+		grep -q "alice proposed a changed command instead: .*$changed" gate.out &&
 		if [ "$what" = - ]; then ! test -s dump; else ran $what; fi &&
 		last_record >rec.json &&
-		jq -e ".approvals[0].decision == \"modify\" and .modified.by == \"alice\"" rec.json &&
-		jq -e ".request.argv[1:] == (\"$orig\" | split(\" \"))" rec.json
+		jq_check ".approvals[0].decision == \"modify\" and .modified.by == \"alice\"" <rec.json &&
+		jq_check ".request.argv[1:] == (\"$orig\" | split(\" \"))" <rec.json
 	'
 done <<EOF
 # the changed command runs in place of the original
@@ -167,11 +120,11 @@ test_expect_success 'the refusal names the approver and the command; the record 
 	code=$(request wide) &&
 	decide alice approve "$code" --modify -- "$DUMP" narrow &&
 	test "$(finished)" = 77 &&
-	grep -q "denied: alice proposed a changed command, which runs only when the request accepts changes (--accept-changes): .*argv-dump narrow" out &&
+	grep -q "denied: alice proposed a changed command, which runs only when the request accepts changes (--accept-changes): .*argv-dump narrow" gate.out &&
 	last_record >rec.json &&
-	jq -e ".decision.result == \"denied\" and .modified.accepted == false and
+	jq_check ".decision.result == \"denied\" and .modified.accepted == false and
 	    (.request.accept_changes // false) == false and
-	    .modified.argv[1:] == [\"narrow\"] and .request.argv[1:] == [\"wide\"]" rec.json
+	    .modified.argv[1:] == [\"narrow\"] and .request.argv[1:] == [\"wide\"]" <rec.json
 '
 
 test_expect_success 'a changed command that runs is recorded beside the original, with its own digest' '
@@ -179,14 +132,14 @@ test_expect_success 'a changed command that runs is recorded beside the original
 	decide alice approve "$code" --modify --reason "only this" -- "$DUMP" narrow 2>mout.err &&
 	test "$(finished)" = 0 && ran narrow &&
 	last_record >rec.json &&
-	jq -e ".decision.result == \"approved\" and .request.accept_changes == true and
+	jq_check ".decision.result == \"approved\" and .request.accept_changes == true and
 	    .modified.accepted == true and .modified.by == \"alice\" and
 	    .modified.path == \"$DUMP\" and (.modified.exe_sha256 | length) == 64 and
 	    (.modified.digest | startswith(\"sha256:\")) and .modified.digest != .request.digest and
 	    .modified.policy.rules == [\"dump\"] and .execution.exit_status == 0 and
-	    .approvals[0].reason == \"only this\"" rec.json &&
+	    .approvals[0].reason == \"only this\"" <rec.json &&
 	jq -r ".approvals[0].evidence.payload" rec.json |
-	    jq -e ".decision == \"modify\" and .argv == [\"$DUMP\", \"narrow\"]" &&
+	    jq_check ".decision == \"modify\" and .argv == [\"$DUMP\", \"narrow\"]" &&
 	grep -q "^changing: .* accepts changes (--modify)" mout.err &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
@@ -194,31 +147,31 @@ test_expect_success 'a changed command that runs is recorded beside the original
 test_expect_success 'a changed command that needs more approvals waits for them on a request of its own' '
 	code=$(request --accept-changes wide) &&
 	decide alice approve "$code" --modify -- "$DUMP" --two narrow &&
-	code2=$(code_of "needs approval of its own: request \([0-9A-Z]*-[0-9A-Z]*\) (") &&
-	test "$code2" != "$code" && sleep 1 && ! test -s status && ! test -s dump &&
+	code2=$(gate_code "needs approval of its own: request \([0-9A-Z]*-[0-9A-Z]*\) (") &&
+	test "$code2" != "$code" && sleep 1 && ! test -s gate.status && ! test -s dump &&
 	expect_status 66 decide bob approve "$code" --reason late 2>e1 &&
 	decide bob approve "$code2" --reason "second" &&
 	test "$(finished)" = 0 && ran --two narrow &&
 	last_record >rec.json &&
-	jq -e ".modified.policy.rules == [\"dump\", \"dump-two\"] and
+	jq_check ".modified.policy.rules == [\"dump\", \"dump-two\"] and
 	    (.modified.id | length) == 32 and .modified.id != .id and
-	    (.modified.approvals | length) == 1 and .modified.approvals[0].person == \"bob\"" rec.json &&
+	    (.modified.approvals | length) == 1 and .modified.approvals[0].person == \"bob\"" <rec.json &&
 	jq -r ".modified.approvals[0].evidence.payload" rec.json |
-	    jq -e ".request == \"$(jq -r .modified.id rec.json)\" and .digest == \"$(jq -r .modified.digest rec.json)\"" &&
+	    jq_check ".request == \"$(jq -r .modified.id rec.json)\" and .digest == \"$(jq -r .modified.digest rec.json)\"" &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
 test_expect_success 'a changed command that also needs a DBA: the changer counts as the SRE, the DBA approves' '
 	code=$(request --accept-changes wide) &&
 	decide alice approve "$code" --modify -- "$DUMP" --table=orders &&
-	code2=$(code_of "needs approval of its own: request \([0-9A-Z]*-[0-9A-Z]*\) (") &&
+	code2=$(gate_code "needs approval of its own: request \([0-9A-Z]*-[0-9A-Z]*\) (") &&
 	"$AE" status "$code2" --broker "$URL" --json >st.json &&
-	jq -e ".argv[1] == \"--table=orders\"" st.json &&
+	jq_check ".argv[1] == \"--table=orders\"" <st.json &&
 	decide carol approve "$code2" &&
 	test "$(finished)" = 0 && ran --table=orders &&
 	last_record >rec.json &&
-	jq -e ".modified.argv[1] == \"--table=[REDACTED]\" and
-	    .modified.approvals[0].person == \"carol\"" rec.json &&
+	jq_check ".modified.argv[1] == \"--table=[REDACTED]\" and
+	    .modified.approvals[0].person == \"carol\"" <rec.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
@@ -226,17 +179,17 @@ test_expect_success 'a changed command nobody else approves in time ends as a ti
 	code=$(request --accept-changes wide) &&
 	decide alice approve "$code" --modify -- "$DUMP" --two narrow &&
 	test "$(finished)" = 75 && ! test -s dump &&
-	last_record | jq -e ".decision.result == \"timeout\" and .modified.accepted == true"
+	last_record | jq_check ".decision.result == \"timeout\" and .modified.accepted == true"
 '
 
 test_expect_success 'the requester cannot change their own request' '
 	code=$(request --accept-changes wide) &&
 	decide req approve "$code" --modify -- "$DUMP" other &&
-	sleep 1 && ! test -s status &&
-	grep -q "req on api: not counted:.*own request" out &&
+	sleep 1 && ! test -s gate.status &&
+	grep -q "req on api: not counted:.*own request" gate.out &&
 	decide alice approve "$code" --reason fine &&
 	test "$(finished)" = 0 && ran wide &&
-	last_record | jq -e "(.modified // null) == null and (.approvals | length) == 1"
+	last_record | jq_check "(.modified // null) == null and (.approvals | length) == 1"
 '
 
 test_expect_success 'a --no-wait request that is changed ends denied, and its --request run runs nothing' '
@@ -261,12 +214,7 @@ test_expect_success 'a changed command altered in the record fails verify' '
 	code=$(request --accept-changes wide) &&
 	decide alice approve "$code" --modify -- "$DUMP" narrow &&
 	test "$(finished)" = 0 && ran narrow &&
-	rm -rf tam tam.git && cp -R audit.git tam.git && git clone -q tam.git tam &&
-	r=$(git -C tam log -1 --format=%B | sed -n "s/^Record: //p") &&
-	jq ".modified.argv[1] = \"wider\"" "tam/$r" >x && mv x "tam/$r" &&
-	git -C tam -c user.name=t -c user.email=t -c gpg.format=ssh \
-	    -c user.signingkey="$W/req.key" commit -qS -am tamper &&
-	expect_status 1 "$AE" verify --repo tam >v.out 2>&1 ;
+	tamper ".modified.argv[1] = \"wider\"" &&
 	grep -q "vote 1 (alice, api): the signed changed command is not the record.s modified.argv (word 2)" v.out
 '
 

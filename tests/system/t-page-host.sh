@@ -20,11 +20,6 @@ cd "$W" || exit 1
 . "$TOP/tests/system/page-host.sh"
 export W AE
 
-last_record() {
-	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C audit.git show "main:{}"
-}
-
 if ! page_host_setup >setup.log 2>&1; then
 	echo "Bail out! the broker with oidc: would not start"
 	sed 's/^/# /' setup.log broker.log 2>/dev/null
@@ -42,7 +37,7 @@ test_expect_success 'Approve on the page releases the command on the host' '
 
 test_expect_success 'the record keeps the oidc identity and the countersignature' '
 	last_record >rec.json &&
-	jq -e ".decision.result == \"approved\" and .approvals[0].person == \"alice\"" rec.json &&
+	jq_check ".decision.result == \"approved\" and .approvals[0].person == \"alice\"" <rec.json &&
 	grep -q "alice-sub" rec.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
@@ -51,7 +46,7 @@ test_expect_success 'the page shows the resolved path and the SHA-256 the host s
 	id=$(request touch "$W/path") && test -n "$id" &&
 	exe=$(readlink -f "$(command -v touch)") &&
 	get "/v1/requests/$id" >/dev/null &&
-	jq -r .submission.payload out | jq -e --arg p "$exe" --arg h "$(sha256sum "$exe" | cut -c1-64)" \
+	jq -r .submission.payload out | jq_check --arg p "$exe" --arg h "$(sha256sum "$exe" | cut -c1-64)" \
 	    ".request.path == \$p and .request.exe_sha256 == \$h" &&
 	test "$(page_signin alice alice-sub "$id")" = 200 &&
 	grep -q "<th>Resolved path</th><td><code>$exe</code>" out &&
@@ -76,7 +71,7 @@ test_expect_success 'Deny with a reason on the page refuses the command' '
 	test "$(page_click bob "$id" --data-urlencode action=deny \
 	    --data-urlencode "reason=not now")" = 200 &&
 	test "$(finished)" = 77 && ! test -e "$W/two" &&
-	last_record >rec2.json && jq -e ".decision.result == \"denied\"" rec2.json
+	last_record >rec2.json && jq_check ".decision.result == \"denied\"" <rec2.json
 '
 
 if command -v node >/dev/null 2>&1 && [ -x /usr/bin/chromium ] &&

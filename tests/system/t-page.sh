@@ -241,13 +241,13 @@ test_expect_success 'Approve makes a broker-vote, countersigned, with the oidc i
 	grep -q "Your approval is recorded." out &&
 	grep -q "<b>alice</b>: approve" out &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\" and
-		.votes[0].decision == \"approve\"" out &&
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\" and
+		.votes[0].decision == \"approve\"" <out &&
 	jq -j ".votes[0].payload" out >vp && jq -r ".votes[0].signature" out >vp.sig &&
-	jq -e ".schema == \"approve-exec/broker-vote/v1\" and
+	jq_check ".schema == \"approve-exec/broker-vote/v1\" and
 		.request == \"$ID1\" and .digest == \"$D\" and .person == \"alice\" and
 		.oidc == {iss: \"$ISS\", sub: \"alice-sub\"} and (has(\"argv\") | not) and
-		(has(\"slack\") | not)" vp &&
+		(has(\"slack\") | not)" <vp &&
 	test "$(jq -cS . vp)" = "$(cat vp)" &&
 	echo "broker $(cat broker_key.pub)" >broker.signers &&
 	ssh-keygen -Y verify -f broker.signers -I broker \
@@ -260,7 +260,7 @@ test_expect_success 'a repeated POST changes nothing' '
 	test "$(vote alice $ID1 --data-urlencode csrf=$T --data-urlencode action=deny --data-urlencode reason=no)" = 409 &&
 	grep -q "the first vote stands" out &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].decision == \"approve\"" out
+	jq_check "(.votes | length) == 1 and .votes[0].decision == \"approve\"" <out
 '
 
 test_expect_success 'the requester cannot vote on their own request' '
@@ -276,7 +276,7 @@ test_expect_success 'Deny with a reason is stored as a deny' '
 	test "$(vote bob $ID2 --data-urlencode csrf=$T --data-urlencode action=deny \
 	    --data-urlencode "reason=not during the freeze")" = 200 &&
 	get /v1/requests/$ID2 >/dev/null &&
-	jq -e ".votes[0].decision == \"deny\" and .votes[0].reason == \"not during the freeze\"" out
+	jq_check ".votes[0].decision == \"deny\" and .votes[0].reason == \"not during the freeze\"" <out
 '
 
 test_expect_success 'Modify stores the changed argv, one argument a line' '
@@ -288,8 +288,8 @@ test_expect_success 'Modify stores the changed argv, one argument a line' '
 	grep -q "<b>bob</b>: modify at [0-9TZ:-]*, to <code>/bin/echo safe arg  last</code>" out &&
 	get /v1/requests/$ID3 >/dev/null &&
 	jq -j ".votes[0].payload" out >mp &&
-	jq -e ".decision == \"modify\" and .argv == [\"/bin/echo\", \"safe arg\", \"\", \"last\"] and
-		.reason == \"echo only\"" mp
+	jq_check ".decision == \"modify\" and .argv == [\"/bin/echo\", \"safe arg\", \"\", \"last\"] and
+		.reason == \"echo only\"" <mp
 '
 
 test_expect_success 'ES256 ID tokens are taken too' '
@@ -333,8 +333,8 @@ test_expect_success 'an Entra sign-in is identified by tid and oid, never by nam
 	grep -q "Signed in as <b>erin</b>" out && T=$(csrf) &&
 	test "$(vote erin $ID1 --data-urlencode csrf=$T --data-urlencode action=approve)" = 200 &&
 	get /v1/requests/$ID1 >/dev/null && jq -j ".votes[0].payload" out >ep &&
-	jq -e ".entra == {tid: \"t-1\", oid: \"00000000-0000-0000-0000-0000000000e1\"} and
-		(has(\"oidc\") | not) and .person == \"erin\"" ep
+	jq_check ".entra == {tid: \"t-1\", oid: \"00000000-0000-0000-0000-0000000000e1\"} and
+		(has(\"oidc\") | not) and .person == \"erin\"" <ep
 '
 
 test_expect_success 'behind https the cookies are Secure and __Host- named' '
@@ -375,14 +375,14 @@ if command -v node >/dev/null 2>&1 && [ -x /usr/bin/chromium ] &&
 	test_expect_success 'the browser'"'"'s votes are stored, countersigned, as alice'"'"'s' '
 		get /v1/requests/$IDA >/dev/null &&
 		jq -j ".votes[0].payload" out >ba && jq -r ".votes[0].signature" out >ba.sig &&
-		jq -e ".decision == \"approve\" and .person == \"alice\" and
-			.oidc.sub == \"alice-sub\"" ba &&
+		jq_check ".decision == \"approve\" and .person == \"alice\" and
+			.oidc.sub == \"alice-sub\"" <ba &&
 		ssh-keygen -Y verify -f broker.signers -I broker \
 			-n approve-exec-broker-vote -s ba.sig <ba &&
 		get /v1/requests/$IDD >/dev/null &&
-		jq -e ".votes[0].decision == \"deny\" and .votes[0].reason == \"not during the freeze\"" out &&
+		jq_check ".votes[0].decision == \"deny\" and .votes[0].reason == \"not during the freeze\"" <out &&
 		get /v1/requests/$IDM >/dev/null && jq -j ".votes[0].payload" out >bm &&
-		jq -e ".decision == \"modify\" and .argv == [\"/bin/echo\", \"safe\"]" bm
+		jq_check ".decision == \"modify\" and .argv == [\"/bin/echo\", \"safe\"]" <bm
 	'
 	test_expect_success 'screenshots at desktop and phone width are kept' '
 		test -s "$ART/page-desktop.png" && test -s "$ART/page-phone.png" &&

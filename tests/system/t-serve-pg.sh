@@ -47,7 +47,7 @@ host_waits() {
 	end=$(($(date +%s) + 60))
 	while [ "$(date +%s)" -lt $end ]; do
 		curl -s -o host.out "$1/v1/requests/$2?wait=20&votes=0" &&
-		    jq -e "(.votes | length) > 0" host.out >/dev/null 2>&1 && return 0
+		    jq_check "(.votes | length) > 0" <host.out >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	return 1
@@ -89,7 +89,7 @@ test_expect_success 'two brokers start together on one database and migrate it o
 test_expect_success 'a request stored through one is a replay through the other' '
 	URL=$A && test "$(post /v1/requests r1.env)" = 201 &&
 	URL=$B && test "$(post /v1/requests r1.env)" = 200 &&
-	jq -e ".duplicate == true" out
+	jq_check ".duplicate == true" <out
 '
 
 test_expect_success 'a host waiting on one broker is released by a decision posted to the other' '
@@ -100,14 +100,14 @@ test_expect_success 'a host waiting on one broker is released by a decision post
 	wait $cpid &&
 	ms=$((($(date +%s%N) - t0) / 1000000)) && echo "released after $ms ms" &&
 	test "$ms" -lt 5000 &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\"" poll.out
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\"" <poll.out
 '
 
 test_expect_success 'the same decision through the other broker changes nothing; another is refused' '
 	URL=$A && test "$(post /v1/requests/$ID/decisions d1.env)" = 200 &&
-	jq -e ".duplicate == true" out &&
+	jq_check ".duplicate == true" <out &&
 	test "$(post /v1/requests/$ID/decisions d2.env)" = 409 &&
-	URL=$B && test "$(get /v1/requests/$ID)" = 200 && jq -e "(.votes | length) == 1" out
+	URL=$B && test "$(get /v1/requests/$ID)" = 200 && jq_check "(.votes | length) == 1" <out
 '
 
 test_expect_success 'kill -9 of one broker loses nothing; the other serves on' '
@@ -126,7 +126,7 @@ test_expect_success 'kill -9 of one broker loses nothing; the other serves on' '
 test_expect_success 'healthz fails while the database is down, and recovers' '
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null &&
 	URL=$A && test "$(get /healthz)" = 503 &&
-	jq -e ".error == \"store_unavailable\"" out &&
+	jq_check ".error == \"store_unavailable\"" <out &&
 	pg_start && healthy $A
 '
 
@@ -147,7 +147,7 @@ test_expect_success 'a restart of the database: the broker listens again and its
 	wait $hpid &&
 	ms=$((($(date +%s%N) - t0) / 1000000)) && echo "released after $ms ms" &&
 	test "$ms" -lt 5000 &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\"" host.out
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\"" <host.out
 '
 
 test_expect_success 'an unreachable database stops serve at start, and its password is not printed' '

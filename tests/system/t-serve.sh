@@ -46,22 +46,22 @@ export URL PORT ID1 ID2 D1 D2
 
 test_expect_success 'serve starts on loopback and says it is healthy' '
 	start broker "$URL" &&
-	test "$(get /healthz)" = 200 && jq -e ".status == \"ok\"" out &&
+	test "$(get /healthz)" = 200 && jq_check ".status == \"ok\"" <out &&
 	grep -q "event=start listen=127.0.0.1:$PORT tls=no" broker.log
 '
 
 test_expect_success 'a request signed by a listed host is stored; a replay changes nothing' '
 	request_payload $ID1 $D1 >r1 && envelope host approve-exec-request r1 >r1.env &&
 	test "$(post /v1/requests r1.env)" = 201 &&
-	jq -e ".id == \"$ID1\" and .duplicate == false" out &&
+	jq_check ".id == \"$ID1\" and .duplicate == false" <out &&
 	test "$(post /v1/requests r1.env)" = 200 &&
-	jq -e ".duplicate == true" out && grep -q "nothing changed" out &&
+	jq_check ".duplicate == true" <out && grep -q "nothing changed" out &&
 	test "$(count)" = 1
 '
 
 test_expect_success 'another request under a taken id is refused' '
 	request_payload $ID1 $D2 >r1b && envelope host approve-exec-request r1b >r1b.env &&
-	test "$(post /v1/requests r1b.env)" = 409 && jq -e ".error == \"id_taken\"" out
+	test "$(post /v1/requests r1b.env)" = 409 && jq_check ".error == \"id_taken\"" <out
 '
 
 # Hostile submissions: each is refused with its status and error, and
@@ -93,7 +93,7 @@ while read -r status error make; do
 	test_expect_success "hostile request $n: $status $error" "
 		CT=application/json; $make &&
 		test \"\$(post /v1/requests b \"\$CT\")\" = $status &&
-		jq -e '.error == \"$error\" and (.message | length > 0)' out &&
+		jq_check '.error == \"$error\" and (.message | length > 0)' <out &&
 		test \"\$(count)\" = 1 && test \"\$(get /v1/requests/$ID2)\" = 404
 	"
 done <"$TEST_DIR/bad-requests"
@@ -104,8 +104,8 @@ test_expect_success 'the server still serves after all that' '
 
 test_expect_success 'a request reads back with its signed submission and no votes' '
 	test "$(get /v1/requests/$ID1)" = 200 &&
-	jq -e ".state == \"pending\" and .host == \"ci-1\" and .digest == \"$D1\" and
-		.context.code == \"7F3K-Q2\" and (.votes | length) == 0" out &&
+	jq_check ".state == \"pending\" and .host == \"ci-1\" and .digest == \"$D1\" and
+		.context.code == \"7F3K-Q2\" and (.votes | length) == 0" <out &&
 	jq -j .submission.payload out >sub && jq -j .submission.signature out >sub.sig &&
 	echo "ci-1 $(cat host.pub)" >signers &&
 	ssh-keygen -Y verify -f signers -I ci-1 -n approve-exec-request -s sub.sig <sub
@@ -113,7 +113,7 @@ test_expect_success 'a request reads back with its signed submission and no vote
 
 test_expect_success 'unknown ids, routes, methods and query arguments' '
 	test "$(get /v1/requests/ffffffffffffffffffffffffffffffff)" = 404 &&
-	jq -e ".error == \"unknown_request\"" out &&
+	jq_check ".error == \"unknown_request\"" <out &&
 	test "$(get /v1/requests/xyz)" = 404 &&
 	test "$(get /v1/requests/$ID1/votes)" = 404 &&
 	test "$(get /v2/requests)" = 404 &&
@@ -128,12 +128,12 @@ test_expect_success 'an approver signs a decision with stock ssh-keygen; a repla
 	decision_payload $ID1 $D1 approve >d1 &&
 	envelope alice approve-exec-decision d1 >d1.env &&
 	test "$(post /v1/requests/$ID1/decisions d1.env)" = 201 &&
-	jq -e ".person == \"alice\" and .decision == \"approve\" and .duplicate == false" out &&
+	jq_check ".person == \"alice\" and .decision == \"approve\" and .duplicate == false" <out &&
 	test "$(post /v1/requests/$ID1/decisions d1.env)" = 200 &&
-	jq -e ".duplicate == true" out &&
+	jq_check ".duplicate == true" <out &&
 	test "$(get /v1/requests/$ID1)" = 200 &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\" and
-		.votes[0].reason == \"looks right\"" out
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\" and
+		.votes[0].reason == \"looks right\"" <out
 '
 
 test_expect_success 'the worked example of approve-exec-serve(8) works as written' '
@@ -152,7 +152,7 @@ test_expect_success 'the worked example of approve-exec-serve(8) works as writte
 	    "{payload: \$p, signature: \$s}" >body.json &&
 	curl -s -H "Content-Type: application/json" \
 	    --data-binary @body.json $B/v1/requests/$ID/decisions >out &&
-	jq -e ".person == \"alice\" and .duplicate == false" out &&
+	jq_check ".person == \"alice\" and .duplicate == false" <out &&
 	curl -s $B/v1/requests/$ID >r.json &&
 	jq -j ".votes[0].payload" r.json >vote &&
 	jq -j ".votes[0].signature" r.json >vote.sig &&
@@ -184,14 +184,14 @@ while read -r status error make; do
 	test_expect_success "hostile decision $n: $status $error" "
 		CT=application/json; U=$ID1; $make &&
 		test \"\$(post /v1/requests/\$U/decisions b \"\$CT\")\" = $status &&
-		jq -e '.error == \"$error\"' out &&
-		test \"\$(get /v1/requests/$ID1)\" = 200 && jq -e '(.votes | length) == 1' out
+		jq_check '.error == \"$error\"' <out &&
+		test \"\$(get /v1/requests/$ID1)\" = 200 && jq_check '(.votes | length) == 1' <out
 	"
 done <"$TEST_DIR/bad-decisions"
 
 test_expect_success 'a long poll returns at once when a vote is newer than it has seen' '
 	test "$(get "/v1/requests/$ID1?wait=30&votes=0")" = 200 &&
-	jq -e "(.votes | length) == 1" out
+	jq_check "(.votes | length) == 1" <out
 '
 
 test_expect_success 'a long poll is released by the decision, not by a timer' '
@@ -212,7 +212,7 @@ test_expect_success 'a long poll is released by the decision, not by a timer' '
 	wait $cpid &&
 	ms=$((($(date +%s%N) - t0) / 1000000)) && echo "released after $ms ms" &&
 	test "$ms" -lt 5000 &&
-	jq -e ".votes[0].decision == \"deny\" and .votes[0].reason == \"not now\"" poll.out &&
+	jq_check ".votes[0].decision == \"deny\" and .votes[0].reason == \"not now\"" <poll.out &&
 	curl -s http://127.0.0.1:$P2/metrics | grep -x "approve_exec_broker_long_polls_open 0" &&
 	kill -TERM "$(cat long.pid)" && wait_gone long
 '
@@ -222,7 +222,7 @@ test_expect_success 'a long poll with nothing new ends at max_wait, whatever it 
 	t0=$(date +%s) &&
 	test "$(get "/v1/requests/$ID1?wait=600")" = 200 &&
 	t=$(($(date +%s) - t0)) && echo "waited $t s" &&
-	test "$t" -ge 1 && test "$t" -le 4 && jq -e "(.votes | length) == 1" out
+	test "$t" -ge 1 && test "$t" -le 4 && jq_check "(.votes | length) == 1" <out
 '
 
 test_expect_success 'a long poll on an expiring request ends when it expires' '
@@ -231,14 +231,14 @@ test_expect_success 'a long poll on an expiring request ends when it expires' '
 	test "$(post /v1/requests r4.env)" = 201 &&
 	for i in 1 2 3; do
 		test "$(get "/v1/requests/00000000000000000000000000000004?wait=2")" = 200 &&
-		jq -e ".state == \"expired\"" out >/dev/null && break
+		jq_check ".state == \"expired\"" <out >/dev/null && break
 	done &&
-	jq -e ".state == \"expired\"" out &&
+	jq_check ".state == \"expired\"" <out &&
 	test "$(count expired)" = 1 &&
 	decision_payload 00000000000000000000000000000004 $D1 approve >d4 &&
 	envelope alice approve-exec-decision d4 >d4.env &&
 	test "$(post /v1/requests/00000000000000000000000000000004/decisions d4.env)" = 409 &&
-	jq -e ".error == \"request_closed\"" out
+	jq_check ".error == \"request_closed\"" <out
 '
 
 test_expect_success 'metrics: requests by state, latency histogram, polls, store errors' '
@@ -287,7 +287,7 @@ open(\"locked\", \"w\").close()
 time.sleep(4)
 " & lpid=$! &&
 	while [ ! -e locked ]; do sleep 0.05; done &&
-	test "$(get /healthz)" = 503 && jq -e ".error == \"store_unavailable\"" out &&
+	test "$(get /healthz)" = 503 && jq_check ".error == \"store_unavailable\"" <out &&
 	wait $lpid && test "$(get /healthz)" = 200 &&
 	get /metrics >/dev/null && grep -x "approve_exec_broker_store_errors_total 1" out
 '
@@ -295,7 +295,7 @@ time.sleep(4)
 test_expect_success 'SIGTERM: open long polls are answered, then a clean exit 0' '
 	{ curl -s -o term.out "$URL/v1/requests/$ID1?wait=30" & cpid=$!; } &&
 	sleep 0.3 && kill -TERM "$(cat broker.pid)" && wait $cpid &&
-	jq -e ".id == \"$ID1\"" term.out &&
+	jq_check ".id == \"$ID1\"" <term.out &&
 	wait_gone broker && grep -q "event=stop signal=15" broker.log
 '
 
@@ -336,7 +336,7 @@ test_expect_success 'the per-client rate limit answers 429 with Retry-After' '
 	done &&
 	curl -s -D hdr -o out http://127.0.0.1:$P3/v1/requests &&
 	grep "^HTTP/1.1 429" hdr && grep -i "^Retry-After: 60" hdr &&
-	jq -e ".error == \"rate_limited\"" out &&
+	jq_check ".error == \"rate_limited\"" <out &&
 	test "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$P3/healthz)" = 200 &&
 	kill "$(cat rate.pid)" && wait_gone rate
 '
@@ -383,7 +383,7 @@ test_expect_success 'TLS: a certificate from a throwaway CA serves and verifies'
 	echo "tls: { cert: tls.crt, key: tls.key }" >>tls.yaml &&
 	start tls https://127.0.0.1:$P5 &&
 	grep -q "tls=yes" tls.log &&
-	curl -s --cacert ca.crt -o out https://127.0.0.1:$P5/healthz && jq -e ".status == \"ok\"" out &&
+	curl -s --cacert ca.crt -o out https://127.0.0.1:$P5/healthz && jq_check ".status == \"ok\"" <out &&
 	curl -s --cacert ca.crt -o out https://localhost:$P5/v1/requests &&
 	! curl -s -o /dev/null https://127.0.0.1:$P5/healthz &&
 	! curl -s --cacert ca.crt --resolve wrong.example:$P5:127.0.0.1 -o /dev/null https://wrong.example:$P5/healthz &&
@@ -401,11 +401,11 @@ test_expect_success 'the host that submitted a request closes it; a replay chang
 	I=00000000000000000000000000000059 &&
 	close_payload $I $D1 approved >c && envelope host approve-exec-request c >c.env &&
 	test "$(post /v1/requests/$I/close c.env)" = 201 &&
-	test "$(get /v1/requests/$I)" = 200 && jq -e ".state == \"approved\"" out &&
-	test "$(post /v1/requests/$I/close c.env)" = 200 && jq -e ".duplicate == true" out &&
+	test "$(get /v1/requests/$I)" = 200 && jq_check ".state == \"approved\"" <out &&
+	test "$(post /v1/requests/$I/close c.env)" = 200 && jq_check ".duplicate == true" <out &&
 	close_payload $I $D1 denied >c2 && envelope host approve-exec-request c2 >c2.env &&
 	test "$(post /v1/requests/$I/close c2.env)" = 409 &&
-	jq -e ".error == \"request_closed\"" out &&
+	jq_check ".error == \"request_closed\"" <out &&
 	close_payload $ID2 $D2 denied >c3 && envelope host approve-exec-request c3 >c3.env &&
 	test "$(post /v1/requests/$ID2/close c3.env)" = 404 &&
 	envelope host2 approve-exec-request c >c4.env &&
@@ -413,7 +413,7 @@ test_expect_success 'the host that submitted a request closes it; a replay chang
 	test "$(post /v1/requests/00000000000000000000000000000058/close c.env)" = 422 &&
 	close_payload $I $D1 done >c5 && envelope host approve-exec-request c5 >c5.env &&
 	test "$(post /v1/requests/$I/close c5.env)" = 400 &&
-	test "$(get /v1/requests/$I)" = 200 && jq -e ".state == \"approved\"" out
+	test "$(get /v1/requests/$I)" = 200 && jq_check ".state == \"approved\"" <out
 '
 
 # The running servers against the OpenAPI description (api-check.py);

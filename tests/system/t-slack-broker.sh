@@ -6,31 +6,19 @@
 # user of its own slack_team through its own approvers.yaml, and runs the
 # command only then. Every false click leaves the command unrun.
 . "$(dirname "$0")/../lib.sh"
-
-for tool in curl jq ssh-keygen openssl python3 git; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		test_skip 'slack clicks through the broker' "needs $tool"
-		test_done
-		exit
-	fi
-done
-
-W=$TEST_DIR
-trap 'for p in "$W"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done; rm -rf "$W"' EXIT
-cd "$W" || exit 1
-. "$TOP/tests/system/broker.sh"
+. "$TOP/tests/system/broker-host.sh"
+need_tools 'slack clicks through the broker' curl jq ssh-keygen openssl python3 git
+broker_dir
 
 SECRET=8f742231b10e8888abcd99yyyzzz85a5
 ME=$(id -un)
 TENANT=72f988bf-86f1-41af-91ab-2d7cd011db47
 GUID_BOB=0b0b0b0b-1111-4222-8333-444455556666
-ssh-keygen -q -t ed25519 -N '' -C host -f hostkey
-ssh-keygen -q -t ed25519 -N '' -C broker -f broker_key
+broker_keys
 ssh-keygen -q -t ed25519 -N '' -C other -f other_key
-echo "ci-1 $(cat hostkey.pub)" >hosts
 printf '%s\n' "$SECRET" >slack.secret
 echo xoxb-test >slack.token
-chmod 600 slack.secret slack.token broker_key other_key hostkey
+chmod 600 slack.secret slack.token other_key
 # the broker's list; carl's Slack ID is dave's on the host, and mal is
 # the broker's only
 cat >broker-approvers.yaml <<EOF
@@ -50,17 +38,8 @@ people:
 groups:
   sre: [req, alice, bob, dave]
 EOF
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-cat >broker.yaml <<EOF
-listen: "127.0.0.1:$PORT"
-store: sqlite:broker.db
-hosts: hosts
-approvers: broker-approvers.yaml
-signing_key: broker_key
-max_wait: 1s
-slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }
-EOF
+broker_conf broker-approvers.yaml 'max_wait: 1s' \
+    'slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM }'
 cat >policy.yaml <<EOF
 version: 1
 defaults: { action: deny }
@@ -74,30 +53,12 @@ rules:
     action: approve
     approval: { any_of: [{ from: "group:sre", min: 2 }], channels: [api], timeout: 20s }
 EOF
-# conf NAME BROKER-SETTINGS: a host configuration
-conf() {
-	cat >"$1.yaml" <<EOF
-policies: [policy.yaml]
-approvers: approvers.yaml
-audit: { repo: $W/audit.git, signing_key: $W/hostkey }
-channels: { broker: { url: "$URL", $2 } }
-EOF
-}
-conf config "public_key: broker_key.pub, slack_team: T0TEAM, teams_tenant: $TENANT"
-conf other-team 'public_key: broker_key.pub, slack_team: T0OTHER'
-conf no-team 'public_key: broker_key.pub'
-conf other-key 'public_key: other_key.pub, slack_team: T0TEAM'
+host_conf config "public_key: broker_key.pub, slack_team: T0TEAM, teams_tenant: $TENANT"
+host_conf other-team 'public_key: broker_key.pub, slack_team: T0OTHER'
+host_conf no-team 'public_key: broker_key.pub'
+host_conf other-key 'public_key: other_key.pub, slack_team: T0TEAM'
 chmod 644 ./*.yaml hosts
 export URL SECRET W AE
-
-# click USER TEAM ACTION ID ACTION_TS [JQ-FILTER]: a block_actions form body
-click() {
-	jq -rn --arg u "$1" --arg t "$2" --arg a "$3" --arg id "$4" --arg ts "$5" \
-	    "{type: \"block_actions\", user: {id: \$u, username: \"x\", team_id: \$t},
-	      team: {id: \$t}, channel: {id: \"C0123\"},
-	      actions: [{action_id: \$a, value: \$id, block_id: \"b\", action_ts: \$ts}],
-	      response_url: \"http://127.0.0.1:9/r\"} | ${6:-.} | \"payload=\" + (tojson | @uri)"
-}
 
 # deny_view USER TEAM ID VIEW-ID REASON: the Deny modal submitted, as
 # Slack sends it (a Deny needs the modal's reason)
@@ -109,57 +70,12 @@ deny_view() {
 	      {type: \"plain_text_input\", value: \$r}}}}}} | \"payload=\" + (tojson | @uri)"
 }
 
-# slack FILE [TS] [SIGNATURE]: posts FILE signed as Slack does; prints
-# the status, the body goes to out
-slack() {
-	ts=${2:-$(date +%s)}
-	sig=${3:-v0=$({ printf 'v0:%s:' "$ts"; cat "$1"; } |
-	    openssl dgst -sha256 -hmac "$SECRET" -r | cut -c1-64)}
-	curl -s -o out -w '%{http_code}' \
-	    -H "Content-Type: application/x-www-form-urlencoded" \
-	    -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: $sig" \
-	    --data-binary @"$1" "$URL/slack/interactivity"
-}
-
 # request CONFIG ARGS...: a gated run in the background; prints the id
 # of the request once the broker holds it
 request() {
 	c=$1
 	shift
-	rm -f gate.status
-	: >gate.out
-	( "$AE" --config "$c.yaml" -- "$@" >gate.out 2>&1 &
-	  echo $! >gate.pid; wait $!; echo $? >gate.status; rm -f gate.pid ) \
-	    >/dev/null 2>&1 &
-	n=0
-	while [ $n -lt 100 ]; do
-		code=$(sed -n 's/.*request \([0-9A-Z]*-[0-9A-Z]*\) (.*needs approval.*/\1/p' gate.out)
-		[ -n "$code" ] && "$AE" status "$code" --broker "$URL" --json >st.json 2>/dev/null &&
-		    { jq -r .id st.json; return 0; }
-		n=$((n + 1)); sleep 0.1
-	done
-	cat gate.out >&2
-	return 1
-}
-# finished: the background run's exit status, once it ended
-finished() {
-	n=0
-	while [ ! -s gate.status ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-	cat gate.status
-}
-# said TEXT: the host said TEXT (a grep pattern) within 5 s
-said() {
-	n=0
-	while ! grep -q -- "$1" gate.out && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-	grep -q -- "$1" gate.out || { cat gate.out; return 1; }
-}
-# stop: ends a run that is still waiting, as Ctrl-C would
-stop() {
-	test ! -s gate.status && kill -TERM "$(cat gate.pid)" && test "$(finished)" = 130
-}
-last_record() {
-	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C audit.git show "main:{}"
+	gate "$c.yaml" -- "$@" && gate_code >/dev/null && jq -r .id st.json
 }
 
 test_expect_success 'the broker starts with slack: configured' '
@@ -168,23 +84,23 @@ test_expect_success 'the broker starts with slack: configured' '
 
 test_expect_success 'an Approve click by a listed approver releases the command' '
 	id=$(request config touch "$W/one") &&
-	click U0ALICE T0TEAM approve "$id" 1765000000.000100 >c1 &&
-	test "$(slack c1)" = 200 && jq -e ".result == \"stored\"" out &&
+	slack_form U0ALICE T0TEAM approve "$id" 1765000000.000100 >c1 &&
+	test "$(slack c1)" = 200 && jq_check ".result == \"stored\"" <out &&
 	test "$(finished)" = 0 && test -e "$W/one" &&
 	grep -q "alice approved (api: Slack)" gate.out
 '
 
 test_expect_success 'the record keeps the Slack user and team and the countersignature' '
 	last_record >rec.json && test -s rec.json &&
-	jq -e ".decision.result == \"approved\" and (.approvals | length) == 1" rec.json &&
-	jq -e --arg k "$(cut -d" " -f1,2 broker_key.pub)" ".approvals[0] |
+	jq_check ".decision.result == \"approved\" and (.approvals | length) == 1" <rec.json &&
+	jq_check --arg k "$(cut -d" " -f1,2 broker_key.pub)" ".approvals[0] |
 	    .person == \"alice\" and .decision == \"approve\" and
 	    .identity.via == \"slack\" and .identity.slack_user == \"U0ALICE\" and
 	    .identity.team == \"T0TEAM\" and .identity.action_ts == \"1765000000.000100\" and
 	    .identity.broker_key == \$k and
 	    .evidence.namespace == \"approve-exec-broker-vote\" and
-	    (.evidence.signature | startswith(\"-----BEGIN SSH SIGNATURE-----\"))" rec.json &&
-	jq -r ".approvals[0].evidence.payload" rec.json | jq -e --arg id "$(jq -r .id rec.json)" \
+	    (.evidence.signature | startswith(\"-----BEGIN SSH SIGNATURE-----\"))" <rec.json &&
+	jq -r ".approvals[0].evidence.payload" rec.json | jq_check --arg id "$(jq -r .id rec.json)" \
 	    ".schema == \"approve-exec/broker-vote/v1\" and .request == \$id and
 	     .person == \"alice\" and .slack.user == \"U0ALICE\""
 '
@@ -199,18 +115,6 @@ test_expect_success 'verify passes, and git with ssh-keygen -Y verify check the 
 	! ssh-keygen -Y verify -f signers -I broker -n approve-exec-decision -s vote.sig <vote
 '
 
-# tamper JQ: the last record changed by JQ, committed signed; verify must
-# name it
-tamper() {
-	rm -rf tam tam.git && cp -R audit.git tam.git && git clone -q tam.git tam &&
-	r=$(git -C tam log -1 --format=%B | sed -n "s/^Record: //p") &&
-	jq --arg other "$(cut -d" " -f1,2 other_key.pub)" "$1" "tam/$r" >x &&
-	mv x "tam/$r" &&
-	git -C tam -c user.name=t -c user.email=t -c gpg.format=ssh \
-	    -c user.signingkey="$W/hostkey" commit -qS -am tamper &&
-	expect_status 1 "$AE" verify --repo tam >v.out 2>&1 ;
-	grep "vote proof: $r: vote 1 ([a-z]*, api): $2" v.out
-}
 cat >tampers <<'EOF'
 .approvals[0].identity.slack_user = "U0BOB"~identity.slack_user is not the countersigned one
 .approvals[0].identity.team = "T0OTHER"~identity.team is not the countersigned one
@@ -228,7 +132,8 @@ while IFS='~' read -r how why; do
 	n=$((n + 1))
 	export how why
 	test_expect_success "verify names the record whose broker vote was altered: $how" '
-		tamper "$how" "$why"
+		tamper --arg other "$(cut -d" " -f1,2 other_key.pub)" "$how" &&
+		grep "vote proof: $r: vote 1 ([a-z]*, api): $why" v.out
 	'
 done <tampers
 
@@ -236,13 +141,13 @@ done <tampers
 # host says ("-": it hears of nothing). None releases the command. The
 # requester's own click is refused by the broker already.
 cat >false-clicks <<'EOF'
-requester|-|click U0REQ T0TEAM approve $id 1765000001.000001 >b
-stored|Slack user U0MAL on api: Slack: not counted: Slack user U0MAL is not in the approver list|click U0MAL T0TEAM approve $id 1765000001.000002 >b
-stored|Slack user U0CARL on api: Slack: not counted: the broker names the voter .carl., the approver list .dave.|click U0CARL T0TEAM approve $id 1765000001.000003 >b
-not_an_approver|-|click U0ALICE T0OTHER approve $id 1765000001.000004 >b
-not_an_approver|-|click U0ALICE T0TEAM approve $id 1765000001.000005 ".user.is_bot = true" >b
-bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000006 >b; TS=$(($(date +%s) - 400))
-bad_signature|-|click U0ALICE T0TEAM approve $id 1765000001.000007 >b; SIG=v0=$(printf %064d 0)
+requester|-|slack_form U0REQ T0TEAM approve $id 1765000001.000001 >b
+stored|Slack user U0MAL on api: Slack: not counted: Slack user U0MAL is not in the approver list|slack_form U0MAL T0TEAM approve $id 1765000001.000002 >b
+stored|Slack user U0CARL on api: Slack: not counted: the broker names the voter .carl., the approver list .dave.|slack_form U0CARL T0TEAM approve $id 1765000001.000003 >b
+not_an_approver|-|slack_form U0ALICE T0OTHER approve $id 1765000001.000004 >b
+not_an_approver|-|slack_form U0ALICE T0TEAM approve $id 1765000001.000005 ".user.is_bot = true" >b
+bad_signature|-|slack_form U0ALICE T0TEAM approve $id 1765000001.000006 >b; TS=$(($(date +%s) - 400))
+bad_signature|-|slack_form U0ALICE T0TEAM approve $id 1765000001.000007 >b; SIG=v0=$(printf %064d 0)
 EOF
 test_expect_success 'a run waits for the false clicks' '
 	request config touch "$W/two" >id2
@@ -255,7 +160,7 @@ while IFS='|' read -r want host how; do
 	export want host how
 	test_expect_success "false click $n is refused, the command does not run: $want" '
 		TS= SIG= && eval "$how" &&
-		slack b "$TS" "$SIG" >/dev/null && jq -e "(.error // .result) == \"$want\"" out &&
+		slack b "$TS" "$SIG" >/dev/null && jq_check "(.error // .result) == \"$want\"" <out &&
 		{ test "$host" = - || said "$host"; } &&
 		test ! -s gate.status && ! test -e "$W/two"
 	'
@@ -266,25 +171,25 @@ test_expect_success 'after every false click the run still waits, and a deny end
 	deny_view U0BOB T0TEAM "$id" V0DENY1 "not now" >d &&
 	test "$(slack d)" = 200 && test "$(finished)" = 77 && ! test -e "$W/two" &&
 	last_record >rec2.json && test -s rec2.json &&
-	jq -e ".decision.result == \"denied\" and (.approvals | length) == 1 and
+	jq_check ".decision.result == \"denied\" and (.approvals | length) == 1 and
 	    .approvals[0].person == \"bob\" and
 	    .approvals[0].reason == \"not now\" and
-	    ([.refused_votes[]?.person] | index(\"req\")) == null" rec2.json &&
+	    ([.refused_votes[]?.person] | index(\"req\")) == null" <rec2.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 
 test_expect_success 'a click delivered twice counts once' '
 	id=$(request config mkdir "$W/three") &&
-	click U0ALICE T0TEAM approve "$id" 1765000002.000001 >a1 &&
-	test "$(slack a1)" = 200 && jq -e ".result == \"stored\"" out &&
-	test "$(slack a1)" = 200 && jq -e ".result == \"duplicate\"" out &&
+	slack_form U0ALICE T0TEAM approve "$id" 1765000002.000001 >a1 &&
+	test "$(slack a1)" = 200 && jq_check ".result == \"stored\"" <out &&
+	test "$(slack a1)" = 200 && jq_check ".result == \"duplicate\"" <out &&
 	said "alice approved (api: Slack)" && sleep 1 &&
 	test ! -s gate.status && ! test -e "$W/three" &&
 	test "$(grep -c "alice approved" gate.out)" = 1 &&
-	click U0BOB T0TEAM approve "$id" 1765000002.000002 >b1 &&
+	slack_form U0BOB T0TEAM approve "$id" 1765000002.000002 >b1 &&
 	test "$(slack b1)" = 200 && test "$(finished)" = 0 && test -d "$W/three" &&
 	last_record >rec3.json && test -s rec3.json &&
-	jq -e "[.approvals[].person] == [\"alice\", \"bob\"]" rec3.json
+	jq_check "[.approvals[].person] == [\"alice\", \"bob\"]" <rec3.json
 '
 
 # Hosts configured otherwise: the same good click is refused.
@@ -300,8 +205,8 @@ while IFS='|' read -r cf host; do
 	export cf host k
 	test_expect_success "a host with $cf does not count a listed approver's click" '
 		id=$(request $cf touch "$W/four-$k") &&
-		click U0ALICE T0TEAM approve "$id" 1765000003.00000$k >c &&
-		test "$(slack c)" = 200 && jq -e ".result == \"stored\"" out &&
+		slack_form U0ALICE T0TEAM approve "$id" 1765000003.00000$k >c &&
+		test "$(slack c)" = 200 && jq_check ".result == \"stored\"" <out &&
 		said "$host" && stop && ! test -e "$W/four-$k"
 	'
 done <hosts-refusing
@@ -371,15 +276,15 @@ test_expect_success 'verify passes over the OIDC, Entra, Teams and modify votes'
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out &&
 	git -C audit.git log --format=%B main | sed -n "s/^Record: //p" |
 	    while read -r r; do git -C audit.git show "main:$r"; done |
-	    jq -s -e "[.[].approvals[]?.identity.via] | (index(\"oidc\") != null and
+	    jq_check -s "[.[].approvals[]?.identity.via] | (index(\"oidc\") != null and
 	    index(\"entra\") != null and index(\"teams\") != null)"
 '
 
 test_expect_success 'a --no-wait request a Slack click approved is not used by a --request run' '
 	"$AE" --config config.yaml --no-wait -- touch "$W/six" >ids 2>nw.err; test $? = 75 &&
 	id=$(cut -d" " -f1 ids) &&
-	click U0ALICE T0TEAM approve "$id" 1765000004.000001 >c6 &&
-	test "$(slack c6)" = 200 && jq -e ".result == \"stored\"" out &&
+	slack_form U0ALICE T0TEAM approve "$id" 1765000004.000001 >c6 &&
+	test "$(slack c6)" = 200 && jq_check ".result == \"stored\"" <out &&
 	"$AE" wait "$id" --broker "$URL" --timeout 10s &&
 	{ "$AE" --config config.yaml --request "$id" -- touch "$W/six" 2>req.err; test $? != 0; } &&
 	! test -e "$W/six" && cat req.err &&
@@ -387,7 +292,7 @@ test_expect_success 'a --no-wait request a Slack click approved is not used by a
 '
 
 test_expect_success 'a malformed slack_team is refused with its file and line' '
-	conf bad-team "public_key: broker_key.pub, slack_team: t0team" &&
+	host_conf bad-team "public_key: broker_key.pub, slack_team: t0team" &&
 	expect_status 78 "$AE" check --config bad-team.yaml -- touch x 2>err &&
 	grep -q "bad-team.yaml:4:.*slack_team .t0team. is not a Slack team ID" err
 '

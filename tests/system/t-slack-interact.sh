@@ -4,17 +4,9 @@
 # a listed approver of the configured team becomes a vote countersigned
 # by the broker; every false click is refused and stores nothing.
 . "$(dirname "$0")/../lib.sh"
-
-for tool in curl jq ssh-keygen openssl python3; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		test_skip 'slack interactivity' "needs $tool"
-		test_done
-		exit
-	fi
-done
-
-trap 'for p in "$TEST_DIR"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done; rm -rf "$TEST_DIR"' EXIT
-cd "$TEST_DIR" || exit 1
+. "$TOP/tests/system/broker-host.sh"
+need_tools 'slack interactivity' curl jq ssh-keygen openssl python3
+broker_dir
 
 ID1=00000000000000000000000000000001
 ID2=00000000000000000000000000000002
@@ -22,14 +14,10 @@ D1=sha256:$(printf one | sha256sum | cut -c1-64)
 D2=sha256:$(printf two | sha256sum | cut -c1-64)
 SECRET=8f742231b10e8888abcd99yyyzzz85a5
 
-. "$TOP/tests/system/broker.sh"
-
-ssh-keygen -q -t ed25519 -N '' -f host -C ci-1
-ssh-keygen -q -t ed25519 -N '' -f broker_key -C broker
-echo "ci-1 $(cat host.pub)" >hosts
+broker_keys
 printf '%s\n' "$SECRET" >slack.secret
 echo xoxb-test >slack.token
-chmod 600 slack.secret slack.token broker_key
+chmod 600 slack.secret slack.token
 cat >approvers.yaml <<EOF2
 people:
   alice: { unix: alice, slack: U0ALICE }
@@ -39,56 +27,12 @@ people:
 groups:
   sre: [alice, bob]
 EOF2
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-cat >broker.yaml <<EOF2
-listen: "127.0.0.1:$PORT"
-store: sqlite:broker.db
-hosts: hosts
-approvers: approvers.yaml
-signing_key: broker_key
-slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM, api_base: "http://127.0.0.1:9/api" }
-EOF2
+broker_conf approvers.yaml \
+    'slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM, api_base: "http://127.0.0.1:9/api" }'
 export URL SECRET
 
-# click USER TEAM ACTION ID ACTION_TS [JQ-FILTER]: a block_actions form body
-click() {
-	jq -rn --arg u "$1" --arg t "$2" --arg a "$3" --arg id "$4" --arg ts "$5" \
-	    "{type: \"block_actions\", user: {id: \$u, username: \"x\", team_id: \$t},
-	      team: {id: \$t}, channel: {id: \"C0123\"},
-	      actions: [{action_id: \$a, value: \$id, block_id: \"b\", action_ts: \$ts}],
-	      response_url: \"http://127.0.0.1:9/r\"} | ${6:-.} | \"payload=\" + (tojson | @uri)"
-}
-
-# slack FILE [TS] [SIGNATURE] [CONTENT-TYPE]: posts FILE signed as Slack
-# does; prints the status, the body goes to out. SIGNATURE "-" sends none.
-slack() {
-	ts=${2:-$(date +%s)}
-	sig=${3:-v0=$({ printf 'v0:%s:' "$ts"; cat "$1"; } |
-	    openssl dgst -sha256 -hmac "$SECRET" -r | cut -c1-64)}
-	if [ "$sig" = - ]; then
-		curl -s -o out -w '%{http_code}' \
-		    -H "Content-Type: ${4:-application/x-www-form-urlencoded}" \
-		    -H "X-Slack-Request-Timestamp: $ts" \
-		    --data-binary @"$1" "$URL/slack/interactivity"
-	else
-		curl -s -o out -w '%{http_code}' \
-		    -H "Content-Type: ${4:-application/x-www-form-urlencoded}" \
-		    -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: $sig" \
-		    --data-binary @"$1" "$URL/slack/interactivity"
-	fi
-}
-
-votes() {
-	get "/v1/requests/$1" >/dev/null && jq '.votes | length' out
-}
-
 test_expect_success 'serve starts with slack: configured and holds a request' '
-	start broker "$URL" &&
-	request_payload $ID1 $D1 >r1 && envelope host approve-exec-request r1 >r1.env &&
-	test "$(post /v1/requests r1.env)" = 201 &&
-	request_payload $ID2 $D2 >r2 && envelope host approve-exec-request r2 >r2.env &&
-	test "$(post /v1/requests r2.env)" = 201
+	start broker "$URL" && submit $ID1 $D1 && submit $ID2 $D2
 '
 
 test_expect_success 'the signature check passes Slack'"'"'s own test vector' '
@@ -98,29 +42,29 @@ test_expect_success 'the signature check passes Slack'"'"'s own test vector' '
 # False clicks: status, result or error, how the body and the post are made.
 # Each is refused and the request keeps no vote.
 cat >bad-clicks <<'EOF2'
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=v0=0000000000000000000000000000000000000000000000000000000000000000
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=-
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) - 400))
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) + 400))
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; TS=12abc
-401 bad_signature    click U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=v0=$(printf %064d 0 | tr 0 A)
-415 content_type     click U0ALICE T0TEAM approve $ID1 1.1 >b; CT=application/json
+401 bad_signature    slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=v0=0000000000000000000000000000000000000000000000000000000000000000
+401 bad_signature    slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=-
+401 bad_signature    slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) - 400))
+401 bad_signature    slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; TS=$(($(date +%s) + 400))
+401 bad_signature    slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; TS=12abc
+401 bad_signature    slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; SIG=v0=$(printf %064d 0 | tr 0 A)
+415 content_type     slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; CT=application/json
 413 too_large        head -c 70000 /dev/zero | tr "\0" a >b
 400 bad_request      printf "payload=%%7B" >b
 400 bad_request      printf "token=x" >b
-400 bad_request      click U0ALICE T0TEAM approve $ID1 1.1 >b; printf "&payload=x" >>b
-400 bad_request      click U0ALICE T0TEAM approve 0000000000000000000000000000000g 1.1 >b
-400 bad_request      click U0ALICE T0TEAM delete $ID1 1.1 >b
-200 no_modal         click U0ALICE T0TEAM modify $ID1 1.1 >b
-200 no_modal         click U0ALICE T0TEAM deny $ID1 1.1 >b
-200 requester        click U0CAROL T0TEAM approve $ID1 1.1 >b
-400 bad_request      click U0ALICE T0TEAM approve $ID1 1.1 ".type = \"view_submission\"" >b
-400 bad_request      click U0ALICE T0TEAM approve $ID1 1.1 ".user.team_id = \"T0OTHER\"" >b
-200 not_an_approver  click U0DAVE T0TEAM approve $ID1 1.1 >b
-200 not_an_approver  click U0ALICE T0OTHER approve $ID1 1.1 >b
-200 not_an_approver  click U0ALICE T0TEAM approve $ID1 1.1 ".user.is_bot = true" >b
-200 not_an_approver  click U0ALICE T0TEAM approve $ID1 1.1 ".bot_id = \"B01\"" >b
-200 not_an_approver  click alice T0TEAM approve $ID1 1.1 >b
+400 bad_request      slack_form U0ALICE T0TEAM approve $ID1 1.1 >b; printf "&payload=x" >>b
+400 bad_request      slack_form U0ALICE T0TEAM approve 0000000000000000000000000000000g 1.1 >b
+400 bad_request      slack_form U0ALICE T0TEAM delete $ID1 1.1 >b
+200 no_modal         slack_form U0ALICE T0TEAM modify $ID1 1.1 >b
+200 no_modal         slack_form U0ALICE T0TEAM deny $ID1 1.1 >b
+200 requester        slack_form U0CAROL T0TEAM approve $ID1 1.1 >b
+400 bad_request      slack_form U0ALICE T0TEAM approve $ID1 1.1 ".type = \"view_submission\"" >b
+400 bad_request      slack_form U0ALICE T0TEAM approve $ID1 1.1 ".user.team_id = \"T0OTHER\"" >b
+200 not_an_approver  slack_form U0DAVE T0TEAM approve $ID1 1.1 >b
+200 not_an_approver  slack_form U0ALICE T0OTHER approve $ID1 1.1 >b
+200 not_an_approver  slack_form U0ALICE T0TEAM approve $ID1 1.1 ".user.is_bot = true" >b
+200 not_an_approver  slack_form U0ALICE T0TEAM approve $ID1 1.1 ".bot_id = \"B01\"" >b
+200 not_an_approver  slack_form alice T0TEAM approve $ID1 1.1 >b
 EOF2
 n=0
 while read -r status want how; do
@@ -129,23 +73,23 @@ while read -r status want how; do
 	test_expect_success "false click $n is refused: $status $want" '
 		TS= SIG= CT= && eval "$how" &&
 		test "$(slack b "$TS" "$SIG" "$CT")" = "$status" &&
-		jq -e "(.error // .result) == \"$want\"" out &&
+		jq_check "(.error // .result) == \"$want\"" <out &&
 		test "$(votes $ID1)" = 0
 	'
 done <bad-clicks
 
 test_expect_success 'a click by a listed approver of the team is stored, countersigned' '
-	click U0ALICE T0TEAM approve $ID1 1765000000.000100 >c1 &&
-	test "$(slack c1)" = 200 && jq -e ".result == \"stored\" and
-		.response_type == \"ephemeral\"" out &&
+	slack_form U0ALICE T0TEAM approve $ID1 1765000000.000100 >c1 &&
+	test "$(slack c1)" = 200 && jq_check ".result == \"stored\" and
+		.response_type == \"ephemeral\"" <out &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\" and
-		.votes[0].decision == \"approve\"" out &&
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\" and
+		.votes[0].decision == \"approve\"" <out &&
 	jq -j ".votes[0].payload" out >vp && jq -r ".votes[0].signature" out >vp.sig &&
-	jq -e ".schema == \"approve-exec/broker-vote/v1\" and
+	jq_check ".schema == \"approve-exec/broker-vote/v1\" and
 		.request == \"$ID1\" and .digest == \"$D1\" and
 		.slack == {team: \"T0TEAM\", user: \"U0ALICE\",
-		action_ts: \"1765000000.000100\"}" vp &&
+		action_ts: \"1765000000.000100\"}" <vp &&
 	echo "broker $(cat broker_key.pub)" >broker.signers &&
 	ssh-keygen -Y verify -f broker.signers -I broker \
 		-n approve-exec-broker-vote -s vp.sig <vp
@@ -157,35 +101,35 @@ test_expect_success 'the countersignature is the broker'"'"'s in its own namespa
 '
 
 test_expect_success 'a repeated delivery of the same click is the same click' '
-	test "$(slack c1)" = 200 && jq -e ".result == \"duplicate\"" out &&
-	sleep 1 && test "$(slack c1)" = 200 && jq -e ".result == \"duplicate\"" out &&
+	test "$(slack c1)" = 200 && jq_check ".result == \"duplicate\"" <out &&
+	sleep 1 && test "$(slack c1)" = 200 && jq_check ".result == \"duplicate\"" <out &&
 	test "$(votes $ID1)" = 1
 '
 
 test_expect_success 'another click by the same person does not change the first vote' '
-	click U0ALICE T0TEAM approve $ID1 1765000001.000200 >c2 &&
-	test "$(slack c2)" = 200 && jq -e ".result == \"already_voted\"" out &&
+	slack_form U0ALICE T0TEAM approve $ID1 1765000001.000200 >c2 &&
+	test "$(slack c2)" = 200 && jq_check ".result == \"already_voted\"" <out &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].decision == \"approve\"" out
+	jq_check "(.votes | length) == 1 and .votes[0].decision == \"approve\"" <out
 '
 
 test_expect_success 'a Deny click is no vote: without a modal to open it says so' '
-	click U0BOB T0TEAM deny $ID2 1765000002.000300 >c3 &&
-	test "$(slack c3)" = 200 && jq -e ".result == \"no_modal\"" out &&
+	slack_form U0BOB T0TEAM deny $ID2 1765000002.000300 >c3 &&
+	test "$(slack c3)" = 200 && jq_check ".result == \"no_modal\"" <out &&
 	test "$(votes $ID2)" = 0
 '
 
 test_expect_success 'a click on an unknown request stores nothing' '
-	click U0BOB T0TEAM approve 0000000000000000000000000000000f 1.5 >c4 &&
-	test "$(slack c4)" = 200 && jq -e ".result == \"unknown_request\"" out
+	slack_form U0BOB T0TEAM approve 0000000000000000000000000000000f 1.5 >c4 &&
+	test "$(slack c4)" = 200 && jq_check ".result == \"unknown_request\"" <out
 '
 
 test_expect_success 'the route takes POST only' '
-	test "$(get /slack/interactivity)" = 405 && jq -e ".error == \"method\"" out
+	test "$(get /slack/interactivity)" = 405 && jq_check ".error == \"method\"" <out
 '
 
 test_expect_success 'the answers come well within Slack'"'"'s 3 s' '
-	click U0BOB T0TEAM approve $ID1 1765000003.000400 >c5 &&
+	slack_form U0BOB T0TEAM approve $ID1 1765000003.000400 >c5 &&
 	ts=$(date +%s) &&
 	sig=v0=$({ printf "v0:%s:" "$ts"; cat c5; } |
 	    openssl dgst -sha256 -hmac "$SECRET" -r | cut -c1-64) &&

@@ -103,7 +103,7 @@ submit_view() {
 }
 
 votes() { get "/v1/requests/$1" >/dev/null && jq '.votes | length' out; }
-updates() { msg "$1" && jq -e ".updates >= $2" msg >/dev/null; }
+updates() { msg "$1" && jq_check ".updates >= $2" <msg >/dev/null; }
 calls() { fake calls | jq ".counts[\"$1\"] // 0"; }
 
 HOSTILE='["sh","-c","echo <!channel> <@U0BOB> <http://evil.example|click> a&b ```x```"]'
@@ -113,21 +113,21 @@ test_expect_success 'a request is answered at once and posted to the channel' '
 	t0=$(date +%s.%N) && test "$(submit $ID1 "$HOSTILE")" = 201 &&
 	until_ok msg $ID1 && t1=$(date +%s.%N) &&
 	awk -v a="$t0" -v b="$t1" "BEGIN { printf \"posted %.3f s after the request was sent\\n\", b - a }" >>timings &&
-	jq -e ".channel == \"C0123\"" msg
+	jq_check ".channel == \"C0123\"" <msg
 '
 
 test_expect_success 'the call is a JSON chat.postMessage with the bot token' '
-	fake requests | jq -e "[.requests[] | select(.method == \"chat.postMessage\")][0] |
+	fake requests | jq_check "[.requests[] | select(.method == \"chat.postMessage\")][0] |
 		.headers.authorization == \"Bearer xoxb-test\" and
 		(.headers[\"content-type\"] | startswith(\"application/json\")) and
 		(.body | fromjson | .channel == \"C0123\" and (.blocks | type) == \"array\")"
 '
 
 test_expect_success 'the buttons are Approve, Deny and Modify valued with the id' '
-	msg $ID1 && jq -e "[.blocks[] | select(.type == \"actions\") | .elements[] |
+	msg $ID1 && jq_check "[.blocks[] | select(.type == \"actions\") | .elements[] |
 		[.action_id, .value, .text.text]] ==
 		[[\"approve\", \"$ID1\", \"Approve\"], [\"deny\", \"$ID1\", \"Deny\"],
-		 [\"modify\", \"$ID1\", \"Modify\"]]" msg
+		 [\"modify\", \"$ID1\", \"Modify\"]]" <msg
 '
 
 test_expect_success 'the message shows what an approver needs' '
@@ -149,7 +149,7 @@ test_expect_success 'a hostile command line forges no mention, link or channel p
 test_expect_success 'a long command line is cut, and says so' '
 	long=$(python3 -c "import json; print(json.dumps([\"echo\", \"&\" * 3000, \"tail\"]))") &&
 	test "$(submit $ID6 "$long")" = 201 && until_ok msg $ID6 &&
-	jq -e "[.blocks[].text.text? // empty | length] | max <= 3000" msg &&
+	jq_check "[.blocks[].text.text? // empty | length] | max <= 3000" <msg &&
 	jq -r "[.blocks[].text.text? // empty] | join(\"\n\")" msg | grep -q "… \[cut: [0-9]* more bytes" &&
 	! jq -r "[.blocks[].text.text? // empty] | join(\"\n\")" msg | grep -q "&am\$\|tail"
 '
@@ -157,18 +157,18 @@ test_expect_success 'a long command line is cut, and says so' '
 test_expect_success 'a repeated identical request is not posted twice' '
 	n=$(calls chat.postMessage) && test "$n" -ge 2 &&
 	test "$(post /v1/requests r$ID1.env)" = 200 &&
-	jq -e ".duplicate == true" out && sleep 0.5 &&
+	jq_check ".duplicate == true" <out && sleep 0.5 &&
 	test "$(calls chat.postMessage)" = "$n"
 '
 
 test_expect_success 'Approve by an approver is stored, countersigned, and the message updated' '
 	t0=$(date +%s.%N) && click $ID1 approve U0BOB && t1=$(date +%s.%N) &&
-	jq -e ".status == 200 and .body.result == \"stored\"" click &&
+	jq_check ".status == 200 and .body.result == \"stored\"" <click &&
 	get /v1/requests/$ID1 >/dev/null &&
 	jq -j ".votes[0].payload" out >vp && jq -r ".votes[0].signature" out >vp.sig &&
 	ssh-keygen -Y verify -f broker.signers -I broker -n approve-exec-broker-vote -s vp.sig <vp &&
-	jq -e ".decision == \"approve\" and .person == \"bob\" and
-		.slack.action_ts == $(jq .action_ts click)" vp &&
+	jq_check ".decision == \"approve\" and .person == \"bob\" and
+		.slack.action_ts == $(jq .action_ts click)" <vp &&
 	until_ok updates $ID1 1 && t2=$(date +%s.%N) &&
 	awk -v a="$t0" -v b="$t1" -v c="$t2" "BEGIN { printf \"click stored in %.3f s, message updated %.3f s after the click\\n\", b - a, c - a }" >>timings &&
 	jq -r "[.blocks[].text.text? // empty] | join(\"\n\")" msg | grep -q "bob: \*approve\*"
@@ -176,33 +176,33 @@ test_expect_success 'Approve by an approver is stored, countersigned, and the me
 
 test_expect_success 'Deny opens the deny modal with the click'"'"'s trigger_id' '
 	click $ID1 deny U0ALICE &&
-	jq -e ".body.result == \"modal\"" click &&
+	jq_check ".body.result == \"modal\"" <click &&
 	until_ok test "$(fake views | jq ".views | length")" = 1 &&
 	fake views | jq ".views[0]" >view &&
-	jq -e ".trigger_id == $(jq .trigger_id click) and
+	jq_check ".trigger_id == $(jq .trigger_id click) and
 		.view.callback_id == \"deny\" and .view.private_metadata == \"$ID1\" and
-		([.view.blocks[] | select(.type == \"input\") | .block_id] == [\"reason\"])" view &&
+		([.view.blocks[] | select(.type == \"input\") | .block_id] == [\"reason\"])" <view &&
 	test "$(votes $ID1)" = 1
 '
 
 test_expect_success 'a deny without a reason is shown an error in the modal' '
 	submit_view "$(jq -r .id view)" U0ALICE "{\"reason\": null}" &&
-	jq -e ".status == 200 and .body.response_action == \"errors\" and
-		(.body.errors.reason | length) > 0" sub &&
+	jq_check ".status == 200 and .body.response_action == \"errors\" and
+		(.body.errors.reason | length) > 0" <sub &&
 	test "$(votes $ID1)" = 1
 '
 
 test_expect_success 'a deny with a reason is the approver'"'"'s countersigned vote' '
 	submit_view "$(jq -r .id view)" U0ALICE "{\"reason\": \"not on a Friday <!channel>\"}" &&
-	jq -e ".status == 200 and .body == {response_action: \"clear\"}" sub &&
+	jq_check ".status == 200 and .body == {response_action: \"clear\"}" <sub &&
 	get /v1/requests/$ID1 >/dev/null &&
 	jq "[.votes[] | select(.person == \"alice\")][0]" out >v &&
 	jq -j .payload v >vp2 && jq -r .signature v >vp2.sig &&
 	ssh-keygen -Y verify -f broker.signers -I broker -n approve-exec-broker-vote -s vp2.sig <vp2 &&
-	jq -e ".schema == \"approve-exec/broker-vote/v1\" and .decision == \"deny\" and
+	jq_check ".schema == \"approve-exec/broker-vote/v1\" and .decision == \"deny\" and
 		.reason == \"not on a Friday <!channel>\" and (has(\"argv\") | not) and
 		.slack == {team: \"T0TEAM\", user: \"U0ALICE\", action_ts: \"$(jq -r .id view)\"} and
-		.digest == \"$(dig $ID1)\"" vp2
+		.digest == \"$(dig $ID1)\"" <vp2
 '
 
 test_expect_success 'the reason shows escaped in the updated message' '
@@ -213,7 +213,7 @@ test_expect_success 'the reason shows escaped in the updated message' '
 
 test_expect_success 'the same submission delivered again is the same vote' '
 	submit_view "$(jq -r .id view)" U0ALICE "{\"reason\": \"not on a Friday <!channel>\"}" "{\"repeat\": 2}" &&
-	jq -e ".body == {response_action: \"clear\"}" sub &&
+	jq_check ".body == {response_action: \"clear\"}" <sub &&
 	test "$(votes $ID1)" = 2 && grep -q "slack=duplicate" broker.log
 '
 
@@ -222,10 +222,10 @@ test_expect_success 'Modify opens a modal holding the command line' '
 	until_ok msg $ID2 && click $ID2 modify U0ALICE &&
 	until_ok test "$(fake views | jq ".views | length")" = 2 &&
 	fake views | jq ".views[1]" >view2 &&
-	jq -e ".view.callback_id == \"modify\" and .view.private_metadata == \"$ID2\" and
+	jq_check ".view.callback_id == \"modify\" and .view.private_metadata == \"$ID2\" and
 		([.view.blocks[] | select(.type == \"input\") | .block_id] == [\"argv\", \"reason\"]) and
 		(.view.blocks[] | select(.block_id == \"argv\") | .element.initial_value) ==
-		\"systemctl restart db\"" view2
+		\"systemctl restart db\"" <view2
 '
 
 # Modified command lines the modal refuses, with the input it names
@@ -242,20 +242,20 @@ while read -r line; do
 	export line
 	test_expect_success "modified line $n is refused in the modal: $line" '
 		submit_view "$(jq -r .id view2)" U0ALICE "$(jq -nc --arg l "$line" "{argv: \$l, reason: null}")" &&
-		jq -e ".body.response_action == \"errors\" and (.body.errors.argv | length) > 0" sub &&
+		jq_check ".body.response_action == \"errors\" and (.body.errors.argv | length) > 0" <sub &&
 		test "$(votes $ID2)" = 0
 	'
 done <bad-lines
 
 test_expect_success 'a modify is a vote with the new argv, split without a shell' '
 	submit_view "$(jq -r .id view2)" U0ALICE "{\"argv\": \"systemctl restart '"'"'db 2'"'"' \\\\\$x\", \"reason\": \"the replica\"}" &&
-	jq -e ".body == {response_action: \"clear\"}" sub &&
+	jq_check ".body == {response_action: \"clear\"}" <sub &&
 	get /v1/requests/$ID2 >/dev/null && jq -j ".votes[0].payload" out >vp3 &&
 	jq -r ".votes[0].signature" out >vp3.sig &&
 	ssh-keygen -Y verify -f broker.signers -I broker -n approve-exec-broker-vote -s vp3.sig <vp3 &&
-	jq -e ".decision == \"modify\" and .argv == [\"systemctl\", \"restart\", \"db 2\", \"\$x\"] and
-		.reason == \"the replica\" and .person == \"alice\"" vp3 &&
-	jq -e ".votes[0].decision == \"modify\"" out
+	jq_check ".decision == \"modify\" and .argv == [\"systemctl\", \"restart\", \"db 2\", \"\$x\"] and
+		.reason == \"the replica\" and .person == \"alice\"" <vp3 &&
+	jq_check ".votes[0].decision == \"modify\"" <out
 '
 
 # Submissions and clicks that are refused: fake call, JSON extra, result
@@ -280,14 +280,14 @@ while read -r status extra; do
 	export status extra
 	test_expect_success "false submission $n is refused: $status $extra" '
 		submit_view "$(cat view3)" U0BOB "{\"reason\": \"no\"}" "$extra" &&
-		jq -e ".status == $status" sub &&
-		{ [ $status = 401 ] || jq -e ".status == 400 or .body.response_action == \"errors\"" sub; } &&
+		jq_check ".status == $status" <sub &&
+		{ [ $status = 401 ] || jq_check ".status == 400 or .body.response_action == \"errors\"" <sub; } &&
 		test "$(votes $ID2)" = 1
 	'
 done <bad-subs
 
 test_expect_success 'the requester'"'"'s own Approve is refused' '
-	click $ID2 approve U0CAROL && jq -e ".body.result == \"requester\"" click &&
+	click $ID2 approve U0CAROL && jq_check ".body.result == \"requester\"" <click &&
 	test "$(votes $ID2)" = 1
 '
 
@@ -295,7 +295,7 @@ test_expect_success 'the close updates the message: outcome, no buttons, the req
 	n=$(msg $ID1 && jq .updates msg) &&
 	test "$(close $ID1 approved)" = 201 &&
 	until_ok updates $ID1 $((n + 1)) &&
-	jq -e "[.blocks[] | select(.type == \"actions\")] == []" msg &&
+	jq_check "[.blocks[] | select(.type == \"actions\")] == []" <msg &&
 	jq -r "[.blocks[].text.text? // empty] | join(\"\n\")" msg >text &&
 	grep -q "Outcome: approved" text && grep -q "Closed:\* 20[0-9-]*T" text &&
 	until_ok test "$(jq ".reply_count // 0" msg)" = 1 &&
@@ -315,7 +315,7 @@ test_expect_success 'the second close gives the exit status, shown in the messag
 for bad in '"3"' 256 -1 3.0 true; do
 	export bad
 	test_expect_success "close with exit_status $bad is refused" '
-		test "$(close $ID1 approved "$bad")" = 400 && jq -e ".error == \"bad_request\"" out
+		test "$(close $ID1 approved "$bad")" = 400 && jq_check ".error == \"bad_request\"" <out
 	'
 done
 test_expect_success 'an exit status with a denial is refused' '
@@ -328,7 +328,7 @@ test_expect_success 'a 429 on chat.postMessage is waited out (Retry-After) and p
 	test "$(submit $ID3 "[\"true\"]")" = 201 &&
 	until_ok msg $ID3 && t1=$(date +%s.%N) &&
 	awk -v a="$t0" -v b="$t1" "BEGIN { exit !(b - a >= 1) }" &&
-	fake calls | jq -e "[.calls[] | select(.method == \"chat.postMessage\") | .status] | index(429) != null" &&
+	fake calls | jq_check "[.calls[] | select(.method == \"chat.postMessage\") | .status] | index(429) != null" &&
 	get /metrics >/dev/null &&
 	grep -q "approve_exec_broker_slack_calls_total{call=\"post\",result=\"ratelimited\"} 1" out
 '
@@ -339,7 +339,7 @@ test_expect_success 'Slack down: the request stands, the failure is logged and c
 	until_ok grep -q "id=$ID4 call=post method=chat.postMessage msg=\"slack: chat.postMessage: channel_not_found\"" broker.log &&
 	get /metrics >/dev/null &&
 	grep -q "approve_exec_broker_slack_calls_total{call=\"post\",result=\"error\"} 1" out &&
-	get /v1/requests/$ID4 >/dev/null && jq -e ".state == \"pending\" and (.votes | length) == 0" out
+	get /v1/requests/$ID4 >/dev/null && jq_check ".state == \"pending\" and (.votes | length) == 0" <out
 '
 
 test_expect_success 'a slow Slack does not hold up the host'"'"'s POST' '
@@ -349,7 +349,7 @@ test_expect_success 'a slow Slack does not hold up the host'"'"'s POST' '
 	    --data-binary @r5.env "$URL/v1/requests") &&
 	echo "POST answered in ${t} s while Slack takes 3 s" >>timings &&
 	awk -v t="$t" "BEGIN { exit !(t < 1) }" &&
-	jq -e ".id == \"$ID5\"" out && until_ok msg $ID5
+	jq_check ".id == \"$ID5\"" <out && until_ok msg $ID5
 '
 
 test_expect_success 'after a restart the broker still updates the messages it posted' '
@@ -362,7 +362,7 @@ test_expect_success 'after a restart the broker still updates the messages it po
 	n=$(msg $ID2 && jq .updates msg) &&
 	test "$(close $ID2 approved)" = 201 &&
 	until_ok updates $ID2 $((n + 1)) &&
-	jq -e "[.blocks[] | select(.type == \"actions\")] == []" msg
+	jq_check "[.blocks[] | select(.type == \"actions\")] == []" <msg
 '
 
 test_expect_success 'the log never holds the token or the signing secret' '

@@ -6,6 +6,7 @@
 # dropped connections and redeliveries. A click by a listed approver of
 # the team becomes a vote countersigned by the broker, once.
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/system/broker-host.sh"
 
 PY=
 for p in python3 /usr/bin/python3; do
@@ -20,8 +21,7 @@ if [ -z "$PY" ]; then
 	exit
 fi
 
-trap 'for p in "$TEST_DIR"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done; rm -rf "$TEST_DIR"' EXIT
-cd "$TEST_DIR" || exit 1
+broker_dir
 
 ID1=00000000000000000000000000000001
 ID2=00000000000000000000000000000002
@@ -31,8 +31,6 @@ D1=sha256:$(printf one | sha256sum | cut -c1-64)
 D2=sha256:$(printf two | sha256sum | cut -c1-64)
 D3=sha256:$(printf three | sha256sum | cut -c1-64)
 D4=sha256:$(printf four | sha256sum | cut -c1-64)
-
-. "$TOP/tests/system/broker.sh"
 
 # the fakes: the WebSocket first, so that the Web API can name its URL
 $PY "$TOP/tests/slack/fake_socket.py" --port-file sock.ports --ack-timeout 1 \
@@ -48,13 +46,11 @@ echo $! >fake_slack.pid
 i=0; while [ ! -s api.port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 API=http://127.0.0.1:$(cat api.port)/api
 
-ssh-keygen -q -t ed25519 -N '' -f host -C ci-1
-ssh-keygen -q -t ed25519 -N '' -f broker_key -C broker
-echo "ci-1 $(cat host.pub)" >hosts
+broker_keys
 echo xoxb-test-token >slack.token
 echo xapp-test-token >app.token
 echo xapp-wrong-token >wrong.token
-chmod 600 slack.token app.token wrong.token broker_key
+chmod 600 slack.token app.token wrong.token
 cat >approvers.yaml <<EOF2
 people:
   alice: { unix: alice, slack: U0ALICE }
@@ -64,26 +60,9 @@ people:
 groups:
   sre: [alice, bob, dave]
 EOF2
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-cat >broker.yaml <<EOF2
-listen: "127.0.0.1:$PORT"
-store: sqlite:broker.db
-hosts: hosts
-approvers: approvers.yaml
-signing_key: broker_key
-slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: "$API" }
-EOF2
+broker_conf approvers.yaml \
+    "slack: { token_file: slack.token, app_token_file: app.token, channel: C0123, team: T0TEAM, api_base: \"$API\" }"
 export URL CTL
-
-# click USER TEAM ACTION ID ACTION_TS [JQ-FILTER]: a block_actions payload
-click() {
-	jq -cn --arg u "$1" --arg t "$2" --arg a "$3" --arg id "$4" --arg ts "$5" \
-	    "{type: \"block_actions\", user: {id: \$u, username: \"x\", team_id: \$t},
-	      team: {id: \$t}, channel: {id: \"C0123\"},
-	      actions: [{action_id: \$a, value: \$id, block_id: \"b\", action_ts: \$ts}],
-	      response_url: \"http://127.0.0.1:9/r\"} | ${6:-.}"
-}
 
 # send PAYLOAD-FILE [OPTIONS-JQ]: an interactive envelope on the newest
 # connection; prints its envelope_id
@@ -110,46 +89,43 @@ until_ok() {
 	return 1
 }
 
-acked() { state | jq -e --arg id "$1" '.acks | index($id) != null'; }
-hellos_at_least() { state | jq -e ".hellos >= $1 and .open >= 1"; }
-votes() { get "/v1/requests/$1" >/dev/null && jq '.votes | length' out; }
+acked() { state | jq_check --arg id "$1" '.acks | index($id) != null'; }
+hellos_at_least() { state | jq_check ".hellos >= $1 and .open >= 1"; }
 logged() { grep -q "$1" "${2:-broker}.log"; }
-socket_is() { get /healthz >/dev/null && jq -e ".slack_socket == \"$1\"" out; }
+socket_is() { get /healthz >/dev/null && jq_check ".slack_socket == \"$1\"" <out; }
 
 test_expect_success 'serve with slack.app_token_file connects over Socket Mode' '
 	start broker "$URL" &&
 	for n in 1 2 3 4; do
-		eval "request_payload \$ID$n \$D$n" >r$n &&
-		envelope host approve-exec-request r$n >r$n.env &&
-		test "$(post /v1/requests r$n.env)" = 201 || return 1
+		eval "submit \$ID$n \$D$n" || return 1
 	done &&
 	until_ok 5 hellos_at_least 1 && until_ok 5 socket_is up &&
-	jq -e ".status == \"ok\"" out
+	jq_check ".status == \"ok\"" <out
 '
 
 test_expect_success 'apps.connections.open is a POST with the app token as Bearer' '
 	curl -s "http://127.0.0.1:$(cat api.port)/_test/requests" >reqs &&
-	jq -e "[.requests[] | select(.method == \"apps.connections.open\")] | length >= 1 and
+	jq_check "[.requests[] | select(.method == \"apps.connections.open\")] | length >= 1 and
 		all(.http_method == \"POST\" and
-		    .headers.authorization == \"Bearer xapp-test-token\")" reqs &&
+		    .headers.authorization == \"Bearer xapp-test-token\")" <reqs &&
 	! grep -q xapp-test-token broker.log
 '
 
 test_expect_success 'a click over Socket Mode is acknowledged and stored, countersigned' '
-	click U0ALICE T0TEAM approve $ID1 1765000000.000100 >c1 &&
+	slack_click U0ALICE T0TEAM approve $ID1 1765000000.000100 >c1 &&
 	e=$(send c1) && until_ok 5 acked "$e" &&
 	until_ok 5 test "$(votes $ID1)" = 1 &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e ".votes[0].person == \"alice\" and .votes[0].decision == \"approve\"" out &&
+	jq_check ".votes[0].person == \"alice\" and .votes[0].decision == \"approve\"" <out &&
 	jq -j ".votes[0].payload" out >vp && jq -r ".votes[0].signature" out >vp.sig &&
-	jq -e ".schema == \"approve-exec/broker-vote/v1\" and
+	jq_check ".schema == \"approve-exec/broker-vote/v1\" and
 		.request == \"$ID1\" and .digest == \"$D1\" and .person == \"alice\" and
 		.slack == {team: \"T0TEAM\", user: \"U0ALICE\",
-		action_ts: \"1765000000.000100\"}" vp &&
+		action_ts: \"1765000000.000100\"}" <vp &&
 	echo "broker $(cat broker_key.pub)" >broker.signers &&
 	ssh-keygen -Y verify -f broker.signers -I broker \
 		-n approve-exec-broker-vote -s vp.sig <vp &&
-	state | jq -e ".bad == [] and .late == []" &&
+	state | jq_check ".bad == [] and .late == []" &&
 	ms=$(state | jq --arg e "$e" ".ack_ms[\$e]") &&
 	echo "# acknowledged in $ms ms" &&
 	awk -v t="$ms" "BEGIN { exit !(t < 1000) }"
@@ -157,15 +133,15 @@ test_expect_success 'a click over Socket Mode is acknowledged and stored, counte
 
 # False clicks on ID2: each is acknowledged, and stores nothing.
 cat >bad-clicks <<'EOF2'
-not_an_approver  click U0CAROL T0TEAM approve $ID2 2.1
-not_an_approver  click U0ALICE T0OTHER approve $ID2 2.2
-not_an_approver  click U0ALICE T0TEAM approve $ID2 2.3 ".user.is_bot = true"
-not_an_approver  click U0ALICE T0TEAM approve $ID2 2.4 ".bot_id = \"B01\""
-not_an_approver  click alice T0TEAM approve $ID2 2.5
-bad_request      click U0ALICE T0TEAM approve $ID2 2.6 ".user.team_id = \"T0OTHER\""
-bad_request      click U0ALICE T0TEAM approve $ID2 2.7 ".type = \"message_action\""
-bad_request      click U0ALICE T0TEAM approve 0000000000000000000000000000000g 2.8
-bad_request      click U0ALICE T0TEAM approve $ID2 2.9 ".actions = []"
+not_an_approver  slack_click U0CAROL T0TEAM approve $ID2 2.1
+not_an_approver  slack_click U0ALICE T0OTHER approve $ID2 2.2
+not_an_approver  slack_click U0ALICE T0TEAM approve $ID2 2.3 ".user.is_bot = true"
+not_an_approver  slack_click U0ALICE T0TEAM approve $ID2 2.4 ".bot_id = \"B01\""
+not_an_approver  slack_click alice T0TEAM approve $ID2 2.5
+bad_request      slack_click U0ALICE T0TEAM approve $ID2 2.6 ".user.team_id = \"T0OTHER\""
+bad_request      slack_click U0ALICE T0TEAM approve $ID2 2.7 ".type = \"message_action\""
+bad_request      slack_click U0ALICE T0TEAM approve 0000000000000000000000000000000g 2.8
+bad_request      slack_click U0ALICE T0TEAM approve $ID2 2.9 ".actions = []"
 EOF2
 n=0
 while read -r want how; do
@@ -194,8 +170,8 @@ for reason in refresh_requested warning link_disabled; do
 		h=$(state | jq .hellos) &&
 		ctl disconnect "{\"reason\":\"$reason\"}" >/dev/null &&
 		until_ok 8 hellos_at_least $((h + 1)) &&
-		state | jq -e ".tickets | length == (unique | length)" &&
-		click U0BOB T0TEAM approve $ID3 "3.$n" >c3 &&
+		state | jq_check ".tickets | length == (unique | length)" &&
+		slack_click U0BOB T0TEAM approve $ID3 "3.$n" >c3 &&
 		e=$(send c3) && until_ok 5 acked "$e" &&
 		until_ok 5 grep -q "envelope=$e .*slack=" broker.log &&
 		logged "reason=$reason"
@@ -203,38 +179,38 @@ for reason in refresh_requested warning link_disabled; do
 done
 
 test_expect_success 'the disconnected connections are closed once the new ones say hello' '
-	until_ok 5 sh -c "curl -s $CTL/_test/state | jq -e \".open == 1\"" &&
+	until_ok 5 eval "state | jq_check \".open == 1\"" &&
 	until_ok 5 socket_is up
 '
 
 test_expect_success 'after the disconnects, the first click of bob counts once' '
 	get /v1/requests/$ID3 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"bob\"" out
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"bob\"" <out
 '
 
 test_expect_success 'a dropped connection is opened again, and the click on it is stored' '
 	h=$(state | jq .hellos) &&
 	ctl close >/dev/null &&
 	until_ok 8 hellos_at_least $((h + 1)) &&
-	click U0DAVE T0TEAM approve $ID3 1765000004.000400 >c4 &&
+	slack_click U0DAVE T0TEAM approve $ID3 1765000004.000400 >c4 &&
 	e=$(send c4) && until_ok 5 acked "$e" &&
 	until_ok 5 test "$(votes $ID3)" = 2
 '
 
 test_expect_success 'a click whose ack is lost is delivered again and counts once' '
-	click U0ALICE T0TEAM approve $ID4 1765000005.000500 >c5 &&
+	slack_click U0ALICE T0TEAM approve $ID4 1765000005.000500 >c5 &&
 	e=$(send c5 ". + {ignore_acks: 1}") &&
 	until_ok 8 acked "$e" &&
-	state | jq -e --arg e "$e" ".deliveries[\$e] == 2" &&
+	state | jq_check --arg e "$e" ".deliveries[\$e] == 2" &&
 	until_ok 5 grep -q "envelope=$e retry=1 .*slack=duplicate" broker.log &&
 	test "$(votes $ID4)" = 1
 '
 
 test_expect_success 'a click sent as its connection drops is delivered again and counts once' '
-	click U0BOB T0TEAM approve $ID4 1765000006.000600 >c6 &&
+	slack_click U0BOB T0TEAM approve $ID4 1765000006.000600 >c6 &&
 	e=$(send c6 ". + {drop: true}") &&
 	until_ok 8 acked "$e" &&
-	state | jq -e --arg e "$e" ".deliveries[\$e] >= 2" &&
+	state | jq_check --arg e "$e" ".deliveries[\$e] >= 2" &&
 	until_ok 5 test "$(votes $ID4)" = 2
 '
 
@@ -252,8 +228,8 @@ test_expect_success 'a non-loopback ws:// URL is refused, and a good one taken a
 	ctl close >/dev/null &&
 	until_ok 5 logged "plain ws only for loopback" &&
 	until_ok 5 socket_is down &&
-	jq -e ".status == \"degraded\" and
-		(.slack_socket_error | test(\"loopback\"))" out &&
+	jq_check ".status == \"degraded\" and
+		(.slack_socket_error | test(\"loopback\"))" <out &&
 	! logged "host=192.0.2.1" &&
 	curl -s -f -d "{\"url\":\"ws://127.0.0.1:$(cut -d" " -f1 sock.ports)/link/\"}" \
 		"http://127.0.0.1:$(cat api.port)/_test/socket" >/dev/null &&
@@ -272,8 +248,8 @@ test_expect_success 'a bad app token: invalid_auth in the log and in /healthz, r
 	start bad http://127.0.0.1:$PORT2 &&
 	until_ok 5 logged "invalid_auth" bad &&
 	URL=http://127.0.0.1:$PORT2 && socket_is down &&
-	jq -e ".status == \"degraded\" and
-		(.slack_socket_error | test(\"invalid_auth\"))" out &&
+	jq_check ".status == \"degraded\" and
+		(.slack_socket_error | test(\"invalid_auth\"))" <out &&
 	sleep 2 && kill -0 "$(cat bad.pid)" &&
 	tries=$(grep -c "no connection: apps.connections.open: invalid_auth" bad.log) &&
 	echo "# $tries tries in about 2 s" &&

@@ -115,11 +115,6 @@ browse() {
 	return $r
 }
 
-last_record() {
-	git -C audit.git log -1 --format=%B main | sed -n 's/^Record: //p' |
-	    xargs -I{} git -C audit.git show "main:{}"
-}
-
 if ! setup >setup.log 2>&1; then
 	echo "Bail out! the broker with teams: and oidc: would not start"
 	sed 's/^/# /' setup.log broker.log 2>/dev/null
@@ -143,13 +138,13 @@ sed 's/^/# /' "$ART/teams-workflow-latency.txt" 2>/dev/null
 
 test_expect_success 'the record carries entra tid/oid and the countersignature; verify passes' '
 	last_record >rec.json &&
-	jq -e ".decision.result == \"approved\" and .approvals[0].person == \"alice\"" rec.json &&
-	jq -e "[.. | objects | select(.via? == \"entra\")][0] |
-		.tenant == \"$TENANT\" and .oid == \"$ALICE\"" rec.json &&
-	jq -e ".approvals[0].evidence.namespace == \"approve-exec-broker-vote\" and
+	jq_check ".decision.result == \"approved\" and .approvals[0].person == \"alice\"" <rec.json &&
+	jq_check "[.. | objects | select(.via? == \"entra\")][0] |
+		.tenant == \"$TENANT\" and .oid == \"$ALICE\"" <rec.json &&
+	jq_check ".approvals[0].evidence.namespace == \"approve-exec-broker-vote\" and
 		(.approvals[0].evidence.signature | startswith(\"-----BEGIN SSH SIGNATURE\")) and
 		(.approvals[0].evidence.payload | fromjson | .entra ==
-			{tid: \"$TENANT\", oid: \"$ALICE\"})" rec.json &&
+			{tid: \"$TENANT\", oid: \"$ALICE\"})" <rec.json &&
 	"$AE" verify --repo audit.git >v.out 2>&1 && grep -q " 0 problems" v.out
 '
 

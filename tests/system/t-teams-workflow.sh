@@ -102,7 +102,7 @@ test_expect_success 'serve starts with teams: workflow_url_file alone, without t
 
 test_expect_success 'a new request posts one message envelope with the card' '
 	submit $ID1 "[\"systemctl\",\"restart\",\"db\"]" && wait_posts 1 &&
-	jq -e ".[0].content_type == \"application/json\" and
+	jq_check ".[0].content_type == \"application/json\" and
 		.[0].authorization == null and
 		(.[0].body | keys) == [\"attachments\", \"type\"] and
 		.[0].body.type == \"message\" and
@@ -111,7 +111,7 @@ test_expect_success 'a new request posts one message envelope with the card' '
 			[\"content\", \"contentType\", \"contentUrl\"] and
 		.[0].body.attachments[0].contentType ==
 			\"application/vnd.microsoft.card.adaptive\" and
-		.[0].body.attachments[0].contentUrl == null" wf.json &&
+		.[0].body.attachments[0].contentUrl == null" <wf.json &&
 	wait_log "id=$ID1 state=pending card=posted via=webhook"
 '
 
@@ -121,11 +121,11 @@ test_expect_success 'the card is an Adaptive Card 1.4 under 28 KB' '
 '
 
 test_expect_success 'its only action opens the approval page of the request' '
-	jq -e ".[0].body.attachments[0].content.actions ==
+	jq_check ".[0].body.attachments[0].content.actions ==
 		[{type: \"Action.OpenUrl\", title: \"Open the approval page\",
-		  url: \"https://approvals.example.com/approve/$ID1\"}]" wf.json &&
-	! jq -e ".. | objects | select(.type? == \"Action.Execute\" or
-		.type? == \"Input.Text\")" wf.json >/dev/null
+		  url: \"https://approvals.example.com/approve/$ID1\"}]" <wf.json &&
+	! jq_check ".. | objects | select(.type? == \"Action.Execute\" or
+		.type? == \"Input.Text\")" <wf.json >/dev/null
 '
 
 test_expect_success 'the webhook URL and its sig are never logged' '
@@ -145,8 +145,8 @@ test_expect_success 'hostile argv shows escaped: no link, mention, emphasis or l
 		(.text // empty), (.facts[]?.value)" hostile.json >shown &&
 	grep -q "Approve" shown && ! grep -q "](https" shown &&
 	! grep -q "<at>" shown &&
-	jq -e ".[0].activity.attachments[0].content.actions | length == 1" \
-		hostile.json
+	jq_check ".[0].activity.attachments[0].content.actions | length == 1" \
+		<hostile.json
 '
 
 test_expect_success 'a 429 waits Retry-After, then the card is posted' '
@@ -154,8 +154,8 @@ test_expect_success 'a 429 waits Retry-After, then the card is posted' '
 	submit $ID3 "[\"true\"]" && wait_posts 3 &&
 	grep -q "webhook answered 429; trying again in 1 s" broker.log &&
 	wait_log "id=$ID3 state=pending card=posted via=webhook" &&
-	jq -e ".[2].body.attachments[0].content.actions[0].url ==
-		\"https://approvals.example.com/approve/$ID3\"" wf.json
+	jq_check ".[2].body.attachments[0].content.actions[0].url ==
+		\"https://approvals.example.com/approve/$ID3\"" <wf.json
 '
 
 test_expect_success 'a card answered 500 every time is logged as lost, never a decision' '
@@ -164,7 +164,7 @@ test_expect_success 'a card answered 500 every time is logged as lost, never a d
 	wait_log "id=$ID4 msg=\"card lost: not posted to the webhook: the webhook answered 500\"" &&
 	test "$(posts)" = 3 &&
 	get /v1/requests/$ID4 >/dev/null &&
-	jq -e ".state == \"pending\" and (.votes | length) == 0" out &&
+	jq_check ".state == \"pending\" and (.votes | length) == 0" <out &&
 	! grep -q "$SIG" broker.log
 '
 

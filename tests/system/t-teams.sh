@@ -6,22 +6,11 @@
 # false click is refused and stores nothing; the cards posted are Adaptive
 # Cards 1.4 with the requester's words escaped.
 . "$(dirname "$0")/../lib.sh"
-
-for tool in curl jq ssh-keygen python3; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		test_skip 'teams bot' "needs $tool"
-		test_done
-		exit
-	fi
-done
-if ! python3 -c 'import cryptography, jsonschema' 2>/dev/null; then
-	test_skip 'teams bot' 'needs python3-cryptography and python3-jsonschema'
-	test_done
-	exit
-fi
-
-trap 'for p in "$TEST_DIR"/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$TEST_DIR"' EXIT
-cd "$TEST_DIR" || exit 1
+. "$TOP/tests/system/broker-host.sh"
+. "$TOP/tests/teams/fake.sh"
+need_tools 'teams bot' curl jq ssh-keygen python3
+need_python 'teams bot' cryptography jsonschema
+broker_dir
 
 ID1=00000000000000000000000000000001
 ID2=00000000000000000000000000000002
@@ -33,27 +22,16 @@ D2=sha256:$(printf two | sha256sum | cut -c1-64)
 D3=sha256:$(printf three | sha256sum | cut -c1-64)
 D4=sha256:$(printf four | sha256sum | cut -c1-64)
 D5=sha256:$(printf five | sha256sum | cut -c1-64)
-APP=11111111-2222-3333-4444-555555555555
 TENANT=aaaaaaaa-0000-0000-0000-000000000001
 ALICE=0000a11c-0000-0000-0000-000000000001
 BOB=00000b0b-0000-0000-0000-000000000002
 CAROL=0000ca01-0000-0000-0000-000000000003
 SCHEMA=$TOP/tests/data/adaptivecards/adaptive-card-1.4.json
 
-. "$TOP/tests/system/broker.sh"
-
-mkdir fake
-python3 "$TOP/tests/teams/fake_teams.py" fake 2>fake.log &
-echo $! >fake.pid
-i=0
-while [ ! -f fake/port ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-FAKE=http://127.0.0.1:$(cat fake/port)
-
-ssh-keygen -q -t ed25519 -N '' -f host -C ci-1
-ssh-keygen -q -t ed25519 -N '' -f broker_key -C broker
-echo "ci-1 $(cat host.pub)" >hosts
+start_fake_teams
+broker_keys
 printf 'app-secret~value\n' >teams.secret
-chmod 600 teams.secret broker_key
+chmod 600 teams.secret
 cat >approvers.yaml <<EOF2
 people:
   alice: { unix: alice, teams: [$ALICE] }
@@ -62,41 +40,7 @@ people:
 groups:
   sre: [alice, bob, carol]
 EOF2
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-cat >broker.yaml <<EOF2
-listen: "127.0.0.1:$PORT"
-store: sqlite:broker.db
-hosts: hosts
-approvers: approvers.yaml
-signing_key: broker_key
-teams:
-  app_id: $APP
-  app_password_file: teams.secret
-  tenant: $(echo $TENANT | tr a-f A-F)
-  service_url: $FAKE/
-  conversation: "19:approvals@thread.tacv2"
-  login_base: $FAKE
-  openid_metadata: $FAKE/v1/.well-known/openidconfiguration
-EOF2
-
-# payload ID DIGEST ARGV-JSON: a request whose requester is carol
-payload() {
-	jq -cn --arg id "$1" --arg d "$2" --argjson argv "$3" \
-	    --arg c "$(at -5)" --arg e "$(at 600)" \
-	    '{schema: "approve-exec/request/v1", id: $id, digest: $d,
-	      request: {argv: $argv, host: "ci-1", uid: 1000},
-	      requirement: {any_of: [{from: "group:sre", min: 1}]},
-	      context: {requester: "carol", reason: "deploy", code: "7F3K-Q2"},
-	      created_at: $c, expires_at: $e}'
-}
-
-# submit ID DIGEST [ARGV-JSON]
-submit() {
-	payload "$1" "$2" "${3:-[\"systemctl\",\"restart\",\"db\"]}" >"r.$1" &&
-	envelope host approve-exec-request "r.$1" >"r.$1.env" &&
-	test "$(post /v1/requests "r.$1.env")" = 201
-}
+broker_conf approvers.yaml "$(broker_teams "$(echo $TENANT | tr a-f A-F)")"
 
 # click [teams_client.py options]: prints the status; answer in fake/answer.json
 click() {
@@ -116,27 +60,23 @@ wait_cards() {
 	done
 }
 
-votes() {
-	get "/v1/requests/$1" >/dev/null && jq '.votes | length' out
-}
-
 test_expect_success 'serve starts with teams: and posts a card for a new request' '
 	start broker "$URL" &&
 	submit $ID1 $D1 && wait_cards 1 &&
-	jq -e ".[0].method == \"POST\" and
+	jq_check ".[0].method == \"POST\" and
 		.[0].conversation == \"19:approvals@thread.tacv2\" and
-		.[0].activity.type == \"message\"" acts.json &&
+		.[0].activity.type == \"message\"" <acts.json &&
 	grep -q "id=$ID1 state=pending card=posted" broker.log
 '
 
 test_expect_success 'the card is an Adaptive Card 1.4 with Approve, Deny and Modify' '
 	python3 "$TOP/tests/teams/check_card.py" "$SCHEMA" acts.json &&
 	jq ".[0].activity.attachments[0].content" acts.json >card.json &&
-	jq -e "[.actions[] | select(.type == \"Action.Execute\") | .verb] ==
+	jq_check "[.actions[] | select(.type == \"Action.Execute\") | .verb] ==
 		[\"approve\", \"deny\", \"modify\"] and
 		([.body[] | select(.type == \"Input.Text\") | .id] ==
 		[\"reason\", \"argv-text\"]) and .actions[0].data.request == \"$ID1\"" \
-		card.json &&
+		<card.json &&
 	mkdir -p "$TOP/build/default/artifacts" &&
 	cp card.json "$TOP/build/default/artifacts/teams-card.json"
 '
@@ -185,8 +125,8 @@ while read -r status what; do
 		eval "set -- $how" &&
 		test "$(click --request $ID1 --id "f:bad$n" "$@")" = "$status" &&
 		if [ "$status" = 200 ]; then
-			jq -e ".type == \"application/vnd.microsoft.activity.message\"" \
-				fake/answer.json
+			jq_check ".type == \"application/vnd.microsoft.activity.message\"" \
+				<fake/answer.json
 		fi &&
 		test "$(votes $ID1)" = 0
 	'
@@ -195,34 +135,34 @@ done <bad-clicks
 test_expect_success 'a click by a listed approver is stored, countersigned' '
 	test "$(click --request $ID1 --id f:alice1 --reason "looks right" \
 		--dump alice1.json)" = 200 &&
-	jq -e ".statusCode == 200 and
+	jq_check ".statusCode == 200 and
 		.type == \"application/vnd.microsoft.card.adaptive\" and
-		.value.version == \"1.4\"" fake/answer.json &&
+		.value.version == \"1.4\"" <fake/answer.json &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].person == \"alice\" and
-		.votes[0].decision == \"approve\"" out &&
+	jq_check "(.votes | length) == 1 and .votes[0].person == \"alice\" and
+		.votes[0].decision == \"approve\"" <out &&
 	jq -j ".votes[0].payload" out >vp && jq -r ".votes[0].signature" out >vp.sig &&
-	jq -e ".schema == \"approve-exec/broker-vote/v1\" and
+	jq_check ".schema == \"approve-exec/broker-vote/v1\" and
 		.request == \"$ID1\" and .digest == \"$D1\" and
 		.reason == \"looks right\" and (has(\"argv\") | not) and
-		.teams == {tenant: \"$TENANT\", oid: \"$ALICE\", activity: \"f:alice1\"}" vp &&
+		.teams == {tenant: \"$TENANT\", oid: \"$ALICE\", activity: \"f:alice1\"}" <vp &&
 	echo "broker $(cat broker_key.pub)" >broker.signers &&
 	ssh-keygen -Y verify -f broker.signers -I broker \
 		-n approve-exec-broker-vote -s vp.sig <vp
 '
 
 test_expect_success 'the invoke is answered with the card, which shows the vote' '
-	jq -e "(.value.body | map(.text // \"\") | join(\" \") |
+	jq_check "(.value.body | map(.text // \"\") | join(\" \") |
 		test(\"alice: approve\")) and (.value.actions | length) == 3" \
-		fake/answer.json
+		<fake/answer.json
 '
 
 test_expect_success 'the posted card is updated with the vote' '
 	wait_cards 2 &&
-	jq -e ".[1].method == \"PUT\" and .[1].id == .[0].id and
+	jq_check ".[1].method == \"PUT\" and .[1].id == .[0].id and
 		.[1].activity.id == .[0].id and
 		(.[1].activity.attachments[0].content.body | map(.text // \"\") |
-		join(\" \") | test(\"alice: approve\"))" acts.json &&
+		join(\" \") | test(\"alice: approve\"))" <acts.json &&
 	python3 "$TOP/tests/teams/check_card.py" "$SCHEMA" acts.json
 '
 
@@ -240,7 +180,7 @@ test_expect_success 'another click by the same approver does not change the firs
 	test "$(click --request $ID1 --id f:alice2 --verb deny)" = 200 &&
 	grep -q "person=alice teams=already_voted" broker.log &&
 	get /v1/requests/$ID1 >/dev/null &&
-	jq -e "(.votes | length) == 1 and .votes[0].decision == \"approve\"" out
+	jq_check "(.votes | length) == 1 and .votes[0].decision == \"approve\"" <out
 '
 
 test_expect_success 'a Modify carries the changed command as argv' '
@@ -248,21 +188,21 @@ test_expect_success 'a Modify carries the changed command as argv' '
 	test "$(click --request $ID2 --id f:bob1 --oid $BOB --verb modify \
 		--argv-text "systemctl restart '"'"'db replica'"'"'")" = 200 &&
 	get /v1/requests/$ID2 >/dev/null &&
-	jq -e ".votes[0].person == \"bob\" and .votes[0].decision == \"modify\"" out &&
+	jq_check ".votes[0].person == \"bob\" and .votes[0].decision == \"modify\"" <out &&
 	jq -j ".votes[0].payload" out >mp &&
-	jq -e ".argv == [\"systemctl\", \"restart\", \"db replica\"] and
-		.teams.oid == \"$BOB\"" mp
+	jq_check ".argv == [\"systemctl\", \"restart\", \"db replica\"] and
+		.teams.oid == \"$BOB\"" <mp
 '
 
 test_expect_success 'the token is asked for once and kept' '
-	curl -s "$FAKE/_control/stats" | jq -e ".tokens == 1"
+	curl -s "$FAKE/_control/stats" | jq_check ".tokens == 1"
 '
 
 test_expect_success 'a 429 from the connector is waited out (Retry-After) and the card posted' '
 	n=$(activities) &&
 	curl -s -X POST "$FAKE/_control/throttle?n=2" >/dev/null &&
 	submit $ID3 $D3 && sleep 2 && wait_cards $((n + 1)) &&
-	curl -s "$FAKE/_control/stats" | jq -e ".throttled == 2" &&
+	curl -s "$FAKE/_control/stats" | jq_check ".throttled == 2" &&
 	grep -q "connector answered 429; trying again in 1 s" broker.log &&
 	grep -q "id=$ID3 state=pending card=posted" broker.log
 '
@@ -271,7 +211,7 @@ test_expect_success 'a token 200 s past exp, or 200 s before nbf, is within the 
 	test "$(click --request $ID3 --id f:skew1 --exp -200)" = 200 &&
 	test "$(click --request $ID3 --id f:skew2 --oid $BOB --nbf 200)" = 200 &&
 	get /v1/requests/$ID3 >/dev/null &&
-	jq -e "[.votes[].person] == [\"alice\", \"bob\"]" out
+	jq_check "[.votes[].person] == [\"alice\", \"bob\"]" <out
 '
 
 HOSTILE='[Approve](https://evil.example/) <at>alice</at> **APPROVED**
@@ -297,31 +237,31 @@ test_expect_success 'a very long argv is cut with a visible marker, under 28 KB'
 	wait_cards $((n + 1)) &&
 	jq ".[-1:]" acts.json >long.json &&
 	python3 "$TOP/tests/teams/check_card.py" "$SCHEMA" long.json &&
-	jq -e ".[0].bytes < 28672" long.json &&
+	jq_check ".[0].bytes < 28672" <long.json &&
 	jq -r ".[0].activity.attachments[0].content.body[] | .text // empty" long.json |
 		sed "s/\\\\\\(.\\)/\\1/g" | grep -q "cut: [0-9]* more bytes"
 '
 
 test_expect_success 'the card is updated when the host closes the request' '
 	n=$(activities) &&
-	close_payload $ID1 $D1 approved >c1 && envelope host approve-exec-request c1 >c1.env &&
+	close_payload $ID1 $D1 approved >c1 && envelope hostkey approve-exec-request c1 >c1.env &&
 	test "$(post /v1/requests/$ID1/close c1.env)" = 201 &&
 	wait_cards $((n + 1)) &&
 	jq ".[-1:]" acts.json >closed.json &&
-	jq -e ".[0].method == \"PUT\" and
+	jq_check ".[0].method == \"PUT\" and
 		(.[0].activity.attachments[0].content | has(\"actions\") | not) and
 		([.[0].activity.attachments[0].content.body[] |
 		select(.type == \"FactSet\") | .facts[] |
-		select(.title == \"State\") | .value] == [\"approved\"])" closed.json
+		select(.title == \"State\") | .value] == [\"approved\"])" <closed.json
 '
 
 test_expect_success 'activities other than invokes are taken and change nothing' '
 	test "$(click --request $ID2 --type message --id f:msg1)" = 200 &&
-	jq -e ". == {}" fake/answer.json && test "$(votes $ID2)" = 1
+	jq_check ". == {}" <fake/answer.json && test "$(votes $ID2)" = 1
 '
 
 test_expect_success 'the route takes POST only' '
-	test "$(get /teams/messages)" = 405 && jq -e ".error == \"method\"" out
+	test "$(get /teams/messages)" = 405 && jq_check ".error == \"method\"" <out
 '
 
 test_expect_success 'the log names the clicker, never the secret nor a token' '
@@ -350,7 +290,7 @@ test_expect_success 'a card that cannot be posted is logged as lost, never a dec
 		[ $i -lt 100 ] || break; sleep 0.1; i=$((i + 1)); done &&
 	grep -q "id=$ID6 msg=\"card lost" broker.log &&
 	get /v1/requests/$ID6 >/dev/null &&
-	jq -e ".state == \"pending\" and (.votes | length) == 0" out
+	jq_check ".state == \"pending\" and (.votes | length) == 0" <out
 '
 
 test_expect_success 'serve stops cleanly with the bot running' '
