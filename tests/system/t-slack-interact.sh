@@ -36,7 +36,7 @@ test_expect_success 'serve starts with slack: configured and holds a request' '
 '
 
 test_expect_success 'the signature check passes Slack'"'"'s own test vector' '
-	"$TOP/build/default/tests/unit/test_slack_interact" >/dev/null
+	"$TOP/$AE_BUILD/tests/unit/test_slack_interact" >/dev/null
 '
 
 # False clicks: status, result or error, how the body and the post are made.
