@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -283,16 +284,20 @@ int
 oidc_token_parse(const char *body, size_t len, char **id_token,
     struct ae_error *err)
 {
-	const char *t;
+	const char *t, *type;
 	json_t *j;
 	int r = 0;
 
 	*id_token = NULL;
 	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	type = json_string_value(json_object_get(j, "token_type"));
 	t = json_string_value(json_object_get(j, "id_token"));
 	if (t == NULL || *t == '\0')
 		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token endpoint's "
 		    "answer has no id_token");
+	else if (type == NULL || strcasecmp(type, "Bearer") != 0)
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token endpoint's "
+		    "answer is not of token_type Bearer");
 	else
 		*id_token = xstrdup(t);
 	json_decref(j);

@@ -89,7 +89,7 @@ int oidc_doc_parse(const char *issuer, const char *body, size_t len,
 
 /*
  * Reads the token endpoint's answer, the len bytes at body: a JSON object
- * with a non-empty id_token.
+ * with token_type "Bearer" (in any case) and a non-empty id_token.
  * Returns 0 with *id_token a copy of it (caller zeroes and frees), or
  * AE_ERR_PROTOCOL with *id_token NULL. The token itself is not checked.
  */
