@@ -163,6 +163,8 @@ brokercli_decision(char **envelope, const char *req, const char *decision,
     char *const *argv, const char *reason, const struct sshkey *key,
     const char *agent, struct ae_error *err)
 {
+	struct ae_error e = AE_ERROR_INIT;
+	struct bw_decision d;
 	struct sshkey *held = NULL;
 	json_t *j = json_loads(req, 0, NULL), *p = NULL, *words = NULL;
 	const char *id, *digest;
@@ -171,6 +173,7 @@ brokercli_decision(char **envelope, const char *req, const char *decision,
 	int r = AE_ERR_PROTOCOL;
 
 	*envelope = NULL;
+	memset(&d, 0, sizeof(d));
 	id = json_string_value(json_object_get(j, "id"));
 	digest = json_string_value(json_object_get(j, "digest"));
 	if (id == NULL || !reqid_is_id(id) || digest == NULL) {
@@ -203,6 +206,12 @@ brokercli_decision(char **envelope, const char *req, const char *decision,
 		    "(is the reason UTF-8?)");
 		goto out;
 	}
+	/* what the broker's answer makes us sign must read as a decision */
+	if (bw_decision_parse(&d, payload, strlen(payload), &e) != 0) {
+		ae_error_set(err, r, "the decision would not be taken: %s",
+		    e.msg);
+		goto out;
+	}
 	if ((r = key != NULL ? sshsig_sign(&sig, key, BW_NS_DECISION, payload,
 	    strlen(payload), err) : sshagent_sign(&sig, &held, agent,
 	    BW_NS_DECISION, payload, strlen(payload), err)) != 0)
@@ -212,6 +221,7 @@ brokercli_decision(char **envelope, const char *req, const char *decision,
 	*envelope = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	r = 0;
 out:
+	bw_decision_release(&d);
 	sshkey_free(held);
 	json_decref(j);
 	json_decref(p);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -163,9 +164,7 @@ fetch_doc(const struct oidc_client *c, struct oidc_cache *ep,
     struct ae_error *err)
 {
 	struct http_resp resp;
-	const char *iss;
 	char *url;
-	json_t *j = NULL;
 	int r;
 
 	memset(ep, 0, sizeof(*ep));
@@ -175,13 +174,28 @@ fetch_doc(const struct oidc_client *c, struct oidc_cache *ep,
 	if ((r = request(HTTP_GET, url, "the issuer's discovery document",
 	    NULL, NULL, DOC_MAX, &resp, err)) != 0)
 		goto out;
-	j = json_loadb(resp.body.p, resp.body.len, JSON_REJECT_DUPLICATES,
-	    NULL);
+	r = oidc_doc_parse(c->issuer, resp.body.p, resp.body.len, ep, err);
+out:
+	http_resp_release(&resp);
+	free(url);
+	return r;
+}
+
+int
+oidc_doc_parse(const char *issuer, const char *body, size_t len,
+    struct oidc_cache *ep, struct ae_error *err)
+{
+	const char *iss;
+	json_t *j;
+	int r = 0;
+
+	memset(ep, 0, sizeof(*ep));
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	iss = json_string_value(json_object_get(j, "issuer"));
-	if (iss == NULL || strcmp(iss, c->issuer) != 0) {
+	if (iss == NULL || strcmp(iss, issuer) != 0) {
 		r = ae_error_set(err, AE_ERR_PROTOCOL, "the issuer's discovery "
 		    "document is not a JSON object naming issuer '%s'",
-		    c->issuer);
+		    issuer);
 		goto out;
 	}
 	if ((r = endpoint(j, "authorization_endpoint", &ep->authorize, err))
@@ -190,8 +204,6 @@ fetch_doc(const struct oidc_client *c, struct oidc_cache *ep,
 		oidc_cache_release(ep);
 out:
 	json_decref(j);
-	http_resp_release(&resp);
-	free(url);
 	return r;
 }
 
@@ -234,8 +246,6 @@ exchange(const struct oidc_client *c, const struct oidc_cache *ep,
 	struct http_resp resp;
 	struct buf form, cred;
 	char *hdr[3] = { NULL, "Accept: application/json", NULL }, *b64;
-	const char *t;
-	json_t *j = NULL;
 	int r;
 
 	buf_init(&form);
@@ -255,14 +265,7 @@ exchange(const struct oidc_client *c, const struct oidc_cache *ep,
 	if ((r = request(HTTP_POST, ep->token, "the issuer's token endpoint",
 	    hdr, form.p, TOKEN_MAX, &resp, err)) != 0)
 		goto out;
-	j = json_loadb(resp.body.p, resp.body.len, JSON_REJECT_DUPLICATES,
-	    NULL);
-	if ((t = json_string_value(json_object_get(j, "id_token"))) == NULL) {
-		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token endpoint's "
-		    "answer has no id_token");
-		goto out;
-	}
-	*token = xstrdup(t);
+	r = oidc_token_parse(resp.body.p, resp.body.len, token, err);
 out:
 	ae_memzero(cred.p, cred.len);
 	ae_memzero(b64, strlen(b64));
@@ -273,8 +276,31 @@ out:
 	buf_release(&form);
 	free(b64);
 	free(hdr[0]);
-	json_decref(j);
 	http_resp_release(&resp);
+	return r;
+}
+
+int
+oidc_token_parse(const char *body, size_t len, char **id_token,
+    struct ae_error *err)
+{
+	const char *t, *type;
+	json_t *j;
+	int r = 0;
+
+	*id_token = NULL;
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	type = json_string_value(json_object_get(j, "token_type"));
+	t = json_string_value(json_object_get(j, "id_token"));
+	if (t == NULL || *t == '\0')
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token endpoint's "
+		    "answer has no id_token");
+	else if (type == NULL || strcasecmp(type, "Bearer") != 0)
+		r = ae_error_set(err, AE_ERR_PROTOCOL, "the token endpoint's "
+		    "answer is not of token_type Bearer");
+	else
+		*id_token = xstrdup(t);
+	json_decref(j);
 	return r;
 }
 

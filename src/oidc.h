@@ -77,6 +77,25 @@ int oidc_finish(const struct oidc_client *c, const struct oidc_login *l,
 void oidc_identity_release(struct oidc_identity *id);
 void oidc_cache_release(struct oidc_cache *c);
 
+/*
+ * Reads the issuer's discovery document, the len bytes at body: a JSON
+ * object whose "issuer" is issuer exactly and whose
+ * authorization_endpoint, token_endpoint and jwks_uri pass
+ * http_url_check. Returns 0 with ep's endpoints set (until 0; caller
+ * releases), or AE_ERR_PROTOCOL with ep empty.
+ */
+int oidc_doc_parse(const char *issuer, const char *body, size_t len,
+    struct oidc_cache *ep, struct ae_error *err);
+
+/*
+ * Reads the token endpoint's answer, the len bytes at body: a JSON object
+ * with token_type "Bearer" (in any case) and a non-empty id_token.
+ * Returns 0 with *id_token a copy of it (caller zeroes and frees), or
+ * AE_ERR_PROTOCOL with *id_token NULL. The token itself is not checked.
+ */
+int oidc_token_parse(const char *body, size_t len, char **id_token,
+    struct ae_error *err);
+
 /* Returns base64url without padding of p (caller frees). */
 char *oidc_b64u(const void *p, size_t len);
 

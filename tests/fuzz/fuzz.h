@@ -49,4 +49,12 @@ char *fuzz_file(const char *name, const uint8_t *data, size_t size,
  */
 extern void (*fuzz_http)(const struct http_req *req, struct http_resp *resp);
 
+/*
+ * A target that judges URLs as http.c would sets fuzz_url_check (to the
+ * real check, compiled under another name as fuzz_httpurl.c does);
+ * http_url_check then calls it instead of taking any URL.
+ */
+extern int (*fuzz_url_check)(const char *url, int *loopback,
+    struct ae_error *err);
+
 #endif
