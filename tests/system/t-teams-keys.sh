@@ -147,12 +147,14 @@ test_expect_success 'a key published later is fetched, once keys_refetch has pas
 
 # each a broker of its own, whose keys are yet to be fetched
 config slow
-test_expect_success 'a slow key set stalls no other route; the click counts after it' '
-	start slow "$URL" && hold $ID1 &&
+test_expect_success 'a slow key set stalls no other route; two clicks count after its one fetch' '
+	start slow "$URL" && hold $ID1 && hold $ID2 &&
 	curl -s -X POST "$FAKE/_control/slow?s=$SLOW" >/dev/null &&
-	slow_click --request $ID1 --id s:1 &&
+	{ click --request $ID2 --id s:2 >click2.code & p2=$!; } &&
+	slow_click --request $ID1 --id s:1 && wait $p2 &&
 	awk -v min=$((SLOW - 1)) "{ exit !(\$1 == 200 && \$2 >= min) }" click.st &&
-	test "$(fetches)" = 3 && test "$(votes $ID1)" = 1
+	test "$(cat click2.code)" = 200 &&
+	test "$(fetches)" = 3 && test "$(votes $ID1)" = 1 && test "$(votes $ID2)" = 1
 '
 
 config late
