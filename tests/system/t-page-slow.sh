@@ -2,8 +2,8 @@
 # The approval page's sign-in against an issuer that is slow to answer
 # (the fake of tests/oidc, told to wait before its discovery document,
 # its token endpoint or its key set): the broker asks the issuer off its
-# server thread, so health checks, hosts' reads and long polls and other
-# approvers' pages answer at once meanwhile; the sign-in completes once
+# server thread, so health checks, hosts' reads and long polls, Slack's
+# clicks and other approvers' pages answer at once meanwhile; the sign-in completes once
 # the issuer answers, and is refused, with no session, when the issuer
 # takes longer than the sign-in's deadline or answers garbage.
 . "$(dirname "$0")/../lib.sh"
@@ -29,7 +29,10 @@ ssh-keygen -q -t ed25519 -N '' -f host -C ci-1
 ssh-keygen -q -t ed25519 -N '' -f broker_key -C broker
 echo "ci-1 $(cat host.pub)" >hosts
 printf 'page-secret\n' >oidc.secret
-chmod 600 oidc.secret broker_key
+SECRET=8f742231b10e8888abcd99yyyzzz85a5
+printf '%s\n' "$SECRET" >slack.secret
+echo xoxb-test >slack.token
+chmod 600 oidc.secret broker_key slack.secret slack.token
 cat >approvers.yaml <<EOF2
 people:
   alice: { unix: alice, oidc: "$ISS#alice-sub" }
@@ -47,7 +50,15 @@ hosts: hosts
 approvers: approvers.yaml
 signing_key: broker_key
 oidc: { issuer: "$ISS", client_id: ae-page, client_secret_file: oidc.secret }
+slack: { token_file: slack.token, signing_secret_file: slack.secret, channel: C0123, team: T0TEAM, api_base: "http://127.0.0.1:9/api" }
 EOF2
+# a click on Approve, signed as Slack signs it, by someone not listed
+jq -rn --arg id $ID1 '{type: "block_actions",
+    user: {id: "U0NOBODY", username: "x", team_id: "T0TEAM"},
+    team: {id: "T0TEAM"}, channel: {id: "C0123"},
+    actions: [{action_id: "approve", value: $id, block_id: "b",
+      action_ts: "1.1"}], response_url: "http://127.0.0.1:9/r"} |
+    "payload=" + (tojson | @uri)' >click.body
 
 # signin JAR SUB: signs in through the fake as SUB, following every
 # redirect; writes "STATUS SECONDS" to JAR.st, the last page to JAR.out
@@ -73,6 +84,13 @@ others() {
 	quick read $FAST "$URL/v1/requests/$ID1" &&
 	quick poll $((FAST + 1)) "$URL/v1/requests/$ID1?wait=1&votes=9" &&
 	quick metrics $FAST "$URL/metrics" &&
+	ts=$(date +%s) &&
+	sig=v0=$({ printf 'v0:%s:' "$ts"; cat click.body; } |
+	    openssl dgst -sha256 -hmac "$SECRET" -r | cut -c1-64) &&
+	quick slack $FAST -H "X-Slack-Request-Timestamp: $ts" \
+	    -H "X-Slack-Signature: $sig" \
+	    -H "Content-Type: application/x-www-form-urlencoded" \
+	    --data-binary @click.body "$URL/slack/interactivity" &&
 	if [ -f bob ]; then quick page $FAST -b bob "$URL/approve/$ID1"; fi
 }
 
