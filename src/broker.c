@@ -4,7 +4,10 @@
  * short request -> validate -> store -> respond pipeline. Long polls are
  * suspended connections, resumed by the vote that concerns them or by a
  * timer thread that sleeps on a condition variable until the earliest
- * deadline: nothing polls while nothing happens.
+ * deadline: nothing polls while nothing happens. What must wait on
+ * another server (the approval page's issuer, the Bot Framework key set)
+ * waits on a worker thread, its connection suspended meanwhile, so that
+ * a slow issuer stalls no one else.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +51,8 @@
 #define LIST_MAX	5000	/* requests in one listing */
 #define RATE_SLOTS	4096	/* client addresses tracked for the rate limit */
 #define FUTURE_SKEW	300	/* seconds a message may be dated ahead */
+#define WORKERS		4	/* threads that wait on other servers */
+#define JOBS_MAX	64	/* connections queued for them, at most */
 
 static const char *const states[] = { "pending", "approved", "denied",
     "expired", "cancelled", "done", NULL };
@@ -77,6 +82,14 @@ struct conn {
 	int64_t deadline_ms;
 	int waiting, resumed;
 	struct conn *next;
+	/* a job done on a worker while the connection is suspended */
+	void (*job)(struct conn *c, int cancel);
+	enum { JOB_NONE, JOB_QUEUED, JOB_DONE } job_state;
+	struct conn *job_next;
+	struct page_fetch *pf;		/* the page's sign-in */
+	char *auth, *service_url;	/* the Teams token to check */
+	int auth_r;			/* and what the check came to */
+	struct ae_error auth_err;
 };
 
 struct bucket {
@@ -114,6 +127,13 @@ struct broker {
 	pthread_t listener;
 	int listen_fd, stop_pipe[2], listening;
 	uint64_t notified;	/* wake-ups from other brokers so far */
+	/* the workers and their queue, under lock */
+	pthread_t workers[WORKERS];
+	size_t nworkers;
+	pthread_cond_t job_cond;
+	struct conn *jobs, **jobs_tail;
+	size_t njobs;
+	int jobs_stop;
 	/* touched by the server thread only */
 	struct bucket rate[RATE_SLOTS];
 	uint64_t store_errors;
@@ -437,6 +457,98 @@ listener_main(void *arg)
 	}
 	strv_free(ids);
 	return NULL;
+}
+
+/* ---- jobs off the server thread ---- */
+
+/*
+ * Runs the queued jobs, or cancels them once the broker stops. A job's
+ * connection is suspended: nothing else touches it until the worker
+ * resumes it, which is the worker's last use of it.
+ */
+static void *
+worker_main(void *arg)
+{
+	struct broker *b = arg;
+	struct conn *c;
+	int cancel;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (b->jobs == NULL && !b->jobs_stop)
+			pthread_cond_wait(&b->job_cond, &b->lock);
+		if ((c = b->jobs) == NULL)
+			break;
+		if ((b->jobs = c->job_next) == NULL)
+			b->jobs_tail = &b->jobs;
+		b->njobs--;
+		cancel = b->jobs_stop;
+		pthread_mutex_unlock(&b->lock);
+		c->job_next = NULL;
+		c->job(c, cancel);
+		c->job_state = JOB_DONE;
+		MHD_resume_connection(c->mc);
+		pthread_mutex_lock(&b->lock);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/*
+ * From c's handler: suspends c and queues job(c, 0) for a worker, or,
+ * when JOBS_MAX wait already or the broker stops, calls job(c, 1) at
+ * once. Either way c's handler is called again, with c->job_state
+ * JOB_DONE, to answer with what the job left in c.
+ */
+static void
+offload(struct conn *c, void (*job)(struct conn *, int))
+{
+	struct broker *b = c->b;
+
+	c->job = job;
+	c->job_state = JOB_QUEUED;
+	MHD_suspend_connection(c->mc);
+	pthread_mutex_lock(&b->lock);
+	if (b->jobs_stop || b->nworkers == 0 || b->njobs >= JOBS_MAX) {
+		pthread_mutex_unlock(&b->lock);
+		job(c, 1);
+		c->job_state = JOB_DONE;
+		MHD_resume_connection(c->mc);
+		return;
+	}
+	*b->jobs_tail = c;
+	b->jobs_tail = &c->job_next;
+	b->njobs++;
+	pthread_cond_signal(&b->job_cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static int
+workers_start(struct broker *b, struct ae_error *err)
+{
+	int r;
+
+	for (; b->nworkers < WORKERS; b->nworkers++)
+		if ((r = pthread_create(&b->workers[b->nworkers], NULL,
+		    worker_main, b)) != 0)
+			return ae_error_set(err, AE_ERR_INTERNAL, "unable to "
+			    "start a thread: %s", strerror(r));
+	return 0;
+}
+
+/* Cancels the queued jobs and waits for those under way. */
+static void
+workers_stop(struct broker *b)
+{
+	size_t i;
+
+	pthread_mutex_lock(&b->lock);
+	b->jobs_stop = 1;
+	pthread_cond_broadcast(&b->job_cond);
+	pthread_mutex_unlock(&b->lock);
+	for (i = 0; i < b->nworkers; i++)
+		pthread_join(b->workers[i], NULL);
+	b->nworkers = 0;
 }
 
 /* ---- JSON views of the store ---- */
@@ -1255,6 +1367,44 @@ out:
 	return ret;
 }
 
+static void
+teams_job(struct conn *c, int cancel)
+{
+	if (cancel)
+		c->auth_r = ae_error_set(&c->auth_err, AE_ERR_NETWORK, "too "
+		    "busy to fetch the Bot Framework keys now");
+	else
+		c->auth_r = teams_auth_check(c->b->teams_auth, c->auth,
+		    c->service_url, now_s(), 1, &c->auth_err);
+}
+
+/*
+ * Checks c's Bot Framework token for an activity from service_url, with
+ * the keys at hand, or, when keys must be fetched, on a worker: then it
+ * returns 1 and c is suspended until the worker is done; the same
+ * activity is handled anew, and here the worker's answer is returned.
+ * Otherwise it returns what teams_auth_check returns.
+ */
+static int
+teams_token(struct conn *c, const char *service_url, struct ae_error *err)
+{
+	const char *auth = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+	    "Authorization");
+	int r;
+
+	if (c->job_state == JOB_DONE) {
+		*err = c->auth_err;
+		return c->auth_r;
+	}
+	if ((r = teams_auth_check(c->b->teams_auth, auth, service_url,
+	    now_s(), 0, err)) != 1)
+		return r;
+	c->auth = xstrdup(auth);
+	c->service_url = xstrdup(service_url);
+	offload(c, teams_job);
+	return 1;
+}
+
 /*
  * An activity teams_activity_parse refused (why): a 401 unless Bot
  * Framework sent it, then the clicker is told why it does not count.
@@ -1265,11 +1415,12 @@ teams_refused(struct conn *c, const struct ae_error *why)
 	struct ae_error err = AE_ERROR_INIT;
 	enum MHD_Result ret;
 	char *url, *text;
+	int r = 0;
 
 	url = teams_activity_service_url(c->body.p, c->body.len);
-	if (url == NULL || teams_auth_check(c->b->teams_auth,
-	    MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
-	    "Authorization"), url, now_s(), &err) != 0)
+	if (url != NULL && (r = teams_token(c, url, &err)) == 1)
+		ret = MHD_YES;	/* suspended */
+	else if (url == NULL || r != 0)
 		ret = respond_error(c, url == NULL ? 400 : 401, url == NULL ?
 		    "bad_request" : "bad_token", "%s", url == NULL ? why->msg :
 		    err.msg);
@@ -1290,14 +1441,14 @@ post_teams(struct conn *c)
 	struct teams_invoke k;
 	enum MHD_Result ret;
 	char *person = NULL;
+	int r;
 
 	if (teams_activity_parse(&k, c->body.p, c->body.len, &err) != 0)
 		return teams_refused(c, &err);
-	if (teams_auth_check(b->teams_auth, MHD_lookup_connection_value(c->mc,
-	    MHD_HEADER_KIND, "Authorization"), k.service_url, now_s(), &err)
-	    != 0) {
+	if ((r = teams_token(c, k.service_url, &err)) != 0) {
 		teams_invoke_release(&k);
-		return respond_error(c, 401, "bad_token", "%s", err.msg);
+		return r == 1 ? MHD_YES : respond_error(c, 401, "bad_token",
+		    "%s", err.msg);
 	}
 	if (!k.is_invoke) {
 		teams_invoke_release(&k);
@@ -1406,6 +1557,17 @@ arg_of(struct conn *c, const char *key)
 	return MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static void
+page_job(struct conn *c, int cancel)
+{
+	if (!cancel)
+		page_fetch_run(c->pf);
+}
+
+/*
+ * Answers a page request: at once, or, when the page must ask the
+ * issuer, after a worker did (c is suspended meanwhile).
+ */
 static enum MHD_Result
 serve_page(struct conn *c)
 {
@@ -1418,6 +1580,11 @@ serve_page(struct conn *c)
 	enum MHD_Result ret = MHD_NO;
 	size_t i;
 
+	if (c->job_state == JOB_DONE) {
+		page_fetch_finish(c->b->page, &env, c->pf, &o);
+		c->pf = NULL;	/* transferred */
+		goto answer;
+	}
 	memset(&in, 0, sizeof(in));
 	in.method = c->method;
 	in.path = c->path;
@@ -1439,6 +1606,14 @@ serve_page(struct conn *c)
 	in.body = c->body.len > 0 ? c->body.p : "";
 	in.body_len = c->body.len;
 	page_serve(c->b->page, &env, &in, &o);
+	if (o.fetch != NULL) {
+		c->pf = o.fetch;
+		o.fetch = NULL;	/* transferred */
+		page_out_release(&o);
+		offload(c, page_job);
+		return MHD_YES;
+	}
+answer:
 	free(c->note);
 	c->note = o.note;
 	o.note = NULL;	/* transferred */
@@ -1688,6 +1863,9 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	free(c->path);
 	free(c->note);
 	buf_release(&c->body);
+	page_fetch_free(c->pf);
+	free(c->auth);
+	free(c->service_url);
 	free(c);
 	*con_cls = NULL;
 }
@@ -1859,7 +2037,7 @@ start_teams(struct broker *b, struct ae_error *err)
 	if (b->conf.teams_app_id == NULL)
 		goto out;
 	b->teams_auth = teams_auth_new(b->conf.teams_openid,
-	    b->conf.teams_app_id);
+	    b->conf.teams_app_id, b->conf.teams_keys_refetch);
 	log_line("teams", "app_id=%s tenant=%s conversation=\"%s\"",
 	    b->conf.teams_app_id, b->conf.teams_tenant,
 	    b->conf.teams_conversation);
@@ -1949,8 +2127,11 @@ stop(struct broker *b)
 {
 	int64_t until;
 
-	if (b->d != NULL) {
+	if (b->d != NULL)
 		MHD_quiesce_daemon(b->d);
+	/* fetches under way end within their deadlines; the rest are off */
+	workers_stop(b);
+	if (b->d != NULL) {
 		wake(b, NULL);
 		until = mono_ms() + 1000;
 		while (mono_ms() < until) {
@@ -2030,7 +2211,8 @@ run(struct broker *b, const sigset_t *set, struct ae_error *err)
 	else if (b->listen_fd != -1)
 		log_line("store", "msg=\"unable to listen for other brokers' "
 		    "votes\"");
-	if ((r = start_daemon(b, cert, key, err)) == 0) {
+	if ((r = workers_start(b, err)) == 0 &&
+	    (r = start_daemon(b, cert, key, err)) == 0) {
 		/* a PostgreSQL url may hold a password: its kind only */
 		log_line("start", "listen=%s:%u tls=%s store=\"%s\"%s",
 		    b->conf.host, b->conf.port, cert != NULL ? "yes" : "no",
@@ -2080,6 +2262,8 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&b->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&b->job_cond, NULL);
+	b->jobs_tail = &b->jobs;
 	/* blocked here, so that the threads started below inherit the mask */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -2108,6 +2292,7 @@ broker_serve(const struct serve_opts *o, struct ae_error *err)
 	free(b->slack_secret);
 	broker_conf_release(&b->conf);
 	pthread_cond_destroy(&b->cond);
+	pthread_cond_destroy(&b->job_cond);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 	return r;

@@ -11,6 +11,7 @@
 #include "broker_int.h"
 #include "http.h"
 #include "teams.h"
+#include "teams_auth.h"
 #include "slack.h"
 #include "util.h"
 #include "ydoc.h"
@@ -25,7 +26,7 @@ static const char *const slack_keys[] = { "token_file", "signing_secret_file",
     "app_token_file", "channel", "team", "api_base", NULL };
 static const char *const teams_keys[] = { "app_id", "app_password_file",
     "tenant", "service_url", "conversation", "login_base", "openid_metadata",
-    "workflow_url_file", NULL };
+    "workflow_url_file", "keys_refetch", NULL };
 static const char *const oidc_keys[] = { "issuer", "client_id",
     "client_secret_file", "discovery", "entra", "session", NULL };
 
@@ -273,6 +274,14 @@ load_teams(struct broker_conf *c, const struct ydoc *doc,
 	    (r = teams_url(doc, n, "openid_metadata", TEAMS_OPENID_METADATA,
 	    &c->teams_openid, err)) != 0)
 		return r;
+	if ((v = ydoc_get(n, "keys_refetch")) != NULL &&
+	    (r = ydoc_duration(doc, v, "keys_refetch", &c->teams_keys_refetch,
+	    err)) != 0)
+		return r;
+	if (c->teams_keys_refetch < TEAMS_KEYS_RETRY_MIN ||
+	    c->teams_keys_refetch > TEAMS_KEYS_TTL)
+		return ydoc_error(doc, v, err, "teams: 'keys_refetch' is not "
+		    "within %ds and 1d", TEAMS_KEYS_RETRY_MIN);
 	if ((v = ydoc_get(n, "conversation")) == NULL)
 		return ydoc_error(doc, n, err, "teams: 'conversation' is "
 		    "missing");
@@ -431,6 +440,7 @@ broker_conf_load(struct broker_conf *c, const char *path,
 	c->rate_limit = 600;
 	c->max_wait = 60;
 	c->oidc_session = 3600;
+	c->teams_keys_refetch = TEAMS_KEYS_RETRY;
 	c->file = xstrdup(path);
 	if ((r = ydoc_load(&doc, path, err)) != 0) {
 		ydoc_release(&doc);	/* a failed parse still names its file */

@@ -37,6 +37,7 @@ struct broker_conf {
 	int oidc_entra;		/* identify by tid + oid (Entra ID) */
 	long oidc_session;	/* seconds a page session lasts */
 	char *teams_workflow_file;	/* holds a Workflows webhook URL */
+	long teams_keys_refetch;	/* s between two key set fetches */
 };
 
 /* Named public keys: the hosts, or the approvers' ssh keys. */

@@ -6,10 +6,11 @@
  * a restart just asks for a new sign-in, and the store's tables stay
  * what hosts and approvers signed. (Several brokers behind one name need
  * a sticky route for the page.) Everything here runs on the server's one
- * thread.
+ * thread, but page_fetch_run: what the issuer is asked waits elsewhere.
  */
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,7 @@ page_out_release(struct page_out *o)
 	free(o->body);
 	strv_free(o->headers);
 	free(o->note);
+	page_fetch_free(o->fetch);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -318,17 +320,87 @@ session_new(struct page *p, struct oidc_identity *who)
 }
 
 /*
- * Starts a sign-in that comes back to request id. When all the slots
- * are taken, the oldest sign-in gives way: anyone may start one, and a
- * full table must not lock the approvers out for PAGE_LOGIN_TTL.
+ * What the issuer is asked for one request, off the server thread: the
+ * endpoints of a sign-in to start (FETCH_LOGIN), or the ID token of one
+ * that came back (FETCH_CALLBACK).
  */
-static void
-login_start(struct page *p, const char *id, struct page_out *o)
+enum fetch_kind { FETCH_LOGIN, FETCH_CALLBACK };
+
+struct page_fetch {
+	enum fetch_kind kind;
+	struct oidc_client oc;		/* the page's, with .cache = &cache */
+	struct oidc_cache cache;	/* the page's copy, fetched anew */
+	struct login l;
+	char *code;			/* FETCH_CALLBACK: the issuer's code */
+	int ran;			/* page_fetch_run is done */
+	int r;				/* what it came to: 0, or an error */
+	struct ae_error err;
+	char *url;			/* FETCH_LOGIN: where to sign in */
+	struct oidc_identity who;	/* FETCH_CALLBACK: who signed in */
+};
+
+static struct page_fetch *
+fetch_new(struct page *p, enum fetch_kind kind)
 {
-	struct ae_error err = AE_ERROR_INIT;
+	struct page_fetch *f = xcalloc(1, sizeof(*f));
+
+	f->kind = kind;
+	f->oc = p->oc;
+	f->oc.cache = &f->cache;
+	if (p->cache.authorize != NULL) {
+		f->cache.authorize = xstrdup(p->cache.authorize);
+		f->cache.token = xstrdup(p->cache.token);
+		f->cache.jwks = xstrdup(p->cache.jwks);
+		f->cache.until = p->cache.until;
+	}
+	return f;
+}
+
+void
+page_fetch_free(struct page_fetch *f)
+{
+	if (f == NULL)
+		return;
+	oidc_cache_release(&f->cache);
+	oidc_identity_release(&f->who);
+	if (f->code != NULL)
+		ae_memzero(f->code, strlen(f->code));
+	free(f->code);
+	free(f->url);
+	ae_memzero(f, sizeof(*f));
+	free(f);
+}
+
+void
+page_fetch_run(struct page_fetch *f)
+{
+	if (f->kind == FETCH_LOGIN)
+		f->r = oidc_authorize_url(&f->oc, &f->l.l, &f->url, &f->err);
+	else
+		f->r = oidc_finish(&f->oc, &f->l.l, f->code, &f->who, &f->err);
+	f->ran = 1;
+}
+
+/* Keeps the endpoints f fetched, if they are newer than the page's. */
+static void
+fetch_keep(struct page *p, struct page_fetch *f)
+{
+	if (f->cache.authorize == NULL || f->cache.until <= p->cache.until)
+		return;
+	oidc_cache_release(&p->cache);
+	p->cache = f->cache;
+	memset(&f->cache, 0, sizeof(f->cache));	/* transferred */
+}
+
+/*
+ * A slot for a sign-in. When all are taken, the oldest sign-in gives
+ * way: anyone may start one, and a full table must not lock the
+ * approvers out for PAGE_LOGIN_TTL.
+ */
+static struct login *
+login_slot(struct page *p, int64_t now)
+{
 	struct login *l = NULL, *oldest = &p->logins[0];
-	int64_t now = now_s();
-	char *url = NULL;
 	size_t i;
 
 	for (i = 0; i < PAGE_LOGINS_MAX; i++) {
@@ -339,20 +411,56 @@ login_start(struct page *p, const char *id, struct page_out *o)
 		if (p->logins[i].expires < oldest->expires)
 			oldest = &p->logins[i];
 	}
-	if (l == NULL)
-		l = oldest;
-	oidc_login_new(&l->l);
-	if (oidc_authorize_url(&p->oc, &l->l, &url, &err) != 0) {
-		memset(l, 0, sizeof(*l));
-		message(p, o, 502, "Sign-in unavailable", err.msg);
-		return;
-	}
-	snprintf(l->next, sizeof(l->next), "%s", id);
+	return l != NULL ? l : oldest;
+}
+
+/* Sends the browser to url to sign in as fl, which comes back to fl->next. */
+static void
+login_go(struct page *p, const struct login *fl, const char *url,
+    struct page_out *o)
+{
+	int64_t now = now_s();
+	struct login *l = login_slot(p, now);
+
+	*l = *fl;
 	l->expires = now + PAGE_LOGIN_TTL;
 	redirect(o, url);
 	/* binds the sign-in to this browser: no one else's callback lands */
 	cookie(p, o, 1, l->l.state, PAGE_LOGIN_TTL);
-	free(url);
+}
+
+/*
+ * Starts a sign-in that comes back to request id: at once while the
+ * issuer's endpoints are known, else after fetching them (o->fetch).
+ */
+static void
+login_start(struct page *p, const char *id, struct page_out *o)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct page_fetch *f = fetch_new(p, FETCH_LOGIN);
+
+	oidc_login_new(&f->l.l);
+	snprintf(f->l.next, sizeof(f->l.next), "%s", id);
+	if (f->cache.authorize == NULL || now_s() >= f->cache.until) {
+		o->fetch = f;
+		return;
+	}
+	/* fresh now: the copy must not go stale, and fetch, on this thread */
+	f->cache.until = LLONG_MAX;
+	if (oidc_authorize_url(&f->oc, &f->l.l, &f->url, &err) != 0)
+		message(p, o, 502, "Sign-in unavailable", err.msg);
+	else
+		login_go(p, &f->l, f->url, o);
+	page_fetch_free(f);
+}
+
+static void
+login_finish(struct page *p, struct page_fetch *f, struct page_out *o)
+{
+	if (f->r != 0)
+		message(p, o, 502, "Sign-in unavailable", f->err.msg);
+	else
+		login_go(p, &f->l, f->url, o);
 }
 
 /* Takes the sign-in whose state is given (it is used once), or NULL. */
@@ -371,17 +479,12 @@ login_take(struct page *p, const char *state, struct login *out)
 	return -1;
 }
 
+/* The issuer's redirect back: checked here, its code redeemed later. */
 static void
-callback(struct page *p, const struct page_env *env,
-    const struct page_in *in, struct page_out *o)
+callback(struct page *p, const struct page_in *in, struct page_out *o)
 {
-	struct ae_error err = AE_ERROR_INIT;
-	struct oidc_identity who;
-	struct session *s;
 	struct login l;
-	char *person = NULL, *to;
 
-	memset(&who, 0, sizeof(who));
 	if (in->state == NULL || !secret_eq(in->state, in->login) ||
 	    login_take(p, in->state, &l) != 0) {
 		message(p, o, 400, "Sign-in refused", "This sign-in is not one "
@@ -389,49 +492,82 @@ callback(struct page *p, const struct page_env *env,
 		    "link again.");
 		return;
 	}
-	if (in->error != NULL || in->code == NULL || strlen(in->code) > 2048) {
+	if (in->error != NULL || in->code == NULL || strlen(in->code) > 2048)
 		message(p, o, 401, "Sign-in refused", "The issuer sent no "
 		    "usable code.");
-		goto out;
+	else {
+		o->fetch = fetch_new(p, FETCH_CALLBACK);
+		o->fetch->l = l;
+		o->fetch->code = xstrdup(in->code);
 	}
-	if (oidc_finish(&p->oc, &l.l, in->code, &who, &err) != 0) {
-		message(p, o, 401, "Sign-in refused", err.msg);
-		goto out;
+	ae_memzero(&l, sizeof(l));
+}
+
+/* The ID token redeemed: who it names gets a session, if an approver. */
+static void
+callback_finish(struct page *p, const struct page_env *env,
+    struct page_fetch *f, struct page_out *o)
+{
+	struct oidc_identity *who = &f->who;
+	struct session *s;
+	char *person = NULL, *to;
+
+	if (f->r != 0) {
+		message(p, o, 401, "Sign-in refused", f->err.msg);
+		return;
 	}
 	/* an Entra object ID names someone only in the broker's tenant */
-	if (strcmp(who.kind, "entra") == 0 && p->tenant != NULL &&
-	    strcasecmp(who.a, p->tenant) != 0) {
+	if (strcmp(who->kind, "entra") == 0 && p->tenant != NULL &&
+	    strcasecmp(who->a, p->tenant) != 0) {
 		message(p, o, 403, "Not an approver", "You signed in from "
 		    "another Entra tenant than this broker's: you cannot "
 		    "vote here.");
 		free(o->note);
-		o->note = xasprintf("page=403 tenant=\"%s\"", who.a);
-		goto out;
+		o->note = xasprintf("page=403 tenant=\"%s\"", who->a);
+		return;
 	}
-	person = env->person(env->arg, who.kind, who.key);
+	person = env->person(env->arg, who->kind, who->key);
 	if (person == NULL) {
 		message(p, o, 403, "Not an approver", "You signed in, but "
 		    "approvers.yaml lists no one with your identity: you "
 		    "cannot vote here.");
 		free(o->note);
-		o->note = xasprintf("page=403 unlisted=\"%s\"", who.key);
-		goto out;
+		o->note = xasprintf("page=403 unlisted=\"%s\"", who->key);
+		return;
 	}
-	if ((s = session_new(p, &who)) == NULL) {
+	if ((s = session_new(p, who)) == NULL) {
 		message(p, o, 503, "Try again", "Too many sessions are open; "
 		    "try again later.");
 		goto out;
 	}
-	to = xasprintf("/approve/%s", l.next);
+	to = xasprintf("/approve/%s", f->l.next);
 	redirect(o, to);
 	free(to);
 	cookie(p, o, 0, s->id, p->ttl);
 	cookie(p, o, 1, "", 0);
 	o->note = xasprintf("page=signin person=%s", person);
 out:
-	ae_memzero(&l, sizeof(l));
-	oidc_identity_release(&who);
 	free(person);
+}
+
+void
+page_fetch_finish(struct page *p, const struct page_env *env,
+    struct page_fetch *f, struct page_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!f->ran)
+		message(p, o, 503, f->kind == FETCH_LOGIN ? "Sign-in "
+		    "unavailable" : "Sign-in refused", "The broker is too busy "
+		    "to reach the issuer now; open the request's link again "
+		    "later.");
+	else {
+		fetch_keep(p, f);
+		if (f->kind == FETCH_LOGIN)
+			login_finish(p, f, o);
+		else
+			callback_finish(p, env, f, o);
+	}
+	page_fetch_free(f);
 }
 
 /* ---- forms ---- */
@@ -949,7 +1085,7 @@ page_serve(struct page *p, const struct page_env *env,
 	if (!post && strcmp(in->method, "GET") != 0)
 		message(p, o, 405, "Method not allowed", "Only GET and POST.");
 	else if (strcmp(in->path, "/oidc/callback") == 0 && !post)
-		callback(p, env, in, o);
+		callback(p, in, o);
 	else if (strcmp(in->path, "/logout") == 0 && post)
 		logout(p, in, o);
 	else if (strncmp(in->path, "/approve/", 9) == 0 && reqid_is_id(id))

@@ -5,7 +5,9 @@
  * Sessions live in this process's memory. A POST becomes a broker-vote
  * (approve-exec/broker-vote/v1) countersigned with signing_key and
  * stored like any vote. The page knows no HTTP library: the broker hands
- * it the request's parts and sends what it answers.
+ * it the request's parts and sends what it answers. What the issuer is
+ * asked (discovery, token, key set) is asked off the broker's server
+ * thread: page_serve hands it back as a struct page_fetch.
  */
 #ifndef AE_PAGE_H
 #define AE_PAGE_H
@@ -24,6 +26,7 @@
 #define PAGE_ARGV_MAX		256	/* arguments of a modified command */
 
 struct page;
+struct page_fetch;
 
 /* What the broker lends the page for one request. */
 struct page_env {
@@ -58,6 +61,12 @@ struct page_out {
 	const char *type;	/* Content-Type (static) */
 	char **headers;		/* strv: name, value, name, value, … */
 	char *note;		/* for the broker's log line, or NULL */
+	/*
+	 * Not NULL: the answer needs the issuer and nothing else is set.
+	 * The broker runs page_fetch_run on another thread, then answers
+	 * with page_fetch_finish.
+	 */
+	struct page_fetch *fetch;
 };
 
 /*
@@ -78,5 +87,21 @@ const char *page_cookie(const struct page *p, int login);
 void page_serve(struct page *p, const struct page_env *env,
     const struct page_in *in, struct page_out *out);
 void page_out_release(struct page_out *o);
+
+/*
+ * Asks the issuer what f needs, waiting up to a few OIDC_TIMEOUT_MS. It
+ * touches f alone (and the page's settings, which never change): any
+ * thread may run it, while the page serves other requests.
+ */
+void page_fetch_run(struct page_fetch *f);
+
+/*
+ * Answers the request whose page_serve handed out f (transferred), as
+ * page_serve would have: after page_fetch_run(f), or, if it could not be
+ * run, with a refusal. On the thread that calls page_serve.
+ */
+void page_fetch_finish(struct page *p, const struct page_env *env,
+    struct page_fetch *f, struct page_out *out);
+void page_fetch_free(struct page_fetch *f);	/* accepts NULL */
 
 #endif

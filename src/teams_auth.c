@@ -4,6 +4,7 @@
  * jwks_uri, and a key that is not endorsed for the channel signs nothing.
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,25 @@
 struct teams_auth {
 	char *metadata_url;
 	char *app_id;
+	long retry;		/* s between two fetches, least */
+	pthread_mutex_t lock;	/* what follows */
+	pthread_cond_t fetched;	/* fetching went back to 0 */
 	char *keys;		/* endorsed keys, a JWKS; NULL: none yet */
 	int64_t fetched_at;	/* when keys were fetched */
 	int64_t tried_at;	/* the last fetch, done or not; 0: never */
+	int fetching;		/* a fetch is under way, the lock dropped */
 };
 
 struct teams_auth *
-teams_auth_new(const char *metadata_url, const char *app_id)
+teams_auth_new(const char *metadata_url, const char *app_id, long retry)
 {
 	struct teams_auth *a = xcalloc(1, sizeof(*a));
 
 	a->metadata_url = xstrdup(metadata_url);
 	a->app_id = xstrdup(app_id);
+	a->retry = retry;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->fetched, NULL);
 	return a;
 }
 
@@ -40,6 +48,8 @@ teams_auth_free(struct teams_auth *a)
 	free(a->metadata_url);
 	free(a->app_id);
 	free(a->keys);
+	pthread_cond_destroy(&a->fetched);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
@@ -113,17 +123,23 @@ get(const char *url, struct http_resp *resp, size_t max,
 	return 0;
 }
 
-/* Fetches the metadata, then the key set it names. */
+/*
+ * Fetches the metadata, then the key set it names. Called with a->lock
+ * held; it is dropped while the network is used, and whoever needs the
+ * keys meanwhile waits on a->fetched.
+ */
 static int
 fetch_keys(struct teams_auth *a, int64_t now, struct ae_error *err)
 {
 	struct http_resp meta, set;
 	const char *uri;
 	json_t *m = NULL;
-	char *keys;
+	char *keys = NULL;
 	int r;
 
 	a->tried_at = now;
+	a->fetching = 1;
+	pthread_mutex_unlock(&a->lock);
 	http_resp_init(&meta);
 	http_resp_init(&set);
 	if ((r = get(a->metadata_url, &meta, 64 * 1024, err)) != 0)
@@ -139,18 +155,21 @@ fetch_keys(struct teams_auth *a, int64_t now, struct ae_error *err)
 	if ((r = get(uri, &set, JWT_JWKS_MAX, err)) != 0)
 		goto out;
 	if ((keys = teams_keys_endorsed(set.body.p, set.body.len,
-	    "msteams")) == NULL) {
+	    "msteams")) == NULL)
 		r = ae_error_set(err, AE_ERR_NETWORK, "the key set at "
 		    "jwks_uri is not a JSON Web Key Set");
-		goto out;
-	}
-	free(a->keys);
-	a->keys = keys;
-	a->fetched_at = now;
 out:
 	json_decref(m);
 	http_resp_release(&meta);
 	http_resp_release(&set);
+	pthread_mutex_lock(&a->lock);
+	if (keys != NULL) {
+		free(a->keys);
+		a->keys = keys;	/* transferred */
+		a->fetched_at = now;
+	}
+	a->fetching = 0;
+	pthread_cond_broadcast(&a->fetched);
 	return r;
 }
 
@@ -183,11 +202,60 @@ verify(struct teams_auth *a, const char *token, const char *service_url,
 	return r;
 }
 
-int
-teams_auth_check(struct teams_auth *a, const char *authorization,
-    const char *service_url, int64_t now, struct ae_error *err)
+/*
+ * With a->lock held: the check of token against the keys held, fetching
+ * them when a fetch is due (or answering 1 when fetch is 0). A fetch
+ * under way elsewhere is waited for, or answered 1.
+ */
+static int
+check_locked(struct teams_auth *a, const char *token,
+    const char *service_url, int64_t now, int fetch, struct ae_error *err)
 {
 	struct ae_error ferr = AE_ERROR_INIT;
+	int r, may;
+
+	for (;;) {
+		may = a->tried_at == 0 || now - a->tried_at >= a->retry ||
+		    now < a->tried_at;
+		if ((a->keys == NULL || now - a->fetched_at > TEAMS_KEYS_TTL) &&
+		    (may || a->fetching)) {
+			if (!fetch)
+				return 1;
+			if (a->fetching)
+				pthread_cond_wait(&a->fetched, &a->lock);
+			else if (fetch_keys(a, now, &ferr) != 0 &&
+			    a->keys == NULL)
+				return ae_error_set(err, AE_ERR_NETWORK, "no Bot "
+				    "Framework keys: %s", ferr.msg);
+			else
+				break;
+			continue;
+		}
+		break;
+	}
+	if (a->keys == NULL)
+		return ae_error_set(err, AE_ERR_NETWORK, "no Bot Framework "
+		    "keys yet; the last fetch failed");
+	r = verify(a, token, service_url, now, err);
+	/* a key that is new to us: one fetch, bounded in time */
+	if (r != AE_ERR_SIGNATURE || (!a->fetching &&
+	    now - a->tried_at < a->retry && now >= a->tried_at))
+		return r;
+	if (!fetch)
+		return 1;
+	if (a->fetching) {
+		while (a->fetching)
+			pthread_cond_wait(&a->fetched, &a->lock);
+	} else if (fetch_keys(a, now, &ferr) != 0)
+		return r;
+	memset(err, 0, sizeof(*err));
+	return verify(a, token, service_url, now, err);
+}
+
+int
+teams_auth_check(struct teams_auth *a, const char *authorization,
+    const char *service_url, int64_t now, int fetch, struct ae_error *err)
+{
 	const char *token;
 	int r;
 
@@ -198,21 +266,10 @@ teams_auth_check(struct teams_auth *a, const char *authorization,
 	if (strlen(token) > JWT_MAX_BYTES)
 		return ae_error_set(err, AE_ERR_SIGNATURE, "the token is over "
 		    "%d bytes", JWT_MAX_BYTES);
-	if ((a->keys == NULL || now - a->fetched_at > TEAMS_KEYS_TTL) &&
-	    (a->tried_at == 0 || now - a->tried_at >= TEAMS_KEYS_RETRY ||
-	    now < a->tried_at) && fetch_keys(a, now, &ferr) != 0 &&
-	    a->keys == NULL)
-		return ae_error_set(err, AE_ERR_NETWORK, "no Bot Framework "
-		    "keys: %s", ferr.msg);
-	if (a->keys == NULL)
-		return ae_error_set(err, AE_ERR_NETWORK, "no Bot Framework "
-		    "keys yet; the last fetch failed");
-	r = verify(a, token, service_url, now, err);
-	/* a key that is new to us: one fetch, bounded in time */
-	if (r == AE_ERR_SIGNATURE && now - a->tried_at >= TEAMS_KEYS_RETRY &&
-	    fetch_keys(a, now, &ferr) == 0) {
-		memset(err, 0, sizeof(*err));
-		r = verify(a, token, service_url, now, err);
-	}
-	return r == 0 ? 0 : AE_ERR_SIGNATURE;
+	pthread_mutex_lock(&a->lock);
+	r = check_locked(a, token, service_url, now, fetch, err);
+	pthread_mutex_unlock(&a->lock);
+	if (r == 1 || r == 0 || r == AE_ERR_NETWORK)
+		return r;
+	return AE_ERR_SIGNATURE;
 }

@@ -41,6 +41,9 @@ Control API, same port, JSON in and out:
   POST /_test/mode   {"discovery": "ok"|"garbage"|"wrong-issuer"|"500",
                       "jwks": "ok"|"unreachable"|"garbage"|"slow"}
                      ("slow": the key set answers after 20 s)
+  POST /_test/delay  {"discovery": S, "token": S, "jwks": S}
+                     seconds each endpoint waits before it answers
+                     (default 0)
   GET  /_test/calls  [{"path", "audience", "authorization"}] in order
   POST /_test/login  {"sub": SUBJECT, "client_id": ID, "secret": SECRET,
                       "claims": {...extra, e.g. tid and oid...},
@@ -158,6 +161,7 @@ class State:
         self.token = ""
         self.bearer = "runner-secret"
         self.mode = {"discovery": "ok", "jwks": "ok"}
+        self.delay = {"discovery": 0, "token": 0, "jwks": 0}
         self.calls = []
         self.login = {"sub": "alice-sub", "client_id": "ae-page",
                       "secret": "page-secret", "claims": {}, "bad": None,
@@ -174,6 +178,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         sys.stderr.write("fake_issuer: " + (fmt % args) + "\n")
+
+    def wait(self, what):
+        with self.server.state.lock:
+            s = self.server.state.delay.get(what, 0)
+        if s:
+            time.sleep(s)
 
     def answer(self, status, body):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -275,6 +285,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"count": 1, "value": st.token})
         if url.path.endswith("/.well-known/openid-configuration"):
             prefix = url.path[:-len("/.well-known/openid-configuration")]
+            self.wait("discovery")
             iss = self.issuer(prefix)
             if mode["discovery"] == "garbage":
                 return self.answer(200, b"<html>not json\x00\xff")
@@ -296,6 +307,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.endswith("/authorize"):
             return self.authorize(url.path[:-len("/authorize")], q)
         if url.path.endswith("/jwks"):
+            self.wait("jwks")
             if mode["jwks"] == "slow":
                 time.sleep(20)
             if mode["jwks"] == "garbage":
@@ -311,6 +323,7 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.calls.append({"path": self.path, "audience": None,
                                  "authorization": None})
+            self.wait("token")
             return self.token(raw)
         body = json.loads(raw or b"{}")
         with st.lock:
@@ -321,6 +334,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.login = dict(st.login, **body)
             elif self.path == "/_test/mode":
                 st.mode.update(body)
+            elif self.path == "/_test/delay":
+                st.delay.update(body)
             else:
                 return self.answer(404, {"error": "not found"})
         return self.answer(200, {"ok": True})

@@ -21,6 +21,8 @@ Control, for the tests:
   POST /_control/throttle?n=N the next N connector calls answer 429,
                               Retry-After: 1
   POST /_control/rotate       publish the key "unknown" from now on
+  POST /_control/slow?s=S     the key set answers S seconds late (counted
+                              when asked)
   GET  /_control/stats        {"tokens": token requests, "throttled": 429s,
                               "jwks": key set fetches}
   GET  /_control/workflow     every webhook post: {"query", "headers", "body"}
@@ -32,6 +34,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,7 +48,7 @@ STATE = sys.argv[1]
 lock = threading.Lock()
 activities = []
 knobs = {"throttle": 0, "throttled": 0, "tokens": 0, "next": 1, "jwks": 0,
-         "wf_fail": 0, "wf_status": 500}
+         "wf_fail": 0, "wf_status": 500, "slow": 0.0}
 workflow = []
 WF_SIG = "fake-workflow-sig"
 
@@ -116,6 +119,10 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v1/.well-known/keys":
             with lock:
                 knobs["jwks"] += 1
+                slow = knobs["slow"]
+            if slow:
+                time.sleep(slow)
+            with lock:
                 self.answer(200, {"keys": KEYS})
         elif path == "/_control/activities":
             with lock:
@@ -223,6 +230,12 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 knobs["wf_fail"] = int(q.get("n", ["1"])[0])
                 knobs["wf_status"] = int(q.get("status", ["500"])[0])
+            self.answer(200, {"ok": True})
+        elif path == "/_control/slow":
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            self.body()
+            with lock:
+                knobs["slow"] = float(q.get("s", ["0"])[0])
             self.answer(200, {"ok": True})
         elif path == "/_control/rotate":
             self.body()

@@ -1,7 +1,7 @@
 /*
  * teams: a table of texts and how a card shows them, a table of
- * activities the parser takes or refuses, and the keys kept from a key
- * set by their endorsements.
+ * activities the parser takes or refuses, the keys kept from a key set
+ * by their endorsements, and when the key set is fetched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -211,11 +211,57 @@ test_endorsed(void **state)
 	assert_null(teams_keys_endorsed("{\"keys\":{}}", 11, "msteams"));
 }
 
+/*
+ * Steps through one checker whose key set cannot be had (nothing listens
+ * at port 1): the server thread's call (fetch 0) never fetches, but says
+ * when a fetch is due; the worker's (fetch 1) fetches, at most once per
+ * retry seconds, and fails closed.
+ */
+static const struct due_row {
+	const char *what, *auth;
+	int64_t now;
+	int fetch, want;
+} due_rows[] = {
+	{ "no token: refused, nothing fetched", NULL, 1000, 0,
+	    AE_ERR_SIGNATURE },
+	{ "not a bearer token: refused", "Basic eA==", 1000, 0,
+	    AE_ERR_SIGNATURE },
+	{ "no keys yet: a fetch is due", "Bearer a.b.c", 1000, 0, 1 },
+	{ "the worker fetches, and fails", "Bearer a.b.c", 1000, 1,
+	    AE_ERR_NETWORK },
+	{ "within the bound: refused, no fetch due", "Bearer a.b.c", 1059, 0,
+	    AE_ERR_NETWORK },
+	{ "within the bound, on a worker too", "Bearer a.b.c", 1059, 1,
+	    AE_ERR_NETWORK },
+	{ "the bound passed: a fetch is due", "Bearer a.b.c", 1060, 0, 1 },
+	{ "the clock went back: a fetch is due", "Bearer a.b.c", 900, 0, 1 },
+};
+
+static void
+test_fetch_due(void **state)
+{
+	struct teams_auth *a;
+	struct ae_error err = AE_ERROR_INIT;
+	size_t i;
+
+	(void)state;
+	a = teams_auth_new("http://127.0.0.1:1/meta", "app", 60);
+	for (i = 0; i < sizeof(due_rows) / sizeof(due_rows[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		if (teams_auth_check(a, due_rows[i].auth, "https://s/",
+		    due_rows[i].now, due_rows[i].fetch, &err) !=
+		    due_rows[i].want)
+			fail_msg("%s: %s", due_rows[i].what, err.msg);
+	}
+	teams_auth_free(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest keys[] = {
 		cmocka_unit_test(test_endorsed),
+		cmocka_unit_test(test_fetch_due),
 	};
 	int fails = 0;
 
