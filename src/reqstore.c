@@ -155,9 +155,13 @@ reqstore_send(const char *spool, const char *which, const char *decision,
 	}
 	r = local_send(spool, e.id, decision, reason, argv, which, reply,
 	    err);
-	reqstore_entry_release(&e);
+	/*
+	 * A voter clears their old ballots; not the one just cast, which
+	 * the request's server may already have ended.
+	 */
 	if (r == 0)
-		reqstore_sweep(spool);	/* a voter clears their old ballots */
+		reqstore_sweep(spool, e.id);
+	reqstore_entry_release(&e);
 	return r;
 }
 
@@ -199,7 +203,7 @@ reqstore_consume(const char *spool, const struct reqstore_entry *e,
 		return ae_error_set(err, AE_ERR_DENIED, "approval %s is not "
 		    "there to use", e->id);
 	if ((r = reqstate_consume(spool, &e->state, err)) == 0)
-		reqstore_sweep(spool);
+		reqstore_sweep(spool, NULL);
 	return r;
 }
 
@@ -378,7 +382,7 @@ ballot_dead(const char *spool, const char *id, const struct stat *st)
 }
 
 void
-reqstore_sweep(const char *spool)
+reqstore_sweep(const char *spool, const char *keep)
 {
 	uid_t me = geteuid();
 	struct dirent *de;
@@ -396,7 +400,8 @@ reqstore_sweep(const char *spool)
 		    AT_SYMLINK_NOFOLLOW) != 0 || (me != 0 && st.st_uid != me))
 			continue;
 		id = xstrndup(de->d_name, REQID_LEN);
-		if (reqid_is_id(id) && ballot_dead(spool, id, &st))
+		if (reqid_is_id(id) && (keep == NULL ||
+		    strcmp(id, keep) != 0) && ballot_dead(spool, id, &st))
 			(void)unlinkat(dirfd(d), de->d_name, 0);
 		free(id);
 	}

@@ -115,9 +115,10 @@ int reqstore_decided(const char *spool, const char *which,
  * Removes the ballots that back nothing any more and that we may
  * remove (our own; anyone's when root): those of requests used or ended
  * without approval, and any older than REQSTORE_BALLOT_MAX_AGE seconds.
+ * The ballots of request keep (NULL: none), just cast, stay.
  */
 #define REQSTORE_BALLOT_MAX_AGE (7L * 24 * 3600)
-void reqstore_sweep(const char *spool);
+void reqstore_sweep(const char *spool, const char *keep);
 
 /*
  * Marks request id used in the evidence repository at repo, where a
