@@ -3,6 +3,7 @@
  * with curl's own URL parser and that parsed handle is what curl
  * fetches, so the host we judged is the host we connect to.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,18 +39,28 @@ http_resp_release(struct http_resp *resp)
 	resp->retry_after[0] = '\0';
 }
 
-/* curl_global_init is not thread-safe before 7.84; we call it once. */
+/*
+ * curl_global_init is not thread-safe before 7.84, and the broker's
+ * threads make requests side by side: it is called once, under
+ * pthread_once.
+ */
+static CURLcode global_init_code;
+
+static void
+global_init_once(void)
+{
+	global_init_code = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static int
 http_global_init(struct ae_error *err)
 {
-	static int done;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (done)
-		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (pthread_once(&once, global_init_once) != 0 ||
+	    global_init_code != CURLE_OK)
 		return ae_error_set(err, AE_ERR_INTERNAL,
 		    "unable to initialise libcurl");
-	done = 1;
 	return 0;
 }
 

@@ -8,7 +8,8 @@
 # call useradd) share names such as aeq_req, so they run one after the
 # other in a lane of their own, beside the rest. Each file's summary
 # line gives its time; the times are kept in build/test-times so that the
-# next run starts the slowest files first.
+# next run starts the slowest files first (tests/test-times holds such
+# times for a fresh tree).
 #
 #	sh tests/run.sh [FILE...]	(default: every test file)
 #
@@ -59,6 +60,9 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/ae-tests.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 jobs=${TEST_JOBS:-$(($(nproc) * 2 + 2))}
 times=build/test-times
+# a fresh tree orders by the times measured when the list last changed
+order_times=$times
+[ -f "$times" ] || order_times=tests/test-times
 
 if [ $# -gt 0 ]; then
 	all="$*"
@@ -74,7 +78,7 @@ order() {
 		[ -e "$t" ] || continue
 		s=$(awk -v t="${t#"$AE_BUILD"/}" '$1 == t { s = $2 }
 		    END { print s + 0 }' \
-		    "$times" 2>/dev/null)
+		    "$order_times" 2>/dev/null)
 		[ -n "$s" ] || s=0
 		[ "$s" = 0 ] && s=999999
 		echo "$s $t"
