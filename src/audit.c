@@ -186,6 +186,23 @@ read_obj(struct audit *a, const struct gitobj_id *id, enum gitobj_type type,
 	return gitpack_read(a->packs, id, type, body, err);
 }
 
+/* Whether the commit hex (an entry's tip, say) is in the repository. */
+int
+audit_has_commit(struct audit *a, const char *hex)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+	struct gitobj_id id;
+	struct buf body;
+	int r;
+
+	if (gitobj_id_parse(&id, hex) != 0)
+		return 0;
+	buf_init(&body);
+	r = read_obj(a, &id, GITOBJ_COMMIT, &body, &ignored);
+	buf_release(&body);
+	return r == 0;
+}
+
 #define PATH_DEPTH	8
 
 /* path split at '/' into comp (pointers into the copy *buf). */

@@ -107,6 +107,8 @@ int audit_journal_fold(struct audit *a, struct ae_error *err);
 
 int audit_put_check(struct audit *a, const char *path, struct ae_error *err);
 
+int audit_has_commit(struct audit *a, const char *hex);
+
 /*
  * With the writers' lock held: removes main's ref lock if it is older
  * than any live writer holds one, so a writer killed while holding it

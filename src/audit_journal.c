@@ -287,7 +287,8 @@ audit_journal_read(int fd, char **out, size_t *len, const char *what,
 /*
  * Folds the entry at file (its lock taken on fd) into main: committed as
  * it stands, unless main has its record already. An entry this key did
- * not sign is left where it is, for verify to report.
+ * not sign, or written on a commit this repository does not have, is
+ * left where it is, for verify to report.
  */
 static int
 fold_one(struct audit *a, int fd, const char *file, struct ae_error *err)
@@ -301,8 +302,15 @@ fold_one(struct audit *a, int fd, const char *file, struct ae_error *err)
 	    (r = audit_journal_parse(&e, text, len, file, err)) != 0)
 		goto out;
 	if ((r = sshsig_verify(e.armor, e.armor_len, a->key, AUDIT_JOURNAL_NS,
-	    text, e.signed_len, err)) != 0 ||
-	    (r = audit_fast_read(a, e.path, &cur, err)) != 0)
+	    text, e.signed_len, err)) != 0)
+		goto done;
+	/* written on this repository (the key may sign for others too) */
+	if (!audit_has_commit(a, e.tip)) {
+		r = ae_error_set(err, AE_ERR_GIT, "%s: written on %.12s, which "
+		    "is not here", file, e.tip);
+		goto done;
+	}
+	if ((r = audit_fast_read(a, e.path, &cur, err)) != 0)
 		goto done;
 	if (cur == NULL) {
 		msg = xasprintf("%sJournal-Tip: %s\n", e.message, e.tip);

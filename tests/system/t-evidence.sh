@@ -232,6 +232,19 @@ test_expect_success 'an entry not signed by the key is neither committed nor rem
 	rm "$e"
 '
 
+test_expect_success 'an entry written on a commit not here is neither committed nor removed' '
+	e=main.git/approve-exec-journal/elsewhere.entry &&
+	head -1 left.entry | sed "s/\"tip\":\"[0-9a-f]*\"/\"tip\":\"0123456789abcdef0123456789abcdef01234567\"/" >line &&
+	ssh-keygen -Y sign -q -n approve-exec-journal -f data/approve-exec/signing_key line &&
+	cat line line.sig >"$e" &&
+	count=$(git -C main.git rev-list --count main) &&
+	"$AE" --config main.yaml -- true && test -f "$e" &&
+	test "$(git -C main.git rev-list --count main)" = $((count + 1)) &&
+	! "$AE" verify --repo main.git >out 2>&1 &&
+	grep -q "journal elsewhere.entry: written on 0123456789ab, which is not in main" out &&
+	rm "$e"
+'
+
 test_expect_success '50 concurrent runs lose no record; fsck is clean' '
 	LOCK_TIMEOUT=60s write_config conc "$KEYLINE" &&
 	"$AE" --config conc.yaml -- true &&
