@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -330,6 +331,27 @@ fold_one(struct audit *a, int fd, const char *file, struct ae_error *err)
 	return r;
 }
 
+/*
+ * An entry its writer never named (killed before its sync): removed once
+ * nobody holds it and it is a minute old. Its writer locks it the moment
+ * it creates it; the minute covers that moment many times over.
+ */
+static void
+stale_tmp(const char *dir, const char *name)
+{
+	struct stat st;
+	char *file = xasprintf("%s%s", dir, name);
+	int fd;
+
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1 &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    time(NULL) - st.st_mtime > 60 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		(void)unlink(file);
+	if (fd != -1)
+		close(fd);
+	free(file);
+}
+
 int
 audit_journal_fold(struct audit *a, struct ae_error *err)
 {
@@ -349,6 +371,10 @@ audit_journal_fold(struct audit *a, struct ae_error *err)
 	}
 	while ((de = readdir(d)) != NULL) {
 		n = strlen(de->d_name);
+		if (strncmp(de->d_name, "tmp-", 4) == 0) {
+			stale_tmp(dir, de->d_name);
+			continue;
+		}
 		if (n <= 6 || strcmp(de->d_name + n - 6, ".entry") != 0)
 			continue;
 		file = xasprintf("%s%s", dir, de->d_name);

@@ -38,7 +38,8 @@ After each injected run:
   the sanitizer's own runtime needed;
 - no lock file is left under refs/ after an error (a kill may leave
   one: the next run must not be blocked by it);
-- a clean run after it runs its probe;
+- a clean run after it runs its probe, and leaves no entry in the
+  journal (it commits those whose writer died);
 - `approve-exec verify` against the trusted keys finds no problem, and
   finds a record without an outcome only if its command ran, or if the
   kill came after the decision commit; a record that lets a command run
@@ -469,6 +470,12 @@ def check(case, st, err, trace, killed, loader):
             probe_saw(after, 'allowed') is not None:
         probs.append(('corrupt', 'the next run failed: exit %s: %s' % (
             st2, err2.strip()[-400:])))
+    # every writer has gone: the clean run committed what they left
+    jdir = os.path.join(REPO, 'approve-exec-journal')
+    if os.path.isdir(jdir):
+        for f in os.listdir(jdir):
+            if f.endswith('.entry'):
+                probs.append(('corrupt', 'left in the journal: ' + f))
     incomplete, why = verify(REPO)
     if why is not None:
         probs.append(('corrupt', why))

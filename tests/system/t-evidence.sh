@@ -245,6 +245,14 @@ test_expect_success 'an entry written on a commit not here is neither committed 
 	rm "$e"
 '
 
+test_expect_success 'an entry never named is removed once a minute old and unheld' '
+	j=main.git/approve-exec-journal &&
+	printf "torn" >$j/tmp-old && touch -d "2 minutes ago" $j/tmp-old &&
+	printf "torn" >$j/tmp-new &&
+	"$AE" --config main.yaml -- true &&
+	! test -e $j/tmp-old && test -e $j/tmp-new && rm $j/tmp-new
+'
+
 test_expect_success '50 concurrent runs lose no record; fsck is clean' '
 	LOCK_TIMEOUT=60s write_config conc "$KEYLINE" &&
 	"$AE" --config conc.yaml -- true &&
