@@ -186,6 +186,23 @@ read_obj(struct audit *a, const struct gitobj_id *id, enum gitobj_type type,
 	return gitpack_read(a->packs, id, type, body, err);
 }
 
+/* Whether the commit hex (an entry's tip, say) is in the repository. */
+int
+audit_has_commit(struct audit *a, const char *hex)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+	struct gitobj_id id;
+	struct buf body;
+	int r;
+
+	if (gitobj_id_parse(&id, hex) != 0)
+		return 0;
+	buf_init(&body);
+	r = read_obj(a, &id, GITOBJ_COMMIT, &body, &ignored);
+	buf_release(&body);
+	return r == 0;
+}
+
 #define PATH_DEPTH	8
 
 /* path split at '/' into comp (pointers into the copy *buf). */
@@ -414,21 +431,22 @@ repack(struct audit *a)
 	(void)gitpack_repack(a->gitdir, REPACK_OVER, &ignored);
 }
 
-static int
-fast_put(struct audit *a, const char *path, const char *data, size_t len,
-    const char *message, const char *author, struct ae_error *err)
+/*
+ * With the writers' lock held: commits path := data on main's tip, as
+ * fast_put says.
+ */
+int
+audit_put_locked(struct audit *a, const char *path, const char *data,
+    size_t len, const char *message, const char *author,
+    struct ae_error *err)
 {
 	struct gitobj_batch batch;
 	struct gitobj_reflock ref;
 	struct gitobj_id blob, parent, tree, commit;
 	long deadline = audit_now_ms() + a->lock_timeout_ms;
-	int r, attempt, lock;
+	int r, attempt;
 
 	memset(&batch, 0, sizeof(batch));
-	if ((lock = audit_lock_writers(a, deadline)) == -1)
-		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
-		    "writers' lock within %ld s", a->path,
-		    a->lock_timeout_ms / 1000);
 	if ((r = gitobj_write(a->gitdir, GITOBJ_BLOB, data, len, &blob, &batch,
 	    err)) != 0)
 		goto out;
@@ -459,17 +477,40 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 		if ((r = audit_retry(a, attempt, deadline, err)) != 0)
 			break;
 	}
-	if (r == 0)
-		repack(a);
  out:
-	close(lock);	/* releases the lock */
 	gitobj_batch_release(&batch);
 	return r;
 }
 
-/* The text of path in main's tip, or NULL in *out if there is none. */
+/*
+ * Takes the writers' lock, commits what writers that have gone left in
+ * the journal (audit_journal.c), then path := data.
+ */
 static int
-fast_read(struct audit *a, const char *path, char **out, struct ae_error *err)
+fast_put(struct audit *a, const char *path, const char *data, size_t len,
+    const char *message, const char *author, struct ae_error *err)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+	long deadline = audit_now_ms() + a->lock_timeout_ms;
+	int r, lock;
+
+	if ((lock = audit_lock_writers(a, deadline)) == -1)
+		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
+		    "writers' lock within %ld s", a->path,
+		    a->lock_timeout_ms / 1000);
+	/* an entry that cannot be folded now is left for the next writer */
+	(void)audit_journal_fold(a, &ignored);
+	if ((r = audit_put_locked(a, path, data, len, message, author,
+	    err)) == 0)
+		repack(a);
+	close(lock);	/* releases the lock */
+	return r;
+}
+
+/* The text of path in main's tip, or NULL in *out if there is none. */
+int
+audit_fast_read(struct audit *a, const char *path, char **out,
+    struct ae_error *err)
 {
 	struct buf t[PATH_DEPTH];
 	struct gitobj_entry e;
@@ -502,6 +543,52 @@ fast_read(struct audit *a, const char *path, char **out, struct ae_error *err)
 	free(copy);
 	free(what);
 	return r == 1 ? 0 : r;
+}
+
+/*
+ * Whether path := a blob can be committed on main's tip, checked before a
+ * command runs whose record is committed after it (audit_journal.c): the
+ * writers' lock can be had, and the trees along path read (a corrupt
+ * object, or a file where a directory must be, stops the run now).
+ */
+static int fall_back(int r);
+
+int
+audit_put_check(struct audit *a, const char *path, struct ae_error *err)
+{
+	struct buf t[PATH_DEPTH];
+	struct gitobj_entry e;
+	struct gitobj_id tip;
+	char *copy = NULL, *comp[PATH_DEPTH], *what;
+	size_t i, n = 0;
+	int r, lock;
+
+	if ((lock = audit_lock_writers(a, audit_now_ms() +
+	    a->lock_timeout_ms)) == -1)
+		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
+		    "writers' lock within %ld s", a->path,
+		    a->lock_timeout_ms / 1000);
+	for (i = 0; i < PATH_DEPTH; i++)
+		buf_init(&t[i]);
+	what = xasprintf("'%s': the tree of %s", a->path, path);
+	if ((r = gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &tip, err)) == 0 &&
+	    (r = split_path(path, &copy, comp, &n, err)) == 0 &&
+	    (r = read_trees(a, &tip, comp, n, t, err)) == 0) {
+		r = gitobj_tree_find(t[n - 1].p, t[n - 1].len, comp[n - 1],
+		    &e, what, err);
+		if (r == 1 && e.mode != GITOBJ_MODE_BLOB)
+			r = ae_error_set(err, AE_ERR_GIT, "%s: not a file",
+			    what);
+		else if (r >= 0)
+			r = 0;
+	} else if (fall_back(r))
+		r = GITOBJ_UNSUPPORTED;
+	for (i = 0; i < PATH_DEPTH; i++)
+		buf_release(&t[i]);
+	free(copy);
+	free(what);
+	close(lock);
+	return r;
 }
 
 /* Is r the fast path's "libgit2 must do this"? */
@@ -577,7 +664,7 @@ ensure_signer(struct audit *a, struct ae_error *err)
 	char *cur = NULL, *key, *next = NULL, *author;
 	int r;
 
-	if (!a->fast || fall_back(r = fast_read(a, "allowed_signers", &cur,
+	if (!a->fast || fall_back(r = audit_fast_read(a, "allowed_signers", &cur,
 	    err)))
 		r = git_read(a, "allowed_signers", &cur, err);
 	if (r != 0)
@@ -637,6 +724,7 @@ audit_open(struct audit **out, const struct audit_opts *o,
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
+	a->jfd = -1;
 	a->path = xstrdup(o->repo);
 	a->gitdir = xasprintf("%s%s", o->repo, *o->repo != '\0' &&
 	    o->repo[strlen(o->repo) - 1] == '/' ? "" : "/");
@@ -671,6 +759,7 @@ audit_close(struct audit *a)
 		return;
 	if (a->repo != NULL && ext_load(&x, &e) == 0)	/* loaded: it opened */
 		x->audit_git_close(a);
+	audit_journal_end(a, 0);
 	sshkey_free(a->key);
 	gitpack_set_free(a->packs);
 	free(a->path);

@@ -73,6 +73,53 @@ int audit_publish(struct audit *a, struct ae_error *err);
  */
 const char *audit_push_warning(const struct audit *a);
 
+/*
+ * The journal (audit_journal.c): a decision made durable, signed, before
+ * its command runs, and committed with its outcome afterwards.
+ * audit_journal_usable says whether this repository takes it (not with a
+ * remote: a decision pushed before it runs is a commit). journal_begin
+ * writes the entry of path := data (synced, its name too) and keeps it
+ * locked; journal_end removes it once committed is set (the record,
+ * outcome and all, is on main), else leaves it to the next writer, which
+ * commits it as it stood. journal_begin returns 0, AE_ERR_GIT, or
+ * GITOBJ_UNSUPPORTED (positive) where only a commit can record it.
+ */
+#define AUDIT_JOURNAL_DIR "approve-exec-journal/"
+#define AUDIT_JOURNAL_NS "approve-exec-journal"
+#define AUDIT_JOURNAL_MAX (4u << 20)
+
+struct audit_journal_entry {
+	char *tip;		/* main's tip when it was written, hex */
+	char *path;		/* the record's path */
+	char *author;
+	char *message;		/* the commit message it would have had */
+	char *record;		/* the record's text */
+	size_t signed_len;	/* bytes of the text signed (line 1) */
+	const char *armor;	/* in the text parsed: its signature */
+	size_t armor_len;
+};
+
+int audit_journal_usable(const struct audit *a);
+int audit_journal_begin(struct audit *a, const char *path, const char *data,
+    size_t len, const char *message, const char *author,
+    struct ae_error *err);
+void audit_journal_end(struct audit *a, int committed);
+
+/* Reads an entry's text from fd (at most AUDIT_JOURNAL_MAX bytes). */
+int audit_journal_read(int fd, char **out, size_t *len, const char *what,
+    struct ae_error *err);
+
+/*
+ * Parses the entry text (len bytes; what names it in errors) into e,
+ * whose armor points into text. It proves nothing until the signature is
+ * checked: sshsig_verify of the first e->signed_len bytes, namespace
+ * AUDIT_JOURNAL_NS. Returns 0 or AE_ERR_PROTOCOL.
+ */
+int audit_journal_parse(struct audit_journal_entry *e, const char *text,
+    size_t len, const char *what, struct ae_error *err);
+void audit_journal_entry_release(struct audit_journal_entry *e);
+
+
 /* Returns this host's allowed_signers line. Borrowed. */
 const char *audit_signer_line(const struct audit *a);
 

@@ -26,6 +26,8 @@ struct audit {
 	int require_push;
 	long lock_timeout_ms;
 	char push_warning[AE_ERROR_MSG_MAX];	/* last push failure, or "" */
+	int jfd;		/* this run's journal entry, locked, or -1 */
+	char *jname;		/* its file */
 };
 
 /*
@@ -93,6 +95,19 @@ int audit_sync(struct audit *a, struct ae_error *err);
  * that holds it (closing it releases the lock), or -1.
  */
 int audit_lock_writers(struct audit *a, long deadline);
+
+int audit_put_locked(struct audit *a, const char *path, const char *data,
+    size_t len, const char *message, const char *author,
+    struct ae_error *err);
+
+int audit_fast_read(struct audit *a, const char *path, char **out,
+    struct ae_error *err);
+
+int audit_journal_fold(struct audit *a, struct ae_error *err);
+
+int audit_put_check(struct audit *a, const char *path, struct ae_error *err);
+
+int audit_has_commit(struct audit *a, const char *hex);
 
 /*
  * With the writers' lock held: removes main's ref lock if it is older

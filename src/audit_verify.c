@@ -10,6 +10,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <fcntl.h>
@@ -2024,6 +2025,138 @@ anchor_write(const char *path, const git_oid *tip, struct ae_error *err)
 	return r;
 }
 
+/* ---- the journal: decisions whose commit is still to come ---- */
+
+/*
+ * Checks one entry of the journal (audit_journal.c): signed with a
+ * trusted key in the journal's namespace, written on a commit of main's
+ * history, holding a record. One whose record main has is only left over
+ * (its writer died between the two); any other is reported incomplete:
+ * its command may be running yet, or its writer died, and the next
+ * writer commits it.
+ */
+static int
+check_entry(struct verify *v, git_commit *tip, const char *file,
+    const char *name, struct ae_error *err)
+{
+	struct ae_error why = AE_ERROR_INIT;
+	struct audit_journal_entry e;
+	struct sshkey *claimed = NULL;
+	const struct signer *s;
+	struct record *rec = NULL;
+	struct stat st;
+	git_tree *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_oid at;
+	char *text = NULL, *fp = NULL, *argv = NULL;
+	size_t len;
+	int fd, known, r = 0;
+
+	memset(&e, 0, sizeof(e));
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)	/* committed and removed meanwhile */
+			finding(v, AUDIT_PROBLEM, "journal %s: %s", name,
+			    strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		finding(v, AUDIT_PROBLEM, "journal %s: not a plain file", name);
+		goto out;
+	}
+	if (audit_journal_read(fd, &text, &len, name, &why) != 0 ||
+	    audit_journal_parse(&e, text, len, name, &why) != 0) {
+		finding(v, AUDIT_PROBLEM, "journal %s", why.msg);
+		goto out;
+	}
+	if (v->o->allowed_signers == NULL &&
+	    (r = own_signers(v, tip, err)) != 0)
+		goto out;
+	if (sshsig_signer(&claimed, e.armor, e.armor_len, &why) != 0) {
+		finding(v, AUDIT_PROBLEM, "journal %s: bad signature (%s)",
+		    name, why.msg);
+		goto out;
+	}
+	fp = sshkey_fingerprint(claimed);
+	if ((s = signers_find(&v->trusted, claimed, (int64_t)st.st_mtime,
+	    &known)) == NULL) {
+		finding(v, AUDIT_PROBLEM, "journal %s: signed by a key not in "
+		    "%s (%s)", name, v->o->allowed_signers != NULL ?
+		    v->o->allowed_signers : "the repository's allowed_signers",
+		    fp);
+		goto out;
+	}
+	if (sshsig_verify(e.armor, e.armor_len, s->key, AUDIT_JOURNAL_NS,
+	    text, e.signed_len, &why) != 0) {
+		finding(v, AUDIT_PROBLEM, "journal %s: bad signature (%s)",
+		    name, why.msg);
+		goto out;
+	}
+	if (git_oid_fromstr(&at, e.tip) != 0 ||
+	    (!git_oid_equal(&at, git_commit_id(tip)) &&
+	    git_graph_descendant_of(v->repo, git_commit_id(tip), &at) != 1)) {
+		git_error_clear();
+		finding(v, AUDIT_PROBLEM, "journal %s: written on %.12s, which "
+		    "is not in main's history", name, e.tip);
+		goto out;
+	}
+	if (record_parse(&rec, e.record, strlen(e.record), e.path,
+	    &why) != 0) {
+		finding(v, AUDIT_PROBLEM, "journal %s: %s", name, why.msg);
+		goto out;
+	}
+	if (git_commit_tree(&tree, tip) == 0 &&
+	    git_tree_entry_bypath(&te, tree, e.path) == 0)
+		goto out;	/* committed; the entry is left over */
+	git_error_clear();
+	argv = record_argv_display(rec, 60);
+	finding(v, AUDIT_INCOMPLETE, "incomplete: journal %s: %s: %s "
+	    "(decided %s, not committed yet: running, or its writer died "
+	    "and the next one commits it)", name, e.path, argv,
+	    record_get(rec, "decision.at") != NULL ?
+	    record_get(rec, "decision.at") : "?");
+ out:
+	close(fd);
+	free(argv);
+	record_free(rec);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	sshkey_free(claimed);
+	free(fp);
+	free(text);
+	audit_journal_entry_release(&e);
+	return r;
+}
+
+static int
+check_journal(struct verify *v, git_commit *tip, struct ae_error *err)
+{
+	struct dirent *de;
+	DIR *d;
+	char *dir, *file;
+	size_t n;
+	int r = 0;
+
+	dir = xasprintf("%s" AUDIT_JOURNAL_DIR, git_repository_path(v->repo));
+	if ((d = opendir(dir)) == NULL) {
+		if (errno != ENOENT)
+			finding(v, AUDIT_PROBLEM, "unable to read '%s': %s",
+			    dir, strerror(errno));
+		free(dir);
+		return 0;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n <= 6 || strcmp(de->d_name + n - 6, ".entry") != 0)
+			continue;
+		file = xasprintf("%s%s", dir, de->d_name);
+		r = check_entry(v, tip, file, de->d_name, err);
+		free(file);
+	}
+	closedir(d);
+	free(dir);
+	return r;
+}
+
 int
 audit_verify_run(const char *repo, const struct audit_verify_opts *o,
     struct audit_verify_result *res, struct ae_error *err)
@@ -2067,7 +2200,8 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	if ((r = check_append_only(&v, tip, err)) != 0 ||
 	    (r = verify_history(&v, tip, err)) != 0 ||
 	    (r = check_tip(&v, tip, err)) != 0 ||
-	    (r = check_reviews(&v, tip, err)) != 0)
+	    (r = check_reviews(&v, tip, err)) != 0 ||
+	    (r = check_journal(&v, tip, err)) != 0)
 		goto out;
 	if (res->problems != 0)
 		goto out;

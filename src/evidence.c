@@ -53,25 +53,18 @@ commit(struct audit *a, struct record *rec, const char *what,
 	return r;
 }
 
-int
-evidence_decide(struct audit *a, struct record *rec, const char *result,
-    const char *detail, const char *author, struct ae_error *err)
+/*
+ * The decision could not be recorded: the record must not say the
+ * command was let through and leave open whether it ran. It did not.
+ */
+static void
+not_started(struct audit *a, struct record *rec, const char *author,
+    const struct ae_error *err)
 {
 	struct ae_error oerr = AE_ERROR_INIT;
 	struct exec_result res;
 	char *why;
-	int r;
 
-	record_set_decision(rec, result, detail);
-	if ((r = commit(a, rec, result, author, err)) == 0 ||
-	    (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0 &&
-	    strcmp(result, "break_glass") != 0))
-		return r;
-	/*
-	 * The commit may be on main even so (written, and then its sync
-	 * or its push failed): the record must not say the command was let
-	 * through and leave open whether it ran. It did not.
-	 */
 	memset(&res, 0, sizeof(res));
 	res.exit_status = 125;
 	clock_gettime(CLOCK_REALTIME, &res.started);
@@ -80,6 +73,43 @@ evidence_decide(struct audit *a, struct record *rec, const char *result,
 	    err != NULL ? err->msg : "failed");
 	(void)evidence_outcome(a, rec, &res, why, author, &oerr);
 	free(why);
+}
+
+int
+evidence_decide(struct audit *a, struct record *rec, const char *result,
+    const char *detail, const char *author, struct ae_error *err)
+{
+	int r;
+
+	record_set_decision(rec, result, detail);
+	if ((r = commit(a, rec, result, author, err)) == 0 ||
+	    (strcmp(result, "allowed") != 0 && strcmp(result, "approved") != 0 &&
+	    strcmp(result, "break_glass") != 0))
+		return r;
+	/* the commit may be on main even so (written, then its sync failed) */
+	not_started(a, rec, author, err);
+	return r;
+}
+
+int
+evidence_begin(struct audit *a, struct record *rec, const char *result,
+    const char *author, struct ae_error *err)
+{
+	char *json, *msg;
+	int r;
+
+	if (!audit_journal_usable(a))
+		return evidence_decide(a, rec, result, NULL, author, err);
+	record_set_decision(rec, result, NULL);
+	json = record_dump(rec);
+	msg = message(rec, result);
+	if ((r = audit_journal_begin(a, record_path(rec), json, strlen(json),
+	    msg, author, err)) > 0)	/* not here: a commit, as before */
+		r = evidence_decide(a, rec, result, NULL, author, err);
+	else if (r != 0)
+		not_started(a, rec, author, err);
+	free(json);
+	free(msg);
 	return r;
 }
 
@@ -89,6 +119,7 @@ evidence_outcome(struct audit *a, struct record *rec,
     struct ae_error *err)
 {
 	char what[64];
+	int r;
 
 	record_set_execution(rec, res, error);
 	if (error != NULL)
@@ -99,5 +130,8 @@ evidence_outcome(struct audit *a, struct record *rec,
 	else
 		snprintf(what, sizeof(what), "outcome exit %d",
 		    res->exit_status);
-	return commit(a, rec, what, author, err);
+	r = commit(a, rec, what, author, err);
+	/* not committed: the entry is the next writer's to commit */
+	audit_journal_end(a, r == 0);
+	return r;
 }

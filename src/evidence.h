@@ -35,6 +35,14 @@ int evidence_decide(struct audit *a, struct record *rec, const char *result,
  * Sets the record's outcome from res (error: why the command could not
  * be started, or NULL) and commits it. Returns 0 or an error.
  */
+/*
+ * As evidence_decide, for a command about to run: where the repository
+ * takes a journal (audit_journal_usable), the decision is its signed
+ * entry, and evidence_outcome commits decision and outcome together.
+ */
+int evidence_begin(struct audit *a, struct record *rec, const char *result,
+    const char *author, struct ae_error *err);
+
 int evidence_outcome(struct audit *a, struct record *rec,
     const struct exec_result *res, const char *error, const char *author,
     struct ae_error *err);

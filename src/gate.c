@@ -146,14 +146,16 @@ fail(const struct gate *g, const struct ae_error *err)
  * command must not run.
  */
 static int
-decide(struct gate *g, const char *result, const char *detail)
+record_decision(struct gate *g, const char *result, const char *detail,
+    int runs)
 {
 	struct ae_error err = AE_ERROR_INIT;
 	const char *w;
 	char *what;
 
-	if (evidence_decide(g->audit, g->rec, result, detail, g->author,
-	    &err) != 0) {
+	if ((runs ? evidence_begin(g->audit, g->rec, result, g->author,
+	    &err) : evidence_decide(g->audit, g->rec, result, detail,
+	    g->author, &err)) != 0) {
 		say(g, "the decision could not be recorded, nothing runs: %s",
 		    err.msg);
 		outcome(g, "error", 125, err.msg);
@@ -168,6 +170,12 @@ decide(struct gate *g, const char *result, const char *detail)
 		free(what);
 	}
 	return 0;
+}
+
+static int
+decide(struct gate *g, const char *result, const char *detail)
+{
+	return record_decision(g, result, detail, 0);
 }
 
 /* Records result and detail, says why, and returns status. */
@@ -426,7 +434,8 @@ execute(struct gate *g, const char *result)
 		outcome(g, "error", ae_exit_status(err.code), err.msg);
 		return fail(g, &err);
 	}
-	if ((r = decide(g, result, NULL)) != 0) {
+	/* the command runs here: its decision may be a journal entry */
+	if ((r = record_decision(g, result, NULL, 1)) != 0) {
 		credentials_free(env);
 		return r;
 	}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The allowed path. Prints figures; asserts only that the work was done.
-#   a. interleaved medians: approve-exec -- true (allow rule, two signed
-#      commits), the shell + git script a user would otherwise write,
+#   a. interleaved medians: approve-exec -- true (allow rule, a signed
+#      journal entry before it runs, one signed commit after it), the
+#      shell + git script a user would otherwise write,
 #      true alone, sudo true and doas true;
 #   b. where one allowed run goes: --timings, median per phase;
 #   c. 100 to 100,000 rules: allowed run, check, peak RSS;
@@ -114,7 +115,7 @@ awk '$1 == "approve-exec" { a = $2 } $1 == "script" { s = $2 }
 # what one run asks of the disk
 if command -v strace >/dev/null 2>&1 &&
     strace -f -c -o "$D/syscalls" "$AE" --config plain.yaml -- true >/dev/null 2>&1; then
-	awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range|rename)$/ {
+	awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range|rename|flock)$/ {
 		printf "  %-24s %s calls per run\n", $NF, $4 }' "$D/syscalls"
 fi
 

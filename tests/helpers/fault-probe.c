@@ -2,11 +2,14 @@
  * fault-probe MARK: the command the fault-injection test gates. Writes
  * to MARK.tip what main's tip in the repository $AE_FAULTS_REPO held
  * when it started (the commit message, then the record the message's
- * "Record:" line names), then creates MARK. The test reads both: MARK
- * says the command ran, MARK.tip whether its decision was on main then.
+ * "Record:" line names), then, after a line "journal ENTRY" each, the
+ * first line of every entry of its journal (approve-exec-journal/), then
+ * creates MARK. The test reads both: MARK says the command ran, MARK.tip
+ * whether its decision was on main or in the journal then.
  *
  * Exit status: 0, or 1 if MARK cannot be written.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,39 @@ tip(FILE *f, const char *repo)
 	git_repository_free(r);
 }
 
+/* Writes the first line of each journal entry of repo to f. */
+static void
+journal(FILE *f, const char *repo)
+{
+	struct dirent *de;
+	DIR *d;
+	FILE *e;
+	char path[4096];
+	int c;
+
+	if (repo == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/approve-exec-journal", repo);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n <= 6 || strcmp(de->d_name + n - 6, ".entry") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/approve-exec-journal/%s",
+		    repo, de->d_name);
+		if ((e = fopen(path, "r")) == NULL)
+			continue;
+		fprintf(f, "\njournal %s\n", de->d_name);
+		while ((c = getc(e)) != EOF && c != '\n')
+			putc(c, f);
+		putc('\n', f);
+		fclose(e);
+	}
+	closedir(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -75,6 +111,7 @@ main(int argc, char **argv)
 	sprintf(name, "%s.tip", argv[1]);
 	if ((f = fopen(name, "w")) != NULL) {
 		tip(f, getenv("AE_FAULTS_REPO"));
+		journal(f, getenv("AE_FAULTS_REPO"));
 		fclose(f);
 	}
 	free(name);

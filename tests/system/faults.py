@@ -23,9 +23,10 @@ N goes from 1 until a run in which nothing was injected.
 
 After each injected run:
 - the probe ran only if, when it started, main's tip was the decision
-  commit of this very request letting it run (the probe reads the tip
-  itself), and, in the strace log, main's update was followed by a
-  successful fsync (of its directory) before any fork; a denied probe never runs;
+  commit of this very request letting it run, or the journal held its
+  entry (the probe reads both itself), and, in the strace log, main's
+  update or the entry's naming was followed by a successful fsync (of
+  its directory) before any fork; a denied probe never runs;
 - the exit status is the probe's (0) if it ran; otherwise 125, 78 for a
   configuration file that cannot be opened, 126 for an executable that
   cannot be opened (as env(1) says of one it cannot run), the dynamic
@@ -37,7 +38,8 @@ After each injected run:
   the sanitizer's own runtime needed;
 - no lock file is left under refs/ after an error (a kill may leave
   one: the next run must not be blocked by it);
-- a clean run after it runs its probe;
+- a clean run after it runs its probe, and leaves no entry in the
+  journal (it commits those whose writer died);
 - `approve-exec verify` against the trusted keys finds no problem, and
   finds a record without an outcome only if its command ran, or if the
   kill came after the decision commit; a record that lets a command run
@@ -154,42 +156,62 @@ def approve(variant, probe, mark):
     raise RuntimeError('request %s was never decided' % rid)
 
 
+def saw_record(rec, mark, result):
+    """None if rec is the decision result of the request for mark, with
+    no outcome yet; else what it is."""
+    if rec.get('decision', {}).get('result') != result or \
+            rec.get('request', {}).get('argv', [])[-1:] != [mark] or \
+            rec.get('execution') is not None:
+        return 'not this decision: %r' % (rec.get('decision'),)
+    return None
+
+
 def probe_saw(mark, result):
-    """None if main's tip, when the probe started, was the decision
-    result of this request; else what it was."""
+    """None if, when the probe started, main's tip was the decision
+    result of this request, or the journal held it (an entry, synced
+    before the command started: synced_before_fork); else what was
+    there."""
     try:
         with open(mark + '.tip', encoding='utf-8', errors='replace') as f:
             tip = f.read()
     except OSError as e:
         return 'no tip file: %s' % e
+    for m in re.finditer(r'^journal \S+\n(.*)$', tip, re.M):
+        try:
+            entry = json.loads(m.group(1))
+            rec = json.loads(entry['record'])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if entry.get('message', '').startswith(result + ': ') and \
+                saw_record(rec, mark, result) is None:
+            return None
+    tip = tip.split('\njournal ', 1)[0]
     first = tip.split('\n', 1)[0]
     if not first.startswith(result + ': '):
-        return 'main was at %r' % first
+        return 'main was at %r, and the journal did not hold it' % first
     try:
         rec = json.loads(tip[tip.find('\n{') + 1:])
     except ValueError:
         return 'the record at main is not JSON'
-    if rec.get('decision', {}).get('result') != result or \
-            rec.get('request', {}).get('argv', [])[-1:] != [mark] or \
-            rec.get('execution') is not None:
-        return 'the record at main is not this decision: %r' % (
-            rec.get('decision'),)
-    return None
+    why = saw_record(rec, mark, result)
+    return None if why is None else 'the record at main is ' + why
 
 
 REF_DONE = re.compile(r'^rename\(".*/refs/heads/main\.lock", '
                       r'".*/refs/heads/main"\) = 0')
+JOURNAL_DONE = re.compile(r'^rename\(".*/approve-exec-journal/tmp-[^"/]*", '
+                          r'".*/approve-exec-journal/[^"/]*\.entry"\) = 0')
 
 
 def synced_before_fork(trace):
     """None if every fork in the strace log comes after a successful
-    syncfs or fsync (of refs/heads) that followed the last update of
-    main, else why not. A clone that starts a process says SIGCHLD (fork)
-    or CLONE_VFORK (spawn); others are threads, such as the sanitizers'
-    own."""
+    syncfs or fsync (of refs/heads, or of the journal) that followed the
+    last update of main or the last entry named in the journal, else why
+    not. A clone that starts a process says SIGCHLD (fork) or CLONE_VFORK
+    (spawn); others are threads, such as the sanitizers' own."""
     moved = synced = False
     for line in trace:
-        if REF_DONE.match(line):
+        if REF_DONE.match(line) or JOURNAL_DONE.match(line):
             moved, synced = True, False
         elif line.startswith(('syncfs(', 'fsync(')) and ' = 0' in line \
                 and moved:
@@ -448,6 +470,12 @@ def check(case, st, err, trace, killed, loader):
             probe_saw(after, 'allowed') is not None:
         probs.append(('corrupt', 'the next run failed: exit %s: %s' % (
             st2, err2.strip()[-400:])))
+    # every writer has gone: the clean run committed what they left
+    jdir = os.path.join(REPO, 'approve-exec-journal')
+    if os.path.isdir(jdir):
+        for f in os.listdir(jdir):
+            if f.endswith('.entry'):
+                probs.append(('corrupt', 'left in the journal: ' + f))
     incomplete, why = verify(REPO)
     if why is not None:
         probs.append(('corrupt', why))

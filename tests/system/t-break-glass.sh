@@ -137,8 +137,7 @@ test_expect_success 'a rule that allows it: the command runs at once, recorded a
 	    execution.exit_status >got &&
 	printf "%s\n" break_glass "db is down" "db is down" restart 86400 0 >want &&
 	diff want got &&
-	git -C "$W/audit.git" log -2 --format=%s main >subjects &&
-	grep -q "^break_glass: touch" subjects &&
+	git -C "$W/audit.git" log -1 --format=%s main >subjects &&
 	grep -q "^outcome exit 0: touch" subjects &&
 	grep -q "must be reviewed by" err
 '

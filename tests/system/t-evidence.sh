@@ -59,13 +59,16 @@ KEYLINE="signing_key: data/approve-exec/signing_key"
 
 write_config main "$KEYLINE"
 
-test_expect_success 'an allowed run makes a decision and an outcome commit' '
+test_expect_success 'an allowed run makes one commit: its decision and outcome' '
 	"$AE" --config main.yaml -- true &&
 	git -C main.git rev-list --count main >count &&
-	test "$(cat count)" = 3 &&
-	git -C main.git log --format=%s -2 >subjects &&
+	test "$(cat count)" = 2 &&
+	git -C main.git log --format=%s -1 >subjects &&
 	grep -q "^outcome exit 0: true" subjects &&
-	grep -q "^allowed: true" subjects
+	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	git -C main.git show "main:$p" >rec &&
+	grep -q "\"result\": \"allowed\"" rec && grep -q "\"exit_status\": 0" rec &&
+	! ls main.git/approve-exec-journal/*.entry 2>/dev/null
 '
 
 test_expect_success 'stock git verify-commit accepts every commit' '
@@ -74,7 +77,7 @@ test_expect_success 'stock git verify-commit accepts every commit' '
 		git -C main.git -c gpg.ssh.allowedSignersFile="$TEST_DIR/trusted" \
 		    verify-commit "$c" 2>>verify.log || exit 1
 	done &&
-	grep -c "Good \"git\" signature" verify.log >n && test "$(cat n)" = 3
+	grep -c "Good \"git\" signature" verify.log >n && test "$(cat n)" = 2
 '
 
 test_expect_success 'the signature is byte for byte what ssh-keygen makes' '
@@ -167,19 +170,87 @@ test_expect_success 'an unreadable or loose credential file stops the run' '
 	chmod 600 secret.txt
 '
 
-test_expect_success 'kill -9 mid-run leaves the decision without an outcome' '
+# While the command runs, its decision is a signed entry of the journal,
+# synced before it started; main moves once, after it.
+test_expect_success 'while the command runs, its decision is a signed journal entry' '
+	before=$(git -C main.git rev-parse main) || exit 1
 	"$AE" --config main.yaml -- sleep 30 &
 	pid=$! &&
 	n=0 && while [ $n -lt 100 ]; do
-		git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep" &&
-		    [ -n "$(pgrep -P $pid)" ] && break
+		pgrep -P $pid >/dev/null && break
 		sleep 0.1; n=$((n + 1))
 	done &&
-	child=$(pgrep -P $pid) &&
-	kill -9 $pid $child && wait $pid;
-	git -C main.git log -1 --format=%s main | grep -q "^allowed: sleep 30" &&
-	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
+	test "$(git -C main.git rev-parse main)" = "$before" &&
+	e=$(ls main.git/approve-exec-journal/*.entry) && test -f "$e" &&
+	head -1 "$e" >payload && grep -q "\"tip\":\"$before\"" payload &&
+	grep -q "allowed: sleep 30" payload &&
+	sed 1d "$e" >entry.sig &&
+	ssh-keygen -Y check-novalidate -n approve-exec-journal -s entry.sig <payload >/dev/null &&
+	printf x >>payload &&
+	! ssh-keygen -Y check-novalidate -n approve-exec-journal -s entry.sig <payload >/dev/null 2>&1 &&
+	echo "$pid $(pgrep -P $pid)" >sleeper
+'
+
+test_expect_success 'kill -9 mid-run: the next writer commits the decision without an outcome' '
+	read -r pid child <sleeper && kill -9 $pid $child && wait $pid;
+	ls main.git/approve-exec-journal/*.entry >/dev/null &&
+	"$AE" --config main.yaml -- true &&
+	! ls main.git/approve-exec-journal/*.entry 2>/dev/null &&
+	git -C main.git log -1 --format=%s main~1 | grep -q "^allowed: sleep 30" &&
+	git -C main.git log -1 --format=%B main~1 | grep -q "^Journal-Tip: [0-9a-f]\{40\}$" &&
+	p=$(git -C main.git log -1 --format=%B main~1 | sed -n "s/^Record: //p") &&
 	git -C main.git show "main:$p" | grep -q "\"execution\": null"
+'
+
+test_expect_success 'a live entry is left alone; a committed one left over is removed' '
+	"$AE" --config main.yaml -- sleep 30 &
+	pid=$! &&
+	n=0 && while [ $n -lt 100 ]; do
+		pgrep -P $pid >/dev/null && break
+		sleep 0.1; n=$((n + 1))
+	done &&
+	live=$(ls main.git/approve-exec-journal/*.entry) &&
+	"$AE" --config main.yaml -- true && test -f "$live" &&
+	p=$(head -1 "$live" | sed "s/.*\"path\":\"\([^\"]*\)\".*/\1/") &&
+	! git -C main.git cat-file -e "main:$p" 2>/dev/null &&
+	cp "$live" left.entry &&
+	pkill -P $pid sleep; wait $pid;
+	git -C main.git cat-file -e "main:$p" &&
+	count=$(git -C main.git rev-list --count main) &&
+	cp left.entry main.git/approve-exec-journal/ &&
+	"$AE" --config main.yaml -- true &&
+	! test -e main.git/approve-exec-journal/left.entry &&
+	test "$(git -C main.git rev-list --count main)" = $((count + 1))
+'
+
+test_expect_success 'an entry not signed by the key is neither committed nor removed' '
+	e=main.git/approve-exec-journal/forged.entry &&
+	sed "1s/sleep 30/sleep 31/" left.entry >"$e" &&
+	count=$(git -C main.git rev-list --count main) &&
+	"$AE" --config main.yaml -- true && test -f "$e" &&
+	test "$(git -C main.git rev-list --count main)" = $((count + 1)) &&
+	rm "$e"
+'
+
+test_expect_success 'an entry written on a commit not here is neither committed nor removed' '
+	e=main.git/approve-exec-journal/elsewhere.entry &&
+	head -1 left.entry | sed "s/\"tip\":\"[0-9a-f]*\"/\"tip\":\"0123456789abcdef0123456789abcdef01234567\"/" >line &&
+	ssh-keygen -Y sign -q -n approve-exec-journal -f data/approve-exec/signing_key line &&
+	cat line line.sig >"$e" &&
+	count=$(git -C main.git rev-list --count main) &&
+	"$AE" --config main.yaml -- true && test -f "$e" &&
+	test "$(git -C main.git rev-list --count main)" = $((count + 1)) &&
+	! "$AE" verify --repo main.git >out 2>&1 &&
+	grep -q "journal elsewhere.entry: written on 0123456789ab, which is not in main" out &&
+	rm "$e"
+'
+
+test_expect_success 'an entry never named is removed once a minute old and unheld' '
+	j=main.git/approve-exec-journal &&
+	printf "torn" >$j/tmp-old && touch -d "2 minutes ago" $j/tmp-old &&
+	printf "torn" >$j/tmp-new &&
+	"$AE" --config main.yaml -- true &&
+	! test -e $j/tmp-old && test -e $j/tmp-new && rm $j/tmp-new
 '
 
 test_expect_success '50 concurrent runs lose no record; fsck is clean' '
@@ -189,8 +260,9 @@ test_expect_success '50 concurrent runs lose no record; fsck is clean' '
 	i=0 && while [ $i -lt 50 ]; do
 		"$AE" --config conc.yaml -- true & i=$((i + 1))
 	done && wait &&
-	test $(git -C conc.git rev-list --count main) = $((before + 100)) &&
+	test $(git -C conc.git rev-list --count main) = $((before + 50)) &&
 	test $(git -C conc.git ls-tree -r --name-only main records | wc -l) = 51 &&
+	! ls conc.git/approve-exec-journal/*.entry 2>/dev/null &&
 	git -C conc.git fsck --strict 2>fsck.err && ! grep -q . fsck.err
 '
 

@@ -148,6 +148,16 @@ traced() {
 
 # --- what the sweep found first, one case each --------------------------
 
+# verify_one_incomplete: the local repository verifies, one record (of a
+# run whose writer died after its command ran) without an outcome
+verify_one_incomplete() {
+	"$AE" verify --repo "$ROOT/work/audit.git" \
+	    --allowed-signers "$ROOT/etc/trusted" >verify.out 2>&1
+	st=$?
+	cat verify.out
+	test $st = 0 && grep -q " 1 incomplete, 0 problems" verify.out
+}
+
 test_expect_success 'a writer killed holding the ref lock does not block the next' '
 	gate -- probe-allow "$ROOT/k0" &&
 	{ traced -P "$ROOT/work/audit.git/refs/heads/main.lock" \
@@ -155,19 +165,22 @@ test_expect_success 'a writer killed holding the ref lock does not block the nex
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/k1"
 	  test $? = 137; } &&
 	test -e "$ROOT/work/audit.git/refs/heads/main.lock" &&
-	! test -e "$ROOT/k1" &&
+	test -e "$ROOT/k1" &&
+	ls "$ROOT"/work/audit.git/approve-exec-journal/*.entry &&
 	gate -- probe-allow "$ROOT/k2" &&
 	test -e "$ROOT/k2" &&
 	! test -e "$ROOT/work/audit.git/refs/heads/main.lock" &&
-	verify_clean
+	! ls "$ROOT"/work/audit.git/approve-exec-journal/*.entry 2>/dev/null &&
+	verify_one_incomplete && grep -q "^incomplete: records/.*k1 " verify.out
 '
 
 test_expect_success 'a decision whose sync fails: 125, and its record says so' '
-	expect_status 125 traced -P "$ROOT/work/audit.git/refs/heads" \
+	expect_status 125 traced -P "$ROOT/work/audit.git/approve-exec-journal" \
 	    -e trace=fsync -e inject=fsync:error=EIO:when=1 \
 	    "$AE" --config "$ROOT/etc/local.yaml" -- probe-allow "$ROOT/s1" &&
 	! test -e "$ROOT/s1" &&
-	verify_clean &&
+	! ls "$ROOT"/work/audit.git/approve-exec-journal/*.entry 2>/dev/null &&
+	verify_one_incomplete && ! grep -q "^incomplete: records/.*s1 " verify.out &&
 	"$AE" log --config "$ROOT/etc/local.yaml" --json | python3 -c "
 import json, sys
 r = [r for r in map(json.loads, sys.stdin)

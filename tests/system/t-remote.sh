@@ -220,7 +220,7 @@ test_expect_success 'a push refused every time stays local; sync says why' '
 	test "$rc" = 125 &&
 	grep -q "still refused after 10 attempts in [0-9]* s.*pre-receive hook declined" err &&
 	test "$(git -C a.git rev-parse main)" = "$before" &&
-	test "$(unpushed a.git)" = 2
+	test "$(unpushed a.git)" = 1
 '
 
 test_expect_success 'with the remote down a run still runs and keeps its record' '
@@ -228,7 +228,7 @@ test_expect_success 'with the remote down a run still runs and keeps its record'
 	"$AE" --config a.yaml -- touch marker1 2>err &&
 	test -e marker1 &&
 	grep -q "not pushed" err &&
-	test "$(unpushed a.git)" = 4
+	test "$(unpushed a.git)" = 3
 '
 
 test_expect_success 'sync fails with the cause while the remote is down' '
@@ -431,7 +431,7 @@ http_test 'http: the server'"'"'s refusal comes back as the cause' '
 	test "$rc" = 125 &&
 	grep -q "pre-receive hook declined" err &&
 	"$AE" sync --config h.yaml >out &&
-	grep -q "^pushed 2 commits" out &&
+	grep -q "^pushed 1 commit" out &&
 	same_tip h.git "$SRV/http.git"
 '
 
@@ -538,7 +538,7 @@ ssh_test 'ssh: a key the server refuses fails at once, no endless retry' '
 	test "$rc" = 125 &&
 	grep -q "the remote refused ~/.ssh/id_ed25519" err &&
 	"$AE" sync --config s.yaml >out &&
-	grep -q "^pushed 2 commits" out &&
+	grep -q "^pushed 1 commit" out &&
 	same_tip s.git "$SRV/ssh.git"
 '
 

@@ -739,21 +739,37 @@ test_expect_success 'approve-exec: log shows its records' '
 '
 
 test_expect_success 'approve-exec: a run whose host died is listed as incomplete' '
-	n=$(git -C ae/audit.git rev-list --count main) || exit 1
 	"$AE" --config "$AEC" -- sleep 30 &
 	pid=$!
 	i=0
-	while [ "$(git -C ae/audit.git rev-list --count main)" = "$n" ] ||
-	    [ -z "$(pgrep -P $pid)" ]; do
+	while [ -z "$(pgrep -P $pid)" ]; do
 		i=$((i + 1)) && [ $i -lt 200 ] || exit 1
 		sleep 0.05
 	done
 	child=$(pgrep -P $pid)
 	kill -9 $pid $child && wait $pid
 	"$AE" verify --repo ae/audit.git --allowed-signers "$TEST_DIR/ae/trusted" >out &&
+	has out "^incomplete: journal .*\.entry: records/.*: sleep 30 (decided .*, not committed yet: " &&
+	has out "1 incomplete, 0 problems$" &&
+	"$AE" --config "$AEC" -- true &&
+	"$AE" verify --repo ae/audit.git --allowed-signers "$TEST_DIR/ae/trusted" >out &&
 	has out "^incomplete: records/.*: sleep 30 (decided .*, no outcome)$" &&
 	has out "1 incomplete, 0 problems$" &&
 	"$AE" log --repo ae/audit.git >log && has log "  sleep 30  *allowed  *-  *incomplete$"
+'
+
+test_expect_success 'approve-exec: a journal entry not signed by a trusted key is a problem' '
+	e=$(ls ae/audit.git/approve-exec-journal 2>/dev/null | head -1)
+	mkdir -p ae/audit.git/approve-exec-journal &&
+	tip=$(git -C ae/audit.git rev-parse main) &&
+	printf "{\"schema\":\"approve-exec/journal/v1\",\"tip\":\"%s\",\"path\":\"records/x.json\",\"author\":\"a <a@b>\",\"message\":\"m\",\"record\":\"{}\"}\n" "$tip" >payload &&
+	ssh-keygen -q -t ed25519 -N "" -f other_key &&
+	ssh-keygen -Y sign -q -n approve-exec-journal -f other_key payload &&
+	cat payload payload.sig >ae/audit.git/approve-exec-journal/forged.entry &&
+	! "$AE" verify --repo ae/audit.git --allowed-signers "$TEST_DIR/ae/trusted" >out 2>&1 &&
+	has out "journal forged.entry: signed by a key not in" &&
+	rm ae/audit.git/approve-exec-journal/forged.entry &&
+	test -z "$e"
 '
 
 test_expect_success 'approve-exec: --remote takes audit.remote; a remote cut short is caught' '
