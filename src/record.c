@@ -718,13 +718,17 @@ record_dump_line(const struct record *r)
 const char *
 record_get(const struct record *r, const char *dotted)
 {
-	char *copy = xstrdup(dotted), *part, *save = NULL;
+	const char *p = dotted, *dot;
 	json_t *v = r->root;
 
-	for (part = strtok_r(copy, ".", &save); part != NULL && v != NULL;
-	    part = strtok_r(NULL, ".", &save))
-		v = json_object_get(v, part);
-	free(copy);
+	/* no copy to cut up: a history's reader asks this of every record */
+	while (v != NULL && *p != '\0') {
+		if ((dot = strchr(p, '.')) == NULL)
+			dot = p + strlen(p);
+		if (dot > p)
+			v = json_object_getn(v, p, (size_t)(dot - p));
+		p = *dot == '.' ? dot + 1 : dot;
+	}
 	return json_string_value(v);
 }
 
