@@ -33,7 +33,6 @@
 #include "voteproof.h"
 
 #define SIGNERS_MAX_BYTES	(1024u * 1024)
-#define VERIFY_CACHE_MAX	(2 << 20)	/* libgit2's object cache */
 #define VERIFY_WINDOW		(8 << 20)	/* a pack is mapped by this */
 #define VERIFY_MAPPED_MAX	(24 << 20)	/* and no more at once */
 #define SIGNERS_LINE_MAX	8192
@@ -61,6 +60,7 @@ struct signers {
  * records are neither read nor parsed again. Strings are owned.
  */
 struct tipver {
+	const char *path;	/* the record's (the paths map's copy) */
 	git_oid id;		/* the blob */
 	int parsed;		/* it parsed as a record */
 	char *proof;		/* what is wrong with its vote proof, or NULL */
@@ -95,6 +95,11 @@ struct verify {
 	size_t ntv;
 	struct vcommit *commits;
 	size_t ncommits;
+	int unsorted;		/* a tree's entries out of git's order */
+	git_commit *last;	/* the commit checked last */
+	git_tree **held;	/* the trees its walk read, for this one's */
+	git_tree **next;	/* the trees this one's walk read */
+	size_t nheld, nnext;
 };
 
 /* Reports one finding, escaped: paths and argv come from the repository. */
@@ -427,16 +432,16 @@ signers_find(const struct signers *ss, const struct sshkey *key, int64_t t,
 /* ---- blobs and trees ---- */
 
 /*
- * Reads blob id, if it is at most max bytes, into *out (NUL-terminated,
- * caller frees). Returns 0; 1 if it is bigger (*lenp is its size) or
- * not a blob; or AE_ERR_GIT.
+ * Reads blob id, if it is at most max bytes, into *out (caller frees with
+ * git_odb_object_free; its data is not NUL-terminated): as the object
+ * store holds it, with no copy. Returns 0; 1 if it is bigger (*lenp is
+ * its size) or not a blob; or AE_ERR_GIT.
  */
 static int
-blob_read(git_repository *repo, const git_oid *id, size_t max, char **out,
-    size_t *lenp, struct ae_error *err)
+blob_get(git_repository *repo, const git_oid *id, size_t max,
+    git_odb_object **out, size_t *lenp, struct ae_error *err)
 {
 	git_odb *odb = NULL;
-	git_blob *blob = NULL;
 	git_object_t type;
 	size_t len;
 	int r;
@@ -454,23 +459,46 @@ blob_read(git_repository *repo, const git_oid *id, size_t max, char **out,
 		r = 1;
 		goto out;
 	}
-	if ((r = git_blob_lookup(&blob, repo, id)) != 0) {
+	if ((r = git_odb_read(out, odb, id)) != 0) {
 		r = audit_git_error(err, r, "unable to read a blob");
 		goto out;
 	}
-	len = (size_t)git_blob_rawsize(blob);
-	if (len > max) {
-		r = 1;
+	if (git_odb_object_type(*out) != GIT_OBJECT_BLOB) {
+		r = ae_error_set(err, AE_ERR_GIT, "unable to read a blob: "
+		    "its header and its object disagree");
 		goto out;
 	}
-	*out = xmalloc(len + 1);
-	memcpy(*out, git_blob_rawcontent(blob), len);
-	(*out)[len] = '\0';
-	*lenp = len;
+	*lenp = git_odb_object_size(*out);
+	r = *lenp > max;
  out:
-	git_blob_free(blob);
+	if (r != 0) {
+		git_odb_object_free(*out);
+		*out = NULL;
+	}
 	git_odb_free(odb);
 	return r;
+}
+
+/*
+ * Reads blob id, if it is at most max bytes, into *out (NUL-terminated,
+ * caller frees). Returns 0; 1 if it is bigger (*lenp is its size) or
+ * not a blob; or AE_ERR_GIT.
+ */
+static int
+blob_read(git_repository *repo, const git_oid *id, size_t max, char **out,
+    size_t *lenp, struct ae_error *err)
+{
+	git_odb_object *obj = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = blob_get(repo, id, max, &obj, lenp, err)) != 0)
+		return r;
+	*out = xmalloc(*lenp + 1);
+	memcpy(*out, git_odb_object_data(obj), *lenp);
+	(*out)[*lenp] = '\0';
+	git_odb_object_free(obj);
+	return 0;
 }
 
 static int
@@ -686,6 +714,8 @@ audit_foreach_record(const char *path, audit_record_fn *fn, void *arg,
 
 /* ---- signatures ---- */
 
+static int tree_get(struct verify *, git_tree **, const git_oid *, int);
+
 /*
  * Without a trusted file, a commit is checked against the allowed_signers
  * of its parent's tree (its own for the root commit): a key can only be
@@ -700,7 +730,7 @@ own_signers(struct verify *v, git_commit *from, struct ae_error *err)
 	size_t len;
 	int r;
 
-	if ((r = git_commit_tree(&tree, from)) != 0) {
+	if ((r = tree_get(v, &tree, git_commit_tree_id(from), 0)) != 0) {
 		r = audit_git_error(err, r, "unable to read a commit's tree");
 		goto out;
 	}
@@ -832,23 +862,25 @@ record_load(struct verify *v, const git_oid *id, const char *path,
     int newest, struct record **out, struct ae_error *why,
     struct ae_error *err)
 {
-	char *data = NULL;
+	git_odb_object *obj = NULL;
+	const char *data = NULL;
 	size_t len;
 	int r;
 
 	*out = NULL;
-	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
+	if ((r = blob_get(v->repo, id, RECORD_MAX_BYTES, &obj, &len,
 	    err)) < 0)
 		goto out;
 	if (r == 1)
 		ae_error_set(why, AE_ERR_PROTOCOL, "larger than %u bytes",
 		    RECORD_MAX_BYTES);
-	else if (record_parse(out, data, len, path, why) != 0)
+	else if (record_parse(out, data = git_odb_object_data(obj), len,
+	    path, why) != 0)
 		r = 1;
 	if (newest)
 		tipver_note(v, path, id, *out, data, len);
  out:
-	free(data);
+	git_odb_object_free(obj);
 	return r;
 }
 
@@ -1061,8 +1093,72 @@ tree_change(struct verify *v, git_delta_t status, const char *path,
 	return check_delta(v, &d, err);
 }
 
+/*
+ * The tree id, read once across two commits: the tree a commit left is
+ * what the next one's walk compares with. keep: this commit left it.
+ */
+static int
+tree_get(struct verify *v, git_tree **out, const git_oid *id, int keep)
+{
+	size_t i;
+	int r = 0;
+
+	*out = NULL;
+	for (i = 0; i < v->nheld && *out == NULL; i++)
+		if (git_oid_equal(git_tree_id(v->held[i]), id))
+			r = git_tree_dup(out, v->held[i]);
+	if (r == 0 && *out == NULL)
+		r = git_tree_lookup(out, v->repo, id);
+	if (r != 0 || !keep)
+		return r;
+	if (v->nnext % 64 == 0)
+		v->next = xreallocarray(v->next, v->nnext + 64,
+		    sizeof(*v->next));
+	if ((r = git_tree_dup(&v->next[v->nnext], *out)) == 0)
+		v->nnext++;
+	return r;
+}
+
+/* The trees this commit left become those the next one compares with. */
+static void
+trees_next(struct verify *v)
+{
+	git_tree **t = v->held;
+	size_t i;
+
+	for (i = 0; i < v->nheld; i++)
+		git_tree_free(v->held[i]);
+	v->held = v->next;
+	v->nheld = v->nnext;
+	v->next = t;
+	v->nnext = 0;
+}
+
 static int diff_trees(struct verify *, const git_tree_entry *,
     const git_tree_entry *, struct buf *, int, struct ae_error *);
+
+/*
+ * Whether entry y may follow x in a tree: names strictly in git's order,
+ * where a tree's name sorts as if it ended in '/'. A tree that breaks it
+ * (or names an entry twice) may read otherwise than git reads it.
+ */
+static int
+entry_follows(const git_tree_entry *x, const git_tree_entry *y)
+{
+	const char *a = git_tree_entry_name(x), *b = git_tree_entry_name(y);
+	size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+	int c = memcmp(a, b, n), ca, cb;
+
+	if (c != 0)
+		return c < 0;
+	if (la == lb)
+		return 0;
+	ca = la > n ? (unsigned char)a[n] :
+	    git_tree_entry_filemode(x) == GIT_FILEMODE_TREE ? '/' : '\0';
+	cb = lb > n ? (unsigned char)b[n] :
+	    git_tree_entry_filemode(y) == GIT_FILEMODE_TREE ? '/' : '\0';
+	return ca < cb;
+}
 
 /*
  * The changes between the trees a and b (either NULL: empty) under
@@ -1092,6 +1188,9 @@ diff_tree_pair(struct verify *v, git_tree *a, git_tree *b, struct buf *path,
 	n = b != NULL ? git_tree_entrycount(b) : 0;
 	for (i = 0; r == 0 && i < n; i++) {
 		e = git_tree_entry_byindex(b, i);
+		if (i > 0 && !entry_follows(git_tree_entry_byindex(b, i - 1),
+		    e))
+			v->unsorted = 1;
 		o = a != NULL ? git_tree_entry_byname(a,
 		    git_tree_entry_name(e)) : NULL;
 		if (o == NULL || git_tree_entry_filemode(o) !=
@@ -1116,9 +1215,8 @@ diff_trees(struct verify *v, const git_tree_entry *a,
 	a_dir = a != NULL && git_tree_entry_filemode(a) == GIT_FILEMODE_TREE;
 	b_dir = b != NULL && git_tree_entry_filemode(b) == GIT_FILEMODE_TREE;
 	buf_addf(path, "%s%s", len > 0 ? "/" : "", git_tree_entry_name(any));
-	if ((a_dir && (r = git_tree_lookup(&ta, v->repo,
-	    git_tree_entry_id(a))) != 0) || (b_dir && (r = git_tree_lookup(&tb,
-	    v->repo, git_tree_entry_id(b))) != 0)) {
+	if ((a_dir && (r = tree_get(v, &ta, git_tree_entry_id(a), 0)) != 0) ||
+	    (b_dir && (r = tree_get(v, &tb, git_tree_entry_id(b), 1)) != 0)) {
 		r = audit_git_error(err, r, "unable to read a tree");
 		goto out;
 	}
@@ -1149,8 +1247,9 @@ check_changes(struct verify *v, git_commit *c, git_commit *parent,
 	int r;
 
 	buf_init(&path);
-	if ((parent != NULL && (r = git_commit_tree(&old, parent)) != 0) ||
-	    (r = git_commit_tree(&new, c)) != 0) {
+	if ((parent != NULL && (r = tree_get(v, &old,
+	    git_commit_tree_id(parent), 0)) != 0) ||
+	    (r = tree_get(v, &new, git_commit_tree_id(c), 1)) != 0) {
 		r = audit_git_error(err, r, "unable to read a commit's tree");
 		goto out;
 	}
@@ -1216,8 +1315,17 @@ use_ids(struct uses *u, char *const *ids, const char *path)
 static int
 may_name_api(const char *data, size_t len)
 {
-	return memmem(data, len, "\"api\"", 5) != NULL ||
-	    memmem(data, len, "\\u", 2) != NULL;
+	const char *p, *end = data + len;
+
+	/* memchr for a byte is several times quicker than memmem */
+	for (p = data; (p = memchr(p, 'p', (size_t)(end - p))) != NULL; p++)
+		if (p - data >= 2 && end - p >= 3 &&
+		    memcmp(p - 2, "\"api\"", 5) == 0)
+			return 1;
+	for (p = data; (p = memchr(p, '\\', (size_t)(end - p))) != NULL; p++)
+		if (end - p >= 2 && p[1] == 'u')
+			return 1;
+	return 0;
 }
 
 static void
@@ -1284,15 +1392,17 @@ shared_parse(const struct audit_verify_opts *o)
 static struct tipver *
 tipver_of(struct verify *v, const char *path)
 {
+	const char *key;
 	size_t *ix;
 	int added;
 
-	ix = strmap_put(v->paths, path, NULL, &added);
+	ix = strmap_put(v->paths, path, &key, &added);
 	if (added) {
 		if (v->ntv % 1024 == 0)
 			v->tv = xreallocarray(v->tv, v->ntv + 1024,
 			    sizeof(*v->tv));
 		memset(&v->tv[v->ntv], 0, sizeof(v->tv[v->ntv]));
+		v->tv[v->ntv].path = key;
 		*ix = v->ntv++;
 	}
 	return &v->tv[*ix];
@@ -1383,6 +1493,30 @@ tip_read(struct uses *u, struct tipver *tv, const char *path,
 	return r;
 }
 
+/* A record at the tip whose version there the history parsed: t. */
+static int
+tip_known(struct uses *u, struct tipver *t, struct ae_error *err)
+{
+	struct verify *v = u->v;
+	const struct audit_verify_opts *o = v->o;
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	t->at_tip = 1;
+	tipver_report(u, t, t->path);
+	if (shared_parse(o))
+		return tip_hand(v, t, t->path, 1, NULL, 0);
+	if (o->tip_record == NULL)
+		return 0;
+	if ((r = blob_read(v->repo, &t->id, RECORD_MAX_BYTES, &data, &len,
+	    err)) < 0)
+		return r;
+	r = o->tip_record(t->path, data, len, o->arg);
+	free(data);
+	return r;
+}
+
 /*
  * Each record at the tip: counts it, lists a decision with no outcome,
  * checks its vote proof and that it used no approval another run used,
@@ -1394,32 +1528,58 @@ tip_entry(const char *path, const git_oid *id, void *arg)
 {
 	struct uses *u = arg;
 	struct verify *v = u->v;
-	const struct audit_verify_opts *o = v->o;
-	struct ae_error *err = u->err;
 	struct tipver *t;
-	char *data = NULL;
-	size_t len;
-	int r;
 
 	v->res->records++;
 	t = tipver_of(v, path);
 	if (!t->parsed || !git_oid_equal(&t->id, id))
-		return tip_read(u, t, path, id, err);
-	t->at_tip = 1;
-	tipver_report(u, t, path);
-	if (shared_parse(o))
-		return tip_hand(v, t, path, 1, NULL, 0);
-	if (o->tip_record == NULL)
-		return 0;
-	if ((r = blob_read(v->repo, id, RECORD_MAX_BYTES, &data, &len,
-	    err)) < 0)
-		return r;
-	r = o->tip_record(path, data, len, o->arg);
-	free(data);
+		return tip_read(u, t, path, id, u->err);
+	return tip_known(u, t, u->err);
+}
+
+static int
+tipver_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct tipver *const *)a)->path,
+	    (*(struct tipver *const *)b)->path);
+}
+
+/*
+ * The records at the tip, as the history left them: a linear history in
+ * which every change was an added record or one that gained its outcome,
+ * every tree in git's order, holds at its tip exactly the last version
+ * of each record it added, which the history parsed. In the order of the
+ * tip's walk (git's order of trees is that of the full paths), without
+ * reading the tip's trees again.
+ */
+static int
+tip_folded(struct uses *u, struct ae_error *err)
+{
+	struct verify *v = u->v;
+	struct tipver **sorted;
+	size_t i;
+	int r = 0;
+
+	sorted = xcalloc(v->ntv + 1, sizeof(*sorted));
+	for (i = 0; i < v->ntv; i++)
+		sorted[i] = &v->tv[i];
+	qsort(sorted, v->ntv, sizeof(*sorted), tipver_cmp);
+	for (i = 0; r == 0 && i < v->ntv; i++) {
+		v->res->records++;
+		if (sorted[i]->parsed)
+			r = tip_known(u, sorted[i], err);
+		else
+			r = tip_read(u, sorted[i], sorted[i]->path,
+			    &sorted[i]->id, err);
+	}
+	free(sorted);
 	return r;
 }
 
-/* The records at the tip: see tip_entry. */
+/*
+ * The records at the tip: see tip_entry. A history that raised a
+ * problem may not hold what it seemed to add: its tip is walked.
+ */
 static int
 check_tip(struct verify *v, git_commit *tip, struct ae_error *err)
 {
@@ -1432,7 +1592,10 @@ check_tip(struct verify *v, git_commit *tip, struct ae_error *err)
 	u.v = v;
 	u.err = err;
 	u.ids = strmap_new();
-	r = foreach_under_walk(&w, tip, "records");
+	if (v->res->problems == 0 && !v->unsorted)
+		r = tip_folded(&u, err);
+	else
+		r = foreach_under_walk(&w, tip, "records");
 	strmap_free(u.ids);
 	free(u.paths);
 	return r;
@@ -1890,7 +2053,13 @@ verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 	if (git_commit_parentcount(c) > 1)
 		finding(v, AUDIT_PROBLEM, "commit %s: a merge (history must be "
 		    "linear)", v->id);
-	if (!v->root && (r = git_commit_parent(&parent, c, 0)) != 0) {
+	/* the parent of a linear history's commit is the one checked last */
+	if (!v->root && v->last != NULL && git_oid_equal(git_commit_id(v->last),
+	    git_commit_parent_id(c, 0)))
+		r = git_commit_dup(&parent, v->last);
+	else if (!v->root)
+		r = git_commit_parent(&parent, c, 0);
+	if (r != 0) {
 		r = audit_git_error(err, r, "unable to read a parent commit");
 		goto out;
 	}
@@ -1900,10 +2069,12 @@ verify_commit(struct verify *v, const git_oid *id, struct ae_error *err)
 	if (r == 0 && v->touched != NULL)
 		note_commit(v, id, v->res->problems == problems);
  out:
+	trees_next(v);
 	strv_free(v->touched);
 	v->touched = NULL;
 	git_commit_free(parent);
-	git_commit_free(c);
+	git_commit_free(v->last);
+	v->last = c;	/* transferred */
 	return r;
 }
 
@@ -2178,6 +2349,7 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	 * once, rather than whole (libgit2 maps up to 1 GiB a window).
 	 */
 	audit_git_init();
+	record_reuse_blocks(1);
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)VERIFY_WINDOW);
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
 	    (size_t)VERIFY_MAPPED_MAX);
@@ -2186,11 +2358,12 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	    (r = tip_lookup(&tip, v.repo, repo, err)) != 0)
 		goto out;
 	/*
-	 * Each object is read about once: libgit2's default cache (256 MiB)
-	 * would only hold the history's trees in memory (and it counts
-	 * their size on disk, a fraction of what they take parsed).
+	 * Each object is read about once, and the walk keeps what it reads
+	 * again itself (a commit's trees for the next one): libgit2's cache
+	 * would only hold the history's trees in memory, and its table, kept
+	 * full by a long history, costs more to probe than it saves.
 	 */
-	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)VERIFY_CACHE_MAX);
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	git_oid_tostr(res->tip, sizeof(res->tip), git_commit_id(tip));
 	if (o->allowed_signers == NULL)
 		finding(&v, AUDIT_WARNING, "warning: no --allowed-signers: "
@@ -2213,6 +2386,11 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 		res->anchor_written = 1;
 	}
  out:
+	trees_next(&v);
+	trees_next(&v);
+	free(v.held);
+	free(v.next);
+	git_commit_free(v.last);
 	for (i = 0; i < v.ntv; i++)
 		tipver_clear(&v.tv[i]);
 	free(v.tv);
@@ -2221,6 +2399,8 @@ audit_verify_run(const char *repo, const struct audit_verify_opts *o,
 	signers_release(&v.trusted);
 	git_commit_free(tip);
 	git_repository_free(v.repo);
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
+	record_reuse_blocks(0);
 	return r;
 }
 

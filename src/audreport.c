@@ -142,6 +142,16 @@ str_at(json_t *o, const char *a, const char *b)
 	return json_string_value(v);
 }
 
+/* Printable ASCII, which esc_text leaves as it is: most of the texts. */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /*
  * s, escaped, as the pool keeps it: once for all the records that
  * name it (hosts, people, rules, controls, most argv).
@@ -154,6 +164,10 @@ pooled(struct strmap *pool, const char *s)
 
 	if (s == NULL)
 		s = "";
+	if (printable(s)) {
+		(void)strmap_put(pool, s, &key, NULL);
+		return (char *)key;
+	}
 	e = esc_text(s);
 	(void)strmap_put(pool, e, &key, NULL);
 	free(e);
@@ -168,6 +182,8 @@ kept(struct strmap *pool, const char *s)
 
 	if (s == NULL)
 		return strmap_strdup(pool, "");
+	if (printable(s))
+		return strmap_strdup(pool, s);
 	e = esc_text(s);
 	c = strmap_strdup(pool, e);
 	free(e);

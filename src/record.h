@@ -246,4 +246,11 @@ char *record_dump_line(const struct record *r);
  */
 const void *record_document(const struct record *r);
 
+/*
+ * While on, the JSON that records parsed on this thread leave behind when
+ * freed is kept for the next ones, for the readers of a whole history;
+ * off returns what was kept. Not nested.
+ */
+void record_reuse_blocks(int on);
+
 #endif

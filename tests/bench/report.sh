@@ -5,7 +5,9 @@
 # (user + system: the machine may be shared) and the peak RSS of
 # `verify`, which report runs first, and of `report` in each format.
 # Target: under 5 s and 128 MiB for 100,000 records. AE_BUILD may name
-# another build (an absolute path), GEN_AUDIT another generator.
+# another build (an absolute path), GEN_AUDIT another generator;
+# BENCH_KEEP a directory where the repositories are kept, and taken
+# from on the next run instead of generated again (a minute for 100,000).
 set -eu
 AE_BUILD=${AE_BUILD:-build/default}
 cd "$(dirname "$0")/../.."
@@ -38,17 +40,29 @@ measure() {
 }
 
 period="--since 2026-01-01 --until 2026-12-31"
-for n in $sizes; do
-	repo="$dir/$n/audit"
-	mkdir "$dir/$n"
+# generate N DIR: DIR/loose and DIR/packed, N records each
+generate() {
 	t0=$(date +%s)
-	"$gen" "$repo" "$n" >/dev/null
-	echo "generated $n records in $(($(date +%s) - t0)) s" \
-	    "($(git --git-dir="$repo" rev-list --count main) commits)"
+	"$gen" "$2/loose" "$1" >/dev/null
+	cp -a "$2/loose" "$2/packed"
+	git --git-dir="$2/packed" gc -q
+	echo "generated $1 records in $(($(date +%s) - t0)) s" \
+	    "($(git --git-dir="$2/loose" rev-list --count main) commits)"
+}
+
+for n in $sizes; do
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		at="$BENCH_KEEP/$n"
+	else
+		at="$dir/$n"
+	fi
+	if [ ! -d "$at/packed" ]; then
+		rm -rf "$at"
+		mkdir -p "$at"
+		generate "$n" "$at"
+	fi
 	for layout in loose packed; do
-		if [ "$layout" = packed ]; then
-			git --git-dir="$repo" gc -q
-		fi
+		repo="$at/$layout"
 		measure "$n verify ($layout)" "$ae" verify --repo "$repo"
 		for f in $formats; do
 			# shellcheck disable=SC2086
@@ -56,5 +70,5 @@ for n in $sizes; do
 			    --format "$f" "$repo"
 		done
 	done
-	rm -rf "$dir/$n"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$at"
 done

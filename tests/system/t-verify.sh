@@ -518,6 +518,34 @@ PY
 	python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[\"anchor\"]; assert a[\"anchored\"] is False and a[\"anchors\"] == [], a" out
 '
 
+# graft W DIR TREE: the root tree of W's HEAD with directory DIR made TREE
+graft() {
+	t=$3
+	dir=$2
+	while [ "$dir" != . ]; do
+		name=$(basename "$dir")
+		dir=$(dirname "$dir")
+		spec="HEAD:$dir"
+		[ "$dir" != . ] || spec="HEAD^{tree}"
+		t=$(git -C "$1" ls-tree "$spec" | awk -F '\t' -v n="$name" \
+		    -v t="$t" '$2 == n { $0 = "040000 tree " t "\t" n } 1' |
+		    git -C "$1" mktree) || return 1
+	done
+	echo "$t"
+}
+
+test_expect_success 'a tree naming a record twice: the tip is read as stored' '
+	base dup &&
+	d=$(dirname "$(recpath dup "$(rid 1)")") &&
+	leaf=$(git -C dup.w ls-tree "HEAD:$d") &&
+	leaf=$(printf "%s\n%s\n" "$leaf" "$leaf" | git -C dup.w mktree) &&
+	c=$(git -C dup.w commit-tree -S -p HEAD -m twice \
+	    "$(graft dup.w "$d" "$leaf")") &&
+	git -C dup.w push -q origin "$c:main" &&
+	verify --repo dup.git >out &&
+	has out "^5 commits, 6 records, 0 incomplete, 0 problems$"
+'
+
 test_expect_success 'a merge commit' '
 	base merge &&
 	git -C merge.w checkout -q -b side HEAD~2 &&
