@@ -443,17 +443,19 @@ lock_try(struct slackpoll *p)
 	free(path);
 }
 
-/* One "m C TS R T" line for our message into *news; -1 if malformed. */
+/*
+ * One "m C TS R T" line for our message into *news; -1 if malformed.
+ * Fields are one space apart, as the poller writes them.
+ */
 static int
 result_line(const char *channel, const char *ts, char *line,
     struct slackpoll_news *news)
 {
-	char *f[7], *save = NULL;
-	size_t n = 0, i;
+	char *f[6];
+	size_t n, i;
 
-	for (f[n] = strtok_r(line, " ", &save); f[n] != NULL && n < 6;
-	    f[n] = strtok_r(NULL, " ", &save))
-		n++;
+	for (n = 0; n < 6 && (f[n] = strsep(&line, " ")) != NULL; n++)
+		;
 	if (n == 2 && strcmp(f[0], "f") == 0)
 		return plain_channel(f[1]);
 	if (n != 5 || strcmp(f[0], "m") != 0 || plain_channel(f[1]) != 0 ||
