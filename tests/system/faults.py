@@ -19,7 +19,10 @@ configuration $FAULTS_ROOT/etc/VARIANT.yaml). KIND is one of
   malloc  the Nth allocation from main() on fails (failmalloc.so), N
           sampled evenly ($FAULTS_MALLOC_SAMPLES points a run).
 
-N goes from 1 until a run in which nothing was injected.
+N goes from 1 until a run in which nothing was injected. The allowed
+path starts with the journal's slot the pristine run made, the approved
+path with none, so that the sweep covers both a slot's reuse and its
+making.
 
 After each injected run:
 - the probe ran only if, when it started, main's tip was the decision
@@ -300,6 +303,13 @@ class Case:
 
     def prepare(self):
         reset(self.variant)
+        if self.path == 'approved':
+            # the allowed path overwrites the slot the pristine run made;
+            # this one makes its slot, so that both are swept
+            jdir = os.path.join(REPO, 'approve-exec-journal')
+            for f in os.listdir(jdir) if os.path.isdir(jdir) else []:
+                if f.startswith('slot-'):
+                    unlink(os.path.join(jdir, f))
         m = self.mark
         unlink(m, m + '.tip', m + '.after', m + '.after.tip')
         if self.rid is not None:
