@@ -8,6 +8,7 @@
  * anchor file outside the repository, which keeps it checkable when the
  * repository itself was rewritten, marker and all.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -2234,6 +2235,11 @@ check_entry(struct verify *v, git_commit *tip, const char *file,
 		finding(v, AUDIT_PROBLEM, "journal %s: not a plain file", name);
 		goto out;
 	}
+	/*
+	 * A slot nobody holds is not claimed while this lock is held; one
+	 * its writer holds changes only once its record is on main.
+	 */
+	(void)flock(fd, LOCK_SH | LOCK_NB);
 	if (audit_journal_read(fd, &text, &len, name, &why) != 0) {
 		finding(v, AUDIT_PROBLEM, "journal %s", why.msg);
 		goto out;
