@@ -28,6 +28,7 @@ struct audit {
 	char push_warning[AE_ERROR_MSG_MAX];	/* last push failure, or "" */
 	int jfd;		/* this run's journal entry, locked, or -1 */
 	char *jname;		/* its file */
+	int jslot;		/* it is a slot, cleared once committed */
 };
 
 /*

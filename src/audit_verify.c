@@ -8,6 +8,7 @@
  * anchor file outside the repository, which keeps it checkable when the
  * repository itself was rewritten, marker and all.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -2234,8 +2235,18 @@ check_entry(struct verify *v, git_commit *tip, const char *file,
 		finding(v, AUDIT_PROBLEM, "journal %s: not a plain file", name);
 		goto out;
 	}
-	if (audit_journal_read(fd, &text, &len, name, &why) != 0 ||
-	    audit_journal_parse(&e, text, len, name, &why) != 0) {
+	/*
+	 * A slot nobody holds is not claimed while this lock is held; one
+	 * its writer holds changes only once its record is on main.
+	 */
+	(void)flock(fd, LOCK_SH | LOCK_NB);
+	if (audit_journal_read(fd, &text, &len, name, &why) != 0) {
+		finding(v, AUDIT_PROBLEM, "journal %s", why.msg);
+		goto out;
+	}
+	if (len == 0 && strncmp(name, "slot-", 5) == 0)
+		goto out;	/* an empty slot */
+	if (audit_journal_parse(&e, text, len, name, &why) != 0) {
 		finding(v, AUDIT_PROBLEM, "journal %s", why.msg);
 		goto out;
 	}
@@ -2317,7 +2328,8 @@ check_journal(struct verify *v, git_commit *tip, struct ae_error *err)
 	}
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		n = strlen(de->d_name);
-		if (n <= 6 || strcmp(de->d_name + n - 6, ".entry") != 0)
+		if (strncmp(de->d_name, "slot-", 5) != 0 && (n <= 6 ||
+		    strcmp(de->d_name + n - 6, ".entry") != 0))
 			continue;
 		file = xasprintf("%s%s", dir, de->d_name);
 		r = check_entry(v, tip, file, de->d_name, err);

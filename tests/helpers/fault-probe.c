@@ -3,7 +3,8 @@
  * to MARK.tip what main's tip in the repository $AE_FAULTS_REPO held
  * when it started (the commit message, then the record the message's
  * "Record:" line names), then, after a line "journal ENTRY" each, the
- * first line of every entry of its journal (approve-exec-journal/), then
+ * first line of every entry of its journal (approve-exec-journal/: the
+ * named files and the slots that are not empty), then
  * creates MARK. The test reads both: MARK says the command ran, MARK.tip
  * whether its decision was on main or in the journal then.
  *
@@ -77,16 +78,24 @@ journal(FILE *f, const char *repo)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
+		int slot = strncmp(de->d_name, "slot-", 5) == 0;
 
-		if (n <= 6 || strcmp(de->d_name + n - 6, ".entry") != 0)
+		if (!slot && (n <= 6 ||
+		    strcmp(de->d_name + n - 6, ".entry") != 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/approve-exec-journal/%s",
 		    repo, de->d_name);
 		if ((e = fopen(path, "r")) == NULL)
 			continue;
+		/* a slot whose first byte is NUL is empty */
+		if ((c = getc(e)) == EOF || c == '\0') {
+			fclose(e);
+			continue;
+		}
 		fprintf(f, "\njournal %s\n", de->d_name);
-		while ((c = getc(e)) != EOF && c != '\n')
+		do
 			putc(c, f);
+		while ((c = getc(e)) != EOF && c != '\n' && c != '\0');
 		putc('\n', f);
 		fclose(e);
 	}

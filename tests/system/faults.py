@@ -11,22 +11,26 @@ configuration $FAULTS_ROOT/etc/VARIANT.yaml). KIND is one of
 
   write, fsync, rename, open   the Nth call fails with EIO (strace);
                                for each syscall of the kind on its own
-  kill    SIGKILL at the Nth write, link, unlink, rename, mkdir, sync or
-          fork (strace). It arrives as the call starts, so it leaves the
+  kill    SIGKILL at the Nth write, pwrite, link, unlink, rename, mkdir,
+          sync or fork (strace). It arrives as the call starts, so it leaves the
           state after the calls before it: as one of those follows each
           open that creates a file, this reaches every state the run
           passes through; opens that only read change nothing.
   malloc  the Nth allocation from main() on fails (failmalloc.so), N
           sampled evenly ($FAULTS_MALLOC_SAMPLES points a run).
 
-N goes from 1 until a run in which nothing was injected.
+N goes from 1 until a run in which nothing was injected. The allowed
+path starts with the journal's slot the pristine run made, the approved
+path with none, so that the sweep covers both a slot's reuse and its
+making.
 
 After each injected run:
 - the probe ran only if, when it started, main's tip was the decision
   commit of this very request letting it run, or the journal held its
   entry (the probe reads both itself), and, in the strace log, main's
   update or the entry's naming was followed by a successful fsync (of
-  its directory) before any fork; a denied probe never runs;
+  its directory), or the first byte written into a slot by a successful
+  fdatasync of that slot, before any fork; a denied probe never runs;
 - the exit status is the probe's (0) if it ran; otherwise 125, 78 for a
   configuration file that cannot be opened, 126 for an executable that
   cannot be opened (as env(1) says of one it cannot run), the dynamic
@@ -70,17 +74,17 @@ SAMPLES = int(E.get('FAULTS_MALLOC_SAMPLES', '60'))
 TIMEOUT = 60
 
 SYSCALLS = {
-    'write': ['write'],
+    'write': ['write', 'pwrite64'],
     'fsync': ['fsync', 'fdatasync', 'syncfs'],
     'rename': ['rename', 'renameat', 'renameat2'],
     'open': ['openat', 'open'],
-    'kill': ['write', 'link', 'unlink', 'rename', 'renameat', 'renameat2',
+    'kill': ['write', 'pwrite64', 'link', 'unlink', 'rename', 'renameat', 'renameat2',
              'mkdir', 'fsync', 'fdatasync', 'syncfs', 'clone', 'clone3'],
 }
 # the calls counted, and those the checks read in every log
-TRACED = ('openat,open,write,rename,renameat,renameat2,fsync,fdatasync,'
-          'syncfs,link,unlink,mkdir,clone,clone3')
-CHECKED = 'rename,syncfs,fsync,clone,clone3'
+TRACED = ('openat,open,write,pwrite64,rename,renameat,renameat2,fsync,'
+          'fdatasync,syncfs,link,unlink,mkdir,clone,clone3')
+CHECKED = 'rename,syncfs,fsync,fdatasync,pwrite64,clone,clone3'
 PROBE = {'allowed': 'probe-allow', 'approved': 'probe-ask',
          'denied': 'probe-deny'}
 
@@ -201,6 +205,9 @@ REF_DONE = re.compile(r'^rename\(".*/refs/heads/main\.lock", '
                       r'".*/refs/heads/main"\) = 0')
 JOURNAL_DONE = re.compile(r'^rename\(".*/approve-exec-journal/tmp-[^"/]*", '
                           r'".*/approve-exec-journal/[^"/]*\.entry"\) = 0')
+# the first byte of an entry in a slot, written after the rest of it
+SLOT_DONE = re.compile(r'^pwrite64\((\d+), "\{", 1, 0\) += 1$')
+SLOT_SYNC = re.compile(r'^fdatasync\((\d+)\) += 0$')
 
 
 def synced_before_fork(trace):
@@ -210,11 +217,18 @@ def synced_before_fork(trace):
     not. A clone that starts a process says SIGCHLD (fork) or CLONE_VFORK
     (spawn); others are threads, such as the sanitizers' own."""
     moved = synced = False
+    slot = None
     for line in trace:
         if REF_DONE.match(line) or JOURNAL_DONE.match(line):
+            moved, synced, slot = True, False, None
+        elif SLOT_DONE.match(line):
             moved, synced = True, False
+            slot = SLOT_DONE.match(line).group(1)
+        elif slot is not None and SLOT_SYNC.match(line) and \
+                SLOT_SYNC.match(line).group(1) == slot:
+            synced = True
         elif line.startswith(('syncfs(', 'fsync(')) and ' = 0' in line \
-                and moved:
+                and moved and slot is None:
             synced = True
         elif line.startswith(('clone(', 'clone3(')) and \
                 ('SIGCHLD' in line or 'CLONE_VFORK' in line) and \
@@ -289,6 +303,13 @@ class Case:
 
     def prepare(self):
         reset(self.variant)
+        if self.path == 'approved':
+            # the allowed path overwrites the slot the pristine run made;
+            # this one makes its slot, so that both are swept
+            jdir = os.path.join(REPO, 'approve-exec-journal')
+            for f in os.listdir(jdir) if os.path.isdir(jdir) else []:
+                if f.startswith('slot-'):
+                    unlink(os.path.join(jdir, f))
         m = self.mark
         unlink(m, m + '.tip', m + '.after', m + '.after.tip')
         if self.rid is not None:
@@ -410,6 +431,13 @@ def loader_opens(trace):
     return n
 
 
+def slot_used(path):
+    """Whether the slot at path holds an entry (its first byte is not
+    NUL)."""
+    with open(path, 'rb') as f:
+        return f.read(1) not in (b'', b'\0')
+
+
 def check(case, st, err, trace, killed, loader):
     """The problems one injected run left, as (kind, text) pairs: kind
     'ran' for a command run on an error path, 'corrupt' for evidence
@@ -474,7 +502,8 @@ def check(case, st, err, trace, killed, loader):
     jdir = os.path.join(REPO, 'approve-exec-journal')
     if os.path.isdir(jdir):
         for f in os.listdir(jdir):
-            if f.endswith('.entry'):
+            if f.endswith('.entry') or (f.startswith('slot-') and
+                                        slot_used(os.path.join(jdir, f))):
                 probs.append(('corrupt', 'left in the journal: ' + f))
     incomplete, why = verify(REPO)
     if why is not None:

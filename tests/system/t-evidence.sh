@@ -57,6 +57,20 @@ chmod 700 "$TEST_DIR/data" "$TEST_DIR/data/approve-exec"
 ssh-keygen -q -t ed25519 -N '' -C host -f "$TEST_DIR/data/approve-exec/signing_key"
 KEYLINE="signing_key: data/approve-exec/signing_key"
 
+# pending DIR: the entries of the journal DIR (a named file, or a slot
+# whose first byte is not NUL)
+pending() {
+	for f in "$1"/*.entry "$1"/slot-*; do
+		[ -f "$f" ] || continue
+		[ -z "$(head -c 1 "$f" | tr -d '\000')" ] || echo "$f"
+	done
+}
+
+# entry_text FILE: an entry's text, up to the NUL that ends it in a slot
+entry_text() {
+	tr '\000' '\n' <"$1" | sed '/^$/,$d'
+}
+
 write_config main "$KEYLINE"
 
 test_expect_success 'an allowed run makes one commit: its decision and outcome' '
@@ -68,7 +82,30 @@ test_expect_success 'an allowed run makes one commit: its decision and outcome' 
 	p=$(git -C main.git log -1 --format=%B main | sed -n "s/^Record: //p") &&
 	git -C main.git show "main:$p" >rec &&
 	grep -q "\"result\": \"allowed\"" rec && grep -q "\"exit_status\": 0" rec &&
-	! ls main.git/approve-exec-journal/*.entry 2>/dev/null
+	test -z "$(pending main.git/approve-exec-journal)"
+'
+
+# An entry is written into a slot of the journal, a file of 16 KiB kept
+# from run to run: claimed by its lock, cleared once its commit is made.
+test_expect_success 'runs one after another reuse one slot of the journal' '
+	write_config slots "$KEYLINE" &&
+	j=slots.git/approve-exec-journal &&
+	"$AE" --config slots.yaml -- true &&
+	test "$(ls $j)" = slot-00 && ino=$(stat -c %i $j/slot-00) &&
+	"$AE" --config slots.yaml -- sh -c "cat $j/slot-00 >got" &&
+	"$AE" --config slots.yaml -- true &&
+	test "$(ls $j)" = slot-00 && test "$(stat -c %i $j/slot-00)" = "$ino" &&
+	test "$(stat -c %s $j/slot-00)" = 16384 &&
+	entry_text got | head -1 | grep -q "allowed: sh -c" &&
+	test -z "$(pending $j)"
+'
+
+test_expect_success 'an entry larger than a slot is a file of its own, removed once committed' '
+	j=slots.git/approve-exec-journal &&
+	long=$(printf "%020000d" 0) &&
+	"$AE" --config slots.yaml -- sh -c "ls $j >got" x "$long" &&
+	grep -q "^[A-Za-z0-9_-]*\\.entry$" got &&
+	test "$(ls $j)" = slot-00 && test -z "$(pending $j)"
 '
 
 test_expect_success 'stock git verify-commit accepts every commit' '
@@ -181,10 +218,11 @@ test_expect_success 'while the command runs, its decision is a signed journal en
 		sleep 0.1; n=$((n + 1))
 	done &&
 	test "$(git -C main.git rev-parse main)" = "$before" &&
-	e=$(ls main.git/approve-exec-journal/*.entry) && test -f "$e" &&
-	head -1 "$e" >payload && grep -q "\"tip\":\"$before\"" payload &&
+	e=$(pending main.git/approve-exec-journal) && test -f "$e" &&
+	entry_text "$e" >entry &&
+	head -1 entry >payload && grep -q "\"tip\":\"$before\"" payload &&
 	grep -q "allowed: sleep 30" payload &&
-	sed 1d "$e" >entry.sig &&
+	sed 1d entry >entry.sig &&
 	ssh-keygen -Y check-novalidate -n approve-exec-journal -s entry.sig <payload >/dev/null &&
 	printf x >>payload &&
 	! ssh-keygen -Y check-novalidate -n approve-exec-journal -s entry.sig <payload >/dev/null 2>&1 &&
@@ -193,9 +231,9 @@ test_expect_success 'while the command runs, its decision is a signed journal en
 
 test_expect_success 'kill -9 mid-run: the next writer commits the decision without an outcome' '
 	read -r pid child <sleeper && kill -9 $pid $child && wait $pid;
-	ls main.git/approve-exec-journal/*.entry >/dev/null &&
+	test -n "$(pending main.git/approve-exec-journal)" &&
 	"$AE" --config main.yaml -- true &&
-	! ls main.git/approve-exec-journal/*.entry 2>/dev/null &&
+	test -z "$(pending main.git/approve-exec-journal)" &&
 	git -C main.git log -1 --format=%s main~1 | grep -q "^allowed: sleep 30" &&
 	git -C main.git log -1 --format=%B main~1 | grep -q "^Journal-Tip: [0-9a-f]\{40\}$" &&
 	p=$(git -C main.git log -1 --format=%B main~1 | sed -n "s/^Record: //p") &&
@@ -209,11 +247,12 @@ test_expect_success 'a live entry is left alone; a committed one left over is re
 		pgrep -P $pid >/dev/null && break
 		sleep 0.1; n=$((n + 1))
 	done &&
-	live=$(ls main.git/approve-exec-journal/*.entry) &&
-	"$AE" --config main.yaml -- true && test -f "$live" &&
-	p=$(head -1 "$live" | sed "s/.*\"path\":\"\([^\"]*\)\".*/\1/") &&
+	live=$(pending main.git/approve-exec-journal) &&
+	"$AE" --config main.yaml -- true &&
+	test "$(pending main.git/approve-exec-journal)" = "$live" &&
+	entry_text "$live" >left.entry &&
+	p=$(head -1 left.entry | sed "s/.*\"path\":\"\([^\"]*\)\".*/\1/") &&
 	! git -C main.git cat-file -e "main:$p" 2>/dev/null &&
-	cp "$live" left.entry &&
 	pkill -P $pid sleep; wait $pid;
 	git -C main.git cat-file -e "main:$p" &&
 	count=$(git -C main.git rev-list --count main) &&
@@ -221,6 +260,19 @@ test_expect_success 'a live entry is left alone; a committed one left over is re
 	"$AE" --config main.yaml -- true &&
 	! test -e main.git/approve-exec-journal/left.entry &&
 	test "$(git -C main.git rev-list --count main)" = $((count + 1))
+'
+
+test_expect_success 'a committed entry left over in a slot is cleared' '
+	j=main.git/approve-exec-journal &&
+	head -c 16384 /dev/zero >$j/slot-63 &&
+	{ cat left.entry; printf "\\000"; } |
+	    dd of=$j/slot-63 conv=notrunc status=none &&
+	test "$(pending $j)" = $j/slot-63 &&
+	count=$(git -C main.git rev-list --count main) &&
+	"$AE" --config main.yaml -- true &&
+	test -z "$(pending $j)" &&
+	test "$(git -C main.git rev-list --count main)" = $((count + 1)) &&
+	rm $j/slot-63
 '
 
 test_expect_success 'an entry not signed by the key is neither committed nor removed' '
@@ -262,7 +314,8 @@ test_expect_success '50 concurrent runs lose no record; fsck is clean' '
 	done && wait &&
 	test $(git -C conc.git rev-list --count main) = $((before + 50)) &&
 	test $(git -C conc.git ls-tree -r --name-only main records | wc -l) = 51 &&
-	! ls conc.git/approve-exec-journal/*.entry 2>/dev/null &&
+	test -z "$(pending conc.git/approve-exec-journal)" &&
+	test $(ls conc.git/approve-exec-journal | wc -l) -le 50 &&
 	git -C conc.git fsck --strict 2>fsck.err && ! grep -q . fsck.err
 '
 
