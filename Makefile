@@ -187,13 +187,13 @@ check: all $(UNIT_BIN) $(HELPER_BIN)
 check: $(FUZZ_REPLAY)
 
 $(O)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
-    tests/fuzz/replay.c tests/fuzz/fuzz.h $(O)/libae.a $(O)/libext.a
+    tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ \
 		$(filter %.c,$^) $(AE_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS)
 
 $(O)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c \
-    tests/fuzz/fuzz.h $(O)/libae.a $(O)/libext.a
+    $(wildcard tests/fuzz/*.h) $(O)/libae.a $(O)/libext.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $(filter %.c,$^) \
 		$(AE_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS) -fsanitize=fuzzer

@@ -28,15 +28,7 @@
 #include "fuzz.h"
 #include "util.h"
 
-int real_http_url_check(const char *url, int *loopback,
-    struct ae_error *err);
-int real_http_host_is_loopback(const char *host);
-
-#define http_url_check real_http_url_check
-#define http_host_is_loopback real_http_host_is_loopback
-#include "../../src/http_url.c"
-#undef http_url_check
-#undef http_host_is_loopback
+#include "real_http_url.h"
 
 #define AUDIENCE	"approve-exec"
 #define RUNNER_URL	"https://runner.example/idtoken?api-version=2.0"

@@ -27,15 +27,7 @@
 #include "oidc.h"
 #include "util.h"
 
-int real_http_url_check(const char *url, int *loopback,
-    struct ae_error *err);
-int real_http_host_is_loopback(const char *host);
-
-#define http_url_check real_http_url_check
-#define http_host_is_loopback real_http_host_is_loopback
-#include "../../src/http_url.c"
-#undef http_url_check
-#undef http_host_is_loopback
+#include "real_http_url.h"
 
 #define ISSUER	"https://login.example.com/tenant/v2.0"
 #define URL_MAX	4096	/* oidc.c's */
