@@ -1276,7 +1276,8 @@ changed_request(struct gate *g, const struct reqstore_entry *e,
 		add_votes(g, s);
 		msg = xasprintf("request %s was denied: a changed command was "
 		    "proposed, but %s", shown, k < 0 ? "no ballot of its "
-		    "proposer backs it" : why != NULL ? why : "its proposer's "
+		    "proposer in the spool backs it (a hook takes a change "
+		    "over the local channel only)" : why != NULL ? why : "its proposer's "
 		    "vote does not count");
 		r = refuse(g, "denied", 77, msg);
 		goto out;
