@@ -1275,10 +1275,10 @@ changed_request(struct gate *g, const struct reqstore_entry *e,
 	if (k < 0 || m.vote == a.nvotes) {
 		add_votes(g, s);
 		msg = xasprintf("request %s was denied: a changed command was "
-		    "proposed, but %s", shown, k < 0 ? "no ballot of its "
+		    "proposed, but %s", shown, k >= 0 ? (why != NULL ? why :
+		    "its proposer's vote does not count") : "no ballot of its "
 		    "proposer in the spool backs it (a hook takes a change "
-		    "over the local channel only)" : why != NULL ? why : "its proposer's "
-		    "vote does not count");
+		    "over the local channel only)");
 		r = refuse(g, "denied", 77, msg);
 		goto out;
 	}
