@@ -44,6 +44,7 @@ struct hook {
 	time_t deadline;
 	struct buf said;	/* what the gate said, for the reason */
 	char *id, *code;	/* the request the gate handed back */
+	char **changed;		/* the changed command that was approved */
 };
 
 /* What SIGALRM writes when the hook has not answered in time. */
@@ -213,7 +214,20 @@ ui_request(void *arg, const char *id, const char *code)
 	k->code = xstrdup(code);
 }
 
-/* The gate, deciding `bash -c COMMAND` for the host (request: NULL). */
+static void
+ui_changed(void *arg, char *const *argv)
+{
+	struct hook *k = arg;
+
+	strv_free(k->changed);
+	k->changed = strv_dup(argv);
+}
+
+/*
+ * The gate, deciding `bash -c COMMAND` for the host (request: NULL). A
+ * host that runs a rewritten command takes a changed one (Modify): the
+ * hook is the agent's consent to changes.
+ */
 static int
 decide(struct hook *k, struct setup *s, const char *request)
 {
@@ -228,6 +242,7 @@ decide(struct hook *k, struct setup *s, const char *request)
 	o.hand_off = hook_host_name(k->h);
 	o.no_wait = request == NULL;
 	o.request = request;
+	o.accept_changes = hook_host_rewrites(k->h);
 	memset(&ui, 0, sizeof(ui));
 	ui.s.say = ui_say;
 	ui.s.status = ui_status;
@@ -236,6 +251,8 @@ decide(struct hook *k, struct setup *s, const char *request)
 	ui.s.quiet = 1;
 	ui.outcome = ui_outcome;
 	ui.request = ui_request;
+	if (hook_host_rewrites(k->h))
+		ui.changed = ui_changed;
 	buf_reset(&k->said);
 	return gate_run(&o, &s->cfg, &s->ap, &s->pol, argv, &ui);
 }
@@ -308,6 +325,26 @@ refused(struct hook *k, int status)
 	    "%d): %s", status, k->said.len ? k->said.p : "no reason given");
 }
 
+/*
+ * An approver changed the command, and the change was approved and
+ * recorded: the host runs the changed argv, as shell words, instead.
+ */
+static int
+answer_changed(struct hook *k)
+{
+	char *cmd = hook_quote_argv(k->changed), *shown, *why;
+	int r;
+
+	shown = esc_argv(k->changed);
+	why = xasprintf("approve-exec: an approver changed the command, and "
+	    "the changed command was approved; it runs instead: %s", shown);
+	r = answer(k, HOOK_ALLOW, why, cmd);
+	free(why);
+	free(shown);
+	free(cmd);
+	return r;
+}
+
 /* A request was made (or found): wait for it, then answer. */
 static int
 pending(struct hook *k, struct setup *s)
@@ -341,9 +378,11 @@ pending(struct hook *k, struct setup *s)
 	}
 	reqstore_entry_release(&e);
 	/* the host runs it as it is: the approval is used (or refused) here */
-	if ((r = decide(k, s, k->id)) == 0)
-		return answer(k, HOOK_ALLOW, "approve-exec: approved", NULL);
-	return refused(k, r);
+	if ((r = decide(k, s, k->id)) != 0)
+		return refused(k, r);
+	if (k->changed != NULL)
+		return answer_changed(k);
+	return answer(k, HOOK_ALLOW, "approve-exec: approved", NULL);
 }
 
 /*
@@ -543,6 +582,7 @@ cmd_hook(int argc, char **argv)
 	buf_release(&k.said);
 	free(k.id);
 	free(k.code);
+	strv_free(k.changed);
 	free(abs);
 	return r;
 }

@@ -385,7 +385,19 @@ handed_off(struct gate *g, const char *result)
 		free(why);
 		return r;
 	}
+	/* a changed command: the host must run it, for nothing else was
+	 * approved; sudo runs the command it was given */
+	if (g->changed_by != NULL && (g->o->handoff != NULL ||
+	    g->ui->changed == NULL)) {
+		why = xasprintf("the command was changed, and %s cannot run "
+		    "another", runner);
+		r = refuse(g, "denied", 77, why);
+		free(why);
+		return r;
+	}
 	if (g->o->handoff == NULL) {
+		if (g->changed_by != NULL)
+			g->ui->changed(g->ui->s.arg, g->cmds.cmds[0].argv);
 		detail = xasprintf("%s; %s runs it (hook)", result, runner);
 		r = decide(g, result, detail);
 		free(detail);
@@ -819,7 +831,7 @@ unmeetable(struct gate *g, const struct approval *a)
 /* How the request ended, as the run that uses it will check it. */
 static void
 fill_state(const struct gate *g, const struct approval *a, int end,
-    struct reqstate *s)
+    const struct session_modify *m, struct reqstate *s)
 {
 	struct reqstate_vote *v;
 	size_t i;
@@ -843,8 +855,10 @@ fill_state(const struct gate *g, const struct approval *a, int end,
 	for (i = 0; i < a->nvotes; i++, s->nvotes++) {
 		v = &s->votes[i];
 		v->person = xstrdup(a->votes[i].person);
-		v->decision = xstrdup(a->votes[i].approve ? "approve" :
-		    "deny");
+		/* a Modify: the run that uses the request reads the change
+		 * from its proposer's ballot */
+		v->decision = xstrdup(m != NULL && i == m->vote ? "modify" :
+		    a->votes[i].approve ? "approve" : "deny");
 		v->channel = xstrdup(a->votes[i].channel);
 		v->identity = a->votes[i].identity != NULL ?
 		    xstrdup(a->votes[i].identity) : NULL;
@@ -874,7 +888,7 @@ serve_detached(struct gate *g, const struct approval *a, struct session *s)
 		session_close(s);
 		_exit(1);
 	}
-	fill_state(g, a, end, &st);
+	fill_state(g, a, end, session_modified(s), &st);
 	if (end == CHAN_CANCELLED && session_cancelled_by(s) != NULL)
 		st.detail = xstrdup(session_cancelled_by(s));
 	/* the state first: a reader never finds neither file */
@@ -1182,6 +1196,111 @@ refuse_store(struct gate *g, const struct ae_error *err)
 	return refuse(g, "error", 125, err->msg);
 }
 
+/* Whether a vote of s proposed a changed command. */
+static int
+has_change(const struct reqstate *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nvotes; i++)
+		if (strcmp(s->votes[i].decision, "modify") == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The request ended in a Modify: the proposer's vote, and the changed
+ * command, are believed only as the proposer's own ballot says them
+ * (the state file may be the requester's writing). Returns the index
+ * of that vote in s and the ballot in *b, or -1.
+ */
+static ssize_t
+change_ballot(const struct gate *g, const struct reqstate *s,
+    struct local_ballot *b)
+{
+	const struct person *p;
+	size_t i;
+
+	for (i = 0; i < s->nvotes; i++) {
+		if (strcmp(s->votes[i].decision, "modify") != 0)
+			continue;
+		if (strcmp(s->votes[i].channel, "local") != 0 ||
+		    (p = approvers_person(g->ap, s->votes[i].person)) == NULL ||
+		    reqstore_vote_ballot(g->cfg->local.spool, s, p,
+		    &s->votes[i], b) != 0)
+			return -1;
+		if (b->argv != NULL)
+			return (ssize_t)i;
+		local_ballot_release(b);
+		return -1;
+	}
+	return -1;
+}
+
+/*
+ * An agent's hook that uses its request, which an approver answered with
+ * a changed command (Modify): used once, and taken as conclude takes a
+ * Modify, on the votes their voters backed. Returns the exit status.
+ */
+static int
+changed_request(struct gate *g, const struct reqstore_entry *e,
+    const char *shown)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	const struct person *me = requester(g), *behalf = NULL;
+	const struct reqstate *s = &e->state;
+	struct session_modify m;
+	struct local_ballot b;
+	struct approval a;
+	char *why = NULL, *msg = NULL;
+	ssize_t k;
+	time_t at;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	if (g->o->on_behalf_of != NULL)
+		behalf = approvers_person(g->ap, g->o->on_behalf_of);
+	approval_init(&a, g->pol, &g->d, g->ap, me != NULL ? me->name : NULL,
+	    behalf != NULL ? behalf->name : NULL);
+	memset(&m, 0, sizeof(m));
+	if ((k = change_ballot(g, s, &b)) >= 0) {
+		why = backed_votes(g, s, &a, &at);
+		/* the proposer's vote, as counted: a denial of this command */
+		for (m.vote = 0; m.vote < a.nvotes; m.vote++)
+			if (!a.votes[m.vote].approve &&
+			    strcmp(a.votes[m.vote].person,
+			    s->votes[k].person) == 0)
+				break;
+	}
+	if (k < 0 || m.vote == a.nvotes) {
+		add_votes(g, s);
+		msg = xasprintf("request %s was denied: a changed command was "
+		    "proposed, but %s", shown, k >= 0 ? (why != NULL ? why :
+		    "its proposer's vote does not count") : "no ballot of its "
+		    "proposer in the spool backs it (a hook takes a change "
+		    "over the local channel only)");
+		r = refuse(g, "denied", 77, msg);
+		goto out;
+	}
+	m.person = a.votes[m.vote].person;
+	m.argv = b.argv;
+	record_votes(g, &a, &m);
+	if (time(NULL) > b.at + a.ttl) {
+		msg = xasprintf("the change to request %s expired", shown);
+		r = refuse(g, "timeout", 75, msg);
+	} else if (reqstore_mark_used(audit_repo_path(g->audit), e->id,
+	    &err) != 0 || reqstore_consume(g->cfg->local.spool, e, &err) != 0)
+		r = refuse_store(g, &err);
+	else
+		r = modified(g, &a, &m);
+ out:
+	free(msg);
+	free(why);
+	approval_release(&a);
+	local_ballot_release(&b);
+	return r;
+}
+
 static int
 use_request(struct gate *g)
 {
@@ -1208,6 +1327,10 @@ use_request(struct gate *g)
 	} else if (r != 0)
 		/* a file of someone else's, or not a state: never a yes */
 		r = refuse_store(g, &err);
+	else if (g->o->hand_off != NULL && strcmp(e.state.digest,
+	    record_digest(g->rec)) == 0 && strcmp(e.state.state,
+	    "denied") == 0 && has_change(&e.state))
+		r = changed_request(g, &e, shown);
 	else if ((r = check_state(g, &e.state, shown)) != 0) {
 		/* a denial: who said so, as the state has it */
 		if (strcmp(e.state.digest, record_digest(g->rec)) == 0)
@@ -1452,6 +1575,14 @@ modified(struct gate *g, const struct approval *a,
 
 	say(g, "%s proposed a changed command instead: %s", who, shown);
 	change_command(g, m, a->votes[m->vote].at, &c);
+	if (!g->o->accept_changes && g->o->hand_off != NULL) {
+		why = xasprintf("denied: %s proposed a changed command, which "
+		    "%s cannot run in its place, so the change was not "
+		    "applied: %s", who, g->o->hand_off, shown);
+		r = refuse(g, "denied", 77, why);
+		free(why);
+		goto out;
+	}
 	if (!g->o->accept_changes) {
 		why = xasprintf("denied: %s proposed a changed command, which "
 		    "runs only when the request accepts changes "

@@ -60,6 +60,12 @@ struct gate_ui {
 	void (*outcome)(void *arg, const char *json);
 	/* --no-wait: the request's id and code, for the caller's scripts */
 	void (*request)(void *arg, const char *id, const char *code);
+	/*
+	 * hand_off: an approver changed the command (Modify), and the
+	 * changed argv is what was approved; the host must run it instead,
+	 * or nothing. NULL: such a change is refused.
+	 */
+	void (*changed)(void *arg, char *const *argv);
 };
 
 /*

@@ -547,3 +547,20 @@ hook_quote(const char *s)
 	buf_addc(&b, '\'');
 	return buf_detach(&b);
 }
+
+char *
+hook_quote_argv(char *const *argv)
+{
+	struct buf b;
+	char *w;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; argv[i] != NULL; i++) {
+		w = hook_quote(argv[i]);
+		buf_addf(&b, "%s%s", i > 0 ? " " : "", w);
+		free(w);
+	}
+	buf_addc(&b, '\0');
+	return buf_detach(&b);
+}

@@ -93,5 +93,10 @@ char *hook_transcript_model(const char *path);
 
 /* s as one shell word in single quotes, byte for byte. Caller frees. */
 char *hook_quote(const char *s);
+/*
+ * argv as shell words, hook_quote'd and space-separated: `sh -c` runs
+ * exactly that argv. Caller frees.
+ */
+char *hook_quote_argv(char *const *argv);
 
 #endif

@@ -933,7 +933,33 @@ local_ballot_release(struct local_ballot *b)
 	free(b->digest);
 	free(b->decision);
 	free(b->reason);
+	strv_free(b->argv);
 	memset(b, 0, sizeof(*b));
+}
+
+/* A modify's changed command, as its ballot names it; NULL: not one. */
+static char **
+ballot_argv(json_t *a)
+{
+	char **argv = NULL;
+	json_t *w;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return NULL;
+	json_array_foreach(a, i, w) {
+		if (!json_is_string(w) ||
+		    strlen(json_string_value(w)) != json_string_length(w)) {
+			strv_free(argv);
+			return NULL;
+		}
+		argv = strv_push(argv, json_string_value(w));
+	}
+	if (argv[0][0] == '\0') {
+		strv_free(argv);
+		return NULL;
+	}
+	return argv;
 }
 
 /* Fills b from a ballot's text; 0, or AE_ERR_DENIED with why. */
@@ -941,7 +967,7 @@ static int
 ballot_parse(const char *text, size_t len, const char *path, uid_t uid,
     struct local_ballot *b, struct ae_error *err)
 {
-	json_t *o, *reason;
+	json_t *o, *reason, *argv = NULL;
 	const char *id, *digest, *decision;
 	json_int_t buid, pid, at;
 	int r = 0;
@@ -954,10 +980,15 @@ ballot_parse(const char *text, size_t len, const char *path, uid_t uid,
 	    ((reason = json_object_get(o, "reason")) != NULL &&
 	    !json_is_string(reason)) ||
 	    (strcmp(decision, "approve") != 0 &&
-	    strcmp(decision, "deny") != 0) ||
+	    strcmp(decision, "deny") != 0 &&
+	    strcmp(decision, "modify") != 0) ||
+	    (strcmp(decision, "modify") == 0) !=
+	    ((argv = json_object_get(o, "argv")) != NULL) ||
+	    (argv != NULL && (b->argv = ballot_argv(argv)) == NULL) ||
 	    buid != (json_int_t)uid || at <= 0) {
 		r = ae_error_set(err, AE_ERR_DENIED, "ballot '%s' is not a "
 		    "vote", path);
+		local_ballot_release(b);
 		goto out;
 	}
 	b->id = xstrdup(id);
@@ -1050,10 +1081,11 @@ ballot_text(const char *path)
  */
 static int
 ballot_write(const char *spool, const struct local_pending *p,
-    const char *decision, const char *reason, char **prev,
-    struct ae_error *err)
+    const char *decision, const char *reason, char *const *argv,
+    char **prev, struct ae_error *err)
 {
-	json_t *o = NULL, *desc = NULL, *digest;
+	json_t *o = NULL, *desc = NULL, *digest, *words = NULL;
+	size_t i;
 	char *path = ballot_path(spool, p->id, geteuid()), *text = NULL;
 	int r;
 
@@ -1070,8 +1102,19 @@ ballot_write(const char *spool, const struct local_pending *p,
 	    (json_int_t)geteuid(), "pid", (json_int_t)getpid(), "at",
 	    (json_int_t)time(NULL))) == NULL ||
 	    (reason != NULL && json_object_set_new(o, "reason",
-	    json_string(reason)) != 0) ||
-	    (text = json_dumps(o, JSON_COMPACT)) == NULL) {
+	    json_string(reason)) != 0)) {
+		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
+		    "make the ballot", p->id);
+		goto out;
+	}
+	/* a changed command is what the ballot backs, word for word */
+	if (argv != NULL) {
+		words = json_array();
+		for (i = 0; argv[i] != NULL; i++)
+			json_array_append_new(words, json_string(argv[i]));
+		json_object_set_new(o, "argv", words);
+	}
+	if ((text = json_dumps(o, JSON_COMPACT)) == NULL) {
 		r = ae_error_set(err, AE_ERR_CHANNEL, "request %s: unable to "
 		    "make the ballot", p->id);
 		goto out;
@@ -1134,7 +1177,8 @@ local_send(const char *spool, const char *id, const char *decision,
 	if ((r = find_request(spool, id, &p, err)) != 0 ||
 	    (r = sock_connect(spool, &p, &fd, err)) != 0)
 		goto out;
-	if ((r = ballot_write(spool, &p, decision, reason, &prev, err)) != 0)
+	if ((r = ballot_write(spool, &p, decision, reason, argv, &prev,
+	    err)) != 0)
 		goto out;
 	cast = 1;
 	r = exchange(fd, p.id, msg, reply, err);

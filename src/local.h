@@ -158,8 +158,9 @@ int local_cancel(const char *spool, const char *id, char **reply,
  * showed.
  */
 struct local_ballot {
-	char *id, *digest, *decision;	/* decision: "approve" or "deny" */
+	char *id, *digest, *decision;	/* "approve", "deny" or "modify" */
 	char *reason;		/* or NULL */
+	char **argv;		/* modify: the changed command; else NULL */
 	uid_t uid;		/* who cast it, as the file's owner */
 	pid_t pid;
 	time_t at;

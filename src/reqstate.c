@@ -284,7 +284,8 @@ parse_vote(json_t *o, struct reqstate_vote *v)
 	    object_text(o, "evidence", &v->evidence) != 0 ||
 	    v->person == NULL || v->channel == NULL || v->decision == NULL ||
 	    (strcmp(v->decision, "approve") != 0 &&
-	    strcmp(v->decision, "deny") != 0))
+	    strcmp(v->decision, "deny") != 0 &&
+	    strcmp(v->decision, "modify") != 0))
 		return -1;
 	return 0;
 }

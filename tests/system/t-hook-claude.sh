@@ -197,6 +197,20 @@ test_expect_success 'the approval was used once: the spool says so' '
 	test -e "$W/spool/$ID.used" && ! test -e "$W/spool/$ID.state"
 '
 
+test_expect_success 'a changed command (Modify) runs instead; the model sees its output' '
+	rm -f "$W/log/results.jsonl" "$W"/spool/*.json &&
+	{ agent "touch $W/work/approved-wide" & } &&
+	pending_request &&
+	(cd / && setpriv --reuid=aeh_bob --regid="$(id -g aeh_bob)" --clear-groups \
+	    -- env HOME=/ "$AE" approve "$CODE" --config "$W/config.yaml" \
+	    --modify -- echo "changed it'"'"'s \$HOME") &&
+	wait &&
+	! test -e "$W/work/approved-wide" &&
+	seen >seen.txt && grep -q "^False	changed it'"'"'s \$HOME$" seen.txt &&
+	record decision.result modified.by >rec.txt &&
+	printf "approved\nbob\n" | diff - rec.txt
+'
+
 settings 3s
 test_expect_success 'an approval slower than the hook timeout: denied in time, nothing runs' '
 	rm -f "$W"/spool/*.json &&
