@@ -478,12 +478,14 @@ int
 slackpoll_result_parse(const char *channel, const char *ts, long long now,
     char *text, struct slackpoll_news *news)
 {
-	char *line, *save = NULL, *end;
+	char *line, *end;
 	long long at;
-	int k = 0;
+	int k;
 
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save), k++) {
+	/* lines as the poller writes them: none blank */
+	for (k = 0; (line = strsep(&text, "\n")) != NULL; k++) {
+		if (line[0] == '\0' && text == NULL)
+			break;
 		if (k == 0 && strcmp(line, MAGIC) != 0)
 			return -1;
 		if (k == 1) {
