@@ -207,16 +207,24 @@ test_expect_success 'an unreadable or loose credential file stops the run' '
 	chmod 600 secret.txt
 '
 
+# sleeper: `approve-exec -- sleep 30` in the background, once its command
+# has started; sets pid (approve-exec's) and child (the sleep's)
+sleeper() {
+	"$AE" --config main.yaml -- sleep 30 &
+	pid=$!
+	n=0
+	while [ $n -lt 100 ]; do
+		child=$(pgrep -P $pid) && return 0
+		sleep 0.1; n=$((n + 1))
+	done
+	return 1
+}
+
 # While the command runs, its decision is a signed entry of the journal,
 # synced before it started; main moves once, after it.
 test_expect_success 'while the command runs, its decision is a signed journal entry' '
 	before=$(git -C main.git rev-parse main) || exit 1
-	"$AE" --config main.yaml -- sleep 30 &
-	pid=$! &&
-	n=0 && while [ $n -lt 100 ]; do
-		pgrep -P $pid >/dev/null && break
-		sleep 0.1; n=$((n + 1))
-	done &&
+	sleeper &&
 	test "$(git -C main.git rev-parse main)" = "$before" &&
 	e=$(pending main.git/approve-exec-journal) && test -f "$e" &&
 	entry_text "$e" >entry &&
@@ -226,7 +234,7 @@ test_expect_success 'while the command runs, its decision is a signed journal en
 	ssh-keygen -Y check-novalidate -n approve-exec-journal -s entry.sig <payload >/dev/null &&
 	printf x >>payload &&
 	! ssh-keygen -Y check-novalidate -n approve-exec-journal -s entry.sig <payload >/dev/null 2>&1 &&
-	echo "$pid $(pgrep -P $pid)" >sleeper
+	echo "$pid $child" >sleeper
 '
 
 test_expect_success 'kill -9 mid-run: the next writer commits the decision without an outcome' '
@@ -241,19 +249,14 @@ test_expect_success 'kill -9 mid-run: the next writer commits the decision witho
 '
 
 test_expect_success 'a live entry is left alone; a committed one left over is removed' '
-	"$AE" --config main.yaml -- sleep 30 &
-	pid=$! &&
-	n=0 && while [ $n -lt 100 ]; do
-		pgrep -P $pid >/dev/null && break
-		sleep 0.1; n=$((n + 1))
-	done &&
+	sleeper &&
 	live=$(pending main.git/approve-exec-journal) &&
 	"$AE" --config main.yaml -- true &&
 	test "$(pending main.git/approve-exec-journal)" = "$live" &&
 	entry_text "$live" >left.entry &&
 	p=$(head -1 left.entry | sed "s/.*\"path\":\"\([^\"]*\)\".*/\1/") &&
 	! git -C main.git cat-file -e "main:$p" 2>/dev/null &&
-	pkill -P $pid sleep; wait $pid;
+	kill $child; wait $pid;
 	git -C main.git cat-file -e "main:$p" &&
 	count=$(git -C main.git rev-list --count main) &&
 	cp left.entry main.git/approve-exec-journal/ &&
