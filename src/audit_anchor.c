@@ -14,7 +14,7 @@ audit_anchor_default(const char *repo)
 	char *real, *p, *out;
 	size_t n;
 
-	if ((real = realpath(repo, NULL)) == NULL)
+	if ((real = xrealpath(repo)) == NULL)
 		return NULL;
 	/* a clone's git directory: beside the work tree, not inside it */
 	n = strlen(real);

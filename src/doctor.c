@@ -145,7 +145,7 @@ check_dirs(struct doctor *d, const char *path, int immediate)
 	char *real, *dir;
 	struct stat st;
 
-	if ((real = realpath(path, NULL)) == NULL)
+	if ((real = xrealpath(path)) == NULL)
 		return;
 	for (dir = dirname(real); ; dir = dirname(dir)) {
 		if (stat(dir, &st) != 0)
@@ -497,7 +497,7 @@ static int
 is_self(const char *cmd, const char *self)
 {
 	size_t n = strcspn(cmd, " \t");
-	char *path = xstrndup(cmd, n), *real = realpath(path, NULL);
+	char *path = xstrndup(cmd, n), *real = xrealpath(path);
 	int yes;
 
 	yes = real != NULL && self != NULL && strcmp(real, self) == 0;
@@ -567,7 +567,7 @@ check_sudo(struct doctor *d)
 	if (text == NULL)
 		return;
 	user = xstrdup(pw->pw_name);
-	self = realpath("/proc/self/exe", NULL);
+	self = xrealpath("/proc/self/exe");
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, " may run the following commands") != NULL)

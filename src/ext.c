@@ -56,7 +56,7 @@ module_open(const char *path, int *fd, char **real, struct ae_error *err)
 	    O_CLOEXEC)) == -1)
 		return ae_error_set(err, r, "unable to open '%s': %s", path,
 		    strerror(errno));
-	if ((*real = realpath(path, NULL)) == NULL) {
+	if ((*real = xrealpath(path)) == NULL) {
 		ae_error_set(err, r, "unable to resolve '%s': %s", path,
 		    strerror(errno));
 		goto out;

@@ -285,7 +285,7 @@ local_open(struct local_req **out, const char *spool,
 	r->cancelled_by = -1;
 	/* a list that cannot be named absolutely is not named at all */
 	if (info->approvers != NULL)
-		r->approvers = realpath(info->approvers, NULL);
+		r->approvers = xrealpath(info->approvers);
 	r->sock_path = xasprintf("%s/%s.sock", spool, info->id);
 	r->desc_path = xasprintf("%s/%s.json", spool, info->id);
 	/* the socket first: a description names a live request */

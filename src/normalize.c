@@ -655,7 +655,7 @@ change_dir(struct launch *out, const char *dir)
 	else if (out->cwd != NULL)
 		p = xasprintf("%s/%s", out->cwd, dir);
 	free(out->cwd);
-	out->cwd = p != NULL ? realpath(p, NULL) : NULL;
+	out->cwd = p != NULL ? xrealpath(p) : NULL;
 	free(p);
 }
 
@@ -1537,7 +1537,7 @@ real_dir_join(const char *path)
 
 	dir = base == path + 1 ? xstrdup("/") :
 	    xstrndup(path, (size_t)(base - path - 1));
-	r = realpath(dir, NULL);
+	r = xrealpath(dir);
 	free(dir);
 	if (r == NULL)
 		return NULL;
@@ -1559,7 +1559,7 @@ real_target(const char *path)
 	int i;
 
 	for (i = 0; i < 40 && r == NULL; i++) {
-		if ((r = realpath(cur, NULL)) != NULL)
+		if ((r = xrealpath(cur)) != NULL)
 			break;
 		if ((n = readlink(cur, link, sizeof(link) - 1)) <= 0) {
 			r = real_dir_join(cur);
@@ -1692,7 +1692,7 @@ env_interp(const struct norm_cmd *c, const char *arg, char **interp)
 	    strpbrk(arg, " \t") != NULL)
 		return "script whose #!/usr/bin/env line has options";
 	found = norm_which(arg, norm_getenv(c->env, "PATH"), c->cwd);
-	real = found != NULL && found[0] == '/' ? realpath(found, NULL) : NULL;
+	real = found != NULL && found[0] == '/' ? xrealpath(found) : NULL;
 	free(found);
 	if (real == NULL)
 		return "script whose interpreter is not found";
@@ -1744,7 +1744,7 @@ check_script(struct norm_cmd *c)
 		else if (prog[0] != '/')
 			why = "script whose interpreter is not an absolute path";
 		free(interp);
-		if (why != NULL || (interp = realpath(prog, NULL)) == NULL)
+		if (why != NULL || (interp = xrealpath(prog)) == NULL)
 			break;
 		if (!system_file(interp))
 			why = "script whose interpreter others than root can write";
@@ -1772,7 +1772,7 @@ resolve(const struct normer *nz, struct norm_cmd *c)
 	if (c->path != NULL && c->path[0] != '/')
 		set_opaque(c, "file in a directory that is not known");
 	else if (c->path != NULL)
-		c->real = realpath(c->path, NULL);
+		c->real = xrealpath(c->path);
 	c->system = c->path == NULL || (c->real != NULL &&
 	    system_file(c->real));
 	if (c->real == NULL)

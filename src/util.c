@@ -46,6 +46,16 @@ xreallocarray(void *p, size_t nmemb, size_t size)
 }
 
 char *
+xrealpath(const char *path)
+{
+	char *r;
+
+	if ((r = realpath(path, NULL)) == NULL && errno == ENOMEM)
+		abort();
+	return r;
+}
+
+char *
 xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

@@ -18,6 +18,12 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/*
+ * realpath(path, NULL): NULL with errno for a path that cannot be
+ * resolved, but an allocation that fails aborts, as above, rather than
+ * pass for a path that is not there.
+ */
+char *xrealpath(const char *path);
 /* Returns a newly allocated formatted string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
