@@ -431,13 +431,60 @@ repack(struct audit *a)
 	(void)gitpack_repack(a->gitdir, REPACK_OVER, &ignored);
 }
 
+/* The body of the object id in batch, or NULL. */
+static const struct buf *
+batch_body(const struct gitobj_batch *b, const struct gitobj_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (memcmp(b->ids[i].b, id->b, GITOBJ_RAWSZ) == 0)
+			return &b->bodies[i];
+	return NULL;
+}
+
+/*
+ * Stores batch, whose last object is commit, the commit of path := data:
+ * synced; or, with stage set, if the journal takes it
+ * (audit_journal_stage: the commit, the record and the pack's name
+ * durable in this run's entry first), written unsynced, and main's
+ * update after it (ref->nosync).
+ */
+static int
+store(struct audit *a, struct gitobj_batch *batch, int stage,
+    const char *path, const char *data, size_t len,
+    const struct gitobj_id *commit, struct gitobj_reflock *ref,
+    struct ae_error *err)
+{
+	struct gitpack_built b;
+	const struct buf *body;
+	unsigned flags = 0;
+	int r;
+
+	ref->nosync = 0;
+	if (!stage || (body = batch_body(batch, commit)) == NULL)
+		return gitobj_batch_commit(batch, err);
+	if ((r = gitobj_batch_build(batch, &b, err)) != 0)
+		return r;
+	if (audit_journal_stage(a, path, data, len, body->p, body->len,
+	    commit, &b.name) == 0) {
+		flags = GITPACK_NOSYNC;
+		ref->nosync = 1;
+	}
+	r = gitpack_store(a->gitdir, &b, flags, err);
+	gitpack_built_release(&b);
+	gitobj_batch_release(batch);
+	return r;
+}
+
 /*
  * With the writers' lock held: commits path := data on main's tip, as
- * fast_put says.
+ * fast_put says. With stage set, path is this run's own record, whose
+ * journal entry a->jfd holds: its commit may be staged there (store).
  */
 int
 audit_put_locked(struct audit *a, const char *path, const char *data,
-    size_t len, const char *message, const char *author,
+    size_t len, const char *message, const char *author, int stage,
     struct ae_error *err)
 {
 	struct gitobj_batch batch;
@@ -467,10 +514,13 @@ audit_put_locked(struct audit *a, const char *path, const char *data,
 		    err)) == 0 &&
 		    (r = write_commit(a, &tree, &parent, message, author,
 		    &commit, &batch, err)) == 0 &&
-		    (r = gitobj_ref_lock(a->gitdir, AUDIT_BRANCH, &commit,
+		    (r = (stage ? gitobj_ref_lock_unsynced :
+		    gitobj_ref_lock)(a->gitdir, AUDIT_BRANCH, &commit,
 		    &parent, &ref, err)) == 0 &&
-		    (r = gitobj_batch_commit(&batch, err)) == 0)
-			r = gitobj_ref_commit(&ref, err);
+		    (r = store(a, &batch, stage, path, data, len, &commit,
+		    &ref, err)) == 0 &&
+		    (r = gitobj_ref_commit(&ref, err)) == 0 && ref.nosync)
+			audit_journal_staged(a);
 		gitobj_ref_unlock(&ref);
 		if (r != GITOBJ_MOVED)
 			break;
@@ -480,6 +530,70 @@ audit_put_locked(struct audit *a, const char *path, const char *data,
  out:
 	gitobj_batch_release(&batch);
 	return r;
+}
+
+/* The parent of the commit whose body is commit (its second line). */
+static int
+commit_parent(const char *commit, size_t len, struct gitobj_id *parent,
+    struct ae_error *err)
+{
+	const char *p = commit + 46;	/* past "tree HEX\n" */
+
+	if (len < 46 + 48 || memcmp(p, "parent ", 7) != 0 ||
+	    gitobj_id_parse(parent, p + 7) != 0 || p[47] != '\n')
+		return ae_error_set(err, AE_ERR_GIT, "a commit without a "
+		    "parent line");
+	return 0;
+}
+
+int
+audit_put_exact(struct audit *a, const char *path, const char *data,
+    size_t len, const char *commit, size_t clen, struct gitobj_id *id,
+    struct ae_error *err)
+{
+	struct gitobj_batch batch;
+	struct gitobj_id blob, parent, tree, want;
+	int r;
+
+	memset(&batch, 0, sizeof(batch));
+	if ((r = gitobj_commit_tree(commit, clen, &want, err)) != 0 ||
+	    (r = commit_parent(commit, clen, &parent, err)) != 0 ||
+	    (r = gitobj_write(a->gitdir, GITOBJ_BLOB, data, len, &blob,
+	    &batch, err)) != 0 ||
+	    (r = put_trees(a, &parent, path, &blob, &tree, &batch, err)) != 0)
+		goto out;
+	if (memcmp(tree.b, want.b, GITOBJ_RAWSZ) != 0) {
+		r = ae_error_set(err, AE_ERR_GIT, "'%s': a staged commit's tree "
+		    "is not the tree of its record %s", a->path, path);
+		goto out;
+	}
+	if ((r = gitobj_write(a->gitdir, GITOBJ_COMMIT, commit, clen, id,
+	    &batch, err)) == 0)
+		r = gitobj_batch_commit(&batch, err);
+ out:
+	gitobj_batch_release(&batch);
+	return r;
+}
+
+int
+audit_commit_parent(struct audit *a, const struct gitobj_id *id,
+    struct gitobj_id *parent, struct ae_error *err)
+{
+	struct buf body;
+	int r;
+
+	buf_init(&body);
+	if ((r = read_obj(a, id, GITOBJ_COMMIT, &body, err)) == 0)
+		r = commit_parent(body.p, body.len, parent, err);
+	buf_release(&body);
+	return r;
+}
+
+void
+audit_packs_reset(struct audit *a)
+{
+	gitpack_set_free(a->packs);
+	a->packs = gitpack_set_new(a->gitdir);
 }
 
 /*
@@ -501,6 +615,7 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
 	/* an entry that cannot be folded now is left for the next writer */
 	(void)audit_journal_fold(a, &ignored);
 	if ((r = audit_put_locked(a, path, data, len, message, author,
+	    a->jfd != -1 && a->jpath != NULL && strcmp(path, a->jpath) == 0,
 	    err)) == 0)
 		repack(a);
 	close(lock);	/* releases the lock */
@@ -740,7 +855,9 @@ audit_open(struct audit **out, const struct audit_opts *o,
 	a->signer = xasprintf("%s namespaces=\"git\" %s", a->committer_email,
 	    pub);
 	free(pub);
-	if ((r = open_repo(a, err)) != 0 || (r = ensure_signer(a, err)) != 0)
+	/* staged commits of another boot are written again first */
+	if ((a->remote == NULL && (r = audit_journal_recover(a, err)) != 0) ||
+	    (r = open_repo(a, err)) != 0 || (r = ensure_signer(a, err)) != 0)
 		goto out;
 	*out = a;	/* transferred */
 	a = NULL;

@@ -119,6 +119,21 @@ int audit_journal_parse(struct audit_journal_entry *e, const char *text,
     size_t len, const char *what, struct ae_error *err);
 void audit_journal_entry_release(struct audit_journal_entry *e);
 
+/*
+ * The two parts of a staged commit in a slot (audit_journal.c), parsed;
+ * they prove nothing until the commit is hashed and its signature checked.
+ * stamp_parse: size bytes, "approve-exec-stage S BOOT COMMIT PACK OFF
+ * LEN\n" then NULs. section_parse: {"path","record","commit"}, each
+ * returned allocated. Both return 0 or -1.
+ */
+int audit_journal_stamp_parse(const char *text, size_t size, char *state,
+    char boot[37], unsigned *off, unsigned *len, char commit[41],
+    char pack[41]);
+/* This boot's id, as the journal's stamps say it, or NULL. */
+const char *audit_journal_boot(void);
+int audit_journal_section_parse(const char *text, size_t len, char **path,
+    char **record, char **commit, size_t *clen);
+
 
 /* Returns this host's allowed_signers line. Borrowed. */
 const char *audit_signer_line(const struct audit *a);

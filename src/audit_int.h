@@ -10,6 +10,7 @@
 #include <git2.h>
 
 #include "audit.h"
+#include "gitobj.h"
 
 struct gitpack_set;
 
@@ -29,6 +30,13 @@ struct audit {
 	int jfd;		/* this run's journal entry, locked, or -1 */
 	char *jname;		/* its file */
 	int jslot;		/* it is a slot, cleared once committed */
+	char *jpath;		/* its record's path */
+	size_t jlen;		/* its text's length, up to the NUL */
+	int jstaged;		/* its commit is staged in it (stamp "P") */
+	struct gitobj_id jcommit, jpack;	/* the commit staged, its pack */
+	unsigned jsec_off, jsec_len;	/* where the stage section is */
+	int jboot;		/* the journal's boot file: 0 unread, 1 this
+				   boot's, -1 none, -2 another's */
 };
 
 /*
@@ -98,8 +106,47 @@ int audit_sync(struct audit *a, struct ae_error *err);
 int audit_lock_writers(struct audit *a, long deadline);
 
 int audit_put_locked(struct audit *a, const char *path, const char *data,
-    size_t len, const char *message, const char *author,
+    size_t len, const char *message, const char *author, int stage,
     struct ae_error *err);
+
+/*
+ * With the writers' lock held, for the journal's repair: writes again,
+ * synced, the objects of a commit audit_put_locked made, whose body is
+ * commit: the blob data at path, the trees along path on the commit's
+ * parent, and the commit. The commit's tree must be the tree that makes.
+ * *id receives the commit's id. Returns 0 or AE_ERR_GIT.
+ */
+int audit_put_exact(struct audit *a, const char *path, const char *data,
+    size_t len, const char *commit, size_t clen, struct gitobj_id *id,
+    struct ae_error *err);
+
+/* The first parent of commit id. Returns 0 or AE_ERR_GIT. */
+int audit_commit_parent(struct audit *a, const struct gitobj_id *id,
+    struct gitobj_id *parent, struct ae_error *err);
+
+/* Forgets the packs read so far: some were removed or rewritten. */
+void audit_packs_reset(struct audit *a);
+
+/*
+ * The journal's side of a staged commit (audit_journal.c).
+ * audit_journal_stage writes into this run's slot the commit id (its
+ * body commit), the record at path and the name of the pack about to be
+ * written, synced: once it returns 0, the pack and main's update may be
+ * written unsynced, since the next writer after a crash of the machine
+ * writes them again from the slot. Nonzero: not staged, write synced.
+ * audit_journal_staged marks the slot once main names the commit.
+ */
+int audit_journal_stage(struct audit *a, const char *path,
+    const char *record, size_t rlen, const char *commit, size_t clen,
+    const struct gitobj_id *id, const struct gitobj_id *pack);
+void audit_journal_staged(struct audit *a);
+
+/*
+ * Before main is read: if the journal's commits were last staged in
+ * another boot, writes them again (audit_journal_fold) under the
+ * writers' lock. Returns 0 or AE_ERR_GIT.
+ */
+int audit_journal_recover(struct audit *a, struct ae_error *err);
 
 int audit_fast_read(struct audit *a, const char *path, char **out,
     struct ae_error *err);

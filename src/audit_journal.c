@@ -28,6 +28,32 @@
  * died between the commit and the clearing) is only cleared or removed.
  * Nothing that ran can be lost: an entry is only cleared or removed once
  * its record is on main, and a slot is only claimed when it is empty.
+ *
+ * A slot's commit may be staged (audit_journal_stage): what a commit
+ * would sync (its pack, main's update: five fsyncs) is made durable in
+ * the slot instead, with one fdatasync, and then written unsynced. The
+ * stage is two more parts of the slot, written after the entry's NUL:
+ *
+ *   a section   {"path":PATH,"record":TEXT,"commit":BODY}, the commit's
+ *               body as git stores it, signature and all
+ *   the stamp   the slot's last STAMP_SIZE bytes: "approve-exec-stage
+ *               S BOOT COMMIT PACK OFF LEN\n", S "P" (staged) or "C"
+ *               (main names it), BOOT the boot the commit was written
+ *               in, PACK the pack holding its new objects, OFF and LEN
+ *               the section
+ *
+ * Section and stamp "P" are synced before the pack is written; once main
+ * names the commit the stamp says "C" and the entry's first byte is
+ * cleared (neither synced). Until the machine stops, everything written
+ * is what every reader sees, synced or not. After it restarts (another
+ * boot id), the pack or main's update may be lost or half written: the
+ * next writer removes the packs the stamps name, writes each staged
+ * commit again from its section, parent first, synced (the same commits,
+ * the same ids), and moves main to the last of them if main does not
+ * contain it. A stamp "P" whose writer died is written again the same
+ * way. Slots whose stamp says "C" are settled SETTLE_AT at a time: their
+ * packs, the pack directory and main synced, then the stamps cleared;
+ * only then may the slot be claimed again.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -54,6 +80,19 @@
 #define SLOT_SIZE	16384u
 #define SLOT_MAX	64u
 #define SLOT_TAKEN	1
+#define STAMP_SIZE	192u
+#define STAMP_AT	(SLOT_SIZE - STAMP_SIZE)
+#define STAMP_MAGIC	"approve-exec-stage "
+#define BOOT_LEN	36
+#define SETTLE_AT	8
+
+/* A slot's stamp, parsed. */
+struct stamp {
+	char state;			/* 'P' or 'C' */
+	char boot[BOOT_LEN + 1];
+	struct gitobj_id commit, pack;
+	unsigned off, len;		/* the section */
+};
 
 int
 audit_journal_usable(const struct audit *a)
@@ -66,6 +105,128 @@ static char *
 journal_dir(const struct audit *a)
 {
 	return xasprintf("%s" AUDIT_JOURNAL_DIR, a->gitdir);
+}
+
+/*
+ * This boot's id (the kernel's random boot_id), or NULL if it cannot be
+ * read: then nothing is staged, and every stamp found is written again.
+ */
+static const char *
+boot_id(void)
+{
+	static char id[BOOT_LEN + 1];
+	static int state;	/* 0 not read, 1 read, -1 unreadable */
+	size_t i;
+	ssize_t n;
+	int fd;
+
+	if (state == 0) {
+		state = -1;
+		if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+		    O_CLOEXEC)) != -1) {
+			n = read(fd, id, BOOT_LEN);
+			close(fd);
+			for (i = 0; n == BOOT_LEN && i < BOOT_LEN &&
+			    strchr("0123456789abcdef-", id[i]) != NULL &&
+			    id[i] != '\0'; i++)
+				;
+			if (n == BOOT_LEN && i == BOOT_LEN)
+				state = 1;
+			id[BOOT_LEN] = '\0';
+		}
+	}
+	return state == 1 ? id : NULL;
+}
+
+const char *
+audit_journal_boot(void)
+{
+	return boot_id();
+}
+
+static void
+stamp_text(char out[STAMP_SIZE], const struct stamp *st)
+{
+	char c[GITOBJ_HEXSZ + 1], p[GITOBJ_HEXSZ + 1];
+
+	gitobj_id_hex(&st->commit, c);
+	gitobj_id_hex(&st->pack, p);
+	memset(out, 0, STAMP_SIZE);
+	snprintf(out, STAMP_SIZE, STAMP_MAGIC "%c %s %s %s %u %u\n", st->state,
+	    st->boot, c, p, st->off, st->len);
+}
+
+/*
+ * Parses a stamp's STAMP_SIZE bytes: the line, then only NULs. Returns
+ * 0, or -1 for anything else (a stamp half written, say).
+ */
+int
+audit_journal_stamp_parse(const char *text, size_t size, char *state,
+    char boot[37], unsigned *off, unsigned *len, char commit[41],
+    char pack[41])
+{
+	const char *p = text, *end = text + size, *nl;
+	struct gitobj_id id;
+	unsigned long v[2];
+	char *q;
+	int i;
+
+	if (size != STAMP_SIZE || (nl = memchr(text, '\n', size)) == NULL ||
+	    memcmp(p, STAMP_MAGIC, sizeof(STAMP_MAGIC) - 1) != 0)
+		return -1;
+	for (q = (char *)nl + 1; q < end; q++)
+		if (*q != '\0')
+			return -1;
+	p += sizeof(STAMP_MAGIC) - 1;
+	if (nl - p < 2 || (*p != 'P' && *p != 'C') || p[1] != ' ')
+		return -1;
+	*state = *p;
+	p += 2;
+	if (nl - p < BOOT_LEN + 1 || p[BOOT_LEN] != ' ')
+		return -1;
+	for (i = 0; i < BOOT_LEN; i++)
+		if (strchr("0123456789abcdef-", p[i]) == NULL || p[i] == '\0')
+			return -1;
+	memcpy(boot, p, BOOT_LEN);
+	boot[BOOT_LEN] = '\0';
+	p += BOOT_LEN + 1;
+	if (nl - p < 2 * (GITOBJ_HEXSZ + 1) || gitobj_id_parse(&id, p) != 0 ||
+	    p[GITOBJ_HEXSZ] != ' ' || gitobj_id_parse(&id,
+	    p + GITOBJ_HEXSZ + 1) != 0 || p[2 * GITOBJ_HEXSZ + 1] != ' ')
+		return -1;
+	memcpy(commit, p, GITOBJ_HEXSZ);
+	commit[GITOBJ_HEXSZ] = '\0';
+	memcpy(pack, p + GITOBJ_HEXSZ + 1, GITOBJ_HEXSZ);
+	pack[GITOBJ_HEXSZ] = '\0';
+	p += 2 * (GITOBJ_HEXSZ + 1);
+	for (i = 0; i < 2; i++) {
+		if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' &&
+		    p[1] <= '9'))
+			return -1;
+		errno = 0;
+		v[i] = strtoul(p, &q, 10);
+		if (errno != 0 || v[i] > SLOT_SIZE || *q != (i == 0 ? ' ' : '\n'))
+			return -1;
+		p = q + 1;
+	}
+	if (p != nl + 1 || v[0] < 2 || v[1] == 0 || v[0] + v[1] > STAMP_AT)
+		return -1;
+	*off = (unsigned)v[0];
+	*len = (unsigned)v[1];
+	return 0;
+}
+
+static int
+stamp_read(const char *text, struct stamp *st)
+{
+	char c[GITOBJ_HEXSZ + 1], p[GITOBJ_HEXSZ + 1];
+
+	if (audit_journal_stamp_parse(text, STAMP_SIZE, &st->state, st->boot,
+	    &st->off, &st->len, c, p) != 0)
+		return -1;
+	(void)gitobj_id_parse(&st->commit, c);
+	(void)gitobj_id_parse(&st->pack, p);
+	return 0;
 }
 
 /* "ID.entry" for the last component of path, "…/ID.json". */
@@ -170,7 +331,7 @@ static int
 slot_claim(const char *dir, int *fd, struct ae_error *err)
 {
 	struct stat st;
-	char *file, c;
+	char *file, c, s;
 	unsigned i;
 	int r;
 
@@ -186,11 +347,14 @@ slot_claim(const char *dir, int *fd, struct ae_error *err)
 			return r;
 		}
 		free(file);
-		/* held by its writer, or by one folding it; or an entry */
+		/*
+		 * held by its writer, or by one folding it; or an entry, or
+		 * a staged commit not yet settled
+		 */
 		if (flock(*fd, LOCK_EX | LOCK_NB) == 0 &&
 		    fstat(*fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_size == SLOT_SIZE && pread(*fd, &c, 1, 0) == 1 &&
-		    c == '\0')
+		    c == '\0' && pread(*fd, &s, 1, STAMP_AT) == 1 && s == '\0')
 			return 0;
 		close(*fd);
 	}
@@ -310,7 +474,7 @@ audit_journal_begin(struct audit *a, const char *path, const char *data,
 		goto out;
 	text = xasprintf("%s%s", line, armor);
 	len = strlen(text);
-	if (len < SLOT_SIZE && (r = slot_claim(dir, &fd, err)) != 0)
+	if (len < STAMP_AT && (r = slot_claim(dir, &fd, err)) != 0)
 		goto out;
 	if (fd == -1) {
 		r = entry_file(a, dir, name, text, len, err);
@@ -322,6 +486,8 @@ audit_journal_begin(struct audit *a, const char *path, const char *data,
 	fd = -1;
 	a->jname = NULL;
 	a->jslot = 1;
+	a->jlen = len;
+	a->jpath = xstrdup(path);
  out:
 	if (fd != -1)
 		close(fd);
@@ -341,16 +507,220 @@ audit_journal_end(struct audit *a, int committed)
 	/*
 	 * cleared or unlinked with the lock held, so no writer folds it
 	 * meanwhile; a slot's clearing needs no sync: an entry whose
-	 * record main has is only cleared by the next fold
+	 * record main has is only cleared by the next fold. A staged
+	 * commit's slot was cleared by audit_journal_staged, or is left,
+	 * stamped, for the next writer to write again.
 	 */
-	if (committed && a->jslot)
+	if (committed && a->jslot && !a->jstaged)
 		(void)pwrite_all(a->jfd, "", 1, 0);
-	else if (committed)
+	else if (committed && !a->jslot)
 		(void)unlink(a->jname);
 	close(a->jfd);
 	a->jfd = -1;
 	free(a->jname);
 	a->jname = NULL;
+	free(a->jpath);
+	a->jpath = NULL;
+	a->jstaged = 0;
+}
+
+/*
+ * The journal's file "boot": the boot in which its commits were last
+ * staged, written (synced) before the first is. A run that finds another
+ * boot there writes the stages of that boot again before it reads main
+ * (audit_journal_recover): main itself may be half written.
+ */
+#define BOOT_FILE	"boot"
+
+/* Whether the boot file says boot (read once a run). */
+static int
+boot_file_says(struct audit *a, const char *boot)
+{
+	char *file, got[BOOT_LEN + 2];
+	ssize_t n;
+	int fd;
+
+	if (a->jboot == 0) {
+		a->jboot = -1;
+		file = xasprintf("%s" AUDIT_JOURNAL_DIR BOOT_FILE, a->gitdir);
+		if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+			n = read(fd, got, sizeof(got));
+			close(fd);
+			if (n == BOOT_LEN + 1 && got[BOOT_LEN] == '\n' &&
+			    memcmp(got, boot, BOOT_LEN) == 0)
+				a->jboot = 1;
+			else
+				a->jboot = -2;	/* another boot's, or torn */
+		}
+		free(file);
+	}
+	return a->jboot == 1;
+}
+
+/* Writes the boot file (synced) unless it says boot already. */
+static int
+boot_file_put(struct audit *a, const char *boot)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+	char *dir, *tmp, *file, line[BOOT_LEN + 1];
+	int fd, r = -1;
+
+	if (boot_file_says(a, boot))
+		return 0;
+	dir = journal_dir(a);
+	tmp = xasprintf("%stmp-XXXXXX", dir);
+	file = xasprintf("%s" BOOT_FILE, dir);
+	memcpy(line, boot, BOOT_LEN);
+	line[BOOT_LEN] = '\n';
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) != -1) {
+		if (write_all(fd, line, sizeof(line)) == 0 &&
+		    fchmod(fd, 0600) == 0 && fsync(fd) == 0 &&
+		    rename(tmp, file) == 0 &&
+		    gitobj_sync_dir(dir, &ignored) == 0)
+			r = 0;
+		close(fd);
+		if (r != 0)
+			(void)unlink(tmp);
+	}
+	if (r == 0)
+		a->jboot = 1;
+	free(dir);
+	free(tmp);
+	free(file);
+	return r;
+}
+
+int
+audit_journal_recover(struct audit *a, struct ae_error *err)
+{
+	const char *boot = boot_id();
+	long deadline;
+	int lock, r;
+
+	if (boot == NULL || boot_file_says(a, boot) || a->jboot == -1)
+		return 0;	/* nothing staged, or this boot's */
+	deadline = audit_now_ms() + a->lock_timeout_ms;
+	if ((lock = audit_lock_writers(a, deadline)) == -1)
+		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
+		    "writers' lock within %ld s", a->path,
+		    a->lock_timeout_ms / 1000);
+	if ((r = audit_journal_fold(a, err)) == 0)
+		(void)boot_file_put(a, boot);
+	close(lock);
+	return r;
+}
+
+static char *
+section_text(const char *path, const char *record, size_t rlen,
+    const char *commit, size_t clen)
+{
+	json_t *o;
+	char *s;
+
+	if ((o = json_pack("{s:s, s:s%, s:s%}", "path", path, "record", record,
+	    rlen, "commit", commit, clen)) == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_ENSURE_ASCII);
+	json_decref(o);
+	return s;
+}
+
+int
+audit_journal_section_parse(const char *text, size_t len, char **path,
+    char **record, char **commit, size_t *clen)
+{
+	json_error_t je;
+	json_t *o, *c;
+	const char *p, *r;
+
+	*path = *record = *commit = NULL;
+	*clen = 0;
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return -1;
+	p = json_string_value(json_object_get(o, "path"));
+	r = json_string_value(json_object_get(o, "record"));
+	c = json_object_get(o, "commit");
+	if (json_object_size(o) != 3 || p == NULL || r == NULL ||
+	    !json_is_string(c) || strncmp(p, "records/", 8) != 0 ||
+	    strstr(p, "..") != NULL || strlen(r) != json_string_length(
+	    json_object_get(o, "record"))) {
+		json_decref(o);
+		return -1;
+	}
+	*path = xstrdup(p);
+	*record = xstrdup(r);
+	*clen = json_string_length(c);
+	*commit = xmalloc(*clen + 1);
+	memcpy(*commit, json_string_value(c), *clen + 1);
+	json_decref(o);
+	return 0;
+}
+
+int
+audit_journal_stage(struct audit *a, const char *path, const char *record,
+    size_t rlen, const char *commit, size_t clen, const struct gitobj_id *id,
+    const struct gitobj_id *pack)
+{
+	struct stamp st;
+	char stamp[STAMP_SIZE], *sec;
+	const char *boot;
+	size_t n;
+	int r = -1;
+
+	if (a->jfd == -1 || !a->jslot || (boot = boot_id()) == NULL ||
+	    boot_file_put(a, boot) != 0 ||
+	    (sec = section_text(path, record, rlen, commit, clen)) == NULL)
+		return -1;
+	memset(&st, 0, sizeof(st));
+	st.state = 'P';
+	memcpy(st.boot, boot, sizeof(st.boot));
+	st.commit = *id;
+	st.pack = *pack;
+	st.off = (unsigned)a->jlen + 1;
+	n = strlen(sec);
+	if (n > 0 && st.off + n <= STAMP_AT) {
+		st.len = (unsigned)n;
+		stamp_text(stamp, &st);
+		if (pwrite_all(a->jfd, sec, n, st.off) == 0 &&
+		    pwrite_all(a->jfd, stamp, STAMP_SIZE, STAMP_AT) == 0 &&
+		    fdatasync(a->jfd) == 0)
+			r = 0;
+		else	/* not staged: the commit is synced as ever */
+			(void)pwrite_all(a->jfd, (const char[STAMP_SIZE]){ 0 },
+			    STAMP_SIZE, STAMP_AT);
+	}
+	free(sec);
+	if (r == 0) {
+		a->jstaged = 1;
+		a->jcommit = *id;
+		a->jpack = *pack;
+		a->jsec_off = st.off;
+		a->jsec_len = st.len;
+	}
+	return r;
+}
+
+void
+audit_journal_staged(struct audit *a)
+{
+	struct stamp st;
+	char stamp[STAMP_SIZE];
+	const char *boot = boot_id();
+
+	if (a->jfd == -1 || !a->jstaged || boot == NULL)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.state = 'C';
+	memcpy(st.boot, boot, sizeof(st.boot));
+	st.commit = a->jcommit;
+	st.pack = a->jpack;
+	st.off = a->jsec_off;
+	st.len = a->jsec_len;
+	stamp_text(stamp, &st);
+	/* the stamp first: a slot cleared but still "P" is written again */
+	if (pwrite_all(a->jfd, stamp, STAMP_SIZE, STAMP_AT) == 0)
+		(void)pwrite_all(a->jfd, "", 1, 0);
 }
 
 void
@@ -447,6 +817,16 @@ audit_journal_read(int fd, char **out, size_t *len, const char *what,
 	return 0;
 }
 
+/* Empties a slot: its stamp, then its first byte (neither synced). */
+static int
+slot_clear(int fd)
+{
+	static const char zero[STAMP_SIZE];
+
+	return pwrite_all(fd, zero, STAMP_SIZE, STAMP_AT) == 0 &&
+	    pwrite_all(fd, "", 1, 0) == 0 ? 0 : -1;
+}
+
 /*
  * Folds the entry at file (its lock taken on fd) into main: committed as
  * it stands, unless main has its record already. An entry this key did
@@ -482,10 +862,10 @@ fold_one(struct audit *a, int fd, const char *file, int slot,
 	if (cur == NULL) {
 		msg = xasprintf("%sJournal-Tip: %s\n", e.message, e.tip);
 		if ((r = audit_put_locked(a, e.path, e.record,
-		    strlen(e.record), msg, e.author, err)) != 0)
+		    strlen(e.record), msg, e.author, 0, err)) != 0)
 			goto done;
 	}
-	if (slot ? pwrite_all(fd, "", 1, 0) != 0 :
+	if (slot ? slot_clear(fd) != 0 :
 	    unlink(file) != 0 && errno != ENOENT)
 		r = ae_error_set(err, AE_ERR_GIT, "unable to %s '%s': %s",
 		    slot ? "clear" : "remove", file, strerror(errno));
@@ -519,51 +899,433 @@ stale_tmp(const char *dir, const char *name)
 	free(file);
 }
 
-int
-audit_journal_fold(struct audit *a, struct ae_error *err)
+/* An entry or slot the fold holds (its lock taken), and what it found. */
+struct held {
+	int fd;
+	char *file;
+	int slot;
+	char first;		/* a slot's first byte */
+	int stamped;		/* st is its stamp */
+	struct stamp st;
+	int bad;		/* its stage cannot be written again */
+	int done;		/* written again */
+	char *path, *record, *commit;	/* its stage */
+	size_t clen;
+	struct gitobj_id parent;
+};
+
+static void
+held_release(struct held *h)
+{
+	if (h->fd != -1)
+		close(h->fd);
+	free(h->file);
+	free(h->path);
+	free(h->record);
+	free(h->commit);
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+}
+
+/*
+ * Splits a commit's body into what its signature signs (*payload) and the
+ * signature (*armor), undoing what write_commit (audit.c) did. Returns 0,
+ * or -1 if it has no signature.
+ */
+static int
+commit_unsign(const char *c, size_t len, struct buf *payload,
+    struct buf *armor)
+{
+	const char *head_end, *g, *p, *nl, *end = c + len;
+
+	if ((head_end = memmem(c, len, "\n\n", 2)) == NULL ||
+	    (g = memmem(c, (size_t)(head_end - c), "\ngpgsig ", 8)) == NULL)
+		return -1;
+	g++;
+	buf_add(payload, c, (size_t)(g - c));
+	p = g + 7;
+	for (;;) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return -1;
+		buf_add(armor, p, (size_t)(nl - p + 1));
+		p = nl + 1;
+		if (p >= end || *p != ' ')
+			break;
+		p++;
+	}
+	buf_add(payload, p, (size_t)(end - p));
+	return 0;
+}
+
+/*
+ * Reads and checks the stage of h: its section parses, its commit hashes
+ * to the stamp's, was signed by this repository's key, and has a parent.
+ * Sets h->bad if not.
+ */
+static void
+stage_read(struct audit *a, struct held *h)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+	struct gitobj_id id;
+	struct buf payload, armor;
+	char *sec = xmalloc(h->st.len);
+	const char *p;
+
+	buf_init(&payload);
+	buf_init(&armor);
+	h->bad = 1;
+	if (pread(h->fd, sec, h->st.len, h->st.off) != (ssize_t)h->st.len ||
+	    audit_journal_section_parse(sec, h->st.len, &h->path, &h->record,
+	    &h->commit, &h->clen) != 0)
+		goto out;
+	gitobj_hash(&id, GITOBJ_COMMIT, h->commit, h->clen);
+	p = h->commit + 46;	/* past "tree HEX\n" */
+	if (memcmp(id.b, h->st.commit.b, GITOBJ_RAWSZ) != 0 ||
+	    h->clen < 46 + 48 || memcmp(h->commit, "tree ", 5) != 0 ||
+	    memcmp(p, "parent ", 7) != 0 ||
+	    gitobj_id_parse(&h->parent, p + 7) != 0 || p[47] != '\n' ||
+	    commit_unsign(h->commit, h->clen, &payload, &armor) != 0 ||
+	    sshsig_verify(armor.p, armor.len, a->key, "git", payload.p,
+	    payload.len, &ignored) != 0)
+		goto out;
+	h->bad = 0;
+ out:
+	buf_release(&payload);
+	buf_release(&armor);
+	free(sec);
+}
+
+static int
+is_staged_commit(struct held *h, size_t n, const struct gitobj_id *id,
+    int parents)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!h[i].bad && (memcmp(h[i].st.commit.b, id->b,
+		    GITOBJ_RAWSZ) == 0 || (parents &&
+		    memcmp(h[i].parent.b, id->b, GITOBJ_RAWSZ) == 0)))
+			return 1;
+	return 0;
+}
+
+/* Whether anc is cur or one of its first RECENT ancestors. */
+#define RECENT	(4 * SLOT_MAX)
+
+static int
+recent_ancestor(struct audit *a, const struct gitobj_id *anc,
+    struct gitobj_id cur)
+{
+	struct ae_error ignored = AE_ERROR_INIT;
+	unsigned i;
+
+	for (i = 0; i < RECENT; i++) {
+		if (memcmp(cur.b, anc->b, GITOBJ_RAWSZ) == 0)
+			return 1;
+		if (audit_commit_parent(a, &cur, &cur, &ignored) != 0)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Commits again, as records of their own, the stages of h whose record
+ * main does not have: for a main that went elsewhere meanwhile.
+ */
+static int
+recommit(struct audit *a, struct held *h, size_t n, struct ae_error *err)
+{
+	char hex[GITOBJ_HEXSZ + 1], *cur, *msg, *author;
+	const char *m, *au, *gt;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < n; i++) {
+		if (h[i].bad || (r = audit_fast_read(a, h[i].path, &cur,
+		    err)) != 0)
+			continue;
+		if (cur == NULL &&
+		    (m = strstr(h[i].commit, "\n\n")) != NULL &&
+		    (au = strstr(h[i].commit, "\nauthor ")) != NULL &&
+		    (gt = strchr(au, '>')) != NULL) {
+			gitobj_id_hex(&h[i].st.commit, hex);
+			msg = xasprintf("%sJournal-Tip: %s\n", m + 2, hex);
+			author = xstrndup(au + 8, (size_t)(gt + 1 - (au + 8)));
+			r = audit_put_locked(a, h[i].path, h[i].record,
+			    strlen(h[i].record), msg, author, 0, err);
+			free(msg);
+			free(author);
+		}
+		free(cur);
+	}
+	return r;
+}
+
+/*
+ * Writes again the staged commits of h[0..n-1] (see the top of this
+ * file), parent first, synced, and moves main to the last of them unless
+ * it has it. After another boot the packs their stamps name are removed
+ * first: they may be half written. Stages that cannot be written again
+ * are left (h->bad) for the fold of their entry, if they have one.
+ */
+static int
+repair(struct audit *a, struct held *h, size_t n, struct ae_error *err)
+{
+	struct gitobj_id cur, id, end;
+	const char *boot = boot_id();
+	char hex[GITOBJ_HEXSZ + 1], *path;
+	size_t i, k, ends = 0, left = 0;
+	long deadline;
+	int r = 0, rm = 0, attempt;
+
+	for (i = 0; i < n; i++) {
+		stage_read(a, &h[i]);
+		if (h[i].bad || (boot != NULL && strcmp(h[i].st.boot,
+		    boot) == 0))
+			continue;
+		gitobj_id_hex(&h[i].st.pack, hex);
+		path = xasprintf("%sobjects/pack/pack-%s.idx", a->gitdir, hex);
+		(void)unlink(path);
+		free(path);
+		path = xasprintf("%sobjects/pack/pack-%s.pack", a->gitdir, hex);
+		(void)unlink(path);
+		free(path);
+		rm = 1;
+	}
+	if (rm)
+		audit_packs_reset(a);
+	for (i = 0; i < n; i++)
+		left += !h[i].bad;
+	while (r == 0 && left > 0) {
+		/* one whose parent is no other stage still to write */
+		for (i = 0; i < n; i++) {
+			if (h[i].bad || h[i].done)
+				continue;
+			for (k = 0; k < n; k++)
+				if (!h[k].bad && !h[k].done && memcmp(
+				    h[k].st.commit.b, h[i].parent.b,
+				    GITOBJ_RAWSZ) == 0)
+					break;
+			if (k == n)
+				break;
+		}
+		if (i == n)	/* a cycle: hashes say it cannot be */
+			return ae_error_set(err, AE_ERR_GIT, "'%s': the "
+			    "journal's staged commits do not chain", a->path);
+		if ((r = audit_put_exact(a, h[i].path, h[i].record,
+		    strlen(h[i].record), h[i].commit, h[i].clen, &id,
+		    err)) != 0)
+			break;
+		h[i].done = 1;
+		left--;
+	}
+	if (r != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (h[i].bad)
+			continue;
+		for (k = 0; k < n; k++)
+			if (!h[k].bad && memcmp(h[k].parent.b,
+			    h[i].st.commit.b, GITOBJ_RAWSZ) == 0)
+				break;
+		if (k == n) {
+			end = h[i].st.commit;
+			ends++;
+		}
+	}
+	if (ends == 0)
+		return 0;
+	gitobj_id_hex(&end, hex);
+	if (ends > 1)
+		return recommit(a, h, n, err);
+	deadline = audit_now_ms() + a->lock_timeout_ms;
+	for (attempt = 0;; attempt++) {
+		if (gitobj_ref_read(a->gitdir, AUDIT_BRANCH, &cur, err) != 0 ||
+		    !audit_has_commit(a, (gitobj_id_hex(&cur, hex), hex))) {
+			/* main half written, or naming a commit lost */
+			r = gitobj_ref_set(a->gitdir, AUDIT_BRANCH, &end, err);
+		} else if (memcmp(cur.b, end.b, GITOBJ_RAWSZ) == 0 ||
+		    recent_ancestor(a, &end, cur))
+			r = gitobj_ref_sync(a->gitdir, AUDIT_BRANCH, err);
+		else if (is_staged_commit(h, n, &cur, 1))
+			r = gitobj_ref_update(a->gitdir, AUDIT_BRANCH, &end,
+			    &cur, err);
+		else
+			r = recommit(a, h, n, err);
+		/* main's lock left by a writer killed: cleared once stale */
+		if (r != GITOBJ_MOVED ||
+		    (r = audit_retry(a, attempt, deadline, err)) != 0)
+			break;
+	}
+	return r;
+}
+
+/*
+ * Settles the staged commits of h[0..n-1], whose main names them: their
+ * packs, the pack directory and main synced, then their stamps cleared.
+ * A pack no longer there was merged into one synced by its merger.
+ */
+static int
+settle(struct audit *a, struct held *h, size_t n, struct ae_error *err)
+{
+	static const char zero[STAMP_SIZE];
+	static const char *const ext[] = { "pack", "idx" };
+	char hex[GITOBJ_HEXSZ + 1], *path, *dir;
+	size_t i, j;
+	int fd, r = 0;
+
+	for (i = 0; r == 0 && i < n; i++) {
+		gitobj_id_hex(&h[i].st.pack, hex);
+		for (j = 0; r == 0 && j < 2; j++) {
+			path = xasprintf("%sobjects/pack/pack-%s.%s", a->gitdir,
+			    hex, ext[j]);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ?
+			    errno != ENOENT : fsync(fd) != 0)
+				r = ae_error_set(err, AE_ERR_GIT, "unable to "
+				    "sync '%s': %s", path, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			free(path);
+		}
+	}
+	dir = xasprintf("%sobjects/pack", a->gitdir);
+	if (r == 0 && (r = gitobj_sync_dir(dir, err)) == 0)
+		r = gitobj_ref_sync(a->gitdir, AUDIT_BRANCH, err);
+	free(dir);
+	for (i = 0; r == 0 && i < n; i++)
+		(void)pwrite_all(h[i].fd, zero, STAMP_SIZE, STAMP_AT);
+	return r;
+}
+
+/*
+ * Takes what the journal's directory holds into held, each locked: the
+ * slots that are not empty and the named entries nobody holds.
+ */
+static int
+hold_all(struct audit *a, const char *dir, struct held **out, size_t *nout,
+    struct ae_error *err)
 {
 	struct dirent *de;
+	struct held *h = NULL, one;
+	char buf[STAMP_SIZE];
 	DIR *d;
-	char *dir, *file;
-	size_t n;
-	int fd, slot, r = 0;
+	size_t n = 0, len;
+	int slot;
 
-	dir = journal_dir(a);
+	*out = NULL;
+	*nout = 0;
 	if ((d = opendir(dir)) == NULL) {
 		if (errno != ENOENT)
-			r = ae_error_set(err, AE_ERR_GIT, "unable to read "
+			return ae_error_set(err, AE_ERR_GIT, "unable to read "
 			    "'%s': %s", dir, strerror(errno));
-		free(dir);
-		return r;
+		return 0;
 	}
+	(void)a;
 	while ((de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
+		len = strlen(de->d_name);
 		if (strncmp(de->d_name, "tmp-", 4) == 0) {
 			stale_tmp(dir, de->d_name);
 			continue;
 		}
 		slot = strncmp(de->d_name, SLOT_PREFIX,
 		    sizeof(SLOT_PREFIX) - 1) == 0;
-		if (!slot && (n <= 6 ||
-		    strcmp(de->d_name + n - 6, ".entry") != 0))
+		if (!slot && (len <= 6 ||
+		    strcmp(de->d_name + len - 6, ".entry") != 0))
 			continue;
-		file = xasprintf("%s%s", dir, de->d_name);
-		fd = open(file, (slot ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
-		    O_CLOEXEC);
+		memset(&one, 0, sizeof(one));
+		one.slot = slot;
+		one.file = xasprintf("%s%s", dir, de->d_name);
+		one.fd = open(one.file, (slot ? O_RDWR : O_RDONLY) |
+		    O_NOFOLLOW | O_CLOEXEC);
 		/* a lock taken: its writer has gone */
-		if (fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			struct ae_error e = AE_ERROR_INIT;
-
-			if (fold_one(a, fd, file, slot, &e) != 0 && r == 0) {
-				*err = e;
-				r = AE_ERR_GIT;
-			}
+		if (one.fd == -1 || flock(one.fd, LOCK_EX | LOCK_NB) != 0 ||
+		    (slot && (pread(one.fd, &one.first, 1, 0) != 1 ||
+		    pread(one.fd, buf, STAMP_SIZE, STAMP_AT) != STAMP_SIZE))) {
+			held_release(&one);
+			continue;
 		}
-		if (fd != -1)
-			close(fd);
-		free(file);
+		if (slot && buf[0] != '\0')
+			one.stamped = stamp_read(buf, &one.st) == 0;
+		if (slot && !one.stamped && one.first == '\0') {
+			if (buf[0] != '\0')	/* a stamp half written */
+				(void)slot_clear(one.fd);
+			held_release(&one);
+			continue;
+		}
+		h = xreallocarray(h, n + 1, sizeof(*h));
+		h[n++] = one;
 	}
 	closedir(d);
+	*out = h;
+	*nout = n;
+	return 0;
+}
+
+/* Keeps the error of the first failure in *err. */
+static void
+keep(int *r, struct ae_error *err, const struct ae_error *e)
+{
+	if (*r == 0) {
+		*err = *e;
+		*r = AE_ERR_GIT;
+	}
+}
+
+int
+audit_journal_fold(struct audit *a, struct ae_error *err)
+{
+	struct ae_error e = AE_ERROR_INIT;
+	struct held *h = NULL, *rep = NULL, *set = NULL;
+	const char *boot = boot_id();
+	char *dir;
+	size_t i, n = 0, nrep = 0, nset = 0;
+	int r = 0;
+
+	dir = journal_dir(a);
+	if ((r = hold_all(a, dir, &h, &n, err)) != 0)
+		goto out;
+	rep = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*rep));
+	set = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*set));
+	for (i = 0; i < n; i++) {
+		if (!h[i].stamped)
+			continue;
+		if (h[i].st.state == 'C' && h[i].first == '\0' &&
+		    boot != NULL && strcmp(h[i].st.boot, boot) == 0)
+			set[nset++] = h[i];
+		else
+			rep[nrep++] = h[i];
+		h[i].fd = -1;	/* moved */
+		h[i].file = NULL;
+	}
+	/* the staged commits first: a decision's fold commits on main */
+	if (nrep > 0 && repair(a, rep, nrep, &e) != 0)
+		keep(&r, err, &e);
+	for (i = 0; i < nrep; i++) {
+		if (rep[i].done) {
+			if (slot_clear(rep[i].fd) != 0)
+				keep(&r, err, &e);
+		} else if (rep[i].first != '\0' && rep[i].bad) {
+			/* its stage unusable (half written): its decision */
+			if (fold_one(a, rep[i].fd, rep[i].file, 1, &e) != 0)
+				keep(&r, err, &e);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (h[i].fd != -1 && fold_one(a, h[i].fd, h[i].file, h[i].slot,
+		    &e) != 0)
+			keep(&r, err, &e);
+	if (nset >= SETTLE_AT && settle(a, set, nset, &e) != 0)
+		keep(&r, err, &e);
+ out:
+	for (i = 0; i < n; i++)
+		held_release(&h[i]);
+	for (i = 0; i < nrep; i++)
+		held_release(&rep[i]);
+	for (i = 0; i < nset; i++)
+		held_release(&set[i]);
+	free(h);
+	free(rep);
+	free(set);
 	free(dir);
 	return r;
 }

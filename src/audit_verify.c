@@ -2207,9 +2207,47 @@ anchor_write(const char *path, const git_oid *tip, struct ae_error *err)
  * its command may be running yet, or its writer died, and the next
  * writer commits it.
  */
+/*
+ * A slot's staged commit (audit_journal.c), if its stamp parses: in
+ * main's history, or about to be (staged, "P"; or staged in a boot the
+ * journal's boot file still names, not this one: the next run writes it
+ * again), or a problem (its stage could not be written again).
+ */
+static void
+check_stamp(struct verify *v, git_commit *tip, int fd, const char *name,
+    const char *journal_boot)
+{
+	char buf[192], state, boot[37], commit[41], pack[41];
+	const char *now = audit_journal_boot();
+	unsigned off, len;
+	git_oid id;
+
+	if (pread(fd, buf, sizeof(buf), 16384 - sizeof(buf)) != sizeof(buf) ||
+	    buf[0] == '\0' || audit_journal_stamp_parse(buf, sizeof(buf),
+	    &state, boot, &off, &len, commit, pack) != 0 ||
+	    git_oid_fromstr(&id, commit) != 0)
+		return;
+	if (git_oid_equal(&id, git_commit_id(tip)) ||
+	    git_graph_descendant_of(v->repo, git_commit_id(tip), &id) == 1)
+		return;
+	git_error_clear();
+	if (state == 'P' || (journal_boot != NULL &&
+	    strcmp(boot, journal_boot) == 0 && (now == NULL ||
+	    strcmp(boot, now) != 0)))
+		finding(v, AUDIT_INCOMPLETE, "incomplete: journal %s: staged "
+		    "commit %.12s is not on main yet (%s)", name, commit,
+		    state == 'P' ? "its writer is at it, or died and the next "
+		    "one writes it" : "staged before the machine restarted; "
+		    "the next run writes it again");
+	else
+		finding(v, AUDIT_PROBLEM, "journal %s: staged commit %.12s is "
+		    "not in main's history (its stage could not be written "
+		    "again)", name, commit);
+}
+
 static int
 check_entry(struct verify *v, git_commit *tip, const char *file,
-    const char *name, struct ae_error *err)
+    const char *name, const char *journal_boot, struct ae_error *err)
 {
 	struct ae_error why = AE_ERROR_INIT;
 	struct audit_journal_entry e;
@@ -2240,6 +2278,8 @@ check_entry(struct verify *v, git_commit *tip, const char *file,
 	 * its writer holds changes only once its record is on main.
 	 */
 	(void)flock(fd, LOCK_SH | LOCK_NB);
+	if (strncmp(name, "slot-", 5) == 0)
+		check_stamp(v, tip, fd, name, journal_boot);
 	if (audit_journal_read(fd, &text, &len, name, &why) != 0) {
 		finding(v, AUDIT_PROBLEM, "journal %s", why.msg);
 		goto out;
@@ -2314,11 +2354,22 @@ check_journal(struct verify *v, git_commit *tip, struct ae_error *err)
 {
 	struct dirent *de;
 	DIR *d;
-	char *dir, *file;
+	char *dir, *file, boot[38], *jb = NULL;
 	size_t n;
-	int r = 0;
+	ssize_t got;
+	int r = 0, fd;
 
 	dir = xasprintf("%s" AUDIT_JOURNAL_DIR, git_repository_path(v->repo));
+	file = xasprintf("%sboot", dir);
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		if ((got = read(fd, boot, sizeof(boot))) == 37 &&
+		    boot[36] == '\n') {
+			boot[36] = '\0';
+			jb = boot;
+		}
+		close(fd);
+	}
+	free(file);
 	if ((d = opendir(dir)) == NULL) {
 		if (errno != ENOENT)
 			finding(v, AUDIT_PROBLEM, "unable to read '%s': %s",
@@ -2332,7 +2383,7 @@ check_journal(struct verify *v, git_commit *tip, struct ae_error *err)
 		    strcmp(de->d_name + n - 6, ".entry") != 0))
 			continue;
 		file = xasprintf("%s%s", dir, de->d_name);
-		r = check_entry(v, tip, file, de->d_name, err);
+		r = check_entry(v, tip, file, de->d_name, jb, err);
 		free(file);
 	}
 	closedir(d);

@@ -365,25 +365,51 @@ gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
 	return 0;
 }
 
+/* The objects of b as gitpack_write takes them (bodies borrowed). */
+static struct gitpack_obj *
+batch_objs(const struct gitobj_batch *b)
+{
+	struct gitpack_obj *objs;
+	size_t i;
+
+	objs = xreallocarray(NULL, b->n > 0 ? b->n : 1, sizeof(*objs));
+	for (i = 0; i < b->n; i++) {
+		objs[i].id = b->ids[i];
+		objs[i].type = b->types[i];
+		objs[i].body = b->bodies[i].p;
+		objs[i].len = b->bodies[i].len;
+	}
+	return objs;
+}
+
 int
 gitobj_batch_commit(struct gitobj_batch *b, struct ae_error *err)
 {
 	struct gitpack_obj *objs;
-	size_t i;
 	int r = 0;
 
 	if (b->n > 0) {
-		objs = xreallocarray(NULL, b->n, sizeof(*objs));
-		for (i = 0; i < b->n; i++) {
-			objs[i].id = b->ids[i];
-			objs[i].type = b->types[i];
-			objs[i].body = b->bodies[i].p;
-			objs[i].len = b->bodies[i].len;
-		}
-		r = gitpack_write(b->gitdir, objs, b->n, NULL, err);
+		objs = batch_objs(b);
+		r = gitpack_write(b->gitdir, objs, b->n, 0, NULL, err);
 		free(objs);
 	}
 	gitobj_batch_release(b);
+	return r;
+}
+
+int
+gitobj_batch_build(const struct gitobj_batch *b, struct gitpack_built *out,
+    struct ae_error *err)
+{
+	struct gitpack_obj *objs;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (b->n == 0)
+		return 0;
+	objs = batch_objs(b);
+	r = gitpack_build(objs, b->n, out, err);
+	free(objs);
 	return r;
 }
 
@@ -648,10 +674,14 @@ ref_holds(const char *gitdir, const char *ref, const struct gitobj_id *old,
 	return 0;
 }
 
-int
-gitobj_ref_lock(const char *gitdir, const char *ref,
-    const struct gitobj_id *id, const struct gitobj_id *old,
-    struct gitobj_reflock *l, struct ae_error *err)
+#define LOCK_CHECK	1	/* only if ref holds old */
+#define LOCK_UNSYNCED	2	/* to be committed with nosync */
+
+/* gitobj_ref_lock, as how says. */
+static int
+ref_lock(const char *gitdir, const char *ref, const struct gitobj_id *id,
+    const struct gitobj_id *old, unsigned how, struct gitobj_reflock *l,
+    struct ae_error *err)
 {
 	char hex[GITOBJ_HEXSZ + 2];
 	int r;
@@ -669,14 +699,33 @@ gitobj_ref_lock(const char *gitdir, const char *ref,
 	l->held = 1;
 	gitobj_id_hex(id, hex);
 	hex[GITOBJ_HEXSZ] = '\n';
-	if ((r = ref_holds(gitdir, ref, old, err)) != 0)
+	l->nosync = (how & LOCK_UNSYNCED) != 0;
+	if ((how & LOCK_CHECK) && (r = ref_holds(gitdir, ref, old, err)) != 0)
 		return r;
 	if (write_all(l->fd, hex, sizeof(hex) - 1) != 0)
 		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
 		    l->lock, strerror(errno));
 	/* a head start for the fsync in gitobj_ref_commit */
-	(void)sync_file_range(l->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (!l->nosync)
+		(void)sync_file_range(l->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
+}
+
+int
+gitobj_ref_lock(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err)
+{
+	return ref_lock(gitdir, ref, id, old, LOCK_CHECK, l, err);
+}
+
+int
+gitobj_ref_lock_unsynced(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err)
+{
+	return ref_lock(gitdir, ref, id, old, LOCK_CHECK | LOCK_UNSYNCED, l,
+	    err);
 }
 
 int
@@ -684,7 +733,7 @@ gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err)
 {
 	int r;
 
-	if (fsync(l->fd) != 0)
+	if (!l->nosync && fsync(l->fd) != 0)
 		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
 		    l->lock, strerror(errno));
 	r = close(l->fd);
@@ -693,7 +742,7 @@ gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err)
 		return ae_error_set(err, AE_ERR_GIT, "unable to update '%s': %s",
 		    l->path, strerror(errno));
 	l->held = 0;	/* the lock is the ref now */
-	return gitobj_sync_dir(l->dir, err);
+	return l->nosync ? 0 : gitobj_sync_dir(l->dir, err);
 }
 
 void
@@ -721,5 +770,39 @@ gitobj_ref_update(const char *gitdir, const char *ref,
 	if ((r = gitobj_ref_lock(gitdir, ref, id, old, &l, err)) == 0)
 		r = gitobj_ref_commit(&l, err);
 	gitobj_ref_unlock(&l);
+	return r;
+}
+
+int
+gitobj_ref_set(const char *gitdir, const char *ref, const struct gitobj_id *id,
+    struct ae_error *err)
+{
+	struct gitobj_reflock l;
+	int r;
+
+	if ((r = ref_lock(gitdir, ref, id, NULL, 0, &l, err)) == 0)
+		r = gitobj_ref_commit(&l, err);
+	gitobj_ref_unlock(&l);
+	return r;
+}
+
+int
+gitobj_ref_sync(const char *gitdir, const char *ref, struct ae_error *err)
+{
+	char *path = xasprintf("%s%s", gitdir, ref), *dir;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fsync(fd) != 0)
+		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
+		    path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	if (r == 0) {
+		dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+		r = gitobj_sync_dir(dir, err);
+		free(dir);
+	}
+	free(path);
 	return r;
 }

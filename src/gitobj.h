@@ -108,6 +108,15 @@ int gitobj_write(const char *gitdir, enum gitobj_type type, const void *body,
  */
 int gitobj_batch_commit(struct gitobj_batch *batch, struct ae_error *err);
 
+/*
+ * Lays out the objects of batch as one pack in *out (gitpack_build), for
+ * a caller that stores it itself (gitpack_store); out->pack is empty if
+ * batch is. Returns 0 or AE_ERR_GIT.
+ */
+struct gitpack_built;
+int gitobj_batch_build(const struct gitobj_batch *batch,
+    struct gitpack_built *out, struct ae_error *err);
+
 /* Drops the objects of batch not yet written. */
 void gitobj_batch_release(struct gitobj_batch *batch);
 
@@ -156,6 +165,7 @@ struct gitobj_reflock {
 	char *path, *lock, *dir;
 	int fd;
 	int held;
+	int nosync;	/* set before gitobj_ref_commit: rename only */
 };
 
 /*
@@ -171,9 +181,19 @@ int gitobj_ref_lock(const char *gitdir, const char *ref,
     struct gitobj_reflock *l, struct ae_error *err);
 
 /*
+ * gitobj_ref_lock for a value to be named unsynced: l->nosync is set
+ * (clear it before gitobj_ref_commit to sync after all).
+ */
+int gitobj_ref_lock_unsynced(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, const struct gitobj_id *old,
+    struct gitobj_reflock *l, struct ae_error *err);
+
+/*
  * Syncs the lock, names it the ref and syncs the ref's directory:
  * afterwards the ref holds the new value on disk. Call it only once
- * everything the value refers to is on disk. Returns 0 or AE_ERR_GIT.
+ * everything the value refers to is on disk. With l->nosync set it only
+ * names it: readers see the new value, the disk may not yet. Returns 0
+ * or AE_ERR_GIT.
  */
 int gitobj_ref_commit(struct gitobj_reflock *l, struct ae_error *err);
 
@@ -188,6 +208,21 @@ void gitobj_ref_unlock(struct gitobj_reflock *l);
  */
 int gitobj_ref_update(const char *gitdir, const char *ref,
     const struct gitobj_id *id, const struct gitobj_id *old,
+    struct ae_error *err);
+
+/*
+ * Moves ref to id whatever it holds now, a value a crash left half
+ * written say: gitobj_ref_update without the comparison. Returns 0,
+ * GITOBJ_MOVED if the ref is locked, or AE_ERR_GIT.
+ */
+int gitobj_ref_set(const char *gitdir, const char *ref,
+    const struct gitobj_id *id, struct ae_error *err);
+
+/*
+ * fsyncs ref (a loose ref) and its directory, for a value written
+ * unsynced before. Returns 0 or AE_ERR_GIT.
+ */
+int gitobj_ref_sync(const char *gitdir, const char *ref,
     struct ae_error *err);
 
 /* fsyncs directory dir, so that what was named in it stays named. */

@@ -107,10 +107,21 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
 	uint32_t fan[256], *crc, *off;
 	struct sha1_ctx ctx;
 	z_stream zs;
-	size_t i;
+	size_t i, big;
+	int wbits;
 
+	/*
+	 * zlib's state sized for the largest object: its defaults (a 32 KiB
+	 * window, 64 KiB of hash heads cleared for every object) cost more
+	 * than a commit's few small objects take to compress
+	 */
+	for (i = 0, big = 0; i < n; i++)
+		big = sorted[i]->len > big ? sorted[i]->len : big;
+	for (wbits = 9; wbits < 15 && ((size_t)1 << wbits) < big; wbits++)
+		;
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
+	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, wbits, wbits - 7,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
 	crc = xreallocarray(NULL, n, sizeof(*crc));
 	off = xreallocarray(NULL, n, sizeof(*off));
@@ -175,7 +186,7 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
  */
 static int
 write_tmp(const char *dir, const char *prefix, const struct buf *data,
-    char **tmp, int *fd, struct ae_error *err)
+    unsigned flags, char **tmp, int *fd, struct ae_error *err)
 {
 	*tmp = xasprintf("%s%s_XXXXXX", dir, prefix);
 	if ((*fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
@@ -188,7 +199,8 @@ write_tmp(const char *dir, const char *prefix, const struct buf *data,
 	if (fchmod(*fd, 0444) != 0 || write_all(*fd, data->p, data->len) != 0)
 		return ae_error_set(err, AE_ERR_GIT, "unable to write '%s': %s",
 		    *tmp, strerror(errno));
-	(void)sync_file_range(*fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (!(flags & GITPACK_NOSYNC))
+		(void)sync_file_range(*fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
 }
 
@@ -220,21 +232,16 @@ pack_dir(const char *gitdir, char **dir, struct ae_error *err)
 }
 
 int
-gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
-    struct gitobj_id *name, struct ae_error *err)
+gitpack_build(const struct gitpack_obj *objs, size_t n,
+    struct gitpack_built *b, struct ae_error *err)
 {
-	const struct gitpack_obj **sorted = NULL;
-	struct gitobj_id sum;
-	struct buf pack, idx;
-	char hex[GITOBJ_HEXSZ + 1], *dir = NULL, *tpack = NULL, *tidx = NULL;
-	char *npack = NULL, *nidx = NULL;
+	const struct gitpack_obj **sorted;
 	size_t i, k;
-	int r, fpack = -1, fidx = -1;
+	int r = 0;
 
-	buf_init(&pack);
-	buf_init(&idx);
-	if ((r = pack_dir(gitdir, &dir, err)) != 0)
-		goto out;
+	memset(b, 0, sizeof(*b));
+	buf_init(&b->pack);
+	buf_init(&b->idx);
 	sorted = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*sorted));
 	for (i = 0; i < n; i++)
 		sorted[i] = &objs[i];
@@ -242,28 +249,50 @@ gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
 	for (i = k = 0; i < n; i++)	/* each object once */
 		if (k == 0 || obj_cmp(&sorted[k - 1], &sorted[i]) != 0)
 			sorted[k++] = sorted[i];
-	if (build(sorted, k, &pack, &idx) != 0) {
+	if (build(sorted, k, &b->pack, &b->idx) != 0)
 		r = ae_error_set(err, AE_ERR_GIT, "unable to compress an "
-		    "object for '%s'", dir);
+		    "object of a pack");
+	else if (b->pack.len > INT32_MAX)
+		r = ae_error_set(err, AE_ERR_GIT, "a pack would be too large "
+		    "(%zu bytes)", b->pack.len);
+	else
+		memcpy(b->name.b, (const unsigned char *)b->pack.p +
+		    b->pack.len - GITOBJ_RAWSZ, GITOBJ_RAWSZ);
+	free(sorted);
+	if (r != 0)
+		gitpack_built_release(b);
+	return r;
+}
+
+void
+gitpack_built_release(struct gitpack_built *b)
+{
+	buf_release(&b->pack);
+	buf_release(&b->idx);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+gitpack_store(const char *gitdir, const struct gitpack_built *b,
+    unsigned flags, struct ae_error *err)
+{
+	char hex[GITOBJ_HEXSZ + 1], *dir = NULL, *tpack = NULL, *tidx = NULL;
+	char *npack = NULL, *nidx = NULL;
+	int r, fpack = -1, fidx = -1;
+
+	if ((r = pack_dir(gitdir, &dir, err)) != 0)
 		goto out;
-	}
-	if (pack.len > INT32_MAX) {
-		r = ae_error_set(err, AE_ERR_GIT, "a pack for '%s' would be "
-		    "too large (%zu bytes)", dir, pack.len);
-		goto out;
-	}
-	memcpy(sum.b, (const unsigned char *)pack.p + pack.len - GITOBJ_RAWSZ,
-	    GITOBJ_RAWSZ);
-	gitobj_id_hex(&sum, hex);
-	if (name != NULL)
-		*name = sum;
+	gitobj_id_hex(&b->name, hex);
 	npack = xasprintf("%spack-%s.pack", dir, hex);
 	nidx = xasprintf("%spack-%s.idx", dir, hex);
 	/* the index last: a pack is there for readers once its index is */
-	if ((r = write_tmp(dir, "tmp_pack", &pack, &tpack, &fpack, err)) != 0 ||
-	    (r = write_tmp(dir, "tmp_idx", &idx, &tidx, &fidx, err)) != 0 ||
-	    (r = sync_file(fpack, tpack, err)) != 0 ||
-	    (r = sync_file(fidx, tidx, err)) != 0)
+	if ((r = write_tmp(dir, "tmp_pack", &b->pack, flags, &tpack, &fpack,
+	    err)) != 0 || (r = write_tmp(dir, "tmp_idx", &b->idx, flags, &tidx,
+	    &fidx, err)) != 0)
+		goto out;
+	if (!(flags & GITPACK_NOSYNC) &&
+	    ((r = sync_file(fpack, tpack, err)) != 0 ||
+	    (r = sync_file(fidx, tidx, err)) != 0))
 		goto out;
 	if (rename(tpack, npack) != 0) {
 		r = ae_error_set(err, AE_ERR_GIT, "unable to rename '%s' to "
@@ -279,7 +308,8 @@ gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
 	}
 	free(tidx);
 	tidx = NULL;
-	r = gitobj_sync_dir(dir, err);
+	if (!(flags & GITPACK_NOSYNC))
+		r = gitobj_sync_dir(dir, err);
  out:
 	if (fpack != -1)
 		close(fpack);
@@ -289,14 +319,26 @@ gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
 		(void)unlink(tpack);
 	if (tidx != NULL)
 		(void)unlink(tidx);
-	free(sorted);
 	free(tpack);
 	free(tidx);
 	free(npack);
 	free(nidx);
 	free(dir);
-	buf_release(&pack);
-	buf_release(&idx);
+	return r;
+}
+
+int
+gitpack_write(const char *gitdir, const struct gitpack_obj *objs, size_t n,
+    unsigned flags, struct gitobj_id *name, struct ae_error *err)
+{
+	struct gitpack_built b;
+	int r;
+
+	if ((r = gitpack_build(objs, n, &b, err)) != 0)
+		return r;
+	if ((r = gitpack_store(gitdir, &b, flags, err)) == 0 && name != NULL)
+		*name = b.name;
+	gitpack_built_release(&b);
 	return r;
 }
 
@@ -850,7 +892,7 @@ gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
 		objs[i].body = bodies[i].p;
 		objs[i].len = bodies[i].len;
 	}
-	if (r != 0 || (r = gitpack_write(gitdir, objs, n, &name, err)) != 0)
+	if (r != 0 || (r = gitpack_write(gitdir, objs, n, 0, &name, err)) != 0)
 		goto out;
 	/* the merged pack is on disk: the old ones are duplicates now */
 	gitobj_id_hex(&name, hex);

@@ -43,7 +43,32 @@ struct gitpack_obj {
  * names it. Returns 0 or AE_ERR_GIT.
  */
 int gitpack_write(const char *gitdir, const struct gitpack_obj *objs,
-    size_t n, struct gitobj_id *name, struct ae_error *err);
+    size_t n, unsigned flags, struct gitobj_id *name, struct ae_error *err);
+
+/*
+ * gitpack_write in two steps: gitpack_build lays out the pack and its
+ * index in memory (b->name is the pack's name: its checksum), so that a
+ * writer can say durably which pack it is about to write;
+ * gitpack_store then writes b as gitpack_write does. Both return 0 or
+ * AE_ERR_GIT; release b with gitpack_built_release.
+ */
+struct gitpack_built {
+	struct buf pack, idx;
+	struct gitobj_id name;
+};
+
+int gitpack_build(const struct gitpack_obj *objs, size_t n,
+    struct gitpack_built *b, struct ae_error *err);
+int gitpack_store(const char *gitdir, const struct gitpack_built *b,
+    unsigned flags, struct ae_error *err);
+void gitpack_built_release(struct gitpack_built *b);
+
+/*
+ * gitpack_write's flags. GITPACK_NOSYNC: neither file nor the directory
+ * is synced, for a writer that holds what the pack holds durably
+ * elsewhere (the journal, audit_journal.c) and syncs it later.
+ */
+#define GITPACK_NOSYNC	1u
 
 /*
  * Keeps the packs of gitdir few, as `git repack --geometric=2` does:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The allowed path. Prints figures; asserts only that the work was done.
 #   a. interleaved medians: approve-exec -- true (allow rule, a signed
-#      journal entry before it runs, one signed commit after it), the
+#      journal entry before it runs, one signed commit after it, staged
+#      in that entry and settled eight at a time), the
 #      shell + git script a user would otherwise write,
 #      true alone, sudo true and doas true;
 #   b. where one allowed run goes: --timings, median per phase;

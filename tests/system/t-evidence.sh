@@ -66,6 +66,20 @@ pending() {
 	done
 }
 
+# stamped DIR: the slots of DIR holding a staged commit not yet settled
+# (their last 192 bytes, the stamp, not all NUL)
+stamped() {
+	for f in "$1"/slot-*; do
+		[ -f "$f" ] || continue
+		[ -z "$(tail -c 192 "$f" | tr -d '\000')" ] || echo "$f"
+	done
+}
+
+# stamp FILE: a slot's stamp line
+stamp() {
+	tail -c 192 "$1" | tr -d '\000'
+}
+
 # entry_text FILE: an entry's text, up to the NUL that ends it in a slot
 entry_text() {
 	tr '\000' '\n' <"$1" | sed '/^$/,$d'
@@ -86,18 +100,34 @@ test_expect_success 'an allowed run makes one commit: its decision and outcome' 
 '
 
 # An entry is written into a slot of the journal, a file of 16 KiB kept
-# from run to run: claimed by its lock, cleared once its commit is made.
-test_expect_success 'runs one after another reuse one slot of the journal' '
+# from run to run: claimed by its lock. Its commit is staged in it and
+# written unsynced; eight such slots are settled (synced) together by the
+# next writer, and then reused.
+test_expect_success 'runs one after another stage their commits in slots, settled eight at a time' '
 	write_config slots "$KEYLINE" &&
 	j=slots.git/approve-exec-journal &&
 	"$AE" --config slots.yaml -- true &&
-	test "$(ls $j)" = slot-00 && ino=$(stat -c %i $j/slot-00) &&
-	"$AE" --config slots.yaml -- sh -c "cat $j/slot-00 >got" &&
+	test "$(ls $j | tr "\n" " ")" = "boot slot-00 " &&
+	ino=$(stat -c %i $j/slot-00) &&
+	stamp $j/slot-00 >st && grep -q "^approve-exec-stage C " st &&
+	test "$(cut -d" " -f3 st)" = "$(cat /proc/sys/kernel/random/boot_id)" &&
+	test "$(cut -d" " -f4 st)" = "$(git -C slots.git rev-parse main)" &&
+	test -f "slots.git/objects/pack/pack-$(cut -d" " -f5 st).idx" &&
+	"$AE" --config slots.yaml -- sh -c "cat $j/slot-01 >got" &&
+	for i in 3 4 5 6 7 8; do "$AE" --config slots.yaml -- true || return 1; done &&
+	test "$(stamped $j | wc -l)" = 8 &&
 	"$AE" --config slots.yaml -- true &&
-	test "$(ls $j)" = slot-00 && test "$(stat -c %i $j/slot-00)" = "$ino" &&
+	test "$(stamped $j)" = $j/slot-08 &&
+	"$AE" --config slots.yaml -- true &&
+	test "$(ls $j | grep -c "^slot-")" = 9 &&
+	test "$(stat -c %i $j/slot-00)" = "$ino" &&
+	test "$(cat $j/boot)" = "$(cat /proc/sys/kernel/random/boot_id)" &&
+	test "$(stamped $j | tr "\n" " ")" = "$j/slot-00 $j/slot-08 " &&
 	test "$(stat -c %s $j/slot-00)" = 16384 &&
 	entry_text got | head -1 | grep -q "allowed: sh -c" &&
-	test -z "$(pending $j)"
+	test -z "$(pending $j)" &&
+	test "$(git -C slots.git rev-list --count main)" = 11 &&
+	git -C slots.git fsck --no-progress --strict
 '
 
 test_expect_success 'an entry larger than a slot is a file of its own, removed once committed' '
@@ -105,7 +135,107 @@ test_expect_success 'an entry larger than a slot is a file of its own, removed o
 	long=$(printf "%020000d" 0) &&
 	"$AE" --config slots.yaml -- sh -c "ls $j >got" x "$long" &&
 	grep -q "^[A-Za-z0-9_-]*\\.entry$" got &&
-	test "$(ls $j)" = slot-00 && test -z "$(pending $j)"
+	test -z "$(ls $j | grep -v "^slot-" | grep -vx boot)" &&
+	test -z "$(pending $j)"
+'
+
+# What a crash of the machine can do to a staged commit, which was written
+# unsynced: its pack lost or half written, main back where it was or half
+# written. The stamps say another boot; the next writer writes the same
+# commits again from the slots.
+OTHER_BOOT=00000000-0000-4000-8000-000000000000
+
+# restart DIR: every stamp of the journal DIR says another boot, and so
+# does its file "boot"
+restart() {
+	b=$(cat /proc/sys/kernel/random/boot_id) &&
+	for _rs in $(stamped "$1") "$1/boot"; do
+		perl -pi -e "s/$b/$OTHER_BOOT/g" "$_rs" || return 1
+	done
+}
+
+# staged_packs DIR: the packs the stamps of DIR name
+staged_packs() {
+	for f in $(stamped "$1"); do stamp "$f" | cut -d" " -f5; done
+}
+
+staged_repo() {	# staged_repo NAME: three staged runs on a fresh repository
+	write_config "$1" "$KEYLINE" &&
+	"$AE" --config "$1.yaml" -- true &&
+	base=$(git -C "$1.git" rev-parse main^) &&
+	"$AE" --config "$1.yaml" -- true &&
+	"$AE" --config "$1.yaml" -- true &&
+	tip=$(git -C "$1.git" rev-parse main) &&
+	test "$(stamped "$1.git/approve-exec-journal" | wc -l)" = 3
+}
+
+after_restart() {	# after_restart NAME: a run repairs; the same 3 commits
+	"$AE" --config "$1.yaml" -- true &&
+	test "$(git -C "$1.git" rev-parse main~1)" = "$tip" &&
+	test "$(git -C "$1.git" rev-list --count main)" = 5 &&
+	test "$(stamped "$1.git/approve-exec-journal" | wc -l)" = 1 &&
+	test "$(cat "$1.git/approve-exec-journal/boot")" = \
+	    "$(cat /proc/sys/kernel/random/boot_id)" &&
+	git -C "$1.git" fsck --no-progress --strict &&
+	"$AE" verify --repo "$1.git" --allowed-signers "$1.git/../signers.$1" \
+	    >out 2>&1 && grep -q "4 records, 0 incomplete, 0 problems" out
+}
+
+signers() {	# signers NAME: the repository's allowed_signers, kept aside
+	git -C "$1.git" show main:allowed_signers >"signers.$1"
+}
+
+test_expect_success 'after a restart, staged commits whose packs and main were lost are written again' '
+	staged_repo lost && signers lost && j=lost.git/approve-exec-journal &&
+	for p in $(staged_packs $j); do
+		rm lost.git/objects/pack/pack-$p.pack lost.git/objects/pack/pack-$p.idx || return 1
+	done &&
+	echo "$base" >lost.git/refs/heads/main && restart $j &&
+	! git -C lost.git cat-file -e "$tip" 2>/dev/null &&
+	after_restart lost
+'
+
+test_expect_success 'after a restart, half-written packs and a half-written main are written again' '
+	staged_repo torn && signers torn && j=torn.git/approve-exec-journal &&
+	for p in $(staged_packs $j); do
+		: >torn.git/objects/pack/pack-$p.pack || return 1
+	done &&
+	: >torn.git/refs/heads/main && restart $j &&
+	after_restart torn
+'
+
+test_expect_success 'after a restart with nothing lost, the stages are only synced and cleared' '
+	staged_repo kept && signers kept && j=kept.git/approve-exec-journal &&
+	restart $j && after_restart kept
+'
+
+test_expect_success 'a stage whose commit does not hash to its stamp is not written; verify names it' '
+	staged_repo forged && signers forged && j=forged.git/approve-exec-journal &&
+	last=$(for sf in $(stamped $j); do
+		stamp $sf | grep -q " $tip " && echo $sf; done) &&
+	test -n "$last" && restart $j &&
+	off=$(stamp "$last" | cut -d" " -f6) &&
+	len=$(stamp "$last" | cut -d" " -f7) &&
+	printf X | dd of="$last" bs=1 seek=$((off + len - 20)) conv=notrunc status=none &&
+	for p in $(staged_packs $j); do
+		rm forged.git/objects/pack/pack-$p.pack forged.git/objects/pack/pack-$p.idx || return 1
+	done &&
+	echo "$base" >forged.git/refs/heads/main &&
+	"$AE" --config forged.yaml -- true &&
+	stamped $j | grep -qx "$last" &&
+	test "$(git -C forged.git rev-list --count main)" = 4 &&
+	git -C forged.git fsck --no-progress --strict &&
+	expect_status 1 "$AE" verify --repo forged.git --allowed-signers signers.forged >out 2>&1 &&
+	grep -q "journal ${last##*/}: .*${tip%"${tip#????????????}"}" out
+'
+
+test_expect_success 'a stage whose tree is not its record stops the run (125) and names the repository' '
+	staged_repo badtree && j=badtree.git/approve-exec-journal &&
+	sf=$(stamped $j | head -1) && restart $j &&
+	off=$(stamp "$sf" | cut -d" " -f6) &&
+	printf X | dd of="$sf" bs=1 seek=$((off + 40)) conv=notrunc status=none &&
+	expect_status 125 "$AE" --config badtree.yaml -- touch ran 2>err &&
+	! test -e ran && grep -q "badtree.git.*tree is not the tree of its record" err
 '
 
 test_expect_success 'stock git verify-commit accepts every commit' '

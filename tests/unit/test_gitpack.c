@@ -65,7 +65,7 @@ fixture_make(struct fixture *f)
 	o[1] = (struct gitpack_obj){ f->tree, GITOBJ_TREE, f->treebody,
 	    f->treelen };
 	o[2] = (struct gitpack_obj){ f->big, GITOBJ_BLOB, f->bigdata, BIG };
-	assert_int_equal(gitpack_write(f->gitdir, o, 3, &name, &err), 0);
+	assert_int_equal(gitpack_write(f->gitdir, o, 3, 0, &name, &err), 0);
 	gitobj_id_hex(&name, hex);
 	f->pack = xasprintf("%sobjects/pack/pack-%s.pack", f->gitdir, hex);
 	f->idx = xasprintf("%sobjects/pack/pack-%s.idx", f->gitdir, hex);
@@ -324,7 +324,7 @@ many_packs(const char *gitdir, int n)
 		o.body = body;
 		o.type = GITOBJ_BLOB;
 		gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
-		assert_int_equal(gitpack_write(gitdir, &o, 1, NULL, &err), 0);
+		assert_int_equal(gitpack_write(gitdir, &o, 1, 0, NULL, &err), 0);
 	}
 }
 
@@ -420,7 +420,7 @@ test_repack_delta(void **state)
 	o.len = strlen(body);
 	o.type = GITOBJ_BLOB;
 	gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
-	assert_int_equal(gitpack_write(f.gitdir, &o, 1, &name, &err), 0);
+	assert_int_equal(gitpack_write(f.gitdir, &o, 1, 0, &name, &err), 0);
 	gitobj_id_hex(&name, hex);
 	delta = xasprintf("%sobjects/pack/pack-%s.pack", f.gitdir, hex);
 	b = slurp(delta);
