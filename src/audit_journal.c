@@ -1279,7 +1279,7 @@ audit_journal_fold(struct audit *a, struct ae_error *err)
 	const char *boot = boot_id();
 	char *dir;
 	size_t i, n = 0, nrep = 0, nset = 0;
-	int r = 0;
+	int r = 0, rr = 0;
 
 	dir = journal_dir(a);
 	if ((r = hold_all(a, dir, &h, &n, err)) != 0)
@@ -1297,12 +1297,15 @@ audit_journal_fold(struct audit *a, struct ae_error *err)
 		h[i].fd = -1;	/* moved */
 		h[i].file = NULL;
 	}
-	/* the staged commits first: a decision's fold commits on main */
-	if (nrep > 0 && repair(a, rep, nrep, &e) != 0)
+	/*
+	 * the staged commits first: a decision's fold commits on main; and
+	 * cleared only once main has them all
+	 */
+	if (nrep > 0 && (rr = repair(a, rep, nrep, &e)) != 0)
 		keep(&r, err, &e);
 	for (i = 0; i < nrep; i++) {
 		if (rep[i].done) {
-			if (slot_clear(rep[i].fd) != 0)
+			if (rr == 0 && slot_clear(rep[i].fd) != 0)
 				keep(&r, err, &e);
 		} else if (rep[i].first != '\0' && rep[i].bad) {
 			/* its stage unusable (half written): its decision */
