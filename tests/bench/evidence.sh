@@ -87,7 +87,7 @@ loosen() {
 	rm -rf "$1.packs"
 }
 
-echo "a. one allowed run, interleaved medians of $N rounds (ms; p10, p90):"
+echo "a. one allowed run, interleaved medians of $N rounds (ms; p10, p90; mean):"
 cfg plain
 "$AE" --config plain.yaml -- true	# the repository and key first
 set -- "approve-exec=$AE --config plain.yaml -- true" \
@@ -108,7 +108,7 @@ else
 	echo "  doas true: not installed (or not allowed without a password)"
 fi
 python3 "$B/medians.py" "$N" "$@" >medians
-awk '{printf "  %-14s %8.3f  (%.3f, %.3f)\n", $1, $2, $3, $4}' medians
+awk '{printf "  %-14s %8.3f  (%.3f, %.3f; mean %.3f)\n", $1, $2, $3, $4, $5}' medians
 awk '$1 == "approve-exec" { a = $2 } $1 == "script" { s = $2 }
     $1 == "baseline" { b = $2 }
     END { printf "  script / approve-exec  %.2fx\n", s / a

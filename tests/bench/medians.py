@@ -5,8 +5,8 @@
 
 Each round runs every command once, in turn, so that load on the
 machine weighs on all of them alike; prints "NAME MEDIAN_MS" lines (and
-the 10th and 90th percentiles). A command that exits non-zero is an
-error: a benchmark must not time a failure.
+the 10th and 90th percentiles, and the mean). A command that exits
+non-zero is an error: a benchmark must not time a failure.
 """
 import statistics
 import subprocess
@@ -30,7 +30,8 @@ def main():
         v = sorted(times[name])
         p10 = v[len(v) // 10]
         p90 = v[(len(v) * 9) // 10 - 1 if len(v) >= 10 else -1]
-        print("%s %.3f %.3f %.3f" % (name, statistics.median(v), p10, p90))
+        print("%s %.3f %.3f %.3f %.3f" % (name, statistics.median(v), p10,
+                                          p90, statistics.mean(v)))
 
 
 main()

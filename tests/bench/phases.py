@@ -5,7 +5,9 @@
 
 Runs the command RUNS times with --timings and prints, for each phase
 in the order the program names them, the median and 90th percentile of
-its milliseconds, then the median wall time from the outside.
+its milliseconds (and the mean: work done once in a while, such as
+the settling of staged commits, shows there), then the median wall
+time from the outside.
 """
 import statistics
 import subprocess
@@ -34,12 +36,13 @@ def main():
     if not order:
         sys.exit("no timing lines: is --timings supported?")
     total = 0.0
-    print("  %-10s %8s %8s" % ("phase", "median", "p90"))
+    print("  %-10s %8s %8s %8s" % ("phase", "median", "p90", "mean"))
     for p in order:
         v = sorted(phases[p])
         m = statistics.median(v)
         total += m
-        print("  %-10s %8.3f %8.3f" % (p, m, v[max(0, (len(v) * 9) // 10 - 1)]))
+        print("  %-10s %8.3f %8.3f %8.3f" % (p, m, v[max(0, (len(v) * 9) // 10 - 1)],
+                                       statistics.mean(v)))
     print("  %-10s %8.3f" % ("sum", total))
     print("  %-10s %8.3f   (from the outside, fork+exec+wait included)" %
           ("wall", statistics.median(walls)))
