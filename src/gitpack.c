@@ -61,17 +61,20 @@ obj_cmp(const void *a, const void *b)
 }
 
 /*
- * Appends one object's entry: its header, then its body deflated with zs
- * (reset here: one stream serves every object of a pack, where a stream
- * each would set up zlib's 256 KiB of state each time).
+ * Appends one object's entry: its header, then its body deflated by a
+ * stream of its own, sized for it. zlib's defaults (a 32 KiB window and
+ * 64 KiB of hash heads, cleared for every object even when one stream
+ * is reset and reused) cost far more than a small object takes to
+ * compress; a window no larger than the object compresses it the same.
  */
 static int
-add_entry(struct buf *pack, z_stream *zs, const struct gitpack_obj *o)
+add_entry(struct buf *pack, const struct gitpack_obj *o)
 {
 	unsigned char hdr[16], *out;
 	size_t n = 0, left = o->len;
+	z_stream zs;
 	uLong bound;
-	int rc;
+	int rc, wbits;
 
 	hdr[n] = (unsigned char)((unsigned)o->type << 4 | (left & 0x0f));
 	for (left >>= 4; left > 0; left >>= 7) {
@@ -79,76 +82,49 @@ add_entry(struct buf *pack, z_stream *zs, const struct gitpack_obj *o)
 		hdr[n] = (unsigned char)(left & 0x7f);
 	}
 	buf_add(pack, hdr, n + 1);
-	if (deflateReset(zs) != Z_OK)
-		return -1;
-	bound = deflateBound(zs, (uLong)o->len);
-	out = xmalloc(bound);
-	zs->next_in = (unsigned char *)o->body;
-	zs->avail_in = (uInt)o->len;
-	zs->next_out = out;
-	zs->avail_out = (uInt)bound;
-	while ((rc = deflate(zs, Z_FINISH)) == Z_OK)
-		;
-	if (rc == Z_STREAM_END)
-		buf_add(pack, out, zs->total_out);
-	free(out);
-	return rc == Z_STREAM_END ? 0 : -1;
-}
-
-/*
- * Lays out the pack and its index for the distinct objects of sorted
- * (sorted by id). Returns 0, or -1 if an object cannot be compressed.
- */
-static int
-build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
-    struct buf *idx)
-{
-	unsigned char b[4], sum[GITOBJ_RAWSZ];
-	uint32_t fan[256], *crc, *off;
-	struct sha1_ctx ctx;
-	z_stream zs;
-	size_t i, big;
-	int wbits;
-
-	/*
-	 * zlib's state sized for the largest object: its defaults (a 32 KiB
-	 * window, 64 KiB of hash heads cleared for every object) cost more
-	 * than a commit's few small objects take to compress
-	 */
-	for (i = 0, big = 0; i < n; i++)
-		big = sorted[i]->len > big ? sorted[i]->len : big;
-	for (wbits = 9; wbits < 15 && ((size_t)1 << wbits) < big; wbits++)
+	for (wbits = 9; wbits < 15 && ((size_t)1 << wbits) < o->len; wbits++)
 		;
 	memset(&zs, 0, sizeof(zs));
 	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, wbits, wbits - 7,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
-	crc = xreallocarray(NULL, n, sizeof(*crc));
-	off = xreallocarray(NULL, n, sizeof(*off));
-	memset(fan, 0, sizeof(fan));
-	buf_add(pack, "PACK", 4);
-	put32(b, 2);
-	buf_add(pack, b, 4);
-	put32(b, (uint32_t)n);
-	buf_add(pack, b, 4);
-	for (i = 0; i < n; i++) {
-		off[i] = (uint32_t)pack->len;
-		if (add_entry(pack, &zs, sorted[i]) != 0) {
-			deflateEnd(&zs);
-			free(crc);
-			free(off);
-			return -1;
-		}
-		crc[i] = (uint32_t)crc32(0, (const unsigned char *)pack->p +
-		    off[i], (uInt)(pack->len - off[i]));
-		fan[sorted[i]->id.b[0]]++;
-	}
+	bound = deflateBound(&zs, (uLong)o->len);
+	out = xmalloc(bound);
+	zs.next_in = (unsigned char *)o->body;
+	zs.avail_in = (uInt)o->len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)bound;
+	while ((rc = deflate(&zs, Z_FINISH)) == Z_OK)
+		;
+	if (rc == Z_STREAM_END)
+		buf_add(pack, out, zs.total_out);
 	deflateEnd(&zs);
+	free(out);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/*
+ * Ends pack (its n entries written, the i-th of id ids[i], at off[i],
+ * with CRC-32 crc[i], ids sorted) with its checksum, and lays out its
+ * index in idx.
+ */
+static void
+finish(struct buf *pack, struct buf *idx, const struct gitobj_id *const *ids,
+    const uint32_t *crc, const uint32_t *off, size_t n)
+{
+	unsigned char b[4], sum[GITOBJ_RAWSZ];
+	uint32_t fan[256];
+	struct sha1_ctx ctx;
+	size_t i;
+
 	sha1_init(&ctx);
 	sha1_update(&ctx, pack->len, (const uint8_t *)pack->p);
 	sha1_digest(&ctx, GITOBJ_RAWSZ, sum);
 	buf_add(pack, sum, GITOBJ_RAWSZ);
 
+	memset(fan, 0, sizeof(fan));
+	for (i = 0; i < n; i++)
+		fan[ids[i]->b[0]]++;
 	buf_add(idx, IDX_MAGIC, 4);
 	put32(b, 2);
 	buf_add(idx, b, 4);
@@ -159,7 +135,7 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
 		buf_add(idx, b, 4);
 	}
 	for (i = 0; i < n; i++)
-		buf_add(idx, sorted[i]->id.b, GITOBJ_RAWSZ);
+		buf_add(idx, ids[i]->b, GITOBJ_RAWSZ);
 	for (i = 0; i < n; i++) {
 		put32(b, crc[i]);
 		buf_add(idx, b, 4);
@@ -173,9 +149,51 @@ build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
 	sha1_update(&ctx, idx->len, (const uint8_t *)idx->p);
 	sha1_digest(&ctx, GITOBJ_RAWSZ, sum);
 	buf_add(idx, sum, GITOBJ_RAWSZ);
+}
+
+static void
+pack_head(struct buf *pack, size_t n)
+{
+	unsigned char b[4];
+
+	buf_add(pack, "PACK", 4);
+	put32(b, 2);
+	buf_add(pack, b, 4);
+	put32(b, (uint32_t)n);
+	buf_add(pack, b, 4);
+}
+
+/*
+ * Lays out the pack and its index for the distinct objects of sorted
+ * (sorted by id). Returns 0, or -1 if an object cannot be compressed.
+ */
+static int
+build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
+    struct buf *idx)
+{
+	const struct gitobj_id **ids;
+	uint32_t *crc, *off;
+	size_t i;
+	int r = 0;
+
+	crc = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*crc));
+	off = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*off));
+	ids = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*ids));
+	pack_head(pack, n);
+	for (i = 0; r == 0 && i < n; i++) {
+		off[i] = (uint32_t)pack->len;
+		if (add_entry(pack, sorted[i]) != 0)
+			r = -1;
+		crc[i] = (uint32_t)crc32(0, (const unsigned char *)pack->p +
+		    off[i], (uInt)(pack->len - off[i]));
+		ids[i] = &sorted[i]->id;
+	}
+	if (r == 0)
+		finish(pack, idx, ids, crc, off, n);
 	free(crc);
 	free(off);
-	return 0;
+	free(ids);
+	return r;
 }
 
 /*
@@ -826,76 +844,171 @@ choose(struct gitpack_set *s, struct pack **c, struct ae_error *err)
 	return k >= 2 ? k : 0;
 }
 
-/* Appends every object of p to *objs (bodies in *bodies). */
+/* One object of a pack being merged: its entry's bytes, as they are. */
+struct raw {
+	struct gitobj_id id;
+	uint32_t crc;
+	uint64_t off;			/* in its pack */
+	const unsigned char *at;	/* in its pack's mapping */
+	size_t len;
+};
+
 static int
-take_all(const struct pack *p, struct gitpack_obj **objs, struct buf **bodies,
+raw_by_off(const void *a, const void *b)
+{
+	const struct raw *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int
+raw_by_id(const void *a, const void *b)
+{
+	const struct raw *x = a, *y = b;
+
+	return memcmp(x->id.b, y->id.b, GITOBJ_RAWSZ);
+}
+
+/*
+ * Appends every entry of p, mapped at map, to *raws: each whole object's
+ * bytes as they are, checked against the CRC-32 its index names (git
+ * reuses entries so). GITOBJ_UNSUPPORTED for a pack holding a delta.
+ */
+static int
+take_raw(const struct pack *p, const unsigned char *map, struct raw **raws,
     size_t *n, struct ae_error *err)
 {
 	const unsigned char *ids = p->idx + IDX_HEAD;
-	struct gitpack_obj *o;
-	uint64_t off = 0;
-	uint32_t i;
+	const unsigned char *crcs = ids + (size_t)p->count * GITOBJ_RAWSZ;
+	struct raw *r0;
+	uint64_t end = p->pack_len - GITOBJ_RAWSZ;
+	unsigned int t;
+	size_t i, size;
 	int r;
 
+	*raws = xreallocarray(*raws, *n + p->count, sizeof(**raws));
+	r0 = *raws + *n;
 	for (i = 0; i < p->count; i++) {
-		*objs = xreallocarray(*objs, *n + 1, sizeof(**objs));
-		*bodies = xreallocarray(*bodies, *n + 1, sizeof(**bodies));
-		o = &(*objs)[*n];
-		memset(o, 0, sizeof(*o));
-		memcpy(o->id.b, ids + (size_t)i * GITOBJ_RAWSZ, GITOBJ_RAWSZ);
-		buf_init(&(*bodies)[*n]);
-		(*n)++;
-		if ((r = pack_find(p, &o->id, &off, err)) != 1)
+		memcpy(r0[i].id.b, ids + i * GITOBJ_RAWSZ, GITOBJ_RAWSZ);
+		r0[i].crc = get32(crcs + i * 4);
+		if ((r = pack_find(p, &r0[i].id, &r0[i].off, err)) != 1)
 			return r == 0 ? ae_error_set(err, AE_ERR_GIT, "'%s': "
 			    "unsorted pack index", p->idx_path) : r;
-		if ((r = pack_inflate(p, off, &o->id, &o->type,
-		    &(*bodies)[*n - 1], err)) != 0)
-			return r;
 	}
+	qsort(r0, p->count, sizeof(*r0), raw_by_off);
+	for (i = 0; i < p->count; i++) {
+		r0[i].at = map + r0[i].off;
+		r0[i].len = (size_t)((i + 1 < p->count ? r0[i + 1].off : end) -
+		    r0[i].off);
+		if (r0[i].len == 0 || (i + 1 < p->count &&
+		    r0[i + 1].off == r0[i].off) ||
+		    entry_header(r0[i].at, r0[i].len, &t, &size) == 0)
+			return ae_error_set(err, AE_ERR_GIT, "'%s': corrupt "
+			    "entry at offset %llu", p->pack_path,
+			    (unsigned long long)r0[i].off);
+		if (t == PACK_OFS_DELTA || t == PACK_REF_DELTA)
+			return GITOBJ_UNSUPPORTED;
+		if (t < GITOBJ_COMMIT || t > GITOBJ_BLOB ||
+		    (uint32_t)crc32(0, r0[i].at, (uInt)r0[i].len) != r0[i].crc)
+			return ae_error_set(err, AE_ERR_GIT, "'%s': corrupt "
+			    "entry at offset %llu", p->pack_path,
+			    (unsigned long long)r0[i].off);
+	}
+	*n += p->count;
 	return 0;
+}
+
+/*
+ * Lays out one pack of raws[0..n-1] (sorted by id; each object once),
+ * copying their entries. Returns 0, or AE_ERR_GIT for one too large.
+ */
+static int
+build_raw(const struct raw *raws, size_t n, struct gitpack_built *b,
+    struct ae_error *err)
+{
+	const struct gitobj_id **ids;
+	uint32_t *crc, *off;
+	size_t i;
+	int r = 0;
+
+	memset(b, 0, sizeof(*b));
+	buf_init(&b->pack);
+	buf_init(&b->idx);
+	crc = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*crc));
+	off = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*off));
+	ids = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*ids));
+	pack_head(&b->pack, n);
+	for (i = 0; r == 0 && i < n; i++) {
+		if (b->pack.len + raws[i].len > INT32_MAX) {
+			r = ae_error_set(err, AE_ERR_GIT, "a pack would be too "
+			    "large");
+			break;
+		}
+		off[i] = (uint32_t)b->pack.len;
+		buf_add(&b->pack, raws[i].at, raws[i].len);
+		crc[i] = raws[i].crc;
+		ids[i] = &raws[i].id;
+	}
+	if (r == 0) {
+		finish(&b->pack, &b->idx, ids, crc, off, n);
+		memcpy(b->name.b, (const unsigned char *)b->pack.p +
+		    b->pack.len - GITOBJ_RAWSZ, GITOBJ_RAWSZ);
+	} else
+		gitpack_built_release(b);
+	free(crc);
+	free(off);
+	free(ids);
+	return r;
 }
 
 int
 gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
 {
 	struct gitpack_set *s = gitpack_set_new(gitdir);
-	struct gitpack_obj *objs = NULL;
-	struct buf *bodies = NULL;
-	struct gitobj_id name;
+	struct gitpack_built b;
+	struct raw *raws = NULL;
 	struct pack **c = NULL;
+	const unsigned char **maps = NULL;
 	char hex[GITOBJ_HEXSZ + 1];
-	size_t i, k, n = 0, before;
+	size_t i, j, k = 0, n = 0, before, mapped = 0;
 	int r;
 
+	memset(&b, 0, sizeof(b));
 	if ((r = list_packs(s, err)) != 0 || s->n <= many)
 		goto out;
 	c = xreallocarray(NULL, s->n, sizeof(*c));
 	if ((k = choose(s, c, err)) == 0)
 		goto out;
+	maps = xcalloc(k, sizeof(*maps));
 	for (i = 0; r == 0 && i < k; i++) {
 		before = n;
-		if ((r = take_all(c[i], &objs, &bodies, &n, err)) ==
-		    GITOBJ_UNSUPPORTED) {
+		if ((maps[i] = mmap(NULL, (size_t)c[i]->pack_len, PROT_READ,
+		    MAP_PRIVATE, c[i]->fd, 0)) == MAP_FAILED) {
+			maps[i] = NULL;
+			r = ae_error_set(err, AE_ERR_GIT, "unable to map '%s': "
+			    "%s", c[i]->pack_path, strerror(errno));
+		} else if (mapped = i + 1, (r = take_raw(c[i], maps[i], &raws, &n,
+		    err)) == GITOBJ_UNSUPPORTED) {
 			/*
 			 * git's deltas, git gc's business: that pack stays,
 			 * the smaller ones before it are merged all the same
 			 */
-			while (n > before)
-				buf_release(&bodies[--n]);
+			n = before;
 			k = i;
 			r = 0;
 		}
 	}
-	if (k < 2)
+	if (r != 0 || k < 2)
 		goto out;
-	for (i = 0; i < n; i++) {
-		objs[i].body = bodies[i].p;
-		objs[i].len = bodies[i].len;
-	}
-	if (r != 0 || (r = gitpack_write(gitdir, objs, n, 0, &name, err)) != 0)
+	qsort(raws, n, sizeof(*raws), raw_by_id);
+	for (i = j = 0; i < n; i++)	/* each object once */
+		if (j == 0 || raw_by_id(&raws[j - 1], &raws[i]) != 0)
+			raws[j++] = raws[i];
+	if ((r = build_raw(raws, j, &b, err)) != 0 ||
+	    (r = gitpack_store(gitdir, &b, 0, err)) != 0)
 		goto out;
 	/* the merged pack is on disk: the old ones are duplicates now */
-	gitobj_id_hex(&name, hex);
+	gitobj_id_hex(&b.name, hex);
 	for (i = 0; i < k; i++) {
 		if (strstr(c[i]->idx_path, hex) != NULL)
 			continue;	/* the same objects, the same pack */
@@ -903,10 +1016,12 @@ gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
 		(void)unlink(c[i]->pack_path);
 	}
  out:
-	for (i = 0; i < n; i++)
-		buf_release(&bodies[i]);
-	free(bodies);
-	free(objs);
+	for (i = 0; i < mapped; i++)
+		if (maps[i] != NULL)
+			munmap((void *)maps[i], (size_t)c[i]->pack_len);
+	gitpack_built_release(&b);
+	free(maps);
+	free(raws);
 	free(c);
 	gitpack_set_free(s);
 	return r;

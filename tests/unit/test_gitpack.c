@@ -402,6 +402,44 @@ test_repack(void **state)
  * A pack holding a delta (git gc's) is left as it is, and the smaller
  * packs before it are merged all the same.
  */
+/*
+ * The merged pack copies entries as they are: one whose bytes do not
+ * match the CRC-32 its index names is not copied, and nothing is removed.
+ */
+static void
+test_repack_corrupt(void **state)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct gitpack_obj o;
+	struct gitobj_id name;
+	struct fixture f;
+	struct buf b;
+	char hex[GITOBJ_HEXSZ + 1], *path;
+	const char *body = "a body whose deflated bytes are flipped\n";
+
+	(void)state;
+	fixture_make(&f);
+	many_packs(f.gitdir, 20);
+	o.body = body;
+	o.len = strlen(body);
+	o.type = GITOBJ_BLOB;
+	gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
+	assert_int_equal(gitpack_write(f.gitdir, &o, 1, 0, &name, &err), 0);
+	gitobj_id_hex(&name, hex);
+	path = xasprintf("%sobjects/pack/pack-%s.pack", f.gitdir, hex);
+	b = slurp(path);
+	b.p[b.len - GITOBJ_RAWSZ - 3] ^= 0x20;	/* in the adler-32 */
+	spew(path, &b);
+	buf_release(&b);
+	assert_int_equal(count_packs(f.gitdir), 22);
+	assert_int_equal(gitpack_repack(f.gitdir, 12, &err), AE_ERR_GIT);
+	assert_non_null(strstr(err.msg, "corrupt entry"));
+	assert_int_equal(count_packs(f.gitdir), 22);
+	all_there(f.gitdir, 20);
+	free(path);
+	fixture_free(&f);
+}
+
 static void
 test_repack_delta(void **state)
 {
@@ -443,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_git_reads),
 		cmocka_unit_test(test_repack),
 		cmocka_unit_test(test_repack_delta),
+		cmocka_unit_test(test_repack_corrupt),
 	};
 	int fails = 0;
 
