@@ -174,16 +174,66 @@ audit_clear_stale_lock(struct audit *a)
  * instead (an object is a delta, the ref is symbolic).
  */
 
+/*
+ * The trees and commits a run read last: a run reads the trees along its
+ * record's path when it decides and again when it commits. Objects never
+ * change under their id, and each was checked against it when read.
+ */
+#define OBJ_CACHE	16
+
+struct objcache {
+	struct gitobj_id id;
+	enum gitobj_type type;
+	struct buf body;
+	int used;
+};
+
 /* Object id of type, loose or in a pack. */
 static int
 read_obj(struct audit *a, const struct gitobj_id *id, enum gitobj_type type,
     struct buf *body, struct ae_error *err)
 {
+	struct objcache *c;
+	size_t i;
 	int r;
 
-	if ((r = gitobj_read(a->gitdir, id, type, body, err)) != GITOBJ_ABSENT)
+	for (i = 0; a->cache != NULL && i < OBJ_CACHE; i++) {
+		c = &a->cache[i];
+		if (c->used && c->type == type &&
+		    memcmp(c->id.b, id->b, GITOBJ_RAWSZ) == 0) {
+			buf_reset(body);
+			buf_add(body, c->body.p, c->body.len);
+			return 0;
+		}
+	}
+	if ((r = gitobj_read(a->gitdir, id, type, body, err)) ==
+	    GITOBJ_ABSENT)
+		r = gitpack_read(a->packs, id, type, body, err);
+	if (r != 0 || type == GITOBJ_BLOB)
 		return r;
-	return gitpack_read(a->packs, id, type, body, err);
+	if (a->cache == NULL)
+		a->cache = xcalloc(OBJ_CACHE, sizeof(*a->cache));
+	c = &a->cache[a->cache_next++ % OBJ_CACHE];
+	if (!c->used)
+		buf_init(&c->body);
+	buf_reset(&c->body);
+	buf_add(&c->body, body->p, body->len);
+	c->id = *id;
+	c->type = type;
+	c->used = 1;
+	return 0;
+}
+
+static void
+cache_free(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; a->cache != NULL && i < OBJ_CACHE; i++)
+		if (a->cache[i].used)
+			buf_release(&a->cache[i].body);
+	free(a->cache);
+	a->cache = NULL;
 }
 
 /* Whether the commit hex (an entry's tip, say) is in the repository. */
@@ -594,6 +644,7 @@ audit_packs_reset(struct audit *a)
 {
 	gitpack_set_free(a->packs);
 	a->packs = gitpack_set_new(a->gitdir);
+	cache_free(a);	/* what is there now is what the disk holds */
 }
 
 /*
@@ -879,6 +930,7 @@ audit_close(struct audit *a)
 	audit_journal_end(a, 0);
 	sshkey_free(a->key);
 	gitpack_set_free(a->packs);
+	cache_free(a);
 	free(a->path);
 	free(a->gitdir);
 	free(a->signer);

@@ -13,6 +13,7 @@
 #include "gitobj.h"
 
 struct gitpack_set;
+struct objcache;
 
 struct audit {
 	git_repository *repo;	/* NULL until audit_git_repo opens it */
@@ -20,6 +21,8 @@ struct audit {
 	char *gitdir;		/* path, ending in '/' */
 	int fast;		/* gitobj can write here (audit.c) */
 	struct gitpack_set *packs;	/* its packs, as gitobj reads them */
+	struct objcache *cache;	/* trees and commits read (audit.c) */
+	unsigned cache_next;
 	struct sshkey *key;
 	char *signer;		/* this host's allowed_signers line */
 	char *committer_email;	/* approve-exec@HOST */
