@@ -642,18 +642,25 @@ gitobj_ref_read(const char *gitdir, const char *ref, struct gitobj_id *id,
 	return r;
 }
 
-int
-gitobj_sync_dir(const char *dir, struct ae_error *err)
+/* Opens path with flags and fsyncs it. */
+static int
+sync_path(const char *path, int flags, struct ae_error *err)
 {
 	int fd, r = 0;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | flags)) == -1 ||
 	    fsync(fd) != 0)
 		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
-		    dir, strerror(errno));
+		    path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return r;
+}
+
+int
+gitobj_sync_dir(const char *dir, struct ae_error *err)
+{
+	return sync_path(dir, O_DIRECTORY, err);
 }
 
 /* With ref's lock held: does ref hold old (or nothing, old NULL)? */
@@ -790,15 +797,9 @@ int
 gitobj_ref_sync(const char *gitdir, const char *ref, struct ae_error *err)
 {
 	char *path = xasprintf("%s%s", gitdir, ref), *dir;
-	int fd, r = 0;
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fsync(fd) != 0)
-		r = ae_error_set(err, AE_ERR_GIT, "unable to sync '%s': %s",
-		    path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	if (r == 0) {
+	if ((r = sync_path(path, O_NOFOLLOW, err)) == 0) {
 		dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 		r = gitobj_sync_dir(dir, err);
 		free(dir);

@@ -398,10 +398,24 @@ test_repack(void **state)
 	fixture_free(&f);
 }
 
-/*
- * A pack holding a delta (git gc's) is left as it is, and the smaller
- * packs before it are merged all the same.
- */
+/* Writes body as the one object of a pack of its own; returns its path. */
+static char *
+small_pack(const char *gitdir, const char *body)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct gitpack_obj o;
+	struct gitobj_id name;
+	char hex[GITOBJ_HEXSZ + 1];
+
+	o.body = body;
+	o.len = strlen(body);
+	o.type = GITOBJ_BLOB;
+	gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
+	assert_int_equal(gitpack_write(gitdir, &o, 1, 0, &name, &err), 0);
+	gitobj_id_hex(&name, hex);
+	return xasprintf("%sobjects/pack/pack-%s.pack", gitdir, hex);
+}
+
 /*
  * The merged pack copies entries as they are: one whose bytes do not
  * match the CRC-32 its index names is not copied, and nothing is removed.
@@ -410,23 +424,14 @@ static void
 test_repack_corrupt(void **state)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	struct gitpack_obj o;
-	struct gitobj_id name;
 	struct fixture f;
 	struct buf b;
-	char hex[GITOBJ_HEXSZ + 1], *path;
-	const char *body = "a body whose deflated bytes are flipped\n";
+	char *path;
 
 	(void)state;
 	fixture_make(&f);
 	many_packs(f.gitdir, 20);
-	o.body = body;
-	o.len = strlen(body);
-	o.type = GITOBJ_BLOB;
-	gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
-	assert_int_equal(gitpack_write(f.gitdir, &o, 1, 0, &name, &err), 0);
-	gitobj_id_hex(&name, hex);
-	path = xasprintf("%sobjects/pack/pack-%s.pack", f.gitdir, hex);
+	path = small_pack(f.gitdir, "a body whose deflated bytes are flipped\n");
 	b = slurp(path);
 	b.p[b.len - GITOBJ_RAWSZ - 3] ^= 0x20;	/* in the adler-32 */
 	spew(path, &b);
@@ -440,27 +445,22 @@ test_repack_corrupt(void **state)
 	fixture_free(&f);
 }
 
+/*
+ * A pack holding a delta (git gc's) is left as it is, and the smaller
+ * packs before it are merged all the same.
+ */
 static void
 test_repack_delta(void **state)
 {
 	struct ae_error err = AE_ERROR_INIT;
-	struct gitpack_obj o;
-	struct gitobj_id name;
 	struct fixture f;
 	struct buf b;
-	char hex[GITOBJ_HEXSZ + 1], *delta;
-	const char *body = "the largest of the small ones\n";
+	char *delta;
 
 	(void)state;
 	fixture_make(&f);
 	many_packs(f.gitdir, 20);
-	o.body = body;
-	o.len = strlen(body);
-	o.type = GITOBJ_BLOB;
-	gitobj_hash(&o.id, GITOBJ_BLOB, body, o.len);
-	assert_int_equal(gitpack_write(f.gitdir, &o, 1, 0, &name, &err), 0);
-	gitobj_id_hex(&name, hex);
-	delta = xasprintf("%sobjects/pack/pack-%s.pack", f.gitdir, hex);
+	delta = small_pack(f.gitdir, "the largest of the small ones\n");
 	b = slurp(delta);
 	b.p[12] = (char)(((unsigned char)b.p[12] & 0x8f) | 7 << 4);
 	spew(delta, &b);
