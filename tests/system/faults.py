@@ -20,9 +20,10 @@ configuration $FAULTS_ROOT/etc/VARIANT.yaml). KIND is one of
           sampled evenly ($FAULTS_MALLOC_SAMPLES points a run).
 
 N goes from 1 until a run in which nothing was injected. The allowed
-path starts with the journal's slot the pristine run made, the approved
-path with none, so that the sweep covers both a slot's reuse and its
-making.
+path starts with a free slot of the journal, the approved path with
+none, so that the sweep covers both a slot's reuse and its making. The
+local repository holds eight staged commits not yet settled, so that
+the allowed and denied paths settle them, each sync of it swept.
 
 After each injected run:
 - the probe ran only if, when it started, main's tip was the decision

@@ -211,10 +211,19 @@ assert e[\"exit_status\"] == 125 and \"could not be recorded\" in e[\"error\"], 
 # --- the sweep -----------------------------------------------------------
 
 # The pristine repositories each case starts from: made by one clean run.
+# The local one holds eight staged commits not yet settled, so that the
+# run of each case settles them (their syncs are swept too), and a free
+# slot for that run to claim.
 test_expect_success 'set-up: pristine repositories, local and remote' '
 	rm -rf "$ROOT/work/audit.git" &&
-	gate -- probe-allow "$ROOT/first" &&
+	for i in 1 2 3 4 5 6 7 8; do
+		gate -- probe-allow "$ROOT/first" || return 1
+	done &&
 	test -e "$ROOT/first" &&
+	j="$ROOT/work/audit.git/approve-exec-journal" &&
+	test "$(for f in "$j"/slot-*; do tail -c 192 "$f" | tr -d "\000" |
+	    grep -c "^approve-exec-stage C "; done | grep -c 1)" = 8 &&
+	head -c 16384 /dev/zero >"$j/slot-08" &&
 	mv "$ROOT/work/audit.git" "$ROOT/pristine/local.git" &&
 	git init -q --bare -b main "$ROOT/srv/audit.git" &&
 	git -C "$ROOT/srv/audit.git" config receive.denyNonFastForwards true &&
