@@ -71,6 +71,7 @@
 
 #include "audit_int.h"
 #include "gitobj.h"
+#include "gitpack.h"
 #include "sshkey.h"
 #include "sshsig.h"
 #include "util.h"
@@ -1162,18 +1163,32 @@ repair(struct audit *a, struct held *h, size_t n, struct ae_error *err)
 
 /*
  * Settles the staged commits of h[0..n-1], whose main names them: their
- * packs, the pack directory and main synced, then their stamps cleared.
- * A pack no longer there was merged into one synced by its merger.
+ * packs merged into one (or else each synced), the pack directory and
+ * main synced, then their stamps cleared. A pack no longer there was
+ * merged into one synced by its merger.
  */
 static int
 settle(struct audit *a, struct held *h, size_t n, struct ae_error *err)
 {
 	static const char zero[STAMP_SIZE];
 	static const char *const ext[] = { "pack", "idx" };
+	struct ae_error ignored = AE_ERROR_INIT;
+	struct gitobj_id *names;
 	char hex[GITOBJ_HEXSZ + 1], *path, *dir;
 	size_t i, j;
 	int fd, r = 0;
 
+	/*
+	 * merged into one pack, synced: three syncs rather than two a pack;
+	 * a pack not merged (merged before, or the merge failed) is synced
+	 * where it is, and the directory's sync below makes the removals
+	 * stay, lest the packs come back half written after a crash
+	 */
+	names = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*names));
+	for (i = 0; i < n; i++)
+		names[i] = h[i].st.pack;
+	(void)gitpack_merge(a->gitdir, names, n, &ignored);
+	free(names);
 	for (i = 0; r == 0 && i < n; i++) {
 		gitobj_id_hex(&h[i].st.pack, hex);
 		for (j = 0; r == 0 && j < 2; j++) {

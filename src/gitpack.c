@@ -961,55 +961,53 @@ build_raw(const struct raw *raws, size_t n, struct gitpack_built *b,
 	return r;
 }
 
-int
-gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
+/*
+ * Merges the packs c[0..*k-1] (open) into one pack, synced, and removes
+ * them. A pack holding a delta (git gc's business) stays, and so do the
+ * ones after it; *k says how many were merged (0 or at least 2).
+ */
+static int
+merge(const char *gitdir, struct pack **c, size_t *k, struct ae_error *err)
 {
-	struct gitpack_set *s = gitpack_set_new(gitdir);
 	struct gitpack_built b;
 	struct raw *raws = NULL;
-	struct pack **c = NULL;
-	const unsigned char **maps = NULL;
+	const unsigned char **maps;
 	char hex[GITOBJ_HEXSZ + 1];
-	size_t i, j, k = 0, n = 0, before, mapped = 0;
-	int r;
+	size_t i, j, n = 0, before, mapped = 0;
+	int r = 0;
 
 	memset(&b, 0, sizeof(b));
-	if ((r = list_packs(s, err)) != 0 || s->n <= many)
-		goto out;
-	c = xreallocarray(NULL, s->n, sizeof(*c));
-	if ((k = choose(s, c, err)) == 0)
-		goto out;
-	maps = xcalloc(k, sizeof(*maps));
-	for (i = 0; r == 0 && i < k; i++) {
+	maps = xcalloc(*k > 0 ? *k : 1, sizeof(*maps));
+	for (i = 0; r == 0 && i < *k; i++) {
 		before = n;
 		if ((maps[i] = mmap(NULL, (size_t)c[i]->pack_len, PROT_READ,
 		    MAP_PRIVATE, c[i]->fd, 0)) == MAP_FAILED) {
 			maps[i] = NULL;
 			r = ae_error_set(err, AE_ERR_GIT, "unable to map '%s': "
 			    "%s", c[i]->pack_path, strerror(errno));
-		} else if (mapped = i + 1, (r = take_raw(c[i], maps[i], &raws, &n,
-		    err)) == GITOBJ_UNSUPPORTED) {
-			/*
-			 * git's deltas, git gc's business: that pack stays,
-			 * the smaller ones before it are merged all the same
-			 */
+		} else if (mapped = i + 1, (r = take_raw(c[i], maps[i], &raws,
+		    &n, err)) == GITOBJ_UNSUPPORTED) {
 			n = before;
-			k = i;
+			*k = i;
 			r = 0;
 		}
 	}
-	if (r != 0 || k < 2)
+	if (r != 0 || *k < 2) {
+		*k = 0;
 		goto out;
+	}
 	qsort(raws, n, sizeof(*raws), raw_by_id);
 	for (i = j = 0; i < n; i++)	/* each object once */
 		if (j == 0 || raw_by_id(&raws[j - 1], &raws[i]) != 0)
 			raws[j++] = raws[i];
 	if ((r = build_raw(raws, j, &b, err)) != 0 ||
-	    (r = gitpack_store(gitdir, &b, 0, err)) != 0)
+	    (r = gitpack_store(gitdir, &b, 0, err)) != 0) {
+		*k = 0;
 		goto out;
+	}
 	/* the merged pack is on disk: the old ones are duplicates now */
 	gitobj_id_hex(&b.name, hex);
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < *k; i++) {
 		if (strstr(c[i]->idx_path, hex) != NULL)
 			continue;	/* the same objects, the same pack */
 		(void)unlink(c[i]->idx_path);
@@ -1022,6 +1020,66 @@ gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
 	gitpack_built_release(&b);
 	free(maps);
 	free(raws);
+	return r;
+}
+
+int
+gitpack_repack(const char *gitdir, size_t many, struct ae_error *err)
+{
+	struct gitpack_set *s = gitpack_set_new(gitdir);
+	struct pack **c = NULL;
+	size_t k;
+	int r;
+
+	if ((r = list_packs(s, err)) == 0 && s->n > many) {
+		c = xreallocarray(NULL, s->n, sizeof(*c));
+		if ((k = choose(s, c, err)) > 0)
+			r = merge(gitdir, c, &k, err);
+	}
+	free(c);
+	gitpack_set_free(s);
+	return r;
+}
+
+/* Whether p is one of the packs named names[0..n-1]. */
+static int
+named(const struct pack *p, const struct gitobj_id *names, size_t n)
+{
+	char hex[GITOBJ_HEXSZ + 1], want[64];
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		gitobj_id_hex(&names[j], hex);
+		snprintf(want, sizeof(want), "pack-%s.idx", hex);
+		if (strstr(p->idx_path, want) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+int
+gitpack_merge(const char *gitdir, const struct gitobj_id *names, size_t n,
+    struct ae_error *err)
+{
+	struct gitpack_set *s = gitpack_set_new(gitdir);
+	struct pack **c = NULL;
+	size_t i, k = 0;
+	int r;
+
+	if ((r = list_packs(s, err)) != 0)
+		goto out;
+	c = xreallocarray(NULL, s->n > 0 ? s->n : 1, sizeof(*c));
+	for (i = 0; r == 0 && i < s->n; i++) {
+		if (!named(&s->p[i], names, n))
+			continue;
+		if (s->p[i].state == 0 && (r = pack_open(&s->p[i], err)) != 0)
+			break;
+		if (s->p[i].state == 1 && !kept(&s->p[i]))
+			c[k++] = &s->p[i];
+	}
+	if (r == 0 && k >= 2)
+		r = merge(gitdir, c, &k, err);
+ out:
 	free(c);
 	gitpack_set_free(s);
 	return r;

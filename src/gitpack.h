@@ -82,6 +82,15 @@ void gitpack_built_release(struct gitpack_built *b);
  */
 int gitpack_repack(const char *gitdir, size_t many, struct ae_error *err);
 
+/*
+ * Merges the packs of gitdir named names[0..n-1] that are there (at least
+ * two) into one pack, synced, as gitpack_repack merges, and removes them.
+ * The removal is not synced. Call it with the writers' lock held. Returns
+ * 0 or AE_ERR_GIT.
+ */
+int gitpack_merge(const char *gitdir, const struct gitobj_id *names,
+    size_t n, struct ae_error *err);
+
 /* The packs of one repository, opened as a lookup first needs them. */
 struct gitpack_set;
 

@@ -445,6 +445,48 @@ test_repack_corrupt(void **state)
 	fixture_free(&f);
 }
 
+/* The packs named, and only those, are merged into one. */
+static void
+test_merge_named(void **state)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct gitobj_id names[3];
+	struct fixture f;
+	char *p[3], *q;
+	size_t i;
+
+	(void)state;
+	fixture_make(&f);
+	p[0] = small_pack(f.gitdir, "one\n");
+	p[1] = small_pack(f.gitdir, "two\n");
+	p[2] = small_pack(f.gitdir, "three\n");
+	for (i = 0; i < 3; i++) {
+		q = strstr(p[i], "pack-") + 5;
+		q[GITOBJ_HEXSZ] = '\0';
+		assert_int_equal(gitobj_id_parse(&names[i], q), 0);
+		q[GITOBJ_HEXSZ] = '.';
+	}
+	assert_int_equal(count_packs(f.gitdir), 4);
+	/* one pack named: nothing to merge it with */
+	assert_int_equal(gitpack_merge(f.gitdir, names, 1, &err), 0);
+	assert_int_equal(count_packs(f.gitdir), 4);
+	assert_int_equal(gitpack_merge(f.gitdir, names, 2, &err), 0);
+	assert_int_equal(count_packs(f.gitdir), 3);
+	assert_int_equal(access(p[0], F_OK), -1);
+	assert_int_equal(access(p[1], F_OK), -1);
+	assert_int_equal(access(p[2], F_OK), 0);
+	assert_int_equal(access(f.idx, F_OK), 0);
+	for (i = 0; i < 3; i++)
+		free(p[i]);
+	q = xasprintf("cd '%s' && git init -q --bare . >/dev/null && "
+	    "git cat-file -p $(printf 'one\\n' | git hash-object --stdin) "
+	    "| grep -qx one && git cat-file -e $(printf 'two\\n' | "
+	    "git hash-object --stdin)", f.tmp);
+	assert_int_equal(system(q), 0);
+	free(q);
+	fixture_free(&f);
+}
+
 /*
  * A pack holding a delta (git gc's) is left as it is, and the smaller
  * packs before it are merged all the same.
@@ -482,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_repack),
 		cmocka_unit_test(test_repack_delta),
 		cmocka_unit_test(test_repack_corrupt),
+		cmocka_unit_test(test_merge_named),
 	};
 	int fails = 0;
 
