@@ -1072,6 +1072,7 @@ recommit(struct audit *a, struct held *h, size_t n, struct ae_error *err)
 static int
 repair(struct audit *a, struct held *h, size_t n, struct ae_error *err)
 {
+	struct ae_error e = AE_ERROR_INIT;
 	struct gitobj_id cur, id, end;
 	const char *boot = boot_id();
 	char hex[GITOBJ_HEXSZ + 1], *path;
@@ -1115,8 +1116,12 @@ repair(struct audit *a, struct held *h, size_t n, struct ae_error *err)
 			    "journal's staged commits do not chain", a->path);
 		if ((r = audit_put_exact(a, h[i].path, h[i].record,
 		    strlen(h[i].record), h[i].commit, h[i].clen, &id,
-		    err)) != 0)
+		    &e)) != 0) {
+			/* which slot: a person may have to look at it */
+			r = ae_error_set(err, AE_ERR_GIT, "%s: %s", h[i].file,
+			    e.msg);
 			break;
+		}
 		h[i].done = 1;
 		left--;
 	}

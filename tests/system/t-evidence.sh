@@ -229,13 +229,14 @@ test_expect_success 'a stage whose commit does not hash to its stamp is not writ
 	grep -q "journal ${last##*/}: .*${tip%"${tip#????????????}"}" out
 '
 
-test_expect_success 'a stage whose tree is not its record stops the run (125) and names the repository' '
+test_expect_success 'a stage whose tree is not its record stops the run (125) and names its slot' '
 	staged_repo badtree && j=badtree.git/approve-exec-journal &&
 	sf=$(stamped $j | head -1) && restart $j &&
 	off=$(stamp "$sf" | cut -d" " -f6) &&
 	printf X | dd of="$sf" bs=1 seek=$((off + 40)) conv=notrunc status=none &&
 	expect_status 125 "$AE" --config badtree.yaml -- touch ran 2>err &&
-	! test -e ran && grep -q "badtree.git.*tree is not the tree of its record" err
+	! test -e ran && grep -q "badtree.git.*tree is not the tree of its record" err &&
+	grep -q "approve-exec-journal/${sf##*/}: " err
 '
 
 test_expect_success 'stock git verify-commit accepts every commit' '
