@@ -118,28 +118,33 @@ audit_now_ms(void)
  * Writers on this host queue on a lock file rather than racing: with
  * fifty at once, optimistic retries alone waste most of their work. The
  * compare-and-swap stays the guard (another host's writer on a shared
- * disk). Returns the locked fd, or -1 at the deadline.
+ * disk). Waits at most the lock timeout. Returns the locked fd, or -1
+ * with err set.
  */
 int
-audit_lock_writers(struct audit *a, long deadline)
+audit_lock_writers(struct audit *a, struct ae_error *err)
 {
 	struct timespec ts = { 0, 2000000L };
+	long deadline = audit_now_ms() + a->lock_timeout_ms;
 	char *path;
 	int fd;
 
 	path = xasprintf("%sapprove-exec.lock", a->gitdir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	free(path);
-	if (fd == -1)
-		return -1;
-	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	while (fd != -1 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if ((errno != EWOULDBLOCK && errno != EINTR) ||
 		    audit_now_ms() > deadline) {
 			close(fd);
-			return -1;
+			fd = -1;
+			break;
 		}
 		nanosleep(&ts, NULL);
 	}
+	if (fd == -1)
+		ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
+		    "writers' lock within %ld s", a->path,
+		    a->lock_timeout_ms / 1000);
 	return fd;
 }
 
@@ -656,13 +661,10 @@ fast_put(struct audit *a, const char *path, const char *data, size_t len,
     const char *message, const char *author, struct ae_error *err)
 {
 	struct ae_error ignored = AE_ERROR_INIT;
-	long deadline = audit_now_ms() + a->lock_timeout_ms;
 	int r, lock;
 
-	if ((lock = audit_lock_writers(a, deadline)) == -1)
-		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
-		    "writers' lock within %ld s", a->path,
-		    a->lock_timeout_ms / 1000);
+	if ((lock = audit_lock_writers(a, err)) == -1)
+		return AE_ERR_GIT;
 	/* an entry that cannot be folded now is left for the next writer */
 	(void)audit_journal_fold(a, &ignored);
 	if ((r = audit_put_locked(a, path, data, len, message, author,
@@ -729,11 +731,8 @@ audit_put_check(struct audit *a, const char *path, struct ae_error *err)
 	size_t i, n = 0;
 	int r, lock;
 
-	if ((lock = audit_lock_writers(a, audit_now_ms() +
-	    a->lock_timeout_ms)) == -1)
-		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
-		    "writers' lock within %ld s", a->path,
-		    a->lock_timeout_ms / 1000);
+	if ((lock = audit_lock_writers(a, err)) == -1)
+		return AE_ERR_GIT;
 	for (i = 0; i < PATH_DEPTH; i++)
 		buf_init(&t[i]);
 	what = xasprintf("'%s': the tree of %s", a->path, path);

@@ -87,6 +87,8 @@ const char *audit_push_warning(const struct audit *a);
 #define AUDIT_JOURNAL_DIR "approve-exec-journal/"
 #define AUDIT_JOURNAL_NS "approve-exec-journal"
 #define AUDIT_JOURNAL_MAX (4u << 20)
+#define AUDIT_JOURNAL_SLOT 16384u	/* a slot's size */
+#define AUDIT_JOURNAL_STAMP 192u	/* its last bytes: a staged commit's stamp */
 
 struct audit_journal_entry {
 	char *tip;		/* main's tip when it was written, hex */

@@ -299,10 +299,8 @@ put_blob(struct audit *a, const char *path, const git_oid *blob,
 	upd.id = *blob;
 	upd.filemode = GIT_FILEMODE_BLOB;
 	upd.path = path;
-	if ((lock = audit_lock_writers(a, deadline)) == -1)
-		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
-		    "writers' lock within %ld s", a->path,
-		    a->lock_timeout_ms / 1000);
+	if ((lock = audit_lock_writers(a, err)) == -1)
+		return AE_ERR_GIT;
 	for (attempt = 0;; attempt++) {
 		if ((r = tip(a, &parent, err)) != 0)
 			break;

@@ -103,10 +103,10 @@ int audit_sync(struct audit *a, struct ae_error *err);
 
 /*
  * Takes the lock that writers on this host hold while they move main,
- * waiting until deadline (CLOCK_MONOTONIC ms). Returns the descriptor
- * that holds it (closing it releases the lock), or -1.
+ * waiting at most the repository's lock timeout. Returns the descriptor
+ * that holds it (closing it releases the lock), or -1 with err set.
  */
-int audit_lock_writers(struct audit *a, long deadline);
+int audit_lock_writers(struct audit *a, struct ae_error *err);
 
 int audit_put_locked(struct audit *a, const char *path, const char *data,
     size_t len, const char *message, const char *author, int stage,

@@ -52,8 +52,8 @@
  * the same ids), and moves main to the last of them if main does not
  * contain it. A stamp "P" whose writer died is written again the same
  * way. Slots whose stamp says "C" are settled SETTLE_AT at a time: their
- * packs, the pack directory and main synced, then the stamps cleared;
- * only then may the slot be claimed again.
+ * packs merged into one synced pack, the pack directory and main synced,
+ * then the stamps cleared; only then may the slot be claimed again.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -78,10 +78,10 @@
 
 #define ARMOR_BEGIN	"-----BEGIN SSH SIGNATURE-----"
 #define SLOT_PREFIX	"slot-"
-#define SLOT_SIZE	16384u
+#define SLOT_SIZE	AUDIT_JOURNAL_SLOT
 #define SLOT_MAX	64u
 #define SLOT_TAKEN	1
-#define STAMP_SIZE	192u
+#define STAMP_SIZE	AUDIT_JOURNAL_STAMP
 #define STAMP_AT	(SLOT_SIZE - STAMP_SIZE)
 #define STAMP_MAGIC	"approve-exec-stage "
 #define BOOT_LEN	36
@@ -108,6 +108,18 @@ journal_dir(const struct audit *a)
 	return xasprintf("%s" AUDIT_JOURNAL_DIR, a->gitdir);
 }
 
+/* Whether p starts with BOOT_LEN characters of a boot id. */
+static int
+boot_ok(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < BOOT_LEN; i++)
+		if (p[i] == '\0' || strchr("0123456789abcdef-", p[i]) == NULL)
+			return 0;
+	return 1;
+}
+
 /*
  * This boot's id (the kernel's random boot_id), or NULL if it cannot be
  * read: then nothing is staged, and every stamp found is written again.
@@ -117,7 +129,6 @@ boot_id(void)
 {
 	static char id[BOOT_LEN + 1];
 	static int state;	/* 0 not read, 1 read, -1 unreadable */
-	size_t i;
 	ssize_t n;
 	int fd;
 
@@ -127,13 +138,9 @@ boot_id(void)
 		    O_CLOEXEC)) != -1) {
 			n = read(fd, id, BOOT_LEN);
 			close(fd);
-			for (i = 0; n == BOOT_LEN && i < BOOT_LEN &&
-			    strchr("0123456789abcdef-", id[i]) != NULL &&
-			    id[i] != '\0'; i++)
-				;
-			if (n == BOOT_LEN && i == BOOT_LEN)
+			id[n == BOOT_LEN ? BOOT_LEN : 0] = '\0';
+			if (n == BOOT_LEN && boot_ok(id))
 				state = 1;
-			id[BOOT_LEN] = '\0';
 		}
 	}
 	return state == 1 ? id : NULL;
@@ -183,11 +190,8 @@ audit_journal_stamp_parse(const char *text, size_t size, char *state,
 		return -1;
 	*state = *p;
 	p += 2;
-	if (nl - p < BOOT_LEN + 1 || p[BOOT_LEN] != ' ')
+	if (nl - p < BOOT_LEN + 1 || !boot_ok(p) || p[BOOT_LEN] != ' ')
 		return -1;
-	for (i = 0; i < BOOT_LEN; i++)
-		if (strchr("0123456789abcdef-", p[i]) == NULL || p[i] == '\0')
-			return -1;
 	memcpy(boot, p, BOOT_LEN);
 	boot[BOOT_LEN] = '\0';
 	p += BOOT_LEN + 1;
@@ -228,6 +232,13 @@ stamp_read(const char *text, struct stamp *st)
 	(void)gitobj_id_parse(&st->commit, c);
 	(void)gitobj_id_parse(&st->pack, p);
 	return 0;
+}
+
+/* Whether path is a record's: under records/, climbing nowhere. */
+static int
+record_path_ok(const char *path)
+{
+	return strncmp(path, "records/", 8) == 0 && strstr(path, "..") == NULL;
 }
 
 /* "ID.entry" for the last component of path, "…/ID.json". */
@@ -574,9 +585,8 @@ boot_file_put(struct audit *a, const char *boot)
 	memcpy(line, boot, BOOT_LEN);
 	line[BOOT_LEN] = '\n';
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) != -1) {
-		if (write_all(fd, line, sizeof(line)) == 0 &&
-		    fchmod(fd, 0600) == 0 && fsync(fd) == 0 &&
-		    rename(tmp, file) == 0 &&
+		if (write_file_sync(fd, tmp, line, sizeof(line), 0600,
+		    &ignored) == 0 && rename(tmp, file) == 0 &&
 		    gitobj_sync_dir(dir, &ignored) == 0)
 			r = 0;
 		close(fd);
@@ -595,16 +605,12 @@ int
 audit_journal_recover(struct audit *a, struct ae_error *err)
 {
 	const char *boot = boot_id();
-	long deadline;
 	int lock, r;
 
 	if (boot == NULL || boot_file_says(a, boot) || a->jboot == -1)
 		return 0;	/* nothing staged, or this boot's */
-	deadline = audit_now_ms() + a->lock_timeout_ms;
-	if ((lock = audit_lock_writers(a, deadline)) == -1)
-		return ae_error_set(err, AE_ERR_GIT, "'%s': unable to take the "
-		    "writers' lock within %ld s", a->path,
-		    a->lock_timeout_ms / 1000);
+	if ((lock = audit_lock_writers(a, err)) == -1)
+		return AE_ERR_GIT;
 	if ((r = audit_journal_fold(a, err)) == 0)
 		(void)boot_file_put(a, boot);
 	close(lock);
@@ -643,8 +649,8 @@ audit_journal_section_parse(const char *text, size_t len, char **path,
 	r = json_string_value(json_object_get(o, "record"));
 	c = json_object_get(o, "commit");
 	if (json_object_size(o) != 3 || p == NULL || r == NULL ||
-	    !json_is_string(c) || strncmp(p, "records/", 8) != 0 ||
-	    strstr(p, "..") != NULL || strlen(r) != json_string_length(
+	    !json_is_string(c) || !record_path_ok(p) || strlen(r) !=
+	    json_string_length(
 	    json_object_get(o, "record"))) {
 		json_decref(o);
 		return -1;
@@ -778,9 +784,7 @@ audit_journal_parse(struct audit_journal_entry *e, const char *text,
 	e->record = dup_field(o, "record");
 	if (e->tip == NULL || e->path == NULL || e->author == NULL ||
 	    e->message == NULL || e->record == NULL ||
-	    gitobj_id_parse(&id, e->tip) != 0 ||
-	    strncmp(e->path, "records/", 8) != 0 ||
-	    strstr(e->path, "..") != NULL)
+	    gitobj_id_parse(&id, e->tip) != 0 || !record_path_ok(e->path))
 		r = ae_error_set(err, AE_ERR_PROTOCOL, "%s: a field is missing "
 		    "or wrong", what);
  out:

@@ -974,6 +974,7 @@ static int
 replay(struct audit *a, const git_oid *remote, const git_oid *local,
     struct ae_error *err)
 {
+	struct ae_error ignored = AE_ERROR_INIT;	/* busy: 1, try later */
 	git_revwalk *w = NULL;
 	git_commit *c = NULL;
 	git_reference *ref = NULL;
@@ -1007,8 +1008,7 @@ replay(struct audit *a, const git_oid *remote, const git_oid *local,
 	    (r = audit_sync(a, err)) != 0)
 		goto out;
 	/* main moves with the writers' lock held, here as in audit.c */
-	if ((lock = audit_lock_writers(a, now_ms() + a->lock_timeout_ms)) ==
-	    -1) {
+	if ((lock = audit_lock_writers(a, &ignored)) == -1) {
 		r = 1;
 		goto out;
 	}

@@ -2217,12 +2217,13 @@ static void
 check_stamp(struct verify *v, git_commit *tip, int fd, const char *name,
     const char *journal_boot)
 {
-	char buf[192], state, boot[37], commit[41], pack[41];
+	char buf[AUDIT_JOURNAL_STAMP], state, boot[37], commit[41], pack[41];
 	const char *now = audit_journal_boot();
 	unsigned off, len;
 	git_oid id;
 
-	if (pread(fd, buf, sizeof(buf), 16384 - sizeof(buf)) != sizeof(buf) ||
+	if (pread(fd, buf, sizeof(buf), AUDIT_JOURNAL_SLOT - sizeof(buf)) !=
+	    sizeof(buf) ||
 	    buf[0] == '\0' || audit_journal_stamp_parse(buf, sizeof(buf),
 	    &state, boot, &off, &len, commit, pack) != 0 ||
 	    git_oid_fromstr(&id, commit) != 0)
