@@ -32,8 +32,10 @@ D2=sha256:$(printf two | sha256sum | cut -c1-64)
 D3=sha256:$(printf three | sha256sum | cut -c1-64)
 D4=sha256:$(printf four | sha256sum | cut -c1-64)
 
-# the fakes: the WebSocket first, so that the Web API can name its URL
-$PY "$TOP/tests/slack/fake_socket.py" --port-file sock.ports --ack-timeout 1 \
+# the fakes: the WebSocket first, so that the Web API can name its URL.
+# Slack delivers an envelope again when it is not acknowledged within
+# 3 s; the fake does the same, and lists an ack after that as late.
+$PY "$TOP/tests/slack/fake_socket.py" --port-file sock.ports --ack-timeout 3 \
 	--grace 2 >/dev/null 2>sock.err &
 echo $! >fake_socket.pid
 i=0; while [ ! -s sock.ports ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -127,8 +129,7 @@ test_expect_success 'a click over Socket Mode is acknowledged and stored, counte
 		-n approve-exec-broker-vote -s vp.sig <vp &&
 	state | jq_check ".bad == [] and .late == []" &&
 	ms=$(state | jq --arg e "$e" ".ack_ms[\$e]") &&
-	echo "# acknowledged in $ms ms" &&
-	awk -v t="$ms" "BEGIN { exit !(t < 1000) }"
+	echo "# acknowledged in $ms ms"
 '
 
 # False clicks on ID2: each is acknowledged, and stores nothing.
