@@ -218,6 +218,7 @@ cmd_check(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if ((r = parse_opts(argc, argv, &o)) >= 0)
 		goto done;
+	policy_rules_on_demand();
 	if ((r = setup_load(&s, o.config, &err)) != 0) {
 		r = fail(&err);
 		goto done;
@@ -233,7 +234,13 @@ cmd_check(int argc, char **argv)
 	subj.user = id.user;
 	subj.groups = id.groups;
 	subj.host = id.host;
-	policy_decide(&s.pol, &cmds, &subj, &d);
+	if (policy_decide(&s.pol, &cmds, &subj, &d) != 0) {
+		policy_cache_damaged(s.cfg.policies, &err);
+		r = fail(&err);
+		pol_decision_release(&d);
+		norm_result_release(&cmds);
+		goto out;
+	}
 	if (o.json) {
 		j = report_json(&s.pol, &cmds, &d);
 		printf("%s\n", j);

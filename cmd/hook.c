@@ -419,6 +419,7 @@ gate(struct hook *k)
 	if (k->in.model == NULL)
 		k->in.model = transcript_model(k);
 	policy_cache_writes();
+	policy_rules_on_demand();
 	if (setup_load(&s, k->config, &err) != 0) {
 		r = deny(k, "approve-exec: the configuration is invalid, so "
 		    "nothing runs: %s", err.msg);

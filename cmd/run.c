@@ -195,6 +195,7 @@ cmd_run(int argc, char **argv)
 	if ((r = parse_opts(argc, argv, &o)) >= 0)
 		goto out;
 	policy_cache_writes();
+	policy_rules_on_demand();
 	if (setup_load(&s, o.config, &err) != 0) {
 		if (o.g.json) {
 			memset(&none, 0, sizeof(none));

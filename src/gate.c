@@ -1454,7 +1454,8 @@ change_command(struct gate *g, const struct session_modify *m, time_t at,
 	subj.user = g->id.user;
 	subj.groups = g->id.groups;
 	subj.host = g->id.host;
-	policy_decide(g->pol, &c->cmds, &subj, &c->d);
+	/* a damaged policy cache denies (policy_decide) */
+	(void)policy_decide(g->pol, &c->cmds, &subj, &c->d);
 	nc = &c->cmds.cmds[0];
 	(void)exec_open(&c->exe, nc->path, nc->real, nc->argv[0], &c->exe_err);
 	fill_request(g, &q, nc, &c->exe);
@@ -1845,7 +1846,12 @@ gate_run(const struct gate_opts *o, const struct config *cfg,
 	subj.user = g.id.user;
 	subj.groups = g.id.groups;
 	subj.host = g.id.host;
-	policy_decide(pol, &g.cmds, &subj, &g.d);
+	if (policy_decide(pol, &g.cmds, &subj, &g.d) != 0) {
+		policy_cache_damaged(cfg->policies, &err);
+		outcome(&g, "error", ae_exit_status(err.code), err.msg);
+		r = fail(&g, &err);
+		goto out;
+	}
 	timings_mark("evaluate");
 	/* once: the requester's person and the record see the same job */
 	ciid_resolve(&g.ci, cfg, gate_env(&g));

@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -12,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "glob.h"
 #include "polcache.h"
 #include "util.h"
 
-/* a new layout needs a new magic: an old cache is then simply not read */
-#define MAGIC "AEPOLC2\n"
+#define MAGIC POLCACHE_MAGIC
 #define NONE 0xffffffffU	/* a NULL string or vector */
 #define CACHE_MAX (256u * 1024 * 1024)
 #define FRESH_SECONDS 2
@@ -34,26 +35,56 @@ _Static_assert(sizeof(struct policy) == 112, "struct policy changed: "
 _Static_assert(sizeof(struct pol_file) == 80, "struct pol_file changed: "
     "cache the new field in polcache.c, then update this size");
 
-/* What a policy read from the cache points into. */
+/*
+ * What a policy read from the cache points into: the cache's bytes,
+ * mapped (every string), the vectors made as rules were read, and what
+ * finds a rule without reading the others.
+ */
 struct held {
-	char *data;		/* the cache's bytes: every string */
-	char **ptrs;		/* every string vector */
-	struct pol_threshold *th;
-	struct pol_kv *kv;
+	const char *data;
+	size_t len;
+	void **allocs;		/* vectors, thresholds and pairs */
+	size_t nallocs;
+	const char *offs;	/* the rules': nrules u64 offsets from base */
+	const char *keys;	/* the index's: nkeys u64 offsets from base */
+	size_t nrules, nkeys;
+	const char *generic;	/* ngeneric u32 rule numbers */
+	size_t ngeneric;
+	const char *base;	/* past the tables: the index, then the rules */
+	size_t left;		/* bytes from base to the end */
+	unsigned char *read;	/* nrules: 1 read, 2 unreadable */
+	int groups;		/* some rule names a group in users */
+	struct pol_threshold *th;	/* every group or person's most */
+	size_t nth;
 };
 
 void
 polcache_free(void *cache)
 {
 	struct held *h = cache;
+	size_t i;
 
 	if (h == NULL)
 		return;
-	free(h->data);
-	free(h->ptrs);
+	for (i = 0; i < h->nallocs; i++)
+		free(h->allocs[i]);
+	free(h->allocs);
+	free(h->read);
 	free(h->th);
-	free(h->kv);
+	if (h->data != NULL)
+		munmap((void *)h->data, h->len);
 	free(h);
+}
+
+/* Keeps p, to be freed with the cache; returns it. */
+static void *
+hold(struct held *h, void *p)
+{
+	if ((h->nallocs & (h->nallocs - 1)) == 0)
+		h->allocs = xreallocarray(h->allocs, h->nallocs ?
+		    h->nallocs * 2 : 1, sizeof(*h->allocs));
+	h->allocs[h->nallocs++] = p;
+	return p;
 }
 
 /* Where the cache for paths lives; caller frees. NULL: nowhere. */
@@ -75,6 +106,12 @@ cache_path(char *const *paths)
 	free(a);
 	free(b);
 	return p;
+}
+
+char *
+polcache_path(char *const *paths)
+{
+	return cache_path(paths);
 }
 
 static int
@@ -118,12 +155,14 @@ listing(const char *dir)
 }
 
 /*
- * Writing. The body is built first, counting the vectors, thresholds and
- * pairs the reader will need room for; the header carries the counts.
+ * Writing. The head (the paths, what they cover, the files, the
+ * defaults), then what lets a run read only the rules it needs: a
+ * summary of every rule (whether one names a group, the most each group
+ * or person must give), the offset of each rule, the index, and last
+ * the rules. Offsets are from the start of the file.
  */
 struct wr {
 	struct buf b;
-	uint64_t nptrs, nth, nkv;
 };
 
 static void
@@ -165,7 +204,6 @@ put_strv(struct wr *w, char *const *v)
 	put_u32(w, (uint32_t)n);
 	for (i = 0; i < n; i++)
 		put_str(w, v[i]);
-	w->nptrs += n + 1;
 }
 
 static void
@@ -178,7 +216,6 @@ put_kv(struct wr *w, const struct pol_kv *kv, size_t n)
 		put_str(w, kv[i].key);
 		put_str(w, kv[i].value);
 	}
-	w->nkv += n;
 }
 
 static void
@@ -191,7 +228,6 @@ put_approval(struct wr *w, const struct pol_approval *a)
 		put_str(w, a->any_of[i].from);
 		put_u64(w, (uint64_t)a->any_of[i].min);
 	}
-	w->nth += a->n_any_of;
 	put_u64(w, (uint64_t)a->deny_if);
 	put_u32(w, (uint32_t)a->reason_required);
 	put_u32(w, (uint32_t)a->self_approval);
@@ -289,12 +325,183 @@ put_stats(struct wr *w, const struct policy *pol, char *const *paths,
 	return 0;
 }
 
+/*
+ * The index. A rule whose command clause lists only plain names and path
+ * patterns that begin with a literal directory (/opt/x/bin/ then a glob)
+ * is filed under each name ("n:NAME") and each such directory ("d:/opt/x/bin/");
+ * every other rule is "generic", tried for every command. A path pattern
+ * matches component by component, a literal component only itself, so a
+ * path it matches begins with its literal directory: the rules filed
+ * under a command's names and under every directory prefix of its paths,
+ * with the generic ones, are all that can match it.
+ */
+struct ixpair {
+	char *key;
+	uint32_t rule;
+};
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct ixpair *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* Adds rule's keys to *v; returns 0, or -1 if the rule is generic. */
+static int
+rule_keys(const struct pol_rule *r, uint32_t rule, struct ixpair **v,
+    size_t *n)
+{
+	const char *p, *slash;
+	size_t i, k, had = *n;
+	char *key;
+
+	if (r->commands == NULL || r->commands[0] == NULL)
+		return -1;
+	for (i = 0; r->commands[i] != NULL; i++) {
+		p = r->commands[i];
+		if (strchr(p, '/') == NULL) {
+			if (!glob_is_literal(p))
+				break;
+			key = xasprintf("n:%s", p);
+		} else {
+			k = strcspn(p, "*?[\\");
+			for (slash = NULL; k-- > 0;)
+				if (p[k] == '/') {
+					slash = p + k;
+					break;
+				}
+			if (slash == NULL)
+				break;
+			key = xasprintf("d:%.*s", (int)(slash - p + 1), p);
+		}
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[*n].key = key;
+		(*v)[(*n)++].rule = rule;
+	}
+	if (r->commands[i] == NULL)
+		return 0;
+	while (*n > had)
+		free((*v)[--*n].key);
+	return -1;
+}
+
+/*
+ * Lays out the summary, the tables, the index and the rules in *tail.
+ * The tables' offsets count from the end of the tables, where the index
+ * begins.
+ */
+static int
+put_rules(struct wr *tail, const struct policy *pol)
+{
+	struct wr sum, keys, rules;
+	struct ixpair *pairs = NULL;
+	struct pol_threshold *th = NULL;
+	uint32_t *generic = NULL, ngeneric = 0, nkeys = 0;
+	uint64_t *roff, *koff = NULL;
+	size_t i, j, k, npairs = 0, nth = 0, f = 0;
+	int groups = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	memset(&keys, 0, sizeof(keys));
+	memset(&rules, 0, sizeof(rules));
+	buf_init(&sum.b);
+	buf_init(&keys.b);
+	buf_init(&rules.b);
+	roff = xcalloc(pol->nrules + 1, sizeof(*roff));
+	for (i = 0; i < pol->nrules; i++) {
+		const struct pol_rule *r = &pol->rules[i];
+
+		/* rules come file by file: the next file, or the same */
+		while (f < pol->nfiles && pol->files[f].path != r->file)
+			f++;
+		if (f == pol->nfiles)
+			goto bad;
+		roff[i] = rules.b.len;
+		put_rule(&rules, r, (uint32_t)f);
+		if (rule_keys(r, (uint32_t)i, &pairs, &npairs) != 0) {
+			generic = xreallocarray(generic, ngeneric + 1,
+			    sizeof(*generic));
+			generic[ngeneric++] = (uint32_t)i;
+		}
+		for (k = 0; r->users != NULL && r->users[k] != NULL; k++)
+			if (strncmp(r->users[k], "group:", 6) == 0)
+				groups = 1;
+		for (k = 0; k < r->approval.n_any_of; k++) {
+			for (j = 0; j < nth && strcmp(th[j].from,
+			    r->approval.any_of[k].from) != 0; j++)
+				;
+			if (j == nth) {
+				th = xreallocarray(th, nth + 1, sizeof(*th));
+				th[nth].from = r->approval.any_of[k].from;
+				th[nth++].min = 0;
+			}
+			if (r->approval.any_of[k].min > th[j].min)
+				th[j].min = r->approval.any_of[k].min;
+		}
+	}
+	if (npairs > 0)
+		qsort(pairs, npairs, sizeof(*pairs), cmp_pair);
+	for (i = 0; i < npairs; i = j) {
+		for (j = i; j < npairs && strcmp(pairs[j].key,
+		    pairs[i].key) == 0; j++)
+			;
+		koff = xreallocarray(koff, nkeys + 1, sizeof(*koff));
+		koff[nkeys++] = keys.b.len;
+		put_str(&keys, pairs[i].key);
+		put_u32(&keys, (uint32_t)(j - i));
+		for (k = i; k < j; k++)
+			put_u32(&keys, pairs[k].rule);
+	}
+	put_u32(&sum, (uint32_t)groups);
+	put_u32(&sum, (uint32_t)nth);
+	for (j = 0; j < nth; j++) {
+		put_str(&sum, th[j].from);
+		put_u64(&sum, (uint64_t)th[j].min);
+	}
+	put_u32(&sum, (uint32_t)pol->nrules);
+	put_u32(&sum, nkeys);
+	put_u32(&sum, ngeneric);
+	buf_add(&tail->b, sum.b.p, sum.b.len);
+	for (i = 0; i < pol->nrules; i++)
+		put_u64(tail, keys.b.len + roff[i]);
+	for (i = 0; i < nkeys; i++)
+		put_u64(tail, koff[i]);
+	for (i = 0; i < ngeneric; i++)
+		put_u32(tail, generic[i]);
+	buf_add(&tail->b, keys.b.p, keys.b.len);
+	buf_add(&tail->b, rules.b.p, rules.b.len);
+	f = 0;
+	goto out;
+ bad:
+	f = 1;
+ out:
+	for (i = 0; i < npairs; i++)
+		free(pairs[i].key);
+	free(pairs);
+	free(th);
+	free(generic);
+	free(roff);
+	free(koff);
+	buf_release(&sum.b);
+	buf_release(&keys.b);
+	buf_release(&rules.b);
+	return f == 0 ? 0 : -1;
+}
+
 static int
 put_policy(struct wr *w, const struct policy *pol, char *const *paths,
     const struct timespec *began)
 {
-	size_t i, f = 0;
+	struct wr tail;
+	uint64_t len;
+	size_t i;
+	int r;
 
+	buf_add(&w->b, MAGIC, 8);
+	put_u64(w, 0);		/* the file's length, once known */
 	put_strv(w, paths);
 	if (put_stats(w, pol, paths, began) != 0)
 		return -1;
@@ -305,17 +512,14 @@ put_policy(struct wr *w, const struct policy *pol, char *const *paths,
 	}
 	put_u32(w, (uint32_t)pol->default_action);
 	put_approval(w, &pol->default_approval);
-	put_u32(w, (uint32_t)pol->nrules);
-	for (i = 0; i < pol->nrules; i++) {
-		/* rules come file by file: the next file, or the same */
-		while (f < pol->nfiles && pol->files[f].path !=
-		    pol->rules[i].file)
-			f++;
-		if (f == pol->nfiles)
-			return -1;
-		put_rule(w, &pol->rules[i], (uint32_t)f);
-	}
-	return 0;
+	memset(&tail, 0, sizeof(tail));
+	buf_init(&tail.b);
+	if ((r = put_rules(&tail, pol)) == 0)
+		buf_add(&w->b, tail.b.p, tail.b.len);
+	buf_release(&tail.b);
+	len = w->b.len;
+	memcpy(w->b.p + 8, &len, sizeof(len));
+	return r;
 }
 
 void
@@ -323,7 +527,6 @@ polcache_save(const struct policy *pol, char *const *paths,
     const struct timespec *began)
 {
 	struct wr w;
-	struct buf all;
 	char *path = NULL, *tmp = NULL;
 	int fd = -1;
 
@@ -332,20 +535,14 @@ polcache_save(const struct policy *pol, char *const *paths,
 		return;
 	memset(&w, 0, sizeof(w));
 	buf_init(&w.b);
-	buf_init(&all);
 	if (put_policy(&w, pol, paths, began) != 0 || w.b.len > CACHE_MAX)
 		goto out;
-	buf_add(&all, MAGIC, 8);
-	buf_add(&all, &w.nptrs, sizeof(w.nptrs));
-	buf_add(&all, &w.nth, sizeof(w.nth));
-	buf_add(&all, &w.nkv, sizeof(w.nkv));
-	buf_add(&all, w.b.p, w.b.len);
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1)
 		goto out;
 	/* whole and on disk before it has its name: a torn one never shows */
-	if (write_all(fd, all.p, all.len) != 0 || fsync(fd) != 0 ||
+	if (write_all(fd, w.b.p, w.b.len) != 0 || fsync(fd) != 0 ||
 	    close(fd) != 0) {
 		fd = -1;
 		unlink(tmp);
@@ -361,18 +558,17 @@ polcache_save(const struct policy *pol, char *const *paths,
 	}
 	free(tmp);
 	free(path);
-	buf_release(&all);
 	buf_release(&w.b);
 }
 
 /*
- * Reading: every count and length is checked against what is left, and
- * the first thing out of place makes the whole cache unbelievable.
+ * Reading: every count, length and offset is checked against what is
+ * there, and the first thing out of place makes the whole cache, or the
+ * rule being read, unbelievable.
  */
 struct rd {
 	const char *p, *end;
 	struct held *h;
-	uint64_t nptrs, iptr, nth, ith, nkv, ikv;
 	int bad;
 };
 
@@ -435,6 +631,17 @@ get_nonnull_str(struct rd *r)
 	return s;
 }
 
+/* A count of things of at least size bytes each, that fit what is left. */
+static uint32_t
+get_count(struct rd *r, size_t size)
+{
+	uint32_t n = get_u32(r);
+
+	if (!r->bad && n > (uint64_t)(r->end - r->p) / size)
+		r->bad = 1;
+	return r->bad ? 0 : n;
+}
+
 static char **
 get_strv(struct rd *r)
 {
@@ -443,33 +650,26 @@ get_strv(struct rd *r)
 
 	if (r->bad || n == NONE)
 		return NULL;
-	if ((uint64_t)n + 1 > r->nptrs - r->iptr) {
+	if (n > (uint64_t)(r->end - r->p) / 5) {	/* a string: 5 or more */
 		r->bad = 1;
 		return NULL;
 	}
-	v = &r->h->ptrs[r->iptr];
-	r->iptr += (uint64_t)n + 1;
+	v = hold(r->h, xcalloc((size_t)n + 1, sizeof(*v)));
 	for (i = 0; i < n && !r->bad; i++)
 		v[i] = get_nonnull_str(r);
-	v[n] = NULL;
 	return v;
 }
 
 static struct pol_kv *
 get_kv(struct rd *r, size_t *np)
 {
-	uint32_t n = get_u32(r), i;
+	uint32_t n = get_count(r, 10), i;
 	struct pol_kv *kv;
 
 	*np = 0;
-	if (r->bad || n == 0)
+	if (n == 0)
 		return NULL;
-	if (n > r->nkv - r->ikv) {
-		r->bad = 1;
-		return NULL;
-	}
-	kv = &r->h->kv[r->ikv];
-	r->ikv += n;
+	kv = hold(r->h, xcalloc(n, sizeof(*kv)));
 	for (i = 0; i < n && !r->bad; i++) {
 		kv[i].key = get_nonnull_str(r);
 		kv[i].value = get_nonnull_str(r);
@@ -481,15 +681,10 @@ get_kv(struct rd *r, size_t *np)
 static void
 get_approval(struct rd *r, struct pol_approval *a)
 {
-	uint32_t n = get_u32(r), i;
+	uint32_t n = get_count(r, 13), i;
 
-	if (!r->bad && n > 0) {
-		if (n > r->nth - r->ith) {
-			r->bad = 1;
-			return;
-		}
-		a->any_of = &r->h->th[r->ith];
-		r->ith += n;
+	if (n > 0) {
+		a->any_of = hold(r->h, xcalloc(n, sizeof(*a->any_of)));
 		a->n_any_of = n;
 		for (i = 0; i < n && !r->bad; i++) {
 			a->any_of[i].from = get_nonnull_str(r);
@@ -610,6 +805,237 @@ get_stats(struct rd *r, char *const *paths, uid_t cache_uid)
 	return r->bad ? -1 : 0;
 }
 
+/* Reads the summary and the tables' counts; places the tables. */
+static int
+get_tables(struct rd *r, struct held *h)
+{
+	uint32_t n, i;
+	uint64_t need;
+
+	h->groups = get_u32(r) != 0;
+	n = get_count(r, 13);
+	h->th = xcalloc((size_t)n + 1, sizeof(*h->th));
+	h->nth = n;
+	for (i = 0; i < n && !r->bad; i++) {
+		h->th[i].from = get_nonnull_str(r);
+		h->th[i].min = (long)get_u64(r);
+	}
+	h->nrules = get_u32(r);
+	h->nkeys = get_u32(r);
+	h->ngeneric = get_u32(r);
+	need = 8 * (uint64_t)h->nrules + 8 * (uint64_t)h->nkeys + 4 *
+	    (uint64_t)h->ngeneric;
+	if (r->bad || need > (uint64_t)(r->end - r->p))
+		return -1;
+	h->offs = r->p;
+	h->keys = h->offs + 8 * h->nrules;
+	h->generic = h->keys + 8 * h->nkeys;
+	h->base = r->p = h->generic + 4 * h->ngeneric;
+	h->left = (size_t)(r->end - h->base);
+	return 0;
+}
+
+static uint64_t
+at_u64(const char *p, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, p + 8 * i, sizeof(v));
+	return v;
+}
+
+static uint32_t
+at_u32(const char *p, size_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, p + 4 * i, sizeof(v));
+	return v;
+}
+
+/* Where rule i's bytes begin and end, from base, or -1. */
+static int
+rule_span(const struct held *h, size_t i, uint64_t *from, uint64_t *to)
+{
+	*from = at_u64(h->offs, i);
+	*to = i + 1 < h->nrules ? at_u64(h->offs, i + 1) : h->left;
+	return *from > *to || *to > h->left ? -1 : 0;
+}
+
+static int
+read_rule(const struct policy *pol, struct held *h, size_t i)
+{
+	struct rd r;
+	uint64_t from, to;
+
+	if (h->read[i] != 0)
+		return h->read[i] == 1 ? 0 : -1;
+	h->read[i] = 2;
+	if (rule_span(h, i, &from, &to) != 0)
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.p = h->base + from;
+	r.end = h->base + to;
+	r.h = h;
+	memset(&pol->rules[i], 0, sizeof(pol->rules[i]));
+	get_rule(&r, &pol->rules[i], pol);
+	/* the rule's bytes, no more and no fewer */
+	if (r.bad || r.p != r.end) {
+		memset(&pol->rules[i], 0, sizeof(pol->rules[i]));
+		return -1;
+	}
+	h->read[i] = 1;
+	return 0;
+}
+
+int
+polcache_rule(const struct policy *pol, size_t i)
+{
+	struct held *h = pol->cache;
+
+	if (h == NULL)
+		return 0;
+	if (i >= h->nrules)
+		return -1;
+	return read_rule(pol, h, i);
+}
+
+int
+polcache_lazy(const struct policy *pol)
+{
+	return pol->cache != NULL && pol->index == NULL;
+}
+
+int
+polcache_names_groups(const struct policy *pol)
+{
+	const struct held *h = pol->cache;
+
+	return h != NULL && h->groups;
+}
+
+const struct pol_threshold *
+polcache_thresholds(const struct policy *pol, size_t *n)
+{
+	const struct held *h = pol->cache;
+
+	*n = h != NULL ? h->nth : 0;
+	return h != NULL ? h->th : NULL;
+}
+
+/* The rules filed under key, through *v and *n; -1 if out of place. */
+static int
+find_key(const struct held *h, const char *key, const char **v,
+    uint32_t *n)
+{
+	size_t lo = 0, hi = h->nkeys, mid;
+	struct rd r;
+	const char *k;
+	int c;
+
+	*n = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		memset(&r, 0, sizeof(r));
+		if (at_u64(h->keys, mid) > h->left)
+			return -1;
+		r.p = h->base + at_u64(h->keys, mid);
+		r.end = h->base + h->left;
+		if ((k = get_nonnull_str(&r)) == NULL)
+			return -1;
+		if ((c = strcmp(key, k)) == 0) {
+			*n = get_count(&r, 4);
+			*v = r.p;
+			return r.bad ? -1 : 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Adds the n rule numbers at v to *out, each read; -1 if one cannot be. */
+static int
+add_rules(const struct policy *pol, struct held *h, const char *v,
+    uint32_t n, size_t **out, size_t *nout)
+{
+	uint32_t i, rule;
+
+	for (i = 0; i < n; i++) {
+		if ((rule = at_u32(v, i)) >= h->nrules ||
+		    read_rule(pol, h, rule) != 0)
+			return -1;
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[(*nout)++] = rule;
+	}
+	return 0;
+}
+
+int
+polcache_candidates(const struct policy *pol, const char *const *names,
+    size_t nnames, const char *const *paths, size_t npaths, size_t **out,
+    size_t *nout)
+{
+	struct held *h = pol->cache;
+	const char *v;
+	uint32_t n;
+	size_t i, j, k;
+	char *key;
+	int r;
+
+	*out = NULL;
+	*nout = 0;
+	if ((r = add_rules(pol, h, h->generic, (uint32_t)h->ngeneric, out,
+	    nout)) != 0)
+		goto out;
+	for (i = 0; r == 0 && i < nnames; i++) {
+		key = xasprintf("n:%s", names[i]);
+		if ((r = find_key(h, key, &v, &n)) == 0)
+			r = add_rules(pol, h, v, n, out, nout);
+		free(key);
+	}
+	/* a plain name matches a string without '/': a path's too */
+	for (i = 0; r == 0 && i < npaths; i++) {
+		key = xasprintf("n:%s", strrchr(paths[i], '/') != NULL ?
+		    strrchr(paths[i], '/') + 1 : paths[i]);
+		if ((r = find_key(h, key, &v, &n)) == 0)
+			r = add_rules(pol, h, v, n, out, nout);
+		free(key);
+		for (j = 0; r == 0 && paths[i][j] != '\0'; j++) {
+			if (paths[i][j] != '/')
+				continue;
+			key = xasprintf("d:%.*s", (int)j + 1, paths[i]);
+			if ((r = find_key(h, key, &v, &n)) == 0)
+				r = add_rules(pol, h, v, n, out, nout);
+			free(key);
+		}
+	}
+	if (r == 0 && *nout > 1) {
+		qsort(*out, *nout, sizeof(**out), cmp_size);
+		for (i = k = 0; i < *nout; i++)
+			if (k == 0 || (*out)[k - 1] != (*out)[i])
+				(*out)[k++] = (*out)[i];
+		*nout = k;
+	}
+ out:
+	if (r != 0) {
+		free(*out);
+		*out = NULL;
+		*nout = 0;
+	}
+	return r;
+}
+
 static int
 get_policy(struct rd *r, struct policy *pol, char *const *paths,
     uid_t cache_uid)
@@ -619,8 +1045,8 @@ get_policy(struct rd *r, struct policy *pol, char *const *paths,
 
 	if (get_stats(r, paths, cache_uid) != 0)
 		return -1;
-	n = get_u32(r);
-	if (r->bad || n == 0 || n > (uint64_t)(r->end - r->p) / 8)
+	n = get_count(r, 10);
+	if (r->bad || n == 0)
 		return -1;
 	pol->files = xcalloc(n, sizeof(*pol->files));
 	pol->nfiles = n;
@@ -634,29 +1060,25 @@ get_policy(struct rd *r, struct policy *pol, char *const *paths,
 		return -1;
 	pol->default_action = (enum pol_action)action;
 	get_approval(r, &pol->default_approval);
-	n = get_u32(r);
-	if (r->bad || n > (uint64_t)(r->end - r->p) / 8)
+	if (r->bad || get_tables(r, r->h) != 0)
 		return -1;
-	pol->rules = xcalloc(n + 1, sizeof(*pol->rules));
-	pol->nrules = n;
-	for (i = 0; i < n && !r->bad; i++)
-		get_rule(r, &pol->rules[i], pol);
-	/* trailing bytes are as wrong as missing ones */
-	return r->bad || r->p != r->end ? -1 : 0;
+	pol->nrules = r->h->nrules;
+	pol->rules = xcalloc(pol->nrules + 1, sizeof(*pol->rules));
+	r->h->read = xcalloc(pol->nrules + 1, 1);
+	return 0;
 }
 
 /*
- * Reads the cache at path, in one read of the size it has, if it is as
- * trusted as the policy. Returns 0 with *data (caller frees), *len and
- * the owner's *uid, or -1.
+ * Maps the cache at path, if it is as trusted as the policy. It is
+ * replaced by rename, never written in place, so the mapping keeps the
+ * bytes that were checked. Returns 0 with *data, *len and the owner's
+ * *uid, or -1.
  */
 static int
-read_cache(const char *path, char **data, size_t *len, uid_t *uid)
+map_cache(const char *path, const char **data, size_t *len, uid_t *uid)
 {
 	struct stat st;
-	char *p = NULL;
-	ssize_t n;
-	size_t got = 0;
+	void *p;
 	int fd, r = -1;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -666,68 +1088,48 @@ read_cache(const char *path, char **data, size_t *len, uid_t *uid)
 	    check_trusted_stat(path, "file", &st, NULL) != 0 ||
 	    st.st_size <= 32 || (uint64_t)st.st_size > CACHE_MAX)
 		goto out;
-	p = xmalloc((size_t)st.st_size + 1);
-	while (got <= (size_t)st.st_size && (n = read(fd, p + got,
-	    (size_t)st.st_size + 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		got += (size_t)n;
-	}
-	/* grown or shrunk since fstat: not the file that was checked */
-	if (got != (size_t)st.st_size)
+	if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+	    0)) == MAP_FAILED)
 		goto out;
 	*data = p;
-	p = NULL;
-	*len = got;
+	*len = (size_t)st.st_size;
 	*uid = st.st_uid;
 	r = 0;
  out:
-	free(p);
 	close(fd);
 	return r;
 }
 
 int
-polcache_load(struct policy *pol, char *const *paths)
+polcache_load(struct policy *pol, char *const *paths, int lazy)
 {
 	struct policy tmp;
 	struct held *h = NULL;
 	struct rd r;
-	char *path, *data = NULL;
-	size_t len = 0;
-	uint64_t count[3];
+	char *path;
+	size_t i;
 	uid_t uid;
 	int ok = -1;
 
 	if ((path = cache_path(paths)) == NULL)
 		return -1;
-	if (read_cache(path, &data, &len, &uid) != 0 ||
-	    memcmp(data, MAGIC, 8) != 0)
-		goto out;
-	memcpy(count, data + 8, sizeof(count));
-	/* a vector slot, threshold or pair each take bytes of the body */
-	if (count[0] > len || count[1] > len || count[2] > len)
-		goto out;
 	h = xcalloc(1, sizeof(*h));
-	h->ptrs = xcalloc(count[0] + 1, sizeof(*h->ptrs));
-	h->th = xcalloc(count[1] + 1, sizeof(*h->th));
-	h->kv = xcalloc(count[2] + 1, sizeof(*h->kv));
+	/* cut short or grown: not the file that was written */
+	if (map_cache(path, &h->data, &h->len, &uid) != 0 ||
+	    memcmp(h->data, MAGIC, 8) != 0 || at_u64(h->data + 8, 0) != h->len)
+		goto out;
 	memset(&r, 0, sizeof(r));
-	r.p = data + 32;
-	r.end = data + len;
+	r.p = h->data + 16;
+	r.end = h->data + h->len;
 	r.h = h;
-	r.nptrs = count[0];
-	r.nth = count[1];
-	r.nkv = count[2];
 	/* pol is left as it was unless everything is in place */
 	memset(&tmp, 0, sizeof(tmp));
-	if ((ok = get_policy(&r, &tmp, paths, uid)) == 0) {
-		h->data = data;		/* transferred: the strings */
-		data = NULL;
-		tmp.cache = h;
-		h = NULL;
+	tmp.cache = h;
+	if ((ok = get_policy(&r, &tmp, paths, uid)) == 0)
+		for (i = 0; !lazy && ok == 0 && i < tmp.nrules; i++)
+			ok = read_rule(&tmp, h, i);
+	if (ok == 0) {
+		h = NULL;	/* transferred */
 		*pol = tmp;
 	} else {
 		free(tmp.rules);
@@ -735,7 +1137,6 @@ polcache_load(struct policy *pol, char *const *paths)
 	}
  out:
 	polcache_free(h);
-	free(data);
 	free(path);
 	return ok;
 }

@@ -22,6 +22,13 @@
  * as the read cannot go unseen ("racy git"). The sha256 of each file is
  * the one computed when it was read, so the record carries the digests of
  * the bytes the rules came from. Anything else: the policy is parsed.
+ *
+ * A run reads only the rules that can match its command: the cache files
+ * each rule under the plain names and literal directories of its command
+ * patterns (polcache.c says why no other rule can match), and sums up
+ * what the approvers and the groups lookup need of every rule. The file
+ * is mapped, not read, so that ten thousand rules cost a run the few it
+ * looks at.
  */
 #ifndef AE_POLCACHE_H
 #define AE_POLCACHE_H
@@ -30,15 +37,51 @@
 
 #include "policy.h"
 
-/* Fewer rules than this parse faster than a cache is checked. */
-#define POLCACHE_MIN_RULES 500
+/* Fewer rules than this parse about as fast as a cache is checked. */
+#define POLCACHE_MIN_RULES 64
+
+/* a new layout needs a new magic: an old cache is then simply not read */
+#define POLCACHE_MAGIC "AEPOLC3\n"
 
 /*
  * Replaces pol with the policy cached for paths, if there is a cache to
- * believe. Returns 0 with every rule, file and default in place (no
- * index; pol->cache holds the memory), or -1 with pol untouched.
+ * believe. Returns 0 with every file and default in place and, unless
+ * lazy, every rule (pol->cache holds the memory; no index), or -1 with
+ * pol untouched. lazy: pol->rules has room for every rule, but a rule is
+ * read only when polcache_rule or polcache_candidates asks for it.
  */
-int polcache_load(struct policy *pol, char *const *paths);
+int polcache_load(struct policy *pol, char *const *paths, int lazy);
+
+/* Whether pol's rules are read as they are asked for. */
+int polcache_lazy(const struct policy *pol);
+
+/*
+ * Reads rule i of a cached policy into pol->rules[i], if it is not yet.
+ * Returns 0, or -1 if its bytes are out of place (a damaged cache).
+ */
+int polcache_rule(const struct policy *pol, size_t i);
+
+/*
+ * Every rule that can match a command of these base names and paths,
+ * read, by number in ascending order, through *out (caller frees) and
+ * *n. Returns 0, or -1 if the index or a rule is out of place.
+ */
+int polcache_candidates(const struct policy *pol, const char *const *names,
+    size_t nnames, const char *const *paths, size_t npaths, size_t **out,
+    size_t *n);
+
+/* Whether some rule of a cached policy names a group in users. */
+int polcache_names_groups(const struct policy *pol);
+
+/*
+ * Every group or person the approval clauses of a cached policy's rules
+ * name, each with the most approvals one asks of it.
+ */
+const struct pol_threshold *polcache_thresholds(const struct policy *pol,
+    size_t *n);
+
+/* The cache file of the policy at paths, to name or remove (caller frees). */
+char *polcache_path(char *const *paths);
 
 /*
  * Writes the cache for pol (only the run form asks: see

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -787,11 +788,34 @@ policy_load_buffer(struct policy *pol, const char *name, const char *data,
 }
 
 static int cache_writes;	/* see policy_cache_writes */
+static int on_demand;		/* see policy_rules_on_demand */
 
 void
 policy_cache_writes(void)
 {
 	cache_writes = 1;
+}
+
+void
+policy_rules_on_demand(void)
+{
+	on_demand = 1;
+}
+
+int
+policy_cache_damaged(char *const *paths, struct ae_error *err)
+{
+	char *path = paths != NULL ? polcache_path(paths) : NULL;
+	int r;
+
+	if (cache_writes && path != NULL)
+		(void)unlink(path);
+	r = ae_error_set(err, AE_ERR_CONFIG, "the policy cache %s is "
+	    "damaged: nothing runs; %s", path != NULL ? path : "(none)",
+	    cache_writes ? "it is removed, and the next run reads the "
+	    "policy files" : "remove it, and the policy files are read");
+	free(path);
+	return r;
 }
 
 /* Every threshold of thresholds can still be met by the approvers. */
@@ -815,10 +839,18 @@ thresholds_hold(const struct pol_approval *a, const struct approvers *ap)
 static int
 approvers_hold(const struct policy *pol, const struct approvers *ap)
 {
+	const struct pol_threshold *th;
+	struct pol_approval all;
 	size_t i;
 
 	if (!thresholds_hold(&pol->default_approval, ap))
 		return 0;
+	if (polcache_lazy(pol)) {
+		memset(&all, 0, sizeof(all));
+		th = polcache_thresholds(pol, &all.n_any_of);
+		all.any_of = (struct pol_threshold *)th;
+		return thresholds_hold(&all, ap);
+	}
 	for (i = 0; i < pol->nrules; i++)
 		if (!thresholds_hold(&pol->rules[i].approval, ap))
 			return 0;
@@ -839,9 +871,10 @@ policy_load(struct policy *pol, char *const *paths, const struct approvers *ap,
 		return policy_load_buffer(pol, "(embedded default policy)",
 		    default_policy_yaml, default_policy_yaml_len, ap, err);
 	loader_init(&l, pol, ap, err);
-	if (polcache_load(pol, paths) == 0) {
+	if (polcache_load(pol, paths, on_demand) == 0) {
 		if (approvers_hold(pol, l.ap)) {
-			index_build(pol);
+			if (!polcache_lazy(pol))
+				index_build(pol);
 			return 0;
 		}
 		/* parsed again, to say where the approvers fall short */
@@ -1259,6 +1292,8 @@ policy_names_groups(const struct policy *pol)
 {
 	size_t i, k;
 
+	if (polcache_lazy(pol))
+		return polcache_names_groups(pol);
 	for (i = 0; i < pol->nrules; i++)
 		for (k = 0; pol->rules[i].users != NULL &&
 		    pol->rules[i].users[k] != NULL; k++)
@@ -1322,6 +1357,7 @@ struct decider {
 	struct pol_decision *d;
 	unsigned char *seen;	/* per rule, for the command at hand */
 	int enforcing;		/* identity_elevated() */
+	int damaged;		/* a cached rule could not be read */
 };
 
 /* Tries rule i on command ci; returns the action if it matched, else -1. */
@@ -1420,6 +1456,40 @@ unspoken_for(struct decider *dc, const struct norm_cmd *c, size_t ci,
 	return n > 0;
 }
 
+/*
+ * A cached policy whose rules are read on demand: the rules that can
+ * match (polcache_candidates), tried in the order the index above tries
+ * them, so that the matches come out the same: first those it would not
+ * index, by number, then by name. A rule that cannot be read denies.
+ */
+static int
+try_cached(struct decider *dc, const struct norm_cmd *c, size_t ci,
+    const struct names *nm)
+{
+	const struct pol_rule *r;
+	size_t *cand, ncand, i, k;
+	int a, best = -1;
+
+	if (polcache_candidates(dc->pol, nm->base, nm->nbase, nm->path,
+	    nm->npath, &cand, &ncand) != 0) {
+		dc->damaged = 1;
+		return (int)POL_DENY;
+	}
+	for (i = 0; i < ncand; i++)
+		if (!indexable(&dc->pol->rules[cand[i]]) &&
+		    (a = try_rule(dc, cand[i], c, ci, nm)) > best)
+			best = a;
+	for (k = 0; k < nm->nbase; k++)
+		for (i = 0; i < ncand; i++) {
+			r = &dc->pol->rules[cand[i]];
+			if (indexable(r) && strv_has(r->commands, nm->base[k]) &&
+			    (a = try_rule(dc, cand[i], c, ci, nm)) > best)
+				best = a;
+		}
+	free(cand);
+	return best;
+}
+
 /* Returns the strictest action for one command, or -1 if it adds none. */
 static int
 decide_command(struct decider *dc, const struct norm_cmd *c, size_t ci)
@@ -1433,10 +1503,12 @@ decide_command(struct decider *dc, const struct norm_cmd *c, size_t ci)
 	memset(dc->seen, 0, dc->pol->nrules);
 	first = dc->d->nmatches;
 	names_of(c, &nm);
-	for (i = 0; i < ix->ngeneric; i++)
+	if (polcache_lazy(dc->pol))
+		best = try_cached(dc, c, ci, &nm);
+	for (i = 0; ix != NULL && i < ix->ngeneric; i++)
 		if ((a = try_rule(dc, ix->generic[i], c, ci, &nm)) > best)
 			best = a;
-	for (k = 0; k < nm.nbase; k++) {
+	for (k = 0; ix != NULL && k < nm.nbase; k++) {
 		b = ix_slot(ix, nm.base[k]);
 		for (i = 0; b->name != NULL && i < b->n; i++)
 			if ((a = try_rule(dc, b->rules[i], c, ci, &nm)) > best)
@@ -1481,13 +1553,16 @@ policy_decide(const struct policy *pol, const struct norm_result *cmds,
 	dc.subject = subject;
 	dc.d = d;
 	dc.seen = xcalloc(pol->nrules + 1, 1);
+	dc.damaged = 0;
 	for (i = 0; i < cmds->n; i++)
 		if ((a = decide_command(&dc, &cmds->cmds[i], i)) > best)
 			best = a;
 	free(dc.seen);
 	/* nothing to decide on is not a reason to allow */
 	d->action = best < 0 ? pol->default_action : (enum pol_action)best;
-	return 0;
+	if (dc.damaged)
+		d->action = POL_DENY;
+	return dc.damaged ? -1 : 0;
 }
 
 void

@@ -93,6 +93,21 @@ int policy_load(struct policy *pol, char *const *paths,
  */
 void policy_cache_writes(void);
 
+/*
+ * Lets the policy_load calls that follow leave a cached policy's rules
+ * unread until a decision needs them (polcache.h): for the forms that
+ * only decide (run, hook, check). Their policy's rules are then reached
+ * through policy_decide alone.
+ */
+void policy_rules_on_demand(void);
+
+/*
+ * A decision found the policy cache of paths damaged: sets err (exit
+ * 78) naming it and, where caches are written (policy_cache_writes),
+ * removes it, so that the next run reads the policy files.
+ */
+int policy_cache_damaged(char *const *paths, struct ae_error *err);
+
 /* As policy_load, from one in-memory file called name. */
 int policy_load_buffer(struct policy *pol, const char *name,
     const char *data, size_t len, const struct approvers *ap,
@@ -133,7 +148,8 @@ struct pol_decision {
  * Decides what happens to cmds for subject. In enforcing mode
  * (identity_elevated()) a command whose program is reached through
  * something others than root can write is denied. Returns 0 and fills d
- * (release with pol_decision_release).
+ * (release with pol_decision_release), or -1 if a rule of a cached
+ * policy cannot be read (then d denies: see policy_cache_damaged).
  */
 int policy_decide(const struct policy *pol, const struct norm_result *cmds,
     const struct pol_subject *subject, struct pol_decision *d);

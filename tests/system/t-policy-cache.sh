@@ -71,6 +71,93 @@ test_expect_success 'the cache decides, exactly as the parsed policy' '
 	done
 '
 
+# Rules of every shape the index files or leaves generic: plain names,
+# names with globs, literal and globbed paths, '**', none at all; a
+# decision from the cache (whose rules are read on demand) must be the
+# parsed policy's, byte for byte, matches in the same order.
+M=$TEST_DIR/mixed
+mkdir "$M"
+python3 - "$M" <<'PY'
+import sys
+with open(sys.argv[1] + "/p.yaml", "w") as f:
+    f.write("version: 1\nrules:\n")
+    for i in range(60):
+        f.write("  - id: r%d\n    match: { command: [cmd%d, \"/opt/x%d/bin/*\"] }\n"
+                "    action: deny\n" % (i, i, i))
+    for rid, match, action in [
+            ("glob-name", "command: \"tr*e\"", "approve"),
+            ("no-command", "user: [nobody]", "deny"),
+            ("usr-any", "command: \"/usr/*/true\"", "approve"),
+            ("globstar", "command: \"**/ls\"", "approve"),
+            ("literal", "command: /usr/bin/true", "allow"),
+            ("mixed", "command: [ls, \"/bin/l?\"]", "approve"),
+            ("deep", "command: \"/opt/x5/**\"", "deny"),
+            ("name", "command: \"true\"", "allow"),
+            ("args", "command: cmd7\n      args: [\"-x\"]", "approve")]:
+        f.write("  - id: %s\n    match:\n      %s\n    action: %s\n"
+                % (rid, match, action))
+PY
+printf 'policies: [mixed]\naudit:\n  repo: audit.git\n  signing_key: key\n' \
+    >"$TEST_DIR/mixed.yaml"
+mchk() { "$AE" check --json --config "$TEST_DIR/mixed.yaml" -- "$@"; }
+cat >"$TEST_DIR/mixed.cmds" <<'EOF2'
+true
+/usr/bin/true
+ls
+/bin/ls
+cmd5
+/opt/x5/bin/tool
+/opt/x5/bin/sub/tool
+/opt/x59/bin/t
+cmd59
+cmd7 -x
+sh -c cmd5;ls
+env true
+/usr/sbin/true
+trie
+EOF2
+# each line of mixed.cmds, checked, into PREFIX.N
+mchk_all() {
+	n=0
+	while read -r c; do
+		n=$((n + 1))
+		mchk $c >"$1.$n" 2>/dev/null || :
+	done <"$TEST_DIR/mixed.cmds"
+}
+sleep 3
+
+test_expect_success 'a cache with rules of every shape decides as the parsed policy' '
+	{ "$AE" --config "$TEST_DIR/mixed.yaml" -- true 2>/dev/null || :; } &&
+	test -f "$M/.approve-exec-policy.cache" &&
+	mchk_all mc &&
+	mv "$M/.approve-exec-policy.cache" saved.cache &&
+	mchk_all mp &&
+	for n in $(seq 14); do
+		cmp "mc.$n" "mp.$n" || return 1
+	done &&
+	grep -q "\"rule\": *\"deep\"" mc.6 &&
+	grep -q "\"rule\": *\"literal\"" mc.2 &&
+	mv saved.cache "$M/.approve-exec-policy.cache"
+'
+
+test_expect_success 'a rule the cache cannot read stops the run (78), and the run removes the cache' '
+	python3 - "$M/.approve-exec-policy.cache" <<-PY &&
+	import sys
+	p = sys.argv[1]
+	b = open(p, "rb").read()
+	old = b"\x03\x00\x00\x00r59\x00"
+	assert b.count(old) == 1
+	open(p, "wb").write(b.replace(old, b"\x03\x00\x00\x00r59x"))
+	PY
+	expect_status 78 mchk cmd59 2>err &&
+	grep -q "policy cache .* is damaged" err &&
+	test -f "$M/.approve-exec-policy.cache" &&
+	expect_status 78 "$AE" --config "$TEST_DIR/mixed.yaml" -- cmd59 2>err &&
+	grep -q "it is removed" err &&
+	test ! -e "$M/.approve-exec-policy.cache" &&
+	expect_status 77 "$AE" --config "$TEST_DIR/mixed.yaml" -- cmd59
+'
+
 test_expect_success 'a cache others can write is ignored' '
 	warm && plant &&
 	chmod g+w "$CACHE" &&
