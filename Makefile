@@ -12,7 +12,7 @@ DESTDIR ?=
 VERSION = 0.1.0
 PKGS = yaml-0.1 libcurl jansson libgit2 libsodium libcrypto cjose
 PKGS += libmicrohttpd sqlite3 libpq
-PKGS += nettle zlib
+PKGS += nettle zlib libdeflate
 PKGS += libwebsockets
 
 CC ?= cc
@@ -25,7 +25,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # start. Only libraries the module does not use, so that no two copies
 # meet in one process (jansson is the module's too). STATIC_LIBS= for
 # none.
-STATIC_LIBS ?= yaml-0.1 libsodium
+STATIC_LIBS ?= yaml-0.1 libsodium libdeflate
 STATIC_PKG_LIBS := $(if $(STATIC_LIBS),$(shell pkg-config --libs $(STATIC_LIBS)))
 LD_STATIC = -Wl,-Bstatic
 LD_DYNAMIC = -Wl,-Bdynamic

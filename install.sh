@@ -31,8 +31,8 @@ git openssh-client openssh-server mandoc python3 tmux procps strace"
 # and the enforcing mode's tests, which run approve-exec through sudo;
 # sudo also ships sudo_plugin.h, which the sudo plugin is built with
 packages="$packages sudo"
-# and the evidence store's own object writer (SHA-1, deflate)
-packages="$packages nettle-dev zlib1g-dev"
+# and the evidence store's own object writer (SHA-1, inflate, deflate)
+packages="$packages nettle-dev zlib1g-dev libdeflate-dev"
 # and what the report tests check with: a JSON-schema validator for OSCAL
 # (regex for its \p{L} patterns) and a browser that renders the HTML
 packages="$packages python3-jsonschema python3-regex chromium"

@@ -1,6 +1,6 @@
 /*
  * gitobj: git's objects and refs, read and written as git does, without
- * libgit2 (zlib and nettle's SHA-1 only). Enough for the evidence store's
+ * libgit2 (zlib, libdeflate and nettle's SHA-1 only). Enough for the evidence store's
  * common path: read a branch, its tip commit and the trees along one path
  * (loose here, packed through gitpack.h), write a blob, trees and a
  * commit (as one pack), move the branch by compare-and-swap. Whatever it

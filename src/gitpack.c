@@ -2,7 +2,8 @@
  * git's pack files without libgit2: see gitpack.h. The formats are
  * git's Documentation/gitformat-pack.txt: a pack is "PACK", version 2,
  * the object count, each object as a type-and-size header and its
- * zlib-deflated body, and the SHA-1 of all that; its index (version 2)
+ * zlib-deflated body (written with libdeflate, read with zlib), and the
+ * SHA-1 of all that; its index (version 2)
  * is a fan-out table of 256 counts, the sorted ids, each object's CRC-32,
  * its offset (4 bytes, or an index into a table of 8-byte offsets), the
  * pack's checksum and the index's own.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <nettle/sha1.h>
 #include <zlib.h>
 
@@ -61,20 +63,18 @@ obj_cmp(const void *a, const void *b)
 }
 
 /*
- * Appends one object's entry: its header, then its body deflated by a
- * stream of its own, sized for it. zlib's defaults (a 32 KiB window and
- * 64 KiB of hash heads, cleared for every object even when one stream
- * is reset and reused) cost far more than a small object takes to
- * compress; a window no larger than the object compresses it the same.
+ * Appends one object's entry: its header, then its body deflated (a zlib
+ * stream, as git's) by c. libdeflate compresses a whole buffer in one
+ * call, with none of the per-stream set-up zlib's deflate needs: for the
+ * few small objects of a record's commit it takes well under half of
+ * zlib's time at the same level and size.
  */
 static int
-add_entry(struct buf *pack, const struct gitpack_obj *o)
+add_entry(struct buf *pack, const struct gitpack_obj *o,
+    struct libdeflate_compressor *c)
 {
-	unsigned char hdr[16], *out;
-	size_t n = 0, left = o->len;
-	z_stream zs;
-	uLong bound;
-	int rc, wbits;
+	unsigned char hdr[16];
+	size_t n = 0, left = o->len, bound, got;
 
 	hdr[n] = (unsigned char)((unsigned)o->type << 4 | (left & 0x0f));
 	for (left >>= 4; left > 0; left >>= 7) {
@@ -82,25 +82,13 @@ add_entry(struct buf *pack, const struct gitpack_obj *o)
 		hdr[n] = (unsigned char)(left & 0x7f);
 	}
 	buf_add(pack, hdr, n + 1);
-	for (wbits = 9; wbits < 15 && ((size_t)1 << wbits) < o->len; wbits++)
-		;
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, wbits, wbits - 7,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	bound = libdeflate_zlib_compress_bound(c, o->len);
+	buf_grow(pack, bound);
+	if ((got = libdeflate_zlib_compress(c, o->body, o->len,
+	    pack->p + pack->len, bound)) == 0)
 		return -1;
-	bound = deflateBound(&zs, (uLong)o->len);
-	out = xmalloc(bound);
-	zs.next_in = (unsigned char *)o->body;
-	zs.avail_in = (uInt)o->len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)bound;
-	while ((rc = deflate(&zs, Z_FINISH)) == Z_OK)
-		;
-	if (rc == Z_STREAM_END)
-		buf_add(pack, out, zs.total_out);
-	deflateEnd(&zs);
-	free(out);
-	return rc == Z_STREAM_END ? 0 : -1;
+	pack->len += got;
+	return 0;
 }
 
 /*
@@ -171,23 +159,28 @@ static int
 build(const struct gitpack_obj **sorted, size_t n, struct buf *pack,
     struct buf *idx)
 {
+	struct libdeflate_compressor *c;
 	const struct gitobj_id **ids;
 	uint32_t *crc, *off;
 	size_t i;
 	int r = 0;
 
+	/* level 1: git's core.compression trades the same way for speed */
+	if ((c = libdeflate_alloc_compressor(1)) == NULL)
+		abort();	/* out of memory, as xmalloc takes it */
 	crc = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*crc));
 	off = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*off));
 	ids = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*ids));
 	pack_head(pack, n);
 	for (i = 0; r == 0 && i < n; i++) {
 		off[i] = (uint32_t)pack->len;
-		if (add_entry(pack, sorted[i]) != 0)
+		if (add_entry(pack, sorted[i], c) != 0)
 			r = -1;
 		crc[i] = (uint32_t)crc32(0, (const unsigned char *)pack->p +
 		    off[i], (uInt)(pack->len - off[i]));
 		ids[i] = &sorted[i]->id;
 	}
+	libdeflate_free_compressor(c);
 	if (r == 0)
 		finish(pack, idx, ids, crc, off, n);
 	free(crc);

@@ -102,7 +102,7 @@ buf_release(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-static void
+void
 buf_grow(struct buf *b, size_t n)
 {
 	size_t want;

@@ -42,6 +42,8 @@ struct buf {
 void buf_init(struct buf *b);
 void buf_release(struct buf *b);	/* frees p; b may be reused after buf_init */
 void buf_add(struct buf *b, const void *data, size_t n);
+/* Makes room for n more bytes after len (and a NUL after them). */
+void buf_grow(struct buf *b, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, int c);
 void buf_addf(struct buf *b, const char *fmt, ...)
