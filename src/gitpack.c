@@ -388,7 +388,9 @@ pack_close(struct pack *p)
 {
 	if (p->state == 1) {
 		munmap((void *)p->idx, p->idx_len);
-		close(p->fd);
+		if (p->fd != -1)
+			close(p->fd);
+		p->fd = -1;
 	}
 	p->state = -1;
 }
@@ -543,11 +545,12 @@ pack_check(struct pack *p, struct ae_error *err)
 }
 
 /*
- * Maps the index and opens the pack. A pair removed meanwhile (by git gc
- * or a repack) is gone, as it would be had it never been listed.
+ * Maps the index; the pack is opened when an object is read from it
+ * (pack_data). An index removed meanwhile (by git gc or a repack) is
+ * gone, as it would be had it never been listed.
  */
 static int
-pack_open(struct pack *p, struct ae_error *err)
+idx_open(struct pack *p, struct ae_error *err)
 {
 	struct stat st;
 	void *m;
@@ -576,22 +579,48 @@ pack_open(struct pack *p, struct ae_error *err)
 		p->state = -1;
 		return r;
 	}
+	p->fd = -1;
+	p->state = 1;
+	return 0;
+}
+
+/*
+ * Opens the pack of an index mapped by idx_open, once, and checks that it
+ * is the index's. A pack removed meanwhile is gone with its index.
+ */
+static int
+pack_data(struct pack *p, struct ae_error *err)
+{
+	int r;
+
+	if (p->fd != -1)
+		return 0;
 	if ((p->fd = open(p->pack_path, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1) {
-		munmap(m, p->idx_len);
-		p->state = -1;
+		r = errno;
+		pack_close(p);
 		/*
 		 * removed with its index by a repack meanwhile: what it held
 		 * is elsewhere now, or absent, and the caller reads it with
 		 * git, which reports a loss
 		 */
-		return errno == ENOENT ? 0 : ae_error_set(err, AE_ERR_GIT,
-		    "unable to open '%s': %s", p->pack_path, strerror(errno));
+		return r == ENOENT ? 0 : ae_error_set(err, AE_ERR_GIT,
+		    "unable to open '%s': %s", p->pack_path, strerror(r));
 	}
-	p->state = 1;
 	if ((r = pack_check(p, err)) != 0)
 		pack_close(p);
 	return r;
+}
+
+/* The index mapped and the pack open: what a repack needs. */
+static int
+pack_open(struct pack *p, struct ae_error *err)
+{
+	int r;
+
+	if ((r = idx_open(p, err)) != 0 || p->state != 1)
+		return r;
+	return pack_data(p, err);
 }
 
 /* Where id is in p's pack: 1 with *off, 0 if p has no such object. */
@@ -631,7 +660,7 @@ pack_find(const struct pack *p, const struct gitobj_id *id, uint64_t *off,
 		    get32(large + (size_t)v * 8 + 4);
 	} else
 		*off = v;
-	if (*off < PACK_HEAD || *off >= p->pack_len - GITOBJ_RAWSZ)
+	if (*off < PACK_HEAD)
 		goto bad;
 	return 1;
  bad:
@@ -770,15 +799,22 @@ gitpack_read(struct gitpack_set *s, const struct gitobj_id *id,
 		}
 		if (i >= s->n)
 			break;
-		if (s->p[i].state == 0 && (r = pack_open(&s->p[i], err)) != 0)
+		if (s->p[i].state == 0 && (r = idx_open(&s->p[i], err)) != 0)
 			return r;
 		if (s->p[i].state != 1)
 			continue;
 		if ((r = pack_find(&s->p[i], id, &off, err)) < 0)
 			return r;
-		if (r == 1)
-			return pack_inflate(&s->p[i], off, id, &type, body,
-			    err);
+		if (r == 0)
+			continue;
+		if ((r = pack_data(&s->p[i], err)) != 0)
+			return r;
+		if (s->p[i].state != 1)
+			continue;	/* gone since it was listed */
+		if (off >= s->p[i].pack_len - GITOBJ_RAWSZ)
+			return ae_error_set(err, AE_ERR_GIT, "'%s': an offset "
+			    "out of range", s->p[i].idx_path);
+		return pack_inflate(&s->p[i], off, id, &type, body, err);
 	}
 	return GITOBJ_ABSENT;
 }
@@ -887,6 +923,9 @@ take_raw(const struct pack *p, const unsigned char *map, struct raw **raws,
 		if ((r = pack_find(p, &r0[i].id, &r0[i].off, err)) != 1)
 			return r == 0 ? ae_error_set(err, AE_ERR_GIT, "'%s': "
 			    "unsorted pack index", p->idx_path) : r;
+		if (r0[i].off >= end)
+			return ae_error_set(err, AE_ERR_GIT, "'%s': an offset "
+			    "out of range", p->idx_path);
 	}
 	qsort(r0, p->count, sizeof(*r0), raw_by_off);
 	for (i = 0; i < p->count; i++) {

@@ -445,6 +445,37 @@ test_repack_corrupt(void **state)
 	fixture_free(&f);
 }
 
+/*
+ * An index whose offset points past its pack: a repack refuses it before
+ * reading there, and removes nothing.
+ */
+static void
+test_repack_offset(void **state)
+{
+	struct ae_error err = AE_ERROR_INIT;
+	struct fixture f;
+	struct buf b;
+	char *path, *idx;
+
+	(void)state;
+	fixture_make(&f);
+	many_packs(f.gitdir, 20);
+	path = small_pack(f.gitdir, "an object the index sends astray\n");
+	idx = xasprintf("%.*s.idx", (int)(strlen(path) - 5), path);
+	b = slurp(idx);
+	/* one object: its offset follows its id and CRC-32 */
+	b.p[8 + 1024 + GITOBJ_RAWSZ + 4 + 1] = 0x7f;
+	spew(idx, &b);
+	buf_release(&b);
+	assert_int_equal(gitpack_repack(f.gitdir, 12, &err), AE_ERR_GIT);
+	assert_non_null(strstr(err.msg, "out of range"));
+	assert_int_equal(count_packs(f.gitdir), 22);
+	all_there(f.gitdir, 20);
+	free(idx);
+	free(path);
+	fixture_free(&f);
+}
+
 /* The packs named, and only those, are merged into one. */
 static void
 test_merge_named(void **state)
@@ -524,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_repack),
 		cmocka_unit_test(test_repack_delta),
 		cmocka_unit_test(test_repack_corrupt),
+		cmocka_unit_test(test_repack_offset),
 		cmocka_unit_test(test_merge_named),
 	};
 	int fails = 0;
