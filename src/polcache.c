@@ -53,6 +53,7 @@ struct held {
 	const char *base;	/* past the tables: the index, then the rules */
 	size_t left;		/* bytes from base to the end */
 	unsigned char *read;	/* nrules: 1 read, 2 unreadable */
+	int lazy;		/* rules read as they are asked for */
 	int groups;		/* some rule names a group in users */
 	struct pol_threshold *th;	/* every group or person's most */
 	size_t nth;
@@ -903,7 +904,9 @@ polcache_rule(const struct policy *pol, size_t i)
 int
 polcache_lazy(const struct policy *pol)
 {
-	return pol->cache != NULL && pol->index == NULL;
+	const struct held *h = pol->cache;
+
+	return h != NULL && h->lazy;
 }
 
 int
@@ -1128,6 +1131,7 @@ polcache_load(struct policy *pol, char *const *paths, int lazy)
 	if ((ok = get_policy(&r, &tmp, paths, uid)) == 0)
 		for (i = 0; !lazy && ok == 0 && i < tmp.nrules; i++)
 			ok = read_rule(&tmp, h, i);
+	h->lazy = lazy;
 	if (ok == 0) {
 		h = NULL;	/* transferred */
 		*pol = tmp;
