@@ -329,8 +329,9 @@ put_stats(struct wr *w, const struct policy *pol, char *const *paths,
 /*
  * The index. A rule whose command clause lists only plain names and path
  * patterns that begin with a literal directory (/opt/x/bin/ then a glob)
- * is filed under each name ("n:NAME") and each such directory ("d:/opt/x/bin/");
- * every other rule is "generic", tried for every command. A path pattern
+ * is filed under each name ("n:NAME") and each such directory
+ * ("d:/opt/x/bin/"); every other rule is "generic", tried for every
+ * command. A path pattern
  * matches component by component, a literal component only itself, so a
  * path it matches begins with its literal directory: the rules filed
  * under a command's names and under every directory prefix of its paths,
@@ -340,6 +341,35 @@ struct ixpair {
 	char *key;
 	uint32_t rule;
 };
+
+static int
+cmp_from(const void *a, const void *b)
+{
+	const struct pol_threshold *x = a, *y = b;
+
+	return strcmp(x->from, y->from);
+}
+
+/*
+ * The most each group or person is asked for by th[0..n-1], once each,
+ * in place (sorted by name); returns how many are left.
+ */
+static size_t
+most_asked(struct pol_threshold *th, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n > 1)
+		qsort(th, n, sizeof(*th), cmp_from);
+	for (i = 0; i < n; i++) {
+		if (k > 0 && strcmp(th[k - 1].from, th[i].from) == 0) {
+			if (th[i].min > th[k - 1].min)
+				th[k - 1].min = th[i].min;
+		} else
+			th[k++] = th[i];
+	}
+	return k;
+}
 
 static int
 cmp_pair(const void *a, const void *b)
@@ -403,7 +433,7 @@ put_rules(struct wr *tail, const struct policy *pol)
 	uint32_t *generic = NULL, ngeneric = 0, nkeys = 0;
 	uint64_t *roff, *koff = NULL;
 	size_t i, j, k, npairs = 0, nth = 0, f = 0;
-	int groups = 0;
+	int groups = 0, r = -1;
 
 	memset(&sum, 0, sizeof(sum));
 	memset(&keys, 0, sizeof(keys));
@@ -413,36 +443,29 @@ put_rules(struct wr *tail, const struct policy *pol)
 	buf_init(&rules.b);
 	roff = xcalloc(pol->nrules + 1, sizeof(*roff));
 	for (i = 0; i < pol->nrules; i++) {
-		const struct pol_rule *r = &pol->rules[i];
+		const struct pol_rule *x = &pol->rules[i];
 
 		/* rules come file by file: the next file, or the same */
-		while (f < pol->nfiles && pol->files[f].path != r->file)
+		while (f < pol->nfiles && pol->files[f].path != x->file)
 			f++;
 		if (f == pol->nfiles)
-			goto bad;
+			goto out;
 		roff[i] = rules.b.len;
-		put_rule(&rules, r, (uint32_t)f);
-		if (rule_keys(r, (uint32_t)i, &pairs, &npairs) != 0) {
+		put_rule(&rules, x, (uint32_t)f);
+		if (rule_keys(x, (uint32_t)i, &pairs, &npairs) != 0) {
 			generic = xreallocarray(generic, ngeneric + 1,
 			    sizeof(*generic));
 			generic[ngeneric++] = (uint32_t)i;
 		}
-		for (k = 0; r->users != NULL && r->users[k] != NULL; k++)
-			if (strncmp(r->users[k], "group:", 6) == 0)
+		for (k = 0; x->users != NULL && x->users[k] != NULL; k++)
+			if (strncmp(x->users[k], "group:", 6) == 0)
 				groups = 1;
-		for (k = 0; k < r->approval.n_any_of; k++) {
-			for (j = 0; j < nth && strcmp(th[j].from,
-			    r->approval.any_of[k].from) != 0; j++)
-				;
-			if (j == nth) {
-				th = xreallocarray(th, nth + 1, sizeof(*th));
-				th[nth].from = r->approval.any_of[k].from;
-				th[nth++].min = 0;
-			}
-			if (r->approval.any_of[k].min > th[j].min)
-				th[j].min = r->approval.any_of[k].min;
+		for (k = 0; k < x->approval.n_any_of; k++) {
+			th = xreallocarray(th, nth + 1, sizeof(*th));
+			th[nth++] = x->approval.any_of[k];
 		}
 	}
+	nth = most_asked(th, nth);
 	if (npairs > 0)
 		qsort(pairs, npairs, sizeof(*pairs), cmp_pair);
 	for (i = 0; i < npairs; i = j) {
@@ -474,10 +497,7 @@ put_rules(struct wr *tail, const struct policy *pol)
 		put_u32(tail, generic[i]);
 	buf_add(&tail->b, keys.b.p, keys.b.len);
 	buf_add(&tail->b, rules.b.p, rules.b.len);
-	f = 0;
-	goto out;
- bad:
-	f = 1;
+	r = 0;
  out:
 	for (i = 0; i < npairs; i++)
 		free(pairs[i].key);
@@ -489,7 +509,7 @@ put_rules(struct wr *tail, const struct policy *pol)
 	buf_release(&sum.b);
 	buf_release(&keys.b);
 	buf_release(&rules.b);
-	return f == 0 ? 0 : -1;
+	return r;
 }
 
 static int

@@ -158,6 +158,29 @@ test_expect_success 'a rule the cache cannot read stops the run (78), and the ru
 	expect_status 77 "$AE" --config "$TEST_DIR/mixed.yaml" -- cmd59
 '
 
+test_expect_success 'a cached policy whose approvers no longer suffice is parsed, to say where' '
+	mkdir team &&
+	python3 - team <<-PY &&
+	import sys
+	with open(sys.argv[1] + "/p.yaml", "w") as f:
+	    f.write("version: 1\\nrules:\\n")
+	    for i in range(70):
+	        f.write("  - id: r%d\\n    match: { command: cmd%d }\\n"
+	                "    action: deny\\n" % (i, i))
+	    f.write("  - id: two-sre\\n    match: { command: deploy }\\n"
+	            "    action: approve\\n    approval: { any_of: "
+	            "[{ from: \\"group:sre\\", min: 2 }] }\\n")
+	PY
+	printf "people:\n  alice: { unix: alice }\n  bob: { unix: bob }\ngroups:\n  sre: [alice, bob]\n" >team.approvers &&
+	printf "policies: [team]\napprovers: team.approvers\naudit:\n  repo: team.git\n  signing_key: key\n" >team.yaml &&
+	sleep 3 &&
+	"$AE" --config team.yaml -- cmd1 2>/dev/null;
+	test -f team/.approve-exec-policy.cache &&
+	printf "people:\n  alice: { unix: alice }\ngroups:\n  sre: [alice]\n" >team.approvers &&
+	expect_status 78 "$AE" check --config team.yaml -- cmd1 2>err &&
+	grep -q "min 2 can never be met" err
+'
+
 test_expect_success 'a cache others can write is ignored' '
 	warm && plant &&
 	chmod g+w "$CACHE" &&
