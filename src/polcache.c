@@ -88,9 +88,8 @@ hold(struct held *h, void *p)
 	return p;
 }
 
-/* Where the cache for paths lives; caller frees. NULL: nowhere. */
-static char *
-cache_path(char *const *paths)
+char *
+polcache_path(char *const *paths)
 {
 	struct stat st;
 	char *a, *b, *p;
@@ -107,12 +106,6 @@ cache_path(char *const *paths)
 	free(a);
 	free(b);
 	return p;
-}
-
-char *
-polcache_path(char *const *paths)
-{
-	return cache_path(paths);
 }
 
 static int
@@ -551,7 +544,7 @@ polcache_save(const struct policy *pol, char *const *paths,
 	char *path = NULL, *tmp = NULL;
 	int fd = -1;
 
-	if (pol->nrules < POLCACHE_MIN_RULES || (path = cache_path(paths)) ==
+	if (pol->nrules < POLCACHE_MIN_RULES || (path = polcache_path(paths)) ==
 	    NULL)
 		return;
 	memset(&w, 0, sizeof(w));
@@ -956,6 +949,7 @@ find_key(const struct held *h, const char *key, const char **v,
 	const char *k;
 	int c;
 
+	*v = NULL;
 	*n = 0;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -1004,44 +998,47 @@ add_rules(const struct policy *pol, struct held *h, const char *v,
 	return 0;
 }
 
+/* Adds the rules filed under KIND:TEXT (len bytes of text), as add_rules. */
+static int
+add_key(const struct policy *pol, struct held *h, char kind,
+    const char *text, size_t len, size_t **out, size_t *nout)
+{
+	const char *v;
+	uint32_t n;
+	char *key;
+	int r;
+
+	key = xasprintf("%c:%.*s", kind, (int)len, text);
+	if ((r = find_key(h, key, &v, &n)) == 0)
+		r = add_rules(pol, h, v, n, out, nout);
+	free(key);
+	return r;
+}
+
 int
 polcache_candidates(const struct policy *pol, const char *const *names,
     size_t nnames, const char *const *paths, size_t npaths, size_t **out,
     size_t *nout)
 {
 	struct held *h = pol->cache;
-	const char *v;
-	uint32_t n;
+	const char *base;
 	size_t i, j, k;
-	char *key;
 	int r;
 
 	*out = NULL;
 	*nout = 0;
-	if ((r = add_rules(pol, h, h->generic, (uint32_t)h->ngeneric, out,
-	    nout)) != 0)
-		goto out;
-	for (i = 0; r == 0 && i < nnames; i++) {
-		key = xasprintf("n:%s", names[i]);
-		if ((r = find_key(h, key, &v, &n)) == 0)
-			r = add_rules(pol, h, v, n, out, nout);
-		free(key);
-	}
+	r = add_rules(pol, h, h->generic, (uint32_t)h->ngeneric, out, nout);
+	for (i = 0; r == 0 && i < nnames; i++)
+		r = add_key(pol, h, 'n', names[i], strlen(names[i]), out, nout);
 	/* a plain name matches a string without '/': a path's too */
 	for (i = 0; r == 0 && i < npaths; i++) {
-		key = xasprintf("n:%s", strrchr(paths[i], '/') != NULL ?
-		    strrchr(paths[i], '/') + 1 : paths[i]);
-		if ((r = find_key(h, key, &v, &n)) == 0)
-			r = add_rules(pol, h, v, n, out, nout);
-		free(key);
-		for (j = 0; r == 0 && paths[i][j] != '\0'; j++) {
-			if (paths[i][j] != '/')
-				continue;
-			key = xasprintf("d:%.*s", (int)j + 1, paths[i]);
-			if ((r = find_key(h, key, &v, &n)) == 0)
-				r = add_rules(pol, h, v, n, out, nout);
-			free(key);
-		}
+		base = strrchr(paths[i], '/') != NULL ?
+		    strrchr(paths[i], '/') + 1 : paths[i];
+		r = add_key(pol, h, 'n', base, strlen(base), out, nout);
+		for (j = 0; r == 0 && paths[i][j] != '\0'; j++)
+			if (paths[i][j] == '/')
+				r = add_key(pol, h, 'd', paths[i], j + 1, out,
+				    nout);
 	}
 	if (r == 0 && *nout > 1) {
 		qsort(*out, *nout, sizeof(**out), cmp_size);
@@ -1050,7 +1047,6 @@ polcache_candidates(const struct policy *pol, const char *const *names,
 				(*out)[k++] = (*out)[i];
 		*nout = k;
 	}
- out:
 	if (r != 0) {
 		free(*out);
 		*out = NULL;
@@ -1134,7 +1130,7 @@ polcache_load(struct policy *pol, char *const *paths, int lazy)
 	uid_t uid;
 	int ok = -1;
 
-	if ((path = cache_path(paths)) == NULL)
+	if ((path = polcache_path(paths)) == NULL)
 		return -1;
 	h = xcalloc(1, sizeof(*h));
 	/* cut short or grown: not the file that was written */

@@ -80,7 +80,10 @@ int polcache_names_groups(const struct policy *pol);
 const struct pol_threshold *polcache_thresholds(const struct policy *pol,
     size_t *n);
 
-/* The cache file of the policy at paths, to name or remove (caller frees). */
+/*
+ * Where the cache of the policy at paths lives (caller frees), to name or
+ * remove it; NULL: nowhere.
+ */
 char *polcache_path(char *const *paths);
 
 /*
