@@ -818,16 +818,17 @@ policy_cache_damaged(char *const *paths, struct ae_error *err)
 	return r;
 }
 
-/* Every threshold of thresholds can still be met by the approvers. */
+/* Every threshold of th[0..n-1] can still be met by the approvers. */
 static int
-thresholds_hold(const struct pol_approval *a, const struct approvers *ap)
+thresholds_hold(const struct pol_threshold *th, size_t n,
+    const struct approvers *ap)
 {
 	size_t i;
 	int size;
 
-	for (i = 0; i < a->n_any_of; i++)
-		if ((size = approvers_from_size(ap, a->any_of[i].from)) < 0 ||
-		    a->any_of[i].min > size)
+	for (i = 0; i < n; i++)
+		if ((size = approvers_from_size(ap, th[i].from)) < 0 ||
+		    th[i].min > size)
 			return 0;
 	return 1;
 }
@@ -835,25 +836,26 @@ thresholds_hold(const struct pol_approval *a, const struct approvers *ap)
 /*
  * A cached policy was checked against the approvers of its day: returns
  * 1 if today's still have every group and person it names, in numbers.
+ * One read on demand says so from the cache's summary of its rules.
  */
 static int
 approvers_hold(const struct policy *pol, const struct approvers *ap)
 {
+	const struct pol_approval *a = &pol->default_approval;
 	const struct pol_threshold *th;
-	struct pol_approval all;
-	size_t i;
+	size_t i, n;
 
-	if (!thresholds_hold(&pol->default_approval, ap))
+	if (!thresholds_hold(a->any_of, a->n_any_of, ap))
 		return 0;
 	if (polcache_lazy(pol)) {
-		memset(&all, 0, sizeof(all));
-		th = polcache_thresholds(pol, &all.n_any_of);
-		all.any_of = (struct pol_threshold *)th;
-		return thresholds_hold(&all, ap);
+		th = polcache_thresholds(pol, &n);
+		return thresholds_hold(th, n, ap);
 	}
-	for (i = 0; i < pol->nrules; i++)
-		if (!thresholds_hold(&pol->rules[i].approval, ap))
+	for (i = 0; i < pol->nrules; i++) {
+		a = &pol->rules[i].approval;
+		if (!thresholds_hold(a->any_of, a->n_any_of, ap))
 			return 0;
+	}
 	return 1;
 }
 
